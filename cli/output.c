@@ -1,0 +1,159 @@
+/*
+ * The printer table and the two basic formats: text for people (with a
+ * source excerpt and colour on a terminal) and json for scripts (the
+ * exact shape of cli.md).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "output.h"
+
+static const struct printer printers[] = {
+	{ "json", output_json },
+	{ "text", output_text },
+};
+
+const struct printer *output_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(printers) / sizeof(printers[0]); i++)
+		if (strcmp(printers[i].name, name) == 0)
+			return &printers[i];
+	return NULL;
+}
+
+const char *output_names(void)
+{
+	static char names[256];
+	if (!names[0])
+		for (size_t i = 0; i < sizeof(printers) / sizeof(printers[0]); i++) {
+			if (i)
+				strcat(names, ", ");
+			strcat(names, printers[i].name);
+		}
+	return names;
+}
+
+static const char *level_word(enum diag_level l)
+{
+	return l == LEVEL_ERROR ? "error" : l == LEVEL_WARNING ? "warning" : "info";
+}
+
+static const char *level_color(enum diag_level l)
+{
+	return l == LEVEL_ERROR ? "\033[1;31m" : l == LEVEL_WARNING ? "\033[1;33m" :
+	       "\033[1;36m";
+}
+
+/* The bytes of line `line` (1-based) of the diagnostic's file, or NULL. */
+static const char *source_line(const struct project *p, const char *file,
+			       unsigned line, size_t *len)
+{
+	if (!p || !file || line == 0)
+		return NULL;
+	for (size_t i = 0; i < p->nunits; i++) {
+		const struct source_unit *u = &p->units[i];
+		if (strcmp(u->file, file) != 0)
+			continue;
+		const char *s = u->bytes, *end = u->bytes + u->len;
+		for (unsigned l = 1; l < line && s < end; l++) {
+			const char *nl = memchr(s, '\n', (size_t)(end - s));
+			if (!nl)
+				return NULL;
+			s = nl + 1;
+		}
+		const char *e = memchr(s, '\n', (size_t)(end - s));
+		*len = (size_t)((e ? e : end) - s);
+		if (*len && s[*len - 1] == '\r')
+			(*len)--;
+		return s;
+	}
+	return NULL;
+}
+
+static void excerpt(FILE *out, const struct diag *d, const struct output_ctx *ctx)
+{
+	size_t len;
+	const char *s = source_line(ctx->p, d->file, d->line, &len);
+	if (!s || len > 400)
+		return;
+	fprintf(out, "  %.*s\n  ", (int)len, s);
+	/* The caret goes under column col, counted in characters. */
+	unsigned col = 1;
+	for (size_t i = 0; i < len && col < d->col; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c & 0xC0) == 0x80)
+			continue;
+		fputc(c == '\t' ? '\t' : ' ', out);
+		col++;
+	}
+	fprintf(out, "%s^%s\n", ctx->color ? level_color(d->level) : "",
+		ctx->color ? "\033[0m" : "");
+}
+
+int output_text(FILE *out, const struct diag *items, size_t n,
+		const struct output_ctx *ctx)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct diag *d = &items[i];
+		const char *id = diag_info(d->code)->id;
+		fprintf(out, "%s:%u:%u: ", d->file ? d->file : "<input>", d->line, d->col);
+		if (ctx->color)
+			fprintf(out, "%s%s[%s]\033[0m", level_color(d->level),
+				level_word(d->level), id);
+		else
+			fprintf(out, "%s[%s]", level_word(d->level), id);
+		if (d->origin)
+			fprintf(out, " %s", d->origin);
+		fprintf(out, ": %s\n", d->message);
+		if (ctx->excerpt)
+			excerpt(out, d, ctx);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+/* A JSON string; bytes that are not valid UTF-8 (a message cut short) become '?'. */
+static json_t *jstr(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	size_t n = strlen(s);
+	char *copy = xmalloc(n + 1);
+	for (size_t i = 0; i <= n; i++)
+		copy[i] = (s[i] & 0x80) ? '?' : s[i];
+	j = json_string(copy);
+	free(copy);
+	if (!j)
+		die_oom();
+	return j;
+}
+
+int output_json(FILE *out, const struct diag *items, size_t n,
+		const struct output_ctx *ctx)
+{
+	(void)ctx;
+	json_t *arr = json_array();
+	if (!arr)
+		die_oom();
+	for (size_t i = 0; i < n; i++) {
+		const struct diag *d = &items[i];
+		json_t *o = json_object();
+		if (!o)
+			die_oom();
+		json_object_set_new(o, "code", json_string(diag_info(d->code)->id));
+		json_object_set_new(o, "level", json_string(diag_level_name(d->level)));
+		json_object_set_new(o, "message", jstr(d->message));
+		json_object_set_new(o, "origin", d->origin ? jstr(d->origin) : json_null());
+		json_object_set_new(o, "file", d->file ? jstr(d->file) : json_null());
+		json_object_set_new(o, "line", json_integer(d->line));
+		json_object_set_new(o, "column", json_integer(d->col));
+		json_object_set_new(o, "path", d->path ? jstr(d->path) : json_null());
+		json_array_append_new(arr, o);
+	}
+	int rc = json_dumpf(arr, out, JSON_PRESERVE_ORDER | JSON_INDENT(2));
+	json_decref(arr);
+	fputc('\n', out);
+	return rc != 0 || ferror(out) ? -1 : 0;
+}

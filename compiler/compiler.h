@@ -1,0 +1,84 @@
+/*
+ * The one header cli/ includes: a run over a set of inputs ("project"),
+ * and the pipeline's phases in order:
+ *   project_load      paths -> bytes -> node trees -> resources
+ *   project_validate  schema checks and Istio's admission rules, per resource
+ *   project_analyze   cross-references between resources
+ * Diagnostics of every phase end up in project.diags.
+ */
+#ifndef MESHC_COMPILER_H
+#define MESHC_COMPILER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "node.h"
+#include "resource.h"
+
+struct meshc_limits {
+	unsigned max_depth;          /* nesting depth, default 256 */
+	size_t max_alias_nodes;      /* alias expansion budget per document, 10,000 */
+	size_t max_scalar_bytes;     /* 1 MiB */
+	size_t max_document_bytes;   /* 64 MiB */
+};
+
+struct meshc_options {
+	const char *namespace;       /* default for resources without one */
+	const char *domain;          /* cluster domain, "cluster.local" */
+	bool require_hosts;          /* host checks even without Services */
+	unsigned jobs;               /* worker threads; 0 = number of cores */
+	struct meshc_limits limits;
+};
+
+void meshc_options_init(struct meshc_options *o);
+
+/* One input: a file, or standard input. */
+struct source_unit {
+	const char *file;            /* display name: path as given, or "<stdin>" */
+	char *bytes;                 /* heap copy of the contents */
+	size_t len;
+	struct arena arena;          /* nodes, strings and diagnostics of this unit */
+	struct diag_list diags;
+	struct node **docs;          /* heap array of document roots (NULL: empty) */
+	size_t ndocs, docs_cap;
+	struct resource **res;       /* heap array, in document order */
+	size_t nres, res_cap;
+};
+
+struct project {
+	struct meshc_options opt;
+	struct source_unit *units;   /* heap array, sorted as the inputs were walked */
+	size_t nunits;
+	struct resource **res;       /* every resource, in input order */
+	size_t nres;
+	struct arena arena;          /* run-wide allocations */
+	struct diag_list diags;      /* every diagnostic after project_finish_diags */
+	bool usage_error;            /* an unreadable path: exit 2 */
+	bool has_kind[KIND_COUNT];   /* which kinds the input has */
+};
+
+void project_init(struct project *p, const struct meshc_options *opt);
+void project_release(struct project *p);
+
+/*
+ * Reads every path (file, directory, or "-" for stdin) and builds node
+ * trees and resources. An unreadable path prints a message naming it on
+ * stderr and sets usage_error; the other paths are still read.
+ */
+void project_load(struct project *p, char *const *paths, size_t npaths);
+/* Schema and admission checks of every resource (parallel per unit). */
+void project_validate(struct project *p);
+/* Cross-resource analysis over all resources. */
+void project_analyze(struct project *p);
+/* Gathers every unit's diagnostics into p->diags and sorts them. */
+void project_finish_diags(struct project *p);
+
+/* Phases, one module each; each reports into the unit's diagnostics. */
+void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim);
+void resources_from_unit(struct source_unit *u, const struct meshc_options *opt);
+void validate_resource(struct diag_list *d, const struct resource *r,
+		       const struct meshc_options *opt);
+
+#endif

@@ -1,0 +1,255 @@
+/*
+ * The diagnostics engine: the code table (expanded from diag_codes.def),
+ * reporting with positions and field paths taken from nodes, sorting and
+ * de-duplication. Printing lives in cli/output.c.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "arena.h"
+#include "diag.h"
+#include "node.h"
+#include "resource.h"
+
+static const struct diag_info diag_table[DIAG_CODE_COUNT] = {
+#define X(id, level, layer, name, tmpl, explain) \
+	[id] = { #id, level, layer, name, tmpl, explain },
+#include "diag_codes.def"
+#undef X
+};
+
+const struct diag_info *diag_info(enum diag_code code)
+{
+	return &diag_table[code];
+}
+
+int diag_code_lookup(const char *id)
+{
+	for (int i = 0; i < DIAG_CODE_COUNT; i++)
+		if (strcasecmp(diag_table[i].id, id) == 0)
+			return i;
+	return -1;
+}
+
+const char *diag_level_name(enum diag_level level)
+{
+	switch (level) {
+	case LEVEL_ERROR: return "Error";
+	case LEVEL_WARNING: return "Warning";
+	case LEVEL_INFO: return "Info";
+	}
+	return "Error";
+}
+
+const char *diag_layer_name(enum diag_layer layer)
+{
+	switch (layer) {
+	case LAYER_YAML: return "YAML reading (as kubectl reads it)";
+	case LAYER_APISERVER: return "API-server schema (CRD and CEL rules)";
+	case LAYER_WEBHOOK: return "Istio webhook (admission validation)";
+	case LAYER_ANALYZER: return "Istio analyzer (istioctl analyze)";
+	case LAYER_MESHC: return "meshc (a check of its own)";
+	}
+	return "meshc";
+}
+
+void diag_list_init(struct diag_list *l, struct arena *a)
+{
+	l->items = NULL;
+	l->n = l->cap = 0;
+	l->arena = a;
+}
+
+void diag_list_release(struct diag_list *l)
+{
+	free(l->items);
+	l->items = NULL;
+	l->n = l->cap = 0;
+}
+
+void diag_list_append(struct diag_list *dst, struct diag_list *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		GROW(dst->items, dst->n, dst->cap);
+		dst->items[dst->n++] = src->items[i];
+	}
+	src->n = 0;
+}
+
+/* A key can be written `.key` in a path unless it has unusual characters. */
+static bool plain_path_key(const char *k, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)k[i];
+		if (!isalnum(c) && c != '_' && c != '-' && c != '$' && c != '@')
+			return false;
+	}
+	return true;
+}
+
+char *diag_node_path(struct arena *a, const struct node *root,
+		     const struct node *at)
+{
+	/* Collect the chain from `at` up to (not including) root. */
+	const struct node *chain[512];
+	size_t depth = 0;
+	for (const struct node *n = at; n && n != root && n->parent; n = n->parent) {
+		if (depth == sizeof(chain) / sizeof(chain[0]))
+			break;
+		chain[depth++] = n;
+	}
+	size_t cap = 64, len = 0;
+	char *buf = xmalloc(cap);
+	buf[0] = '\0';
+	while (depth > 0) {
+		const struct node *n = chain[--depth];
+		char piece[64];
+		const char *s = piece;
+		size_t slen;
+		char *big = NULL;
+		if (n->parent->type == NODE_SEQ) {
+			slen = (size_t)snprintf(piece, sizeof(piece), "[%zu]", n->index);
+		} else if (n->key && plain_path_key(n->key->text, n->key->len)) {
+			big = xmalloc(n->key->len + 2);
+			slen = (size_t)snprintf(big, n->key->len + 2, "%s%s",
+						len ? "." : "", n->key->text);
+			s = big;
+		} else {
+			const char *k = n->key ? n->key->text : "";
+			size_t kl = strlen(k);
+			big = xmalloc(kl * 2 + 8);
+			char *w = big;
+			*w++ = '[';
+			*w++ = '"';
+			for (size_t i = 0; i < kl; i++) {
+				if (k[i] == '"' || k[i] == '\\')
+					*w++ = '\\';
+				*w++ = k[i];
+			}
+			*w++ = '"';
+			*w++ = ']';
+			*w = '\0';
+			s = big;
+			slen = (size_t)(w - big);
+		}
+		while (len + slen + 1 > cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap);
+		}
+		memcpy(buf + len, s, slen + 1);
+		len += slen;
+		free(big);
+	}
+	char *out = arena_strndup(a, buf, len);
+	free(buf);
+	return out;
+}
+
+static void push(struct diag_list *l, enum diag_code code, const char *message,
+		 const char *origin, const char *file, unsigned line,
+		 unsigned col, const char *path, const struct resource *res)
+{
+	GROW(l->items, l->n, l->cap);
+	struct diag *d = &l->items[l->n++];
+	memset(d, 0, sizeof(*d));
+	d->code = code;
+	d->level = diag_table[code].level;
+	d->message = message;
+	d->origin = origin;
+	d->file = file;
+	d->line = line;
+	d->col = col;
+	d->path = path && *path ? path : NULL;
+	d->res = res;
+}
+
+static void vreport(struct diag_list *l, enum diag_code code,
+		    const struct resource *res, const struct node *at,
+		    const char *message)
+{
+	const struct node *pos = at ? at : (res ? res->root : NULL);
+	char *path = NULL;
+	if (at && res)
+		path = diag_node_path(l->arena, res->root, at);
+	push(l, code, message, res ? res->origin : NULL, res ? res->file : NULL,
+	     pos ? pos->line : 0, pos ? pos->col : 0, path, res);
+}
+
+void diag_report(struct diag_list *l, enum diag_code code,
+		 const struct resource *res, const struct node *at, ...)
+{
+	va_list ap;
+	va_start(ap, at);
+	char *msg = arena_vprintf(l->arena, diag_table[code].tmpl, ap);
+	va_end(ap);
+	vreport(l, code, res, at, msg);
+}
+
+void diag_reportf(struct diag_list *l, enum diag_code code,
+		  const struct resource *res, const struct node *at,
+		  const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *detail = arena_vprintf(l->arena, fmt, ap);
+	va_end(ap);
+	char *msg = arena_printf(l->arena, diag_table[code].tmpl, detail);
+	vreport(l, code, res, at, msg);
+}
+
+void diag_report_pos(struct diag_list *l, enum diag_code code,
+		     const char *file, unsigned line, unsigned col,
+		     const char *origin, const char *path, ...)
+{
+	va_list ap;
+	va_start(ap, path);
+	char *msg = arena_vprintf(l->arena, diag_table[code].tmpl, ap);
+	va_end(ap);
+	push(l, code, msg, origin, file, line, col, path, NULL);
+}
+
+static int strcmp_null(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int diag_cmp(const void *pa, const void *pb)
+{
+	const struct diag *a = pa, *b = pb;
+	int c = strcmp_null(a->file, b->file);
+	if (c)
+		return c;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	if (a->col != b->col)
+		return a->col < b->col ? -1 : 1;
+	c = strcmp(diag_table[a->code].id, diag_table[b->code].id);
+	if (c)
+		return c;
+	c = strcmp_null(a->message, b->message);
+	if (c)
+		return c;
+	c = strcmp_null(a->origin, b->origin);
+	if (c)
+		return c;
+	return strcmp_null(a->path, b->path);
+}
+
+void diag_sort(struct diag_list *l)
+{
+	if (l->n < 2)
+		return;
+	qsort(l->items, l->n, sizeof(l->items[0]), diag_cmp);
+	size_t w = 1;
+	for (size_t r = 1; r < l->n; r++)
+		if (diag_cmp(&l->items[r], &l->items[w - 1]) != 0)
+			l->items[w++] = l->items[r];
+	l->n = w;
+}

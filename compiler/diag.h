@@ -1,0 +1,108 @@
+/*
+ * Diagnostics: one table lists every code (diag_*.def, expanded with an
+ * X-macro), and every check reports through diag_report*(). Reports are
+ * collected per unit of work, merged, sorted by file, line, column and
+ * code, filtered, then handed to a printer (cli/output.c).
+ */
+#ifndef MESHC_DIAG_H
+#define MESHC_DIAG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct arena;
+struct node;
+struct resource;
+
+enum diag_level {
+	LEVEL_INFO,
+	LEVEL_WARNING,
+	LEVEL_ERROR,
+};
+
+/* Which layer a check stands for (printed by `meshc explain`). */
+enum diag_layer {
+	LAYER_YAML,        /* reading YAML as kubectl does */
+	LAYER_APISERVER,   /* the CRD schema and CEL rules the API server enforces */
+	LAYER_WEBHOOK,     /* Istio's validating webhook (Go validation) */
+	LAYER_ANALYZER,    /* istioctl analyze */
+	LAYER_MESHC,       /* a check of meshc's own */
+};
+
+/*
+ * X(ID, LEVEL, LAYER, NAME, TEMPLATE, EXPLANATION)
+ * TEMPLATE is a printf format filled by diag_report()'s arguments.
+ * EXPLANATION is what `meshc explain` prints: what it means, why it
+ * matters, an example, how to fix it.
+ */
+enum diag_code {
+#define X(id, level, layer, name, tmpl, explain) id,
+#include "diag_codes.def"
+#undef X
+	DIAG_CODE_COUNT
+};
+
+struct diag_info {
+	const char *id;          /* "IST0101" */
+	enum diag_level level;
+	enum diag_layer layer;
+	const char *name;        /* "ReferencedResourceNotFound" */
+	const char *tmpl;
+	const char *explain;
+};
+
+struct diag {
+	enum diag_code code;
+	enum diag_level level;
+	const char *message;
+	const char *origin;      /* "Kind namespace/name", or NULL */
+	const char *file;        /* as given on the command line, or "<stdin>" */
+	unsigned line, col;      /* 1-based; 0 when unknown */
+	const char *path;        /* "spec.http[0].route", or NULL */
+	const struct resource *res;   /* for annotation suppression; may be NULL */
+	const struct diag *related;   /* unused by printers yet; kept for duplicates */
+};
+
+struct diag_list {
+	struct diag *items;      /* heap array */
+	size_t n, cap;
+	struct arena *arena;     /* messages and paths live here */
+};
+
+void diag_list_init(struct diag_list *l, struct arena *a);
+void diag_list_release(struct diag_list *l);
+/* Moves every item of src to the end of dst (strings stay in src's arena). */
+void diag_list_append(struct diag_list *dst, struct diag_list *src);
+
+const struct diag_info *diag_info(enum diag_code code);
+/* The code whose id is `id` ("ist0101" too); -1 when unknown. */
+int diag_code_lookup(const char *id);
+const char *diag_level_name(enum diag_level level);   /* "Error" */
+const char *diag_layer_name(enum diag_layer layer);
+
+/*
+ * Reports `code` on resource `res` at node `at` (the resource's root when
+ * NULL). The variable arguments fill the code's template. The position is
+ * at's line and column; the field path is computed from at up to the
+ * resource's root.
+ */
+void diag_report(struct diag_list *l, enum diag_code code,
+		 const struct resource *res, const struct node *at, ...);
+/* For codes whose template is "...%s...": formats the detail first. */
+void diag_reportf(struct diag_list *l, enum diag_code code,
+		  const struct resource *res, const struct node *at,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A report not tied to a node (YAML errors, whole-file problems). */
+void diag_report_pos(struct diag_list *l, enum diag_code code,
+		     const char *file, unsigned line, unsigned col,
+		     const char *origin, const char *path, ...);
+
+/* The field path of `at` relative to `root`: spec.http[0].route. */
+char *diag_node_path(struct arena *a, const struct node *root,
+		     const struct node *at);
+
+/* Sorts by file, line, column, code, message; removes exact duplicates. */
+void diag_sort(struct diag_list *l);
+
+#endif

@@ -1,0 +1,68 @@
+/*
+ * The located YAML node tree. The front end (yaml.c) builds one tree per
+ * document in the unit's arena; every later phase reads it and never
+ * changes it. Aliases are resolved by reference, so a node may be reachable
+ * from several places; its parent/key fields name the place it was written.
+ *
+ * Scalars are typed as go-yaml v2 types plain scalars (YAML 1.1): `true`,
+ * `yes`, `on`, `y` are booleans, `0x1F` an integer, `~` null. Quoted
+ * scalars and scalars tagged !!str are strings. The source text is kept
+ * for every scalar (`text`, NUL-terminated, `len` bytes).
+ */
+#ifndef MESHC_NODE_H
+#define MESHC_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum node_type {
+	NODE_NULL,
+	NODE_BOOL,
+	NODE_INT,
+	NODE_FLOAT,
+	NODE_STR,
+	NODE_MAP,
+	NODE_SEQ,
+};
+
+struct node;
+
+struct node_pair {
+	struct node *key;          /* always a scalar */
+	struct node *value;
+};
+
+struct node {
+	enum node_type type;
+	bool quoted;               /* scalar written quoted or as a block scalar */
+	bool int_overflow;         /* integer literal outside the int64 range */
+	unsigned line, col;        /* 1-based, column in characters */
+	struct node *parent;       /* the map or sequence holding it; NULL at a root */
+	const struct node *key;    /* the key node when the parent is a map */
+	size_t index;              /* position when the parent is a sequence */
+	size_t weight;             /* nodes in this subtree, aliases counted (alias budget) */
+
+	/* Scalars. */
+	const char *text;          /* source text after unescaping */
+	size_t len;
+	long long ival;            /* NODE_INT */
+	double dval;               /* NODE_FLOAT, and NODE_INT converted */
+	bool bval;                 /* NODE_BOOL */
+
+	/* Collections: pairs for NODE_MAP, items for NODE_SEQ; n of either. */
+	size_t n;
+	struct node_pair *pairs;
+	struct node **items;
+};
+
+/* The value stored under `key` in a map; NULL if absent or n is not a map. */
+const struct node *node_get(const struct node *map, const char *key);
+/* The pair stored under `key`; NULL if absent. */
+const struct node_pair *node_get_pair(const struct node *map, const char *key);
+/* The text of a string scalar; NULL for other types or NULL n. */
+const char *node_str(const struct node *n);
+bool node_is_scalar(const struct node *n);
+/* A short name for the type as messages use it ("string", "map", ...). */
+const char *node_type_name(enum node_type t);
+
+#endif

@@ -1,0 +1,811 @@
+/*
+ * Unreachable rules and ineffective matches of a VirtualService (istio.md
+ * §2.5): IST0130 VirtualServiceUnreachableRule and IST0131
+ * VirtualServiceIneffectiveMatch, as Istio's validation computes them in
+ * analyzeUnreachable{HTTP,TCP,TLS}Rules and istioctl analyze re-renders
+ * them. The http, tcp and tls route lists are analysed separately:
+ *
+ *   - a route without matches is a catch-all; a second one is unreachable,
+ *     and so is every route with matches after one;
+ *   - a match equal to a match of an earlier route (or an earlier match of
+ *     the same route) is ineffective; a route whose matches are all such
+ *     duplicates is unreachable. Istio compares matches by their JSON
+ *     serialisation with an HTTP match's `name` cleared; here each match is
+ *     reduced to a canonical string (keys as protojson reads them, fields Go
+ *     omits when empty left out, map keys sorted, numbers by value), which
+ *     is equal exactly when the decoded matches would serialise equally;
+ *   - an HTTP match with a `uri.prefix` is ineffective when an earlier
+ *     match (same route or earlier) has a prefix of that prefix and Istio's
+ *     coveredValidation() accepts the other conditions (port, method with a
+ *     missing method read as GET, authority, headers, queryParams,
+ *     withoutHeaders). Istio's comparison of those conditions is loose and
+ *     partly backwards; it is reproduced as it is, so the diagnostics match
+ *     what Istio reports.
+ *
+ * Names in messages are Istio's: an HTTP route or match with a `name` is
+ * shown Go-quoted, anything else as #<index>.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#include "checks.h"
+
+/* Deeper than any document the front end lets through; guards recursion. */
+#define CANON_MAX_DEPTH 512
+
+enum route_family {
+	FAMILY_HTTP,
+	FAMILY_TCP,
+	FAMILY_TLS,
+};
+
+/* A growable byte buffer on the heap. */
+struct sbuf {
+	char *s;
+	size_t len, cap;
+};
+
+/* A byte string that may hold NULs (Go string semantics). */
+struct str {
+	const char *s;
+	size_t len;
+};
+
+/* A match seen before (Istio's matchesEncountered). */
+struct seen_match {
+	struct str canon;
+	uint64_t hash;
+	const char *rule_name;     /* the route that had it first */
+};
+
+/* One key of a headers/queryParams/withoutHeaders map and its rendered value. */
+struct kv {
+	struct str key;
+	struct str value;          /* "exact:v", "prefix:v" or "" */
+};
+
+/* An HTTP match with a uri prefix (OverlappingMatchValidationForHTTPRoute). */
+struct prefix_match {
+	const struct node *at;     /* the match item, where IST0131 points */
+	const char *route_name;
+	const char *match_name;
+	struct str prefix;
+	long long port;
+	struct str method;
+	struct str authority;
+	struct kv *headers, *query, *without;
+	size_t nheaders, nquery, nwithout;
+};
+
+static void sbuf_grow(struct sbuf *b, size_t more)
+{
+	if (more > SIZE_MAX / 2 - b->len)
+		die_oom();
+	if (b->len + more <= b->cap)
+		return;
+	size_t cap = b->cap ? b->cap : 64;
+	while (cap < b->len + more)
+		cap *= 2;
+	b->s = xrealloc(b->s, cap);
+	b->cap = cap;
+}
+
+static void sbuf_add(struct sbuf *b, const char *s, size_t len)
+{
+	sbuf_grow(b, len + 1);
+	if (len)
+		memcpy(b->s + b->len, s, len);
+	b->len += len;
+	b->s[b->len] = '\0';
+}
+
+static void sbuf_addc(struct sbuf *b, char c)
+{
+	sbuf_add(b, &c, 1);
+}
+
+static void sbuf_addstr(struct sbuf *b, const char *s)
+{
+	sbuf_add(b, s, strlen(s));
+}
+
+/* Copies the buffer into `a` (NUL-terminated) and empties it. */
+static struct str sbuf_take(struct sbuf *b, struct arena *a)
+{
+	struct str r = { arena_strndup(a, b->s ? b->s : "", b->len), b->len };
+	b->len = 0;
+	if (b->s)
+		b->s[0] = '\0';
+	return r;
+}
+
+static bool str_has_prefix(struct str s, struct str p)
+{
+	return s.len >= p.len && memcmp(s.s, p.s, p.len) == 0;
+}
+
+static bool str_eq(struct str a, struct str b)
+{
+	return a.len == b.len && memcmp(a.s, b.s, a.len) == 0;
+}
+
+static uint64_t str_hash(struct str s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < s.len; i++) {
+		h ^= (unsigned char)s.s[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+/* The text of a string scalar as a struct str; {NULL, 0} otherwise. */
+static struct str node_string(const struct node *n)
+{
+	struct str r = { NULL, 0 };
+	if (n && n->type == NODE_STR && n->text) {
+		r.s = n->text;
+		r.len = n->len;
+	}
+	return r;
+}
+
+/*
+ * A map key as protojson reads a field name: the proto name
+ * (`query_params`) and the JSON name (`queryParams`) are the same field,
+ * so snake_case is folded to lowerCamelCase. Written into `b`.
+ */
+static void add_field_name(struct sbuf *b, const struct node *key)
+{
+	const char *s = key->text ? key->text : "";
+	size_t len = key->text ? key->len : 0;
+	bool upper = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '_' && i + 1 < len) {
+			upper = true;
+			continue;
+		}
+		if (upper && c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		upper = false;
+		sbuf_addc(b, c);
+	}
+}
+
+/* The value stored under a field, accepting its proto or JSON name. */
+static const struct node *field_get(const struct node *map, const char *name)
+{
+	if (!map || map->type != NODE_MAP)
+		return NULL;
+	struct sbuf b = { 0 };
+	const struct node *found = NULL;
+	for (size_t i = 0; i < map->n && !found; i++) {
+		const struct node *k = map->pairs[i].key;
+		if (!k || !node_is_scalar(k))
+			continue;
+		b.len = 0;
+		add_field_name(&b, k);
+		if (b.len == strlen(name) && memcmp(b.s, name, b.len) == 0)
+			found = map->pairs[i].value;
+	}
+	free(b.s);
+	return found;
+}
+
+/* Fields of a match that hold maps (Go omits them when empty). */
+static bool is_map_field(struct str name)
+{
+	static const char *const maps[] = {
+		"headers", "queryParams", "withoutHeaders", "sourceLabels",
+	};
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (name.len == strlen(maps[i]) && memcmp(name.s, maps[i], name.len) == 0)
+			return true;
+	return false;
+}
+
+static bool str_is(struct str s, const char *lit)
+{
+	return s.len == strlen(lit) && memcmp(s.s, lit, s.len) == 0;
+}
+
+/* Parses a decimal integer (optional sign) spanning the whole string. */
+static bool parse_int(const char *s, size_t len, long long *out)
+{
+	size_t i = 0;
+	bool neg = false;
+	if (i < len && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	if (i == len)
+		return false;
+	unsigned long long v = 0;
+	for (; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		if (v > (ULLONG_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v > (unsigned long long)LLONG_MAX)
+		return false;
+	*out = neg ? -(long long)v : (long long)v;
+	return true;
+}
+
+/*
+ * The integer an integer field holds: YAML integers, integral floats, and
+ * strings holding an integer (Istio's decoder accepts quoted integers).
+ * Returns false for anything else.
+ */
+static bool node_integer(const struct node *n, long long *out)
+{
+	if (!n)
+		return false;
+	switch (n->type) {
+	case NODE_INT:
+		if (n->int_overflow)
+			return false;
+		*out = n->ival;
+		return true;
+	case NODE_FLOAT:
+		if (isfinite(n->dval) && n->dval == floor(n->dval) &&
+		    fabs(n->dval) < 9.2e18) {
+			*out = (long long)n->dval;
+			return true;
+		}
+		return false;
+	case NODE_STR:
+		return n->text && parse_int(n->text, n->len, out);
+	default:
+		return false;
+	}
+}
+
+static void canon_number(struct sbuf *b, const struct node *n)
+{
+	char tmp[64];
+	long long v;
+	if (node_integer(n, &v) && n->type != NODE_STR) {
+		snprintf(tmp, sizeof(tmp), "#%lld;", v);
+	} else if (n->type == NODE_FLOAT && !isnan(n->dval)) {
+		snprintf(tmp, sizeof(tmp), "#%.17g;", n->dval);
+	} else {
+		/* Overflowing integers and NaN: compare by their text. */
+		sbuf_addstr(b, "#~");
+		sbuf_add(b, n->text ? n->text : "", n->text ? n->len : 0);
+		sbuf_addc(b, ';');
+		return;
+	}
+	sbuf_addstr(b, tmp);
+}
+
+static void canon_string(struct sbuf *b, struct str s)
+{
+	char tmp[32];
+	snprintf(tmp, sizeof(tmp), "s%zu:", s.len);
+	sbuf_addstr(b, tmp);
+	sbuf_add(b, s.s ? s.s : "", s.len);
+}
+
+enum canon_ctx {
+	CTX_STRUCT,        /* a proto message: field names folded, empty fields omitted */
+	CTX_HTTP_MATCH,    /* an HTTPMatchRequest: as CTX_STRUCT, `name` ignored */
+	CTX_ONEOF,         /* StringMatch: its one field is kept even when empty */
+	CTX_MAP,           /* a proto map: keys verbatim, every entry kept */
+};
+
+static void canon_node(struct sbuf *b, const struct node *n, enum canon_ctx ctx,
+		       struct str field, unsigned depth);
+
+/* Would Go's json.Marshal omit this field (omitempty on the proto struct)? */
+static bool field_omitted(const struct node *v, struct str field, enum canon_ctx ctx)
+{
+	if (!v || v->type == NODE_NULL)
+		return true;
+	if (ctx == CTX_ONEOF)
+		return false;
+	switch (v->type) {
+	case NODE_BOOL:
+		return !v->bval;
+	case NODE_INT:
+		return !v->int_overflow && v->ival == 0;
+	case NODE_FLOAT:
+		return v->dval == 0;
+	case NODE_STR: {
+		long long p;
+		if (str_is(field, "port") && node_integer(v, &p))
+			return p == 0;
+		return v->len == 0;
+	}
+	case NODE_SEQ:
+		return v->n == 0;
+	case NODE_MAP:
+		/* A message field set to {} is a non-nil pointer: kept. */
+		return v->n == 0 && is_map_field(field);
+	default:
+		return false;
+	}
+}
+
+static int cmp_str(const void *pa, const void *pb)
+{
+	const struct str *a = pa, *b = pb;
+	size_t n = a->len < b->len ? a->len : b->len;
+	int c = memcmp(a->s, b->s, n);
+	if (c)
+		return c;
+	return (a->len > b->len) - (a->len < b->len);
+}
+
+/*
+ * Appends the canonical form of a mapping: every kept entry encoded as
+ * key then value, the entries sorted, so key order does not matter.
+ */
+static void canon_map(struct sbuf *b, const struct node *n, enum canon_ctx ctx,
+		      unsigned depth)
+{
+	struct str *entries = xcalloc(n->n ? n->n : 1, sizeof(*entries));
+	char **owned = xcalloc(n->n ? n->n : 1, sizeof(*owned));
+	size_t ne = 0;
+	struct sbuf key = { 0 }, entry = { 0 };
+	const struct str none = { "", 0 };
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *k = n->pairs[i].key;
+		const struct node *v = n->pairs[i].value;
+		key.len = 0;
+		sbuf_add(&key, "", 0);
+		if (ctx == CTX_MAP) {
+			sbuf_add(&key, k && k->text ? k->text : "", k && k->text ? k->len : 0);
+		} else if (k) {
+			add_field_name(&key, k);
+		}
+		struct str kname = { key.s, key.len };
+		if (ctx == CTX_HTTP_MATCH && str_is(kname, "name"))
+			continue;
+		if (ctx != CTX_MAP && field_omitted(v, kname, ctx))
+			continue;
+		entry.len = 0;
+		canon_string(&entry, kname);
+		/*
+		 * Message-typed fields of a match (uri, method, ...) and the
+		 * values of its maps are StringMatch, a oneof; the maps are
+		 * headers, queryParams, withoutHeaders and sourceLabels.
+		 */
+		enum canon_ctx child = ctx != CTX_MAP && is_map_field(kname) ?
+				       CTX_MAP : CTX_ONEOF;
+		/* Integer fields by name apply to messages, not to map keys. */
+		struct str fname = ctx == CTX_MAP ? none : kname;
+		canon_node(&entry, v, child, fname, depth + 1);
+		entries[ne].s = entry.s;
+		entries[ne].len = entry.len;
+		owned[ne] = entry.s;
+		ne++;
+		entry.s = NULL;
+		entry.cap = 0;
+		entry.len = 0;
+	}
+	qsort(entries, ne, sizeof(*entries), cmp_str);
+	sbuf_addc(b, '{');
+	for (size_t i = 0; i < ne; i++) {
+		char tmp[32];
+		snprintf(tmp, sizeof(tmp), "%zu:", entries[i].len);
+		sbuf_addstr(b, tmp);
+		sbuf_add(b, entries[i].s, entries[i].len);
+	}
+	sbuf_addc(b, '}');
+	for (size_t i = 0; i < ne; i++)
+		free(owned[i]);
+	free(owned);
+	free(entries);
+	free(key.s);
+	free(entry.s);
+}
+
+/*
+ * Appends the canonical form of `n` to `b`. `ctx` says how a mapping is
+ * read; `field` is the name of the field holding `n` (for integer fields
+ * written as quoted strings). A missing node encodes as null.
+ */
+static void canon_node(struct sbuf *b, const struct node *n, enum canon_ctx ctx,
+		       struct str field, unsigned depth)
+{
+	if (depth > CANON_MAX_DEPTH) {
+		sbuf_addc(b, '!');
+		return;
+	}
+	if (!n) {
+		sbuf_addc(b, 'n');
+		return;
+	}
+	switch (n->type) {
+	case NODE_NULL:
+		sbuf_addc(b, 'n');
+		break;
+	case NODE_BOOL:
+		sbuf_addc(b, n->bval ? 't' : 'f');
+		break;
+	case NODE_INT:
+	case NODE_FLOAT:
+		canon_number(b, n);
+		break;
+	case NODE_STR: {
+		long long v;
+		if (str_is(field, "port") && node_integer(n, &v)) {
+			char tmp[32];
+			snprintf(tmp, sizeof(tmp), "#%lld;", v);
+			sbuf_addstr(b, tmp);
+		} else {
+			canon_string(b, node_string(n));
+		}
+		break;
+	}
+	case NODE_SEQ:
+		sbuf_addc(b, '[');
+		for (size_t i = 0; i < n->n; i++) {
+			/* List items are scalars or messages, never oneofs. */
+			canon_node(b, n->items[i], CTX_STRUCT, field, depth + 1);
+			sbuf_addc(b, ',');
+		}
+		sbuf_addc(b, ']');
+		break;
+	case NODE_MAP:
+		canon_map(b, n, ctx, depth);
+		break;
+	}
+}
+
+/* The canonical form of a whole match item, in `a`. */
+static struct str canon_match(struct arena *a, const struct node *match,
+			      enum route_family fam)
+{
+	struct sbuf b = { 0 };
+	struct str none = { "", 0 };
+	if (match && match->type == NODE_MAP)
+		canon_map(&b, match, fam == FAMILY_HTTP ? CTX_HTTP_MATCH : CTX_STRUCT, 0);
+	else
+		canon_node(&b, match, CTX_STRUCT, none, 0);
+	struct str r = sbuf_take(&b, a);
+	free(b.s);
+	return r;
+}
+
+/* Decodes one UTF-8 sequence; returns its length, or 0 when invalid. */
+static size_t utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
+{
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	size_t n;
+	unsigned c, min;
+	if ((s[0] & 0xE0) == 0xC0) {
+		n = 2; c = s[0] & 0x1F; min = 0x80;
+	} else if ((s[0] & 0xF0) == 0xE0) {
+		n = 3; c = s[0] & 0x0F; min = 0x800;
+	} else if ((s[0] & 0xF8) == 0xF0) {
+		n = 4; c = s[0] & 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * Go's unicode.IsPrint for the code points that show up in names: false
+ * for C0/C1 controls, non-ASCII spaces, format characters, line and
+ * paragraph separators, private use and non-characters. An approximation
+ * of Go's tables for the rest of Unicode (treated as printable).
+ */
+static bool go_is_print(unsigned c)
+{
+	if (c < 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0xAD)
+		return false;
+	if (c == 0x1680 || (c >= 0x2000 && c <= 0x200F) ||
+	    (c >= 0x2028 && c <= 0x202F) || (c >= 0x205F && c <= 0x206F) ||
+	    c == 0x3000 || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB))
+		return false;
+	if ((c >= 0xE000 && c <= 0xF8FF) || c >= 0xF0000)
+		return false;
+	if ((c & 0xFFFE) == 0xFFFE || (c >= 0xFDD0 && c <= 0xFDEF))
+		return false;
+	return true;
+}
+
+/* Go's fmt %q of a string (strconv.Quote), in `a`. */
+static const char *go_quote(struct arena *a, struct str s)
+{
+	static const char hex[] = "0123456789abcdef";
+	struct sbuf b = { 0 };
+	sbuf_addc(&b, '"');
+	const unsigned char *p = (const unsigned char *)s.s;
+	size_t i = 0;
+	while (i < s.len) {
+		unsigned c;
+		size_t n = utf8_decode(p + i, s.len - i, &c);
+		if (n == 0) {
+			char esc[4] = { '\\', 'x', hex[p[i] >> 4], hex[p[i] & 15] };
+			sbuf_add(&b, esc, 4);
+			i++;
+			continue;
+		}
+		if (c == '"' || c == '\\') {
+			sbuf_addc(&b, '\\');
+			sbuf_addc(&b, (char)c);
+		} else if (go_is_print(c)) {
+			sbuf_add(&b, (const char *)p + i, n);
+		} else if (c == '\a') {
+			sbuf_addstr(&b, "\\a");
+		} else if (c == '\b') {
+			sbuf_addstr(&b, "\\b");
+		} else if (c == '\f') {
+			sbuf_addstr(&b, "\\f");
+		} else if (c == '\n') {
+			sbuf_addstr(&b, "\\n");
+		} else if (c == '\r') {
+			sbuf_addstr(&b, "\\r");
+		} else if (c == '\t') {
+			sbuf_addstr(&b, "\\t");
+		} else if (c == '\v') {
+			sbuf_addstr(&b, "\\v");
+		} else {
+			char esc[16];
+			if (c < 0x80)
+				snprintf(esc, sizeof(esc), "\\x%02x", c);
+			else if (c < 0x10000)
+				snprintf(esc, sizeof(esc), "\\u%04x", c);
+			else
+				snprintf(esc, sizeof(esc), "\\U%08x", c);
+			sbuf_addstr(&b, esc);
+		}
+		i += n;
+	}
+	sbuf_addc(&b, '"');
+	const char *r = sbuf_take(&b, a).s;
+	free(b.s);
+	return r;
+}
+
+/* routeName / requestName: a non-empty string `name` quoted, else #index. */
+static const char *item_name(struct arena *a, const struct node *item,
+			     size_t index, enum route_family fam)
+{
+	if (fam == FAMILY_HTTP && item && item->type == NODE_MAP) {
+		struct str name = node_string(node_get(item, "name"));
+		if (name.len)
+			return go_quote(a, name);
+	}
+	return arena_printf(a, "#%zu", index);
+}
+
+/* assignExactOrPrefix on a StringMatch node: "exact:v", "prefix:v" or "". */
+static struct str render_exact_or_prefix(struct arena *a, const struct node *sm)
+{
+	struct str exact = node_string(field_get(sm, "exact"));
+	struct str prefix = node_string(field_get(sm, "prefix"));
+	struct sbuf b = { 0 };
+	if (exact.len) {
+		sbuf_addstr(&b, "exact:");
+		sbuf_add(&b, exact.s, exact.len);
+	} else if (prefix.len) {
+		sbuf_addstr(&b, "prefix:");
+		sbuf_add(&b, prefix.s, prefix.len);
+	}
+	struct str r = sbuf_take(&b, a);
+	free(b.s);
+	return r;
+}
+
+/* The entries of a headers-like map with their rendered values. */
+static struct kv *render_map(struct arena *a, const struct node *map, size_t *n)
+{
+	*n = 0;
+	if (!map || map->type != NODE_MAP || map->n == 0)
+		return NULL;
+	struct kv *kv = arena_alloc(a, map->n * sizeof(*kv));
+	for (size_t i = 0; i < map->n; i++) {
+		const struct node *k = map->pairs[i].key;
+		kv[i].key.s = k && k->text ? k->text : "";
+		kv[i].key.len = k && k->text ? k->len : 0;
+		kv[i].value = render_exact_or_prefix(a, map->pairs[i].value);
+	}
+	*n = map->n;
+	return kv;
+}
+
+/*
+ * genMatchHTTPRoutes: the overlap record of an HTTP match, or false when
+ * the match has no non-empty uri prefix.
+ */
+static bool prefix_match_make(struct arena *a, struct prefix_match *pm,
+			      const struct node *match, const char *route_name,
+			      const char *match_name)
+{
+	if (!match || match->type != NODE_MAP)
+		return false;
+	struct str prefix = node_string(field_get(field_get(match, "uri"), "prefix"));
+	if (prefix.len == 0)
+		return false;
+	memset(pm, 0, sizeof(*pm));
+	pm->at = match;
+	pm->route_name = route_name;
+	pm->match_name = match_name;
+	pm->prefix = prefix;
+	if (!node_integer(field_get(match, "port"), &pm->port))
+		pm->port = 0;
+	pm->method = render_exact_or_prefix(a, field_get(match, "method"));
+	if (pm->method.len == 0) {
+		/* No method (or a regex one) counts as GET. */
+		pm->method.s = "exact:GET";
+		pm->method.len = strlen(pm->method.s);
+	}
+	pm->authority = render_exact_or_prefix(a, field_get(match, "authority"));
+	pm->headers = render_map(a, field_get(match, "headers"), &pm->nheaders);
+	pm->query = render_map(a, field_get(match, "queryParams"), &pm->nquery);
+	pm->without = render_map(a, field_get(match, "withoutHeaders"), &pm->nwithout);
+	return true;
+}
+
+/* Istio's condition test: equal, or a's value starts with b's. */
+static bool value_covered(struct str a, struct str b)
+{
+	return str_eq(a, b) || str_has_prefix(a, b);
+}
+
+static bool maps_covered(const struct kv *a, size_t na, const struct kv *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		const struct kv *found = NULL;
+		for (size_t j = 0; j < nb && !found; j++)
+			if (str_eq(a[i].key, b[j].key))
+				found = &b[j];
+		if (!found || !value_covered(a[i].value, found->value))
+			return false;
+	}
+	return true;
+}
+
+/* coveredValidation(vA, vB): does earlier match a cover later match b? */
+static bool prefix_covered(const struct prefix_match *a, const struct prefix_match *b)
+{
+	if (!str_has_prefix(b->prefix, a->prefix))
+		return false;
+	if (a->port != b->port)
+		return false;
+	if (!value_covered(a->method, b->method))
+		return false;
+	if (!value_covered(a->authority, b->authority))
+		return false;
+	return maps_covered(a->headers, a->nheaders, b->headers, b->nheaders) &&
+	       maps_covered(a->query, a->nquery, b->query, b->nquery) &&
+	       maps_covered(a->without, a->nwithout, b->without, b->nwithout);
+}
+
+static void report_unreachable(struct diag_list *d, const struct resource *r,
+			       const struct node *route, const char *rule,
+			       const char *reason)
+{
+	diag_report(d, IST0130, r, route, rule, reason);
+}
+
+/* The prefix-overlap pass over every recorded HTTP prefix match. */
+static void check_prefix_overlaps(struct diag_list *d, const struct resource *r,
+				  struct arena *a, const struct prefix_match *pm,
+				  size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
+			if (str_eq(pm[i].prefix, pm[j].prefix))
+				continue;   /* left to the duplicate test */
+			if (!prefix_covered(&pm[i], &pm[j]))
+				continue;
+			const char *mine = arena_printf(a, "%s of prefix %s",
+							pm[j].match_name, pm[j].prefix.s);
+			const char *theirs = arena_printf(a, "%s of prefix %s on %s",
+							  pm[i].match_name, pm[i].prefix.s,
+							  pm[i].route_name);
+			diag_report(d, IST0131, r, pm[j].at, pm[j].route_name, mine, theirs);
+		}
+	}
+}
+
+/*
+ * analyzeUnreachable{HTTP,TCP,TLS}Rules over one route list. Temporary
+ * data lives in `a`; reports go to `d`.
+ */
+static void analyze_routes(struct diag_list *d, const struct resource *r,
+			   struct arena *a, const struct node *routes,
+			   enum route_family fam)
+{
+	if (!routes || routes->type != NODE_SEQ)
+		return;
+	struct seen_match *seen = NULL;
+	size_t nseen = 0, capseen = 0;
+	struct prefix_match *pm = NULL;
+	size_t npm = 0, cappm = 0;
+	bool catch_all_seen = false;
+
+	for (size_t ri = 0; ri < routes->n; ri++) {
+		const struct node *route = routes->items[ri];
+		if (!route || route->type != NODE_MAP)
+			continue;   /* null routes are skipped, as Istio does */
+		const struct node *matches = field_get(route, "match");
+		if (matches && matches->type != NODE_SEQ && matches->type != NODE_NULL)
+			continue;   /* not a list: the schema check reports it */
+		const char *rule = item_name(a, route, ri, fam);
+		if (!matches || matches->type == NODE_NULL || matches->n == 0) {
+			if (catch_all_seen)
+				report_unreachable(d, r, route, rule,
+						   "only the last rule can have no matches");
+			catch_all_seen = true;
+			continue;
+		}
+		if (catch_all_seen) {
+			/* Istio reports this once per match; the copies collapse. */
+			report_unreachable(d, r, route, rule,
+					   "route without matches defined before");
+			continue;
+		}
+		size_t dups = 0;
+		for (size_t mi = 0; mi < matches->n; mi++) {
+			const struct node *match = matches->items[mi];
+			struct str canon = canon_match(a, match, fam);
+			uint64_t h = str_hash(canon);
+			const struct seen_match *prior = NULL;
+			for (size_t k = 0; k < nseen && !prior; k++)
+				if (seen[k].hash == h && str_eq(seen[k].canon, canon))
+					prior = &seen[k];
+			const char *mname = item_name(a, match, mi, fam);
+			const struct node *at = match ? match : route;
+			if (prior) {
+				diag_report(d, IST0131, r, at, rule, mname, prior->rule_name);
+				dups++;
+				continue;
+			}
+			GROW(seen, nseen, capseen);
+			seen[nseen].canon = canon;
+			seen[nseen].hash = h;
+			seen[nseen].rule_name = rule;
+			nseen++;
+			if (fam == FAMILY_HTTP) {
+				GROW(pm, npm, cappm);
+				if (prefix_match_make(a, &pm[npm], match, rule, mname))
+					npm++;
+			}
+		}
+		if (dups == matches->n)
+			report_unreachable(d, r, route, rule, "all matches used by prior rules");
+	}
+	if (npm > 1)
+		check_prefix_overlaps(d, r, a, pm, npm);
+	free(seen);
+	free(pm);
+}
+
+void rules_vs_unreachable(struct diag_list *d, const struct resource *r)
+{
+	if (!r || r->kind != KIND_VIRTUAL_SERVICE || !r->spec || r->spec->type != NODE_MAP)
+		return;
+	struct arena tmp;
+	arena_init(&tmp);
+	analyze_routes(d, r, &tmp, field_get(r->spec, "http"), FAMILY_HTTP);
+	analyze_routes(d, r, &tmp, field_get(r->spec, "tcp"), FAMILY_TCP);
+	analyze_routes(d, r, &tmp, field_get(r->spec, "tls"), FAMILY_TLS);
+	arena_release(&tmp);
+}

@@ -1,0 +1,716 @@
+/*
+ * YAML front end: libyaml events -> located node trees, one per document.
+ *
+ * The input is first split into chunks at `---` lines so that a syntax
+ * error stops only its own document (libyaml stops at the first error and
+ * reads ahead). Each chunk is parsed with libyaml's event API; nodes go to
+ * the unit's arena. Hostile input is reported, never obeyed: nesting depth,
+ * alias expansion, scalar and document sizes are capped while events are
+ * read. Scalars are typed as go-yaml v2 types plain scalars (YAML 1.1), the
+ * way kubectl reads YAML. libyaml marks are 0-based: mark_line/mark_col
+ * below are the one place they become 1-based.
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "compiler.h"
+
+/* One anchor per name; later definitions of a name replace earlier ones. */
+struct anchor {
+	const char *name;
+	struct node *node;
+};
+
+/* An open collection while events are read. */
+struct frame {
+	struct node *node;
+	size_t start;          /* first scratch slot of this collection */
+};
+
+struct builder {
+	struct source_unit *u;
+	const struct meshc_limits *lim;
+	unsigned line_base;    /* lines before the chunk */
+	const char *chunk;
+	size_t chunk_len;
+
+	struct frame *frames;
+	size_t nframes, cap_frames;
+	struct node **scratch; /* children of open collections, in order */
+	size_t nscratch, cap_scratch;
+	struct anchor *anchors;
+	size_t nanchors, cap_anchors;
+	size_t alias_budget_used;
+	bool failed;           /* the current document was abandoned */
+};
+
+static unsigned mark_line(const struct builder *b, yaml_mark_t m)
+{
+	return b->line_base + (unsigned)m.line + 1;
+}
+
+static unsigned mark_col(yaml_mark_t m)
+{
+	return (unsigned)m.column + 1;
+}
+
+/* Line and column (in characters) of a byte offset inside the chunk. */
+static void offset_position(const struct builder *b, size_t off,
+			    unsigned *line, unsigned *col)
+{
+	unsigned l = 1, c = 1;
+	if (off > b->chunk_len)
+		off = b->chunk_len;
+	for (size_t i = 0; i < off; i++) {
+		unsigned char ch = (unsigned char)b->chunk[i];
+		if (ch == '\n') {
+			l++;
+			c = 1;
+		} else if ((ch & 0xC0) != 0x80) {
+			c++;
+		}
+	}
+	*line = b->line_base + l;
+	*col = c;
+}
+
+static void report(struct builder *b, enum diag_code code, unsigned line,
+		   unsigned col, const char *msg)
+{
+	diag_report_pos(&b->u->diags, code, b->u->file, line, col, NULL, NULL,
+			msg);
+}
+
+static void report_parser_error(struct builder *b, yaml_parser_t *p)
+{
+	unsigned line, col;
+	char msg[512];
+	if (p->error == YAML_READER_ERROR) {
+		offset_position(b, p->problem_offset, &line, &col);
+		if (p->problem_value != -1 && p->problem_value < 0x20)
+			snprintf(msg, sizeof(msg), "%s (byte 0x%02X)",
+				 p->problem ? p->problem : "invalid input",
+				 (unsigned)p->problem_value);
+		else
+			snprintf(msg, sizeof(msg), "%s",
+				 p->problem ? p->problem : "invalid input");
+		report(b, MSH0003, line, col, msg);
+		return;
+	}
+	line = mark_line(b, p->problem_mark);
+	col = mark_col(p->problem_mark);
+	size_t idx = p->problem_mark.index;
+	if (idx < b->chunk_len && b->chunk[idx] == '\t') {
+		report(b, MSH0001, line, col,
+		       "tab character in indentation (YAML allows only spaces)");
+		return;
+	}
+	if (p->context)
+		snprintf(msg, sizeof(msg), "%s %s", p->problem ? p->problem : "error",
+			 p->context);
+	else
+		snprintf(msg, sizeof(msg), "%s", p->problem ? p->problem : "invalid YAML");
+	report(b, MSH0001, line, col, msg);
+}
+
+/* ---- scalar typing (go-yaml v2 resolve) ---- */
+
+static bool text_in(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (strcmp(s, *list) == 0)
+			return true;
+	return false;
+}
+
+static const char *const yaml_true[] = { "y", "Y", "yes", "Yes", "YES", "on",
+	"On", "ON", "true", "True", "TRUE", NULL };
+static const char *const yaml_false[] = { "n", "N", "no", "No", "NO", "off",
+	"Off", "OFF", "false", "False", "FALSE", NULL };
+static const char *const yaml_null[] = { "", "~", "null", "Null", "NULL", NULL };
+
+/* strconv.ParseInt/ParseUint(s, 0, 64) after removing '_'. */
+static bool parse_go_int(const char *in, long long *out, bool *overflow)
+{
+	char buf[96];
+	size_t n = 0;
+	for (const char *p = in; *p; p++) {
+		if (*p == '_')
+			continue;
+		if (n + 1 >= sizeof(buf))
+			return false;
+		buf[n++] = *p;
+	}
+	buf[n] = '\0';
+	const char *s = buf;
+	bool neg = false;
+	if (*s == '+' || *s == '-') {
+		neg = *s == '-';
+		s++;
+	}
+	int base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	} else if (s[0] == '0' && (s[1] == 'o' || s[1] == 'O')) {
+		base = 8;
+		s += 2;
+	} else if (s[0] == '0' && (s[1] == 'b' || s[1] == 'B')) {
+		base = 2;
+		s += 2;
+	} else if (s[0] == '0' && s[1]) {
+		base = 8;
+		s += 1;
+	}
+	if (!*s)
+		return false;
+	unsigned long long v = 0;
+	bool big = false;
+	for (; *s; s++) {
+		int d;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (*s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (*s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return false;
+		if (d >= base)
+			return false;
+		if (v > (ULLONG_MAX - (unsigned)d) / (unsigned)base)
+			return false;   /* beyond uint64: not an integer */
+		v = v * (unsigned)base + (unsigned)d;
+	}
+	if (neg) {
+		if (v > (unsigned long long)LLONG_MAX + 1)
+			return false;
+		*out = v == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN : -(long long)v;
+	} else if (v > (unsigned long long)LLONG_MAX) {
+		big = true;
+		*out = LLONG_MAX;
+	} else {
+		*out = (long long)v;
+	}
+	*overflow = big;
+	return true;
+}
+
+/* ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$ */
+static bool yaml_style_float(const char *s)
+{
+	if (*s == '+' || *s == '-')
+		s++;
+	if (*s == '.') {
+		s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	} else {
+		if (!(*s >= '0' && *s <= '9'))
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		if (*s == '.') {
+			s++;
+			while (*s >= '0' && *s <= '9')
+				s++;
+		}
+	}
+	if (*s == 'e' || *s == 'E') {
+		s++;
+		if (*s == '+' || *s == '-')
+			s++;
+		if (!(*s >= '0' && *s <= '9'))
+			return false;
+		while (*s >= '0' && *s <= '9')
+			s++;
+	}
+	return *s == '\0';
+}
+
+static void resolve_plain(struct node *n)
+{
+	const char *s = n->text;
+	if (text_in(s, yaml_null)) {
+		n->type = NODE_NULL;
+		return;
+	}
+	if (text_in(s, yaml_true) || text_in(s, yaml_false)) {
+		n->type = NODE_BOOL;
+		n->bval = text_in(s, yaml_true);
+		return;
+	}
+	static const char *const inf[] = { ".inf", ".Inf", ".INF", "+.inf",
+		"+.Inf", "+.INF", NULL };
+	static const char *const ninf[] = { "-.inf", "-.Inf", "-.INF", NULL };
+	static const char *const nan_[] = { ".nan", ".NaN", ".NAN", NULL };
+	if (text_in(s, inf) || text_in(s, ninf) || text_in(s, nan_)) {
+		n->type = NODE_FLOAT;
+		n->dval = text_in(s, nan_) ? NAN : text_in(s, inf) ? INFINITY : -INFINITY;
+		return;
+	}
+	char c = s[0] == '+' || s[0] == '-' ? s[1] : s[0];
+	if (!((c >= '0' && c <= '9') || c == '.'))
+		return;
+	long long iv;
+	bool overflow = false;
+	if (parse_go_int(s, &iv, &overflow)) {
+		n->type = NODE_INT;
+		n->ival = iv;
+		n->int_overflow = overflow;
+		n->dval = overflow ? strtod(s, NULL) : (double)iv;
+		return;
+	}
+	char buf[96];
+	size_t k = 0;
+	for (const char *p = s; *p && k + 1 < sizeof(buf); p++)
+		if (*p != '_')
+			buf[k++] = *p;
+	buf[k] = '\0';
+	if (strlen(s) < sizeof(buf) && yaml_style_float(buf)) {
+		n->type = NODE_FLOAT;
+		n->dval = strtod(buf, NULL);
+	}
+}
+
+static void resolve_tagged(struct node *n, const char *tag)
+{
+	if (strcmp(tag, YAML_STR_TAG) == 0)
+		return;
+	if (strcmp(tag, YAML_NULL_TAG) == 0 || strcmp(tag, YAML_BOOL_TAG) == 0 ||
+	    strcmp(tag, YAML_INT_TAG) == 0 || strcmp(tag, YAML_FLOAT_TAG) == 0) {
+		resolve_plain(n);
+		return;
+	}
+	/* Other tags (custom `!foo`) leave the scalar a string, as go-yaml does. */
+}
+
+/* ---- tree building ---- */
+
+static struct node *new_node(struct builder *b, enum node_type t,
+			     yaml_mark_t m)
+{
+	struct node *n = arena_alloc(&b->u->arena, sizeof(*n));
+	n->type = t;
+	n->line = mark_line(b, m);
+	n->col = mark_col(m);
+	n->weight = 1;
+	return n;
+}
+
+static void scratch_push(struct builder *b, struct node *n)
+{
+	GROW(b->scratch, b->nscratch, b->cap_scratch);
+	b->scratch[b->nscratch++] = n;
+}
+
+static void anchor_set(struct builder *b, const unsigned char *name,
+		       struct node *n)
+{
+	if (!name)
+		return;
+	for (size_t i = 0; i < b->nanchors; i++)
+		if (strcmp(b->anchors[i].name, (const char *)name) == 0) {
+			b->anchors[i].node = n;
+			return;
+		}
+	GROW(b->anchors, b->nanchors, b->cap_anchors);
+	b->anchors[b->nanchors].name = arena_strdup(&b->u->arena, (const char *)name);
+	b->anchors[b->nanchors].node = n;
+	b->nanchors++;
+}
+
+static struct node *anchor_get(struct builder *b, const unsigned char *name)
+{
+	for (size_t i = b->nanchors; i-- > 0;)
+		if (strcmp(b->anchors[i].name, (const char *)name) == 0)
+			return b->anchors[i].node;
+	return NULL;
+}
+
+static bool is_merge_key(const struct node *k)
+{
+	return k->type == NODE_STR && !k->quoted && k->len == 2 &&
+	       k->text[0] == '<' && k->text[1] == '<';
+}
+
+/* Hash set of key texts for duplicate detection in large maps. */
+static uint64_t hash_text(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * Appends pair (k, v) to out[*n] unless the key is already present.
+ * `table` (size tcap, power of two) is an optional index into out.
+ * Returns the index of an existing pair with that key, or -1 when added.
+ */
+static long add_pair(struct node_pair *out, size_t *n, size_t *table,
+		     size_t tcap, struct node *k, struct node *v)
+{
+	if (table) {
+		size_t mask = tcap - 1;
+		size_t i = (size_t)hash_text(k->text, k->len) & mask;
+		while (table[i]) {
+			const struct node *o = out[table[i] - 1].key;
+			if (o->len == k->len && memcmp(o->text, k->text, k->len) == 0)
+				return (long)(table[i] - 1);
+			i = (i + 1) & mask;
+		}
+		table[i] = *n + 1;
+	} else {
+		for (size_t i = 0; i < *n; i++) {
+			const struct node *o = out[i].key;
+			if (o->len == k->len && memcmp(o->text, k->text, k->len) == 0)
+				return (long)i;
+		}
+	}
+	out[*n].key = k;
+	out[*n].value = v;
+	(*n)++;
+	return -1;
+}
+
+/* Sets each child's parent link (only where not set: aliases keep theirs). */
+static void adopt(struct node *parent, struct node *child, const struct node *key,
+		  size_t index)
+{
+	if (child->parent)
+		return;
+	child->parent = parent;
+	child->key = key;
+	child->index = index;
+}
+
+static void finish_map(struct builder *b, struct node *map, struct node **kv,
+		       size_t nkv)
+{
+	size_t npairs_max = nkv / 2;
+	size_t merged_extra = 0;
+	for (size_t i = 0; i + 1 < nkv; i += 2) {
+		if (!is_merge_key(kv[i]))
+			continue;
+		struct node *v = kv[i + 1];
+		if (v->type == NODE_MAP)
+			merged_extra += v->n;
+		else if (v->type == NODE_SEQ)
+			for (size_t j = 0; j < v->n; j++)
+				if (v->items[j]->type == NODE_MAP)
+					merged_extra += v->items[j]->n;
+	}
+	size_t cap = npairs_max + merged_extra;
+	struct node_pair *pairs = arena_alloc_raw(&b->u->arena,
+						  (cap ? cap : 1) * sizeof(*pairs));
+	size_t n = 0;
+	size_t *table = NULL, tcap = 0;
+	if (cap > 16) {
+		tcap = 32;
+		while (tcap < cap * 2)
+			tcap *= 2;
+		table = xcalloc(tcap, sizeof(*table));
+	}
+	/* Explicit keys first: they win over merged ones. */
+	for (size_t i = 0; i + 1 < nkv; i += 2) {
+		struct node *k = kv[i], *v = kv[i + 1];
+		if (is_merge_key(k))
+			continue;
+		if (k->type == NODE_MAP || k->type == NODE_SEQ) {
+			report(b, MSH0001, k->line, k->col,
+			       "complex (non-scalar) mapping keys are not supported");
+			continue;
+		}
+		long dup = add_pair(pairs, &n, table, tcap, k, v);
+		if (dup >= 0) {
+			char msg[300];
+			const struct node *first = pairs[dup].key;
+			snprintf(msg, sizeof(msg), "%.200s", k->text);
+			diag_report_pos(&b->u->diags, MSH0004, b->u->file, k->line,
+					k->col, NULL, NULL, msg, first->line);
+		}
+	}
+	for (size_t i = 0; i + 1 < nkv; i += 2) {
+		if (!is_merge_key(kv[i]))
+			continue;
+		struct node *v = kv[i + 1];
+		size_t nsrc = v->type == NODE_SEQ ? v->n : 1;
+		for (size_t j = 0; j < nsrc; j++) {
+			struct node *src = v->type == NODE_SEQ ? v->items[j] : v;
+			if (src->type != NODE_MAP) {
+				report(b, MSH0001, src->line, src->col,
+				       "merge key << needs a mapping or a list of mappings");
+				continue;
+			}
+			for (size_t m = 0; m < src->n; m++)
+				add_pair(pairs, &n, table, tcap, src->pairs[m].key,
+					 src->pairs[m].value);
+		}
+	}
+	free(table);
+	map->pairs = pairs;
+	map->n = n;
+	for (size_t i = 0; i < n; i++)
+		adopt(map, pairs[i].value, pairs[i].key, i);
+}
+
+static void finish_seq(struct builder *b, struct node *seq, struct node **items,
+		       size_t n)
+{
+	seq->items = arena_alloc_raw(&b->u->arena, (n ? n : 1) * sizeof(*items));
+	memcpy(seq->items, items, n * sizeof(*items));
+	seq->n = n;
+	for (size_t i = 0; i < n; i++)
+		adopt(seq, items[i], NULL, i);
+}
+
+/* Adds a finished node to the open collection, or makes it the root. */
+static void attach(struct builder *b, struct node *n, struct node **root)
+{
+	if (b->nframes == 0) {
+		*root = n;
+		return;
+	}
+	b->frames[b->nframes - 1].node->weight += n->weight;
+	scratch_push(b, n);
+}
+
+static struct node *scalar_node(struct builder *b, const yaml_event_t *ev)
+{
+	struct node *n = new_node(b, NODE_STR, ev->start_mark);
+	n->text = arena_strndup(&b->u->arena, (const char *)ev->data.scalar.value,
+				ev->data.scalar.length);
+	n->len = ev->data.scalar.length;
+	n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
+		    ev->data.scalar.style != YAML_ANY_SCALAR_STYLE;
+	const char *tag = (const char *)ev->data.scalar.tag;
+	if (tag && strcmp(tag, "!") != 0)
+		resolve_tagged(n, tag);
+	else if (!n->quoted && !tag)
+		resolve_plain(n);
+	return n;
+}
+
+/*
+ * Parses one chunk. Documents go to the unit's docs array; a document that
+ * fails is dropped after its error is reported.
+ */
+static void parse_chunk(struct builder *b)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	struct node *root = NULL;
+	bool in_doc = false;
+
+	if (!yaml_parser_initialize(&parser))
+		die_oom();
+	yaml_parser_set_input_string(&parser, (const unsigned char *)b->chunk,
+				     b->chunk_len);
+	yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+
+	for (;;) {
+		if (!yaml_parser_parse(&parser, &ev)) {
+			if (parser.error == YAML_MEMORY_ERROR)
+				die_oom();
+			report_parser_error(b, &parser);
+			break;
+		}
+		yaml_event_type_t type = ev.type;
+		switch (type) {
+		case YAML_DOCUMENT_START_EVENT:
+			in_doc = true;
+			root = NULL;
+			b->nframes = b->nscratch = b->nanchors = 0;
+			b->alias_budget_used = 0;
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			if (root && root->type != NODE_NULL) {
+				GROW(b->u->docs, b->u->ndocs, b->u->docs_cap);
+				b->u->docs[b->u->ndocs++] = root;
+			}
+			in_doc = false;
+			break;
+		case YAML_SCALAR_EVENT: {
+			if (ev.data.scalar.length > b->lim->max_scalar_bytes) {
+				char msg[128];
+				snprintf(msg, sizeof(msg),
+					 "scalar of %zu bytes exceeds the limit of %zu bytes",
+					 ev.data.scalar.length, b->lim->max_scalar_bytes);
+				report(b, MSH0002, mark_line(b, ev.start_mark),
+				       mark_col(ev.start_mark), msg);
+				b->failed = true;
+				break;
+			}
+			struct node *n = scalar_node(b, &ev);
+			anchor_set(b, ev.data.scalar.anchor, n);
+			attach(b, n, &root);
+			break;
+		}
+		case YAML_ALIAS_EVENT: {
+			struct node *target = anchor_get(b, ev.data.alias.anchor);
+			if (!target) {
+				char msg[300];
+				snprintf(msg, sizeof(msg), "unknown anchor \"%.200s\"",
+					 (const char *)ev.data.alias.anchor);
+				report(b, MSH0001, mark_line(b, ev.start_mark),
+				       mark_col(ev.start_mark), msg);
+				b->failed = true;
+				break;
+			}
+			bool open = false;
+			for (size_t i = 0; i < b->nframes; i++)
+				open |= b->frames[i].node == target;
+			if (open) {
+				report(b, MSH0001, mark_line(b, ev.start_mark),
+				       mark_col(ev.start_mark),
+				       "recursive alias (an alias inside its own anchor)");
+				b->failed = true;
+				break;
+			}
+			b->alias_budget_used += target->weight;
+			if (b->alias_budget_used > b->lim->max_alias_nodes) {
+				char msg[160];
+				snprintf(msg, sizeof(msg),
+					 "alias expansion exceeds the limit of %zu nodes per document",
+					 b->lim->max_alias_nodes);
+				report(b, MSH0002, mark_line(b, ev.start_mark),
+				       mark_col(ev.start_mark), msg);
+				b->failed = true;
+				break;
+			}
+			attach(b, target, &root);
+			break;
+		}
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT: {
+			if (b->nframes >= b->lim->max_depth) {
+				char msg[128];
+				snprintf(msg, sizeof(msg),
+					 "nesting depth exceeds the limit of %u",
+					 b->lim->max_depth);
+				report(b, MSH0002, mark_line(b, ev.start_mark),
+				       mark_col(ev.start_mark), msg);
+				b->failed = true;
+				break;
+			}
+			bool is_map = type == YAML_MAPPING_START_EVENT;
+			struct node *n = new_node(b, is_map ? NODE_MAP : NODE_SEQ,
+						  ev.start_mark);
+			const unsigned char *anchor = is_map ?
+				ev.data.mapping_start.anchor : ev.data.sequence_start.anchor;
+			GROW(b->frames, b->nframes, b->cap_frames);
+			b->frames[b->nframes].node = n;
+			b->frames[b->nframes].start = b->nscratch;
+			b->nframes++;
+			/* Registered at once: a self-reference finds an open
+			 * collection, and resolves to it by reference. */
+			anchor_set(b, anchor, n);
+			break;
+		}
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT: {
+			struct frame f = b->frames[--b->nframes];
+			struct node **kids = b->scratch + f.start;
+			size_t nkids = b->nscratch - f.start;
+			if (f.node->type == NODE_MAP)
+				finish_map(b, f.node, kids, nkids);
+			else
+				finish_seq(b, f.node, kids, nkids);
+			b->nscratch = f.start;
+			attach(b, f.node, &root);
+			break;
+		}
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+		if (b->failed || type == YAML_STREAM_END_EVENT)
+			break;
+	}
+	(void)in_doc;
+	yaml_parser_delete(&parser);
+}
+
+/* True when the line starting at p is a document marker `---`. */
+static bool is_doc_start(const char *p, const char *end)
+{
+	if (end - p < 3 || p[0] != '-' || p[1] != '-' || p[2] != '-')
+		return false;
+	return end - p == 3 || p[3] == ' ' || p[3] == '\t' || p[3] == '\n' ||
+	       p[3] == '\r';
+}
+
+/* True when a chunk holds only directives, comments and blank lines. */
+static bool only_preamble(const char *p, const char *end)
+{
+	while (p < end) {
+		const char *s = p;
+		while (s < end && (*s == ' ' || *s == '\t' || *s == '\r'))
+			s++;
+		if (s < end && *s != '\n' && *s != '#' && !(s == p && *s == '%'))
+			return false;
+		while (p < end && *p != '\n')
+			p++;
+		if (p < end)
+			p++;
+	}
+	return true;
+}
+
+void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim)
+{
+	struct builder b;
+	memset(&b, 0, sizeof(b));
+	b.u = u;
+	b.lim = lim;
+
+	const char *data = u->bytes, *end = u->bytes + u->len;
+	const char *chunk = data;
+	unsigned chunk_line = 0, line = 0;
+	const char *p = data;
+	while (p <= end) {
+		bool at_end = p == end;
+		if (at_end || (p != chunk && is_doc_start(p, end) &&
+			       !only_preamble(chunk, p))) {
+			size_t len = (size_t)(p - chunk);
+			if (len > lim->max_document_bytes) {
+				char msg[128];
+				snprintf(msg, sizeof(msg),
+					 "document of %zu bytes exceeds the limit of %zu bytes",
+					 len, lim->max_document_bytes);
+				report(&b, MSH0002, chunk_line + 1, 1, msg);
+			} else if (len > 0) {
+				b.line_base = chunk_line;
+				b.chunk = chunk;
+				b.chunk_len = len;
+				b.failed = false;
+				parse_chunk(&b);
+			}
+			chunk = p;
+			chunk_line = line;
+			if (at_end)
+				break;
+		}
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			p = end;
+		else {
+			p = nl + 1;
+			line++;
+		}
+	}
+	free(b.frames);
+	free(b.scratch);
+	free(b.anchors);
+}

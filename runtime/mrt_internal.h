@@ -1,0 +1,62 @@
+/*
+ * The runtime's private view of an opened table: typed pointers to each
+ * verified section and the lazily compiled regexes. Shared by
+ * mrt_open.c (which fills it), mrt_match.c and mrt_access.c (which only
+ * read it). Nothing here is part of the public API.
+ */
+#ifndef MESHRT_INTERNAL_H
+#define MESHRT_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "meshrt.h"
+#include "mrt_format.h"
+
+struct mrt_table {
+	const uint8_t *base;         /* the mapping or the caller's buffer */
+	size_t size;
+	bool mapped;                 /* munmap at close */
+	const struct mrt_fmt_header *hdr;
+	const struct mrt_fmt_listener *lstn;
+	const struct mrt_fmt_vhost *vhst;
+	const uint32_t *hash, *wild;
+	const struct mrt_fmt_route *rout;
+	const struct mrt_fmt_match *mtch;
+	const struct mrt_fmt_cond *cond;
+	const struct mrt_fmt_dest *dest;
+	const struct mrt_fmt_extra *extr;
+	const struct mrt_fmt_hop *hops;
+	const struct mrt_fmt_cluster *clst;
+	const struct mrt_fmt_regex *regx;
+	uint32_t n[MRT_SEC_COUNT];   /* records per section */
+	/* Per regex: 0 not compiled yet, 1 failed to compile, else pcre2_code*. */
+	_Atomic uintptr_t *rx;
+	pcre2_match_context *mctx;   /* match limits; shared read-only */
+};
+
+/* A verified string reference: its text, or NULL for 0. */
+static inline const char *mrt_str(const struct mrt_table *t, uint32_t ref)
+{
+	return ref ? (const char *)t->base + ref : NULL;
+}
+
+static inline uint32_t mrt_strlen(const struct mrt_table *t, uint32_t ref)
+{
+	uint32_t len;
+	__builtin_memcpy(&len, t->base + ref - 4, 4);
+	return len;
+}
+
+/* The compiled regex i, compiling it on first use; NULL if it fails. */
+pcre2_code *mrt_regex_get(const struct mrt_table *t, uint32_t i);
+/* Whole-value match of s[0..n) against regex i. */
+bool mrt_regex_match(const struct mrt_table *t, uint32_t i, const char *s,
+		     size_t n);
+
+#endif
