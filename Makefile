@@ -102,11 +102,31 @@ demo: all
 	./$(MESHC_BIN) check examples/bookinfo
 	@echo "meshc: examples/bookinfo is clean"
 
+install: all meshrt.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man3 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 755 meshc $(DESTDIR)$(PREFIX)/bin/meshc
+	install -m 644 libmeshrt.a $(DESTDIR)$(PREFIX)/lib/libmeshrt.a
+	install -m 644 runtime/meshrt.h $(DESTDIR)$(PREFIX)/include/meshrt.h
+	install -m 644 meshrt.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/meshrt.pc
+	for m in man/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
+	for m in man/*.3; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man3/; done; true
+	for m in man/*.5; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man5/; done; true
+
+# ${prefix}-relative so it works under PKG_CONFIG_SYSROOT_DIR.
+meshrt.pc: Makefile
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$${prefix}/lib' 'includedir=$${prefix}/include' '' \
+		'Name: meshrt' 'Description: meshc route-table loader and matcher' 'Version: 0.1.0' \
+		'Requires.private: libpcre2-8' 'Libs: -L$${libdir} -lmeshrt' 'Libs.private: -pthread' \
+		'Cflags: -I$${includedir}' > $@
+
 clean:
-	rm -rf build build-san build-fuzz meshc libmeshrt.a libmeshrt.so
+	rm -rf build build-san build-fuzz meshc libmeshrt.a libmeshrt.so meshrt.pc
 
 -include $(wildcard bench/bench.mk)
+-include fuzz/fuzz.mk
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
 
-.PHONY: all check check-all tests update-golden demo clean
+.PHONY: all check check-all tests update-golden demo clean install meshrt.pc

@@ -155,7 +155,6 @@ static void add_unit(struct project *p, size_t *cap, const char *file,
 	struct source_unit *u = &p->units[p->nunits++];
 	memset(u, 0, sizeof(*u));
 	arena_init(&u->arena);
-	diag_list_init(&u->diags, &u->arena);
 	u->file = arena_strdup(&p->arena, file);
 	u->bytes = bytes;
 	u->len = len;
@@ -283,6 +282,9 @@ void project_load(struct project *p, char *const *paths, size_t npaths)
 			load_file(p, &cap, path);
 		}
 	}
+	/* Units moved while the array grew: point each list at its arena now. */
+	for (size_t i = 0; i < p->nunits; i++)
+		diag_list_init(&p->units[i].diags, &p->units[i].arena);
 	pool_run(p, load_unit);
 
 	size_t total = 0;

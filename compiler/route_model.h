@@ -1,0 +1,176 @@
+/*
+ * The route model: what `meshc compile` builds from the resources
+ * (route_build.c) and writes as a binary table (route_emit.c). Plain C
+ * structs allocated in the model's arena:
+ *
+ *   listeners -> virtual hosts -> ordered route lists -> routes
+ *                                   (matches -> conditions, destinations)
+ *   clusters (with the merged DestinationRule policy), referenced by
+ *   destinations and mirrors.
+ *
+ * A route list may be shared by several virtual hosts (one
+ * VirtualService listing many hosts): the emitter writes it once.
+ * Strings are NUL-terminated; NULL means absent. Numbers that may be
+ * absent use MRT_UNSET. Enumerations are the runtime's (meshrt.h).
+ */
+#ifndef MESHC_ROUTE_MODEL_H
+#define MESHC_ROUTE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "arena.h"
+#include "meshrt.h"
+
+struct rm_cond {
+	enum mrt_field field;
+	enum mrt_op op;
+	unsigned flags;               /* MRT_COND_* */
+	const char *key;              /* header names lower case */
+	const char *value;
+	unsigned number;              /* MRT_FIELD_PORT */
+};
+
+struct rm_match {
+	const char *name;
+	struct rm_cond *conds;
+	size_t n;
+};
+
+struct rm_hop {
+	enum mrt_header_target target;
+	enum mrt_header_op op;
+	const char *name, *value;
+};
+
+struct rm_cluster {
+	const char *name;             /* outbound|PORT|SUBSET|FQDN */
+	const char *host, *subset;
+	unsigned port;
+	const char *lb_policy, *tls_mode, *policy_json;
+	unsigned id;                  /* index, set by route_model_cluster() */
+};
+
+struct rm_dest {
+	struct rm_cluster *cluster;
+	unsigned weight;              /* mirrors: millionths */
+	struct rm_hop *hops;
+	size_t n_hops;
+};
+
+struct rm_extra {
+	const char *rd_uri, *rd_authority, *rd_scheme, *rd_prefix;
+	unsigned rd_port, rd_derive, rd_code;
+	unsigned dr_status;
+	const char *dr_body;
+	size_t dr_body_len;
+	const char *rw_uri, *rw_authority, *rw_regex, *rw_sub;
+	unsigned rt_attempts, rt_per_try_ms, rt_backoff_ms, rt_flags;
+	const char *rt_retry_on;
+	unsigned fd_delay_ms, fd_delay_ppm, fa_status, fa_ppm;
+	const char *fa_grpc, *fa_http2;
+	struct rm_dest *mirrors;
+	size_t n_mirrors;
+	bool cors_set;
+	struct rm_cond *cors_origins;
+	size_t n_cors_origins;
+	const char *cors_methods, *cors_allow_headers, *cors_expose_headers;
+	unsigned cors_max_age_ms, cors_credentials;   /* credentials MRT_UNSET, 0, 1 */
+	const char *cors_preflight;
+	struct rm_hop *hops;
+	size_t n_hops;
+};
+
+struct rm_map;
+
+struct rm_route {
+	const char *name;
+	const char *vs;               /* "ns/name" or NULL */
+	unsigned index;
+	enum mrt_route_kind kind;
+	enum mrt_action action;
+	struct rm_match *matches;
+	size_t n_matches;
+	struct rm_dest *dests;
+	size_t n_dests;
+	unsigned timeout_ms;          /* MRT_UNSET when not set */
+	struct rm_extra *extra;       /* NULL when none */
+	/* Emitter bookkeeping: a route shared by several lists has its
+	 * matches, destinations and extra written once. */
+	unsigned emit_gen, emit_match_first, emit_dest_first, emit_extra;
+};
+
+struct rm_route_list {
+	struct rm_route **routes;
+	size_t n, cap;
+	unsigned emit_gen, emit_first; /* emitter bookkeeping */
+};
+
+struct rm_vhost {
+	const char *host;             /* lower case: FQDN, "*.suffix" or "*" */
+	unsigned flags;               /* MRT_VHOST_* */
+	struct rm_route_list *routes;
+};
+
+struct rm_listener {
+	const char *gateway;          /* "mesh" or "ns/name" */
+	unsigned port;                /* 0: any */
+	const char *protocol, *tls_mode, *name;
+	struct rm_vhost *vhosts;      /* heap array */
+	size_t n_vhosts, cap_vhosts;
+	struct rm_route_list *l4;     /* TLS/TCP routes for host-less requests */
+};
+
+struct route_model {
+	struct arena arena;
+	const char *domain;
+	struct rm_listener *listeners;   /* heap array */
+	size_t n_listeners, cap_listeners;
+	struct rm_cluster **clusters;    /* heap array */
+	size_t n_clusters, cap_clusters;
+	struct rm_map *index;            /* listener, vhost and cluster lookup */
+	unsigned emit_gen;               /* bumped by each route_emit() */
+};
+
+void route_model_init(struct route_model *m, const char *domain);
+void route_model_release(struct route_model *m);
+
+/* The listener (gateway, port), created on first use. */
+struct rm_listener *route_model_listener(struct route_model *m,
+					 const char *gateway, unsigned port);
+/* The virtual host `host` of l, created (with an empty route list) on
+ * first use. */
+struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
+				   const char *host);
+/* The cluster for (host, subset, port), created on first use with the
+ * given policy fields (which may be NULL). */
+struct rm_cluster *route_model_cluster(struct route_model *m, const char *host,
+				       const char *subset, unsigned port);
+struct rm_route_list *route_list_new(struct route_model *m);
+void route_list_add(struct rm_route_list *l, struct rm_route *r);
+
+/*
+ * route_emit.c: serialises the model to a table in memory (heap buffer,
+ * 8-aligned, *len bytes; caller frees). Deterministic: listeners sorted
+ * by gateway and port, everything else in model order. NULL with a
+ * message in err when the table would exceed the format's limits.
+ */
+void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen);
+/*
+ * Writes buf atomically to path: a temporary file in the same directory,
+ * fsync, rename, fsync of the directory. 0, or -1 with a message in err
+ * (the temporary file is removed and path left untouched).
+ */
+int route_write_atomic(const char *path, const void *buf, size_t len,
+		       char *err, size_t errlen);
+
+struct project;
+/*
+ * route_build.c: the route model of a checked project (Istio semantics:
+ * issue 5, runtime.md). Reports MSH04xx diagnostics into p's run-wide
+ * list `d`.
+ */
+void route_build(struct route_model *m, const struct project *p,
+		 struct diag_list *d);
+
+#endif

@@ -1,0 +1,604 @@
+/*
+ * Istio's admission rules for a DestinationRule (istio.md §2.6,
+ * ValidateDestinationRule in pkg/config/validation and the agent package's
+ * client TLS and locality checks) and the CRD's CEL rules on
+ * `workloadSelector.matchLabels`. Reports IST0106 for errors and IST0133
+ * for warnings, each at the most specific node: the offending value, or
+ * the mapping that lacks a required setting.
+ *
+ * Traffic policies appear at the top level, in every subset and (reduced)
+ * per port; one set of functions walks all of them. Values are read as
+ * Istio's protojson decoder reads them: proto and JSON field names alike,
+ * enums by name or number, integers quoted or not, an explicit null as
+ * unset. Wrong types are the schema layer's business and skipped here.
+ *
+ * Where Istio's messages are known they are kept verbatim; the rules newer
+ * than the Go sources read (zone-aware load balancing, http2KeepAlive,
+ * cookie attributes) use messages in the same style.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks.h"
+#include "prim.h"
+
+/* Field access shared in spirit with rules_gw.c and rules_se.c. */
+
+/* True when map key `key` names field `json`, in its JSON or proto spelling. */
+static bool key_is(const struct node *key, const char *json)
+{
+	if (!key || !key->text)
+		return false;
+	const char *k = key->text;
+	size_t klen = key->len, j = 0;
+	for (size_t i = 0; i < klen; i++) {
+		char c = k[i];
+		if (c == '_' && i + 1 < klen) {
+			c = k[++i];
+			if (c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
+		}
+		if (json[j] != c)
+			return false;
+		j++;
+	}
+	return json[j] == '\0';
+}
+
+/* The value of field `json` in `map`; NULL when absent or null. */
+static const struct node *fld(const struct node *map, const char *json)
+{
+	if (!map || map->type != NODE_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->n; i++) {
+		if (key_is(map->pairs[i].key, json)) {
+			const struct node *v = map->pairs[i].value;
+			return v && v->type != NODE_NULL ? v : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* A mapping field, or NULL. */
+static const struct node *fld_map(const struct node *map, const char *json)
+{
+	const struct node *v = fld(map, json);
+	return v && v->type == NODE_MAP ? v : NULL;
+}
+
+/* A string field that Go would see as set: present and non-empty. */
+static const struct node *fld_set(const struct node *map, const char *json)
+{
+	const struct node *v = fld(map, json);
+	return v && v->type == NODE_STR && v->len > 0 ? v : NULL;
+}
+
+/* The integer in `n`: a YAML integer or a string holding one. */
+static bool node_int(const struct node *n, long long *out)
+{
+	if (!n)
+		return false;
+	if (n->type == NODE_INT && !n->int_overflow) {
+		*out = n->ival;
+		return true;
+	}
+	if (n->type == NODE_STR && n->len > 0 && n->len < 21) {
+		char *end;
+		long long v = strtoll(n->text, &end, 10);
+		if (*end == '\0' && (n->text[0] == '-' || (n->text[0] >= '0' && n->text[0] <= '9'))) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The number in `n` (integer, float, or a string holding one). */
+static bool node_num(const struct node *n, double *out)
+{
+	if (!n)
+		return false;
+	if (n->type == NODE_INT || n->type == NODE_FLOAT) {
+		*out = n->dval;
+		return true;
+	}
+	if (n->type == NODE_STR && n->len > 0) {
+		char *end;
+		double v = strtod(n->text, &end);
+		if (*end == '\0') {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An integer field, 0 when absent or unreadable (proto's zero value). */
+static long long fld_int(const struct node *map, const char *json)
+{
+	long long v = 0;
+	return node_int(fld(map, json), &v) ? v : 0;
+}
+
+/* An enum field by name or number: its index, `dflt` if absent, -1 if unknown. */
+static int fld_enum(const struct node *map, const char *json,
+		    const char *const *names, int count, int dflt)
+{
+	const struct node *v = fld(map, json);
+	if (!v)
+		return dflt;
+	if (v->type == NODE_STR) {
+		for (int i = 0; i < count; i++)
+			if (strcmp(v->text, names[i]) == 0)
+				return i;
+		return -1;
+	}
+	long long n;
+	if (v->type == NODE_INT && node_int(v, &n) && n >= 0 && n < count)
+		return (int)n;
+	return -1;
+}
+
+static bool fld_true(const struct node *map, const char *json)
+{
+	const struct node *v = fld(map, json);
+	return v && v->type == NODE_BOOL && v->bval;
+}
+
+#define ERR(node, ...) diag_reportf(d, IST0106, r, (node), __VA_ARGS__)
+#define WARN(node, ...) diag_reportf(d, IST0133, r, (node), __VA_ARGS__)
+
+/*
+ * ValidateDuration on a duration field when it is set and parses; an
+ * unparseable value is the schema layer's to report.
+ */
+static void check_duration(struct diag_list *d, const struct resource *r,
+			   const struct node *map, const char *json)
+{
+	const struct node *v = fld(map, json);
+	long long ns;
+	if (!node_str(v) || !prim_parse_duration(v->text, &ns))
+		return;
+	const char *e = prim_check_duration_ns(d->arena, ns);
+	if (e)
+		ERR(v, "%s", e);
+}
+
+/* ValidatePercent on an int32 field. */
+static void check_percent(struct diag_list *d, const struct resource *r,
+			  const struct node *map, const char *json)
+{
+	const struct node *v = fld(map, json);
+	long long n;
+	if (node_int(v, &n) && (n < 0 || n > 100))
+		ERR(v, "percentage %lld is not in range 0..100", n);
+}
+
+static void check_outlier(struct diag_list *d, const struct resource *r,
+			  const struct node *od)
+{
+	check_duration(d, r, od, "baseEjectionTime");
+	const struct node *ce = fld(od, "consecutiveErrors");
+	if (fld_int(od, "consecutiveErrors") != 0)
+		WARN(ce, "outlier detection consecutive errors is deprecated, use consecutiveGatewayErrors or consecutive5xxErrors instead");
+	const struct node *lof = fld(od, "consecutiveLocalOriginFailures");
+	if (!fld_true(od, "splitExternalLocalOriginErrors") &&
+	    fld_int(od, "consecutiveLocalOriginFailures") > 0)
+		ERR(lof, "outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false");
+	check_duration(d, r, od, "interval");
+	check_percent(d, r, od, "maxEjectionPercent");
+	check_percent(d, r, od, "minHealthPercent");
+}
+
+/* A field of an int32 setting that must not be negative. */
+static void check_non_negative(struct diag_list *d, const struct resource *r,
+			       const struct node *map, const char *json,
+			       const char *what)
+{
+	if (fld_int(map, json) < 0)
+		ERR(fld(map, json), "%s must be non-negative", what);
+}
+
+static const char *const h2_upgrade_names[] = { "DEFAULT", "DO_NOT_UPGRADE", "UPGRADE" };
+
+static void check_connection_pool(struct diag_list *d, const struct resource *r,
+				  const struct node *cp)
+{
+	const struct node *http = fld(cp, "http");
+	const struct node *tcp = fld(cp, "tcp");
+	if (!http && !tcp) {
+		ERR(cp, "connection pool must have at least one field");
+		return;
+	}
+	if (http && http->type == NODE_MAP) {
+		check_non_negative(d, r, http, "http1MaxPendingRequests", "http1 max pending requests");
+		check_non_negative(d, r, http, "http2MaxRequests", "http2 max requests");
+		check_non_negative(d, r, http, "maxRequestsPerConnection", "max requests per connection");
+		check_non_negative(d, r, http, "maxRetries", "max retries");
+		check_duration(d, r, http, "idleTimeout");
+		if (fld_enum(http, "h2UpgradePolicy", h2_upgrade_names, 3, 0) == 2 &&
+		    fld_true(http, "useClientProtocol"))
+			ERR(fld(http, "useClientProtocol"), "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
+		check_non_negative(d, r, http, "maxConcurrentStreams", "max concurrent streams");
+		const struct node *ka = fld_map(http, "http2KeepAlive");
+		if (ka) {
+			if (!fld(ka, "interval"))
+				ERR(ka, "http2KeepAlive requires interval to be set");
+			if (!fld(ka, "timeout"))
+				ERR(ka, "http2KeepAlive requires timeout to be set");
+			check_duration(d, r, ka, "interval");
+			check_duration(d, r, ka, "timeout");
+		}
+	}
+	if (tcp && tcp->type == NODE_MAP) {
+		check_non_negative(d, r, tcp, "maxConnections", "max connections");
+		check_duration(d, r, tcp, "connectTimeout");
+		check_duration(d, r, tcp, "maxConnectionDuration");
+		/* 0s disables the idle timeout, so it alone is exempt. */
+		const struct node *idle = fld(tcp, "idleTimeout");
+		long long ns;
+		if (node_str(idle) && prim_parse_duration(idle->text, &ns) &&
+		    ns / 1000000 != 0)
+			check_duration(d, r, tcp, "idleTimeout");
+		const struct node *ka = fld_map(tcp, "tcpKeepalive");
+		if (ka) {
+			check_duration(d, r, ka, "time");
+			check_duration(d, r, ka, "interval");
+		}
+	}
+}
+
+/*
+ * Envoy's primality test for maglev table sizes (source/common/common/
+ * utility.cc): 1, 2 and 3 count as prime, other even numbers do not, odd
+ * numbers are trial-divided up to floor(sqrt(x)) computed in double. For
+ * sizes beyond 2^42 trial division is too slow, so a deterministic
+ * Miller-Rabin test stands in (it agrees with Envoy except on squares of
+ * primes above 2^26, where Envoy's rounded limit can miss the root, and
+ * those sizes are rejected as too large anyway).
+ */
+static uint64_t mulmod(uint64_t a, uint64_t b, uint64_t m)
+{
+	uint64_t res = 0;
+	a %= m;
+	while (b) {
+		if (b & 1)
+			res = (res >= m - a) ? res - (m - a) : res + a;
+		a = (a >= m - a) ? a - (m - a) : a + a;
+		b >>= 1;
+	}
+	return res;
+}
+
+static uint64_t powmod(uint64_t b, uint64_t e, uint64_t m)
+{
+	uint64_t res = 1 % m;
+	b %= m;
+	while (e) {
+		if (e & 1)
+			res = mulmod(res, b, m);
+		b = mulmod(b, b, m);
+		e >>= 1;
+	}
+	return res;
+}
+
+static bool envoy_is_prime(uint64_t x)
+{
+	if (x != 0 && x < 4)
+		return true;
+	if ((x & 1) == 0)
+		return false;
+	if (x < (UINT64_C(1) << 42)) {
+		uint64_t limit = (uint64_t)sqrt((double)x);
+		for (uint64_t f = 3; f <= limit; f += 2)
+			if (x % f == 0)
+				return false;
+		return true;
+	}
+	static const uint64_t bases[] = { 2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37 };
+	uint64_t dd = x - 1;
+	int s = 0;
+	while ((dd & 1) == 0) {
+		dd >>= 1;
+		s++;
+	}
+	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+		uint64_t y = powmod(bases[i], dd, x);
+		if (y == 1 || y == x - 1)
+			continue;
+		bool composite = true;
+		for (int k = 1; k < s && composite; k++) {
+			y = mulmod(y, y, x);
+			if (y == x - 1)
+				composite = false;
+		}
+		if (composite)
+			return false;
+	}
+	return true;
+}
+
+/* An unsigned 64-bit integer field (tableSize); false when unreadable. */
+static bool node_u64(const struct node *n, uint64_t *out)
+{
+	if (!n || (n->type != NODE_INT && n->type != NODE_STR) || !n->text || n->len == 0)
+		return false;
+	if (n->type == NODE_INT && !n->int_overflow) {
+		if (n->ival < 0)
+			return false;
+		*out = (uint64_t)n->ival;
+		return true;
+	}
+	if (n->text[0] < '0' || n->text[0] > '9')
+		return false;
+	char *end;
+	unsigned long long v = strtoull(n->text, &end, 10);
+	if (*end != '\0')
+		return false;
+	*out = v;
+	return true;
+}
+
+static void check_consistent_hash(struct diag_list *d, const struct resource *r,
+				  const struct node *ch)
+{
+	const struct node *cookie = fld_map(ch, "httpCookie");
+	if (cookie) {
+		const struct node *name = fld(cookie, "name");
+		if (!fld_set(cookie, "name"))
+			ERR(name ? name : cookie, "name required for HttpCookie");
+		const struct node *attrs = fld(cookie, "attributes");
+		if (attrs && attrs->type == NODE_SEQ) {
+			for (size_t i = 0; i < attrs->n; i++) {
+				const struct node *a = attrs->items[i];
+				if (!a || a->type != NODE_MAP)
+					continue;
+				const struct node *an = fld(a, "name");
+				const char *s = node_str(an);
+				if (!s || !s[0]) {
+					ERR(an ? an : a, "cookie attribute name cannot be empty");
+					continue;
+				}
+				for (size_t j = 0; j < i; j++) {
+					const char *prev = node_str(fld(attrs->items[j], "name"));
+					if (prev && strcmp(prev, s) == 0) {
+						ERR(an, "duplicate cookie attribute name: %s", s);
+						break;
+					}
+				}
+			}
+		}
+	}
+	const struct node *mrs = fld(ch, "minimumRingSize");
+	uint64_t v;
+	if (node_u64(mrs, &v) && v != 0) {
+		WARN(mrs, "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead");
+		if (fld(ch, "ringHash") || fld(ch, "maglev"))
+			ERR(mrs, "only one of MinimumRingSize or Maglev/Ringhash can be specified");
+	}
+	const struct node *maglev = fld_map(ch, "maglev");
+	if (maglev) {
+		const struct node *ts = fld(maglev, "tableSize");
+		uint64_t size = 0;
+		if (ts && !node_u64(ts, &size))
+			return;   /* wrong type: the schema layer reports it */
+		const struct node *at = ts ? ts : maglev;
+		if (size == 0)
+			ERR(at, "tableSize must be set for maglev");
+		if (size >= 5000011)
+			ERR(at, "tableSize must be less than 5000011 for maglev");
+		if (!envoy_is_prime(size))
+			ERR(at, "tableSize must be a prime number for maglev");
+	}
+}
+
+/* A locality `region[/zone[/subzone]]` split into three parts ("*" fills). */
+struct locality {
+	const char *region, *zone, *sub;
+	size_t rlen, zlen, slen;
+	int level;              /* 0 region, 1 zone, 2 subzone */
+};
+
+static bool part_eq(const char *a, size_t alen, const char *b, size_t blen)
+{
+	return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* SplitN(s, "/", 3); false when any part is empty. */
+static bool locality_parse(const char *s, struct locality *l)
+{
+	const char *p[3] = { "*", "*", "*" };
+	size_t len[3] = { 1, 1, 1 };
+	int n = 0;
+	const char *start = s;
+	for (;;) {
+		const char *slash = n < 2 ? strchr(start, '/') : NULL;
+		size_t plen = slash ? (size_t)(slash - start) : strlen(start);
+		if (plen == 0)
+			return false;
+		p[n] = start;
+		len[n] = plen;
+		n++;
+		if (!slash)
+			break;
+		start = slash + 1;
+	}
+	l->region = p[0]; l->rlen = len[0];
+	l->zone = p[1];   l->zlen = len[1];
+	l->sub = p[2];    l->slen = len[2];
+	l->level = n - 1;
+	return true;
+}
+
+/*
+ * validateLocalities: wildcards only as the last character and at most
+ * one, no empty parts, no entry covering or repeating an earlier one.
+ * Reports the first problem (as Istio does) at that entry's node.
+ */
+static void check_localities(struct diag_list *d, const struct resource *r,
+			     const struct node *const *nodes, size_t n)
+{
+	struct locality *seen = arena_alloc(d->arena, (n ? n : 1) * sizeof(*seen));
+	size_t nseen = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *loc = nodes[i] && nodes[i]->text ? nodes[i]->text : "";
+		size_t stars = 0, len = strlen(loc);
+		for (size_t k = 0; k < len; k++)
+			stars += loc[k] == '*';
+		if (stars > 0 && (stars > 1 || loc[len - 1] != '*')) {
+			ERR(nodes[i], "locality %s wildcard '*' number can not exceed 1 and must be in the end", loc);
+			return;
+		}
+		bool overlap = false;
+		for (size_t k = 0; k < nseen && !overlap; k++)
+			overlap = part_eq(seen[k].region, seen[k].rlen, "*", 1);
+		if (overlap) {
+			ERR(nodes[i], "locality %s overlap with previous specified ones", loc);
+			return;
+		}
+		struct locality l;
+		if (!locality_parse(loc, &l)) {
+			ERR(nodes[i], "locality %s must not contain empty region/zone/subzone info", loc);
+			return;
+		}
+		bool region_seen = false, zone_any = false, zone_seen = false,
+		     sub_any = false, sub_seen = false;
+		for (size_t k = 0; k < nseen; k++) {
+			const struct locality *s = &seen[k];
+			if (!part_eq(s->region, s->rlen, l.region, l.rlen))
+				continue;
+			region_seen = true;
+			if (part_eq(s->zone, s->zlen, "*", 1))
+				zone_any = true;
+			if (!part_eq(s->zone, s->zlen, l.zone, l.zlen))
+				continue;
+			zone_seen = true;
+			if (part_eq(s->sub, s->slen, "*", 1))
+				sub_any = true;
+			if (part_eq(s->sub, s->slen, l.sub, l.slen))
+				sub_seen = true;
+		}
+		switch (l.level) {
+		case 0:
+			overlap = region_seen;
+			break;
+		case 1:
+			overlap = region_seen && (zone_any || zone_seen);
+			break;
+		default:
+			overlap = region_seen && (zone_any || (zone_seen && (sub_any || sub_seen)));
+			break;
+		}
+		if (overlap) {
+			ERR(nodes[i], "locality %s overlap with previous specified ones", loc);
+			return;
+		}
+		seen[nseen++] = l;
+	}
+}
+
+static bool is_topology_label(const char *s)
+{
+	return strcmp(s, "topology.kubernetes.io/region") == 0 ||
+	       strcmp(s, "topology.kubernetes.io/zone") == 0 ||
+	       strcmp(s, "topology.istio.io/subzone") == 0;
+}
+
+/* The `failover` entries of locality or zone-aware settings. */
+static void check_failover_entries(struct diag_list *d, const struct resource *r,
+				   const struct node *failover)
+{
+	for (size_t i = 0; i < failover->n; i++) {
+		const struct node *f = failover->items[i];
+		if (!f || f->type != NODE_MAP)
+			continue;
+		const char *from = node_str(fld(f, "from"));
+		const char *to = node_str(fld(f, "to"));
+		from = from ? from : "";
+		to = to ? to : "";
+		if (strcmp(from, to) == 0)
+			ERR(f, "locality lb failover settings must specify different regions");
+		if (strchr(from, '/') || strchr(to, '/'))
+			ERR(f, "locality lb failover only specify region");
+		if (strchr(from, '*') || strchr(to, '*'))
+			ERR(f, "locality lb failover region should not contain '*' wildcard");
+	}
+}
+
+/* ValidateLocalityLbSetting; `outlier` tells whether outlier detection is set. */
+static void check_locality_lb(struct diag_list *d, const struct resource *r,
+			      const struct node *lb, bool outlier)
+{
+	const struct node *dist = fld(lb, "distribute");
+	const struct node *failover = fld(lb, "failover");
+	const struct node *prio = fld(lb, "failoverPriority");
+	bool has_dist = dist && dist->type == NODE_SEQ && dist->n > 0;
+	bool has_fo = failover && failover->type == NODE_SEQ && failover->n > 0;
+	bool has_prio = prio && prio->type == NODE_SEQ && prio->n > 0;
+
+	if (has_dist && has_fo) {
+		ERR(failover, "can not simultaneously specify 'distribute' and 'failover'");
+		return;
+	}
+	if (has_fo && has_prio) {
+		for (size_t i = 0; i < prio->n; i++) {
+			const char *label = node_str(prio->items[i]);
+			if (label && is_topology_label(label)) {
+				ERR(prio->items[i], "can not simultaneously set 'failover' and topology label '%s' in 'failover_priority'", label);
+				return;
+			}
+		}
+	}
+	if (has_dist) {
+		const struct node **froms = arena_alloc(d->arena, dist->n * sizeof(*froms));
+		size_t nfroms = 0;
+		for (size_t i = 0; i < dist->n; i++) {
+			const struct node *e = dist->items[i];
+			if (!e || e->type != NODE_MAP)
+				continue;
+			const struct node *from = fld(e, "from");
+			froms[nfroms++] = node_str(from) ? from : NULL;
+			const struct node *to = fld_map(e, "to");
+			unsigned long long total = 0;
+			const struct node **dests = arena_alloc(d->arena, (to ? to->n : 0) * sizeof(*dests) + sizeof(*dests));
+			size_t ndests = 0;
+			for (size_t k = 0; to && k < to->n; k++) {
+				long long w = 0;
+				const struct node *wn = to->pairs[k].value;
+				node_int(wn, &w);
+				if (w <= 0 || w > 100) {
+					ERR(wn, "locality weight must be in range [1, 100]");
+					return;
+				}
+				total += (unsigned long long)w;
+				dests[ndests++] = to->pairs[k].key;
+			}
+			if (total != 100) {
+				ERR(to ? to : e, "total locality weight %llu != 100", total);
+				return;
+			}
+			/* Report a bad destination locality at its weight. */
+			for (size_t k = 0; k < ndests; k++)
+				dests[k] = to->pairs[k].value->key == dests[k] ? to->pairs[k].value : dests[k];
+			size_t before = d->n;
+			const struct node **keys = arena_alloc(d->arena, (ndests + 1) * sizeof(*keys));
+			for (size_t k = 0; k < ndests; k++)
+				keys[k] = to->pairs[k].key;
+			check_localities_keyed(d, r, keys, dests, ndests);
+			(void)before;
+		}
+		/* Missing `from` counts as the empty locality, as in Go. */
+		for (size_t i = 0; i < nfroms; i++)
+			if (!froms[i])
+				froms[i] = NULL;
+		check_localities_nodes(d, r, dist, froms, nfroms);
+	}
+	if ((has_fo || has_prio) && !outlier)
+		WARN(has_fo ? failover : prio, "outlier detection policy must be provided for failover");
+	if (has_fo)
+		check_failover_entries(d, r, failover);
+}

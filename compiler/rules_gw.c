@@ -1,0 +1,541 @@
+/*
+ * Istio's admission rules for a Gateway (istio.md §2.7, ValidateGateway in
+ * pkg/config/validation) and the CEL rules of the Gateway CRD that need
+ * logic (at most one of credentialName / credentialNames / tlsCertificates
+ * on a server's `tls`). Reports IST0106 for errors and IST0133 for
+ * warnings, each at the most specific node: the offending value, or the
+ * mapping that lacks a required setting.
+ *
+ * Values are read as Istio's protojson decoder reads them: proto and JSON
+ * field names alike, enums by name or number, integers quoted or not, and
+ * an explicit null as unset. Type errors themselves belong to the schema
+ * layer; a value of the wrong type is skipped here.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checks.h"
+#include "prim.h"
+
+#define PREFIX_UNIX "unix://"
+
+/* Field access shared in spirit with rules_dr.c and rules_se.c. */
+
+/*
+ * True when map key `key` names field `json` (the lowerCamelCase JSON
+ * name): protojson accepts the proto name too, so `_x` in the key reads as
+ * `X`.
+ */
+static bool key_is(const struct node *key, const char *json)
+{
+	if (!key || !key->text)
+		return false;
+	const char *k = key->text;
+	size_t klen = key->len, j = 0;
+	for (size_t i = 0; i < klen; i++) {
+		char c = k[i];
+		if (c == '_' && i + 1 < klen) {
+			c = k[++i];
+			if (c >= 'a' && c <= 'z')
+				c = (char)(c - 'a' + 'A');
+		}
+		if (json[j] != c)
+			return false;
+		j++;
+	}
+	return json[j] == '\0';
+}
+
+/* The value of field `json` in `map`; NULL when absent or null. */
+static const struct node *fld(const struct node *map, const char *json)
+{
+	if (!map || map->type != NODE_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->n; i++) {
+		if (key_is(map->pairs[i].key, json)) {
+			const struct node *v = map->pairs[i].value;
+			return v && v->type != NODE_NULL ? v : NULL;
+		}
+	}
+	return NULL;
+}
+
+/* A string field that Go would see as set: present and non-empty. */
+static const struct node *fld_set(const struct node *map, const char *json)
+{
+	const struct node *v = fld(map, json);
+	return v && v->type == NODE_STR && v->len > 0 ? v : NULL;
+}
+
+/* A list field with at least one item. */
+static const struct node *fld_list(const struct node *map, const char *json)
+{
+	const struct node *v = fld(map, json);
+	return v && v->type == NODE_SEQ && v->n > 0 ? v : NULL;
+}
+
+/*
+ * The integer in `n`: a YAML integer or a string holding a decimal
+ * integer (protojson accepts both). False for anything else.
+ */
+static bool node_int(const struct node *n, long long *out)
+{
+	if (!n)
+		return false;
+	if (n->type == NODE_INT && !n->int_overflow) {
+		*out = n->ival;
+		return true;
+	}
+	if (n->type == NODE_STR && n->len > 0 && n->len < 21) {
+		char *end;
+		long long v = strtoll(n->text, &end, 10);
+		if (*end == '\0' && (n->text[0] == '-' || (n->text[0] >= '0' && n->text[0] <= '9'))) {
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* An integer field, 0 when absent or unreadable (proto's zero value). */
+static long long fld_int(const struct node *map, const char *json)
+{
+	long long v = 0;
+	return node_int(fld(map, json), &v) ? v : 0;
+}
+
+/*
+ * An enum field read by name or by number: the index into `names`, or
+ * `dflt` when absent, -1 when it names no value.
+ */
+static int fld_enum(const struct node *map, const char *json,
+		    const char *const *names, int count, int dflt)
+{
+	const struct node *v = fld(map, json);
+	if (!v)
+		return dflt;
+	if (v->type == NODE_STR) {
+		for (int i = 0; i < count; i++)
+			if (strcmp(v->text, names[i]) == 0)
+				return i;
+		return -1;
+	}
+	long long n;
+	if (v->type == NODE_INT && node_int(v, &n) && n >= 0 && n < count)
+		return (int)n;
+	return -1;
+}
+
+static bool fld_true(const struct node *map, const char *json)
+{
+	const struct node *v = fld(map, json);
+	return v && v->type == NODE_BOOL && v->bval;
+}
+
+static bool has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+#define ERR(node, ...) diag_reportf(d, IST0106, r, (node), __VA_ARGS__)
+#define WARN(node, ...) diag_reportf(d, IST0133, r, (node), __VA_ARGS__)
+
+enum tls_mode {
+	TLS_PASSTHROUGH, TLS_SIMPLE, TLS_MUTUAL, TLS_AUTO_PASSTHROUGH,
+	TLS_ISTIO_MUTUAL, TLS_OPTIONAL_MUTUAL, TLS_MODE_COUNT
+};
+static const char *const tls_mode_names[TLS_MODE_COUNT] = {
+	"PASSTHROUGH", "SIMPLE", "MUTUAL", "AUTO_PASSTHROUGH",
+	"ISTIO_MUTUAL", "OPTIONAL_MUTUAL",
+};
+static const char *const tls_version_names[] = {
+	"TLS_AUTO", "TLSV1_0", "TLSV1_1", "TLSV1_2", "TLSV1_3",
+};
+
+/* security.IsValidCipherSuite: Envoy's names, plus pass-through forms. */
+static bool cipher_suite_valid(const char *cs)
+{
+	static const char *const known[] = {
+		"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+		"ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+		"ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+		"ECDHE-ECDSA-AES128-SHA", "ECDHE-RSA-AES128-SHA",
+		"ECDHE-ECDSA-AES256-SHA", "ECDHE-RSA-AES256-SHA",
+		"AES128-GCM-SHA256", "AES256-GCM-SHA384", "AES128-SHA",
+		"AES256-SHA", "DES-CBC3-SHA",
+	};
+	if (cs[0] == '\0' || strcmp(cs, "ALL") == 0)
+		return true;
+	unsigned char c0 = (unsigned char)cs[0];
+	bool alnum = (c0 >= '0' && c0 <= '9') || (c0 >= 'a' && c0 <= 'z') ||
+		     (c0 >= 'A' && c0 <= 'Z') || c0 >= 0x80;
+	if (!alnum)
+		return true;   /* cipher groups and operators such as "-X", "[A|B]" */
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(cs, known[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Appends the sorted, de-duplicated strings of `items` (n of them) to a
+ * Go-style list "[a b c]" allocated in `a`.
+ */
+static int cmp_cstr(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+static const char *go_list(struct arena *a, const char **items, size_t n)
+{
+	qsort(items, n, sizeof(*items), cmp_cstr);
+	size_t len = 3;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(items[i]) + 1;
+	char *out = arena_alloc(a, len), *w = out;
+	*w++ = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(items[i], items[i - 1]) == 0)
+			continue;
+		if (w[-1] != '[')
+			*w++ = ' ';
+		size_t l = strlen(items[i]);
+		memcpy(w, items[i], l);
+		w += l;
+	}
+	*w++ = ']';
+	*w = '\0';
+	return out;
+}
+
+/* cipherSuites: unknown and duplicate names are warnings, not errors. */
+static void check_cipher_suites(struct diag_list *d, const struct resource *r,
+				const struct node *list)
+{
+	if (!list || list->type != NODE_SEQ || list->n == 0)
+		return;
+	const char **bad = arena_alloc(d->arena, list->n * sizeof(*bad));
+	const char **dup = arena_alloc(d->arena, list->n * sizeof(*dup));
+	const struct node *bad_at = NULL, *dup_at = NULL;
+	size_t nbad = 0, ndup = 0;
+	for (size_t i = 0; i < list->n; i++) {
+		const char *cs = node_str(list->items[i]);
+		if (!cs)
+			continue;
+		if (!cipher_suite_valid(cs)) {
+			if (!bad_at)
+				bad_at = list->items[i];
+			bad[nbad++] = cs;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++) {
+			const char *prev = node_str(list->items[j]);
+			if (prev && strcmp(prev, cs) == 0) {
+				if (!dup_at)
+					dup_at = list->items[i];
+				dup[ndup++] = cs;
+				break;
+			}
+		}
+	}
+	if (nbad)
+		WARN(bad_at, "ignoring invalid cipher suites: %s",
+		     go_list(d->arena, bad, nbad));
+	if (ndup)
+		WARN(dup_at, "ignoring duplicate cipher suites: %s",
+		     go_list(d->arena, dup, ndup));
+}
+
+/* The node written last in the document among `n` candidates (NULLs skipped). */
+static const struct node *last_written(const struct node *const *nodes, size_t n)
+{
+	const struct node *best = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct node *c = nodes[i];
+		if (!c)
+			continue;
+		if (!best || c->line > best->line ||
+		    (c->line == best->line && c->col > best->col))
+			best = c;
+	}
+	return best;
+}
+
+/*
+ * A server's `tls` (validateTLSOptions), plus the CRD's CEL rules on it.
+ * `tls` is a mapping.
+ */
+static void check_server_tls(struct diag_list *d, const struct resource *r,
+			     const struct node *tls)
+{
+	const struct node *minv = fld(tls, "minProtocolVersion");
+	int min = fld_enum(tls, "minProtocolVersion", tls_version_names, 5, 0);
+	const struct node *ciphers = fld(tls, "cipherSuites");
+	bool has_ciphers = ciphers && ciphers->type == NODE_SEQ && ciphers->n > 0;
+	if ((min == 1 || min == 2) && !has_ciphers)
+		WARN(minv, "TLS version below TLSV1_2 require setting compatible ciphers as by default they no longer include compatible ciphers.");
+	check_cipher_suites(d, r, ciphers);
+
+	const struct node *mode_n = fld(tls, "mode");
+	int mode = fld_enum(tls, "mode", tls_mode_names, TLS_MODE_COUNT, TLS_PASSTHROUGH);
+	if (mode < 0)
+		return;   /* an unknown enum value: the schema layer reports it */
+	const struct node *cert = fld_set(tls, "serverCertificate");
+	const struct node *key = fld_set(tls, "privateKey");
+	const struct node *ca = fld_set(tls, "caCertificates");
+	const struct node *crl = fld_set(tls, "caCrl");
+	const struct node *cred = fld_set(tls, "credentialName");
+	const struct node *creds = fld_list(tls, "credentialNames");
+	const struct node *certs = fld_list(tls, "tlsCertificates");
+
+	if (mode == TLS_ISTIO_MUTUAL) {
+		if (cert)
+			ERR(cert, "ISTIO_MUTUAL TLS cannot have associated server certificate");
+		if (key)
+			ERR(key, "ISTIO_MUTUAL TLS cannot have associated private key");
+		if (ca)
+			ERR(ca, "ISTIO_MUTUAL TLS cannot have associated CA bundle");
+		if (certs)
+			ERR(certs, "ISTIO_MUTUAL TLS cannot have associated tlsCertificates");
+		if (cred)
+			ERR(cred, "ISTIO_MUTUAL TLS cannot have associated credentialName");
+		if (creds)
+			ERR(creds, "ISTIO_MUTUAL TLS cannot have associated credentialNames");
+		return;
+	}
+	if ((mode == TLS_PASSTHROUGH || mode == TLS_AUTO_PASSTHROUGH) &&
+	    (crl || cert || key || ca || certs || cred || creds))
+		WARN(mode_n ? mode_n : tls, "%s mode does not use certificates, they will be ignored",
+		     tls_mode_names[mode]);
+
+	/*
+	 * The CRD's CEL rules count fields that are present; the API server
+	 * rejects these before the webhook runs, so its message is the one
+	 * a user sees. Istio's Go count covers the remaining combinations.
+	 */
+	const struct node *p_cred = fld(tls, "credentialName");
+	const struct node *p_creds = fld(tls, "credentialNames");
+	const struct node *p_certs = fld(tls, "tlsCertificates");
+	bool cel = false;
+	if (p_creds && p_certs) {
+		ERR(p_certs, "only one of credentialNames or tlsCertificates can be set");
+		cel = true;
+	}
+	if (p_cred && p_creds) {
+		ERR(p_creds, "only one of credentialName or credentialNames can be set");
+		cel = true;
+	}
+	const struct node *pair = cert && key ? last_written((const struct node *[]){ cert, key }, 2) : NULL;
+	const struct node *sources[] = { pair, cred, creds, certs };
+	int nsources = 0;
+	for (size_t i = 0; i < 4; i++)
+		nsources += sources[i] != NULL;
+	if (nsources > 1 && !cel)
+		ERR(last_written(sources, 4),
+		    "only one of credential_name, credential_names, server_certificate/private_key, tls_certificates should be specified");
+
+	bool file_modes = mode == TLS_SIMPLE || mode == TLS_MUTUAL || mode == TLS_OPTIONAL_MUTUAL;
+	if (file_modes && (cred || creds))
+		return;   /* certificates come from the credential (SDS) */
+	if (file_modes) {
+		const char *what = mode == TLS_SIMPLE ? "SIMPLE TLS" : "MUTUAL TLS";
+		if (mode != TLS_SIMPLE && !ca)
+			ERR(tls, "%s requires a client CA bundle", what);
+		if (certs && certs->n > 2)
+			WARN(certs, "%s can support up to 2 server certificates", what);
+		if (certs) {
+			for (size_t i = 0; i < certs->n; i++) {
+				const struct node *c = certs->items[i];
+				if (!fld_set(c, "serverCertificate"))
+					ERR(c, "%s requires a server certificate", what);
+				if (!fld_set(c, "privateKey"))
+					ERR(c, "%s requires a private key", what);
+			}
+		} else {
+			if (!cert)
+				ERR(tls, "%s requires a server certificate", what);
+			if (!key)
+				ERR(tls, "%s requires a private key", what);
+		}
+	}
+	if (crl) {
+		if (cred)
+			ERR(crl, "CRL is not supported with credentialName. CRL has to be specified in the credential");
+		if (mode == TLS_SIMPLE)
+			ERR(crl, "CRL is not supported with SIMPLE TLS");
+	}
+}
+
+/* ValidateUnixAddress on the path after `unix://`; NULL when valid. */
+static const char *unix_address_error(struct arena *a, const char *path)
+{
+	size_t len = strlen(path);
+	if (len == 0)
+		return "unix address must not be empty";
+	if (path[0] == '@')
+		return NULL;
+	if (path[0] != '/' || path[len - 1] == '/')
+		return arena_printf(a, "%s is not an absolute path to a file", path);
+	return NULL;
+}
+
+/*
+ * One server's port (validateServerPort). Returns true when the port is
+ * valid, which gates the TLS-presence rules as in Istio.
+ */
+static bool check_server_port(struct diag_list *d, const struct resource *r,
+			      const struct node *server, const struct node *port,
+			      const char *bind)
+{
+	if (!port || port->type != NODE_MAP) {
+		if (!port)
+			ERR(server, "port is required");
+		return false;
+	}
+	bool ok = true;
+	const struct node *proto_n = fld(port, "protocol");
+	const char *proto = node_str(proto_n);
+	if (prim_protocol_parse(proto ? proto : "") == PROTO_UNSUPPORTED) {
+		ERR(proto_n ? proto_n : port,
+		    "invalid protocol \"%s\", supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP",
+		    proto ? proto : "");
+		ok = false;
+	}
+	const struct node *num_n = fld(port, "number");
+	long long number = fld_int(port, "number");
+	if (number > 0 || !has_prefix(bind, PREFIX_UNIX)) {
+		const char *e = prim_check_port(d->arena, number);
+		if (e) {
+			ERR(num_n ? num_n : port, "%s", e);
+			ok = false;
+		}
+	}
+	const struct node *tp = fld(port, "targetPort");
+	if (fld_int(port, "targetPort") > 0) {
+		ERR(tp, "targetPort has no impact on Gateways");
+		ok = false;
+	}
+	const struct node *name = fld(port, "name");
+	if (!node_str(name) || name->len == 0) {
+		ERR(name ? name : port, "port name must be set");
+		ok = false;
+	}
+	return ok;
+}
+
+/* One entry of `servers` (validateServer); `server` is a mapping. */
+static void check_server(struct diag_list *d, const struct resource *r,
+			 const struct node *server, bool gw_semantics)
+{
+	const struct node *hosts = fld(server, "hosts");
+	if (!hosts || (hosts->type == NODE_SEQ && hosts->n == 0)) {
+		ERR(hosts ? hosts : server, "server config must contain at least one host");
+	} else if (hosts->type == NODE_SEQ) {
+		for (size_t i = 0; i < hosts->n; i++) {
+			const char *h = node_str(hosts->items[i]);
+			if (!h)
+				continue;
+			/* `~/host` is reserved for gateways generated from the Gateway API. */
+			const char *checked = h;
+			if (gw_semantics && has_prefix(h, "~/"))
+				checked = arena_printf(d->arena, "*/%s", h + 2);
+			const char *e = prim_check_gateway_host(d->arena, checked);
+			if (e)
+				ERR(hosts->items[i], "%s", e);
+		}
+	}
+
+	const struct node *bind_n = fld(server, "bind");
+	const char *bind = node_str(bind_n) ? bind_n->text : "";
+	const struct node *port = fld(server, "port");
+	bool port_ok = check_server_port(d, r, server, port, bind);
+
+	if (has_prefix(bind, PREFIX_UNIX)) {
+		const char *e = unix_address_error(d->arena, bind + strlen(PREFIX_UNIX));
+		if (e)
+			ERR(bind_n, "%s", e);
+		if (port && port->type == NODE_MAP && fld_int(port, "number") != 0)
+			ERR(fld(port, "number"), "port number must be 0 for unix domain socket");
+	} else if (bind[0] != '\0' && !prim_is_ip(bind)) {
+		ERR(bind_n, "%s is not a valid IP", bind);
+	}
+
+	const struct node *tls = fld(server, "tls");
+	if (tls && tls->type != NODE_MAP)
+		tls = NULL;
+	if (tls)
+		check_server_tls(d, r, tls);
+
+	if (!port_ok)
+		return;
+	const char *proto = node_str(fld(port, "protocol"));
+	enum prim_protocol p = prim_protocol_parse(proto ? proto : "");
+	if (prim_protocol_is_tls(p) && !tls) {
+		ERR(server, "server must have TLS settings for HTTPS/TLS protocols");
+	} else if (!prim_protocol_is_tls(p) && tls) {
+		if (prim_protocol_is_http(p)) {
+			int mode = fld_enum(tls, "mode", tls_mode_names, TLS_MODE_COUNT, TLS_PASSTHROUGH);
+			bool passthrough = mode == TLS_PASSTHROUGH || mode == TLS_AUTO_PASSTHROUGH;
+			if (!passthrough || fld_set(tls, "caCertificates") ||
+			    fld_set(tls, "privateKey") || fld_set(tls, "serverCertificate"))
+				ERR(tls, "server cannot have TLS settings for plain text HTTP ports");
+		} else {
+			ERR(tls, "server cannot have TLS settings for non HTTPS/TLS ports");
+		}
+	}
+}
+
+void rules_gateway(struct diag_list *d, const struct resource *r,
+		   const struct meshc_options *opt)
+{
+	(void)opt;
+	const char *sem = resource_annotation(r, "internal.istio.io/gateway-semantics");
+	bool gw_semantics = sem && strcmp(sem, "gateway") == 0;
+
+	if (r->name && !gw_semantics && !prim_is_dns1123_label(r->name))
+		ERR(node_get(r->metadata, "name"), "invalid gateway name: \"%s\"", r->name);
+
+	const struct node *spec = r->spec;
+	const struct node *servers = fld(spec, "servers");
+	if (!servers || (servers->type == NODE_SEQ && servers->n == 0)) {
+		ERR(servers ? servers : spec ? spec : r->root, "gateway must have at least one server");
+		return;
+	}
+	if (servers->type != NODE_SEQ)
+		return;
+
+	/* Port names are unique over all servers; the second use is reported. */
+	const char **seen = arena_alloc(d->arena, servers->n * sizeof(*seen));
+	size_t nseen = 0;
+	for (size_t i = 0; i < servers->n; i++) {
+		const struct node *s = servers->items[i];
+		if (!s || s->type == NODE_NULL) {
+			ERR(s, "server may not be nil");
+			continue;
+		}
+		if (s->type != NODE_MAP)
+			continue;
+		check_server(d, r, s, gw_semantics);
+
+		const struct node *port = fld(s, "port");
+		if (!port || port->type != NODE_MAP)
+			continue;
+		const struct node *name_n = fld(port, "name");
+		const char *name = node_str(name_n);
+		if (name && name[0]) {
+			bool dup = false;
+			for (size_t j = 0; j < nseen && !dup; j++)
+				dup = strcmp(seen[j], name) == 0;
+			if (dup)
+				ERR(name_n, "port names in servers must be unique: duplicate name %s", name);
+			else
+				seen[nseen++] = name;
+		}
+		const char *proto = node_str(fld(port, "protocol"));
+		const struct node *tls = fld(s, "tls");
+		if (!prim_protocol_is_http(prim_protocol_parse(proto ? proto : "")) &&
+		    fld_true(tls, "httpsRedirect"))
+			WARN(fld(tls, "httpsRedirect"), "tls.httpsRedirect should only be used with http servers");
+	}
+}

@@ -1,0 +1,623 @@
+/*
+ * The cross-reference index (xref_index.h): a small string-keyed hash
+ * table, exportTo visibility, Istio's host and gateway name resolution,
+ * and the tables of hosts, DestinationRules, Gateways, Secrets, Pods and
+ * Nodes that the analyzers consult. Built once per run in input order.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xref_index.h"
+
+/* ---- hash table ---- */
+
+static size_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
+}
+
+void xref_map_init(struct xref_map *m, struct arena *a)
+{
+	m->slots = NULL;
+	m->cap = m->n = 0;
+	m->arena = a;
+}
+
+void xref_map_release(struct xref_map *m)
+{
+	free(m->slots);
+	m->slots = NULL;
+	m->cap = m->n = 0;
+}
+
+void *xref_map_get(const struct xref_map *m, const char *key)
+{
+	if (m->n == 0)
+		return NULL;
+	size_t h = hash_str(key), mask = m->cap - 1;
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		const struct xref_slot *s = &m->slots[i];
+		if (!s->key)
+			return NULL;
+		if (s->hash == h && strcmp(s->key, key) == 0)
+			return s->val;
+	}
+}
+
+static void map_grow(struct xref_map *m)
+{
+	size_t ncap = m->cap ? m->cap * 2 : 64;
+	struct xref_slot *ns = xcalloc(ncap, sizeof(*ns));
+	for (size_t i = 0; i < m->cap; i++) {
+		struct xref_slot *s = &m->slots[i];
+		if (!s->key)
+			continue;
+		size_t j = s->hash & (ncap - 1);
+		while (ns[j].key)
+			j = (j + 1) & (ncap - 1);
+		ns[j] = *s;
+	}
+	free(m->slots);
+	m->slots = ns;
+	m->cap = ncap;
+}
+
+void **xref_map_put(struct xref_map *m, const char *key)
+{
+	if ((m->n + 1) * 4 > m->cap * 3)
+		map_grow(m);
+	size_t h = hash_str(key), mask = m->cap - 1;
+	size_t i = h & mask;
+	for (;; i = (i + 1) & mask) {
+		struct xref_slot *s = &m->slots[i];
+		if (!s->key)
+			break;
+		if (s->hash == h && strcmp(s->key, key) == 0)
+			return &s->val;
+	}
+	m->slots[i].key = arena_strdup(m->arena, key);
+	m->slots[i].hash = h;
+	m->slots[i].val = NULL;
+	m->n++;
+	return &m->slots[i].val;
+}
+
+/* ---- small helpers ---- */
+
+const char *xref_text(const struct node *n)
+{
+	if (!n || n->type == NODE_MAP || n->type == NODE_SEQ ||
+	    n->type == NODE_NULL)
+		return NULL;
+	return n->text;
+}
+
+const char *xref_quote(struct xref *x, const char *s)
+{
+	size_t len = strlen(s);
+	char *out = arena_alloc_raw(x->arena, len * 4 + 3), *w = out;
+	*w++ = '"';
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		switch (*c) {
+		case '"': *w++ = '\\'; *w++ = '"'; break;
+		case '\\': *w++ = '\\'; *w++ = '\\'; break;
+		case '\n': *w++ = '\\'; *w++ = 'n'; break;
+		case '\t': *w++ = '\\'; *w++ = 't'; break;
+		case '\r': *w++ = '\\'; *w++ = 'r'; break;
+		default:
+			if (*c < 0x20 || *c == 0x7f) {
+				snprintf(w, 5, "\\x%02x", *c);
+				w += 4;
+			} else {
+				*w++ = (char)*c;
+			}
+		}
+	}
+	*w++ = '"';
+	*w = '\0';
+	return out;
+}
+
+const char *xref_key2(struct xref *x, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la + lb + 2 > x->keycap) {
+		x->keycap = (la + lb + 2) * 2;
+		x->key = xrealloc(x->key, x->keycap);
+	}
+	memcpy(x->key, a, la);
+	x->key[la] = '\x1f';
+	memcpy(x->key + la + 1, b, lb + 1);
+	return x->key;
+}
+
+/* ---- visibility ---- */
+
+static void vis_add(struct arena *a, struct xref_vis *v, const char *ns,
+		    size_t *cap)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->ns[i], ns) == 0)
+			return;
+	if (v->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 4;
+		const char **nn = arena_alloc(a, ncap * sizeof(*nn));
+		if (v->n)
+			memcpy(nn, v->ns, v->n * sizeof(*nn));
+		v->ns = nn;
+		*cap = ncap;
+	}
+	v->ns[v->n++] = ns;
+}
+
+/* Adds one exportTo entry; returns false once the visibility is "all". */
+static void vis_entry(struct arena *a, struct xref_vis *v, const char *e,
+		      const char *own, size_t *cap)
+{
+	if (strcmp(e, "*") == 0)
+		v->all = true;
+	else if (strcmp(e, ".") == 0)
+		vis_add(a, v, own, cap);
+	else if (strcmp(e, "~") != 0 && *e)
+		vis_add(a, v, arena_strdup(a, e), cap);
+}
+
+void xref_vis_from_list(struct arena *a, struct xref_vis *v,
+			const struct node *list, const char *own)
+{
+	memset(v, 0, sizeof(*v));
+	if (!list || list->type != NODE_SEQ || list->n == 0) {
+		v->all = true;
+		return;
+	}
+	size_t cap = 0;
+	for (size_t i = 0; i < list->n; i++) {
+		const char *e = node_str(list->items[i]);
+		if (e)
+			vis_entry(a, v, e, own, &cap);
+	}
+}
+
+void xref_vis_from_annotation(struct arena *a, struct xref_vis *v,
+			      const char *value, const char *own)
+{
+	memset(v, 0, sizeof(*v));
+	if (!value || !*value) {
+		v->all = true;
+		return;
+	}
+	size_t cap = 0;
+	const char *s = value;
+	for (;;) {
+		const char *comma = strchr(s, ',');
+		size_t len = comma ? (size_t)(comma - s) : strlen(s);
+		/* Istio splits on commas without trimming; spaces are trimmed
+		 * here because `a, b` is plainly meant as two namespaces. */
+		while (len && (*s == ' ' || *s == '\t')) {
+			s++;
+			len--;
+		}
+		while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+			len--;
+		char *e = arena_strndup(a, s, len);
+		vis_entry(a, v, e, own, &cap);
+		if (!comma)
+			break;
+		s = comma + 1;
+	}
+}
+
+bool xref_vis_has(const struct xref_vis *v, const char *ns)
+{
+	if (v->all)
+		return true;
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->ns[i], ns) == 0)
+			return true;
+	return false;
+}
+
+bool xref_vis_meet(const struct xref_vis *a, const struct xref_vis *b)
+{
+	if (a->all)
+		return b->all || b->n > 0;
+	if (b->all)
+		return a->n > 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (xref_vis_has(b, a->ns[i]))
+			return true;
+	return false;
+}
+
+/* ---- names ---- */
+
+const char *xref_fqdn(struct xref *x, const char *host, const char *ns)
+{
+	if (host[0] == '*' || strchr(host, '.'))
+		return host;
+	return arena_printf(x->arena, "%s.%s.svc.%s", host, ns, x->domain);
+}
+
+const char *xref_service_namespace(struct xref *x, const char *fqdn)
+{
+	/* name.ns.svc.<domain> */
+	size_t dl = strlen(x->domain), fl = strlen(fqdn);
+	if (fl < dl + 6 || strcmp(fqdn + fl - dl, x->domain) != 0 ||
+	    strncmp(fqdn + fl - dl - 5, ".svc.", 5) != 0)
+		return NULL;
+	size_t end = fl - dl - 5;             /* end of "name.ns" */
+	const char *dot = memchr(fqdn, '.', end);
+	if (!dot || dot == fqdn || (size_t)(dot - fqdn) + 1 >= end)
+		return NULL;
+	const char *ns = dot + 1;
+	if (memchr(ns, '.', end - (size_t)(ns - fqdn)))
+		return NULL;
+	return arena_strndup(x->arena, ns, end - (size_t)(ns - fqdn));
+}
+
+/* ---- building ---- */
+
+static void collect_ports(struct xref *x, struct xref_hostdef *h,
+			  const struct node *ports, const char *field)
+{
+	if (!ports || ports->type != NODE_SEQ || ports->n == 0)
+		return;
+	h->ports = arena_alloc(x->arena, ports->n * sizeof(*h->ports));
+	h->port_nodes = arena_alloc(x->arena, ports->n * sizeof(*h->port_nodes));
+	for (size_t i = 0; i < ports->n; i++) {
+		const struct node *num = node_get(ports->items[i], field);
+		if (!num || num->type != NODE_INT)
+			continue;
+		h->port_nodes[h->nports] = num;
+		h->ports[h->nports++] = num->ival;
+	}
+}
+
+static void add_host(struct xref *x, struct xref_hostdef *h)
+{
+	void **slot;
+	if (h->host[0] == '*') {
+		slot = xref_map_put(&x->wild_hosts, h->host + 1);
+		x->any_wild_host = true;
+	} else {
+		slot = xref_map_put(&x->hosts, h->host);
+	}
+	h->next = *slot;
+	*slot = h;
+}
+
+static void index_service(struct xref *x, const struct resource *r)
+{
+	struct xref_hostdef *h = arena_alloc(x->arena, sizeof(*h));
+	h->r = r;
+	h->host = arena_printf(x->arena, "%s.%s.svc.%s", r->name, r->namespace,
+			       x->domain);
+	h->at = node_get(r->metadata, "name");
+	collect_ports(x, h, node_get(r->spec, "ports"), "port");
+	xref_vis_from_annotation(x->arena, &h->vis,
+				 resource_annotation(r, "networking.istio.io/exportTo"),
+				 r->namespace);
+	add_host(x, h);
+}
+
+static void index_service_entry(struct xref *x, const struct resource *r)
+{
+	const struct node *hosts = node_get(r->spec, "hosts");
+	if (!hosts || hosts->type != NODE_SEQ)
+		return;
+	struct xref_vis vis;
+	xref_vis_from_list(x->arena, &vis, node_get(r->spec, "exportTo"),
+			   r->namespace);
+	const struct node *sel = node_get(node_get(r->spec, "workloadSelector"),
+					  "labels");
+	for (size_t i = 0; i < hosts->n; i++) {
+		const char *host = node_str(hosts->items[i]);
+		if (!host || !*host)
+			continue;
+		struct xref_hostdef *h = arena_alloc(x->arena, sizeof(*h));
+		h->r = r;
+		h->host = xref_fqdn(x, host, r->namespace);
+		h->at = hosts->items[i];
+		collect_ports(x, h, node_get(r->spec, "ports"), "number");
+		h->selector = sel && sel->type == NODE_MAP ? sel : NULL;
+		h->vis = vis;
+		add_host(x, h);
+	}
+}
+
+static void index_destination_rule(struct xref *x, const struct resource *r)
+{
+	const struct node *hn = node_get(r->spec, "host");
+	const char *host = node_str(hn);
+	if (!host || !*host)
+		return;
+	struct xref_dr *d = arena_alloc(x->arena, sizeof(*d));
+	d->r = r;
+	d->host = xref_fqdn(x, host, r->namespace);
+	d->host_node = hn;
+	xref_vis_from_list(x->arena, &d->vis, node_get(r->spec, "exportTo"),
+			   r->namespace);
+	const struct node *subsets = node_get(r->spec, "subsets");
+	if (subsets && subsets->type == NODE_SEQ && subsets->n) {
+		d->nsubsets = subsets->n;
+		d->subset_names = arena_alloc(x->arena, subsets->n * sizeof(char *));
+		d->subset_nodes = arena_alloc(x->arena, subsets->n * sizeof(void *));
+		d->subset_used = arena_alloc(x->arena, subsets->n * sizeof(bool));
+		for (size_t i = 0; i < subsets->n; i++) {
+			d->subset_nodes[i] = subsets->items[i];
+			d->subset_names[i] = node_str(node_get(subsets->items[i], "name"));
+		}
+	}
+	void **slot;
+	if (d->host[0] == '*') {
+		slot = xref_map_put(&x->wild_drs, d->host + 1);
+		x->any_wild_dr = true;
+	} else {
+		slot = xref_map_put(&x->drs, d->host);
+	}
+	d->next = *slot;
+	*slot = d;
+	x->dr_list[x->ndr++] = d;
+}
+
+static void index_pod(struct xref *x, const struct resource *r)
+{
+	struct xref_pod *pod = &x->pods[x->npods++];
+	pod->r = r;
+	pod->labels = r->labels && r->labels->type == NODE_MAP ? r->labels : NULL;
+}
+
+/* Pods are indexed by each label pair, so a selector scans only the pods
+ * carrying its first pair rather than every pod. */
+static void index_pod_labels(struct xref *x)
+{
+	/* Walk in reverse so each list ends up in input order. */
+	for (size_t i = x->npods; i-- > 0;) {
+		struct xref_pod *pod = &x->pods[i];
+		if (!pod->labels)
+			continue;
+		for (size_t j = 0; j < pod->labels->n; j++) {
+			const char *v = xref_text(pod->labels->pairs[j].value);
+			if (!v)
+				continue;
+			/* A pod is in several lists; each list needs its own link. */
+			struct xref_pod *link = arena_alloc(x->arena, sizeof(*link));
+			*link = *pod;
+			void **slot = xref_map_put(&x->pods_by_label,
+						   xref_key2(x, pod->labels->pairs[j].key->text, v));
+			link->next = *slot;
+			*slot = link;
+		}
+	}
+}
+
+void xref_init(struct xref *x, struct project *p)
+{
+	memset(x, 0, sizeof(*x));
+	x->p = p;
+	x->arena = &p->arena;
+	x->diags = &p->diags;
+	x->domain = p->opt.domain && *p->opt.domain ? p->opt.domain : "cluster.local";
+	x->check_hosts = p->has_kind[KIND_SERVICE] ||
+			 p->has_kind[KIND_SERVICE_ENTRY] || p->opt.require_hosts;
+	x->have_pods = p->has_kind[KIND_POD];
+	x->have_secrets = p->has_kind[KIND_SECRET];
+	x->have_vs = p->has_kind[KIND_VIRTUAL_SERVICE];
+	xref_map_init(&x->hosts, x->arena);
+	xref_map_init(&x->wild_hosts, x->arena);
+	xref_map_init(&x->drs, x->arena);
+	xref_map_init(&x->wild_drs, x->arena);
+	xref_map_init(&x->gateways, x->arena);
+	xref_map_init(&x->secrets, x->arena);
+	xref_map_init(&x->pods_by_label, x->arena);
+	xref_map_init(&x->nodes, x->arena);
+
+	size_t ndr = 0, npod = 0;
+	for (size_t i = 0; i < p->nres; i++) {
+		if (p->res[i]->kind == KIND_DESTINATION_RULE)
+			ndr++;
+		else if (p->res[i]->kind == KIND_POD)
+			npod++;
+	}
+	x->dr_list = xmalloc((ndr ? ndr : 1) * sizeof(*x->dr_list));
+	x->pods = xcalloc(npod ? npod : 1, sizeof(*x->pods));
+
+	/* Definitions are pushed on the front of their lists, so walk the
+	 * input backwards to keep each list in input order. DRs and pods
+	 * are also kept in arrays, filled forwards afterwards. */
+	for (size_t i = p->nres; i-- > 0;) {
+		const struct resource *r = p->res[i];
+		switch (r->kind) {
+		case KIND_SERVICE:
+			index_service(x, r);
+			break;
+		case KIND_SERVICE_ENTRY:
+			index_service_entry(x, r);
+			break;
+		case KIND_GATEWAY:
+			*xref_map_put(&x->gateways, xref_key2(x, r->namespace, r->name)) = (void *)r;
+			break;
+		case KIND_SECRET:
+			*xref_map_put(&x->secrets, xref_key2(x, r->namespace, r->name)) = (void *)r;
+			*xref_map_put(&x->secrets, r->name) = (void *)r;
+			break;
+		case KIND_NODE:
+			*xref_map_put(&x->nodes, r->name) = (void *)r;
+			break;
+		default:
+			break;
+		}
+	}
+	for (size_t i = p->nres; i-- > 0;)
+		if (p->res[i]->kind == KIND_DESTINATION_RULE)
+			index_destination_rule(x, p->res[i]);
+	/* dr_list was filled backwards: reverse it into input order. */
+	for (size_t i = 0, j = x->ndr; i + 1 < j; i++, j--) {
+		struct xref_dr *t = x->dr_list[i];
+		x->dr_list[i] = x->dr_list[j - 1];
+		x->dr_list[j - 1] = t;
+	}
+	for (size_t i = 0; i < p->nres; i++)
+		if (p->res[i]->kind == KIND_POD)
+			index_pod(x, p->res[i]);
+	index_pod_labels(x);
+}
+
+void xref_release(struct xref *x)
+{
+	xref_map_release(&x->hosts);
+	xref_map_release(&x->wild_hosts);
+	xref_map_release(&x->drs);
+	xref_map_release(&x->wild_drs);
+	xref_map_release(&x->gateways);
+	xref_map_release(&x->secrets);
+	xref_map_release(&x->pods_by_label);
+	xref_map_release(&x->nodes);
+	free(x->dr_list);
+	free(x->pods);
+	free(x->key);
+	memset(x, 0, sizeof(*x));
+}
+
+/* ---- lookups ---- */
+
+const struct xref_hostdef *xref_host_lookup(struct xref *x, const char *fqdn,
+					    bool *wild)
+{
+	*wild = false;
+	const struct xref_hostdef *h = xref_map_get(&x->hosts, fqdn);
+	if (h || !x->any_wild_host)
+		return h;
+	/* Istio: a wildcard ServiceEntry host `*suffix` covers any host (with
+	 * its own leading `*` removed) that ends with suffix. Longest first. */
+	const char *s = fqdn[0] == '*' ? fqdn + 1 : fqdn;
+	for (size_t i = 0; s[i]; i++) {
+		h = xref_map_get(&x->wild_hosts, s + i);
+		if (h) {
+			*wild = true;
+			return h;
+		}
+	}
+	return NULL;
+}
+
+struct xref_dr *xref_dr_lookup(struct xref *x, const char *fqdn)
+{
+	struct xref_dr *d = xref_map_get(&x->drs, fqdn);
+	if (d || !x->any_wild_dr)
+		return d;
+	const char *s = fqdn[0] == '*' ? fqdn + 1 : fqdn;
+	size_t len = strlen(s);
+	for (size_t i = 0; i <= len; i++) {
+		d = xref_map_get(&x->wild_drs, s + i);
+		if (d)
+			return d;
+	}
+	return NULL;
+}
+
+const struct resource *xref_gateway_lookup(struct xref *x, const char *ref,
+					   const char *ns, const char **fullname)
+{
+	const char *slash = strchr(ref, '/');
+	const struct resource *g;
+	if (slash) {
+		char *gns = arena_strndup(x->arena, ref, (size_t)(slash - ref));
+		*fullname = ref;
+		return xref_map_get(&x->gateways, xref_key2(x, gns, slash + 1));
+	}
+	*fullname = arena_printf(x->arena, "%s/%s", ns, ref);
+	g = xref_map_get(&x->gateways, xref_key2(x, ns, ref));
+	if (g)
+		return g;
+	/* The legacy `name.namespace` form, which Pilot still resolves. */
+	const char *dot = strchr(ref, '.');
+	if (dot && dot != ref && dot[1] && !strchr(dot + 1, '.')) {
+		char *name = arena_strndup(x->arena, ref, (size_t)(dot - ref));
+		return xref_map_get(&x->gateways, xref_key2(x, dot + 1, name));
+	}
+	return NULL;
+}
+
+/* ---- labels and selectors ---- */
+
+bool xref_labels_match(const struct node *selector, const struct node *labels)
+{
+	if (!selector || selector->type != NODE_MAP)
+		return true;
+	for (size_t i = 0; i < selector->n; i++) {
+		const char *want = xref_text(selector->pairs[i].value);
+		const struct node *k = selector->pairs[i].key;
+		const char *got = xref_text(node_get(labels, k->text));
+		if (!want || !got || strcmp(want, got) != 0)
+			return false;
+	}
+	return true;
+}
+
+void xref_pods_matching(struct xref *x, const struct node *selector,
+			const char *ns,
+			bool (*fn)(const struct xref_pod *pod, void *ctx),
+			void *ctx)
+{
+	bool empty = !selector || selector->type != NODE_MAP || selector->n == 0;
+	if (empty) {
+		for (size_t i = 0; i < x->npods; i++) {
+			if (ns && strcmp(x->pods[i].r->namespace, ns) != 0)
+				continue;
+			if (!fn(&x->pods[i], ctx))
+				return;
+		}
+		return;
+	}
+	const char *v = xref_text(selector->pairs[0].value);
+	if (!v)
+		return;
+	const struct xref_pod *pod = xref_map_get(&x->pods_by_label,
+		xref_key2(x, selector->pairs[0].key->text, v));
+	for (; pod; pod = pod->next) {
+		if (ns && strcmp(pod->r->namespace, ns) != 0)
+			continue;
+		if (!xref_labels_match(selector, pod->labels))
+			continue;
+		if (!fn(pod, ctx))
+			return;
+	}
+}
+
+static int cmp_pair_key(const void *a, const void *b)
+{
+	const struct node_pair *pa = *(const struct node_pair *const *)a;
+	const struct node_pair *pb = *(const struct node_pair *const *)b;
+	return strcmp(pa->key->text, pb->key->text);
+}
+
+const char *xref_selector_string(struct xref *x, const struct node *selector)
+{
+	if (!selector || selector->type != NODE_MAP || selector->n == 0)
+		return "";
+	const struct node_pair **pairs = xmalloc(selector->n * sizeof(*pairs));
+	size_t len = 1;
+	for (size_t i = 0; i < selector->n; i++) {
+		pairs[i] = &selector->pairs[i];
+		const char *v = xref_text(pairs[i]->value);
+		len += pairs[i]->key->len + (v ? strlen(v) : 0) + 2;
+	}
+	qsort(pairs, selector->n, sizeof(*pairs), cmp_pair_key);
+	char *out = arena_alloc_raw(x->arena, len), *w = out;
+	for (size_t i = 0; i < selector->n; i++) {
+		const char *v = xref_text(pairs[i]->value);
+		w += sprintf(w, "%s%s=%s", i ? "," : "", pairs[i]->key->text,
+			     v ? v : "");
+	}
+	*w = '\0';
+	free(pairs);
+	return out;
+}

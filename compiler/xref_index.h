@@ -1,0 +1,195 @@
+/*
+ * The cross-reference index: everything project_analyze() looks names up
+ * in, built once over all resources, plus the name-resolution rules Istio
+ * applies (istio.md §1.5, §3.2):
+ *   - short hosts expand with the referring resource's namespace:
+ *     `reviews` in `books` is reviews.books.svc.<domain>;
+ *   - gateway references are `name`, `ns/name`, the legacy `name.ns`,
+ *     or `mesh`;
+ *   - exportTo visibility (`.`, `*`, `~`, namespaces) of VirtualServices,
+ *     DestinationRules, ServiceEntries and the networking.istio.io/exportTo
+ *     annotation on Services;
+ *   - wildcard ServiceEntry and DestinationRule hosts.
+ * Lookups go through string-keyed hash tables, so analysis stays linear
+ * in the number of resources (10k-100k Services).
+ *
+ * The analyzers live in xref_vs.c (VirtualService), xref_dr.c
+ * (DestinationRule), xref_gw.c (Gateway) and xref_svc.c (ServiceEntry,
+ * Service); analyze.c runs them in order. Analysis is single-threaded:
+ * the index is not safe to share between threads.
+ */
+#ifndef MESHC_XREF_INDEX_H
+#define MESHC_XREF_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "compiler.h"
+
+/* ---- a string-keyed hash table ---- */
+
+struct xref_slot {
+	const char *key;         /* NULL: empty slot */
+	size_t hash;
+	void *val;
+};
+
+/*
+ * Open addressing with linear probing; keys are copied into the arena.
+ * Values are opaque pointers, usually the head of a linked list.
+ */
+struct xref_map {
+	struct xref_slot *slots; /* heap array of cap slots */
+	size_t cap, n;
+	struct arena *arena;
+};
+
+void xref_map_init(struct xref_map *m, struct arena *a);
+void xref_map_release(struct xref_map *m);
+/* The value stored under key, or NULL. */
+void *xref_map_get(const struct xref_map *m, const char *key);
+/* The address of key's value, inserting the key (value NULL) if absent. */
+void **xref_map_put(struct xref_map *m, const char *key);
+
+/* ---- visibility (exportTo) ---- */
+
+/* The namespaces a resource is visible in. */
+struct xref_vis {
+	bool all;                /* `*`, or no exportTo at all */
+	size_t n;                /* otherwise these namespaces (none for `~`) */
+	const char **ns;
+};
+
+/*
+ * The visibility an exportTo list gives a resource in namespace `own`:
+ * absent, null or empty is everywhere; `.` is `own`. Non-string items are
+ * ignored (the schema layer reports them).
+ */
+void xref_vis_from_list(struct arena *a, struct xref_vis *v,
+			const struct node *list, const char *own);
+/* The same for the comma-separated networking.istio.io/exportTo annotation. */
+void xref_vis_from_annotation(struct arena *a, struct xref_vis *v,
+			      const char *value, const char *own);
+bool xref_vis_has(const struct xref_vis *v, const char *ns);
+/* Whether some namespace is in both. */
+bool xref_vis_meet(const struct xref_vis *a, const struct xref_vis *b);
+
+/* ---- the index ---- */
+
+/* One host a Service or ServiceEntry defines. */
+struct xref_hostdef {
+	const struct resource *r;
+	const char *host;            /* fully qualified, or `*suffix` */
+	const struct node *at;       /* the node naming it (hosts[i], or metadata.name) */
+	long long *ports;            /* port numbers (arena), nports of them */
+	const struct node **port_nodes;
+	size_t nports;
+	const struct node *selector; /* SE workloadSelector.labels; NULL for Services */
+	struct xref_vis vis;
+	struct xref_hostdef *next;   /* the next definition of the same host */
+};
+
+/* One DestinationRule, with its resolved host and subset names. */
+struct xref_dr {
+	const struct resource *r;
+	const char *host;            /* fully qualified (or wildcard) */
+	const struct node *host_node;
+	struct xref_vis vis;
+	size_t nsubsets;
+	const char **subset_names;   /* NULL entries for unnamed subsets */
+	const struct node **subset_nodes;   /* the subsets[i] maps */
+	bool *subset_used;           /* set by the VirtualService pass */
+	struct xref_dr *next;        /* the next DR of the same host */
+};
+
+struct xref_pod {
+	const struct resource *r;
+	const struct node *labels;
+	struct xref_pod *next;       /* next pod with the same label pair */
+};
+
+struct xref {
+	struct project *p;
+	struct arena *arena;         /* p->arena */
+	struct diag_list *diags;     /* p->diags */
+	const char *domain;          /* "cluster.local" */
+	bool check_hosts;            /* Services or ServiceEntries in the input, or --require-hosts */
+	bool have_pods, have_secrets, have_vs;
+
+	struct xref_map hosts;       /* fqdn -> struct xref_hostdef list */
+	struct xref_map wild_hosts;  /* host minus its leading `*` -> list */
+	bool any_wild_host;
+	struct xref_map drs;         /* fqdn -> struct xref_dr list */
+	struct xref_map wild_drs;    /* host minus `*` -> list */
+	bool any_wild_dr;
+	struct xref_dr **dr_list;    /* every DR in input order (heap) */
+	size_t ndr;
+	struct xref_map gateways;    /* "ns/name" -> const struct resource * */
+	struct xref_map secrets;     /* "ns/name" and "name" -> resource */
+	struct xref_map pods_by_label;   /* "k=v" -> struct xref_pod list */
+	struct xref_pod *pods;       /* every pod (array, npods) */
+	size_t npods;
+	struct xref_map nodes;       /* Node name -> resource */
+
+	char *key;                   /* scratch buffer for composite keys */
+	size_t keycap;
+};
+
+void xref_init(struct xref *x, struct project *p);
+void xref_release(struct xref *x);
+
+/*
+ * `host` as Istio resolves it from namespace `ns`: unchanged when it
+ * contains a dot or starts with `*`, else host.ns.svc.<domain>. The result
+ * lives in the arena.
+ */
+const char *xref_fqdn(struct xref *x, const char *host, const char *ns);
+/* The namespace of a Kubernetes service FQDN name.ns.svc.<domain>, or NULL. */
+const char *xref_service_namespace(struct xref *x, const char *fqdn);
+
+/* A composite key "a\x1fb" in the scratch buffer (valid until the next call). */
+const char *xref_key2(struct xref *x, const char *a, const char *b);
+
+/*
+ * The definitions of `fqdn` (exact first; then wildcard ServiceEntry hosts
+ * whose suffix ends it), or NULL. *wild tells which kind was found.
+ */
+const struct xref_hostdef *xref_host_lookup(struct xref *x, const char *fqdn,
+					    bool *wild);
+
+/*
+ * DestinationRules whose host covers `fqdn`: exact host first, else the
+ * most specific wildcard host (the longest suffix). NULL if none.
+ */
+struct xref_dr *xref_dr_lookup(struct xref *x, const char *fqdn);
+
+/* `gateway` named from a VirtualService in `ns`: "ns/name", `name`, or legacy `name.ns`. */
+const struct resource *xref_gateway_lookup(struct xref *x, const char *ref,
+					   const char *ns, const char **fullname);
+
+/* Whether every pair of the selector map is in `labels` (an empty selector matches). */
+bool xref_labels_match(const struct node *selector, const struct node *labels);
+/*
+ * Calls fn for every pod matching `selector` (all pods for an empty one),
+ * optionally only in namespace `ns`, until fn returns false.
+ */
+void xref_pods_matching(struct xref *x, const struct node *selector,
+			const char *ns,
+			bool (*fn)(const struct xref_pod *pod, void *ctx),
+			void *ctx);
+/* A selector map rendered as Kubernetes does: "k1=v1,k2=v2" sorted by key. */
+const char *xref_selector_string(struct xref *x, const struct node *selector);
+
+/* The text of a scalar node (strings, numbers, booleans as written), or NULL. */
+const char *xref_text(const struct node *n);
+/* A value quoted as Go's %q does for printable text. */
+const char *xref_quote(struct xref *x, const char *s);
+
+/* Analyzer families, in the order analyze.c runs them. */
+void xref_service_entries(struct xref *x);
+void xref_services(struct xref *x);
+void xref_gateways(struct xref *x);
+void xref_virtual_services(struct xref *x);
+void xref_destination_rules(struct xref *x);
+
+#endif

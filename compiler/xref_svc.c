@@ -1,0 +1,347 @@
+/*
+ * Analyzers over ServiceEntries and Kubernetes Services (istio.md §3.2):
+ *   IST0134  serviceentry.ProtocolAddressesAnalyzer
+ *   IST0177  serviceentry.ConflictingServiceEntryProtocolAnalyzer
+ *   IST0118, IST0150  service.PortNameAnalyzer
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "prim.h"
+#include "xref_index.h"
+
+/* ---- IST0134 ---- */
+
+static bool seq_nonempty(const struct node *n)
+{
+	return n && n->type == NODE_SEQ && n->n > 0;
+}
+
+/*
+ * A ServiceEntry without addresses (and none allocated in its status)
+ * whose port has no protocol or TCP: the sidecar listens on 0.0.0.0:port
+ * and captures all traffic to that port. One warning per such port, at the
+ * port. Mesh-config auto-allocation is not known offline, as in istioctl.
+ */
+static void se_addresses(struct xref *x, const struct resource *r)
+{
+	if (seq_nonempty(node_get(r->spec, "addresses")))
+		return;
+	if (seq_nonempty(node_get(node_get(r->root, "status"), "addresses")))
+		return;
+	const struct node *ports = node_get(r->spec, "ports");
+	if (!ports || ports->type != NODE_SEQ)
+		return;
+	for (size_t i = 0; i < ports->n; i++) {
+		const struct node *port = ports->items[i];
+		if (port->type != NODE_MAP)
+			continue;
+		const struct node *proto = node_get(port, "protocol");
+		const char *ps = xref_text(proto);
+		if (ps && *ps && strcasecmp(ps, "TCP") != 0)
+			continue;
+		diag_report(x->diags, IST0134, r, port);
+	}
+}
+
+/* ---- IST0177 ---- */
+
+struct proto_entry {
+	const struct resource *r;
+	const struct node *at;       /* the ports[i] item */
+	const char *protocol;        /* upper-cased; "" when unset */
+	struct proto_entry *next;
+};
+
+struct proto_key {
+	const char *key;             /* scope \x1f host \x1f port */
+	const char *scope, *host;
+	long long port;
+	struct proto_entry *entries;
+};
+
+static char *upper(struct arena *a, const char *s)
+{
+	char *u = arena_strdup(a, s);
+	for (char *c = u; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return u;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Adds e's protocol and resource name to the sets (small arrays). */
+static void collect(const struct proto_entry *e, const char **protos,
+		    size_t *np, const struct resource **res, size_t *nr,
+		    size_t cap)
+{
+	for (; e; e = e->next) {
+		bool seen = false;
+		for (size_t i = 0; i < *np; i++)
+			if (strcmp(protos[i], e->protocol) == 0)
+				seen = true;
+		if (!seen && *np < cap)
+			protos[(*np)++] = e->protocol;
+		seen = false;
+		for (size_t i = 0; i < *nr; i++)
+			if (res[i] == e->r)
+				seen = true;
+		if (!seen && *nr < cap)
+			res[(*nr)++] = e->r;
+	}
+}
+
+/*
+ * Index (scope, host, port) -> protocols over every ServiceEntry, where
+ * the scope is `*` or each namespace the entry is exported to; a
+ * namespace scope also sees the `*` entries. Two distinct protocols for
+ * one key conflict: IST0177 once on each ServiceEntry involved. Hosts are
+ * compared fully qualified (Istio compares them as written).
+ */
+static void se_protocol_conflicts(struct xref *x)
+{
+	struct xref_map idx;
+	xref_map_init(&idx, x->arena);
+	struct proto_key **keys = NULL;
+	size_t nkeys = 0, capkeys = 0;
+	struct project *p = x->p;
+
+	for (size_t i = 0; i < p->nres; i++) {
+		const struct resource *r = p->res[i];
+		if (r->kind != KIND_SERVICE_ENTRY)
+			continue;
+		const struct node *hosts = node_get(r->spec, "hosts");
+		const struct node *ports = node_get(r->spec, "ports");
+		if (!hosts || hosts->type != NODE_SEQ || !ports ||
+		    ports->type != NODE_SEQ)
+			continue;
+		struct xref_vis vis;
+		xref_vis_from_list(x->arena, &vis, node_get(r->spec, "exportTo"),
+				   r->namespace);
+		size_t nscopes = vis.all ? 1 : vis.n;
+		for (size_t s = 0; s < nscopes; s++) {
+			const char *scope = vis.all ? "*" : vis.ns[s];
+			for (size_t h = 0; h < hosts->n; h++) {
+				const char *host = node_str(hosts->items[h]);
+				if (!host)
+					continue;
+				host = xref_fqdn(x, host, r->namespace);
+				for (size_t k = 0; k < ports->n; k++) {
+					const struct node *num = node_get(ports->items[k], "number");
+					if (!num || num->type != NODE_INT)
+						continue;
+					const char *proto = xref_text(node_get(ports->items[k], "protocol"));
+					char *key = arena_printf(x->arena, "%s\x1f%s\x1f%lld",
+								 scope, host, num->ival);
+					void **slot = xref_map_put(&idx, key);
+					struct proto_key *pk = *slot;
+					if (!pk) {
+						pk = arena_alloc(x->arena, sizeof(*pk));
+						pk->key = key;
+						pk->scope = scope;
+						pk->host = host;
+						pk->port = num->ival;
+						*slot = pk;
+						GROW(keys, nkeys, capkeys);
+						keys[nkeys++] = pk;
+					}
+					struct proto_entry *e = arena_alloc(x->arena, sizeof(*e));
+					e->r = r;
+					e->at = ports->items[k];
+					e->protocol = upper(x->arena, proto ? proto : "");
+					/* Append to keep input order. */
+					struct proto_entry **tail = &pk->entries;
+					while (*tail)
+						tail = &(*tail)->next;
+					*tail = e;
+				}
+			}
+		}
+	}
+
+	struct xref_map reported;
+	xref_map_init(&reported, x->arena);
+	enum { CAP = 64 };
+	for (size_t i = 0; i < nkeys; i++) {
+		struct proto_key *pk = keys[i];
+		const char *protos[CAP];
+		const struct resource *res[CAP];
+		size_t np = 0, nr = 0;
+		collect(pk->entries, protos, &np, res, &nr, CAP);
+		if (strcmp(pk->scope, "*") != 0) {
+			char *star = arena_printf(x->arena, "*\x1f%s\x1f%lld", pk->host,
+						  pk->port);
+			const struct proto_key *sk = xref_map_get(&idx, star);
+			if (sk)
+				collect(sk->entries, protos, &np, res, &nr, CAP);
+		}
+		if (np < 2)
+			continue;
+		const char *names[CAP];
+		for (size_t k = 0; k < nr; k++)
+			names[k] = arena_printf(x->arena, "%s/%s", res[k]->namespace,
+						res[k]->name);
+		qsort(names, nr, sizeof(*names), cmp_str);
+		qsort(protos, np, sizeof(*protos), cmp_str);
+		size_t len = 1;
+		for (size_t k = 0; k < nr; k++)
+			len += strlen(names[k]) + 2;
+		char *nl = arena_alloc(x->arena, len);
+		for (size_t k = 0; k < nr; k++) {
+			if (k)
+				strcat(nl, ", ");
+			strcat(nl, names[k]);
+		}
+		len = 1;
+		for (size_t k = 0; k < np; k++)
+			len += strlen(protos[k]) + 2;
+		char *pl = arena_alloc(x->arena, len);
+		for (size_t k = 0; k < np; k++) {
+			if (k)
+				strcat(pl, ", ");
+			strcat(pl, protos[k]);
+		}
+		for (size_t k = 0; k < nr; k++) {
+			void **done = xref_map_put(&reported,
+				xref_key2(x, res[k]->namespace, res[k]->name));
+			if (*done)
+				continue;
+			*done = (void *)res[k];
+			/* Point at the resource's own port entry for this key. */
+			const struct node *at = NULL;
+			const struct proto_key *owner = pk;
+			for (int pass = 0; pass < 2 && !at; pass++) {
+				for (const struct proto_entry *e = owner ? owner->entries : NULL;
+				     e; e = e->next)
+					if (e->r == res[k]) {
+						at = e->at;
+						break;
+					}
+				owner = xref_map_get(&idx, arena_printf(x->arena,
+					"*\x1f%s\x1f%lld", pk->host, pk->port));
+			}
+			diag_report(x->diags, IST0177, res[k], at, nl,
+				    xref_quote(x, pk->host), pk->port, pl);
+		}
+	}
+	free(keys);
+	xref_map_release(&idx);
+	xref_map_release(&reported);
+}
+
+void xref_service_entries(struct xref *x)
+{
+	for (size_t i = 0; i < x->p->nres; i++) {
+		const struct resource *r = x->p->res[i];
+		if (r->kind == KIND_SERVICE_ENTRY && r->spec)
+			se_addresses(x, r);
+	}
+	se_protocol_conflicts(x);
+}
+
+/* ---- IST0118 / IST0150 ---- */
+
+static bool system_namespace(const char *ns)
+{
+	static const char *const sys[] = {
+		"kube-system", "kube-public", "kube-node-lease", "local-path-storage",
+	};
+	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++)
+		if (strcmp(ns, sys[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Istio's own control-plane and gateway-controller Services are skipped. */
+static bool istio_managed(const struct resource *r)
+{
+	if (node_get(r->labels, "istio"))
+		return true;
+	const char *rel = xref_text(node_get(r->labels, "release"));
+	if (rel && strcmp(rel, "istio") == 0)
+		return true;
+	return node_get(r->labels, "gateway.istio.io/managed") != NULL;
+}
+
+/* pkg/config/kube ConvertProtocol: the protocol Istio infers for a port. */
+static enum prim_protocol service_port_protocol(const struct node *port)
+{
+	const char *l4 = xref_text(node_get(port, "protocol"));
+	if (l4 && strcmp(l4, "UDP") == 0)
+		return PROTO_UDP;
+	const char *name = xref_text(node_get(port, "name"));
+	const char *app = xref_text(node_get(port, "appProtocol"));
+	if (app) {
+		if (strcmp(app, "kubernetes.io/h2c") == 0)
+			return PROTO_HTTP2;
+		if (strcmp(app, "kubernetes.io/ws") == 0)
+			return PROTO_HTTP;
+		if (strcmp(app, "kubernetes.io/wss") == 0)
+			return PROTO_HTTPS;
+		name = app;
+	}
+	if (!name)
+		name = "";
+	if (strncasecmp(name, "grpc-web", 8) == 0)
+		return PROTO_GRPC_WEB;
+	const char *dash = strchr(name, '-');
+	char prefix[64];
+	size_t len = dash ? (size_t)(dash - name) : strlen(name);
+	enum prim_protocol p = PROTO_UNSUPPORTED;
+	if (len < sizeof(prefix)) {
+		memcpy(prefix, name, len);
+		prefix[len] = '\0';
+		p = prim_protocol_parse(prefix);
+	}
+	if (p == PROTO_UNSUPPORTED) {
+		const struct node *num = node_get(port, "port");
+		if (num && num->type == NODE_INT &&
+		    (num->ival == 25 || num->ival == 53 || num->ival == 3306 ||
+		     num->ival == 27017))
+			return PROTO_TCP;
+	}
+	return p;
+}
+
+static void service_port_names(struct xref *x, const struct resource *r)
+{
+	if (system_namespace(r->namespace) || istio_managed(r))
+		return;
+	const char *type = xref_text(node_get(r->spec, "type"));
+	bool external = type && strcmp(type, "ExternalName") == 0;
+	const struct node *ports = node_get(r->spec, "ports");
+	if (!ports || ports->type != NODE_SEQ)
+		return;
+	for (size_t i = 0; i < ports->n; i++) {
+		const struct node *port = ports->items[i];
+		if (port->type != NODE_MAP)
+			continue;
+		const char *name = xref_text(node_get(port, "name"));
+		bool bad = service_port_protocol(port) == PROTO_UNSUPPORTED;
+		if (!bad && !(external && name && strcmp(name, "tcp") == 0))
+			continue;
+		if (external) {
+			diag_report(x->diags, IST0150, r, port);
+			continue;
+		}
+		const struct node *num = node_get(port, "port");
+		const char *target = xref_text(node_get(port, "targetPort"));
+		diag_report(x->diags, IST0118, r, port, name ? name : "",
+			    num && num->type == NODE_INT ? num->ival : 0LL,
+			    target ? target : "0");
+	}
+}
+
+void xref_services(struct xref *x)
+{
+	for (size_t i = 0; i < x->p->nres; i++) {
+		const struct resource *r = x->p->res[i];
+		if (r->kind == KIND_SERVICE && r->spec)
+			service_port_names(x, r);
+	}
+}

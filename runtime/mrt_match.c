@@ -1,0 +1,505 @@
+/*
+ * The matcher: request -> listener -> virtual host -> first matching
+ * route, as Envoy routes with the configuration Istio generates.
+ *
+ * Listener: the table's listeners are sorted by gateway then port; the
+ * request's listener is found by binary search. A listener with port 0
+ * matches any port: mesh hosts without a Service live there, and it is
+ * tried after the port's own listener finds no virtual host.
+ * Virtual host: exact host by hash (case-insensitive, ":port" and a
+ * trailing dot ignored; short names expanded as Istio's domains do),
+ * then wildcard suffixes longest first, then "*".
+ * Routes: in order, first match wins; the matches of a route are ORed,
+ * the conditions of a match ANDed.
+ *
+ * The table was verified by mrt_open(), so nothing here bounds-checks
+ * table data; only request data is checked. Regexes are compiled on
+ * first use (one atomic compare-and-swap per pattern) and matched with
+ * a per-thread match-data block: no heap allocation per call.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mrt_internal.h"
+
+#define HOST_MAX 512
+
+/* ---- Regexes ------------------------------------------------------------ */
+
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static pthread_key_t md_key;
+static bool md_key_ok;
+
+static void md_free(void *p)
+{
+	pcre2_match_data_free(p);
+}
+
+static void md_init(void)
+{
+	md_key_ok = pthread_key_create(&md_key, md_free) == 0;
+}
+
+/* This thread's match data (one ovector pair: whole-value matches only). */
+static pcre2_match_data *thread_md(void)
+{
+	pthread_once(&md_once, md_init);
+	if (!md_key_ok)
+		return NULL;
+	pcre2_match_data *md = pthread_getspecific(md_key);
+	if (!md) {
+		md = pcre2_match_data_create(1, NULL);
+		if (md && pthread_setspecific(md_key, md) != 0) {
+			pcre2_match_data_free(md);
+			md = NULL;
+		}
+	}
+	return md;
+}
+
+/* Compiles pattern i anchored at both ends; NULL with a message on error. */
+static pcre2_code *regex_compile(const struct mrt_table *t, uint32_t i,
+				 char *err, size_t errlen)
+{
+	uint32_t ref = t->regx[i].pattern;
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)mrt_str(t, ref), mrt_strlen(t, ref),
+		PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+		PCRE2_NEVER_BACKSLASH_C, &code, &off, NULL);
+	if (!re) {
+		if (err && errlen) {
+			PCRE2_UCHAR msg[256];
+			pcre2_get_error_message(code, msg, sizeof(msg));
+			snprintf(err, errlen, "%s at offset %zu", (char *)msg, (size_t)off);
+		}
+		return NULL;
+	}
+	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);   /* optional speed-up */
+	return re;
+}
+
+pcre2_code *mrt_regex_get(const struct mrt_table *t, uint32_t i)
+{
+	uintptr_t cur = atomic_load_explicit(&t->rx[i], memory_order_acquire);
+	if (cur > 1)
+		return (pcre2_code *)cur;
+	if (cur == 1)
+		return NULL;
+	pcre2_code *re = regex_compile(t, i, NULL, 0);
+	uintptr_t want = re ? (uintptr_t)re : 1, expected = 0;
+	if (!atomic_compare_exchange_strong_explicit(&t->rx[i], &expected, want,
+			memory_order_acq_rel, memory_order_acquire)) {
+		/* Another thread won; use its result. */
+		pcre2_code_free(re);
+		return expected > 1 ? (pcre2_code *)expected : NULL;
+	}
+	return re;
+}
+
+bool mrt_regex_match(const struct mrt_table *t, uint32_t i, const char *s,
+		     size_t n)
+{
+	pcre2_code *re = mrt_regex_get(t, i);
+	pcre2_match_data *md;
+	if (!re || !(md = thread_md()))
+		return false;
+	return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, t->mctx) >= 0;
+}
+
+int mrt_regex_check(const mrt_table *t, size_t i, char *err, size_t errlen)
+{
+	if (i >= t->n[MRT_SEC_REGX]) {
+		snprintf(err, errlen, "no regex %zu", i);
+		return -1;
+	}
+	pcre2_code *re = regex_compile(t, (uint32_t)i, err, errlen);
+	if (!re)
+		return -1;
+	pcre2_code_free(re);
+	return 0;
+}
+
+/* ---- Conditions --------------------------------------------------------- */
+
+/* A string condition on s[0..n); s NULL means the attribute is absent. */
+static bool cond_string(const struct mrt_table *t, const struct mrt_fmt_cond *c,
+			const char *s, size_t n)
+{
+	bool r;
+	if (!s)  /* Envoy: an absent header only satisfies an inverted presence match */
+		return c->op == MRT_OP_PRESENT && (c->flags & MRT_COND_INVERT);
+	const char *v = mrt_str(t, c->value);
+	uint32_t vl = c->value ? mrt_strlen(t, c->value) : 0;
+	bool icase = c->flags & MRT_COND_IGNORE_CASE;
+	switch (c->op) {
+	case MRT_OP_EXACT:
+		r = n == vl && (icase ? strncasecmp(s, v, n) == 0 : memcmp(s, v, n) == 0);
+		break;
+	case MRT_OP_PREFIX:
+		r = n >= vl && (icase ? strncasecmp(s, v, vl) == 0 : memcmp(s, v, vl) == 0);
+		break;
+	case MRT_OP_REGEX:
+		r = mrt_regex_match(t, c->regex, s, n);
+		break;
+	case MRT_OP_PRESENT:
+		r = true;
+		break;
+	case MRT_OP_ANY_OF: {
+		r = false;
+		const char *p = v, *end = v + vl;
+		while (p <= end && !r) {
+			const char *q = memchr(p, ',', (size_t)(end - p));
+			if (!q)
+				q = end;
+			r = (size_t)(q - p) == n && memcmp(p, s, n) == 0;
+			p = q + 1;
+		}
+		break;
+	}
+	case MRT_OP_HOST_ANY_OF: {
+		r = false;
+		const char *p = v, *end = v + vl;
+		while (p <= end && !r) {
+			const char *q = memchr(p, ',', (size_t)(end - p));
+			if (!q)
+				q = end;
+			size_t pl = (size_t)(q - p);
+			if (pl == 1 && p[0] == '*')
+				r = true;
+			else if (pl >= 2 && p[0] == '*')
+				r = n > pl - 1 && strncasecmp(s + n - (pl - 1), p + 1, pl - 1) == 0;
+			else
+				r = pl == n && strncasecmp(p, s, n) == 0;
+			p = q + 1;
+		}
+		break;
+	}
+	default:
+		r = false;
+	}
+	return (c->flags & MRT_COND_INVERT) ? !r : r;
+}
+
+static const char *header_value(const mrt_request *req, const char *name)
+{
+	if (name[0] == ':') {
+		if (strcmp(name, ":authority") == 0)
+			return req->host;
+		if (strcmp(name, ":path") == 0)
+			return req->path;
+		if (strcmp(name, ":method") == 0)
+			return req->method;
+		if (strcmp(name, ":scheme") == 0)
+			return req->scheme;
+	}
+	for (size_t i = 0; i < req->n_headers; i++)
+		if (req->headers[i].name && strcasecmp(req->headers[i].name, name) == 0)
+			return req->headers[i].value ? req->headers[i].value : "";
+	if (strcasecmp(name, "host") == 0)
+		return req->host;
+	return NULL;
+}
+
+/* The value of query parameter `key` in path's query string, or NULL. */
+static const char *query_value(const char *path, const char *key, size_t *len)
+{
+	const char *q = path ? strchr(path, '?') : NULL;
+	size_t kl = strlen(key);
+	while (q) {
+		q++;
+		const char *amp = strchr(q, '&');
+		const char *end = amp ? amp : q + strlen(q);
+		const char *eq = memchr(q, '=', (size_t)(end - q));
+		const char *kend = eq ? eq : end;
+		if ((size_t)(kend - q) == kl && memcmp(q, key, kl) == 0) {
+			const char *v = eq ? eq + 1 : end;
+			*len = (size_t)(end - v);
+			return v;
+		}
+		q = amp;
+	}
+	return NULL;
+}
+
+static const char *label_value(const mrt_header *l, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l[i].name && strcmp(l[i].name, key) == 0)
+			return l[i].value ? l[i].value : "";
+	return NULL;
+}
+
+static inline size_t slen(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+static bool cond_eval(const struct mrt_table *t, const struct mrt_fmt_cond *c,
+		      const mrt_request *req, const char *gateway, unsigned port)
+{
+	const char *s;
+	size_t n;
+	switch (c->field) {
+	case MRT_FIELD_URI:
+		s = req->path ? req->path : "/";
+		/* exact and regex see the path without the query string;
+		 * prefix sees the whole path, as Envoy does */
+		n = c->op == MRT_OP_PREFIX ? strlen(s) : strcspn(s, "?");
+		return cond_string(t, c, s, n);
+	case MRT_FIELD_SCHEME:
+		return cond_string(t, c, req->scheme, slen(req->scheme));
+	case MRT_FIELD_METHOD:
+		return cond_string(t, c, req->method, slen(req->method));
+	case MRT_FIELD_AUTHORITY:
+		return cond_string(t, c, req->host, slen(req->host));
+	case MRT_FIELD_HEADER:
+		s = header_value(req, mrt_str(t, c->key));
+		return cond_string(t, c, s, slen(s));
+	case MRT_FIELD_QUERY:
+		s = query_value(req->path, mrt_str(t, c->key), &n);
+		return cond_string(t, c, s, s ? n : 0);
+	case MRT_FIELD_PORT:
+		return port == c->value;
+	case MRT_FIELD_SOURCE_LABEL:
+		s = label_value(req->source_labels, req->n_source_labels, mrt_str(t, c->key));
+		return cond_string(t, c, s, slen(s));
+	case MRT_FIELD_SOURCE_NAMESPACE:
+		return cond_string(t, c, req->source_namespace, slen(req->source_namespace));
+	case MRT_FIELD_GATEWAY:
+		return cond_string(t, c, gateway, strlen(gateway));
+	case MRT_FIELD_SNI:
+		return cond_string(t, c, req->sni, slen(req->sni));
+	default:
+		/* Subnets and CORS origins are not request attributes here. */
+		return false;
+	}
+}
+
+/* ---- Routes, virtual hosts, listeners ------------------------------------ */
+
+/* First route of kind `kind` in [first, first+count) that matches. */
+static const struct mrt_fmt_route *routes_eval(const struct mrt_table *t,
+		uint32_t first, uint32_t count, unsigned kind,
+		const mrt_request *req, const char *gateway, unsigned port,
+		mrt_result *res)
+{
+	for (uint32_t i = first; i < first + count; i++) {
+		const struct mrt_fmt_route *r = &t->rout[i];
+		if (r->kind != kind)
+			continue;
+		if (r->match_count == 0) {
+			res->match_index = MRT_UNSET;
+			return r;
+		}
+		for (uint32_t m = 0; m < r->match_count; m++) {
+			const struct mrt_fmt_match *mt = &t->mtch[r->match_first + m];
+			uint32_t c = 0;
+			while (c < mt->cond_count &&
+			       cond_eval(t, &t->cond[mt->cond_first + c], req, gateway, port))
+				c++;
+			if (c == mt->cond_count) {
+				res->match_index = m;
+				return r;
+			}
+		}
+	}
+	return NULL;
+}
+
+static uint32_t lookup_exact(const struct mrt_table *t,
+			     const struct mrt_fmt_listener *l,
+			     const char *host, size_t n)
+{
+	if (l->hash_size == 0)
+		return MRT_NONE;
+	uint32_t h = mrt_fmt_hash(host, n), mask = l->hash_size - 1;
+	for (uint32_t probe = 0, i = h & mask; probe < l->hash_size;
+	     probe++, i = (i + 1) & mask) {
+		uint32_t e = t->hash[l->hash_first + i];
+		if (e == MRT_NONE)
+			break;
+		const struct mrt_fmt_vhost *vh = &t->vhst[e];
+		if (vh->hash == h && mrt_strlen(t, vh->name) == n &&
+		    strncasecmp(mrt_str(t, vh->name), host, n) == 0)
+			return e;
+	}
+	return MRT_NONE;
+}
+
+/* Appends parts to buf; false when they do not fit. */
+static bool join(char *buf, size_t cap, const char *a, size_t an,
+		 const char *b, const char *c, const char *d)
+{
+	size_t bl = strlen(b), cl = c ? strlen(c) : 0, dl = d ? strlen(d) : 0;
+	if (an + bl + cl + dl + 1 > cap)
+		return false;
+	memcpy(buf, a, an);
+	memcpy(buf + an, b, bl);
+	if (c)
+		memcpy(buf + an + bl, c, cl);
+	if (d)
+		memcpy(buf + an + bl + cl, d, dl);
+	buf[an + bl + cl + dl] = 0;
+	return true;
+}
+
+/*
+ * The virtual host for host[0..n): exact (with Istio's short forms:
+ * "name" in the source namespace, "name.ns", "name.ns.svc"), then
+ * wildcard suffixes longest first, then "*".
+ */
+static uint32_t lookup_vhost(const struct mrt_table *t,
+			     const struct mrt_fmt_listener *l,
+			     const char *host, size_t n, const char *src_ns)
+{
+	uint32_t e = lookup_exact(t, l, host, n);
+	if (e != MRT_NONE)
+		return e;
+	size_t dots = 0;
+	for (size_t i = 0; i < n; i++)
+		dots += host[i] == '.';
+	char buf[HOST_MAX];
+	const char *domain = mrt_str(t, t->hdr->domain);
+	bool ok = false;
+	if (dots == 0 && src_ns)
+		ok = join(buf, sizeof(buf), host, n, ".", src_ns, ".svc.");
+	else if (dots == 1)
+		ok = join(buf, sizeof(buf), host, n, ".svc.", NULL, NULL);
+	else if (dots == 2 && n > 4 && strncasecmp(host + n - 4, ".svc", 4) == 0)
+		ok = join(buf, sizeof(buf), host, n, ".", NULL, NULL);
+	if (ok) {
+		size_t bl = strlen(buf), dl = strlen(domain);
+		if (bl + dl + 1 <= sizeof(buf)) {
+			memcpy(buf + bl, domain, dl + 1);
+			e = lookup_exact(t, l, buf, bl + dl);
+			if (e != MRT_NONE)
+				return e;
+		}
+	}
+	for (uint32_t i = 0; i < l->wild_count; i++) {
+		const struct mrt_fmt_vhost *vh = &t->vhst[t->wild[l->wild_first + i]];
+		size_t sl = mrt_strlen(t, vh->name) - 1;   /* ".suffix" */
+		if (n > sl && strncasecmp(host + n - sl, mrt_str(t, vh->name) + 1, sl) == 0)
+			return t->wild[l->wild_first + i];
+	}
+	return l->star;
+}
+
+/*
+ * Routes the request on listener li. *found is set when a virtual host
+ * (or the listener's TCP/TLS routes) took the request, even if no route
+ * matched: Envoy does not fall through to another listener then.
+ */
+static const struct mrt_fmt_route *listener_eval(const struct mrt_table *t,
+		uint32_t li, const mrt_request *req, const char *host, size_t hn,
+		const char *gateway, unsigned port, mrt_result *res, bool *found)
+{
+	const struct mrt_fmt_listener *l = &t->lstn[li];
+	const struct mrt_fmt_route *r;
+	*found = false;
+	if (req->sni || !host) {
+		r = routes_eval(t, l->l4_first, l->l4_count,
+				req->sni ? MRT_ROUTE_TLS : MRT_ROUTE_TCP,
+				req, gateway, port, res);
+		if (r || l->l4_count) {
+			*found = r != NULL;
+			res->listener = li;
+			return r;
+		}
+		if (!host)
+			return NULL;
+	}
+	uint32_t vi = lookup_vhost(t, l, host, hn, req->source_namespace);
+	if (vi == MRT_NONE)
+		return NULL;
+	*found = true;
+	res->listener = li;
+	res->vhost = vi;
+	const struct mrt_fmt_vhost *vh = &t->vhst[vi];
+	r = routes_eval(t, vh->route_first, vh->route_count,
+			req->sni ? MRT_ROUTE_TLS : MRT_ROUTE_HTTP, req, gateway, port, res);
+	if (!r && !req->sni)
+		r = routes_eval(t, vh->route_first, vh->route_count, MRT_ROUTE_TCP,
+				req, gateway, port, res);
+	return r;
+}
+
+/* First listener whose gateway is `gw` (binary search), or n. */
+static uint32_t listener_lower(const struct mrt_table *t, const char *gw)
+{
+	uint32_t lo = 0, hi = t->n[MRT_SEC_LSTN];
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (strcmp(mrt_str(t, t->lstn[mid].gateway), gw) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
+				  mrt_result *res)
+{
+	res->route = NULL;
+	res->listener = res->vhost = res->match_index = MRT_UNSET;
+	const char *gw = req->gateway ? req->gateway : "mesh";
+	const char *host = req->sni ? req->sni : req->host;
+	size_t hn = 0;
+	unsigned port = req->port;
+
+	if (host) {
+		/* Strip ":port" (keeping its number when the request has none)
+		 * and a trailing dot. */
+		hn = strlen(host);
+		if (host[0] == '[') {
+			const char *rb = memchr(host, ']', hn);
+			if (rb && rb[1] == ':')
+				hn = (size_t)(rb + 1 - host);
+		} else {
+			const char *colon = memchr(host, ':', hn);
+			if (colon) {
+				unsigned p = 0;
+				const char *d = colon + 1;
+				while (*d >= '0' && *d <= '9' && p < 100000)
+					p = p * 10 + (unsigned)(*d++ - '0');
+				if (port == 0 && *d == 0 && d > colon + 1 && p < 65536)
+					port = p;
+				hn = (size_t)(colon - host);
+			}
+		}
+		if (hn > 0 && host[hn - 1] == '.')
+			hn--;
+	}
+
+	uint32_t n = t->n[MRT_SEC_LSTN];
+	uint32_t lo = listener_lower(t, gw), hi = lo;
+	while (hi < n && strcmp(mrt_str(t, t->lstn[hi].gateway), gw) == 0)
+		hi++;
+	bool found = false;
+	const struct mrt_fmt_route *r = NULL;
+	/* The port's own listener first, then the any-port listener; with no
+	 * port known, every listener of the gateway in port order. */
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		for (uint32_t i = lo; i < hi && !found; i++) {
+			unsigned lp = t->lstn[i].port;
+			if (port != 0 && (pass == 0 ? lp != port : lp != 0))
+				continue;
+			if (port == 0 && pass == 1)
+				break;
+			r = listener_eval(t, i, req, host, hn, gw, port, res, &found);
+		}
+	}
+	res->route = (const mrt_route *)r;
+	return res->route;
+}
+
+const mrt_route *mrt_match(const mrt_table *t, const mrt_request *req)
+{
+	mrt_result res;
+	return mrt_match_result(t, req, &res);
+}

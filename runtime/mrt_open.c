@@ -1,0 +1,535 @@
+/*
+ * Opening a route table: map the file, then verify all of it once, in
+ * one linear pass over the sections (the FlatBuffers verifier is the
+ * model). The header comes first (magic, byte order, version, sizes),
+ * then the checksum of everything after the header, then every record
+ * of every section: each string reference, index and range is checked
+ * against the section it names. After mrt_open() succeeds, the matcher
+ * and the accessors read the mapping without any further check and can
+ * never read outside it.
+ *
+ * Nothing proportional to the table is allocated: the table handle, a
+ * PCRE2 match context, and one pointer-sized slot per regex (calloc'd,
+ * filled on first use of each regex).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mrt_internal.h"
+
+/* ---- XXH64 (seed 0), the header checksum --------------------------------- */
+
+#define P1 0x9E3779B185EBCA87ULL
+#define P2 0xC2B2AE3D27D4EB4FULL
+#define P3 0x165667B19E3779F9ULL
+#define P4 0x85EBCA77C2B2AE63ULL
+#define P5 0x27D4EB2F165667C5ULL
+
+static inline uint64_t rotl64(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static inline uint64_t rd64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;            /* little-endian hosts only; checked at open */
+}
+
+static inline uint32_t rd32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static inline uint64_t xround(uint64_t acc, uint64_t in)
+{
+	acc += in * P2;
+	acc = rotl64(acc, 31);
+	return acc * P1;
+}
+
+static inline uint64_t xmerge(uint64_t acc, uint64_t v)
+{
+	acc ^= xround(0, v);
+	return acc * P1 + P4;
+}
+
+uint64_t mrt_fmt_checksum(const void *data, size_t len)
+{
+	const uint8_t *p = data, *end = p + len;
+	uint64_t h;
+
+	if (len >= 32) {
+		uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = 0 - P1;
+		const uint8_t *limit = end - 32;
+		do {
+			v1 = xround(v1, rd64(p));
+			v2 = xround(v2, rd64(p + 8));
+			v3 = xround(v3, rd64(p + 16));
+			v4 = xround(v4, rd64(p + 24));
+			p += 32;
+		} while (p <= limit);
+		h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
+		h = xmerge(h, v1);
+		h = xmerge(h, v2);
+		h = xmerge(h, v3);
+		h = xmerge(h, v4);
+	} else {
+		h = P5;
+	}
+	h += (uint64_t)len;
+	while (p + 8 <= end) {
+		h ^= xround(0, rd64(p));
+		h = rotl64(h, 27) * P1 + P4;
+		p += 8;
+	}
+	if (p + 4 <= end) {
+		h ^= (uint64_t)rd32(p) * P1;
+		h = rotl64(h, 23) * P2 + P3;
+		p += 4;
+	}
+	while (p < end) {
+		h ^= (*p++) * P5;
+		h = rotl64(h, 11) * P1;
+	}
+	h ^= h >> 33;
+	h *= P2;
+	h ^= h >> 29;
+	h *= P3;
+	h ^= h >> 32;
+	return h;
+}
+
+/* ---- Verification ------------------------------------------------------- */
+
+struct verifier {
+	struct mrt_table *t;
+	uint32_t strs_lo, strs_hi;   /* string section [lo, hi) */
+	char *err;
+	size_t errlen;
+};
+
+static const char *const section_names[MRT_SEC_COUNT] = {
+	"strings", "listeners", "virtual hosts", "host index", "wildcard index",
+	"routes", "matches", "conditions", "destinations", "route extras",
+	"header operations", "clusters", "regexes",
+};
+
+static int fail(struct verifier *v, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct verifier *v, const char *fmt, ...)
+{
+	if (v->err && v->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(v->err, v->errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/*
+ * A string reference: 0 (allowed when `optional`), or a 4-aligned offset
+ * inside the string section with its length before it and a NUL after.
+ */
+static bool str_ok(const struct verifier *v, uint32_t ref, bool optional)
+{
+	if (ref == 0)
+		return optional;
+	if ((ref & 3) || ref < v->strs_lo + 4 || ref >= v->strs_hi)
+		return false;
+	uint32_t len = rd32(v->t->base + ref - 4);
+	if ((uint64_t)ref + len >= v->strs_hi)
+		return false;
+	return v->t->base[ref + len] == 0;
+}
+
+static bool range_ok(uint32_t first, uint32_t count, uint32_t n)
+{
+	return first <= n && count <= n - first;
+}
+
+static bool index_ok(uint32_t i, uint32_t n, bool none_ok)
+{
+	return i < n || (none_ok && i == MRT_NONE);
+}
+
+#define STR(ref, opt, what) do { if (!str_ok(v, (ref), (opt))) \
+	return fail(v, "%s %u: bad string reference in %s", sec, i, what); } while (0)
+#define RANGE(f, c, s, what) do { if (!range_ok((f), (c), t->n[s])) \
+	return fail(v, "%s %u: %s range outside its section", sec, i, what); } while (0)
+#define INDEX(x, s, none, what) do { if (!index_ok((x), t->n[s], (none))) \
+	return fail(v, "%s %u: %s index out of range", sec, i, what); } while (0)
+
+static int verify_listeners(struct verifier *v)
+{
+	struct mrt_table *t = v->t;
+	const char *sec = "listener";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_LSTN]; i++) {
+		const struct mrt_fmt_listener *l = &t->lstn[i];
+		STR(l->gateway, false, "gateway");
+		STR(l->protocol, true, "protocol");
+		STR(l->tls_mode, true, "tls mode");
+		STR(l->name, true, "name");
+		RANGE(l->vhost_first, l->vhost_count, MRT_SEC_VHST, "virtual host");
+		RANGE(l->hash_first, l->hash_size, MRT_SEC_HASH, "host index");
+		if (l->hash_size & (l->hash_size - 1))
+			return fail(v, "listener %u: host index size %u is not a power of two",
+				    i, l->hash_size);
+		RANGE(l->wild_first, l->wild_count, MRT_SEC_WILD, "wildcard");
+		INDEX(l->star, MRT_SEC_VHST, true, "catch-all virtual host");
+		RANGE(l->l4_first, l->l4_count, MRT_SEC_ROUT, "tcp/tls route");
+		if (i > 0) {
+			const struct mrt_fmt_listener *p = &t->lstn[i - 1];
+			int c = strcmp(mrt_str(t, p->gateway), mrt_str(t, l->gateway));
+			if (c > 0 || (c == 0 && p->port >= l->port))
+				return fail(v, "listener %u: listeners not sorted by gateway and port", i);
+		}
+	}
+	return 0;
+}
+
+static int verify_vhosts(struct verifier *v)
+{
+	struct mrt_table *t = v->t;
+	const char *sec = "virtual host";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_VHST]; i++) {
+		const struct mrt_fmt_vhost *h = &t->vhst[i];
+		STR(h->name, false, "name");
+		RANGE(h->route_first, h->route_count, MRT_SEC_ROUT, "route");
+		if (h->flags & ~MRT_VH_HTTPS_REDIRECT)
+			return fail(v, "virtual host %u: unknown flags %#x", i, h->flags);
+	}
+	sec = "host index slot";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_HASH]; i++)
+		INDEX(t->hash[i], MRT_SEC_VHST, true, "virtual host");
+	sec = "wildcard index entry";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_WILD]; i++) {
+		INDEX(t->wild[i], MRT_SEC_VHST, false, "virtual host");
+		const struct mrt_fmt_vhost *h = &t->vhst[t->wild[i]];
+		const char *name = mrt_str(t, h->name);
+		if (mrt_strlen(t, h->name) < 2 || name[0] != '*' || name[1] != '.')
+			return fail(v, "wildcard index entry %u: virtual host \"%s\" is not a wildcard",
+				    i, name);
+	}
+	return 0;
+}
+
+static int verify_routes(struct verifier *v)
+{
+	struct mrt_table *t = v->t;
+	const char *sec = "route";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_ROUT]; i++) {
+		const struct mrt_fmt_route *r = &t->rout[i];
+		STR(r->name, true, "name");
+		STR(r->vs, true, "virtual service");
+		if (r->kind > MRT_ROUTE_TCP || r->action > MRT_ACTION_DIRECT_RESPONSE)
+			return fail(v, "route %u: bad kind or action", i);
+		RANGE(r->match_first, r->match_count, MRT_SEC_MTCH, "match");
+		RANGE(r->dest_first, r->dest_count, MRT_SEC_DEST, "destination");
+		INDEX(r->extra, MRT_SEC_EXTR, true, "extra");
+		if (r->action != MRT_ACTION_ROUTE && r->extra == MRT_NONE)
+			return fail(v, "route %u: redirect or direct response without its data", i);
+	}
+	sec = "match";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_MTCH]; i++) {
+		const struct mrt_fmt_match *m = &t->mtch[i];
+		STR(m->name, true, "name");
+		RANGE(m->cond_first, m->cond_count, MRT_SEC_COND, "condition");
+	}
+	sec = "condition";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_COND]; i++) {
+		const struct mrt_fmt_cond *c = &t->cond[i];
+		if (c->field >= MRT_FIELD_COUNT || c->op >= MRT_OP_COUNT ||
+		    (c->flags & ~(MRT_COND_INVERT | MRT_COND_IGNORE_CASE)) || c->pad)
+			return fail(v, "condition %u: bad field, operator or flags", i);
+		STR(c->key, c->field != MRT_FIELD_HEADER && c->field != MRT_FIELD_QUERY &&
+		    c->field != MRT_FIELD_SOURCE_LABEL, "key");
+		if (c->field != MRT_FIELD_PORT)
+			STR(c->value, c->op == MRT_OP_PRESENT, "value");
+		if (c->op == MRT_OP_REGEX)
+			INDEX(c->regex, MRT_SEC_REGX, false, "regex");
+	}
+	return 0;
+}
+
+static int verify_actions(struct verifier *v)
+{
+	struct mrt_table *t = v->t;
+	const char *sec = "destination";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_DEST]; i++) {
+		const struct mrt_fmt_dest *d = &t->dest[i];
+		INDEX(d->cluster, MRT_SEC_CLST, false, "cluster");
+		RANGE(d->hop_first, d->hop_count, MRT_SEC_HOPS, "header operation");
+	}
+	sec = "route extra";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_EXTR]; i++) {
+		const struct mrt_fmt_extra *e = &t->extr[i];
+		STR(e->rd_uri, true, "redirect uri");
+		STR(e->rd_authority, true, "redirect authority");
+		STR(e->rd_scheme, true, "redirect scheme");
+		STR(e->rd_prefix, true, "redirect prefix");
+		if (e->rd_derive > MRT_DERIVE_FROM_REQUEST_PORT)
+			return fail(v, "route extra %u: bad derivePort", i);
+		STR(e->dr_body, true, "direct response body");
+		STR(e->rw_uri, true, "rewrite uri");
+		STR(e->rw_authority, true, "rewrite authority");
+		INDEX(e->rw_regex, MRT_SEC_REGX, true, "rewrite regex");
+		STR(e->rw_sub, true, "rewrite substitution");
+		STR(e->rt_retry_on, true, "retryOn");
+		STR(e->fa_grpc, true, "grpc status");
+		STR(e->fa_http2, true, "http2 error");
+		RANGE(e->mirror_first, e->mirror_count, MRT_SEC_DEST, "mirror");
+		RANGE(e->cors_origin_first, e->cors_origin_count, MRT_SEC_COND, "cors origin");
+		STR(e->cors_methods, true, "cors methods");
+		STR(e->cors_allow_headers, true, "cors headers");
+		STR(e->cors_expose_headers, true, "cors expose headers");
+		STR(e->cors_preflight, true, "cors unmatched preflights");
+		RANGE(e->hop_first, e->hop_count, MRT_SEC_HOPS, "header operation");
+	}
+	sec = "header operation";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_HOPS]; i++) {
+		const struct mrt_fmt_hop *h = &t->hops[i];
+		if (h->target > MRT_HEADERS_RESPONSE || h->op > MRT_HEADER_REMOVE || h->pad)
+			return fail(v, "header operation %u: bad target or operation", i);
+		STR(h->name, false, "name");
+		STR(h->value, h->op == MRT_HEADER_REMOVE, "value");
+	}
+	sec = "cluster";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_CLST]; i++) {
+		const struct mrt_fmt_cluster *c = &t->clst[i];
+		STR(c->name, false, "name");
+		STR(c->host, false, "host");
+		STR(c->subset, true, "subset");
+		STR(c->lb_policy, true, "load balancer");
+		STR(c->tls_mode, true, "tls mode");
+		STR(c->policy, true, "policy");
+	}
+	sec = "regex";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_REGX]; i++)
+		STR(t->regx[i].pattern, false, "pattern");
+	return 0;
+}
+
+/* The header and section table; fills t's section pointers. */
+static int verify_header(struct verifier *v)
+{
+	struct mrt_table *t = v->t;
+	const struct mrt_fmt_header *h = t->hdr;
+	size_t hs = sizeof(struct mrt_fmt_header);
+
+	if (t->size < MRT_MAGIC_LEN || memcmp(h->magic, MRT_MAGIC, MRT_MAGIC_LEN) != 0) {
+		if (t->size >= 4 && memcmp(t->base + 1, "MRT", 3) == 0)
+			return fail(v, "bad magic: the file was altered in transfer "
+				    "(text mode or line-ending conversion?)");
+		return fail(v, "not a meshc route table (bad magic)");
+	}
+	if (t->size < hs)
+		return fail(v, "truncated: %zu bytes, the header alone is %zu", t->size, hs);
+	if (h->byte_order != MRT_BYTE_ORDER)
+		return fail(v, "byte order mismatch (table written on a big-endian host?)");
+	if (h->version != MRT_FORMAT_VERSION)
+		return fail(v, "unsupported format version %u (this library reads %u)",
+			    h->version, MRT_FORMAT_VERSION);
+	if (h->header_size != hs)
+		return fail(v, "bad header size %u", h->header_size);
+	if (h->total_size != t->size)
+		return fail(v, "size mismatch: header says %llu bytes, file has %zu",
+			    (unsigned long long)h->total_size, t->size);
+	if (h->flags != 0)
+		return fail(v, "unknown flags %#x", h->flags);
+	if (h->nsections != MRT_SEC_COUNT)
+		return fail(v, "bad section count %u", h->nsections);
+	uint64_t sum = mrt_fmt_checksum(t->base + hs, t->size - hs);
+	if (sum != h->checksum)
+		return fail(v, "checksum mismatch: the table is damaged");
+
+	for (unsigned s = 0; s < MRT_MAX_SECTIONS; s++) {
+		const struct mrt_fmt_section *sc = &h->sections[s];
+		if (s >= MRT_SEC_COUNT) {
+			if (sc->offset || sc->length)
+				return fail(v, "unused section slot %u is not zero", s);
+			continue;
+		}
+		if (sc->length == 0) {
+			t->n[s] = 0;
+			continue;
+		}
+		if ((sc->offset & 7) || sc->offset < hs ||
+		    (uint64_t)sc->offset + sc->length > t->size)
+			return fail(v, "%s section (offset %u, length %u) outside the file",
+				    section_names[s], sc->offset, sc->length);
+		if (sc->length % mrt_fmt_record_size[s])
+			return fail(v, "%s section length %u is not a whole number of records",
+				    section_names[s], sc->length);
+		t->n[s] = sc->length / mrt_fmt_record_size[s];
+	}
+	const uint8_t *b = t->base;
+	const struct mrt_fmt_section *sc = h->sections;
+	t->lstn = (const void *)(b + sc[MRT_SEC_LSTN].offset);
+	t->vhst = (const void *)(b + sc[MRT_SEC_VHST].offset);
+	t->hash = (const void *)(b + sc[MRT_SEC_HASH].offset);
+	t->wild = (const void *)(b + sc[MRT_SEC_WILD].offset);
+	t->rout = (const void *)(b + sc[MRT_SEC_ROUT].offset);
+	t->mtch = (const void *)(b + sc[MRT_SEC_MTCH].offset);
+	t->cond = (const void *)(b + sc[MRT_SEC_COND].offset);
+	t->dest = (const void *)(b + sc[MRT_SEC_DEST].offset);
+	t->extr = (const void *)(b + sc[MRT_SEC_EXTR].offset);
+	t->hops = (const void *)(b + sc[MRT_SEC_HOPS].offset);
+	t->clst = (const void *)(b + sc[MRT_SEC_CLST].offset);
+	t->regx = (const void *)(b + sc[MRT_SEC_REGX].offset);
+	v->strs_lo = sc[MRT_SEC_STRS].offset;
+	v->strs_hi = sc[MRT_SEC_STRS].offset + sc[MRT_SEC_STRS].length;
+	if (!str_ok(v, h->domain, false))
+		return fail(v, "header: bad string reference for the domain");
+	return 0;
+}
+
+static int verify(struct verifier *v)
+{
+	if (verify_header(v) || verify_listeners(v) || verify_vhosts(v) ||
+	    verify_routes(v) || verify_actions(v))
+		return -1;
+	return 0;
+}
+
+/* Verifies t (base and size set), then allocates the regex slots. */
+static int table_finish(struct mrt_table *t, char *err, size_t errlen)
+{
+	struct verifier v = { .t = t, .err = err, .errlen = errlen };
+	t->hdr = (const struct mrt_fmt_header *)t->base;
+	if (verify(&v))
+		return -1;
+	if (t->n[MRT_SEC_REGX]) {
+		t->rx = calloc(t->n[MRT_SEC_REGX], sizeof(*t->rx));
+		if (!t->rx)
+			return fail(&v, "out of memory");
+	}
+	t->mctx = pcre2_match_context_create(NULL);
+	if (!t->mctx)
+		return fail(&v, "out of memory");
+	/* Guards against pathological patterns (backtracking limits). */
+	pcre2_set_match_limit(t->mctx, 100000);
+	pcre2_set_depth_limit(t->mctx, 1000);
+	return 0;
+}
+
+int mrt_open_buffer(const void *buf, size_t len, mrt_table **out,
+		    char *err, size_t errlen)
+{
+	*out = NULL;
+	if (((uintptr_t)buf & 7) != 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "table buffer is not 8-byte aligned");
+		return -1;
+	}
+	struct mrt_table *t = calloc(1, sizeof(*t));
+	if (!t) {
+		if (err && errlen)
+			snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	t->base = buf;
+	t->size = len;
+	if (table_finish(t, err, errlen)) {
+		mrt_close(t);
+		return -1;
+	}
+	*out = t;
+	return 0;
+}
+
+int mrt_open(const char *path, mrt_table **out, char *err, size_t errlen)
+{
+	struct verifier v = { .err = err, .errlen = errlen };
+	struct mrt_table *t = NULL;
+	struct stat st;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(&v, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0) {
+		fail(&v, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fail(&v, "%s: not a regular file", path);
+		goto fail;
+	}
+	if ((uint64_t)st.st_size < sizeof(struct mrt_fmt_header)) {
+		char magic[MRT_MAGIC_LEN];
+		ssize_t got = read(fd, magic, sizeof(magic));
+		if (got == (ssize_t)sizeof(magic) && memcmp(magic, MRT_MAGIC, MRT_MAGIC_LEN) == 0)
+			fail(&v, "%s: truncated: %lld bytes, the header alone is %zu",
+			     path, (long long)st.st_size, sizeof(struct mrt_fmt_header));
+		else
+			fail(&v, "%s: not a meshc route table (bad magic)", path);
+		goto fail;
+	}
+	if ((uint64_t)st.st_size > MRT_MAX_SIZE) {
+		fail(&v, "%s: too large for a route table", path);
+		goto fail;
+	}
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		fail(&v, "out of memory");
+		goto fail;
+	}
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		fail(&v, "%s: mmap: %s", path, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	t->base = map;
+	t->size = (size_t)st.st_size;
+	t->mapped = true;
+	if (table_finish(t, err, errlen)) {
+		/* Prefix the file name to the verifier's message. */
+		if (err && errlen) {
+			char tmp[512];
+			snprintf(tmp, sizeof(tmp), "%s", err);
+			snprintf(err, errlen, "%s: %s", path, tmp);
+		}
+		goto fail;
+	}
+	*out = t;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	mrt_close(t);
+	return -1;
+}
+
+void mrt_close(mrt_table *t)
+{
+	if (!t)
+		return;
+	if (t->rx) {
+		for (uint32_t i = 0; i < t->n[MRT_SEC_REGX]; i++) {
+			uintptr_t c = atomic_load(&t->rx[i]);
+			if (c > 1)
+				pcre2_code_free((pcre2_code *)c);
+		}
+		free(t->rx);
+	}
+	pcre2_match_context_free(t->mctx);
+	if (t->mapped)
+		munmap((void *)t->base, t->size);
+	free(t);
+}
