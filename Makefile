@@ -7,6 +7,8 @@
 #   make demo                 build and check the bundled example mesh
 #   make bench                the benchmark (not part of the tests)
 
+.DEFAULT_GOAL := all
+
 PREFIX  ?= /usr/local
 DESTDIR ?=
 CC      ?= cc
@@ -101,6 +103,8 @@ update-golden: all
 demo: all
 	./$(MESHC_BIN) check examples/bookinfo
 	@echo "meshc: examples/bookinfo is clean"
+	./$(MESHC_BIN) check examples/shop
+	@echo "meshc: examples/shop is clean"
 
 install: all meshrt.pc
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \

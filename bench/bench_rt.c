@@ -264,15 +264,14 @@ static void rt_hbuild(struct rt_htable *t, const struct rt_reqs *rs)
 static unsigned char *rt_evict_buf;
 static size_t rt_evict_len;
 
-/* Streams through a buffer larger than the caches, then touches the
- * request's own strings again. */
+/* Streams (reads) through a buffer larger than the caches, then touches
+ * the request's own strings again. Reading keeps the evicted lines clean,
+ * so the timed call pays no write-backs. */
 static void rt_evict(const mrt_request *q)
 {
 	uintptr_t acc = 0;
-	for (size_t i = 0; i < rt_evict_len; i += 64) {
-		rt_evict_buf[i]++;
+	for (size_t i = 0; i < rt_evict_len; i += 64)
 		acc += rt_evict_buf[i];
-	}
 	acc += strlen(q->host) + strlen(q->path) + strlen(q->gateway) + strlen(q->method);
 	rt_sink = acc;
 }
@@ -406,7 +405,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_rt: %s: %s\n", table_path, err);
 		return 2;
 	}
-	printf("routes=%zu regexes=%zu\n", mrt_route_count(t), mrt_regex_count(t));
+	printf("table_routes=%zu table_regexes=%zu\n", mrt_route_count(t), mrt_regex_count(t));
 
 	/* Verify every request, which also compiles every regex once. */
 	size_t bad = 0;
@@ -444,11 +443,11 @@ int main(int argc, char **argv)
 	}
 
 	rt_evict_len = evict_mb << 20;
-	rt_evict_buf = calloc(rt_evict_len, 1);
-	if (!rt_evict_buf) {
-		fprintf(stderr, "bench_rt: out of memory\n");
-		return 2;
-	}
+	rt_evict_buf = rt_xmalloc(rt_evict_len);
+	/* Distinct bytes on every page: untouched pages would all map the
+	 * kernel's one zero page and evict nothing. */
+	for (size_t i = 0; i < rt_evict_len; i++)
+		rt_evict_buf[i] = (unsigned char)(i * 131u >> 7);
 	struct rt_htable hosts;
 	rt_hbuild(&hosts, &rs);
 	struct rt_subject mrt = {t, NULL}, probe = {NULL, &hosts};

@@ -1,26 +1,177 @@
 /*
  * meshc explain CODE: what a diagnostic code means, which layer it comes
- * from, why it matters and how to fix it, from the diagnostics table.
+ * from (YAML reading, API-server schema, Istio webhook, Istio analyzer,
+ * meshc), why it matters, an example that triggers it and how to fix it,
+ * all from the diagnostics table's EXPLANATION.
+ *
+ * `meshc explain --man` (not advertised) prints the DIAGNOSTICS section of
+ * man/meshc.1 from the same table; tools/update-man.sh splices it in and
+ * tests/t_man.sh checks the page is current.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "commands.h"
+#include "output.h"
 
-int cmd_explain(int argc, char **argv)
+static void usage(FILE *f)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: meshc explain CODE\n");
-		return 2;
+	fputs("usage: meshc explain CODE\n"
+	      "  prints what CODE means, which layer it comes from, why it matters,\n"
+	      "  an example and how to fix it (meshc check --list-codes lists codes)\n", f);
+}
+
+/* Prints text with every line indented by two spaces. */
+static void indented(const char *text)
+{
+	for (const char *s = text; *s;) {
+		size_t len = strcspn(s, "\n");
+		printf("  %.*s\n", (int)len, s);
+		s += len;
+		if (*s == '\n')
+			s++;
 	}
-	int code = diag_code_lookup(argv[1]);
+}
+
+/* The message template as a reader sees it: "%s" -> "...", "%u" -> "N". */
+static void print_template(const char *tmpl)
+{
+	char buf[512];
+	size_t w = 0;
+	for (const char *s = tmpl; *s && w + 4 < sizeof(buf); s++) {
+		if (*s != '%') {
+			buf[w++] = *s;
+			continue;
+		}
+		s++;
+		while (*s && strchr("0123456789.-+ #lzh", *s))
+			s++;
+		if (!*s)
+			break;
+		if (*s == '%') {
+			buf[w++] = '%';
+		} else if (*s == 's') {
+			memcpy(buf + w, "...", 3);
+			w += 3;
+		} else {
+			buf[w++] = 'N';
+		}
+	}
+	buf[w] = '\0';
+	if (strcmp(buf, "...") != 0)
+		printf("message: %s\n", buf);
+}
+
+static int explain_code(const char *id)
+{
+	int code = diag_code_lookup(id);
 	if (code < 0) {
 		fprintf(stderr, "meshc: unknown code \"%s\" (meshc check --list-codes lists them)\n",
-			argv[1]);
+			id);
 		return 2;
 	}
 	const struct diag_info *d = diag_info((enum diag_code)code);
-	printf("%s %s (%s)\nlayer: %s\n\n%s\n", d->id, d->name,
-	       diag_level_name(d->level), diag_layer_name(d->layer), d->explain);
-	return ferror(stdout) ? 2 : 0;
+	struct explain_parts e;
+	explain_parts_split(d->explain, &e);
+	printf("%s %s\nlevel: %s\nlayer: %s\n", d->id, d->name,
+	       diag_level_name(d->level), diag_layer_name(d->layer));
+	print_template(d->tmpl);
+	static const char *const titles[] = {
+		"What it means", "Why it matters", "Example", "How to fix it",
+	};
+	const char *parts[] = { e.what, e.why, e.example, e.fix };
+	for (size_t i = 0; i < 4; i++)
+		if (parts[i]) {
+			printf("\n%s:\n", titles[i]);
+			indented(parts[i]);
+		}
+	explain_parts_free(&e);
+	return ferror(stdout) || fflush(stdout) ? 2 : 0;
+}
+
+/* Writes one word of roff text, escaping backslashes and a leading control character. */
+static void roff_word(const char *w, size_t len, bool bol)
+{
+	if (bol && len && (w[0] == '.' || w[0] == '\''))
+		fputs("\\&", stdout);
+	for (size_t i = 0; i < len; i++) {
+		if (w[i] == '\\')
+			fputs("\\e", stdout);
+		else
+			fputc(w[i], stdout);
+	}
+}
+
+/*
+ * Writes text as roff text lines: words refilled to lines of at most 72
+ * bytes, a new line after each sentence (mdoc style), escapes applied.
+ */
+static void roff_text(const char *text)
+{
+	size_t col = 0;
+	bool end_sentence = false;
+	for (const char *s = text; *s;) {
+		while (*s == ' ' || *s == '\n' || *s == '\t')
+			s++;
+		size_t len = strcspn(s, " \n\t");
+		if (!len)
+			break;
+		if (col && (end_sentence || col + 1 + len > 72)) {
+			fputc('\n', stdout);
+			col = 0;
+		} else if (col) {
+			fputc(' ', stdout);
+			col++;
+		}
+		roff_word(s, len, col == 0);
+		col += len;
+		char last = s[len - 1];
+		end_sentence = (last == '.' || last == '?' || last == '!') &&
+			       !(len == 4 && (strncmp(s, "e.g.", 4) == 0 ||
+					      strncmp(s, "i.e.", 4) == 0));
+		s += len;
+	}
+	if (col)
+		fputc('\n', stdout);
+}
+
+static int explain_man(void)
+{
+	fputs(".Sh DIAGNOSTICS\n"
+	      "Each diagnostic has a code, a level and a name.\n"
+	      "Codes of the form IST0000 are Istio's, reported for the same problem\n"
+	      "with Istio's level and message; MSH0000 codes are meshc's own.\n"
+	      ".Ic meshc explain Ar CODE\n"
+	      "prints the full explanation: why it matters, an example and the fix.\n"
+	      "This list is generated from the diagnostics table by\n"
+	      ".Ic meshc explain --man .\n"
+	      ".Bl -tag -width Ds\n", stdout);
+	for (int i = 0; i < DIAG_CODE_COUNT; i++) {
+		const struct diag_info *d = diag_info((enum diag_code)i);
+		struct explain_parts e;
+		explain_parts_split(d->explain, &e);
+		printf(".It Sy %s Em %s Pq %s\n", d->id, d->name,
+		       diag_level_name(d->level));
+		printf("Layer: %s.\n", diag_layer_name(d->layer));
+		roff_text(e.what ? e.what : d->name);
+		explain_parts_free(&e);
+	}
+	fputs(".El\n", stdout);
+	return ferror(stdout) || fflush(stdout) ? 2 : 0;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc == 2 && strcmp(argv[1], "--man") == 0)
+		return explain_man();
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	return explain_code(argv[1]);
 }

@@ -17,7 +17,11 @@ struct command {
 /* Sorted by name. */
 static const struct command commands[] = {
 	{ "check", cmd_check, "validate and cross-reference Istio config" },
+	{ "compile", cmd_compile, "compile config to a binary route table" },
+	{ "dump", cmd_dump, "decode a route table" },
 	{ "explain", cmd_explain, "explain a diagnostic code" },
+	{ "query", cmd_query, "route one request through a table" },
+	{ "test", cmd_test, "run router_check_tool tests against a table" },
 };
 
 static void usage(FILE *f)

@@ -1,7 +1,7 @@
 /*
- * The printer table and the two basic formats: text for people (with a
- * source excerpt and colour on a terminal) and json for scripts (the
- * exact shape of cli.md).
+ * The printer table, the two basic formats (text for people, with a
+ * source excerpt and colour on a terminal; json for scripts, the exact
+ * shape of cli.md), and helpers the other printers share.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +10,12 @@
 
 #include "output.h"
 
+/* Sorted by name. */
 static const struct printer printers[] = {
+	{ "github", output_github },
 	{ "json", output_json },
+	{ "junit", output_junit },
+	{ "sarif", output_sarif },
 	{ "text", output_text },
 };
 
@@ -113,8 +117,7 @@ int output_text(FILE *out, const struct diag *items, size_t n,
 	return ferror(out) ? -1 : 0;
 }
 
-/* A JSON string; bytes that are not valid UTF-8 (a message cut short) become '?'. */
-static json_t *jstr(const char *s)
+json_t *output_json_string(const char *s)
 {
 	json_t *j = json_string(s);
 	if (j)
@@ -144,16 +147,84 @@ int output_json(FILE *out, const struct diag *items, size_t n,
 			die_oom();
 		json_object_set_new(o, "code", json_string(diag_info(d->code)->id));
 		json_object_set_new(o, "level", json_string(diag_level_name(d->level)));
-		json_object_set_new(o, "message", jstr(d->message));
-		json_object_set_new(o, "origin", d->origin ? jstr(d->origin) : json_null());
-		json_object_set_new(o, "file", d->file ? jstr(d->file) : json_null());
+		json_object_set_new(o, "message", output_json_string(d->message));
+		json_object_set_new(o, "origin", d->origin ? output_json_string(d->origin) : json_null());
+		json_object_set_new(o, "file", d->file ? output_json_string(d->file) : json_null());
 		json_object_set_new(o, "line", json_integer(d->line));
 		json_object_set_new(o, "column", json_integer(d->col));
-		json_object_set_new(o, "path", d->path ? jstr(d->path) : json_null());
+		json_object_set_new(o, "path", d->path ? output_json_string(d->path) : json_null());
 		json_array_append_new(arr, o);
 	}
 	int rc = json_dumpf(arr, out, JSON_PRESERVE_ORDER | JSON_INDENT(2));
 	json_decref(arr);
 	fputc('\n', out);
 	return rc != 0 || ferror(out) ? -1 : 0;
+}
+
+/* The label that starts a part of an explanation, or NULL. */
+static char **part_for_line(const char *line, struct explain_parts *e,
+			    size_t *skip)
+{
+	static const char *const labels[] = { "Why it matters:", "Example:", "Fix:" };
+	char **slots[] = { &e->why, &e->example, &e->fix };
+	for (size_t i = 0; i < 3; i++) {
+		size_t n = strlen(labels[i]);
+		if (strncmp(line, labels[i], n) == 0) {
+			*skip = n;
+			return slots[i];
+		}
+	}
+	return NULL;
+}
+
+/* A heap copy of s[0..len) without leading and trailing blank space. */
+static char *trimmed(const char *s, size_t len)
+{
+	while (len && (*s == ' ' || *s == '\n' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\n' || s[len - 1] == '\t'))
+		len--;
+	if (!len)
+		return NULL;
+	char *out = xmalloc(len + 1);
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return out;
+}
+
+void explain_parts_split(const char *text, struct explain_parts *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (!text)
+		return;
+	char **slot = &e->what;
+	const char *start = text, *s = text;
+	for (;;) {
+		size_t skip = 0;
+		char **next = *s ? part_for_line(s, e, &skip) : NULL;
+		if (!*s || (next && !*next)) {
+			if (!*slot)
+				*slot = trimmed(start, (size_t)(s - start));
+			if (!*s)
+				return;
+			slot = next;
+			start = s + skip;
+		}
+		const char *nl = strchr(s, '\n');
+		if (!nl)
+			s += strlen(s);
+		else
+			s = nl + 1;
+	}
+}
+
+void explain_parts_free(struct explain_parts *e)
+{
+	free(e->what);
+	free(e->why);
+	free(e->example);
+	free(e->fix);
+	memset(e, 0, sizeof(*e));
 }

@@ -1,7 +1,10 @@
 /*
- * Output formats for diagnostics: one printer per format, found by name.
- * A printer writes the (already filtered and sorted) diagnostics; it
- * returns 0, or -1 on a write error.
+ * Output formats for diagnostics: one printer per format, found by name
+ * in output.c's table; text and json live in output.c, the CI formats in
+ * out_<name>.c. A printer writes the (already suppressed, filtered and
+ * sorted) diagnostics; it returns 0, or -1 on a write error. Exit codes
+ * are decided by cmd_check.c, never by a printer, so they are the same in
+ * every format.
  */
 #ifndef MESHC_OUTPUT_H
 #define MESHC_OUTPUT_H
@@ -9,12 +12,15 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "compiler.h"
 
 struct output_ctx {
 	const struct project *p;   /* sources (for text excerpts) and resources */
 	bool excerpt;              /* show the source line and a caret */
 	bool color;
+	enum diag_level failure;   /* --failure-threshold (junit failures) */
 };
 
 struct printer {
@@ -32,5 +38,26 @@ int output_text(FILE *out, const struct diag *items, size_t n,
 		const struct output_ctx *ctx);
 int output_json(FILE *out, const struct diag *items, size_t n,
 		const struct output_ctx *ctx);
+int output_sarif(FILE *out, const struct diag *items, size_t n,
+		 const struct output_ctx *ctx);
+int output_github(FILE *out, const struct diag *items, size_t n,
+		  const struct output_ctx *ctx);
+int output_junit(FILE *out, const struct diag *items, size_t n,
+		 const struct output_ctx *ctx);
+
+/* A JSON string of s; bytes that are not valid UTF-8 become '?'. */
+json_t *output_json_string(const char *s);
+
+/*
+ * A code's EXPLANATION split into its parts: what it means (the text
+ * before the first labelled line), "Why it matters:", "Example:", "Fix:".
+ * Each part is a heap string with the label removed and surrounding
+ * blank space trimmed, or NULL when absent. Free with explain_parts_free().
+ */
+struct explain_parts {
+	char *what, *why, *example, *fix;
+};
+void explain_parts_split(const char *text, struct explain_parts *out);
+void explain_parts_free(struct explain_parts *e);
 
 #endif

@@ -1,11 +1,23 @@
 /*
- * Cross-resource analysis, run once all resources are loaded: for now the
- * detection of one resource (kind, namespace, name) defined twice.
+ * Cross-resource analysis, run once all resources are loaded: one resource
+ * (kind, namespace, name) defined twice (MSH0007), then the analyzers of
+ * istioctl analyze and meshc's own cross-reference checks, which consult
+ * the index built by xref_index.c. Which checks run depends on what the
+ * input holds (cli.md "Which checks run when"):
+ *   always           gateway and subset references, IST0109, IST0145
+ *                    among equal selectors, IST0128/0129, IST0138,
+ *                    IST0134, IST0177, IST0118/0150, IST0002, MSH0301-3
+ *   hosts            (Services or ServiceEntries, or --require-hosts)
+ *                    IST0101 host/mirror host/host:port, IST0112, IST0140,
+ *                    IST0174
+ *   Pods             IST0173, IST0101 selector, IST0162, IST0145 by pods
+ *   Secrets          IST0101 credentialName
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "compiler.h"
+#include "xref_index.h"
 
 static int cmp_identity(const void *pa, const void *pb)
 {
@@ -46,7 +58,7 @@ static void find_duplicates(struct project *p)
 		const struct node *fat = node_get(first->metadata, "name");
 		diag_report(&p->diags, MSH0007, r, node_get(r->metadata, "name"),
 			    first->file,
-			    fat->line, fat->col);
+			    fat ? fat->line : 0, fat ? fat->col : 0);
 	}
 	free(sorted);
 }
@@ -54,4 +66,13 @@ static void find_duplicates(struct project *p)
 void project_analyze(struct project *p)
 {
 	find_duplicates(p);
+
+	struct xref x;
+	xref_init(&x, p);
+	xref_service_entries(&x);
+	xref_services(&x);
+	xref_gateways(&x);
+	xref_virtual_services(&x);    /* marks the subsets routes use */
+	xref_destination_rules(&x);
+	xref_release(&x);
 }

@@ -30,6 +30,13 @@ struct meshc_options {
 	bool require_hosts;          /* host checks even without Services */
 	unsigned jobs;               /* worker threads; 0 = number of cores */
 	struct meshc_limits limits;
+	/*
+	 * Path globs (fnmatch) of inputs to skip, walked or named: a pattern
+	 * without '/' matches any component of a path, one with '/' the path
+	 * or a leading part of it (project.c path_ignored). NULL when none.
+	 */
+	const char *const *ignore;
+	size_t nignore;
 };
 
 void meshc_options_init(struct meshc_options *o);

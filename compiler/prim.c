@@ -134,9 +134,9 @@ static const char *dns_preconditions(struct arena *a, const char *name)
 }
 
 /*
- * validateDNS1123Labels on `domain`; `whole` is the name quoted in the
- * message (Istio quotes the part it was given, which for a wildcard
- * domain is the rest after the first label).
+ * validateDNS1123Labels on `domain`. Messages quote `domain` as given,
+ * which for a wildcard domain is the rest after the first label, as in
+ * Istio.
  */
 static const char *dns_labels(struct arena *a, const char *domain)
 {
@@ -382,7 +382,7 @@ static size_t re_escape(struct re_scan *sc, size_t i, bool in_class)
 
 	if (c >= 0x80)
 		return re_fail(sc, i, arena_printf(sc->a, "invalid escape sequence: `%s`",
-						   re_snip(sc, i, 1 + utf8_len(c)))));
+						   re_snip(sc, i, 1 + utf8_len(c))));
 	if (!is_alnum(c))
 		return j;                             /* escaped punctuation is literal */
 	switch (c) {
@@ -403,9 +403,9 @@ static size_t re_escape(struct re_scan *sc, size_t i, bool in_class)
 	case '8': case '9':
 		if (in_class)
 			return re_fail(sc, i, arena_printf(sc->a, "invalid escape sequence: `%s`",
-							   re_snip(sc, i, 2))));
+							   re_snip(sc, i, 2)));
 		return re_fail(sc, i, arena_printf(sc->a,
-			"backreference `%s` is not supported by RE2", re_snip(sc, i, 2))));
+			"backreference `%s` is not supported by RE2", re_snip(sc, i, 2)));
 	case 'k':
 		if (!in_class && j < n && (re[j] == '<' || re[j] == '{' || re[j] == '\''))
 			return re_fail(sc, i, "named backreference `\\k` is not supported by RE2");
@@ -438,7 +438,7 @@ static size_t re_escape(struct re_scan *sc, size_t i, bool in_class)
 			const char *close = memchr(re + j, '}', n - j);
 			if (!close)
 				return re_fail(sc, i, arena_printf(sc->a,
-					"invalid character class range: `%s`", re_snip(sc, i, n - i))));
+					"invalid character class range: `%s`", re_snip(sc, i, n - i)));
 			return (size_t)(close - re) + 1;
 		}
 		return j < n ? j + utf8_len((unsigned char)re[j]) : j;
@@ -466,7 +466,7 @@ static size_t re_escape(struct re_scan *sc, size_t i, bool in_class)
 		break;
 	}
 	return re_fail(sc, i, arena_printf(sc->a, "invalid escape sequence: `%s`",
-					   re_snip(sc, i, 2))));
+					   re_snip(sc, i, 2)));
 }
 
 /* A character class starting at sc->re[i] == '['. Returns the index after it, 0 on error. */
@@ -552,7 +552,7 @@ static size_t re_group(struct re_scan *sc, size_t i)
 		size_t len = close ? (size_t)(close - (re + i)) + 1 : n - i;
 		return re_fail(sc, i, arena_printf(sc->a,
 			"PCRE verb or start-of-pattern option `%s` is not supported by RE2",
-			re_snip(sc, i, len))));
+			re_snip(sc, i, len)));
 	}
 	if (j >= n || re[j] != '?')
 		return j;                             /* plain capture group */
@@ -598,7 +598,7 @@ static size_t re_group(struct re_scan *sc, size_t i)
 			goto named;
 		}
 		return re_fail(sc, i, arena_printf(sc->a,
-			"invalid or unsupported Perl syntax: `%s`", re_snip(sc, i, 3))));
+			"invalid or unsupported Perl syntax: `%s`", re_snip(sc, i, 3)));
 	default:
 		break;
 	}
@@ -606,7 +606,7 @@ static size_t re_group(struct re_scan *sc, size_t i)
 	    (re[j] == '-' && j + 1 < n && is_digit((unsigned char)re[j + 1])))
 		return re_fail(sc, i, arena_printf(sc->a,
 			"recursion or subroutine call `%s` is not supported by RE2",
-			re_snip(sc, i, 3))));
+			re_snip(sc, i, 3)));
 	/* flags: [imsU]* optionally - [imsU]*, then ) or : */
 	for (size_t k = j; k < n; k++) {
 		char f = re[k];
@@ -616,10 +616,10 @@ static size_t re_group(struct re_scan *sc, size_t i)
 			continue;
 		return re_fail(sc, k, arena_printf(sc->a,
 			"flag `%s` in `%s` is not supported by RE2 (only i, m, s and U are)",
-			re_snip(sc, k, utf8_len((unsigned char)f)), re_snip(sc, i, k - i + 1))));
+			re_snip(sc, k, utf8_len((unsigned char)f)), re_snip(sc, i, k - i + 1)));
 	}
 	return re_fail(sc, i, arena_printf(sc->a, "missing closing ): `%s`",
-					   re_snip(sc, i, n - i))));
+					   re_snip(sc, i, n - i)));
 named:
 	/* re[j] == '<': the name up to '>' */
 	for (size_t k = j + 1; k < n; k++) {
@@ -629,7 +629,7 @@ named:
 			break;
 	}
 	return re_fail(sc, i, arena_printf(sc->a, "invalid named capture: `%s`",
-					   re_snip(sc, i, n - i < 16 ? n - i : 16))));
+					   re_snip(sc, i, n - i < 16 ? n - i : 16)));
 }
 
 /* Scans for RE2 rejections; false with sc->err/off set on the first one. */

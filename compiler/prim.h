@@ -29,7 +29,8 @@ const char *prim_check_port(struct arena *a, long long port);
 
 /*
  * Go time.ParseDuration syntax ("1.5s", "300ms", "1h30m"). Returns true
- * and the value in nanoseconds (saturating) when it parses.
+ * and the value in nanoseconds when it parses; false (as Go's "invalid
+ * duration") when it does not, including values beyond int64 nanoseconds.
  */
 bool prim_parse_duration(const char *s, long long *ns);
 /* ValidateDuration on a parsed value: >= 1ms and whole milliseconds. */
@@ -54,6 +55,18 @@ const char *prim_check_match_header_name(struct arena *a, const char *name);
 bool prim_is_jwt_claim_header(const char *name);
 /* Header values for add/set: control characters and Envoy %VAR% syntax. */
 const char *prim_check_header_value(struct arena *a, const char *value);
+/*
+ * Header names in headers.request/response operations. request_add_set:
+ * the name is a request add/set key (`:authority` and `host` allowed);
+ * otherwise (request remove, response add/set/remove) `host` and any
+ * `:` name are rejected.
+ */
+const char *prim_check_header_op_name(struct arena *a, const char *name,
+				      bool request_add_set);
+/* `:authority` or `host`, case-insensitive. */
+bool prim_is_authority_header(const char *name);
+/* CORS allowHeaders/exposeHeaders entries: `*` or an RFC 7230 token. */
+const char *prim_check_cors_header_name(struct arena *a, const char *name);
 
 bool prim_is_ip(const char *s);
 bool prim_is_cidr(const char *s);
@@ -75,5 +88,25 @@ const char *prim_protocol_name(enum prim_protocol p);
 bool prim_host_matches(const char *a, const char *b);
 /* host.Name.SubsetOf: every name a covers is covered by b. */
 bool prim_host_subset_of(const char *a, const char *b);
+
+/*
+ * validateExportTo over a resource's exportTo entries (`entries[i]` may
+ * be NULL for a non-string entry, treated as ""). Returns the number of
+ * problems and sets *out to an arena array of them; each names the
+ * index of the entry it concerns (list-level problems name the last
+ * entry). `namespace` is the resource's own namespace.
+ */
+enum prim_export_kind {
+	PRIM_EXPORT_DEFAULT,            /* VirtualService, DestinationRule */
+	PRIM_EXPORT_SERVICE_ENTRY,      /* `~` allowed (alone) */
+	PRIM_EXPORT_DR_WITH_SELECTOR,   /* only the own namespace, once */
+};
+struct prim_problem {
+	size_t index;
+	const char *message;
+};
+size_t prim_check_export_to(struct arena *a, const char *namespace,
+			    const char *const *entries, size_t n,
+			    enum prim_export_kind kind, struct prim_problem **out);
 
 #endif

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -78,8 +79,46 @@ static bool has_yaml_suffix(const char *name)
 	       (n > 4 && strcmp(name + n - 4, ".yml") == 0);
 }
 
-/* Collects YAML files below dir (hidden entries skipped), sorted by path. */
-static int walk_dir(const char *dir, struct path_list *out, int depth)
+/*
+ * True when `path` matches one of the `ignore` globs of the options: a
+ * pattern without '/' against each component of the path from byte
+ * `from` on (below the directory being walked; 0 for a named file), one
+ * with '/' against the path (leading "./" dropped) or a leading part of
+ * it, so "charts/*" also skips "charts/a/templates/x.yaml" named explicitly.
+ */
+static bool path_ignored(const struct meshc_options *o, const char *path,
+			 size_t from)
+{
+	const char *comp = path + (from < strlen(path) ? from : strlen(path));
+	while (path[0] == '.' && path[1] == '/')
+		path += 2;
+	for (size_t i = 0; i < o->nignore; i++) {
+		const char *pat = o->ignore[i];
+		if (strchr(pat, '/')) {
+			if (fnmatch(pat, path, FNM_PATHNAME | FNM_LEADING_DIR) == 0)
+				return true;
+			continue;
+		}
+		for (const char *s = comp; *s;) {
+			size_t len = strcspn(s, "/");
+			char name[256];
+			if (len > 0 && len < sizeof(name)) {
+				memcpy(name, s, len);
+				name[len] = '\0';
+				if (fnmatch(pat, name, 0) == 0)
+					return true;
+			}
+			s += len;
+			while (*s == '/')
+				s++;
+		}
+	}
+	return false;
+}
+
+/* Collects YAML files below dir (hidden and ignored entries skipped), sorted by path. */
+static int walk_dir(const struct meshc_options *o, const char *dir,
+		    size_t root_len, struct path_list *out, int depth)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -93,6 +132,10 @@ static int walk_dir(const char *dir, struct path_list *out, int depth)
 		char *path = xmalloc(n);
 		snprintf(path, n, "%s%s%s", dir,
 			 dir[strlen(dir) - 1] == '/' ? "" : "/", e->d_name);
+		if (path_ignored(o, path, root_len)) {
+			free(path);
+			continue;
+		}
 		path_add(&here, path);
 	}
 	closedir(d);
@@ -106,7 +149,7 @@ static int walk_dir(const char *dir, struct path_list *out, int depth)
 		}
 		if (S_ISDIR(st.st_mode)) {
 			if (depth < 64)
-				walk_dir(path, out, depth + 1);
+				walk_dir(o, path, root_len, out, depth + 1);
 			free(path);
 		} else if (S_ISREG(st.st_mode) && has_yaml_suffix(path)) {
 			path_add(out, path);
@@ -262,7 +305,7 @@ void project_load(struct project *p, char *const *paths, size_t npaths)
 		}
 		if (S_ISDIR(st.st_mode)) {
 			struct path_list files = { 0 };
-			if (walk_dir(path, &files, 0) != 0) {
+			if (walk_dir(&p->opt, path, strlen(path), &files, 0) != 0) {
 				fprintf(stderr, "meshc: cannot read directory \"%s\": %s\n",
 					path, strerror(errno));
 				p->usage_error = true;
@@ -279,7 +322,8 @@ void project_load(struct project *p, char *const *paths, size_t npaths)
 			}
 			free(files.items);
 		} else {
-			load_file(p, &cap, path);
+			if (!path_ignored(&p->opt, path, 0))
+				load_file(p, &cap, path);
 		}
 	}
 	/* Units moved while the array grew: point each list at its arena now. */

@@ -101,7 +101,7 @@ struct rm_route {
 };
 
 struct rm_route_list {
-	struct rm_route **routes;
+	struct rm_route **routes;     /* arena array */
 	size_t n, cap;
 	unsigned emit_gen, emit_first; /* emitter bookkeeping */
 };
@@ -116,7 +116,7 @@ struct rm_listener {
 	const char *gateway;          /* "mesh" or "ns/name" */
 	unsigned port;                /* 0: any */
 	const char *protocol, *tls_mode, *name;
-	struct rm_vhost *vhosts;      /* heap array */
+	struct rm_vhost **vhosts;     /* heap array */
 	size_t n_vhosts, cap_vhosts;
 	struct rm_route_list *l4;     /* TLS/TCP routes for host-less requests */
 };
@@ -124,7 +124,7 @@ struct rm_listener {
 struct route_model {
 	struct arena arena;
 	const char *domain;
-	struct rm_listener *listeners;   /* heap array */
+	struct rm_listener **listeners;  /* heap array */
 	size_t n_listeners, cap_listeners;
 	struct rm_cluster **clusters;    /* heap array */
 	size_t n_clusters, cap_clusters;
@@ -147,7 +147,8 @@ struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
 struct rm_cluster *route_model_cluster(struct route_model *m, const char *host,
 				       const char *subset, unsigned port);
 struct rm_route_list *route_list_new(struct route_model *m);
-void route_list_add(struct rm_route_list *l, struct rm_route *r);
+void route_list_add(struct route_model *m, struct rm_route_list *l,
+		    struct rm_route *r);
 
 /*
  * route_emit.c: serialises the model to a table in memory (heap buffer,
@@ -165,12 +166,33 @@ int route_write_atomic(const char *path, const void *buf, size_t len,
 		       char *err, size_t errlen);
 
 struct project;
+struct diag_list;
 /*
  * route_build.c: the route model of a checked project (Istio semantics:
  * issue 5, runtime.md). Reports MSH04xx diagnostics into p's run-wide
  * list `d`.
  */
-void route_build(struct route_model *m, const struct project *p,
+void route_build(struct route_model *m, struct project *p,
 		 struct diag_list *d);
+
+/*
+ * route_compile.c: the route table of a project that has been loaded,
+ * validated and analysed: route_build() then route_emit(). Returns a heap
+ * buffer (*len bytes; caller frees) or NULL with a message in err. The
+ * MSH04xx warnings go to d.
+ */
+void *route_compile(struct project *p, struct diag_list *d, size_t *len,
+		    char *err, size_t errlen);
+
+/*
+ * Opens TABLE for the tools that read tables (query, dump, test): a
+ * compiled table (recognised by its magic), or else config paths (a
+ * directory, or a .yaml/.yml file) compiled in memory with the default
+ * options and namespace `ns` (NULL: default). Config with errors is
+ * refused. On success *t is open and *buf holds the bytes it uses (free
+ * after mrt_close; NULL for a mapped file). -1 with a message otherwise.
+ */
+int route_table_load(const char *path, const char *ns, mrt_table **t,
+		     void **buf, char *err, size_t errlen);
 
 #endif

@@ -1,10 +1,12 @@
 /*
  * Istio's admission rules for a DestinationRule (istio.md §2.6,
  * ValidateDestinationRule in pkg/config/validation and the agent package's
- * client TLS and locality checks) and the CRD's CEL rules on
- * `workloadSelector.matchLabels`. Reports IST0106 for errors and IST0133
+ * client TLS and locality checks). Reports IST0106 for errors and IST0133
  * for warnings, each at the most specific node: the offending value, or
- * the mapping that lacks a required setting.
+ * the mapping that lacks a required setting. What the CRD schema and its
+ * CEL rules already reject (required fields, ranges, durations under 1ms,
+ * `*` and empty keys in workloadSelector.matchLabels, null list items) is
+ * the schema layer's (schema.c) and not repeated here.
  *
  * Traffic policies appear at the top level, in every subset and (reduced)
  * per port; one set of functions walks all of them. Values are read as
@@ -348,9 +350,10 @@ static void check_consistent_hash(struct diag_list *d, const struct resource *r,
 {
 	const struct node *cookie = fld_map(ch, "httpCookie");
 	if (cookie) {
+		/* A missing name is the schema layer's (required); Go also rejects "". */
 		const struct node *name = fld(cookie, "name");
-		if (!fld_set(cookie, "name"))
-			ERR(name ? name : cookie, "name required for HttpCookie");
+		if (name && !fld_set(cookie, "name"))
+			ERR(name, "name required for HttpCookie");
 		const struct node *attrs = fld(cookie, "attributes");
 		if (attrs && attrs->type == NODE_SEQ) {
 			for (size_t i = 0; i < attrs->n; i++) {
@@ -359,8 +362,10 @@ static void check_consistent_hash(struct diag_list *d, const struct resource *r,
 					continue;
 				const struct node *an = fld(a, "name");
 				const char *s = node_str(an);
-				if (!s || !s[0]) {
-					ERR(an ? an : a, "cookie attribute name cannot be empty");
+				if (!s)
+					continue;   /* missing: required by the schema */
+				if (!s[0]) {
+					ERR(an, "cookie attribute name cannot be empty");
 					continue;
 				}
 				for (size_t j = 0; j < i; j++) {
@@ -435,35 +440,37 @@ static bool locality_parse(const char *s, struct locality *l)
 }
 
 /*
- * validateLocalities: wildcards only as the last character and at most
- * one, no empty parts, no entry covering or repeating an earlier one.
- * Reports the first problem (as Istio does) at that entry's node.
+ * validateLocalities over `n` locality strings: wildcards only as the last
+ * character and at most one, no empty parts, no entry covering or
+ * repeating an earlier one. Reports the first problem (Istio stops there)
+ * at at[i]. Returns false when it reported.
  */
-static void check_localities(struct diag_list *d, const struct resource *r,
-			     const struct node *const *nodes, size_t n)
+static bool check_localities(struct diag_list *d, const struct resource *r,
+			     const char *const *texts, const struct node *const *at,
+			     size_t n)
 {
 	struct locality *seen = arena_alloc(d->arena, (n ? n : 1) * sizeof(*seen));
 	size_t nseen = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *loc = nodes[i] && nodes[i]->text ? nodes[i]->text : "";
+		const char *loc = texts[i];
 		size_t stars = 0, len = strlen(loc);
 		for (size_t k = 0; k < len; k++)
 			stars += loc[k] == '*';
 		if (stars > 0 && (stars > 1 || loc[len - 1] != '*')) {
-			ERR(nodes[i], "locality %s wildcard '*' number can not exceed 1 and must be in the end", loc);
-			return;
+			ERR(at[i], "locality %s wildcard '*' number can not exceed 1 and must be in the end", loc);
+			return false;
 		}
 		bool overlap = false;
 		for (size_t k = 0; k < nseen && !overlap; k++)
-			overlap = part_eq(seen[k].region, seen[k].rlen, "*", 1);
+			overlap = seen[k].level == 0 && part_eq(seen[k].region, seen[k].rlen, "*", 1);
 		if (overlap) {
-			ERR(nodes[i], "locality %s overlap with previous specified ones", loc);
-			return;
+			ERR(at[i], "locality %s overlap with previous specified ones", loc);
+			return false;
 		}
 		struct locality l;
 		if (!locality_parse(loc, &l)) {
-			ERR(nodes[i], "locality %s must not contain empty region/zone/subzone info", loc);
-			return;
+			ERR(at[i], "locality %s must not contain empty region/zone/subzone info", loc);
+			return false;
 		}
 		bool region_seen = false, zone_any = false, zone_seen = false,
 		     sub_any = false, sub_seen = false;
@@ -494,11 +501,12 @@ static void check_localities(struct diag_list *d, const struct resource *r,
 			break;
 		}
 		if (overlap) {
-			ERR(nodes[i], "locality %s overlap with previous specified ones", loc);
-			return;
+			ERR(at[i], "locality %s overlap with previous specified ones", loc);
+			return false;
 		}
 		seen[nseen++] = l;
 	}
+	return true;
 }
 
 static bool is_topology_label(const char *s)
@@ -506,6 +514,13 @@ static bool is_topology_label(const char *s)
 	return strcmp(s, "topology.kubernetes.io/region") == 0 ||
 	       strcmp(s, "topology.kubernetes.io/zone") == 0 ||
 	       strcmp(s, "topology.istio.io/subzone") == 0;
+}
+
+/* A non-empty list field, or NULL. */
+static const struct node *fld_list(const struct node *map, const char *json)
+{
+	const struct node *v = fld(map, json);
+	return v && v->type == NODE_SEQ && v->n > 0 ? v : NULL;
 }
 
 /* The `failover` entries of locality or zone-aware settings. */
@@ -529,22 +544,60 @@ static void check_failover_entries(struct diag_list *d, const struct resource *r
 	}
 }
 
+/* `distribute`: weights 1..100 summing to 100 per entry, sound localities. */
+static bool check_distribute(struct diag_list *d, const struct resource *r,
+			     const struct node *dist)
+{
+	const char **from_text = arena_alloc(d->arena, dist->n * sizeof(*from_text));
+	const struct node **from_at = arena_alloc(d->arena, dist->n * sizeof(*from_at));
+	size_t nfrom = 0;
+	for (size_t i = 0; i < dist->n; i++) {
+		const struct node *e = dist->items[i];
+		if (!e || e->type != NODE_MAP)
+			continue;
+		const struct node *from = fld(e, "from");
+		from_text[nfrom] = node_str(from) ? from->text : "";
+		from_at[nfrom++] = from ? from : e;
+
+		const struct node *to = fld_map(e, "to");
+		size_t nto = to ? to->n : 0;
+		const char **to_text = arena_alloc(d->arena, (nto + 1) * sizeof(*to_text));
+		const struct node **to_at = arena_alloc(d->arena, (nto + 1) * sizeof(*to_at));
+		unsigned long long total = 0;
+		for (size_t k = 0; k < nto; k++) {
+			long long w = 0;
+			const struct node *wn = to->pairs[k].value;
+			if (!node_int(wn, &w) || w <= 0 || w > 100) {
+				ERR(wn, "locality weight must be in range [1, 100]");
+				return false;
+			}
+			total += (unsigned long long)w;
+			to_text[k] = to->pairs[k].key->text ? to->pairs[k].key->text : "";
+			to_at[k] = wn;
+		}
+		if (total != 100) {
+			ERR(to ? to : e, "total locality weight %llu != 100", total);
+			return false;
+		}
+		if (!check_localities(d, r, to_text, to_at, nto))
+			return false;
+	}
+	return check_localities(d, r, from_text, from_at, nfrom);
+}
+
 /* ValidateLocalityLbSetting; `outlier` tells whether outlier detection is set. */
 static void check_locality_lb(struct diag_list *d, const struct resource *r,
 			      const struct node *lb, bool outlier)
 {
-	const struct node *dist = fld(lb, "distribute");
-	const struct node *failover = fld(lb, "failover");
-	const struct node *prio = fld(lb, "failoverPriority");
-	bool has_dist = dist && dist->type == NODE_SEQ && dist->n > 0;
-	bool has_fo = failover && failover->type == NODE_SEQ && failover->n > 0;
-	bool has_prio = prio && prio->type == NODE_SEQ && prio->n > 0;
+	const struct node *dist = fld_list(lb, "distribute");
+	const struct node *failover = fld_list(lb, "failover");
+	const struct node *prio = fld_list(lb, "failoverPriority");
 
-	if (has_dist && has_fo) {
+	if (dist && failover) {
 		ERR(failover, "can not simultaneously specify 'distribute' and 'failover'");
 		return;
 	}
-	if (has_fo && has_prio) {
+	if (failover && prio) {
 		for (size_t i = 0; i < prio->n; i++) {
 			const char *label = node_str(prio->items[i]);
 			if (label && is_topology_label(label)) {
@@ -553,52 +606,314 @@ static void check_locality_lb(struct diag_list *d, const struct resource *r,
 			}
 		}
 	}
-	if (has_dist) {
-		const struct node **froms = arena_alloc(d->arena, dist->n * sizeof(*froms));
-		size_t nfroms = 0;
-		for (size_t i = 0; i < dist->n; i++) {
-			const struct node *e = dist->items[i];
-			if (!e || e->type != NODE_MAP)
-				continue;
-			const struct node *from = fld(e, "from");
-			froms[nfroms++] = node_str(from) ? from : NULL;
-			const struct node *to = fld_map(e, "to");
-			unsigned long long total = 0;
-			const struct node **dests = arena_alloc(d->arena, (to ? to->n : 0) * sizeof(*dests) + sizeof(*dests));
-			size_t ndests = 0;
-			for (size_t k = 0; to && k < to->n; k++) {
-				long long w = 0;
-				const struct node *wn = to->pairs[k].value;
-				node_int(wn, &w);
-				if (w <= 0 || w > 100) {
-					ERR(wn, "locality weight must be in range [1, 100]");
-					return;
-				}
-				total += (unsigned long long)w;
-				dests[ndests++] = to->pairs[k].key;
-			}
-			if (total != 100) {
-				ERR(to ? to : e, "total locality weight %llu != 100", total);
-				return;
-			}
-			/* Report a bad destination locality at its weight. */
-			for (size_t k = 0; k < ndests; k++)
-				dests[k] = to->pairs[k].value->key == dests[k] ? to->pairs[k].value : dests[k];
-			size_t before = d->n;
-			const struct node **keys = arena_alloc(d->arena, (ndests + 1) * sizeof(*keys));
-			for (size_t k = 0; k < ndests; k++)
-				keys[k] = to->pairs[k].key;
-			check_localities_keyed(d, r, keys, dests, ndests);
-			(void)before;
-		}
-		/* Missing `from` counts as the empty locality, as in Go. */
-		for (size_t i = 0; i < nfroms; i++)
-			if (!froms[i])
-				froms[i] = NULL;
-		check_localities_nodes(d, r, dist, froms, nfroms);
-	}
-	if ((has_fo || has_prio) && !outlier)
-		WARN(has_fo ? failover : prio, "outlier detection policy must be provided for failover");
-	if (has_fo)
+	if (dist && !check_distribute(d, r, dist))
+		return;
+	if ((failover || prio) && !outlier)
+		WARN(failover ? failover : prio, "outlier detection policy must be provided for failover");
+	if (failover)
 		check_failover_entries(d, r, failover);
+}
+
+/*
+ * zoneAwareLbSetting: Envoy derives the zone levels itself, so topology
+ * labels may not be listed in failoverPriority; failover entries follow
+ * the locality rules.
+ */
+static void check_zone_aware_lb(struct diag_list *d, const struct resource *r,
+				const struct node *za, bool outlier)
+{
+	const struct node *failover = fld_list(za, "failover");
+	const struct node *prio = fld_list(za, "failoverPriority");
+	for (size_t i = 0; prio && i < prio->n; i++) {
+		const char *label = node_str(prio->items[i]);
+		if (label && is_topology_label(label))
+			ERR(prio->items[i], "zoneAwareLbSetting failoverPriority must not contain topology label '%s'", label);
+	}
+	if ((failover || prio) && !outlier)
+		WARN(failover ? failover : prio, "outlier detection policy must be provided for failover");
+	if (failover)
+		check_failover_entries(d, r, failover);
+}
+
+static void check_load_balancer(struct diag_list *d, const struct resource *r,
+				const struct node *lb, bool outlier)
+{
+	const struct node *ch = fld_map(lb, "consistentHash");
+	if (ch)
+		check_consistent_hash(d, r, ch);
+
+	const struct node *loc = fld_map(lb, "localityLbSetting");
+	const struct node *za = fld_map(lb, "zoneAwareLbSetting");
+	if (loc && za)
+		ERR(za, "only one of localityLbSetting or zoneAwareLbSetting can be set");
+	if (loc)
+		check_locality_lb(d, r, loc, outlier);
+	if (za)
+		check_zone_aware_lb(d, r, za, outlier);
+
+	const struct node *warm = fld_map(lb, "warmup");
+	if (warm) {
+		/*
+		 * A missing duration, minimumPercent above 100 and a negative
+		 * aggression break the CRD schema too (required, maximum 100,
+		 * minimum 0): the schema layer reports those. Go alone rejects
+		 * an aggression of exactly 0.
+		 */
+		check_duration(d, r, warm, "duration");
+		const struct node *ag = fld(warm, "aggression");
+		double v;
+		if (node_num(ag, &v) && v == 0)
+			ERR(ag, "aggression should be greater than 0");
+	}
+}
+
+/* ValidateTLS (agent package) on a client TLS mapping. */
+static const char *const client_tls_names[] = { "DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL" };
+
+static void check_client_tls(struct diag_list *d, const struct resource *r,
+			     const struct node *tls)
+{
+	const char *ns = r->namespace ? r->namespace : "";
+	const struct node *cred = fld_set(tls, "credentialName");
+	static const char cm[] = "configmap://";
+	if (cred && strncmp(cred->text, cm, sizeof(cm) - 1) == 0) {
+		/* configmap://name or configmap://namespace/name */
+		const char *rest = cred->text + sizeof(cm) - 1;
+		const char *slash = strchr(rest, '/');
+		if (rest[0] == '\0' || (slash && (slash == rest || slash[1] == '\0' || strchr(slash + 1, '/'))))
+			ERR(cred, "invalid configmap:// credentialName: invalid resource name \"%s\". Expected name or namespace/name", rest);
+		else if ((slash && (strlen(ns) != (size_t)(slash - rest) ||
+				    strncmp(rest, ns, (size_t)(slash - rest)) != 0)) || ns[0] == '\0')
+			ERR(cred, "invalid configmap:// credentialName: namespace must match the configuration namespace \"%s\"", ns);
+	}
+
+	int mode = fld_enum(tls, "mode", client_tls_names, 4, 0);
+	const struct node *ca = fld_set(tls, "caCertificates");
+	/* protojson leaves an empty list nil, which Go does not count. */
+	const struct node *san = fld(tls, "subjectAltNames");
+	if (san && (san->type != NODE_SEQ || san->n == 0))
+		san = NULL;
+	if (fld_true(tls, "insecureSkipVerify")) {
+		const struct node *skip = fld(tls, "insecureSkipVerify");
+		if (mode == 1 && (ca || cred || san))
+			ERR(skip, "cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true");
+		if (mode == 2 && (ca || san))
+			ERR(skip, "cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true");
+	}
+	if ((mode == 1 || mode == 2) && cred) {
+		const struct node *extra[] = {
+			fld_set(tls, "clientCertificate"), ca,
+			fld_set(tls, "privateKey"), fld_set(tls, "caCrl"),
+		};
+		for (size_t i = 0; i < 4; i++) {
+			if (extra[i]) {
+				ERR(extra[i], "cannot specify client certificates or CA certificate or CA CRL If credentialName is set");
+				break;
+			}
+		}
+		return;
+	}
+	if (mode == 2) {
+		if (!fld_set(tls, "clientCertificate"))
+			ERR(tls, "client certificate required for mutual tls");
+		if (!fld_set(tls, "privateKey"))
+			ERR(tls, "private key required for mutual tls");
+	}
+}
+
+/* proxyProtocol and tunnel settings of a top-level or subset policy. */
+static void check_tunnel(struct diag_list *d, const struct resource *r,
+			 const struct node *tunnel)
+{
+	const struct node *proto = fld(tunnel, "protocol");
+	const char *p = node_str(proto);
+	if (p && p[0] && strcmp(p, "CONNECT") != 0 && strcmp(p, "POST") != 0)
+		ERR(proto, "tunnel protocol must be \"CONNECT\" or \"POST\"");
+	const struct node *host = fld(tunnel, "targetHost");
+	const char *h = node_str(host);
+	if (host && h) {
+		const char *fe = prim_check_fqdn(d->arena, h);
+		if (fe && !prim_is_ip(h))
+			ERR(host, "tunnel target host must be valid FQDN or IP address: %s; %s is not a valid IP", fe, h);
+	}
+	const struct node *port = fld(tunnel, "targetPort");
+	long long n;
+	if (port && node_int(port, &n)) {
+		const char *e = prim_check_port(d->arena, n);
+		if (e)
+			ERR(port, "tunnel target port is invalid: %s", e);
+	}
+}
+
+static void check_policy_parts(struct diag_list *d, const struct resource *r,
+			       const struct node *tp)
+{
+	const struct node *od = fld_map(tp, "outlierDetection");
+	if (od)
+		check_outlier(d, r, od);
+	const struct node *cp = fld_map(tp, "connectionPool");
+	if (cp)
+		check_connection_pool(d, r, cp);
+	const struct node *lb = fld_map(tp, "loadBalancer");
+	if (lb)
+		check_load_balancer(d, r, lb, fld(tp, "outlierDetection") != NULL);
+	const struct node *tls = fld_map(tp, "tls");
+	if (tls)
+		check_client_tls(d, r, tls);
+}
+
+static void check_port_level(struct diag_list *d, const struct resource *r,
+			     const struct node *pls)
+{
+	for (size_t i = 0; i < pls->n; i++) {
+		const struct node *p = pls->items[i];
+		if (!p || p->type != NODE_MAP)
+			continue;   /* null items: the schema layer */
+		if (!fld(p, "port"))
+			ERR(p, "portTrafficPolicy must have valid port");
+		if (!fld(p, "outlierDetection") && !fld(p, "connectionPool") &&
+		    !fld(p, "loadBalancer") && !fld(p, "tls"))
+			ERR(p, "port traffic policy must have at least one field");
+		else
+			check_policy_parts(d, r, p);
+	}
+}
+
+/* validateTrafficPolicy on a top-level or subset `trafficPolicy` mapping. */
+static void check_traffic_policy(struct diag_list *d, const struct resource *r,
+				 const struct node *tp)
+{
+	static const char *const fields[] = {
+		"outlierDetection", "connectionPool", "loadBalancer", "tls",
+		"portLevelSettings", "tunnel", "proxyProtocol", "retryBudget",
+	};
+	bool any = false;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !any; i++)
+		any = fld(tp, fields[i]) != NULL;
+	if (!any) {
+		ERR(tp, "traffic policy must have at least one field");
+		return;
+	}
+	const struct node *tunnel = fld(tp, "tunnel");
+	const struct node *pp = fld(tp, "proxyProtocol");
+	if (tunnel && pp) {
+		ERR(pp, "tunnel and proxyProtocol must not be set together");
+		return;
+	}
+	check_policy_parts(d, r, tp);
+	const struct node *pls = fld(tp, "portLevelSettings");
+	if (pls && pls->type == NODE_SEQ)
+		check_port_level(d, r, pls);
+	if (tunnel && tunnel->type == NODE_MAP)
+		check_tunnel(d, r, tunnel);
+	if (pp && pp->type == NODE_MAP) {
+		static const char *const versions[] = { "V1", "V2" };
+		const struct node *v = fld(pp, "version");
+		if (v && fld_enum(pp, "version", versions, 2, 0) < 0 && v->type == NODE_INT)
+			ERR(v, "proxy protocol version is invalid: %lld", v->ival);
+	}
+}
+
+/* A trafficPolicy field: validated when it is a mapping. */
+static void check_traffic_policy_field(struct diag_list *d, const struct resource *r,
+				       const struct node *owner)
+{
+	const struct node *tp = fld(owner, "trafficPolicy");
+	if (tp && tp->type == NODE_MAP)
+		check_traffic_policy(d, r, tp);
+}
+
+static void check_subsets(struct diag_list *d, const struct resource *r,
+			  const struct node *subsets)
+{
+	for (size_t i = 0; i < subsets->n; i++) {
+		const struct node *s = subsets->items[i];
+		if (!s || s->type != NODE_MAP)
+			continue;   /* null items: the schema layer */
+		const struct node *name_n = fld(s, "name");
+		const char *name = node_str(name_n);
+		if (name) {
+			for (size_t j = 0; j < i; j++) {
+				const char *prev = node_str(fld(subsets->items[j], "name"));
+				if (prev && strcmp(prev, name) == 0) {
+					ERR(name_n, "duplicate subset names: %s", name);
+					break;
+				}
+			}
+			if (name[0] == '\0')
+				ERR(name_n, "subset name cannot be empty");
+			else if (!prim_is_dns1123_label(name))
+				ERR(name_n, "subset name is invalid: %s", name);
+		}
+		const struct node *labels = fld_map(s, "labels");
+		for (size_t k = 0; labels && k < labels->n; k++) {
+			const struct node *key = labels->pairs[k].key;
+			const struct node *val = labels->pairs[k].value;
+			const char *e = prim_check_label_key(d->arena, key->text ? key->text : "");
+			if (e)
+				ERR(val, "%s", e);
+			const char *vs = node_str(val);
+			if (vs && (e = prim_check_label_value(d->arena, vs)) != NULL)
+				ERR(val, "%s", e);
+		}
+		check_traffic_policy_field(d, r, s);
+	}
+}
+
+/*
+ * validateExportTo (prim.c) over an `exportTo` list, each problem reported
+ * at the entry it names.
+ */
+static void check_export_to(struct diag_list *d, const struct resource *r,
+			    const struct node *list, enum prim_export_kind kind)
+{
+	if (!list || list->type != NODE_SEQ || list->n == 0)
+		return;
+	const char **entries = arena_alloc(d->arena, list->n * sizeof(*entries));
+	for (size_t i = 0; i < list->n; i++)
+		entries[i] = node_str(list->items[i]);
+	struct prim_problem *probs;
+	size_t np = prim_check_export_to(d->arena, r->namespace, entries, list->n, kind, &probs);
+	for (size_t i = 0; i < np; i++)
+		ERR(list->items[probs[i].index < list->n ? probs[i].index : list->n - 1],
+		    "%s", probs[i].message);
+}
+
+/*
+ * workloadSelector: Go's errors (empty keys, `*` in keys or values) are
+ * exactly the CRD's CEL rules on matchLabels, reported by the schema
+ * layer; the warning for a selector without labels is Go's alone.
+ */
+static void check_workload_selector(struct diag_list *d, const struct resource *r,
+				    const struct node *ws)
+{
+	const struct node *labels = fld_map(ws, "matchLabels");
+	if (!labels || labels->n == 0)
+		WARN(ws, "workload selector specified without labels");
+}
+
+void rules_destination_rule(struct diag_list *d, const struct resource *r,
+			    const struct meshc_options *opt)
+{
+	(void)opt;
+	const struct node *spec = r->spec;
+	if (!spec)
+		return;
+	const struct node *host = fld(spec, "host");
+	if (node_str(host)) {
+		const char *e = prim_check_wildcard_domain(d->arena, host->text);
+		if (e)
+			ERR(host, "%s", e);
+	}
+	check_traffic_policy_field(d, r, spec);
+	const struct node *subsets = fld(spec, "subsets");
+	if (subsets && subsets->type == NODE_SEQ)
+		check_subsets(d, r, subsets);
+	const struct node *ws = fld(spec, "workloadSelector");
+	if (ws && ws->type != NODE_MAP)
+		ws = NULL;
+	check_export_to(d, r, fld(spec, "exportTo"),
+			ws ? PRIM_EXPORT_DR_WITH_SELECTOR : PRIM_EXPORT_DEFAULT);
+	if (ws)
+		check_workload_selector(d, r, ws);
 }

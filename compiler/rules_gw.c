@@ -1,10 +1,11 @@
 /*
  * Istio's admission rules for a Gateway (istio.md §2.7, ValidateGateway in
- * pkg/config/validation) and the CEL rules of the Gateway CRD that need
- * logic (at most one of credentialName / credentialNames / tlsCertificates
- * on a server's `tls`). Reports IST0106 for errors and IST0133 for
+ * pkg/config/validation). Reports IST0106 for errors and IST0133 for
  * warnings, each at the most specific node: the offending value, or the
- * mapping that lacks a required setting.
+ * mapping that lacks a required setting. The CRD's own rules (required
+ * port fields and hosts, null list items, the CEL rules "at most one of"
+ * credentialName / credentialNames / tlsCertificates) are the schema
+ * layer's (schema.c) and not repeated here.
  *
  * Values are read as Istio's protojson decoder reads them: proto and JSON
  * field names alike, enums by name or number, integers quoted or not, and
@@ -310,22 +311,13 @@ static void check_server_tls(struct diag_list *d, const struct resource *r,
 		     tls_mode_names[mode]);
 
 	/*
-	 * The CRD's CEL rules count fields that are present; the API server
-	 * rejects these before the webhook runs, so its message is the one
-	 * a user sees. Istio's Go count covers the remaining combinations.
+	 * The CRD's CEL rules reject credentialNames together with
+	 * credentialName or tlsCertificates (schema layer); the API server
+	 * rejects those before the webhook runs, so its message is the one a
+	 * user sees. Istio's Go count covers the remaining combinations.
 	 */
-	const struct node *p_cred = fld(tls, "credentialName");
-	const struct node *p_creds = fld(tls, "credentialNames");
-	const struct node *p_certs = fld(tls, "tlsCertificates");
-	bool cel = false;
-	if (p_creds && p_certs) {
-		ERR(p_certs, "only one of credentialNames or tlsCertificates can be set");
-		cel = true;
-	}
-	if (p_cred && p_creds) {
-		ERR(p_creds, "only one of credentialName or credentialNames can be set");
-		cel = true;
-	}
+	bool cel = fld(tls, "credentialNames") &&
+		   (fld(tls, "credentialName") || fld(tls, "tlsCertificates"));
 	const struct node *pair = cert && key ? last_written((const struct node *[]){ cert, key }, 2) : NULL;
 	const struct node *sources[] = { pair, cred, creds, certs };
 	int nsources = 0;
@@ -385,29 +377,32 @@ static const char *unix_address_error(struct arena *a, const char *path)
  * valid, which gates the TLS-presence rules as in Istio.
  */
 static bool check_server_port(struct diag_list *d, const struct resource *r,
-			      const struct node *server, const struct node *port,
-			      const char *bind)
+			      const struct node *port, const char *bind)
 {
-	if (!port || port->type != NODE_MAP) {
-		if (!port)
-			ERR(server, "port is required");
+	/*
+	 * `port` and its name, number and protocol are required by the CRD:
+	 * when one is missing the schema layer reports it, and here it only
+	 * makes the port invalid (as Go's checks of the empty value would).
+	 */
+	if (!port || port->type != NODE_MAP)
 		return false;
-	}
 	bool ok = true;
 	const struct node *proto_n = fld(port, "protocol");
 	const char *proto = node_str(proto_n);
 	if (prim_protocol_parse(proto ? proto : "") == PROTO_UNSUPPORTED) {
-		ERR(proto_n ? proto_n : port,
-		    "invalid protocol \"%s\", supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP",
-		    proto ? proto : "");
+		if (proto)
+			ERR(proto_n, "invalid protocol \"%s\", supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP",
+			    proto);
 		ok = false;
 	}
 	const struct node *num_n = fld(port, "number");
 	long long number = fld_int(port, "number");
-	if (number > 0 || !has_prefix(bind, PREFIX_UNIX)) {
+	if (!num_n && !has_prefix(bind, PREFIX_UNIX)) {
+		ok = false;
+	} else if (number > 0 || !has_prefix(bind, PREFIX_UNIX)) {
 		const char *e = prim_check_port(d->arena, number);
 		if (e) {
-			ERR(num_n ? num_n : port, "%s", e);
+			ERR(num_n, "%s", e);
 			ok = false;
 		}
 	}
@@ -417,8 +412,10 @@ static bool check_server_port(struct diag_list *d, const struct resource *r,
 		ok = false;
 	}
 	const struct node *name = fld(port, "name");
-	if (!node_str(name) || name->len == 0) {
-		ERR(name ? name : port, "port name must be set");
+	if (!name) {
+		ok = false;
+	} else if (node_str(name) && name->len == 0) {
+		ERR(name, "port name must be set");
 		ok = false;
 	}
 	return ok;
@@ -429,9 +426,10 @@ static void check_server(struct diag_list *d, const struct resource *r,
 			 const struct node *server, bool gw_semantics)
 {
 	const struct node *hosts = fld(server, "hosts");
-	if (!hosts || (hosts->type == NODE_SEQ && hosts->n == 0)) {
-		ERR(hosts ? hosts : server, "server config must contain at least one host");
-	} else if (hosts->type == NODE_SEQ) {
+	/* A missing `hosts` is the schema layer's (required); an empty one is Go's. */
+	if (hosts && hosts->type == NODE_SEQ && hosts->n == 0) {
+		ERR(hosts, "server config must contain at least one host");
+	} else if (hosts && hosts->type == NODE_SEQ) {
 		for (size_t i = 0; i < hosts->n; i++) {
 			const char *h = node_str(hosts->items[i]);
 			if (!h)
@@ -449,7 +447,7 @@ static void check_server(struct diag_list *d, const struct resource *r,
 	const struct node *bind_n = fld(server, "bind");
 	const char *bind = node_str(bind_n) ? bind_n->text : "";
 	const struct node *port = fld(server, "port");
-	bool port_ok = check_server_port(d, r, server, port, bind);
+	bool port_ok = check_server_port(d, r, port, bind);
 
 	if (has_prefix(bind, PREFIX_UNIX)) {
 		const char *e = unix_address_error(d->arena, bind + strlen(PREFIX_UNIX));
@@ -510,12 +508,8 @@ void rules_gateway(struct diag_list *d, const struct resource *r,
 	size_t nseen = 0;
 	for (size_t i = 0; i < servers->n; i++) {
 		const struct node *s = servers->items[i];
-		if (!s || s->type == NODE_NULL) {
-			ERR(s, "server may not be nil");
-			continue;
-		}
-		if (s->type != NODE_MAP)
-			continue;
+		if (!s || s->type != NODE_MAP)
+			continue;   /* null items: the schema layer */
 		check_server(d, r, s, gw_semantics);
 
 		const struct node *port = fld(s, "port");

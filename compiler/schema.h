@@ -1,7 +1,7 @@
 /*
- * The embedded schemas: static tables generated at build time from
- * schemas/*.json by schemas/schemagen.c into $(B)/schema_tables.c, so that
- * start-up parses nothing. schema.c walks a resource's node tree against
+ * The embedded schemas: static tables generated at build time from the
+ * JSON files in schemas/ by schemas/schemagen.c into $(B)/schema_tables.c,
+ * so that start-up parses nothing. schema.c walks a resource's node tree against
  * them (schema_check() in checks.h).
  *
  * A schema is a tree of schema_node rows; identical subtrees are shared.

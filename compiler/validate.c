@@ -10,20 +10,25 @@ void validate_resource(struct diag_list *d, const struct resource *r,
 {
 	(void)opt;
 	/* hook: schema layer */
+	schema_check(d, r);
 
 	switch (r->kind) {
 	case KIND_VIRTUAL_SERVICE:
 		/* hook: VirtualService rules */
+		rules_virtual_service(d, r, opt);
 		rules_vs_unreachable(d, r);
 		break;
 	case KIND_DESTINATION_RULE:
 		/* hook: DestinationRule rules */
+		rules_destination_rule(d, r, opt);
 		break;
 	case KIND_GATEWAY:
 		/* hook: Gateway rules */
+		rules_gateway(d, r, opt);
 		break;
 	case KIND_SERVICE_ENTRY:
 		/* hook: ServiceEntry rules */
+		rules_service_entry(d, r, opt);
 		break;
 	default:
 		break;

@@ -469,7 +469,8 @@ static void finish_seq(struct builder *b, struct node *seq, struct node **items,
 		       size_t n)
 {
 	seq->items = arena_alloc_raw(&b->u->arena, (n ? n : 1) * sizeof(*items));
-	memcpy(seq->items, items, n * sizeof(*items));
+	if (n)
+		memcpy(seq->items, items, n * sizeof(*items));
 	seq->n = n;
 	for (size_t i = 0; i < n; i++)
 		adopt(seq, items[i], NULL, i);
@@ -621,7 +622,7 @@ static void parse_chunk(struct builder *b)
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT: {
 			struct frame f = b->frames[--b->nframes];
-			struct node **kids = b->scratch + f.start;
+			struct node **kids = b->scratch ? b->scratch + f.start : NULL;
 			size_t nkids = b->nscratch - f.start;
 			if (f.node->type == NODE_MAP)
 				finish_map(b, f.node, kids, nkids);

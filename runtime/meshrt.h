@@ -66,7 +66,8 @@ int mrt_open_buffer(const void *buf, size_t len, mrt_table **out,
 typedef struct {
 	const mrt_route *route;     /* NULL when nothing matched */
 	unsigned listener;          /* listener index, MRT_UNSET if none */
-	unsigned vhost;             /* virtual host index, MRT_UNSET if none */
+	unsigned vhost;             /* virtual host index within the listener
+	                               (for mrt_vhost_get), MRT_UNSET if none */
 	unsigned match_index;       /* which match[] of the route, MRT_UNSET
 	                               for a route without matches */
 } mrt_result;
@@ -188,6 +189,18 @@ typedef struct {
 } mrt_rewrite;
 /* 0 when the route rewrites anything; -1 otherwise. */
 int mrt_route_rewrite(const mrt_table *t, const mrt_route *r, mrt_rewrite *out);
+
+/*
+ * The path the upstream sees after the route's rewrite, as Envoy applies
+ * Istio's config: `uri` replaces the prefix the route matched (the whole
+ * path for an exact match; "/" for a route without a URI match);
+ * uriRegexRewrite substitutes every match ("\\1" references groups).
+ * Written to buf (NUL-terminated when buflen > 0); returns the length it
+ * needed, or -1 when the route does not rewrite the path. Not for the hot
+ * path: a regex rewrite compiles its pattern on each call.
+ */
+int mrt_rewrite_path(const mrt_table *t, const mrt_route *r,
+		     const mrt_request *req, char *buf, size_t buflen);
 
 typedef struct {
 	unsigned attempts;          /* MRT_UNSET when not written */

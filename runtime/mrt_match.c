@@ -418,7 +418,7 @@ static const struct mrt_fmt_route *listener_eval(const struct mrt_table *t,
 		return NULL;
 	*found = true;
 	res->listener = li;
-	res->vhost = vi;
+	res->vhost = vi - l->vhost_first;
 	const struct mrt_fmt_vhost *vh = &t->vhst[vi];
 	r = routes_eval(t, vh->route_first, vh->route_count,
 			req->sni ? MRT_ROUTE_TLS : MRT_ROUTE_HTTP, req, gateway, port, res);
@@ -502,4 +502,102 @@ const mrt_route *mrt_match(const mrt_table *t, const mrt_request *req)
 {
 	mrt_result res;
 	return mrt_match_result(t, req, &res);
+}
+
+/* ---- Path rewrites -------------------------------------------------------- */
+
+/* The length of the URI prefix (or exact path) route r matched req on:
+ * the first match whose conditions hold; 1 ("/") when it has no URI
+ * condition. *exact is set for an exact match. */
+static size_t matched_uri_len(const struct mrt_table *t, const struct mrt_fmt_route *r,
+			      const mrt_request *req, bool *exact)
+{
+	const char *gw = req->gateway ? req->gateway : "mesh";
+	*exact = false;
+	for (uint32_t m = 0; m < r->match_count; m++) {
+		const struct mrt_fmt_match *mt = &t->mtch[r->match_first + m];
+		uint32_t c = 0;
+		while (c < mt->cond_count &&
+		       cond_eval(t, &t->cond[mt->cond_first + c], req, gw, req->port))
+			c++;
+		if (c != mt->cond_count)
+			continue;
+		for (c = 0; c < mt->cond_count; c++) {
+			const struct mrt_fmt_cond *cd = &t->cond[mt->cond_first + c];
+			if (cd->field != MRT_FIELD_URI)
+				continue;
+			if (cd->op == MRT_OP_PREFIX)
+				return mrt_strlen(t, cd->value);
+			*exact = true;
+			return strcspn(req->path ? req->path : "/", "?");
+		}
+		break;
+	}
+	return 1;
+}
+
+int mrt_rewrite_path(const mrt_table *t, const mrt_route *rt,
+		     const mrt_request *req, char *buf, size_t buflen)
+{
+	const struct mrt_fmt_route *r = (const struct mrt_fmt_route *)(const void *)rt;
+	if (r->extra == MRT_NONE)
+		return -1;
+	const struct mrt_fmt_extra *e = &t->extr[r->extra];
+	const char *path = req->path ? req->path : "/";
+	size_t need;
+	if (e->rw_uri) {
+		bool exact;
+		size_t cut = matched_uri_len(t, r, req, &exact);
+		size_t pl = strlen(path);
+		if (cut > pl)
+			cut = pl;
+		const char *rest = path + cut;
+		if (exact)
+			rest = path + strcspn(path, "?");
+		need = mrt_strlen(t, e->rw_uri) + strlen(rest);
+		if (buflen)
+			snprintf(buf, buflen, "%s%s", mrt_str(t, e->rw_uri), rest);
+		return (int)need;
+	}
+	if (e->rw_regex == MRT_NONE)
+		return -1;
+	/* RE2 writes groups as \1; PCRE2's substitute wants $1. */
+	const char *sub = e->rw_sub ? mrt_str(t, e->rw_sub) : "";
+	size_t sl = strlen(sub);
+	char *psub = malloc(2 * sl + 1);
+	if (!psub)
+		return -1;
+	size_t k = 0;
+	for (size_t i = 0; i < sl; i++) {
+		if (sub[i] == '\\' && i + 1 < sl && sub[i + 1] >= '0' && sub[i + 1] <= '9')
+			psub[k++] = '$';
+		else if (sub[i] == '$')
+			psub[k++] = '$', psub[k++] = '$';
+		else
+			psub[k++] = sub[i];
+	}
+	psub[k] = 0;
+	uint32_t ref = t->regx[e->rw_regex].pattern;
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *re = pcre2_compile((PCRE2_SPTR)mrt_str(t, ref), mrt_strlen(t, ref),
+				       PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &off, NULL);
+	int rc = -1;
+	if (re) {
+		size_t pn = strcspn(path, "?");
+		PCRE2_UCHAR tmp[4096];
+		PCRE2_SIZE outlen = sizeof(tmp);
+		int n = pcre2_substitute(re, (PCRE2_SPTR)path, pn, 0,
+					 PCRE2_SUBSTITUTE_GLOBAL, NULL, t->mctx,
+					 (PCRE2_SPTR)psub, k, tmp, &outlen);
+		if (n >= 0) {
+			need = outlen + strlen(path + pn);
+			if (buflen)
+				snprintf(buf, buflen, "%.*s%s", (int)outlen, (char *)tmp, path + pn);
+			rc = (int)need;
+		}
+		pcre2_code_free(re);
+	}
+	free(psub);
+	return rc;
 }

@@ -1,0 +1,142 @@
+/*
+ * meshc compile [options] -o OUT PATH...: runs every check of `meshc
+ * check` (the same pipeline, cli_run_checks), prints the diagnostics as
+ * text on standard error, and refuses (exit 1, OUT untouched) when an
+ * error remains after suppression. Otherwise builds the route model,
+ * emits the table and writes OUT atomically (route_write_atomic: a
+ * temporary file in OUT's directory, fsync, rename, fsync of the
+ * directory). The same input gives the byte-identical table whatever
+ * the order of files and documents.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "output.h"
+#include "route_model.h"
+#include "suppress.h"
+
+enum { OPT_DOMAIN = 256, OPT_REQUIRE_HOSTS };
+
+static const struct option compile_options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "namespace", required_argument, NULL, 'n' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "suppress", required_argument, NULL, 'S' },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "require-hosts", no_argument, NULL, OPT_REQUIRE_HOSTS },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void compile_usage(FILE *f)
+{
+	fputs("usage: meshc compile [options] -o OUT PATH...\n"
+	      "  -o, --output OUT        the route table to write (atomically)\n"
+	      "  -n, --namespace NS      namespace of resources without one (default)\n"
+	      "  -S, --suppress RULE     \"CODE=Kind namespace/name\", as meshc check\n"
+	      "      --domain D          cluster domain (cluster.local)\n"
+	      "      --require-hosts     host checks even without Services\n"
+	      "  -j, --jobs N            worker threads\n", f);
+}
+
+int cmd_compile(int argc, char **argv)
+{
+	struct meshc_options mopt;
+	struct suppress_list sl;
+	const char *out = NULL;
+	int c, rc = 2;
+
+	meshc_options_init(&mopt);
+	suppress_init(&sl);
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:n:j:S:h", compile_options, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'n':
+			mopt.namespace = optarg;
+			break;
+		case 'j': {
+			long long v = cli_parse_uint(optarg, 1, 64);
+			if (v < 0) {
+				fprintf(stderr, "meshc: --jobs must be an integer in 1..64\n");
+				goto done;
+			}
+			mopt.jobs = (unsigned)v;
+			break;
+		}
+		case 'S':
+			if (suppress_add(&sl, optarg, "--suppress") != 0)
+				goto done;
+			break;
+		case OPT_DOMAIN:
+			mopt.domain = optarg;
+			break;
+		case OPT_REQUIRE_HOSTS:
+			mopt.require_hosts = true;
+			break;
+		case 'h':
+			compile_usage(stdout);
+			rc = 0;
+			goto done;
+		default:
+			compile_usage(stderr);
+			goto done;
+		}
+	}
+	if (!out || optind >= argc) {
+		fprintf(stderr, "meshc: compile needs -o OUT and at least one PATH\n");
+		compile_usage(stderr);
+		goto done;
+	}
+
+	struct project p;
+	project_init(&p, &mopt);
+	cli_run_checks(&p, argv + optind, (size_t)(argc - optind));
+	p.diags.n = suppress_filter(&sl, p.diags.items, p.diags.n);
+	bool failed = false;
+	for (size_t i = 0; i < p.diags.n; i++)
+		failed |= p.diags.items[i].level == LEVEL_ERROR;
+
+	size_t len = 0;
+	void *blob = NULL;
+	char err[512] = "";
+	if (!failed && !p.usage_error) {
+		/* The compile warnings (MSH04xx) join the check's diagnostics. */
+		struct diag_list route_diags;
+		diag_list_init(&route_diags, &p.arena);
+		blob = route_compile(&p, &route_diags, &len, err, sizeof(err));
+		route_diags.n = suppress_filter(&sl, route_diags.items, route_diags.n);
+		diag_list_append(&p.diags, &route_diags);
+		diag_sort(&p.diags);
+		diag_list_release(&route_diags);
+	}
+	struct output_ctx ctx = { .p = &p, .failure = LEVEL_ERROR };
+	if (output_text(stderr, p.diags.items, p.diags.n, &ctx) != 0)
+		failed = true;
+
+	if (p.usage_error) {
+		rc = 2;
+	} else if (failed) {
+		fprintf(stderr, "meshc: %s not written: the config has errors\n", out);
+		rc = 1;
+	} else if (!blob) {
+		fprintf(stderr, "meshc: %s\n", err);
+		rc = 2;
+	} else if (route_write_atomic(out, blob, len, err, sizeof(err)) != 0) {
+		fprintf(stderr, "meshc: %s\n", err);
+		rc = 2;
+	} else {
+		rc = 0;
+	}
+	free(blob);
+	project_release(&p);
+done:
+	suppress_release(&sl);
+	return rc;
+}

@@ -1,0 +1,234 @@
+/*
+ * meshc query TABLE [options]: routes one synthetic request through a
+ * compiled table with mrt_match(), as the proxy would, and prints the
+ * outcome: text for people, JSON (cli.md's shape) for scripts. TABLE may
+ * also be config (a directory or .yaml file), compiled in memory first.
+ * Exit 0 a route matched, 1 none did, 2 usage error or bad table.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "route_json.h"
+#include "route_model.h"
+
+enum { OPT_GATEWAY = 256, OPT_HOST, OPT_PORT, OPT_METHOD, OPT_PATH, OPT_HEADER,
+       OPT_SCHEME, OPT_SOURCE_LABEL, OPT_SOURCE_NS, OPT_SNI };
+
+static const struct option query_options[] = {
+	{ "gateway", required_argument, NULL, OPT_GATEWAY },
+	{ "host", required_argument, NULL, OPT_HOST },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "method", required_argument, NULL, OPT_METHOD },
+	{ "path", required_argument, NULL, OPT_PATH },
+	{ "header", required_argument, NULL, OPT_HEADER },
+	{ "scheme", required_argument, NULL, OPT_SCHEME },
+	{ "source-label", required_argument, NULL, OPT_SOURCE_LABEL },
+	{ "source-namespace", required_argument, NULL, OPT_SOURCE_NS },
+	{ "sni", required_argument, NULL, OPT_SNI },
+	{ "output", required_argument, NULL, 'o' },
+	{ "namespace", required_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void query_usage(FILE *f)
+{
+	fputs("usage: meshc query TABLE [options]\n"
+	      "  --gateway mesh|NS/NAME   (default mesh)      --host H[:PORT]\n"
+	      "  --port N                 --method M (GET)     --path P[?QUERY] (/)\n"
+	      "  --header K=V ...         --scheme http|https  --sni NAME\n"
+	      "  --source-label K=V ...   --source-namespace NS\n"
+	      "  -o, --output text|json   (default text)\n", f);
+}
+
+/* Splits "K=V" into a header; false when there is no '='. */
+static bool split_kv(char *s, mrt_header *h)
+{
+	char *eq = strchr(s, '=');
+	if (!eq || eq == s)
+		return false;
+	*eq = 0;
+	h->name = s;
+	h->value = eq + 1;
+	return true;
+}
+
+static void print_text(const mrt_table *t, const mrt_result *res)
+{
+	const mrt_route *r = res->route;
+	mrt_listener l;
+	mrt_vhost vh;
+	const char *vs = mrt_route_virtual_service(t, r), *name = mrt_route_name(t, r);
+	static const char *const kinds[] = { "http", "tls", "tcp" };
+	printf("route: %s%s%s%s", vs ? "VirtualService " : "(meshc) ", vs ? vs : "",
+	       vs ? " " : "", kinds[mrt_route_kind(t, r)]);
+	printf("[%u]", mrt_route_index(t, r));
+	if (name)
+		printf(" \"%s\"", name);
+	if (res->match_index != MRT_UNSET)
+		printf(" match[%u]", res->match_index);
+	putchar('\n');
+	if (res->listener != MRT_UNSET && mrt_listener_get(t, res->listener, &l) == 0)
+		printf("listener: %s:%u\n", l.gateway, l.port);
+	if (res->vhost != MRT_UNSET && mrt_vhost_get(t, res->listener, res->vhost, &vh) == 0)
+		printf("virtual host: %s\n", vh.host);
+	for (size_t i = 0; i < mrt_route_destination_count(t, r); i++) {
+		mrt_destination d;
+		if (mrt_route_destination(t, r, i, &d) == 0)
+			printf("destination: %s weight %u\n", d.cluster, d.weight);
+	}
+	mrt_redirect rd;
+	if (mrt_route_redirect(t, r, &rd) == 0)
+		printf("redirect: %u%s%s%s%s%s%s\n", rd.code,
+		       rd.scheme ? " scheme " : "", rd.scheme ? rd.scheme : "",
+		       rd.authority ? " authority " : "", rd.authority ? rd.authority : "",
+		       rd.uri ? " uri " : "", rd.uri ? rd.uri : "");
+	mrt_direct_response dr;
+	if (mrt_route_direct_response(t, r, &dr) == 0)
+		printf("direct response: %u%s%.*s\n", dr.status, dr.body ? " " : "",
+		       (int)dr.body_len, dr.body ? dr.body : "");
+	mrt_rewrite rw;
+	if (mrt_route_rewrite(t, r, &rw) == 0)
+		printf("rewrite:%s%s%s%s%s%s\n", rw.uri ? " uri " : "", rw.uri ? rw.uri : "",
+		       rw.authority ? " authority " : "", rw.authority ? rw.authority : "",
+		       rw.regex ? " regex " : "", rw.regex ? rw.regex : "");
+	char buf[32];
+	if (route_json_duration(mrt_route_timeout_ms(t, r), buf, sizeof(buf)))
+		printf("timeout: %s\n", buf);
+	mrt_retries rt;
+	if (mrt_route_retries(t, r, &rt) == 0) {
+		printf("retries:");
+		if (rt.attempts != MRT_UNSET)
+			printf(" attempts %u", rt.attempts);
+		if (route_json_duration(rt.per_try_timeout_ms, buf, sizeof(buf)))
+			printf(" perTryTimeout %s", buf);
+		if (rt.retry_on)
+			printf(" retryOn %s", rt.retry_on);
+		putchar('\n');
+	}
+}
+
+int cmd_query(int argc, char **argv)
+{
+	mrt_request q = { .gateway = "mesh", .method = "GET", .path = "/" };
+	mrt_header *headers = xcalloc((size_t)argc + 1, sizeof(*headers));
+	mrt_header *labels = xcalloc((size_t)argc + 1, sizeof(*labels));
+	const char *format = "text", *ns = NULL;
+	int c, rc = 2;
+
+	q.headers = headers;
+	q.source_labels = labels;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:n:h", query_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_GATEWAY: q.gateway = optarg; break;
+		case OPT_HOST: q.host = optarg; break;
+		case OPT_METHOD: q.method = optarg; break;
+		case OPT_PATH: q.path = optarg; break;
+		case OPT_SCHEME: q.scheme = optarg; break;
+		case OPT_SOURCE_NS: q.source_namespace = optarg; break;
+		case OPT_SNI: q.sni = optarg; break;
+		case 'o': format = optarg; break;
+		case 'n': ns = optarg; break;
+		case OPT_PORT: {
+			long long v = cli_parse_uint(optarg, 0, 65535);
+			if (v < 0) {
+				fprintf(stderr, "meshc: --port must be an integer in 0..65535\n");
+				goto done;
+			}
+			q.port = (unsigned)v;
+			break;
+		}
+		case OPT_HEADER:
+		case OPT_SOURCE_LABEL: {
+			mrt_header *h = c == OPT_HEADER ? &headers[q.n_headers++] :
+				&labels[q.n_source_labels++];
+			if (!split_kv(optarg, h)) {
+				fprintf(stderr, "meshc: --%s wants K=V, not \"%s\"\n",
+					c == OPT_HEADER ? "header" : "source-label", optarg);
+				goto done;
+			}
+			break;
+		}
+		case 'h':
+			query_usage(stdout);
+			rc = 0;
+			goto done;
+		default:
+			query_usage(stderr);
+			goto done;
+		}
+	}
+	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
+		fprintf(stderr, "meshc: unknown output format \"%s\" (text, json)\n", format);
+		goto done;
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "meshc: query needs exactly one TABLE\n");
+		query_usage(stderr);
+		goto done;
+	}
+
+	mrt_table *t;
+	void *buf;
+	char err[512];
+	if (route_table_load(argv[optind], ns, &t, &buf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "meshc: %s\n", err);
+		goto done;
+	}
+	mrt_result res;
+	const mrt_route *r = mrt_match_result(t, &q, &res);
+	if (strcmp(format, "json") == 0) {
+		json_t *o = json_object();
+		if (!r) {
+			json_object_set_new(o, "match", json_null());
+		} else {
+			json_t *m = json_object();
+			const char *vs = mrt_route_virtual_service(t, r), *name = mrt_route_name(t, r);
+			json_object_set_new(m, "virtualService", vs ? json_string(vs) : json_null());
+			json_object_set_new(m, "route", name ? json_string(name) : json_null());
+			json_object_set_new(m, "routeIndex", json_integer(mrt_route_index(t, r)));
+			json_object_set_new(m, "matchIndex", res.match_index == MRT_UNSET ?
+					    json_null() : json_integer(res.match_index));
+			json_object_set_new(o, "match", m);
+			json_t *a = route_json_action(t, r, false);
+			json_object_update(o, a);
+			json_decref(a);
+			mrt_listener l;
+			if (mrt_listener_get(t, res.listener, &l) == 0) {
+				json_t *lj = json_object();
+				json_object_set_new(lj, "gateway", json_string(l.gateway));
+				json_object_set_new(lj, "port", json_integer(l.port));
+				json_object_set_new(o, "listener", lj);
+			}
+			mrt_vhost vh;
+			if (res.vhost != MRT_UNSET &&
+			    mrt_vhost_get(t, res.listener, res.vhost, &vh) == 0)
+				json_object_set_new(o, "virtualHost", json_string(vh.host));
+			if (mrt_redirect_location(t, r, &q, err, sizeof(err)) >= 0)
+				json_object_set_new(o, "location", json_string(err));
+		}
+		json_dumpf(o, stdout, JSON_PRESERVE_ORDER | JSON_COMPACT);
+		putchar('\n');
+		json_decref(o);
+	} else if (r) {
+		print_text(t, &res);
+		if (mrt_redirect_location(t, r, &q, err, sizeof(err)) >= 0)
+			printf("location: %s\n", err);
+	} else {
+		printf("no route matches\n");
+	}
+	rc = fflush(stdout) != 0 ? 2 : r ? 0 : 1;
+	mrt_close(t);
+	free(buf);
+done:
+	free(headers);
+	free(labels);
+	return rc;
+}

@@ -1,0 +1,344 @@
+/*
+ * meshc test TABLE CASES.yaml [--fail-under PCT]: routes a suite of
+ * requests through a table and compares the outcomes with expectations,
+ * in Envoy's router_check_tool format so existing suites run unchanged:
+ *
+ *   tests:
+ *   - test_name: jason goes to v2
+ *     input: {authority: reviews, path: /, method: GET, random_value: 0,
+ *             ssl: false, additional_headers: [{key: end-user, value: jason}]}
+ *     validate: {cluster_name: "outbound|9080|v2|reviews.books.svc.cluster.local",
+ *                path_redirect: "", path_rewrite: /, host_rewrite: reviews,
+ *                header_fields: [{key: x, value: y}]}
+ *
+ * (additional_request_headers and request_header_fields are accepted as
+ * the newer spellings.) meshc's additions to `input`: gateway (default
+ * mesh), port, sni, source_namespace, source_labels (a map). The weighted
+ * pick is random_value % total weight. An empty expected cluster_name or
+ * path_redirect means "none". Prints each failure, then the coverage
+ * (routes exercised / routes in the table). Exit 0 all pass, 1 a failure
+ * or coverage under --fail-under, 2 error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "route_model.h"
+
+static const struct option test_options[] = {
+	{ "fail-under", required_argument, NULL, 'f' },
+	{ "namespace", required_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void test_usage(FILE *f)
+{
+	fputs("usage: meshc test TABLE CASES.yaml [--fail-under PCT] [-q]\n", f);
+}
+
+static const char *nstr(const struct node *n)
+{
+	return n && node_is_scalar(n) && n->type != NODE_NULL ? n->text : NULL;
+}
+
+static const struct node *get(const struct node *map, const char *key)
+{
+	return map && map->type == NODE_MAP ? node_get(map, key) : NULL;
+}
+
+static const struct node *get2(const struct node *map, const char *a, const char *b)
+{
+	const struct node *n = get(map, a);
+	return n ? n : get(map, b);
+}
+
+/* A [{key, value}] list as headers (heap array, *n items). */
+static mrt_header *header_list(const struct node *seq, size_t *n)
+{
+	size_t cnt = seq && seq->type == NODE_SEQ ? seq->n : 0;
+	mrt_header *h = xcalloc(cnt + 1, sizeof(*h));
+	*n = 0;
+	for (size_t i = 0; i < cnt; i++) {
+		const char *k = nstr(get(seq->items[i], "key"));
+		if (!k)
+			continue;
+		h[*n].name = k;
+		h[(*n)++].value = nstr(get(seq->items[i], "value")) ? nstr(get(seq->items[i], "value")) : "";
+	}
+	return h;
+}
+
+struct suite {
+	const mrt_table *t;
+	unsigned char *hit;          /* per route: exercised */
+	unsigned failed;
+	bool quiet;
+};
+
+static void failure(struct suite *s, const char *test, const char *what,
+		    const char *got, const char *want)
+{
+	s->failed++;
+	printf("FAIL %s: %s: got \"%s\", want \"%s\"\n", test, what,
+	       got ? got : "", want ? want : "");
+}
+
+/* The value of request header `key` after the route's header operations. */
+static const char *header_after(const mrt_table *t, const mrt_route *r, unsigned dest,
+				const mrt_request *q, const char *key)
+{
+	const char *v = NULL;
+	for (size_t i = 0; i < q->n_headers; i++)
+		if (strcasecmp(q->headers[i].name, key) == 0)
+			v = q->headers[i].value;
+	unsigned scopes[2] = { MRT_UNSET, dest };
+	for (int s = 0; s < (dest == MRT_UNSET ? 1 : 2); s++) {
+		for (size_t i = 0; r && i < mrt_route_header_op_count(t, r, scopes[s]); i++) {
+			mrt_header_op_info h;
+			if (mrt_route_header_op(t, r, scopes[s], i, &h) ||
+			    h.target != MRT_HEADERS_REQUEST || strcasecmp(h.name, key) != 0)
+				continue;
+			if (h.op == MRT_HEADER_REMOVE)
+				v = NULL;
+			else if (h.op == MRT_HEADER_SET || !v)
+				v = h.value;
+		}
+	}
+	return v;
+}
+
+static void run_case(struct suite *s, const struct node *tc, size_t index)
+{
+	const mrt_table *t = s->t;
+	char label[64], buf[4096];
+	const char *name = nstr(get(tc, "test_name"));
+	if (!name) {
+		snprintf(label, sizeof(label), "tests[%zu]", index);
+		name = label;
+	}
+	const struct node *in = get(tc, "input"), *val = get(tc, "validate");
+	mrt_request q = { 0 };
+	q.gateway = nstr(get(in, "gateway")) ? nstr(get(in, "gateway")) : "mesh";
+	q.host = nstr(get(in, "authority"));
+	q.path = nstr(get(in, "path")) ? nstr(get(in, "path")) : "/";
+	q.method = nstr(get(in, "method")) ? nstr(get(in, "method")) : "GET";
+	const struct node *ssl = get(in, "ssl");
+	q.scheme = ssl && ssl->type == NODE_BOOL && ssl->bval ? "https" : "http";
+	const struct node *port = get(in, "port");
+	q.port = port && port->type == NODE_INT && port->ival > 0 && port->ival < 65536 ?
+		 (unsigned)port->ival : 0;
+	q.sni = nstr(get(in, "sni"));
+	q.source_namespace = nstr(get(in, "source_namespace"));
+	mrt_header *hdrs = header_list(get2(in, "additional_request_headers",
+					    "additional_headers"), &q.n_headers);
+	q.headers = hdrs;
+	const struct node *sl = get(in, "source_labels");
+	mrt_header *labels = xcalloc((sl && sl->type == NODE_MAP ? sl->n : 0) + 1, sizeof(*labels));
+	for (size_t i = 0; sl && sl->type == NODE_MAP && i < sl->n; i++) {
+		labels[q.n_source_labels].name = sl->pairs[i].key->text;
+		labels[q.n_source_labels++].value = nstr(sl->pairs[i].value) ? nstr(sl->pairs[i].value) : "";
+	}
+	q.source_labels = labels;
+	const struct node *rv = get(in, "random_value");
+	unsigned long long random = rv && rv->type == NODE_INT && rv->ival >= 0 ?
+				    (unsigned long long)rv->ival : 0;
+
+	const mrt_route *r = mrt_match(t, &q);
+	if (r)
+		s->hit[mrt_route_id(t, r)] = 1;
+	unsigned dest = r ? mrt_route_pick(t, r, random) : MRT_UNSET;
+	const char *want;
+
+	if ((want = nstr(get(val, "cluster_name"))) != NULL) {
+		mrt_destination d;
+		const char *got = "";
+		if (r && mrt_route_action(t, r) == MRT_ACTION_ROUTE && dest != MRT_UNSET &&
+		    mrt_route_destination(t, r, dest, &d) == 0)
+			got = d.cluster;
+		if (strcmp(got, want) != 0)
+			failure(s, name, "cluster_name", got, want);
+	}
+	if ((want = nstr(get(val, "path_redirect"))) != NULL) {
+		const char *got = "";
+		if (r && mrt_redirect_location(t, r, &q, buf, sizeof(buf)) >= 0)
+			got = buf;
+		if (strcmp(got, want) != 0)
+			failure(s, name, "path_redirect", got, want);
+	}
+	if ((want = nstr(get(val, "path_rewrite"))) != NULL) {
+		const char *got = r ? q.path : "";
+		if (r && mrt_rewrite_path(t, r, &q, buf, sizeof(buf)) >= 0)
+			got = buf;
+		if (strcmp(got, want) != 0)
+			failure(s, name, "path_rewrite", got, want);
+	}
+	if ((want = nstr(get(val, "host_rewrite"))) != NULL) {
+		mrt_rewrite rw;
+		const char *got = r ? (q.host ? q.host : "") : "";
+		if (r && mrt_route_rewrite(t, r, &rw) == 0 && rw.authority)
+			got = rw.authority;
+		if (strcmp(got, want) != 0)
+			failure(s, name, "host_rewrite", got, want);
+	}
+	size_t nf;
+	mrt_header *fields = header_list(get2(val, "request_header_fields", "header_fields"), &nf);
+	for (size_t i = 0; i < nf; i++) {
+		const char *got = header_after(t, r, dest, &q, fields[i].name);
+		if (!got || strcmp(got, fields[i].value) != 0) {
+			snprintf(buf, sizeof(buf), "header %s", fields[i].name);
+			failure(s, name, buf, got, fields[i].value);
+		}
+	}
+	free(fields);
+	free(hdrs);
+	free(labels);
+}
+
+/* Reads and parses the cases file; 0 or -1 with a message printed. */
+static int load_cases(const char *path, struct source_unit *u)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "meshc: cannot read \"%s\": %s\n", path, strerror(errno));
+		return -1;
+	}
+	size_t cap = 65536, len = 0;
+	char *bytes = xmalloc(cap);
+	size_t got;
+	while ((got = fread(bytes + len, 1, cap - len, f)) > 0) {
+		len += got;
+		if (len == cap)
+			bytes = xrealloc(bytes, cap *= 2);
+	}
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		free(bytes);
+		fprintf(stderr, "meshc: cannot read \"%s\"\n", path);
+		return -1;
+	}
+	struct meshc_options opt;
+	meshc_options_init(&opt);
+	memset(u, 0, sizeof(*u));
+	arena_init(&u->arena);
+	diag_list_init(&u->diags, &u->arena);
+	u->file = path;
+	u->bytes = bytes;
+	u->len = len;
+	yaml_parse_unit(u, &opt.limits);
+	for (size_t i = 0; i < u->diags.n; i++) {
+		const struct diag *d = &u->diags.items[i];
+		if (d->level == LEVEL_ERROR) {
+			fprintf(stderr, "%s:%u:%u: %s\n", path, d->line, d->col, d->message);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void unit_free(struct source_unit *u)
+{
+	diag_list_release(&u->diags);
+	arena_release(&u->arena);
+	free(u->bytes);
+	free(u->docs);
+}
+
+int cmd_test(int argc, char **argv)
+{
+	double fail_under = -1;
+	const char *ns = NULL;
+	bool quiet = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:qh", test_options, NULL)) != -1) {
+		switch (c) {
+		case 'f': {
+			char *end;
+			fail_under = strtod(optarg, &end);
+			if (*end || end == optarg || fail_under < 0 || fail_under > 100) {
+				fprintf(stderr, "meshc: --fail-under wants a percentage 0..100\n");
+				return 2;
+			}
+			break;
+		}
+		case 'n':
+			ns = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			test_usage(stdout);
+			return 0;
+		default:
+			test_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind + 2 != argc) {
+		fprintf(stderr, "meshc: test needs TABLE and CASES.yaml\n");
+		test_usage(stderr);
+		return 2;
+	}
+	mrt_table *t;
+	void *buf;
+	char err[512];
+	if (route_table_load(argv[optind], ns, &t, &buf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "meshc: %s\n", err);
+		return 2;
+	}
+	struct source_unit u;
+	int rc = 2;
+	if (load_cases(argv[optind + 1], &u) != 0)
+		goto out_table;
+	const struct node *tests = u.ndocs ? get(u.docs[0], "tests") : NULL;
+	if (!tests || tests->type != NODE_SEQ) {
+		fprintf(stderr, "meshc: %s: no \"tests\" list (router_check_tool format)\n",
+			argv[optind + 1]);
+		goto out_unit;
+	}
+	struct suite s = { .t = t, .quiet = quiet };
+	size_t nroutes = mrt_route_count(t);
+	s.hit = xcalloc(nroutes + 1, 1);
+	for (size_t i = 0; i < tests->n; i++)
+		run_case(&s, tests->items[i], i);
+	size_t hit = 0;
+	for (size_t i = 0; i < nroutes; i++)
+		hit += s.hit[i];
+	double pct = nroutes ? 100.0 * (double)hit / (double)nroutes : 100.0;
+	printf("%zu tests, %u failed\n", tests->n, s.failed);
+	printf("coverage: %zu/%zu routes (%.1f%%)\n", hit, nroutes, pct);
+	if (!quiet && hit < nroutes) {
+		for (size_t i = 0; i < nroutes; i++) {
+			if (s.hit[i])
+				continue;
+			const mrt_route *r = mrt_route_at(t, i);
+			const char *vs = mrt_route_virtual_service(t, r), *nm = mrt_route_name(t, r);
+			printf("  not exercised: route %zu %s[%u]%s%s%s\n", i, vs ? vs : "(meshc)",
+			       mrt_route_index(t, r), nm ? " \"" : "", nm ? nm : "", nm ? "\"" : "");
+		}
+	}
+	rc = s.failed ? 1 : 0;
+	if (fail_under >= 0 && pct + 1e-9 < fail_under) {
+		printf("coverage %.1f%% is under --fail-under %g%%\n", pct, fail_under);
+		rc = 1;
+	}
+	if (fflush(stdout) != 0)
+		rc = 2;
+	free(s.hit);
+out_unit:
+	unit_free(&u);
+out_table:
+	mrt_close(t);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,1289 @@
+/*
+ * Resources -> route model, with the semantics of Istio's proxies
+ * (issue 5, runtime.md "Routing semantics that are easy to get wrong").
+ *
+ *  - Gateways (sorted by namespace/name): one listener per (gateway,
+ *    server port); servers sharing a port share the listener. A
+ *    VirtualService naming the gateway binds to each server, restricted
+ *    to the hosts the server admits ("ns/host" visibility) and using the
+ *    more specific of the two host names, as Istio's
+ *    pickMatchingGatewayHosts does. Several VirtualServices for one host
+ *    are merged in order of name, then namespace (Istio's order for
+ *    equal creation times). An httpsRedirect server answers all its
+ *    hosts with a 301 to https.
+ *  - The mesh: one listener per service port; a VirtualService without
+ *    gateways (or naming `mesh`) binds to every port of the Service or
+ *    ServiceEntry of each host, or to the any-port listener (port 0)
+ *    when the host has none. On the mesh the first VirtualService for a
+ *    host wins (Istio drops later duplicates of a domain). Every
+ *    Service/ServiceEntry port without a VirtualService gets Istio's
+ *    default route.
+ *  - Delegates: a root route's `delegate` is replaced by the delegate's
+ *    routes, each match the root match ANDed with the delegate match
+ *    (the delegate's condition wins where both constrain one field).
+ *  - Destinations: FQDN hosts; port as written, else the Service's only
+ *    port, else the mesh listener's port, else 0 (MSH0401). Clusters are
+ *    outbound|PORT|SUBSET|FQDN with the DestinationRule policy merged as
+ *    Istio's MergeTrafficPolicy does: top-level port settings over the
+ *    top level, the subset's fields over that, the subset's port
+ *    settings over both.
+ * Input order never changes the model: resources are sorted, virtual
+ * hosts are sorted by name at the end, clusters by name in the emitter.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "compiler.h"
+#include "prim.h"
+#include "route_model.h"
+#include "xref_index.h"
+
+struct builder {
+	struct route_model *m;
+	struct project *p;
+	struct xref x;
+	struct diag_list *d;
+	const struct resource **vs;  /* VirtualServices with hosts, sorted */
+	size_t nvs;
+	struct xref_map delegates;   /* "ns\x1fname" -> hostless VirtualService */
+	struct rm_route_list *redirect_list;   /* the https redirect, shared */
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static const char *nstr(const struct node *n)
+{
+	return n && n->type == NODE_STR ? n->text : NULL;
+}
+
+static bool nint(const struct node *n, long long *v)
+{
+	if (!n || n->type != NODE_INT)
+		return false;
+	*v = n->ival;
+	return true;
+}
+
+static const struct node *get(const struct node *map, const char *key)
+{
+	return map && map->type == NODE_MAP ? node_get(map, key) : NULL;
+}
+
+static unsigned uget(const struct node *map, const char *key, unsigned dflt)
+{
+	long long v;
+	return nint(get(map, key), &v) && v >= 0 && v < 0xffffffffLL ? (unsigned)v : dflt;
+}
+
+/* A Duration field in milliseconds, or MRT_UNSET. */
+static unsigned dur_ms(const struct node *n)
+{
+	long long ns;
+	const char *s = nstr(n);
+	if (!s || !prim_parse_duration(s, &ns) || ns < 0)
+		return MRT_UNSET;
+	long long ms = ns / 1000000;
+	return ms >= 0xffffffffLL ? MRT_UNSET - 1 : (unsigned)ms;
+}
+
+/* A Percent {value: double} as millionths, or MRT_UNSET. */
+static unsigned percent_ppm(const struct node *pct)
+{
+	const struct node *v = get(pct, "value");
+	if (!v || (v->type != NODE_INT && v->type != NODE_FLOAT))
+		return MRT_UNSET;
+	double d = v->dval * 10000.0;
+	if (d < 0)
+		d = 0;
+	if (d > 1000000.0)
+		d = 1000000.0;
+	return (unsigned)(d + 0.5);
+}
+
+static char *lower(struct arena *a, const char *s)
+{
+	char *r = arena_strdup(a, s);
+	for (char *c = r; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c + 32);
+	return r;
+}
+
+/* ---- canonical JSON of a node (the stored cluster policy) ------------- */
+
+struct sb {
+	char *p;
+	size_t n, cap;
+};
+
+static void sb_put(struct sb *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		b->cap = (b->n + n + 1) * 2 + 64;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = 0;
+}
+
+static void sb_str(struct sb *b, const char *s)
+{
+	sb_put(b, "\"", 1);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char esc[8];
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			sb_put(b, esc, 2);
+		} else if (c < 0x20) {
+			snprintf(esc, sizeof(esc), "\\u%04x", c);
+			sb_put(b, esc, 6);
+		} else {
+			sb_put(b, (const char *)&c, 1);
+		}
+	}
+	sb_put(b, "\"", 1);
+}
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct node_pair *x = *(const struct node_pair *const *)a;
+	const struct node_pair *y = *(const struct node_pair *const *)b;
+	return strcmp(x->key->text, y->key->text);
+}
+
+static void sb_node(struct sb *b, const struct node *n)
+{
+	if (!n) {
+		sb_put(b, "null", 4);
+		return;
+	}
+	switch (n->type) {
+	case NODE_NULL:
+		sb_put(b, "null", 4);
+		break;
+	case NODE_BOOL:
+		sb_put(b, n->bval ? "true" : "false", n->bval ? 4 : 5);
+		break;
+	case NODE_INT: {
+		char num[32];
+		snprintf(num, sizeof(num), "%lld", n->ival);
+		sb_put(b, num, strlen(num));
+		break;
+	}
+	case NODE_FLOAT: {
+		char num[40];
+		snprintf(num, sizeof(num), "%.17g", n->dval);
+		sb_put(b, num, strlen(num));
+		break;
+	}
+	case NODE_STR:
+		sb_str(b, n->text);
+		break;
+	case NODE_SEQ:
+		sb_put(b, "[", 1);
+		for (size_t i = 0; i < n->n; i++) {
+			if (i)
+				sb_put(b, ",", 1);
+			sb_node(b, n->items[i]);
+		}
+		sb_put(b, "]", 1);
+		break;
+	case NODE_MAP: {
+		const struct node_pair **ps = xcalloc(n->n + 1, sizeof(*ps));
+		for (size_t i = 0; i < n->n; i++)
+			ps[i] = &n->pairs[i];
+		qsort(ps, n->n, sizeof(*ps), pair_cmp);
+		sb_put(b, "{", 1);
+		for (size_t i = 0; i < n->n; i++) {
+			if (i)
+				sb_put(b, ",", 1);
+			sb_str(b, ps[i]->key->text ? ps[i]->key->text : "");
+			sb_put(b, ":", 1);
+			sb_node(b, ps[i]->value);
+		}
+		sb_put(b, "}", 1);
+		free(ps);
+		break;
+	}
+	}
+}
+
+/* ---- DestinationRule policy merge ------------------------------------- */
+
+enum { POL_LB, POL_CP, POL_OD, POL_TLS, POL_TUNNEL, POL_PROXY, POL_BUDGET, POL_N };
+static const char *const pol_keys[POL_N] = {
+	"loadBalancer", "connectionPool", "outlierDetection", "tls", "tunnel",
+	"proxyProtocol", "retryBudget",
+};
+
+/* The portLevelSettings entry of policy for port, or NULL. */
+static const struct node *port_level(const struct node *policy, unsigned port)
+{
+	const struct node *pls = get(policy, "portLevelSettings");
+	if (!pls || pls->type != NODE_SEQ || port == 0)
+		return NULL;
+	for (size_t i = 0; i < pls->n; i++)
+		if (uget(get(pls->items[i], "port"), "number", 0) == port)
+			return pls->items[i];
+	return NULL;
+}
+
+/* Port-level settings replace the four fields they carry, absent or not. */
+static void apply_port_level(const struct node *f[POL_N], const struct node *pl)
+{
+	if (!pl)
+		return;
+	f[POL_LB] = get(pl, "loadBalancer");
+	f[POL_CP] = get(pl, "connectionPool");
+	f[POL_OD] = get(pl, "outlierDetection");
+	f[POL_TLS] = get(pl, "tls");
+}
+
+static void cluster_policy(struct builder *b, struct rm_cluster *c)
+{
+	struct xref_dr *dr = xref_dr_lookup(&b->x, c->host);
+	if (!dr || !dr->r->spec)
+		return;
+	const struct node *top = get(dr->r->spec, "trafficPolicy"), *sub = NULL;
+	if (c->subset) {
+		const struct node *subsets = get(dr->r->spec, "subsets");
+		for (size_t i = 0; subsets && subsets->type == NODE_SEQ && i < subsets->n; i++) {
+			const char *name = nstr(get(subsets->items[i], "name"));
+			if (name && strcmp(name, c->subset) == 0)
+				sub = get(subsets->items[i], "trafficPolicy");
+		}
+	}
+	const struct node *f[POL_N];
+	for (int i = 0; i < POL_N; i++)
+		f[i] = get(top, pol_keys[i]);
+	apply_port_level(f, port_level(top, c->port));
+	if (sub) {
+		for (int i = 0; i < POL_N; i++)
+			if (get(sub, pol_keys[i]))
+				f[i] = get(sub, pol_keys[i]);
+		apply_port_level(f, port_level(sub, c->port));
+	}
+	struct sb s = { 0 };
+	sb_put(&s, "{", 1);
+	bool any = false;
+	for (int i = 0; i < POL_N; i++) {
+		if (!f[i])
+			continue;
+		if (any)
+			sb_put(&s, ",", 1);
+		any = true;
+		sb_str(&s, pol_keys[i]);
+		sb_put(&s, ":", 1);
+		sb_node(&s, f[i]);
+	}
+	sb_put(&s, "}", 1);
+	struct arena *a = &b->m->arena;
+	if (any) {
+		/* The policy also records where it came from. */
+		c->policy_json = arena_printf(a, "{\"destinationRule\":\"%s/%s\",\"trafficPolicy\":%s}",
+					      dr->r->namespace, dr->r->name, s.p);
+	}
+	free(s.p);
+	if (f[POL_LB]) {
+		const char *simple = nstr(get(f[POL_LB], "simple"));
+		c->lb_policy = simple ? arena_strdup(a, simple) :
+			       get(f[POL_LB], "consistentHash") ? "consistentHash" : NULL;
+	}
+	const char *mode = nstr(get(f[POL_TLS], "mode"));
+	if (mode)
+		c->tls_mode = arena_strdup(a, mode);
+}
+
+/* ---- hosts and ports --------------------------------------------------- */
+
+static const char *fqdn(struct builder *b, const char *host, const char *ns)
+{
+	return lower(&b->m->arena, xref_fqdn(&b->x, host, ns));
+}
+
+/* The ports of the Service or ServiceEntry defining host (exact). */
+static const struct xref_hostdef *host_def(struct builder *b, const char *host)
+{
+	bool wild = false;
+	const struct xref_hostdef *h = xref_host_lookup(&b->x, host, &wild);
+	return h && !wild ? h : NULL;
+}
+
+/*
+ * The cluster of destination node `dst` written in resource r; `lport`
+ * is the listener port on the mesh (0 behind a gateway or on the any-port
+ * listener). `at` is where MSH0401 points.
+ */
+static struct rm_cluster *dest_cluster(struct builder *b, const struct resource *r,
+				       const struct node *dst, unsigned lport)
+{
+	const char *h = nstr(get(dst, "host"));
+	if (!h)
+		return NULL;
+	const char *host = fqdn(b, h, r->namespace);
+	const char *subset = nstr(get(dst, "subset"));
+	unsigned port = uget(get(dst, "port"), "number", 0);
+	if (port == 0) {
+		const struct xref_hostdef *def = host_def(b, host);
+		if (def && def->nports == 1)
+			port = (unsigned)def->ports[0];
+		else if (lport)
+			port = lport;
+		else
+			diag_report(b->d, MSH0401, r, get(dst, "host"), host);
+	}
+	size_t before = b->m->n_clusters;
+	struct rm_cluster *c = route_model_cluster(b->m, host, subset, port);
+	if (b->m->n_clusters != before)
+		cluster_policy(b, c);
+	return c;
+}
+
+/* ---- matches ----------------------------------------------------------- */
+
+struct conds {
+	struct rm_cond *c;
+	size_t n, cap;
+};
+
+static struct rm_cond *cond_add(struct conds *cs, enum mrt_field f, enum mrt_op op,
+				const char *key, const char *value)
+{
+	GROW(cs->c, cs->n, cs->cap);
+	struct rm_cond *c = &cs->c[cs->n++];
+	memset(c, 0, sizeof(*c));
+	c->field = f;
+	c->op = op;
+	c->key = key;
+	c->value = value;
+	return c;
+}
+
+/* A StringMatch (exact|prefix|regex; empty: presence). */
+static void cond_string(struct conds *cs, enum mrt_field f, const char *key,
+			const struct node *sm, unsigned flags, bool empty_exact_is_present)
+{
+	const char *v;
+	struct rm_cond *c;
+	if ((v = nstr(get(sm, "exact"))) != NULL)
+		c = cond_add(cs, f, (empty_exact_is_present && !*v) ? MRT_OP_PRESENT : MRT_OP_EXACT,
+			     key, *v || !empty_exact_is_present ? v : NULL);
+	else if ((v = nstr(get(sm, "prefix"))) != NULL)
+		c = cond_add(cs, f, MRT_OP_PREFIX, key, v);
+	else if ((v = nstr(get(sm, "regex"))) != NULL)
+		c = cond_add(cs, f, MRT_OP_REGEX, key, v);
+	else
+		c = cond_add(cs, f, MRT_OP_PRESENT, key, NULL);
+	c->flags = flags;
+}
+
+static int cond_key_cmp(const void *a, const void *b)
+{
+	const struct rm_cond *x = a, *y = b;
+	if (x->field != y->field)
+		return (int)x->field - (int)y->field;
+	return strcmp(x->key ? x->key : "", y->key ? y->key : "");
+}
+
+/* A map of name -> StringMatch, in key order (maps are unordered). */
+static void cond_map(struct builder *b, struct conds *cs, enum mrt_field f,
+		     const struct node *map, unsigned flags, bool lower_keys,
+		     bool empty_exact_is_present)
+{
+	if (!map || map->type != NODE_MAP)
+		return;
+	size_t first = cs->n;
+	for (size_t i = 0; i < map->n; i++) {
+		const char *k = map->pairs[i].key->text;
+		cond_string(cs, f, lower_keys ? lower(&b->m->arena, k) : k,
+			    map->pairs[i].value, flags, empty_exact_is_present);
+	}
+	qsort(cs->c + first, cs->n - first, sizeof(*cs->c), cond_key_cmp);
+}
+
+/* The `gateways` list of a match, resolved to "ns/name" (or "mesh"). */
+static const char *gateway_list(struct builder *b, const struct resource *r,
+				const struct node *gws)
+{
+	struct sb s = { 0 };
+	for (size_t i = 0; gws && gws->type == NODE_SEQ && i < gws->n; i++) {
+		const char *g = nstr(gws->items[i]), *full = NULL;
+		if (!g)
+			continue;
+		if (strcmp(g, "mesh") == 0)
+			full = "mesh";
+		else if (!xref_gateway_lookup(&b->x, g, r->namespace, &full) || !full)
+			full = strchr(g, '/') ? g : arena_printf(&b->m->arena, "%s/%s", r->namespace, g);
+		if (s.n)
+			sb_put(&s, ",", 1);
+		sb_put(&s, full, strlen(full));
+	}
+	char *out = s.p ? arena_strdup(&b->m->arena, s.p) : NULL;
+	free(s.p);
+	return out;
+}
+
+static void source_conds(struct builder *b, struct conds *cs, const struct resource *r,
+			 const struct node *m)
+{
+	const struct node *sl = get(m, "sourceLabels");
+	if (sl && sl->type == NODE_MAP) {
+		size_t first = cs->n;
+		for (size_t i = 0; i < sl->n; i++)
+			cond_add(cs, MRT_FIELD_SOURCE_LABEL, MRT_OP_EXACT, sl->pairs[i].key->text,
+				 nstr(sl->pairs[i].value) ? nstr(sl->pairs[i].value) : "");
+		qsort(cs->c + first, cs->n - first, sizeof(*cs->c), cond_key_cmp);
+	}
+	const char *sns = nstr(get(m, "sourceNamespace"));
+	if (sns)
+		cond_add(cs, MRT_FIELD_SOURCE_NAMESPACE, MRT_OP_EXACT, NULL, sns);
+	const char *gws = gateway_list(b, r, get(m, "gateways"));
+	if (gws)
+		cond_add(cs, MRT_FIELD_GATEWAY, MRT_OP_ANY_OF, NULL, gws);
+	unsigned port = uget(m, "port", 0);
+	if (port)
+		cond_add(cs, MRT_FIELD_PORT, MRT_OP_EXACT, NULL, NULL)->number = port;
+}
+
+/* The conditions of one HTTPMatchRequest. */
+static void http_match_conds(struct builder *b, struct conds *cs,
+			     const struct resource *r, const struct node *m)
+{
+	const struct node *ic = get(m, "ignoreUriCase");
+	unsigned uflags = ic && ic->type == NODE_BOOL && ic->bval ? MRT_COND_IGNORE_CASE : 0;
+	if (get(m, "uri"))
+		cond_string(cs, MRT_FIELD_URI, NULL, get(m, "uri"), uflags, false);
+	if (get(m, "scheme"))
+		cond_string(cs, MRT_FIELD_SCHEME, NULL, get(m, "scheme"), 0, false);
+	if (get(m, "method"))
+		cond_string(cs, MRT_FIELD_METHOD, NULL, get(m, "method"), 0, false);
+	if (get(m, "authority"))
+		cond_string(cs, MRT_FIELD_AUTHORITY, NULL, get(m, "authority"), 0, false);
+	cond_map(b, cs, MRT_FIELD_HEADER, get(m, "headers"), 0, true, false);
+	cond_map(b, cs, MRT_FIELD_HEADER, get(m, "withoutHeaders"), MRT_COND_INVERT, true, false);
+	cond_map(b, cs, MRT_FIELD_QUERY, get(m, "queryParams"), 0, false, true);
+	source_conds(b, cs, r, m);
+}
+
+static struct rm_match *matches_from(struct builder *b, struct conds *each,
+				     const char **names, size_t n)
+{
+	struct rm_match *ms = arena_alloc(&b->m->arena, (n ? n : 1) * sizeof(*ms));
+	for (size_t i = 0; i < n; i++) {
+		ms[i].name = names[i];
+		ms[i].n = each[i].n;
+		ms[i].conds = arena_alloc(&b->m->arena, (each[i].n ? each[i].n : 1) * sizeof(struct rm_cond));
+		if (each[i].n)
+			memcpy(ms[i].conds, each[i].c, each[i].n * sizeof(struct rm_cond));
+		free(each[i].c);
+	}
+	return ms;
+}
+
+/* ---- actions ------------------------------------------------------------ */
+
+static struct rm_extra *extra_new(struct builder *b)
+{
+	struct rm_extra *x = arena_alloc(&b->m->arena, sizeof(*x));
+	x->rd_port = x->rd_code = MRT_UNSET;
+	x->rt_attempts = x->rt_per_try_ms = x->rt_backoff_ms = MRT_UNSET;
+	x->fd_delay_ms = x->fd_delay_ppm = x->fa_status = x->fa_ppm = MRT_UNSET;
+	x->cors_max_age_ms = x->cors_credentials = MRT_UNSET;
+	return x;
+}
+
+static struct rm_extra *extra_of(struct builder *b, struct rm_route *rt)
+{
+	if (!rt->extra)
+		rt->extra = extra_new(b);
+	return rt->extra;
+}
+
+static int hop_cmp(const void *a, const void *b)
+{
+	const struct rm_hop *x = a, *y = b;
+	if (x->target != y->target)
+		return (int)x->target - (int)y->target;
+	if (x->op != y->op)
+		return (int)x->op - (int)y->op;
+	return strcmp(x->name, y->name);
+}
+
+/* Headers {request, response: {set, add, remove}} as header operations. */
+static struct rm_hop *header_ops(struct builder *b, const struct node *h, size_t *n)
+{
+	struct rm_hop *ops = NULL;
+	size_t cnt = 0, cap = 0;
+	static const char *const targets[2] = { "request", "response" };
+	static const char *const opnames[2] = { "set", "add" };
+	for (int t = 0; t < 2; t++) {
+		const struct node *tn = get(h, targets[t]);
+		for (int o = 0; o < 2; o++) {
+			const struct node *map = get(tn, opnames[o]);
+			for (size_t i = 0; map && map->type == NODE_MAP && i < map->n; i++) {
+				GROW(ops, cnt, cap);
+				ops[cnt].target = (enum mrt_header_target)t;
+				ops[cnt].op = o ? MRT_HEADER_ADD : MRT_HEADER_SET;
+				ops[cnt].name = map->pairs[i].key->text;
+				ops[cnt].value = map->pairs[i].value && map->pairs[i].value->text ?
+						 map->pairs[i].value->text : "";
+				cnt++;
+			}
+		}
+		const struct node *rm = get(tn, "remove");
+		for (size_t i = 0; rm && rm->type == NODE_SEQ && i < rm->n; i++) {
+			if (!nstr(rm->items[i]))
+				continue;
+			GROW(ops, cnt, cap);
+			ops[cnt].target = (enum mrt_header_target)t;
+			ops[cnt].op = MRT_HEADER_REMOVE;
+			ops[cnt].name = nstr(rm->items[i]);
+			ops[cnt].value = NULL;
+			cnt++;
+		}
+	}
+	/* set/add maps are unordered: sort for a stable table */
+	if (cnt)
+		qsort(ops, cnt, sizeof(*ops), hop_cmp);
+	struct rm_hop *out = NULL;
+	if (cnt) {
+		out = arena_alloc(&b->m->arena, cnt * sizeof(*out));
+		memcpy(out, ops, cnt * sizeof(*out));
+	}
+	free(ops);
+	*n = cnt;
+	return out;
+}
+
+static const char *join_list(struct builder *b, const struct node *seq)
+{
+	struct sb s = { 0 };
+	for (size_t i = 0; seq && seq->type == NODE_SEQ && i < seq->n; i++) {
+		const char *v = nstr(seq->items[i]);
+		if (!v)
+			continue;
+		if (s.n)
+			sb_put(&s, ",", 1);
+		sb_put(&s, v, strlen(v));
+	}
+	char *out = s.p ? arena_strdup(&b->m->arena, s.p) : NULL;
+	free(s.p);
+	return out;
+}
+
+static size_t b64_decode(const char *in, char *out)
+{
+	unsigned acc = 0, bits = 0;
+	size_t n = 0;
+	for (; *in; in++) {
+		int v;
+		char c = *in;
+		if (c >= 'A' && c <= 'Z') v = c - 'A';
+		else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+		else if (c >= '0' && c <= '9') v = c - '0' + 52;
+		else if (c == '+' || c == '-') v = 62;
+		else if (c == '/' || c == '_') v = 63;
+		else continue;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = (char)((acc >> bits) & 0xff);
+		}
+	}
+	out[n] = 0;
+	return n;
+}
+
+static void route_destinations(struct builder *b, struct rm_route *rt,
+			       const struct resource *r, const struct node *list,
+			       unsigned lport)
+{
+	size_t n = list && list->type == NODE_SEQ ? list->n : 0;
+	rt->dests = arena_alloc(&b->m->arena, (n ? n : 1) * sizeof(*rt->dests));
+	for (size_t i = 0; i < n; i++) {
+		const struct node *item = list->items[i];
+		struct rm_cluster *c = dest_cluster(b, r, get(item, "destination"), lport);
+		if (!c)
+			continue;
+		struct rm_dest *d = &rt->dests[rt->n_dests++];
+		d->cluster = c;
+		d->weight = uget(item, "weight", n == 1 ? 100 : 0);
+		if (n == 1 && d->weight == 0)
+			d->weight = 100;
+		d->hops = header_ops(b, get(item, "headers"), &d->n_hops);
+	}
+}
+
+static void route_mirrors(struct builder *b, struct rm_route *rt,
+			  const struct resource *r, const struct node *h, unsigned lport)
+{
+	const struct node *single = get(h, "mirror"), *many = get(h, "mirrors");
+	size_t n = (single ? 1 : 0) + (many && many->type == NODE_SEQ ? many->n : 0);
+	if (!n)
+		return;
+	struct rm_extra *x = extra_of(b, rt);
+	x->mirrors = arena_alloc(&b->m->arena, n * sizeof(*x->mirrors));
+	if (single) {
+		unsigned ppm = percent_ppm(get(h, "mirrorPercentage"));
+		unsigned old = uget(h, "mirrorPercent", uget(h, "mirror_percent", MRT_UNSET));
+		if (ppm == MRT_UNSET)
+			ppm = old != MRT_UNSET ? old * 10000 : 1000000;
+		struct rm_cluster *c = dest_cluster(b, r, single, lport);
+		if (c) {
+			x->mirrors[x->n_mirrors].cluster = c;
+			x->mirrors[x->n_mirrors++].weight = ppm;
+		}
+	}
+	for (size_t i = 0; many && many->type == NODE_SEQ && i < many->n; i++) {
+		const struct node *mp = many->items[i];
+		unsigned ppm = percent_ppm(get(mp, "percentage"));
+		struct rm_cluster *c = dest_cluster(b, r, get(mp, "destination"), lport);
+		if (!c)
+			continue;
+		x->mirrors[x->n_mirrors].cluster = c;
+		x->mirrors[x->n_mirrors++].weight = ppm == MRT_UNSET ? 1000000 : ppm;
+	}
+}
+
+static void route_http_actions(struct builder *b, struct rm_route *rt,
+			       const struct resource *r, const struct node *h,
+			       unsigned lport)
+{
+	const struct node *n;
+	struct arena *a = &b->m->arena;
+	route_destinations(b, rt, r, get(h, "route"), lport);
+	if ((n = get(h, "redirect")) != NULL) {
+		struct rm_extra *x = extra_of(b, rt);
+		rt->action = MRT_ACTION_REDIRECT;
+		x->rd_uri = nstr(get(n, "uri"));
+		x->rd_authority = nstr(get(n, "authority"));
+		x->rd_scheme = nstr(get(n, "scheme"));
+		x->rd_prefix = nstr(get(n, "prefixRewrite"));
+		x->rd_port = uget(n, "port", MRT_UNSET);
+		const char *dp = nstr(get(n, "derivePort"));
+		x->rd_derive = !dp ? MRT_DERIVE_NONE :
+			       strcmp(dp, "FROM_REQUEST_PORT") == 0 ? MRT_DERIVE_FROM_REQUEST_PORT :
+			       MRT_DERIVE_FROM_PROTOCOL_DEFAULT;
+		x->rd_code = uget(n, "redirectCode", MRT_UNSET);
+	}
+	if ((n = get(h, "directResponse")) != NULL) {
+		struct rm_extra *x = extra_of(b, rt);
+		rt->action = MRT_ACTION_DIRECT_RESPONSE;
+		x->dr_status = uget(n, "status", 0);
+		const struct node *body = get(n, "body");
+		const char *s;
+		if ((s = nstr(get(body, "string"))) != NULL) {
+			x->dr_body = s;
+			x->dr_body_len = strlen(s);
+		} else if ((s = nstr(get(body, "bytes"))) != NULL) {
+			char *dec = arena_alloc(a, strlen(s) + 1);
+			x->dr_body_len = b64_decode(s, dec);
+			x->dr_body = dec;
+		}
+	}
+	if ((n = get(h, "rewrite")) != NULL) {
+		struct rm_extra *x = extra_of(b, rt);
+		x->rw_uri = nstr(get(n, "uri"));
+		x->rw_authority = nstr(get(n, "authority"));
+		x->rw_regex = nstr(get(get(n, "uriRegexRewrite"), "match"));
+		x->rw_sub = nstr(get(get(n, "uriRegexRewrite"), "rewrite"));
+	}
+	rt->timeout_ms = dur_ms(get(h, "timeout"));
+	if ((n = get(h, "retries")) != NULL) {
+		struct rm_extra *x = extra_of(b, rt);
+		long long v;
+		x->rt_attempts = nint(get(n, "attempts"), &v) && v >= 0 ? (unsigned)v : MRT_UNSET;
+		x->rt_per_try_ms = dur_ms(get(n, "perTryTimeout"));
+		x->rt_retry_on = nstr(get(n, "retryOn"));
+		x->rt_backoff_ms = dur_ms(get(n, "backoff"));
+		const struct node *rl = get(n, "retryRemoteLocalities");
+		const struct node *ip = get(n, "retryIgnorePreviousHosts");
+		x->rt_flags = (rl && rl->type == NODE_BOOL ? (rl->bval ? 2u : 1u) : 0u) |
+			      (ip && ip->type == NODE_BOOL ? (ip->bval ? 2u : 1u) << 2 : 0u);
+	}
+	if ((n = get(h, "fault")) != NULL) {
+		struct rm_extra *x = extra_of(b, rt);
+		const struct node *dl = get(n, "delay"), *ab = get(n, "abort");
+		if (dl) {
+			x->fd_delay_ms = dur_ms(get(dl, "fixedDelay"));
+			if (x->fd_delay_ms == MRT_UNSET)
+				x->fd_delay_ms = dur_ms(get(dl, "exponentialDelay"));
+			x->fd_delay_ppm = percent_ppm(get(dl, "percentage"));
+			if (x->fd_delay_ppm == MRT_UNSET && uget(dl, "percent", MRT_UNSET) != MRT_UNSET)
+				x->fd_delay_ppm = uget(dl, "percent", 0) * 10000;
+		}
+		if (ab) {
+			x->fa_status = uget(ab, "httpStatus", MRT_UNSET);
+			x->fa_grpc = nstr(get(ab, "grpcStatus"));
+			x->fa_http2 = nstr(get(ab, "http2Error"));
+			x->fa_ppm = percent_ppm(get(ab, "percentage"));
+		}
+	}
+	route_mirrors(b, rt, r, h, lport);
+	if ((n = get(h, "corsPolicy")) != NULL) {
+		struct rm_extra *x = extra_of(b, rt);
+		struct conds cs = { 0 };
+		x->cors_set = true;
+		const struct node *ao = get(n, "allowOrigins"), *old = get(n, "allowOrigin");
+		for (size_t i = 0; ao && ao->type == NODE_SEQ && i < ao->n; i++)
+			cond_string(&cs, MRT_FIELD_CORS_ORIGIN, NULL, ao->items[i], 0, false);
+		for (size_t i = 0; old && old->type == NODE_SEQ && i < old->n; i++)
+			if (nstr(old->items[i]))
+				cond_add(&cs, MRT_FIELD_CORS_ORIGIN, MRT_OP_EXACT, NULL, nstr(old->items[i]));
+		if (cs.n) {
+			x->cors_origins = arena_alloc(a, cs.n * sizeof(*cs.c));
+			memcpy(x->cors_origins, cs.c, cs.n * sizeof(*cs.c));
+			x->n_cors_origins = cs.n;
+		}
+		free(cs.c);
+		x->cors_methods = join_list(b, get(n, "allowMethods"));
+		x->cors_allow_headers = join_list(b, get(n, "allowHeaders"));
+		x->cors_expose_headers = join_list(b, get(n, "exposeHeaders"));
+		x->cors_max_age_ms = dur_ms(get(n, "maxAge"));
+		const struct node *cr = get(n, "allowCredentials");
+		x->cors_credentials = cr && cr->type == NODE_BOOL ? (unsigned)cr->bval : MRT_UNSET;
+		x->cors_preflight = nstr(get(n, "unmatchedPreflights"));
+	}
+	if ((n = get(h, "headers")) != NULL) {
+		size_t cnt;
+		struct rm_hop *ops = header_ops(b, n, &cnt);
+		if (cnt) {
+			struct rm_extra *x = extra_of(b, rt);
+			x->hops = ops;
+			x->n_hops = cnt;
+		}
+	}
+}
+
+/* ---- HTTP routes, with delegates -------------------------------------- */
+
+static struct rm_route *route_new(struct builder *b, const struct resource *r,
+				  const struct node *h, unsigned index,
+				  enum mrt_route_kind kind)
+{
+	struct rm_route *rt = arena_alloc(&b->m->arena, sizeof(*rt));
+	rt->name = nstr(get(h, "name"));
+	rt->vs = arena_printf(&b->m->arena, "%s/%s", r->namespace, r->name);
+	rt->index = index;
+	rt->kind = kind;
+	rt->action = MRT_ACTION_ROUTE;
+	rt->timeout_ms = MRT_UNSET;
+	return rt;
+}
+
+/* The conditions of each match[] item of h (an HTTP route). */
+static size_t http_matches(struct builder *b, const struct resource *r,
+			   const struct node *h, struct conds **out, const char ***names)
+{
+	const struct node *ms = get(h, "match");
+	size_t n = ms && ms->type == NODE_SEQ ? ms->n : 0;
+	*out = xcalloc(n + 1, sizeof(**out));
+	*names = arena_alloc(&b->m->arena, (n + 1) * sizeof(**names));
+	for (size_t i = 0; i < n; i++) {
+		http_match_conds(b, &(*out)[i], r, ms->items[i]);
+		(*names)[i] = nstr(get(ms->items[i], "name"));
+	}
+	return n;
+}
+
+/* Root conditions ANDed with delegate ones; the delegate's win per field. */
+static void merge_conds(struct conds *dst, const struct conds *root,
+			const struct conds *del)
+{
+	for (size_t i = 0; i < root->n; i++) {
+		bool overridden = false;
+		for (size_t j = 0; j < del->n && !overridden; j++)
+			overridden = root->c[i].field == del->c[j].field &&
+				     strcmp(root->c[i].key ? root->c[i].key : "",
+					    del->c[j].key ? del->c[j].key : "") == 0;
+		if (!overridden)
+			*cond_add(dst, root->c[i].field, root->c[i].op, NULL, NULL) = root->c[i];
+	}
+	for (size_t j = 0; j < del->n; j++)
+		*cond_add(dst, del->c[j].field, del->c[j].op, NULL, NULL) = del->c[j];
+}
+
+static void add_http_routes(struct builder *b, struct rm_route_list *list,
+			    const struct resource *r, unsigned lport, int depth);
+
+/* The routes of the delegate named by root route h, inlined. */
+static void inline_delegate(struct builder *b, struct rm_route_list *list,
+			    const struct resource *root, const struct node *h,
+			    unsigned lport)
+{
+	const struct node *dn = get(h, "delegate");
+	const char *name = nstr(get(dn, "name"));
+	const char *ns = nstr(get(dn, "namespace"));
+	if (!ns)
+		ns = root->namespace;
+	const struct resource *del = name ? xref_map_get(&b->delegates,
+		arena_printf(&b->m->arena, "%s\x1f%s", ns, name)) : NULL;
+	if (!del) {
+		diag_report(b->d, MSH0402, root, get(dn, "name") ? get(dn, "name") : dn,
+			    arena_printf(&b->m->arena, "%s/%s", ns, name ? name : ""));
+		return;
+	}
+	struct conds *rc;
+	const char **rnames;
+	size_t nr = http_matches(b, root, h, &rc, &rnames);
+	const struct node *http = get(del->spec, "http");
+	for (size_t i = 0; http && http->type == NODE_SEQ && i < http->n; i++) {
+		const struct node *dh = http->items[i];
+		if (get(dh, "delegate"))
+			continue;   /* rejected by validation; Istio ignores it */
+		struct rm_route *rt = route_new(b, del, dh, (unsigned)i, MRT_ROUTE_HTTP);
+		struct conds *dc;
+		const char **dnames;
+		size_t nd = http_matches(b, del, dh, &dc, &dnames);
+		size_t total = nr && nd ? nr * nd : nr + nd;
+		struct conds *each = xcalloc(total + 1, sizeof(*each));
+		const char **names = arena_alloc(&b->m->arena, (total + 1) * sizeof(*names));
+		size_t k = 0;
+		struct conds empty = { 0 };
+		if (!nr || !nd) {
+			for (size_t x = 0; x < nr; x++, k++) {
+				merge_conds(&each[k], &rc[x], &empty);
+				names[k] = rnames[x];
+			}
+			for (size_t y = 0; y < nd; y++, k++) {
+				merge_conds(&each[k], &empty, &dc[y]);
+				names[k] = dnames[y];
+			}
+		} else {
+			for (size_t x = 0; x < nr; x++)
+				for (size_t y = 0; y < nd; y++, k++) {
+					merge_conds(&each[k], &rc[x], &dc[y]);
+					names[k] = dnames[y] ? dnames[y] : rnames[x];
+				}
+		}
+		rt->matches = matches_from(b, each, names, total);
+		rt->n_matches = total;
+		free(each);
+		for (size_t y = 0; y < nd; y++)
+			free(dc[y].c);
+		free(dc);
+		route_http_actions(b, rt, del, dh, lport);
+		route_list_add(b->m, list, rt);
+	}
+	for (size_t x = 0; x < nr; x++)
+		free(rc[x].c);
+	free(rc);
+}
+
+/* The http routes of r (delegates inlined) appended to list. */
+static void add_http_routes(struct builder *b, struct rm_route_list *list,
+			    const struct resource *r, unsigned lport, int depth)
+{
+	const struct node *http = get(r->spec, "http");
+	for (size_t i = 0; http && http->type == NODE_SEQ && i < http->n; i++) {
+		const struct node *h = http->items[i];
+		if (get(h, "delegate")) {
+			if (depth == 0)
+				inline_delegate(b, list, r, h, lport);
+			continue;
+		}
+		struct rm_route *rt = route_new(b, r, h, (unsigned)i, MRT_ROUTE_HTTP);
+		struct conds *each;
+		const char **names;
+		size_t n = http_matches(b, r, h, &each, &names);
+		rt->matches = matches_from(b, each, names, n);
+		rt->n_matches = n;
+		free(each);
+		route_http_actions(b, rt, r, h, lport);
+		route_list_add(b->m, list, rt);
+	}
+}
+
+/* tls[] or tcp[] routes of r (kind TLS or TCP) appended to list. */
+static void add_l4_routes(struct builder *b, struct rm_route_list *list,
+			  const struct resource *r, enum mrt_route_kind kind,
+			  unsigned lport)
+{
+	const struct node *rs = get(r->spec, kind == MRT_ROUTE_TLS ? "tls" : "tcp");
+	for (size_t i = 0; rs && rs->type == NODE_SEQ && i < rs->n; i++) {
+		const struct node *h = rs->items[i];
+		struct rm_route *rt = route_new(b, r, h, (unsigned)i, kind);
+		const struct node *ms = get(h, "match");
+		size_t n = ms && ms->type == NODE_SEQ ? ms->n : 0;
+		struct conds *each = xcalloc(n + 1, sizeof(*each));
+		const char **names = arena_alloc(&b->m->arena, (n + 1) * sizeof(*names));
+		for (size_t j = 0; j < n; j++) {
+			const struct node *m = ms->items[j];
+			if (kind == MRT_ROUTE_TLS) {
+				const struct node *sni = get(m, "sniHosts");
+				struct sb s = { 0 };
+				for (size_t k = 0; sni && sni->type == NODE_SEQ && k < sni->n; k++) {
+					const char *v = nstr(sni->items[k]);
+					if (!v)
+						continue;
+					const char *f = v[0] == '*' ? lower(&b->m->arena, v) : fqdn(b, v, r->namespace);
+					if (s.n)
+						sb_put(&s, ",", 1);
+					sb_put(&s, f, strlen(f));
+				}
+				if (s.p)
+					cond_add(&each[j], MRT_FIELD_SNI, MRT_OP_HOST_ANY_OF, NULL,
+						 arena_strdup(&b->m->arena, s.p));
+				free(s.p);
+			}
+			const char *subnets = join_list(b, get(m, "destinationSubnets"));
+			if (subnets)
+				cond_add(&each[j], MRT_FIELD_DESTINATION_SUBNET, MRT_OP_ANY_OF, NULL, subnets);
+			const char *src = nstr(get(m, "sourceSubnet"));
+			if (src)
+				cond_add(&each[j], MRT_FIELD_SOURCE_SUBNET, MRT_OP_ANY_OF, NULL, src);
+			source_conds(b, &each[j], r, m);
+		}
+		rt->matches = matches_from(b, each, names, n);
+		rt->n_matches = n;
+		free(each);
+		route_destinations(b, rt, r, get(h, "route"), lport);
+		route_list_add(b->m, list, rt);
+	}
+}
+
+/*
+ * Appends src's routes to vhost v. A fresh vhost takes src itself (so
+ * the hosts of one VirtualService share one list); a vhost that already
+ * has routes gets a new list (the old one may be shared).
+ */
+static void vhost_append(struct builder *b, struct rm_vhost *v, struct rm_route_list *src)
+{
+	if (v->routes->n == 0) {
+		v->routes = src;
+		return;
+	}
+	struct rm_route_list *l = route_list_new(b->m);
+	for (size_t i = 0; i < v->routes->n; i++)
+		route_list_add(b->m, l, v->routes->routes[i]);
+	for (size_t i = 0; i < src->n; i++)
+		route_list_add(b->m, l, src->routes[i]);
+	v->routes = l;
+}
+
+/* ---- gateways ----------------------------------------------------------- */
+
+static int res_name_cmp(const void *a, const void *b)
+{
+	const struct resource *x = *(const struct resource *const *)a;
+	const struct resource *y = *(const struct resource *const *)b;
+	int c = strcmp(x->name, y->name);
+	return c ? c : strcmp(x->namespace, y->namespace);
+}
+
+static int res_nsname_cmp(const void *a, const void *b)
+{
+	const struct resource *x = *(const struct resource *const *)a;
+	const struct resource *y = *(const struct resource *const *)b;
+	int c = strcmp(x->namespace, y->namespace);
+	return c ? c : strcmp(x->name, y->name);
+}
+
+static bool server_is_http(const char *proto, const char *mode)
+{
+	enum prim_protocol p = prim_protocol_parse(proto ? proto : "");
+	if (p == PROTO_HTTPS)
+		return !mode || (strcmp(mode, "PASSTHROUGH") != 0 &&
+				 strcmp(mode, "AUTO_PASSTHROUGH") != 0);
+	return prim_protocol_is_http(p);
+}
+
+/* Whether the VirtualService (its hosts) names gateway `gwfull`. */
+static bool vs_binds(struct builder *b, const struct resource *vs, const char *gwfull)
+{
+	const struct node *gws = get(vs->spec, "gateways");
+	if (!gws || gws->type != NODE_SEQ || gws->n == 0)
+		return strcmp(gwfull, "mesh") == 0;
+	for (size_t i = 0; i < gws->n; i++) {
+		const char *g = nstr(gws->items[i]), *full = NULL;
+		if (!g)
+			continue;
+		if (strcmp(g, "mesh") == 0) {
+			if (strcmp(gwfull, "mesh") == 0)
+				return true;
+			continue;
+		}
+		if (xref_gateway_lookup(&b->x, g, vs->namespace, &full) && full &&
+		    strcmp(full, gwfull) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The vhost names of VirtualService vs on server `srv` of Gateway gw:
+ * for each VS host and admitted server host, the more specific one.
+ */
+static size_t gateway_hosts(struct builder *b, const struct resource *gw,
+			    const struct node *srv, const struct resource *vs,
+			    const char **out, size_t cap)
+{
+	const struct node *sh = get(srv, "hosts"), *vh = get(vs->spec, "hosts");
+	size_t n = 0;
+	for (size_t i = 0; vh && vh->type == NODE_SEQ && i < vh->n; i++) {
+		const char *h = nstr(vh->items[i]);
+		if (!h)
+			continue;
+		const char *host = strcmp(h, "*") == 0 || h[0] == '*' ? lower(&b->m->arena, h) :
+				   fqdn(b, h, vs->namespace);
+		for (size_t j = 0; sh && sh->type == NODE_SEQ && j < sh->n; j++) {
+			const char *s = nstr(sh->items[j]);
+			if (!s)
+				continue;
+			const char *slash = strchr(s, '/');
+			const char *shost = slash ? slash + 1 : s;
+			if (slash) {
+				size_t nl = (size_t)(slash - s);
+				bool ok = (nl == 1 && s[0] == '*') ||
+					  (nl == 1 && s[0] == '.' && strcmp(vs->namespace, gw->namespace) == 0) ||
+					  (strlen(vs->namespace) == nl && strncmp(s, vs->namespace, nl) == 0);
+				if (!ok)
+					continue;
+			}
+			const char *pick = NULL;
+			if (prim_host_subset_of(host, shost))
+				pick = host;
+			else if (prim_host_subset_of(shost, host))
+				pick = lower(&b->m->arena, shost);
+			if (!pick)
+				continue;
+			bool dup = false;
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = strcmp(out[k], pick) == 0;
+			if (!dup && n < cap)
+				out[n++] = pick;
+		}
+	}
+	return n;
+}
+
+static struct rm_route_list *redirect_list(struct builder *b)
+{
+	if (b->redirect_list)
+		return b->redirect_list;
+	struct rm_route *rt = arena_alloc(&b->m->arena, sizeof(*rt));
+	rt->name = "https-redirect";
+	rt->kind = MRT_ROUTE_HTTP;
+	rt->action = MRT_ACTION_REDIRECT;
+	rt->timeout_ms = MRT_UNSET;
+	rt->extra = extra_new(b);
+	rt->extra->rd_scheme = "https";
+	rt->extra->rd_code = 301;
+	b->redirect_list = route_list_new(b->m);
+	route_list_add(b->m, b->redirect_list, rt);
+	return b->redirect_list;
+}
+
+static void build_gateway(struct builder *b, const struct resource *gw)
+{
+	const struct node *servers = get(gw->spec, "servers");
+	const char *gwfull = arena_printf(&b->m->arena, "%s/%s", gw->namespace, gw->name);
+	for (size_t s = 0; servers && servers->type == NODE_SEQ && s < servers->n; s++) {
+		const struct node *srv = servers->items[s];
+		const struct node *port = get(srv, "port"), *tls = get(srv, "tls");
+		unsigned num = uget(port, "number", 0);
+		if (!num)
+			continue;
+		const char *proto = nstr(get(port, "protocol"));
+		const char *mode = nstr(get(tls, "mode"));
+		const struct node *hr = get(tls, "httpsRedirect");
+		bool redirect = hr && hr->type == NODE_BOOL && hr->bval;
+		struct rm_listener *l = route_model_listener(b->m, gwfull, num);
+		if (!l->protocol) {
+			l->protocol = proto ? arena_strdup(&b->m->arena, proto) : NULL;
+			enum prim_protocol lp = prim_protocol_parse(proto ? proto : "");
+			l->tls_mode = mode ? mode : (lp == PROTO_HTTPS || lp == PROTO_TLS) ?
+				      "PASSTHROUGH" : NULL;
+			l->name = nstr(get(port, "name"));
+		}
+		bool http = server_is_http(proto, mode);
+		enum prim_protocol pp = prim_protocol_parse(proto ? proto : "");
+		for (size_t i = 0; i < b->nvs; i++) {
+			const struct resource *vs = b->vs[i];
+			if (!vs_binds(b, vs, gwfull))
+				continue;
+			const char *hosts[256];
+			size_t nh = gateway_hosts(b, gw, srv, vs, hosts, 256);
+			if (!nh)
+				continue;
+			if (http) {
+				struct rm_route_list *list = route_list_new(b->m);
+				if (!redirect)
+					add_http_routes(b, list, vs, 0, 0);
+				for (size_t k = 0; k < nh; k++) {
+					struct rm_vhost *v = route_model_vhost(b->m, l, hosts[k]);
+					if (redirect) {
+						v->flags |= MRT_VHOST_HTTPS_REDIRECT;
+						v->routes = redirect_list(b);
+					} else if (!(v->flags & MRT_VHOST_HTTPS_REDIRECT)) {
+						vhost_append(b, v, list);
+					}
+				}
+			} else {
+				add_l4_routes(b, l->l4, vs, pp == PROTO_TCP || pp == PROTO_MONGO ||
+					      pp == PROTO_REDIS || pp == PROTO_MYSQL ?
+					      MRT_ROUTE_TCP : MRT_ROUTE_TLS, 0);
+			}
+		}
+		if (redirect && http) {
+			/* Every admitted host redirects, bound or not. */
+			const struct node *sh = get(srv, "hosts");
+			for (size_t j = 0; sh && sh->type == NODE_SEQ && j < sh->n; j++) {
+				const char *h = nstr(sh->items[j]);
+				if (!h)
+					continue;
+				const char *slash = strchr(h, '/');
+				struct rm_vhost *v = route_model_vhost(b->m, l, slash ? slash + 1 : h);
+				v->flags |= MRT_VHOST_HTTPS_REDIRECT;
+				v->routes = redirect_list(b);
+			}
+		}
+	}
+}
+
+/* ---- the mesh ----------------------------------------------------------- */
+
+static void build_mesh_vs(struct builder *b, const struct resource *vs)
+{
+	const struct node *vh = get(vs->spec, "hosts");
+	/* One list per listener port, shared by the VS's hosts on it. */
+	struct { unsigned port; struct rm_route_list *list; } lists[64];
+	size_t nl = 0;
+	for (size_t i = 0; vh && vh->type == NODE_SEQ && i < vh->n; i++) {
+		const char *h = nstr(vh->items[i]);
+		if (!h)
+			continue;
+		const char *host = h[0] == '*' ? lower(&b->m->arena, h) : fqdn(b, h, vs->namespace);
+		const struct xref_hostdef *def = host_def(b, host);
+		size_t np = def ? def->nports : 0;
+		for (size_t pi = 0; pi < (np ? np : 1); pi++) {
+			unsigned port = np ? (unsigned)def->ports[pi] : 0;
+			struct rm_listener *l = route_model_listener(b->m, "mesh", port);
+			struct rm_vhost *v = route_model_vhost(b->m, l, host);
+			if (v->routes->n)
+				continue;   /* first VirtualService for a mesh host wins */
+			struct rm_route_list *list = NULL;
+			for (size_t k = 0; k < nl; k++)
+				if (lists[k].port == port)
+					list = lists[k].list;
+			if (!list) {
+				list = route_list_new(b->m);
+				add_http_routes(b, list, vs, port, 0);
+				add_l4_routes(b, list, vs, MRT_ROUTE_TCP, port);
+				add_l4_routes(b, l->l4, vs, MRT_ROUTE_TLS, port);
+				if (nl < 64) {
+					lists[nl].port = port;
+					lists[nl++].list = list;
+				}
+			}
+			v->routes = list;
+		}
+	}
+}
+
+/* Istio's default route for every service port without a VirtualService. */
+static void build_default_routes(struct builder *b)
+{
+	for (size_t i = 0; i < b->p->nres; i++) {
+		const struct resource *r = b->p->res[i];
+		if (r->kind != KIND_SERVICE && r->kind != KIND_SERVICE_ENTRY)
+			continue;
+		const char *hosts[256];
+		size_t nh = 0;
+		if (r->kind == KIND_SERVICE) {
+			hosts[nh++] = arena_printf(&b->m->arena, "%s.%s.svc.%s", r->name,
+						   r->namespace, b->m->domain);
+		} else {
+			const struct node *hs = get(r->spec, "hosts");
+			for (size_t k = 0; hs && hs->type == NODE_SEQ && k < hs->n && nh < 256; k++)
+				if (nstr(hs->items[k]))
+					hosts[nh++] = lower(&b->m->arena, nstr(hs->items[k]));
+		}
+		const struct node *ports = get(r->spec, "ports");
+		for (size_t k = 0; k < nh; k++) {
+			for (size_t pi = 0; ports && ports->type == NODE_SEQ && pi < ports->n; pi++) {
+				const struct node *pn = ports->items[pi];
+				unsigned port = uget(pn, "port", uget(pn, "number", 0));
+				if (!port)
+					continue;
+				struct rm_listener *l = route_model_listener(b->m, "mesh", port);
+				struct rm_vhost *v = route_model_vhost(b->m, l, hosts[k]);
+				if (v->routes->n)
+					continue;
+				struct rm_route *rt = arena_alloc(&b->m->arena, sizeof(*rt));
+				rt->name = "default";
+				rt->kind = MRT_ROUTE_HTTP;
+				rt->action = MRT_ACTION_ROUTE;
+				rt->timeout_ms = MRT_UNSET;
+				rt->dests = arena_alloc(&b->m->arena, sizeof(*rt->dests));
+				size_t before = b->m->n_clusters;
+				rt->dests[0].cluster = route_model_cluster(b->m, hosts[k], NULL, port);
+				if (b->m->n_clusters != before)
+					cluster_policy(b, rt->dests[0].cluster);
+				rt->dests[0].weight = 100;
+				rt->n_dests = 1;
+				route_list_add(b->m, v->routes, rt);
+			}
+		}
+	}
+}
+
+static int vhost_cmp(const void *a, const void *b)
+{
+	const struct rm_vhost *x = *(const struct rm_vhost *const *)a;
+	const struct rm_vhost *y = *(const struct rm_vhost *const *)b;
+	return strcmp(x->host, y->host);
+}
+
+void route_build(struct route_model *m, struct project *p, struct diag_list *d)
+{
+	struct builder b;
+	memset(&b, 0, sizeof(b));
+	b.m = m;
+	b.p = p;
+	b.d = d;
+	xref_init(&b.x, p);
+	xref_map_init(&b.delegates, &m->arena);
+
+	size_t ngw = 0;
+	const struct resource **gws = xcalloc(p->nres + 1, sizeof(*gws));
+	b.vs = xcalloc(p->nres + 1, sizeof(*b.vs));
+	for (size_t i = 0; i < p->nres; i++) {
+		const struct resource *r = p->res[i];
+		if (!r->spec)
+			continue;
+		if (r->kind == KIND_GATEWAY)
+			gws[ngw++] = r;
+		if (r->kind != KIND_VIRTUAL_SERVICE)
+			continue;
+		const struct node *hosts = get(r->spec, "hosts");
+		if (hosts && hosts->type == NODE_SEQ && hosts->n)
+			b.vs[b.nvs++] = r;
+		else
+			*xref_map_put(&b.delegates, arena_printf(&m->arena, "%s\x1f%s",
+					r->namespace, r->name)) = (void *)r;
+	}
+	qsort(b.vs, b.nvs, sizeof(*b.vs), res_name_cmp);
+	qsort(gws, ngw, sizeof(*gws), res_nsname_cmp);
+
+	for (size_t i = 0; i < ngw; i++)
+		build_gateway(&b, gws[i]);
+	for (size_t i = 0; i < b.nvs; i++)
+		if (vs_binds(&b, b.vs[i], "mesh"))
+			build_mesh_vs(&b, b.vs[i]);
+	build_default_routes(&b);
+
+	for (size_t i = 0; i < m->n_listeners; i++)
+		qsort(m->listeners[i]->vhosts, m->listeners[i]->n_vhosts,
+		      sizeof(*m->listeners[i]->vhosts), vhost_cmp);
+	free(gws);
+	free(b.vs);
+	xref_map_release(&b.delegates);
+	xref_release(&b.x);
+}

@@ -1,0 +1,96 @@
+/*
+ * The compile pipeline's last two steps in one call (route_compile), and
+ * the table loader shared by the table-reading commands
+ * (route_table_load): a compiled table is mapped and verified; config is
+ * checked and compiled in memory first, so `meshc dump CONFIG` shows
+ * exactly what `meshc compile` would write.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "compiler.h"
+#include "mrt_format.h"
+#include "route_model.h"
+
+void *route_compile(struct project *p, struct diag_list *d, size_t *len,
+		    char *err, size_t errlen)
+{
+	struct route_model m;
+	route_model_init(&m, p->opt.domain && *p->opt.domain ? p->opt.domain : "cluster.local");
+	route_build(&m, p, d);
+	void *buf = route_emit(&m, len, err, errlen);
+	route_model_release(&m);
+	return buf;
+}
+
+/* Whether path starts with the table magic (a table, even a damaged one). */
+static bool has_magic(const char *path)
+{
+	char magic[MRT_MAGIC_LEN];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, magic, sizeof(magic));
+	close(fd);
+	return n >= 4 && memcmp(magic + 1, "MRT", 3) == 0;
+}
+
+static bool is_config(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return false;
+	if (S_ISDIR(st.st_mode))
+		return true;
+	size_t n = strlen(path);
+	return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) ||
+	       (n > 4 && strcmp(path + n - 4, ".yml") == 0);
+}
+
+int route_table_load(const char *path, const char *ns, mrt_table **t,
+		     void **buf, char *err, size_t errlen)
+{
+	*t = NULL;
+	*buf = NULL;
+	if (has_magic(path) || !is_config(path))
+		return mrt_open(path, t, err, errlen);
+
+	struct meshc_options opt;
+	meshc_options_init(&opt);
+	if (ns)
+		opt.namespace = ns;
+	struct project p;
+	project_init(&p, &opt);
+	char *paths[1] = { (char *)path };
+	project_load(&p, paths, 1);
+	project_validate(&p);
+	project_analyze(&p);
+	project_finish_diags(&p);
+	size_t errors = 0, len = 0;
+	for (size_t i = 0; i < p.diags.n; i++)
+		errors += p.diags.items[i].level == LEVEL_ERROR;
+	int rc = -1;
+	if (p.usage_error) {
+		snprintf(err, errlen, "%s: cannot read the config", path);
+	} else if (errors) {
+		snprintf(err, errlen, "%s: the config has %zu error%s (meshc check shows them)",
+			 path, errors, errors == 1 ? "" : "s");
+	} else {
+		struct diag_list warn;
+		diag_list_init(&warn, &p.arena);
+		void *bytes = route_compile(&p, &warn, &len, err, errlen);
+		diag_list_release(&warn);
+		if (bytes && mrt_open_buffer(bytes, len, t, err, errlen) == 0) {
+			*buf = bytes;
+			rc = 0;
+		} else {
+			free(bytes);
+		}
+	}
+	project_release(&p);
+	return rc;
+}

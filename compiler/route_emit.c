@@ -1,0 +1,578 @@
+/*
+ * The emitter: route model -> sections -> checksum -> bytes (meshrt(5)).
+ *
+ * Layout: the header, then the string table (so every string's file
+ * offset is known the moment it is interned: 176 + its place in the
+ * table), then the record sections in enum order, each 8-aligned.
+ * Strings are interned (each distinct byte string written once), regex
+ * patterns too, clusters are written sorted by name, and a route list
+ * shared by several virtual hosts is written once. Listeners are sorted
+ * by gateway and port; everything else keeps the model's order, which
+ * route_build.c makes independent of input order. Same model, same
+ * bytes.
+ *
+ * route_write_atomic() puts the bytes on disk: temporary file in the
+ * target's directory, fsync, rename, fsync of the directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mrt_format.h"
+#include "route_model.h"
+
+#define HDR_SIZE ((uint32_t)sizeof(struct mrt_fmt_header))
+
+struct buf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+/* Appends n zeroed bytes; returns their offset. */
+static size_t buf_grow(struct buf *b, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n)
+			cap *= 2;
+		b->p = xrealloc(b->p, cap);
+		b->cap = cap;
+	}
+	size_t at = b->len;
+	memset(b->p + at, 0, n);
+	b->len += n;
+	return at;
+}
+
+struct emitter {
+	struct buf sec[MRT_SEC_COUNT];
+	uint32_t *strmap;            /* open addressing: string refs, 0 empty */
+	size_t strmap_n, strmap_cap;
+	uint32_t *rxmap;             /* regex index + 1 by pattern string ref */
+	size_t rxmap_cap;
+	unsigned *cluster_pos;       /* model cluster id -> CLST index */
+	bool too_big;
+};
+
+#define NREC(e, s) ((uint32_t)((e)->sec[s].len / mrt_fmt_record_size[s]))
+#define ADD(e, s, type) ((type *)add_record((e), (s), sizeof(type)))
+
+/* A new zeroed record at the end of section s (the buffer may move). */
+static void *add_record(struct emitter *e, int s, size_t size)
+{
+	size_t at = buf_grow(&e->sec[s], size);
+	return e->sec[s].p + at;
+}
+
+static uint32_t str_hash(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	return h;
+}
+
+static const char *ref_text(const struct emitter *e, uint32_t ref, uint32_t *len)
+{
+	const uint8_t *p = e->sec[MRT_SEC_STRS].p + (ref - HDR_SIZE);
+	memcpy(len, p - 4, 4);
+	return (const char *)p;
+}
+
+static void strmap_grow(struct emitter *e)
+{
+	size_t cap = e->strmap_cap ? e->strmap_cap * 2 : 1024;
+	uint32_t *m = xcalloc(cap, sizeof(*m));
+	for (size_t i = 0; i < e->strmap_cap; i++) {
+		uint32_t ref = e->strmap[i], len;
+		if (!ref)
+			continue;
+		const char *s = ref_text(e, ref, &len);
+		size_t j = str_hash(s, len) & (cap - 1);
+		while (m[j])
+			j = (j + 1) & (cap - 1);
+		m[j] = ref;
+	}
+	free(e->strmap);
+	e->strmap = m;
+	e->strmap_cap = cap;
+}
+
+/* The file offset of s[0..n) in the string table, adding it once. */
+static uint32_t intern_n(struct emitter *e, const char *s, size_t n)
+{
+	if ((e->strmap_n + 1) * 2 > e->strmap_cap)
+		strmap_grow(e);
+	size_t j = str_hash(s, n) & (e->strmap_cap - 1);
+	uint32_t ref, len;
+	while ((ref = e->strmap[j]) != 0) {
+		const char *t = ref_text(e, ref, &len);
+		if (len == n && memcmp(t, s, n) == 0)
+			return ref;
+		j = (j + 1) & (e->strmap_cap - 1);
+	}
+	struct buf *b = &e->sec[MRT_SEC_STRS];
+	size_t at = buf_grow(b, (4 + n + 1 + 3) & ~(size_t)3);
+	uint32_t n32 = (uint32_t)n;
+	memcpy(b->p + at, &n32, 4);
+	memcpy(b->p + at + 4, s, n);
+	if (HDR_SIZE + at + 4 > MRT_MAX_SIZE / 2) {
+		e->too_big = true;
+		return 0;
+	}
+	ref = (uint32_t)(HDR_SIZE + at + 4);
+	e->strmap[j] = ref;
+	e->strmap_n++;
+	return ref;
+}
+
+static uint32_t intern(struct emitter *e, const char *s)
+{
+	return s ? intern_n(e, s, strlen(s)) : 0;
+}
+
+/* The REGX index of pattern s, adding it once. */
+static uint32_t regex_index(struct emitter *e, const char *s)
+{
+	uint32_t ref = intern(e, s);
+	if (NREC(e, MRT_SEC_REGX) * 2 + 2 > e->rxmap_cap) {
+		size_t cap = e->rxmap_cap ? e->rxmap_cap * 2 : 64;
+		uint32_t *m = xcalloc(cap * 2, sizeof(*m));
+		for (size_t i = 0; i < e->rxmap_cap; i++) {
+			if (!e->rxmap[2 * i])
+				continue;
+			size_t j = (e->rxmap[2 * i] / 4) & (cap - 1);
+			while (m[2 * j])
+				j = (j + 1) & (cap - 1);
+			m[2 * j] = e->rxmap[2 * i];
+			m[2 * j + 1] = e->rxmap[2 * i + 1];
+		}
+		free(e->rxmap);
+		e->rxmap = m;
+		e->rxmap_cap = cap;
+	}
+	size_t j = (ref / 4) & (e->rxmap_cap - 1);
+	while (e->rxmap[2 * j] && e->rxmap[2 * j] != ref)
+		j = (j + 1) & (e->rxmap_cap - 1);
+	if (e->rxmap[2 * j])
+		return e->rxmap[2 * j + 1];
+	uint32_t idx = NREC(e, MRT_SEC_REGX);
+	ADD(e, MRT_SEC_REGX, struct mrt_fmt_regex)->pattern = ref;
+	e->rxmap[2 * j] = ref;
+	e->rxmap[2 * j + 1] = idx;
+	return idx;
+}
+
+static uint32_t none_if_unset(unsigned v)
+{
+	return v == MRT_UNSET ? MRT_NONE : v;
+}
+
+static void emit_conds(struct emitter *e, const struct rm_cond *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		/* Intern first: interning may grow the COND buffer's neighbours
+		 * but never COND itself, so the record pointer stays valid. */
+		uint32_t key = intern(e, c[i].key);
+		uint32_t value = c[i].field == MRT_FIELD_PORT ? c[i].number : intern(e, c[i].value);
+		uint32_t rx = c[i].op == MRT_OP_REGEX ? regex_index(e, c[i].value) : MRT_NONE;
+		struct mrt_fmt_cond *f = ADD(e, MRT_SEC_COND, struct mrt_fmt_cond);
+		f->field = (uint8_t)c[i].field;
+		f->op = (uint8_t)c[i].op;
+		f->flags = (uint8_t)c[i].flags;
+		f->key = key;
+		f->value = value;
+		f->regex = rx;
+	}
+}
+
+static uint32_t emit_hops(struct emitter *e, const struct rm_hop *h, size_t n)
+{
+	uint32_t first = NREC(e, MRT_SEC_HOPS);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t name = intern(e, h[i].name), value = intern(e, h[i].value);
+		struct mrt_fmt_hop *f = ADD(e, MRT_SEC_HOPS, struct mrt_fmt_hop);
+		f->target = (uint8_t)h[i].target;
+		f->op = (uint8_t)h[i].op;
+		f->name = name;
+		f->value = value;
+	}
+	return first;
+}
+
+/* Destinations (or mirrors): their header operations first, then the
+ * contiguous DEST records. Returns the first DEST index. */
+static uint32_t emit_dests(struct emitter *e, const struct rm_dest *d, size_t n)
+{
+	uint32_t hop_first[64], *hf = n <= 64 ? hop_first : xcalloc(n, sizeof(*hf));
+	for (size_t i = 0; i < n; i++)
+		hf[i] = emit_hops(e, d[i].hops, d[i].n_hops);
+	uint32_t first = NREC(e, MRT_SEC_DEST);
+	for (size_t i = 0; i < n; i++) {
+		struct mrt_fmt_dest *f = ADD(e, MRT_SEC_DEST, struct mrt_fmt_dest);
+		f->cluster = e->cluster_pos[d[i].cluster->id];
+		f->weight = d[i].weight;
+		f->hop_first = hf[i];
+		f->hop_count = (uint32_t)d[i].n_hops;
+	}
+	if (hf != hop_first)
+		free(hf);
+	return first;
+}
+
+static uint32_t emit_extra(struct emitter *e, const struct rm_extra *x)
+{
+	struct mrt_fmt_extra f;
+	memset(&f, 0, sizeof(f));
+	f.rd_uri = intern(e, x->rd_uri);
+	f.rd_authority = intern(e, x->rd_authority);
+	f.rd_scheme = intern(e, x->rd_scheme);
+	f.rd_prefix = intern(e, x->rd_prefix);
+	f.rd_port = none_if_unset(x->rd_port);
+	f.rd_derive = x->rd_derive;
+	f.rd_code = none_if_unset(x->rd_code);
+	f.dr_status = x->dr_status;
+	f.dr_body = x->dr_body ? intern_n(e, x->dr_body, x->dr_body_len) : 0;
+	f.rw_uri = intern(e, x->rw_uri);
+	f.rw_authority = intern(e, x->rw_authority);
+	f.rw_regex = x->rw_regex ? regex_index(e, x->rw_regex) : MRT_NONE;
+	f.rw_sub = intern(e, x->rw_sub);
+	f.rt_attempts = none_if_unset(x->rt_attempts);
+	f.rt_per_try_ms = none_if_unset(x->rt_per_try_ms);
+	f.rt_retry_on = intern(e, x->rt_retry_on);
+	f.rt_backoff_ms = none_if_unset(x->rt_backoff_ms);
+	f.rt_flags = x->rt_flags;
+	f.fd_delay_ms = none_if_unset(x->fd_delay_ms);
+	f.fd_delay_ppm = none_if_unset(x->fd_delay_ppm);
+	f.fa_status = none_if_unset(x->fa_status);
+	f.fa_ppm = none_if_unset(x->fa_ppm);
+	f.fa_grpc = intern(e, x->fa_grpc);
+	f.fa_http2 = intern(e, x->fa_http2);
+	f.mirror_first = emit_dests(e, x->mirrors, x->n_mirrors);
+	f.mirror_count = (uint32_t)x->n_mirrors;
+	f.cors_set = x->cors_set;
+	f.cors_origin_first = NREC(e, MRT_SEC_COND);
+	emit_conds(e, x->cors_origins, x->n_cors_origins);
+	f.cors_origin_count = (uint32_t)x->n_cors_origins;
+	f.cors_methods = intern(e, x->cors_methods);
+	f.cors_allow_headers = intern(e, x->cors_allow_headers);
+	f.cors_expose_headers = intern(e, x->cors_expose_headers);
+	f.cors_max_age_ms = none_if_unset(x->cors_max_age_ms);
+	f.cors_credentials = none_if_unset(x->cors_credentials);
+	f.cors_preflight = intern(e, x->cors_preflight);
+	f.hop_first = emit_hops(e, x->hops, x->n_hops);
+	f.hop_count = (uint32_t)x->n_hops;
+	uint32_t idx = NREC(e, MRT_SEC_EXTR);
+	*ADD(e, MRT_SEC_EXTR, struct mrt_fmt_extra) = f;
+	return idx;
+}
+
+/* The parts of a route that several lists may share, written once. */
+static void emit_route_body(struct emitter *e, struct rm_route *r, unsigned gen)
+{
+	if (r->emit_gen == gen)
+		return;
+	r->emit_gen = gen;
+	r->emit_match_first = NREC(e, MRT_SEC_MTCH);
+	for (size_t m = 0; m < r->n_matches; m++)
+		buf_grow(&e->sec[MRT_SEC_MTCH], sizeof(struct mrt_fmt_match));
+	for (size_t m = 0; m < r->n_matches; m++) {
+		uint32_t name = intern(e, r->matches[m].name);
+		uint32_t first = NREC(e, MRT_SEC_COND);
+		emit_conds(e, r->matches[m].conds, r->matches[m].n);
+		struct mrt_fmt_match *f = (struct mrt_fmt_match *)(void *)
+			e->sec[MRT_SEC_MTCH].p + r->emit_match_first + m;
+		f->name = name;
+		f->cond_first = first;
+		f->cond_count = (uint32_t)r->matches[m].n;
+	}
+	r->emit_dest_first = emit_dests(e, r->dests, r->n_dests);
+	r->emit_extra = r->extra ? emit_extra(e, r->extra) : MRT_NONE;
+}
+
+/* Writes a route list once; returns its first ROUT index. */
+static uint32_t emit_list(struct emitter *e, struct rm_route_list *l, unsigned gen)
+{
+	if (l->emit_gen == gen)
+		return l->emit_first;
+	for (size_t i = 0; i < l->n; i++)
+		emit_route_body(e, l->routes[i], gen);
+	l->emit_gen = gen;
+	l->emit_first = NREC(e, MRT_SEC_ROUT);
+	for (size_t i = 0; i < l->n; i++) {
+		struct rm_route *r = l->routes[i];
+		uint32_t name = intern(e, r->name), vs = intern(e, r->vs);
+		struct mrt_fmt_route *f = ADD(e, MRT_SEC_ROUT, struct mrt_fmt_route);
+		f->name = name;
+		f->vs = vs;
+		f->index = r->index;
+		f->kind = (uint16_t)r->kind;
+		f->action = (uint16_t)r->action;
+		f->match_first = r->emit_match_first;
+		f->match_count = (uint32_t)r->n_matches;
+		f->dest_first = r->emit_dest_first;
+		f->dest_count = (uint32_t)r->n_dests;
+		f->timeout_ms = none_if_unset(r->timeout_ms);
+		f->extra = r->emit_extra;
+	}
+	return l->emit_first;
+}
+
+static int listener_cmp(const void *a, const void *b)
+{
+	const struct rm_listener *x = *(const struct rm_listener *const *)a;
+	const struct rm_listener *y = *(const struct rm_listener *const *)b;
+	int c = strcmp(x->gateway, y->gateway);
+	if (c)
+		return c;
+	return (x->port > y->port) - (x->port < y->port);
+}
+
+static int cluster_cmp(const void *a, const void *b)
+{
+	const struct rm_cluster *x = *(const struct rm_cluster *const *)a;
+	const struct rm_cluster *y = *(const struct rm_cluster *const *)b;
+	return strcmp(x->name, y->name);
+}
+
+static bool is_wild(const char *h)
+{
+	return h[0] == '*' && h[1] == '.';
+}
+
+static const struct rm_vhost *const *wild_sort_base;
+
+static int wild_cmp(const void *a, const void *b)
+{
+	const char *x = wild_sort_base[*(const uint32_t *)a]->host;
+	const char *y = wild_sort_base[*(const uint32_t *)b]->host;
+	size_t xl = strlen(x), yl = strlen(y);
+	if (xl != yl)
+		return xl > yl ? -1 : 1;
+	return strcmp(x, y);
+}
+
+/* One listener: its vhosts, host index and wildcard list. */
+static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen)
+{
+	uint32_t vfirst = NREC(e, MRT_SEC_VHST), star = MRT_NONE;
+	uint32_t *route_first = xcalloc(l->n_vhosts + 1, sizeof(*route_first));
+	for (size_t v = 0; v < l->n_vhosts; v++)
+		route_first[v] = emit_list(e, l->vhosts[v]->routes, gen);
+	uint32_t l4_first = emit_list(e, l->l4, gen);
+	size_t n_exact = 0, n_wild = 0;
+	for (size_t v = 0; v < l->n_vhosts; v++) {
+		const struct rm_vhost *vh = l->vhosts[v];
+		uint32_t name = intern(e, vh->host);
+		struct mrt_fmt_vhost *f = ADD(e, MRT_SEC_VHST, struct mrt_fmt_vhost);
+		f->name = name;
+		f->hash = mrt_fmt_hash(vh->host, strlen(vh->host));
+		f->flags = vh->flags;
+		f->route_first = route_first[v];
+		f->route_count = (uint32_t)vh->routes->n;
+		if (strcmp(vh->host, "*") == 0)
+			star = vfirst + (uint32_t)v;
+		else if (is_wild(vh->host))
+			n_wild++;
+		else
+			n_exact++;
+	}
+	free(route_first);
+
+	uint32_t hsize = 0, hfirst = NREC(e, MRT_SEC_HASH);
+	if (n_exact) {
+		hsize = 1;
+		while (hsize < n_exact * 2)
+			hsize *= 2;
+		buf_grow(&e->sec[MRT_SEC_HASH], hsize * 4);
+		uint32_t *slots = (uint32_t *)(void *)e->sec[MRT_SEC_HASH].p + hfirst;
+		memset(slots, 0xff, hsize * 4);
+		const struct mrt_fmt_vhost *vs = (const void *)e->sec[MRT_SEC_VHST].p;
+		for (size_t v = 0; v < l->n_vhosts; v++) {
+			const char *h = l->vhosts[v]->host;
+			if (strcmp(h, "*") == 0 || is_wild(h))
+				continue;
+			uint32_t j = vs[vfirst + v].hash & (hsize - 1);
+			while (slots[j] != MRT_NONE)
+				j = (j + 1) & (hsize - 1);
+			slots[j] = vfirst + (uint32_t)v;
+		}
+	}
+	uint32_t wfirst = NREC(e, MRT_SEC_WILD);
+	if (n_wild) {
+		uint32_t *w = xcalloc(n_wild, sizeof(*w));
+		size_t k = 0;
+		for (size_t v = 0; v < l->n_vhosts; v++)
+			if (is_wild(l->vhosts[v]->host))
+				w[k++] = (uint32_t)v;
+		wild_sort_base = (const struct rm_vhost *const *)l->vhosts;
+		qsort(w, n_wild, sizeof(*w), wild_cmp);
+		for (size_t i = 0; i < n_wild; i++)
+			*ADD(e, MRT_SEC_WILD, uint32_t) = vfirst + w[i];
+		free(w);
+	}
+	uint32_t gw = intern(e, l->gateway), proto = intern(e, l->protocol);
+	uint32_t tls = intern(e, l->tls_mode), name = intern(e, l->name);
+	struct mrt_fmt_listener *f = ADD(e, MRT_SEC_LSTN, struct mrt_fmt_listener);
+	f->gateway = gw;
+	f->port = l->port;
+	f->protocol = proto;
+	f->tls_mode = tls;
+	f->name = name;
+	f->vhost_first = vfirst;
+	f->vhost_count = (uint32_t)l->n_vhosts;
+	f->hash_first = hfirst;
+	f->hash_size = hsize;
+	f->wild_first = wfirst;
+	f->wild_count = (uint32_t)n_wild;
+	f->star = star;
+	f->l4_first = l4_first;
+	f->l4_count = (uint32_t)l->l4->n;
+}
+
+static void emitter_release(struct emitter *e)
+{
+	for (int s = 0; s < MRT_SEC_COUNT; s++)
+		free(e->sec[s].p);
+	free(e->strmap);
+	free(e->rxmap);
+	free(e->cluster_pos);
+}
+
+void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
+{
+	struct emitter e;
+	memset(&e, 0, sizeof(e));
+	unsigned gen = ++m->emit_gen;
+
+	/* Clusters sorted by name. */
+	struct rm_cluster **cl = xcalloc(m->n_clusters + 1, sizeof(*cl));
+	memcpy(cl, m->clusters, m->n_clusters * sizeof(*cl));
+	qsort(cl, m->n_clusters, sizeof(*cl), cluster_cmp);
+	e.cluster_pos = xcalloc(m->n_clusters + 1, sizeof(*e.cluster_pos));
+	for (size_t i = 0; i < m->n_clusters; i++) {
+		e.cluster_pos[cl[i]->id] = (unsigned)i;
+		uint32_t name = intern(&e, cl[i]->name), host = intern(&e, cl[i]->host);
+		uint32_t subset = intern(&e, cl[i]->subset), lb = intern(&e, cl[i]->lb_policy);
+		uint32_t tls = intern(&e, cl[i]->tls_mode), pol = intern(&e, cl[i]->policy_json);
+		struct mrt_fmt_cluster *f = ADD(&e, MRT_SEC_CLST, struct mrt_fmt_cluster);
+		f->name = name;
+		f->host = host;
+		f->subset = subset;
+		f->port = cl[i]->port;
+		f->lb_policy = lb;
+		f->tls_mode = tls;
+		f->policy = pol;
+	}
+	free(cl);
+
+	struct rm_listener **ls = xcalloc(m->n_listeners + 1, sizeof(*ls));
+	memcpy(ls, m->listeners, m->n_listeners * sizeof(*ls));
+	qsort(ls, m->n_listeners, sizeof(*ls), listener_cmp);
+	for (size_t i = 0; i < m->n_listeners; i++)
+		emit_listener(&e, ls[i], gen);
+	free(ls);
+	uint32_t domain = intern(&e, m->domain);
+
+	/* Lay out: header, then each section 8-aligned. */
+	uint64_t off = HDR_SIZE;
+	uint32_t offs[MRT_SEC_COUNT];
+	for (int s = 0; s < MRT_SEC_COUNT; s++) {
+		off = (off + 7) & ~(uint64_t)7;
+		offs[s] = (uint32_t)off;
+		off += e.sec[s].len;
+	}
+	off = (off + 7) & ~(uint64_t)7;
+	if (e.too_big || off > MRT_MAX_SIZE) {
+		snprintf(err, errlen, "route table too large (%llu bytes; the format holds 4 GiB)",
+			 (unsigned long long)off);
+		emitter_release(&e);
+		return NULL;
+	}
+	uint8_t *out = xcalloc(1, (size_t)off);
+	struct mrt_fmt_header h;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, MRT_MAGIC, MRT_MAGIC_LEN);
+	h.version = MRT_FORMAT_VERSION;
+	h.byte_order = MRT_BYTE_ORDER;
+	h.header_size = HDR_SIZE;
+	h.total_size = off;
+	h.nsections = MRT_SEC_COUNT;
+	h.domain = domain;
+	for (int s = 0; s < MRT_SEC_COUNT; s++) {
+		h.sections[s].offset = e.sec[s].len ? offs[s] : 0;
+		h.sections[s].length = (uint32_t)e.sec[s].len;
+		if (e.sec[s].len)
+			memcpy(out + offs[s], e.sec[s].p, e.sec[s].len);
+	}
+	h.checksum = mrt_fmt_checksum(out + HDR_SIZE, (size_t)off - HDR_SIZE);
+	memcpy(out, &h, sizeof(h));
+	emitter_release(&e);
+	*len = (size_t)off;
+	return out;
+}
+
+int route_write_atomic(const char *path, const void *buf, size_t len,
+		       char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrdup(path) : xstrdup(".");
+	if (slash)
+		dir[slash == path ? 1 : (size_t)(slash - path)] = 0;
+	size_t tl = strlen(path) + 32;
+	char *tmp = xmalloc(tl);
+	snprintf(tmp, tl, "%s.tmp.XXXXXX", path);
+	int fd = mkstemp(tmp);
+	const uint8_t *p = buf;
+	size_t left = len;
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: cannot create a temporary file: %s", path, strerror(errno));
+		goto fail;
+	}
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			snprintf(err, errlen, "%s: write error: %s", tmp, strerror(w < 0 ? errno : EIO));
+			goto fail_unlink;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto fail_unlink;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
+		goto fail_unlink;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		snprintf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
+		goto fail_unlink;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		(void)fsync(dfd);   /* best effort: some file systems refuse */
+		close(dfd);
+	}
+	free(tmp);
+	free(dir);
+	return 0;
+fail_unlink:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+fail:
+	free(tmp);
+	free(dir);
+	return -1;
+}

@@ -1,0 +1,28 @@
+/*
+ * JSON views of an opened route table (route_json.c), for `meshc query`
+ * and `meshc dump`. Every function returns a new jansson reference.
+ */
+#ifndef MESHC_ROUTE_JSON_H
+#define MESHC_ROUTE_JSON_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "meshrt.h"
+
+/* A duration in milliseconds as Istio writes one ("3s", "0.5s"), in buf;
+ * NULL for MRT_UNSET. */
+const char *route_json_duration(unsigned ms, char *buf, size_t len);
+json_t *route_json_condition(const mrt_condition *c);
+/* The outcome of route r: destinations (with each cluster's merged
+ * policy when with_policy), redirect, directResponse, rewrite, timeout,
+ * retries, fault, mirrors, corsPolicy, headers. */
+json_t *route_json_action(const mrt_table *t, const mrt_route *r, bool with_policy);
+/* A route with its identity and matches, then its action. */
+json_t *route_json_route(const mrt_table *t, const mrt_route *r);
+/* The whole table: domain, listeners (virtual hosts with route ids),
+ * routes, clusters, regexes. */
+json_t *route_json_dump(const mrt_table *t);
+
+#endif

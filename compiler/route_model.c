@@ -1,0 +1,168 @@
+/*
+ * The route model's containers: find-or-create for listeners, virtual
+ * hosts and clusters through one string-keyed hash map, and growable
+ * route lists. See route_model.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "route_model.h"
+
+struct rm_map {
+	const char **keys;
+	void **vals;
+	size_t n, cap;               /* cap: a power of two */
+};
+
+static size_t key_hash(const char *s)
+{
+	size_t h = 14695981039346656037ULL;
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static void map_grow(struct rm_map *mp)
+{
+	size_t cap = mp->cap ? mp->cap * 2 : 256;
+	const char **keys = xcalloc(cap, sizeof(*keys));
+	void **vals = xcalloc(cap, sizeof(*vals));
+	for (size_t i = 0; i < mp->cap; i++) {
+		if (!mp->keys[i])
+			continue;
+		size_t j = key_hash(mp->keys[i]) & (cap - 1);
+		while (keys[j])
+			j = (j + 1) & (cap - 1);
+		keys[j] = mp->keys[i];
+		vals[j] = mp->vals[i];
+	}
+	free(mp->keys);
+	free(mp->vals);
+	mp->keys = keys;
+	mp->vals = vals;
+	mp->cap = cap;
+}
+
+/* The slot of key: its value, or where it goes (*found false). */
+static size_t map_slot(struct rm_map *mp, const char *key, bool *found)
+{
+	if ((mp->n + 1) * 2 > mp->cap)
+		map_grow(mp);
+	size_t j = key_hash(key) & (mp->cap - 1);
+	while (mp->keys[j] && strcmp(mp->keys[j], key) != 0)
+		j = (j + 1) & (mp->cap - 1);
+	*found = mp->keys[j] != NULL;
+	return j;
+}
+
+void route_model_init(struct route_model *m, const char *domain)
+{
+	memset(m, 0, sizeof(*m));
+	arena_init(&m->arena);
+	m->domain = arena_strdup(&m->arena, domain ? domain : "cluster.local");
+	m->index = xcalloc(1, sizeof(*m->index));
+}
+
+void route_model_release(struct route_model *m)
+{
+	for (size_t i = 0; i < m->n_listeners; i++)
+		free(m->listeners[i]->vhosts);
+	free(m->listeners);
+	free(m->clusters);
+	if (m->index) {
+		free(m->index->keys);
+		free(m->index->vals);
+		free(m->index);
+	}
+	arena_release(&m->arena);
+	memset(m, 0, sizeof(*m));
+}
+
+struct rm_listener *route_model_listener(struct route_model *m,
+					 const char *gateway, unsigned port)
+{
+	char key[600];
+	bool found;
+	snprintf(key, sizeof(key), "L\x01%s\x01%u", gateway, port);
+	size_t j = map_slot(m->index, key, &found);
+	if (found)
+		return m->index->vals[j];
+	struct rm_listener *l = arena_alloc(&m->arena, sizeof(*l));
+	l->gateway = arena_strdup(&m->arena, gateway);
+	l->port = port;
+	l->l4 = route_list_new(m);
+	m->index->keys[j] = arena_strdup(&m->arena, key);
+	m->index->vals[j] = l;
+	m->index->n++;
+	GROW(m->listeners, m->n_listeners, m->cap_listeners);
+	m->listeners[m->n_listeners++] = l;
+	return l;
+}
+
+struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
+				   const char *host)
+{
+	char *key = arena_printf(&m->arena, "V\x01%p\x01%s", (void *)l, host);
+	bool found;
+	size_t j = map_slot(m->index, key, &found);
+	if (found)
+		return m->index->vals[j];
+	struct rm_vhost *v = arena_alloc(&m->arena, sizeof(*v));
+	char *h = arena_strdup(&m->arena, host);
+	for (char *c = h; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c + 32);
+	v->host = h;
+	v->routes = route_list_new(m);
+	m->index->keys[j] = key;
+	m->index->vals[j] = v;
+	m->index->n++;
+	GROW(l->vhosts, l->n_vhosts, l->cap_vhosts);
+	l->vhosts[l->n_vhosts++] = v;
+	return v;
+}
+
+struct rm_cluster *route_model_cluster(struct route_model *m, const char *host,
+				       const char *subset, unsigned port)
+{
+	char *name = arena_printf(&m->arena, "outbound|%u|%s|%s", port,
+				  subset ? subset : "", host);
+	char *key = arena_printf(&m->arena, "C\x01%s", name);
+	bool found;
+	size_t j = map_slot(m->index, key, &found);
+	if (found)
+		return m->index->vals[j];
+	struct rm_cluster *c = arena_alloc(&m->arena, sizeof(*c));
+	c->name = name;
+	c->host = arena_strdup(&m->arena, host);
+	c->subset = subset && *subset ? arena_strdup(&m->arena, subset) : NULL;
+	c->port = port;
+	c->id = (unsigned)m->n_clusters;
+	m->index->keys[j] = key;
+	m->index->vals[j] = c;
+	m->index->n++;
+	GROW(m->clusters, m->n_clusters, m->cap_clusters);
+	m->clusters[m->n_clusters++] = c;
+	return c;
+}
+
+struct rm_route_list *route_list_new(struct route_model *m)
+{
+	return arena_alloc(&m->arena, sizeof(struct rm_route_list));
+}
+
+void route_list_add(struct route_model *m, struct rm_route_list *l,
+		    struct rm_route *r)
+{
+	if (l->n == l->cap) {
+		/* Arena arrays: the old one is simply abandoned (at most 2x). */
+		size_t cap = l->cap ? l->cap * 2 : 4;
+		struct rm_route **a = arena_alloc_raw(&m->arena, cap * sizeof(*a));
+		if (l->n)
+			memcpy(a, l->routes, l->n * sizeof(*a));
+		l->routes = a;
+		l->cap = cap;
+	}
+	l->routes[l->n++] = r;
+}

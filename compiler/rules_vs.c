@@ -1,0 +1,1211 @@
+/*
+ * Istio's admission rules for a VirtualService (istio.md §2.1-§2.4), as
+ * ValidateVirtualService and validateHTTPRoute (pkg/config/validation)
+ * apply them: delegate rules, gateway names, hosts, the mesh wildcard,
+ * duplicate hosts, HTTP route conflicts, matches, header operations,
+ * CORS, fault injection, mirrors, redirect, direct response, retries,
+ * rewrite, destinations and weights, TLS and TCP routes, JWT-claim
+ * routing and exportTo. The unreachable-rule analysis (§2.5) lives in
+ * rules_unreachable.c.
+ *
+ * Errors are IST0106 and warnings IST0133, with Istio's message text,
+ * each at the most specific node: the wrong value; for something
+ * missing, the mapping that lacks it; for two fields in conflict, the key
+ * of the one written second. Where Istio has a quirk that lets a mistake
+ * through (validateGatewayNames stopping after the first name without a
+ * namespace, HTTP status 600, TCP sourceSubnet never checked), meshc
+ * still reports the mistake, as MSH0201.
+ *
+ * Values are read as Istio's decoder reads them: both the JSON name and
+ * the proto name of a field (`directResponse`, `direct_response`); a
+ * null counts as unset. A value of the wrong type is the schema layer's
+ * to report, and is skipped here.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "arena.h"
+#include "checks.h"
+#include "diag.h"
+#include "node.h"
+#include "prim.h"
+#include "resource.h"
+
+struct vs_ctx {
+	struct diag_list *d;
+	const struct resource *r;
+	struct arena *a;
+	bool delegate;      /* no hosts: a delegate VirtualService */
+	bool gateway;       /* Istio's appliesToGateway: gateways set, `mesh` not among them */
+	bool sni;           /* some TLS match has sniHosts */
+	const struct node *hosts;
+};
+
+enum route_type {
+	ROUTE_INDEPENDENT,
+	ROUTE_ROOT,         /* has `delegate` */
+	ROUTE_DELEGATE,     /* inside a delegate VirtualService */
+};
+
+/* ---- reading nodes ---- */
+
+/*
+ * The pair for field `camel` of map m, also under its proto name
+ * (camelCase -> snake_case). NULL when absent or m is not a map.
+ */
+static const struct node_pair *fpair(const struct node *m, const char *camel)
+{
+	if (!m || m->type != NODE_MAP)
+		return NULL;
+	const struct node_pair *p = node_get_pair(m, camel);
+	if (p)
+		return p;
+	char snake[64];
+	size_t j = 0;
+	bool differs = false;
+	for (const char *c = camel; *c && j + 2 < sizeof(snake); c++) {
+		if (*c >= 'A' && *c <= 'Z') {
+			snake[j++] = '_';
+			snake[j++] = (char)(*c - 'A' + 'a');
+			differs = true;
+		} else {
+			snake[j++] = *c;
+		}
+	}
+	snake[j] = '\0';
+	return differs ? node_get_pair(m, snake) : NULL;
+}
+
+static const struct node *fget(const struct node *m, const char *camel)
+{
+	const struct node_pair *p = fpair(m, camel);
+	return p ? p->value : NULL;
+}
+
+/* The key node of field `camel`, or m itself when absent. */
+static const struct node *fkey(const struct node *m, const char *camel)
+{
+	const struct node_pair *p = fpair(m, camel);
+	return p ? p->key : m;
+}
+
+/* Set as the decoder sees it: present and not null. */
+static bool is_set(const struct node *n)
+{
+	return n && n->type != NODE_NULL;
+}
+
+static bool is_map(const struct node *n)
+{
+	return n && n->type == NODE_MAP;
+}
+
+static size_t seq_len(const struct node *n)
+{
+	return n && n->type == NODE_SEQ ? n->n : 0;
+}
+
+/* Empty as the decoder sees a list: absent, null or []; not a wrong type. */
+static bool list_empty(const struct node *n)
+{
+	return !n || n->type == NODE_NULL || (n->type == NODE_SEQ && n->n == 0);
+}
+
+/* A string field's text; "" when absent, null or not a string. */
+static const char *fstr(const struct node *m, const char *camel)
+{
+	const char *s = node_str(fget(m, camel));
+	return s ? s : "";
+}
+
+/* An integer field; false when absent or not an integer. */
+static bool fint(const struct node *m, const char *camel, long long *v)
+{
+	const struct node *n = fget(m, camel);
+	if (!n || n->type != NODE_INT || n->int_overflow)
+		return false;
+	*v = n->ival;
+	return true;
+}
+
+/* A number (a Percent value, a DoubleValue); false when absent or not a number. */
+static bool fnum(const struct node *m, const char *camel, double *v)
+{
+	const struct node *n = fget(m, camel);
+	if (!n || (n->type != NODE_INT && n->type != NODE_FLOAT))
+		return false;
+	*v = n->dval;
+	return true;
+}
+
+/* The key of whichever of fields a and b comes later in m. */
+static const struct node *later_key(const struct node *m, const char *a, const char *b)
+{
+	const struct node_pair *pa = fpair(m, a), *pb = fpair(m, b);
+	if (!pa)
+		return pb ? pb->key : m;
+	if (!pb)
+		return pa->key;
+	return pa > pb ? pa->key : pb->key;   /* pairs are stored in document order */
+}
+
+/* ---- reporting ---- */
+
+static void report(struct vs_ctx *c, enum diag_code code, const struct node *at,
+		   const char *fmt, va_list ap)
+{
+	char *msg = arena_vprintf(c->a, fmt, ap);
+	diag_reportf(c->d, code, c->r, at, "%s", msg);
+}
+
+static void err(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void err(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(c, IST0106, at, fmt, ap);
+	va_end(ap);
+}
+
+static void warn(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void warn(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(c, IST0133, at, fmt, ap);
+	va_end(ap);
+}
+
+/* A mistake Istio's webhook lets through because of a quirk (MSH0201). */
+static void gap(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void gap(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	report(c, MSH0201, at, fmt, ap);
+	va_end(ap);
+}
+
+/* A prim_* result: reported when not NULL. */
+static void check(struct vs_ctx *c, const struct node *at, const char *msg)
+{
+	if (msg)
+		err(c, at, "%s", msg);
+}
+
+/* Go's %q, for user text inside messages. */
+static const char *q(struct vs_ctx *c, const char *s)
+{
+	size_t n = strlen(s);
+	char *out = arena_alloc_raw(c->a, n * 4 + 3), *p = out;
+	*p++ = '"';
+	for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
+		if (*u == '"' || *u == '\\') {
+			*p++ = '\\';
+			*p++ = (char)*u;
+		} else if (*u == '\n') {
+			*p++ = '\\';
+			*p++ = 'n';
+		} else if (*u < 0x20 || *u == 0x7f) {
+			p += sprintf(p, "\\x%02x", *u);
+		} else {
+			*p++ = (char)*u;
+		}
+	}
+	*p++ = '"';
+	*p = '\0';
+	return out;
+}
+
+/* Go's %v of a float64: the shortest form that reads back the same. */
+static const char *gofloat(struct vs_ctx *c, double v)
+{
+	char buf[40];
+	for (int prec = 1; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return arena_strdup(c->a, buf);
+}
+
+/* ---- shared checks ---- */
+
+/*
+ * A regex value: Istio's validateStringRegexp. The column points at the
+ * offending character when the scalar is plain (its text is then the
+ * source text); otherwise at the value.
+ */
+static void check_regex(struct vs_ctx *c, const struct node *v, const char *re,
+			const char *where)
+{
+	size_t off = 0;
+	const char *msg = prim_check_regex(c->a, re, &off);
+	if (!msg)
+		return;
+	if (strcmp(msg, "regex string match should not be empty") == 0 ||
+	    strncmp(msg, "regex is too large", 18) == 0) {
+		err(c, v, "%s: %s", q(c, where), msg);
+		return;
+	}
+	char *full = arena_printf(c->a, "%s: %s; Istio uses RE2 style regex-based match "
+				  "(https://github.com/google/re2/wiki/Syntax)", q(c, where), msg);
+	if (v->quoted || off == 0 || off > v->len || memchr(v->text, '\n', v->len)) {
+		err(c, v, "%s", full);
+		return;
+	}
+	/* the column in characters of byte `off` */
+	unsigned col = v->col;
+	for (size_t i = 0; i < off; i++)
+		if (((unsigned char)v->text[i] & 0xc0) != 0x80)
+			col++;
+	char *path = diag_node_path(c->a, c->r->root, v);
+	diag_report_pos(c->d, IST0106, c->r->file, v->line, col, c->r->origin, path, full);
+	c->d->items[c->d->n - 1].res = c->r;
+}
+
+/* validateStringMatch (uri_only: validateStringMatchRegexp, where an empty prefix is fine). */
+static void check_string_match(struct vs_ctx *c, const struct node *sm, const char *where,
+			       bool uri_only)
+{
+	if (!is_map(sm))
+		return;
+	const struct node *prefix = fget(sm, "prefix");
+	const struct node *regex = fget(sm, "regex");
+	if (!uri_only && prefix && node_str(prefix) && prefix->len == 0)
+		err(c, prefix, "%s: prefix string match should not be empty", q(c, where));
+	if (regex && node_str(regex)) {
+		if (regex->len == 0)
+			err(c, regex, "%s: regex string match should not be empty", q(c, where));
+		else
+			check_regex(c, regex, regex->text, where);
+	}
+}
+
+/* A duration value: Go's ParseDuration, then ValidateDuration. Returns ns, or -1. */
+static long long check_duration(struct vs_ctx *c, const struct node *v)
+{
+	const char *s = node_str(v);
+	long long ns;
+	if (!s)
+		return -1;
+	if (!prim_parse_duration(s, &ns))
+		return -1;               /* the schema reports the syntax */
+	check(c, v, prim_check_duration_ns(c->a, ns));
+	return ns;
+}
+
+/* labels.Instance.Validate on a map of labels. */
+static void check_labels(struct vs_ctx *c, const struct node *m)
+{
+	if (!is_map(m))
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct node_pair *p = &m->pairs[i];
+		check(c, p->key, prim_check_label_key(c->a, p->key->text));
+		const char *v = node_str(p->value);
+		if (v)
+			check(c, p->value, prim_check_label_value(c->a, v));
+	}
+}
+
+/*
+ * validateGatewayNames. Istio returns after the first name without a
+ * `/`, so later names go unchecked; meshc checks them and reports their
+ * mistakes as MSH0201.
+ */
+static void check_gateway_names(struct vs_ctx *c, const struct node *list)
+{
+	static const char stop_note[] = " (Istio's validateGatewayNames stops at the first "
+		"name without a namespace and does not check this one)";
+	bool stopped = false;
+
+	for (size_t i = 0; i < seq_len(list); i++) {
+		const struct node *item = list->items[i];
+		const char *name = node_str(item);
+		if (!name)
+			continue;
+		const char *slash = strchr(name, '/');
+		const char *problems[3] = { NULL, NULL, NULL };
+		size_t np = 0;
+
+		if (!slash) {
+			if (strchr(name, '.') && !stopped) {
+				const char *dot = strchr(name, '.');
+				const char *rest = dot + 1, *dot2 = strchr(rest, '.');
+				size_t rn = dot2 ? (size_t)(dot2 - rest) : strlen(rest);
+				warn(c, item, "using legacy gatewayName format %s; prefer the "
+				     "<namespace>/<name> format: %s", q(c, name),
+				     q(c, arena_printf(c->a, "%.*s/%.*s", (int)rn, rest,
+						       (int)(dot - name), name)));
+			}
+			problems[np++] = prim_check_fqdn(c->a, name);
+		} else {
+			char *ns = arena_strndup(c->a, name, (size_t)(slash - name));
+			const char *gw = slash + 1;
+			if (!*ns || !*gw)
+				problems[np++] = "config namespace and gateway name cannot be empty";
+			if (!prim_is_dns1123_label(ns))
+				problems[np++] = arena_printf(c->a, "invalid value for namespace: %s", q(c, ns));
+			if (!prim_is_dns1123_label(gw))
+				problems[np++] = arena_printf(c->a, "invalid value for gateway name: %s", q(c, gw));
+		}
+		for (size_t k = 0; k < np; k++) {
+			if (!problems[k])
+				continue;
+			if (stopped)
+				gap(c, item, "%s%s", problems[k], stop_note);
+			else
+				err(c, item, "%s", problems[k]);
+		}
+		if (!slash)
+			stopped = true;
+	}
+}
+
+/* validateDestination on a Destination map. */
+static void check_destination(struct vs_ctx *c, const struct node *dest)
+{
+	if (!is_map(dest))
+		return;
+	const struct node *hostn = fget(dest, "host");
+	const char *host = node_str(hostn);
+	if (!host) {
+		if (!hostn || hostn->type == NODE_NULL)
+			err(c, dest, "empty domain name not allowed");
+	} else if (strcmp(host, "*") == 0) {
+		err(c, hostn, "invalid destination host %s", host);
+	} else {
+		check(c, hostn, prim_check_wildcard_domain(c->a, host));
+	}
+	const struct node *subset = fget(dest, "subset");
+	const char *ss = node_str(subset);
+	if (ss && *ss && !prim_is_dns1123_label(ss))
+		err(c, subset, "subset name is invalid: %s", ss);
+	const struct node *port = fget(dest, "port");
+	if (is_map(port)) {
+		long long num = 0;
+		const struct node *numn = fget(port, "number");
+		if (numn && numn->type != NODE_NULL && numn->type != NODE_INT)
+			return;                   /* the schema reports the type */
+		fint(port, "number", &num);
+		check(c, is_set(numn) ? numn : port, prim_check_port(c->a, num));
+	}
+}
+
+/* The header operations of a Headers map (route level or per destination). */
+static void check_header_ops(struct vs_ctx *c, const struct node *headers)
+{
+	static const char *const sides[] = { "request", "response" };
+	if (!is_map(headers))
+		return;
+	for (int s = 0; s < 2; s++) {
+		const struct node *side = fget(headers, sides[s]);
+		if (!is_map(side))
+			continue;
+		static const char *const ops[] = { "add", "set" };
+		for (int o = 0; o < 2; o++) {
+			const struct node *m = fget(side, ops[o]);
+			if (!is_map(m))
+				continue;
+			for (size_t i = 0; i < m->n; i++) {
+				const struct node_pair *p = &m->pairs[i];
+				check(c, p->key, prim_check_header_op_name(c->a, p->key->text, s == 0));
+				const char *v = node_str(p->value);
+				if (v)
+					check(c, p->value, prim_check_header_value(c->a, v));
+			}
+		}
+		const struct node *rm = fget(side, "remove");
+		for (size_t i = 0; i < seq_len(rm); i++) {
+			const char *name = node_str(rm->items[i]);
+			if (name)
+				check(c, rm->items[i], prim_check_header_op_name(c->a, name, false));
+		}
+	}
+}
+
+/*
+ * validateHTTPRouteDestinations / validateRouteDestinations: `list` is
+ * the route list under key `key`.
+ */
+static void check_destinations(struct vs_ctx *c, const struct node *list,
+			       const struct node *key, bool http)
+{
+	int32_t total = 0;
+	size_t n = seq_len(list);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct node *rd = list->items[i];
+		if (!is_map(rd))
+			continue;        /* null items: the schema's "expected map" */
+		const struct node *dest = fget(rd, "destination");
+		if (dest && !is_set(dest))
+			err(c, rd, "destination is required");
+		if (http)
+			check_header_ops(c, fget(rd, "headers"));
+		check_destination(c, dest);
+		long long w = 0;
+		if (fint(rd, "weight", &w)) {
+			if (w < 0)
+				err(c, fget(rd, "weight"), "weight %lld < 0", w);
+			total = (int32_t)((uint32_t)total + (uint32_t)w);  /* int32 as in Go */
+		}
+	}
+	if (n > 1 && total == 0)
+		err(c, key, "total destination weight = 0");
+}
+
+/* ---- HTTP routes ---- */
+
+static void check_jwt_claims(struct vs_ctx *c, const struct node *headers,
+			     const struct node *gateways)
+{
+	if (!is_map(headers))
+		return;
+	for (size_t i = 0; i < headers->n; i++) {
+		const struct node *k = headers->pairs[i].key;
+		if (!prim_is_jwt_claim_header(k->text))
+			continue;
+		/* Go's %v of the gateways list: [a b] */
+		char *list = arena_strdup(c->a, "[");
+		for (size_t g = 0; g < seq_len(gateways); g++) {
+			const char *s = node_str(gateways->items[g]);
+			list = arena_printf(c->a, "%s%s%s", list, g ? " " : "", s ? s : "");
+		}
+		err(c, k, "JWT claim based routing (key: %s) is only supported for gateway, "
+		    "found no gateways: %s]", k->text, list);
+	}
+}
+
+static void check_http_match(struct vs_ctx *c, const struct node *m)
+{
+	const struct node *headers = fget(m, "headers");
+	if (is_map(headers)) {
+		for (size_t i = 0; i < headers->n; i++) {
+			const struct node_pair *p = &headers->pairs[i];
+			if (!is_set(p->value))
+				err(c, p->key, "header match %s cannot be null", p->key->text);
+			check(c, p->key, prim_check_match_header_name(c->a, p->key->text));
+			check_string_match(c, p->value, "headers", false);
+		}
+	}
+	const struct node *without = fget(m, "withoutHeaders");
+	if (is_map(without)) {
+		for (size_t i = 0; i < without->n; i++) {
+			const struct node_pair *p = &without->pairs[i];
+			check(c, p->key, prim_check_match_header_name(c->a, p->key->text));
+			/* regex "*" is not RE2: it means "header present" */
+			if (strcmp(fstr(p->value, "regex"), "*") != 0)
+				check_string_match(c, p->value, "withoutHeaders", false);
+		}
+	}
+	check_string_match(c, fget(m, "uri"), "uri", true);
+	check_string_match(c, fget(m, "scheme"), "scheme", false);
+	check_string_match(c, fget(m, "method"), "method", false);
+	check_string_match(c, fget(m, "authority"), "authority", false);
+	const struct node *qp = fget(m, "queryParams");
+	if (is_map(qp))
+		for (size_t i = 0; i < qp->n; i++)
+			check_string_match(c, qp->pairs[i].value, "queryParams", false);
+
+	long long port;
+	if (fint(m, "port", &port) && port != 0)
+		check(c, fget(m, "port"), prim_check_port(c->a, port));
+	check_labels(c, fget(m, "sourceLabels"));
+	check_gateway_names(c, fget(m, "gateways"));
+	const char *sns = fstr(m, "sourceNamespace");
+	if (*sns && !prim_is_dns1123_label(sns))
+		err(c, fget(m, "sourceNamespace"), "sourceNamespace match %s is invalid", sns);
+}
+
+/* validateHTTPRouteConflict */
+static void check_route_conflicts(struct vs_ctx *c, const struct node *h, enum route_type type)
+{
+	const struct node *redirect = fget(h, "redirect"), *route = fget(h, "route");
+	const struct node *direct = fget(h, "directResponse");
+	bool has_route = seq_len(route) > 0;
+
+	if (type == ROUTE_ROOT) {
+		const char *name = fstr(h, "name");
+		if (is_set(redirect))
+			err(c, fkey(h, "redirect"), "root HTTP route %s must not specify redirect", name);
+		if (is_set(route))
+			err(c, fkey(h, "route"), "root HTTP route %s must not specify route", name);
+		return;
+	}
+	if (type == ROUTE_DELEGATE && is_set(fget(h, "delegate")))
+		err(c, fkey(h, "delegate"), "delegate HTTP route cannot contain delegate");
+
+	if (is_set(redirect)) {
+		if (has_route)
+			err(c, later_key(h, "route", "redirect"),
+			    "HTTP route cannot contain both route and redirect");
+		if (is_set(fget(h, "fault")))
+			err(c, later_key(h, "fault", "redirect"),
+			    "HTTP route cannot contain both fault and redirect");
+		if (is_set(fget(h, "rewrite")))
+			err(c, later_key(h, "rewrite", "redirect"),
+			    "HTTP route rule cannot contain both rewrite and redirect");
+		if (is_set(direct))
+			err(c, later_key(h, "directResponse", "redirect"),
+			    "HTTP route rule cannot contain both direct_response and redirect");
+	} else if (is_set(direct)) {
+		if (has_route)
+			err(c, later_key(h, "route", "directResponse"),
+			    "HTTP route cannot contain both route and direct_response");
+		if (is_set(fget(h, "fault")))
+			err(c, later_key(h, "fault", "directResponse"),
+			    "HTTP route cannot contain both fault and direct_response");
+		if (is_set(fget(h, "rewrite")))
+			err(c, later_key(h, "rewrite", "directResponse"),
+			    "HTTP route rule cannot contain both rewrite and direct_response");
+	} else if (list_empty(route)) {
+		err(c, h, "HTTP route, redirect or direct_response is required");
+	}
+	if (is_set(fget(h, "mirror")) && seq_len(fget(h, "mirrors")) > 0)
+		err(c, later_key(h, "mirror", "mirrors"),
+		    "HTTP route cannot contain both mirror and mirrors");
+}
+
+static void check_cors(struct vs_ctx *c, const struct node *cors)
+{
+	static const char *const methods[] = {
+		"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT",
+		"OPTIONS", "TRACE", "*",
+	};
+	if (!is_map(cors))
+		return;
+	const struct node *origins = fget(cors, "allowOrigins");
+	for (size_t i = 0; i < seq_len(origins); i++) {
+		const struct node *o = origins->items[i];
+		const char *match = "";
+		if (is_map(o)) {
+			if (is_set(fget(o, "exact")))
+				match = fstr(o, "exact");
+			else if (is_set(fget(o, "prefix")))
+				match = fstr(o, "prefix");
+			else if (is_set(fget(o, "regex")))
+				match = fstr(o, "regex");
+		}
+		if (!*match) {
+			err(c, o, "'' is not a valid match type for CORS allow origins");
+			continue;
+		}
+		const struct node *re = fget(o, "regex");
+		if (is_set(re) && node_str(re))
+			check_regex(c, re, re->text, "corsPolicy.allowOrigins");
+	}
+	const struct node *am = fget(cors, "allowMethods");
+	for (size_t i = 0; i < seq_len(am); i++) {
+		const char *m = node_str(am->items[i]);
+		if (!m)
+			continue;
+		bool ok = false;
+		for (size_t k = 0; k < sizeof(methods) / sizeof(methods[0]) && !ok; k++)
+			ok = strcmp(m, methods[k]) == 0;
+		if (!ok)
+			err(c, am->items[i], "%s is not a supported HTTP method", q(c, m));
+	}
+	static const char *const lists[] = { "allowHeaders", "exposeHeaders" };
+	for (int l = 0; l < 2; l++) {
+		const struct node *hl = fget(cors, lists[l]);
+		for (size_t i = 0; i < seq_len(hl); i++) {
+			const char *name = node_str(hl->items[i]);
+			if (name)
+				check(c, hl->items[i], prim_check_cors_header_name(c->a, name));
+		}
+	}
+	const struct node *max_age = fget(cors, "maxAge");
+	if (is_set(max_age)) {
+		long long ns = check_duration(c, max_age);
+		if (ns > 0 && ns % 1000000000LL != 0)
+			err(c, max_age, "max_age duration is accurate only to seconds precision");
+	}
+}
+
+/* validatePercentage on a Percent map. */
+static void check_percentage(struct vs_ctx *c, const struct node *pct)
+{
+	double v = 0;
+	if (!is_map(pct) || !fnum(pct, "value", &v))
+		return;
+	if (v < 0.0 || v > 100.0 || (v > 0.0 && v < 0.0001))
+		err(c, fget(pct, "value"), "percentage %s is neither 0.0, nor in range [0.0001, 100.0]",
+		    gofloat(c, v));
+}
+
+/* validateHTTPStatus: 200..600 (Istio's message says 200-599; 600 passes Istio). */
+static void check_http_status(struct vs_ctx *c, const struct node *at, long long status)
+{
+	if (status < 200 || status > 600)
+		err(c, at, "HTTP status %lld is not in range 200-599", status);
+	else if (status == 600)
+		gap(c, at, "HTTP status 600 is not in range 200-599 (Istio's validateHTTPStatus "
+		    "accepts 600; Envoy rejects it)");
+}
+
+static void check_fault(struct vs_ctx *c, const struct node *fault)
+{
+	static const char *const grpc[] = {
+		"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
+		"NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
+		"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
+		"INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
+	};
+	if (!is_map(fault))
+		return;
+	const struct node *abort = fget(fault, "abort"), *delay = fget(fault, "delay");
+	if (!is_set(abort) && !is_set(delay))
+		err(c, fault, "HTTP fault injection must have an abort and/or a delay");
+
+	if (is_map(abort)) {
+		check_percentage(c, fget(abort, "percentage"));
+		const struct node *hs = fget(abort, "httpStatus");
+		const struct node *gs = fget(abort, "grpcStatus");
+		const struct node *h2 = fget(abort, "http2Error");
+		if (is_set(gs)) {
+			const char *s = node_str(gs);
+			bool ok = false;
+			for (size_t k = 0; s && k < sizeof(grpc) / sizeof(grpc[0]) && !ok; k++)
+				ok = strcmp(s, grpc[k]) == 0;
+			if (s && !ok)
+				err(c, gs, "gRPC status %s is not supported. See "
+				    "https://github.com/grpc/grpc/blob/master/doc/statuscodes.md "
+				    "for a list of supported codes, for example 'NOT_FOUND'", q(c, s));
+		} else if (is_set(h2)) {
+			err(c, h2, "HTTP/2 abort fault injection not supported yet");
+		} else if (is_set(hs)) {
+			long long st;
+			if (fint(abort, "httpStatus", &st))
+				check_http_status(c, hs, st);
+		} else {
+			warn(c, abort, "abort configured, but error type not set");
+		}
+	}
+	if (is_map(delay)) {
+		check_percentage(c, fget(delay, "percentage"));
+		const struct node *fixed = fget(delay, "fixedDelay");
+		const struct node *expo = fget(delay, "exponentialDelay");
+		if (is_set(fixed)) {
+			check_duration(c, fixed);
+		} else if (is_set(expo)) {
+			check_duration(c, expo);
+			err(c, expo, "exponentialDelay not supported yet");
+		}
+	}
+}
+
+static void check_mirrors(struct vs_ctx *c, const struct node *h)
+{
+	const struct node_pair *mp = fpair(h, "mirrorPercent");
+	if (mp && is_set(mp->value)) {
+		long long v;
+		if (fint(h, "mirrorPercent", &v) && v > 100)
+			err(c, mp->value, "mirror_percent must have a max value of 100 (it has %lld)", v);
+		warn(c, mp->key, "using deprecated setting \"mirrorPercent\", use \"mirrorPercentage\" instead");
+	}
+	const struct node *mpct = fget(h, "mirrorPercentage");
+	double v;
+	if (is_map(mpct) && fnum(mpct, "value", &v)) {
+		if (v > 100)
+			err(c, fget(mpct, "value"), "mirror_percentage must have a max value of 100 (it has %f)", v);
+		if (v < 0)
+			err(c, fget(mpct, "value"), "mirror_percentage must have a min value of 0 (it has %f)", v);
+	}
+	check_destination(c, fget(h, "mirror"));
+
+	const struct node *mirrors = fget(h, "mirrors");
+	for (size_t i = 0; i < seq_len(mirrors); i++) {
+		const struct node *m = mirrors->items[i];
+		if (!is_map(m))
+			continue;        /* null items: the schema's "expected map" */
+		if (!is_set(fget(m, "destination"))) {
+			/* absent: the schema's "missing required field" */
+			if (fget(m, "destination"))
+				err(c, m, "destination is required for mirrors");
+			continue;
+		}
+		check_destination(c, fget(m, "destination"));
+		const struct node *pct = fget(m, "percentage");
+		if (is_map(pct) && fnum(pct, "value", &v)) {
+			if (v > 100)
+				err(c, fget(pct, "value"), "mirror percentage must have a max value of 100 (it has %f)", v);
+			if (v < 0)
+				err(c, fget(pct, "value"), "mirror percentage must have a min value of 0 (it has %f)", v);
+		}
+	}
+}
+
+static void check_redirect(struct vs_ctx *c, const struct node *h)
+{
+	const struct node *rd = fget(h, "redirect");
+	if (!is_map(rd))
+		return;
+	const char *uri = fstr(rd, "uri"), *prefix = fstr(rd, "prefixRewrite");
+	const char *scheme = fstr(rd, "scheme");
+	bool has_port = is_set(fget(rd, "port")) || is_set(fget(rd, "derivePort"));
+
+	if (*uri && *prefix)
+		err(c, later_key(rd, "uri", "prefixRewrite"),
+		    "redirect may only contain one of URI or prefix_rewrite");
+	if (!*uri && !*prefix && !*fstr(rd, "authority") && !has_port && !*scheme)
+		err(c, rd, "redirect must specify URI, authority, scheme, or port");
+	long long code;
+	if (fint(rd, "redirectCode", &code) && code != 0 && (code < 300 || code > 399))
+		err(c, fget(rd, "redirectCode"), "%lld is not a valid redirect code, must be 3xx", code);
+	if (*scheme && strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
+		err(c, fget(rd, "scheme"), "invalid redirect scheme, must be \"http\" or \"https\"");
+	long long port;
+	if (fint(rd, "port", &port) && port > 0)
+		check(c, fget(rd, "port"), prim_check_port(c->a, port));
+
+	/* prefixRewrite replaces the matched prefix: every uri match must be a prefix */
+	if (*prefix) {
+		const struct node *matches = fget(h, "match");
+		for (size_t i = 0; i < seq_len(matches); i++) {
+			const struct node *uri_m = fget(matches->items[i], "uri");
+			if (!is_map(uri_m))
+				continue;
+			if (is_set(fget(uri_m, "exact")) || is_set(fget(uri_m, "regex")))
+				err(c, uri_m, "prefix_rewrite redirect requires every URI match to be a prefix match");
+		}
+	}
+}
+
+/* The decoded size of a base64 string (bytes fields). */
+static size_t base64_size(const char *s, size_t n)
+{
+	while (n > 0 && (s[n - 1] == '=' || s[n - 1] == '\n'))
+		n--;
+	return n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+}
+
+static void check_direct_response(struct vs_ctx *c, const struct node *dr)
+{
+	if (!is_map(dr))
+		return;
+	const struct node *body = fget(dr, "body");
+	if (is_map(body)) {
+		const struct node *sv = fget(body, "string"), *bv = fget(body, "bytes");
+		const struct node *at = NULL;
+		size_t size = 0;
+		if (node_str(sv)) {
+			at = sv;
+			size = sv->len;
+		} else if (node_str(bv)) {
+			at = bv;
+			size = base64_size(bv->text, bv->len);
+		}
+		if (at && size > 1024 * 1024)
+			err(c, at, "large direct_responses may impact control plane performance, must be less than 1MB");
+		else if (at && size > 100 * 1024)
+			warn(c, at, "large direct_responses may impact control plane performance");
+	}
+	/* an absent status is the schema's "missing required field" */
+	const struct node *st = fget(dr, "status");
+	long long status = 0;
+	if (!st || (is_set(st) && !fint(dr, "status", &status)))
+		return;
+	check_http_status(c, is_set(st) ? st : dr, status);
+}
+
+static void check_retries(struct vs_ctx *c, const struct node *rt)
+{
+	static const char *const policies[] = {
+		"5xx", "gateway-error", "reset", "reset-before-request", "connect-failure",
+		"retriable-4xx", "refused-stream", "retriable-status-codes",
+		"retriable-headers", "envoy-ratelimited", "http3-post-connect-failure",
+		"cancelled", "deadline-exceeded", "internal", "resource-exhausted",
+		"unavailable",
+	};
+	/* Go's http.StatusText codes */
+	static const short statuses[] = {
+		100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
+		300, 301, 302, 303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405,
+		406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421,
+		422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504,
+		505, 506, 507, 508, 510, 511,
+	};
+	if (!is_map(rt))
+		return;
+	long long attempts = 0;
+	bool has_attempts = fint(rt, "attempts", &attempts);
+	if (has_attempts && attempts < 0)
+		err(c, fget(rt, "attempts"), "attempts cannot be negative");
+	const struct node *ptt = fget(rt, "perTryTimeout");
+	const char *retry_on = fstr(rt, "retryOn");
+	bool attempts_bad_type = is_set(fget(rt, "attempts")) && !has_attempts;
+	if (attempts == 0 && !attempts_bad_type && (is_set(ptt) || *retry_on || is_set(fget(rt, "retryRemoteLocalities"))))
+		err(c, has_attempts ? fget(rt, "attempts") : rt,
+		    "http retry policy configured when attempts are set to 0 (disabled)");
+	if (is_set(ptt))
+		check_duration(c, ptt);
+	if (*retry_on) {
+		const char *p = retry_on;
+		for (;;) {
+			const char *comma = strchr(p, ',');
+			size_t n = comma ? (size_t)(comma - p) : strlen(p);
+			char *tok = arena_strndup(c->a, p, n);
+			bool ok = false;
+			/* strconv.Atoi then http.StatusText */
+			const char *digits = tok + (tok[0] == '+' || tok[0] == '-');
+			if (*digits && strspn(digits, "0123456789") == strlen(digits) && strlen(digits) < 6) {
+				long code = strtol(tok, NULL, 10);
+				for (size_t k = 0; k < sizeof(statuses) / sizeof(statuses[0]) && !ok; k++)
+					ok = statuses[k] == code;
+			}
+			for (size_t k = 0; k < sizeof(policies) / sizeof(policies[0]) && !ok; k++)
+				ok = strcmp(tok, policies[k]) == 0;
+			if (!ok)
+				err(c, fget(rt, "retryOn"), "%s is not a valid retryOn policy", q(c, tok));
+			if (!comma)
+				break;
+			p = comma + 1;
+		}
+	}
+	const struct node *backoff = fget(rt, "backoff");
+	if (is_set(backoff))
+		check_duration(c, backoff);
+}
+
+static void check_rewrite(struct vs_ctx *c, const struct node *rw)
+{
+	if (!is_map(rw))
+		return;
+	const char *uri = fstr(rw, "uri");
+	const struct node *rr = fget(rw, "uriRegexRewrite");
+	if (*uri && is_set(rr)) {
+		err(c, later_key(rw, "uri", "uriRegexRewrite"),
+		    "rewrite may only contain one of URI or UriRegexRewrite");
+		return;
+	}
+	if (!*uri && !is_set(rr) && !*fstr(rw, "authority")) {
+		err(c, rw, "rewrite must specify at least one of URI, UriRegexRewrite, or authority. "
+		    "Only one of URI or UriRegexRewrite may be specified");
+		return;
+	}
+	if (!is_map(rr))
+		return;
+	const struct node *match = fget(rr, "match");
+	if (!*fstr(rr, "match") || !*fstr(rr, "rewrite")) {
+		err(c, rr, "UriRegexRewrite has errors: UriRegexRewrite requires both Rewrite "
+		    "and Match fields to be specified");
+		return;
+	}
+	check_regex(c, match, match->text, "HTTPRewrite.UriRegexRewrite.Match");
+}
+
+/* validateAuthorityRewrite: the authority may be rewritten in one place only. */
+static void check_authority_rewrite(struct vs_ctx *c, const struct node *h)
+{
+	const char *current = fstr(fget(h, "rewrite"), "authority");
+	const struct node *req = fget(fget(h, "headers"), "request");
+	static const char *const ops[] = { "set", "add" };
+
+	for (int o = 0; o < 2; o++) {
+		const struct node *m = fget(req, ops[o]);
+		if (!is_map(m))
+			continue;
+		for (size_t i = 0; i < m->n; i++) {
+			const struct node_pair *p = &m->pairs[i];
+			if (!prim_is_authority_header(p->key->text))
+				continue;
+			const char *v = node_str(p->value);
+			if (!v)
+				continue;
+			if (*current) {
+				err(c, p->key, "authority header cannot be set multiple times: "
+				    "have %s, attempting to set %s", q(c, current), q(c, v));
+				return;
+			}
+			current = v;
+		}
+	}
+}
+
+static void check_http_route(struct vs_ctx *c, const struct node *h)
+{
+	enum route_type type = c->delegate ? ROUTE_DELEGATE
+		: is_set(fget(h, "delegate")) ? ROUTE_ROOT : ROUTE_INDEPENDENT;
+
+	check_route_conflicts(c, h, type);
+	const struct node *matches = fget(h, "match");
+	for (size_t i = 0; i < seq_len(matches); i++)
+		if (is_map(matches->items[i]))
+			check_http_match(c, matches->items[i]);
+	check_header_ops(c, fget(h, "headers"));
+	check_cors(c, fget(h, "corsPolicy"));
+	check_fault(c, fget(h, "fault"));
+	check_mirrors(c, h);
+	check_redirect(c, h);
+	check_direct_response(c, fget(h, "directResponse"));
+	check_retries(c, fget(h, "retries"));
+	check_rewrite(c, fget(h, "rewrite"));
+	check_authority_rewrite(c, h);
+	check_destinations(c, fget(h, "route"), fkey(h, "route"), true);
+	const struct node *timeout = fget(h, "timeout");
+	if (is_set(timeout))
+		check_duration(c, timeout);
+}
+
+/* ---- TLS and TCP routes ---- */
+
+/* ValidateWildcardDomainForVirtualServiceBoundToGateway */
+static const char *gateway_bound_host(struct vs_ctx *c, bool sni, const char *domain)
+{
+	size_t n = strlen(domain);
+	if (n == 0)
+		return "empty domain name not allowed";
+	if (n > 255)
+		return arena_printf(c->a, "domain name %s too long (max 255)", q(c, domain));
+	if (!sni || strncmp(domain, "outbound_", 9) != 0)
+		return prim_check_wildcard_domain(c->a, domain);
+
+	/* outbound_.<port>_._.<hostname>: split on '_' */
+	const char *parts[4];
+	size_t lens[4], np = 0;
+	for (const char *p = domain; np < 4;) {
+		const char *u = strchr(p, '_');
+		parts[np] = p;
+		lens[np++] = u ? (size_t)(u - p) : strlen(p);
+		if (!u)
+			break;
+		p = u + 1;
+	}
+	if (np < 4)
+		return arena_printf(c->a, "domain name %s invalid, should follow "
+				    "'outbound_.<port>_._.<hostname>' format", domain);
+	/* Go: port must contain a digit, hostname a letter (unanchored regexes) */
+	bool digit = false, letter = false;
+	for (size_t i = 0; i < lens[1]; i++)
+		digit |= parts[1][i] >= '0' && parts[1][i] <= '9';
+	size_t hn = strcspn(parts[3], "_");
+	for (size_t i = 0; i < hn; i++)
+		letter |= (parts[3][i] | 0x20) >= 'a' && (parts[3][i] | 0x20) <= 'z';
+	if (!digit)
+		return arena_printf(c->a, "domain name %s invalid (label %s invalid). should follow "
+				    "outbound_.<port>_._.<hostname> format", q(c, domain),
+				    q(c, arena_strndup(c->a, parts[1], lens[1])));
+	if (!letter)
+		return arena_printf(c->a, "domain name %s invalid (label %s invalid). should follow "
+				    "outbound_.<port>_._.<hostname> format", q(c, domain),
+				    q(c, arena_strndup(c->a, parts[3], hn)));
+	return NULL;
+}
+
+static void check_sni_host(struct vs_ctx *c, const struct node *item)
+{
+	const char *sni = node_str(item);
+	if (!sni)
+		return;
+	const char *e = c->gateway ? gateway_bound_host(c, true, sni)
+		: prim_check_wildcard_domain(c->a, sni);
+	if (e) {
+		if (prim_is_ip(sni))
+			warn(c, item, "using an IP address (%s) goes against SNI spec and most "
+			     "clients do not support this", q(c, sni));
+		else
+			err(c, item, "%s", e);
+		return;
+	}
+	char *hosts = arena_strdup(c->a, "");
+	for (size_t i = 0; i < seq_len(c->hosts); i++) {
+		const char *h = node_str(c->hosts->items[i]);
+		if (!h)
+			continue;
+		if (prim_host_subset_of(sni, h))
+			return;
+		hosts = arena_printf(c->a, "%s%s%s", hosts, i ? ", " : "", h);
+	}
+	err(c, item, "SNI host %s is not a compatible subset of any of the virtual service "
+	    "hosts: [%s]", q(c, sni), hosts);
+}
+
+/* The L4 match fields TLS and TCP matches share. */
+static void check_l4_match(struct vs_ctx *c, const struct node *m)
+{
+	const struct node *subnets = fget(m, "destinationSubnets");
+	for (size_t i = 0; i < seq_len(subnets); i++) {
+		const char *s = node_str(subnets->items[i]);
+		if (s)
+			check(c, subnets->items[i], prim_check_ip_or_cidr(c->a, s));
+	}
+	long long port;
+	if (fint(m, "port", &port) && port != 0)
+		check(c, fget(m, "port"), prim_check_port(c->a, port));
+	check_labels(c, fget(m, "sourceLabels"));
+	check_gateway_names(c, fget(m, "gateways"));
+}
+
+static void check_tls_route(struct vs_ctx *c, const struct node *t)
+{
+	/* absent match/sniHosts and null items are the schema's to report */
+	const struct node *matches = fget(t, "match");
+	if (matches && list_empty(matches))
+		err(c, t, "TLS route must have at least one match condition");
+	for (size_t i = 0; i < seq_len(matches); i++) {
+		const struct node *m = matches->items[i];
+		if (!is_map(m))
+			continue;
+		const struct node *sni = fget(m, "sniHosts");
+		if (sni && list_empty(sni))
+			err(c, m, "TLS match must have at least one SNI host");
+		for (size_t k = 0; k < seq_len(sni); k++)
+			check_sni_host(c, sni->items[k]);
+		check_l4_match(c, m);
+	}
+	if (list_empty(fget(t, "route")))
+		err(c, t, "TLS route is required");
+	check_destinations(c, fget(t, "route"), fkey(t, "route"), false);
+}
+
+static void check_tcp_route(struct vs_ctx *c, const struct node *t)
+{
+	const struct node *matches = fget(t, "match");
+	for (size_t i = 0; i < seq_len(matches); i++) {
+		const struct node *m = matches->items[i];
+		if (!is_map(m))
+			continue;        /* null items: the schema's "expected map" */
+		check_l4_match(c, m);
+		/* Istio never validates sourceSubnet; a bad one silently matches nothing */
+		const struct node *ss = fget(m, "sourceSubnet");
+		const char *s = node_str(ss);
+		const char *e = s && *s ? prim_check_ip_or_cidr(c->a, s) : NULL;
+		if (e)
+			gap(c, ss, "%s (Istio does not validate sourceSubnet)", e);
+	}
+	if (list_empty(fget(t, "route")))
+		err(c, t, "TCP route is required");
+	check_destinations(c, fget(t, "route"), fkey(t, "route"), false);
+}
+
+/* ---- the VirtualService ---- */
+
+static void check_hosts(struct vs_ctx *c, bool mesh)
+{
+	const struct node *hosts = c->hosts;
+	bool all_valid = true;
+
+	for (size_t i = 0; i < seq_len(hosts); i++) {
+		const struct node *item = hosts->items[i];
+		const char *h = node_str(item);
+		if (!h) {
+			all_valid = false;
+			continue;
+		}
+		const char *e = c->gateway ? gateway_bound_host(c, c->sni, h)
+			: prim_check_wildcard_domain(c->a, h);
+		if (e) {
+			if (!prim_is_ip(h)) {
+				err(c, item, "%s", e);
+				all_valid = false;
+			}
+		} else if (mesh && strcmp(h, "*") == 0) {
+			err(c, item, "wildcard host * is not allowed for virtual services bound to the mesh gateway");
+			all_valid = false;
+		}
+	}
+	if (!all_valid)
+		return;
+	for (size_t i = 0; i < seq_len(hosts); i++)
+		for (size_t j = i + 1; j < seq_len(hosts); j++) {
+			const char *a = node_str(hosts->items[i]), *b = node_str(hosts->items[j]);
+			if (prim_host_matches(a, b))
+				err(c, hosts->items[j], "duplicate hosts in virtual service: %s & %s", a, b);
+		}
+}
+
+static void check_export_to(struct vs_ctx *c, const struct node *list)
+{
+	size_t n = seq_len(list);
+	if (n == 0)
+		return;
+	const char **entries = arena_alloc(c->a, n * sizeof(*entries));
+	for (size_t i = 0; i < n; i++)
+		entries[i] = node_str(list->items[i]);
+	struct prim_problem *probs;
+	size_t np = prim_check_export_to(c->a, c->r->namespace, entries, n,
+					 PRIM_EXPORT_DEFAULT, &probs);
+	for (size_t i = 0; i < np; i++)
+		err(c, list->items[probs[i].index], "%s", probs[i].message);
+}
+
+void rules_virtual_service(struct diag_list *d, const struct resource *r,
+			   const struct meshc_options *opt)
+{
+	struct vs_ctx c = { .d = d, .r = r, .a = d->arena };
+	const struct node *spec = r->spec;
+	(void)opt;
+
+	if (!spec) {
+		/* an absent spec decodes as an empty one; a non-map spec is the schema's */
+		if (!node_get_pair(r->root, "spec"))
+			err(&c, r->root, "http, tcp or tls must be provided in virtual service");
+		return;
+	}
+	c.hosts = fget(spec, "hosts");
+	c.delegate = seq_len(c.hosts) == 0;
+	const struct node *gateways = fget(spec, "gateways");
+	const struct node *http = fget(spec, "http"), *tls = fget(spec, "tls");
+	const struct node *tcp = fget(spec, "tcp");
+
+	if (c.delegate) {
+		if (seq_len(gateways))
+			err(&c, fkey(spec, "gateways"), "delegate virtual service must have no gateways specified");
+		if (seq_len(tls))
+			err(&c, fkey(spec, "tls"), "delegate virtual service must have no tls route specified");
+		if (seq_len(tcp))
+			err(&c, fkey(spec, "tcp"), "delegate virtual service must have no tcp route specified");
+	}
+
+	bool mesh = true;
+	if (seq_len(gateways)) {
+		check_gateway_names(&c, gateways);
+		c.gateway = true;
+		for (size_t i = 0; i < gateways->n; i++) {
+			const char *g = node_str(gateways->items[i]);
+			if (g && strcmp(g, "mesh") == 0)
+				c.gateway = false;
+		}
+		mesh = !c.gateway;
+	}
+	for (size_t i = 0; i < seq_len(tls) && !c.sni; i++) {
+		const struct node *ms = fget(tls->items[i], "match");
+		for (size_t k = 0; k < seq_len(ms) && !c.sni; k++)
+			c.sni = seq_len(fget(ms->items[k], "sniHosts")) > 0;
+	}
+
+	if (!c.gateway)
+		for (size_t i = 0; i < seq_len(http); i++) {
+			const struct node *ms = fget(http->items[i], "match");
+			for (size_t k = 0; k < seq_len(ms); k++) {
+				check_jwt_claims(&c, fget(ms->items[k], "headers"), gateways);
+				check_jwt_claims(&c, fget(ms->items[k], "withoutHeaders"), gateways);
+			}
+		}
+
+	check_hosts(&c, mesh);
+
+	if (!seq_len(http) && !seq_len(tcp) && !seq_len(tls))
+		err(&c, spec, "http, tcp or tls must be provided in virtual service");
+	for (size_t i = 0; i < seq_len(http); i++) {
+		/* a null route is the schema's "expected map" */
+		if (is_map(http->items[i]))
+			check_http_route(&c, http->items[i]);
+	}
+	for (size_t i = 0; i < seq_len(tls); i++)
+		if (is_map(tls->items[i]))
+			check_tls_route(&c, tls->items[i]);
+	for (size_t i = 0; i < seq_len(tcp); i++)
+		if (is_map(tcp->items[i]))
+			check_tcp_route(&c, tcp->items[i]);
+	check_export_to(&c, fget(spec, "exportTo"));
+}

@@ -1,0 +1,203 @@
+/*
+ * Analyzers over DestinationRules (istio.md §3.2):
+ *   IST0128, IST0129   destinationrule.CaCertificateAnalyzer
+ *   IST0174, IST0173   destinationrule.SubsetSelectPodAnalyzer
+ * and meshc's MSH0301 (a subset no route uses). Runs after the
+ * VirtualService pass, which marks the subsets routes use.
+ */
+#include <string.h>
+
+#include "xref_index.h"
+
+/* ---- IST0128 / IST0129 ---- */
+
+static bool verifies_nothing(const struct node *tls, const char **mode)
+{
+	*mode = node_str(node_get(tls, "mode"));
+	if (!*mode || (strcmp(*mode, "SIMPLE") != 0 && strcmp(*mode, "MUTUAL") != 0))
+		return false;
+	const char *ca = node_str(node_get(tls, "caCertificates"));
+	return !ca || !*ca;
+}
+
+/*
+ * SIMPLE or MUTUAL TLS without caCertificates: the sidecar does not verify
+ * the server's certificate. A credentialName on a rule with a
+ * workloadSelector (a gateway's rule) carries the CA in its Secret.
+ */
+static void dr_ca_certificates(struct xref *x, const struct resource *r)
+{
+	const struct node *tp = node_get(r->spec, "trafficPolicy");
+	const char *host = node_str(node_get(r->spec, "host"));
+	const char *full = arena_printf(x->arena, "%s/%s", r->namespace, r->name);
+	bool selector = node_get(r->spec, "workloadSelector") != NULL;
+	const struct node *tls = node_get(tp, "tls");
+	const char *mode;
+	if (verifies_nothing(tls, &mode) &&
+	    !(selector && node_str(node_get(tls, "credentialName"))))
+		diag_report(x->diags, IST0128, r, node_get(tls, "mode"), full,
+			    r->namespace, mode, host ? host : "");
+	const struct node *pls = node_get(tp, "portLevelSettings");
+	if (!pls || pls->type != NODE_SEQ)
+		return;
+	for (size_t i = 0; i < pls->n; i++) {
+		tls = node_get(pls->items[i], "tls");
+		if (!verifies_nothing(tls, &mode) ||
+		    (selector && node_str(node_get(tls, "credentialName"))))
+			continue;
+		/* The port as Go's prototext prints a PortSelector. */
+		const struct node *num = node_get(node_get(pls->items[i], "port"), "number");
+		const char *port = num && num->type == NODE_INT ?
+			arena_printf(x->arena, "number:%lld", num->ival) : "";
+		diag_report(x->diags, IST0129, r, node_get(tls, "mode"), full,
+			    r->namespace, mode, host ? host : "", port);
+	}
+}
+
+/* ---- IST0174 / IST0173 ---- */
+
+/* Whether some Service or ServiceEntry host covered by wildcard `dr_host`
+ * is visible where the rule is. */
+static const struct xref_hostdef *wildcard_covers(struct xref *x,
+						  const struct xref_dr *dr)
+{
+	const char *suffix = dr->host + 1;
+	size_t sl = strlen(suffix);
+	const struct xref_hostdef *h = xref_map_get(&x->wild_hosts, suffix);
+	for (; h; h = h->next)
+		if (xref_vis_meet(&h->vis, &dr->vis))
+			return h;
+	for (size_t i = 0; i < x->hosts.cap; i++) {
+		const struct xref_slot *s = &x->hosts.slots[i];
+		if (!s->key)
+			continue;
+		size_t kl = strlen(s->key);
+		if (kl < sl || strcmp(s->key + kl - sl, suffix) != 0)
+			continue;
+		for (h = s->val; h; h = h->next)
+			if (xref_vis_meet(&h->vis, &dr->vis))
+				return h;
+	}
+	return NULL;
+}
+
+static const struct xref_hostdef *dr_host_def(struct xref *x,
+					      const struct xref_dr *dr)
+{
+	if (strcmp(dr->host, "*") == 0)
+		return NULL;
+	if (dr->host[0] == '*')
+		return wildcard_covers(x, dr);
+	bool wild;
+	for (const struct xref_hostdef *h = xref_host_lookup(x, dr->host, &wild);
+	     h; h = h->next)
+		if (xref_vis_meet(&h->vis, &dr->vis))
+			return h;
+	return NULL;
+}
+
+/* Pod labels as Istio's registry sees them: plus the node's topology. */
+static const char *pod_label(struct xref *x, const struct xref_pod *pod,
+			     const char *key)
+{
+	const char *v = xref_text(node_get(pod->labels, key));
+	if (v)
+		return v;
+	const char *node_name = node_str(node_get(pod->r->spec, "nodeName"));
+	if (!node_name)
+		return NULL;
+	if (strcmp(key, "kubernetes.io/hostname") == 0)
+		return node_name;
+	if (strcmp(key, "topology.kubernetes.io/region") != 0 &&
+	    strcmp(key, "topology.kubernetes.io/zone") != 0 &&
+	    strcmp(key, "topology.istio.io/subzone") != 0)
+		return NULL;
+	const struct resource *n = xref_map_get(&x->nodes, node_name);
+	v = n ? xref_text(node_get(n->labels, key)) : NULL;
+	return v && *v ? v : NULL;
+}
+
+struct subset_scan {
+	struct xref *x;
+	const struct node *labels;   /* the subset's labels */
+	bool found;
+};
+
+static bool pod_in_subset(const struct xref_pod *pod, void *ctx)
+{
+	struct subset_scan *s = ctx;
+	const struct node *l = s->labels;
+	for (size_t i = 0; l && l->type == NODE_MAP && i < l->n; i++) {
+		const char *want = xref_text(l->pairs[i].value);
+		const char *got = pod_label(s->x, pod, l->pairs[i].key->text);
+		if (!want || !got || strcmp(want, got) != 0)
+			return true;
+	}
+	s->found = true;
+	return false;
+}
+
+/*
+ * The workloads behind the rule's host: for a Service, the pods of its
+ * namespace its selector picks; for a ServiceEntry with a workloadSelector,
+ * the pods of its namespace that selector picks. Other ServiceEntries
+ * (external endpoints) have no pods to check, and a Service without a
+ * selector has manually managed endpoints. Istio matches subset labels
+ * against pods in every namespace.
+ */
+static void dr_subset_pods(struct xref *x, const struct xref_dr *dr,
+			   const struct xref_hostdef *def)
+{
+	const struct node *sel;
+	if (def->r->kind == KIND_SERVICE)
+		sel = node_get(def->r->spec, "selector");
+	else
+		sel = def->selector;
+	if (!sel || sel->type != NODE_MAP || sel->n == 0)
+		return;
+	for (size_t i = 0; i < dr->nsubsets; i++) {
+		const struct node *subset = dr->subset_nodes[i];
+		if (!dr->subset_names[i])
+			continue;
+		struct subset_scan s = { .x = x, .labels = node_get(subset, "labels") };
+		xref_pods_matching(x, sel, def->r->namespace, pod_in_subset, &s);
+		if (!s.found)
+			diag_report(x->diags, IST0173, dr->r,
+				    node_get(subset, "name"), dr->subset_names[i]);
+	}
+}
+
+/* ---- MSH0301 ---- */
+
+static void dr_unused_subsets(struct xref *x, const struct xref_dr *dr)
+{
+	for (size_t i = 0; i < dr->nsubsets; i++) {
+		if (!dr->subset_names[i] || dr->subset_used[i])
+			continue;
+		diag_report(x->diags, MSH0301, dr->r,
+			    node_get(dr->subset_nodes[i], "name"),
+			    xref_quote(x, dr->subset_names[i]), xref_quote(x, dr->host));
+	}
+}
+
+void xref_destination_rules(struct xref *x)
+{
+	for (size_t i = 0; i < x->p->nres; i++) {
+		const struct resource *r = x->p->res[i];
+		if (r->kind == KIND_DESTINATION_RULE && r->spec)
+			dr_ca_certificates(x, r);
+	}
+	for (size_t i = 0; i < x->ndr; i++) {
+		const struct xref_dr *dr = x->dr_list[i];
+		if (x->check_hosts && strcmp(dr->host, "*") != 0) {
+			const struct xref_hostdef *def = dr_host_def(x, dr);
+			if (!def)
+				diag_report(x->diags, IST0174, dr->r, dr->host_node,
+					    node_str(dr->host_node));
+			else if (x->have_pods)
+				dr_subset_pods(x, dr, def);
+		}
+		if (x->have_vs)
+			dr_unused_subsets(x, dr);
+	}
+}

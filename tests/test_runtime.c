@@ -1,0 +1,548 @@
+/*
+ * Unit tests of the route table: models built by hand, emitted, opened
+ * and matched (every match type and action, host selection), the
+ * atomic writer, and damaged tables (truncated, bad magic, bad
+ * checksum, out-of-range offsets and indices, unterminated strings),
+ * which must be rejected with a message and never crash.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "meshrt.h"
+#include "mrt_format.h"
+#include "route_model.h"
+#include "unit.h"
+
+static struct route_model model;
+
+static struct rm_cond cond(enum mrt_field f, enum mrt_op op, const char *key,
+			   const char *value)
+{
+	struct rm_cond c = { .field = f, .op = op, .key = key, .value = value };
+	return c;
+}
+
+static struct rm_route *route_new(const char *name, const char *vs, unsigned idx)
+{
+	struct rm_route *r = arena_alloc(&model.arena, sizeof(*r));
+	r->name = name;
+	r->vs = vs;
+	r->index = idx;
+	r->kind = MRT_ROUTE_HTTP;
+	r->action = MRT_ACTION_ROUTE;
+	r->timeout_ms = MRT_UNSET;
+	return r;
+}
+
+static void route_match(struct rm_route *r, const struct rm_cond *c, size_t n)
+{
+	struct rm_match *m = arena_alloc(&model.arena, (r->n_matches + 1) * sizeof(*m));
+	if (r->n_matches)
+		memcpy(m, r->matches, r->n_matches * sizeof(*m));
+	struct rm_cond *cc = arena_alloc(&model.arena, (n ? n : 1) * sizeof(*cc));
+	memcpy(cc, c, n * sizeof(*cc));
+	m[r->n_matches].conds = cc;
+	m[r->n_matches].n = n;
+	r->matches = m;
+	r->n_matches++;
+}
+
+static void route_dest(struct rm_route *r, const char *host, const char *subset,
+		       unsigned port, unsigned weight)
+{
+	struct rm_dest *d = arena_alloc(&model.arena, (r->n_dests + 1) * sizeof(*d));
+	if (r->n_dests)
+		memcpy(d, r->dests, r->n_dests * sizeof(*d));
+	d[r->n_dests].cluster = route_model_cluster(&model, host, subset, port);
+	d[r->n_dests].weight = weight;
+	r->dests = d;
+	r->n_dests++;
+}
+
+static struct rm_extra *extra_new(void)
+{
+	struct rm_extra *x = arena_alloc(&model.arena, sizeof(*x));
+	x->rd_port = x->rd_code = MRT_UNSET;
+	x->rt_attempts = x->rt_per_try_ms = x->rt_backoff_ms = MRT_UNSET;
+	x->fd_delay_ms = x->fd_delay_ppm = x->fa_status = x->fa_ppm = MRT_UNSET;
+	x->cors_max_age_ms = x->cors_credentials = MRT_UNSET;
+	return x;
+}
+
+#define REVIEWS "reviews.books.svc.cluster.local"
+
+/* The model most tests use. */
+static void build_model(void)
+{
+	route_model_init(&model, "cluster.local");
+	struct rm_listener *l = route_model_listener(&model, "mesh", 9080);
+	struct rm_vhost *vh = route_model_vhost(&model, l, REVIEWS);
+	struct rm_route *r;
+	struct rm_cond c[3];
+
+	r = route_new("jason", "books/reviews", 0);
+	c[0] = cond(MRT_FIELD_HEADER, MRT_OP_EXACT, "end-user", "jason");
+	route_match(r, c, 1);
+	route_dest(r, REVIEWS, "v2", 9080, 100);
+	route_list_add(&model, vh->routes, r);
+
+	r = route_new("api", "books/reviews", 1);
+	c[0] = cond(MRT_FIELD_URI, MRT_OP_PREFIX, NULL, "/API");
+	c[0].flags = MRT_COND_IGNORE_CASE;
+	c[1] = cond(MRT_FIELD_METHOD, MRT_OP_EXACT, NULL, "GET");
+	route_match(r, c, 2);
+	c[0] = cond(MRT_FIELD_URI, MRT_OP_EXACT, NULL, "/exact");
+	route_match(r, c, 1);
+	route_dest(r, REVIEWS, "v3", 9080, 80);
+	route_dest(r, REVIEWS, "v1", 9080, 20);
+	route_list_add(&model, vh->routes, r);
+
+	r = route_new("regex", "books/reviews", 2);
+	c[0] = cond(MRT_FIELD_URI, MRT_OP_REGEX, NULL, "/re/[0-9]+");
+	route_match(r, c, 1);
+	c[0] = cond(MRT_FIELD_QUERY, MRT_OP_REGEX, "id", "qa-[0-9]+");
+	route_match(r, c, 1);
+	r->action = MRT_ACTION_DIRECT_RESPONSE;
+	r->extra = extra_new();
+	r->extra->dr_status = 418;
+	r->extra->dr_body = "teapot";
+	r->extra->dr_body_len = 6;
+	route_list_add(&model, vh->routes, r);
+
+	r = route_new("without", "books/reviews", 3);
+	c[0] = cond(MRT_FIELD_HEADER, MRT_OP_EXACT, "x-skip", "yes");
+	c[0].flags = MRT_COND_INVERT;
+	c[1] = cond(MRT_FIELD_QUERY, MRT_OP_EXACT, "w", "1");
+	route_match(r, c, 2);
+	route_dest(r, REVIEWS, "v4", 9080, 100);
+	route_list_add(&model, vh->routes, r);
+
+	r = route_new("labels", "books/reviews", 4);
+	c[0] = cond(MRT_FIELD_SOURCE_LABEL, MRT_OP_EXACT, "app", "productpage");
+	c[1] = cond(MRT_FIELD_SOURCE_NAMESPACE, MRT_OP_EXACT, NULL, "books");
+	c[2] = cond(MRT_FIELD_PORT, MRT_OP_EXACT, NULL, NULL);
+	c[2].number = 9080;
+	route_match(r, c, 3);
+	route_dest(r, REVIEWS, "v5", 9080, 100);
+	route_list_add(&model, vh->routes, r);
+
+	r = route_new(NULL, "books/reviews", 5);
+	route_dest(r, REVIEWS, "v1", 9080, 100);
+	r->timeout_ms = 3000;
+	r->extra = extra_new();
+	r->extra->rt_attempts = 3;
+	r->extra->rt_per_try_ms = 2000;
+	r->extra->rt_retry_on = "5xx";
+	r->extra->rw_uri = "/v1";
+	route_list_add(&model, vh->routes, r);
+
+	/* Three hosts sharing one route list; a wildcard; the catch-all. */
+	struct rm_route_list *shared = route_list_new(&model);
+	r = route_new("shared", "web/site", 0);
+	route_dest(r, "site.web.svc.cluster.local", NULL, 80, 100);
+	route_list_add(&model, shared, r);
+	struct rm_listener *gw = route_model_listener(&model, "istio-system/gw", 80);
+	route_model_vhost(&model, gw, "a.example.org")->routes = shared;
+	route_model_vhost(&model, gw, "b.example.org")->routes = shared;
+	route_model_vhost(&model, gw, "C.Example.Org")->routes = shared;
+
+	struct rm_vhost *w = route_model_vhost(&model, gw, "*.example.org");
+	r = route_new("wild", "web/wild", 0);
+	r->action = MRT_ACTION_REDIRECT;
+	r->extra = extra_new();
+	r->extra->rd_uri = "/moved";
+	r->extra->rd_authority = "new.example.org";
+	r->extra->rd_code = 308;
+	route_list_add(&model, w->routes, r);
+	struct rm_vhost *w2 = route_model_vhost(&model, gw, "*.deep.example.org");
+	r = route_new("deep", "web/deep", 0);
+	route_dest(r, "deep.web.svc.cluster.local", NULL, 80, 100);
+	route_list_add(&model, w2->routes, r);
+	struct rm_vhost *star = route_model_vhost(&model, gw, "*");
+	r = route_new("star", "web/star", 0);
+	route_dest(r, "star.web.svc.cluster.local", NULL, 80, 100);
+	route_list_add(&model, star->routes, r);
+
+	/* An https-redirect listener and an any-port mesh listener. */
+	struct rm_listener *h = route_model_listener(&model, "istio-system/gw", 8080);
+	struct rm_vhost *hv = route_model_vhost(&model, h, "secure.example.org");
+	hv->flags = MRT_VHOST_HTTPS_REDIRECT;
+	r = route_new(NULL, NULL, 0);
+	r->action = MRT_ACTION_REDIRECT;
+	r->extra = extra_new();
+	r->extra->rd_scheme = "https";
+	r->extra->rd_code = 301;
+	route_list_add(&model, hv->routes, r);
+	struct rm_listener *any = route_model_listener(&model, "mesh", 0);
+	struct rm_vhost *av = route_model_vhost(&model, any, "ext.example.com");
+	r = route_new("ext", "books/ext", 0);
+	route_dest(r, "ext.example.com", NULL, 0, 100);
+	route_list_add(&model, av->routes, r);
+
+	/* TLS route by SNI on a gateway. */
+	struct rm_listener *t = route_model_listener(&model, "istio-system/gw", 443);
+	r = route_new("tls", "web/tls", 0);
+	r->kind = MRT_ROUTE_TLS;
+	c[0] = cond(MRT_FIELD_SNI, MRT_OP_HOST_ANY_OF, NULL, "*.tls.example.org,tls.example.org");
+	route_match(r, c, 1);
+	route_dest(r, "tls.web.svc.cluster.local", NULL, 443, 100);
+	route_list_add(&model, t->l4, r);
+}
+
+static void *blob;
+static size_t blob_len;
+static mrt_table *table;
+
+static void open_model(void)
+{
+	char err[256];
+	build_model();
+	blob = route_emit(&model, &blob_len, err, sizeof(err));
+	CHECK(blob != NULL);
+	CHECK(mrt_open_buffer(blob, blob_len, &table, err, sizeof(err)) == 0);
+	if (!table)
+		fprintf(stderr, "open: %s\n", err);
+}
+
+static const char *route_of(const mrt_request *q)
+{
+	const mrt_route *r = mrt_match(table, q);
+	if (!r)
+		return "(none)";
+	const char *n = mrt_route_name(table, r);
+	return n ? n : "(unnamed)";
+}
+
+static void test_checksum(void)
+{
+	CHECK(mrt_fmt_checksum("", 0) == 0xEF46DB3751D8E999ULL);
+	CHECK(mrt_fmt_checksum("abc", 3) == 0x44BC2CF5AD770999ULL);
+}
+
+static void test_match_types(void)
+{
+	mrt_request q = { .gateway = "mesh", .host = REVIEWS, .port = 9080,
+			  .method = "GET", .path = "/" };
+	mrt_header h[2] = { { "End-User", "jason" }, { "x-skip", "no" } };
+	CHECK_STR(route_of(&q), "(unnamed)");
+	q.headers = h;
+	q.n_headers = 1;
+	CHECK_STR(route_of(&q), "jason");            /* header names any case */
+	h[0].value = "jasonx";
+	CHECK_STR(route_of(&q), "(unnamed)");        /* exact is exact */
+	q.n_headers = 0;
+	q.path = "/api/x";
+	CHECK_STR(route_of(&q), "api");
+	q.path = "/Api-v2?x=1";
+	CHECK_STR(route_of(&q), "api");              /* byte prefix, ignoreUriCase */
+	q.method = "POST";
+	CHECK_STR(route_of(&q), "(unnamed)");        /* ANDed with method */
+	q.path = "/exact?z=1";
+	CHECK_STR(route_of(&q), "api");              /* exact ignores the query; ORed */
+	q.path = "/exact/";
+	CHECK_STR(route_of(&q), "(unnamed)");
+	q.path = "/re/123";
+	CHECK_STR(route_of(&q), "regex");
+	q.path = "/re/123x";
+	CHECK_STR(route_of(&q), "(unnamed)");        /* regex matches the whole path */
+	q.path = "/x/re/1";
+	CHECK_STR(route_of(&q), "(unnamed)");
+	q.path = "/p?a=b&id=qa-12";
+	CHECK_STR(route_of(&q), "regex");
+	q.path = "/p?id=xqa-1";
+	CHECK_STR(route_of(&q), "(unnamed)");
+	/* withoutHeaders: present and different matches; absent does not
+	 * (Envoy's inverted matcher on a missing header). */
+	q.path = "/p?w=1";
+	q.headers = h + 1;
+	q.n_headers = 1;
+	CHECK_STR(route_of(&q), "without");
+	h[1].value = "yes";
+	CHECK_STR(route_of(&q), "(unnamed)");
+	q.n_headers = 0;
+	CHECK_STR(route_of(&q), "(unnamed)");
+	/* source labels, namespace and port */
+	mrt_header lab = { "app", "productpage" };
+	q.path = "/";
+	q.source_labels = &lab;
+	q.n_source_labels = 1;
+	CHECK_STR(route_of(&q), "(unnamed)");
+	q.source_namespace = "books";
+	CHECK_STR(route_of(&q), "labels");
+	mrt_result res;
+	mrt_match_result(table, &q, &res);
+	CHECK(res.match_index == 0);
+	q.host = "reviews.books.svc.cluster.local:9080";
+	q.port = 0;
+	CHECK_STR(route_of(&q), "labels");           /* port from the host */
+}
+
+static void test_hosts(void)
+{
+	mrt_request q = { .gateway = "mesh", .host = "reviews", .port = 9080,
+			  .path = "/", .source_namespace = "books" };
+	CHECK_STR(route_of(&q), "(unnamed)");        /* short name in the source ns */
+	q.source_namespace = "other";
+	CHECK_STR(route_of(&q), "(none)");
+	q.host = "reviews.books";
+	CHECK_STR(route_of(&q), "(unnamed)");
+	q.host = "REVIEWS.books.svc.";
+	CHECK_STR(route_of(&q), "(unnamed)");        /* case, trailing dot */
+	q.host = "ext.example.com";
+	CHECK_STR(route_of(&q), "ext");              /* any-port listener */
+	q.port = 1234;
+	CHECK_STR(route_of(&q), "ext");
+
+	q.gateway = "istio-system/gw";
+	q.port = 80;
+	q.host = "b.example.org";
+	CHECK_STR(route_of(&q), "shared");
+	q.host = "c.example.org:80";
+	CHECK_STR(route_of(&q), "shared");
+	q.host = "x.example.org";
+	CHECK_STR(route_of(&q), "wild");
+	q.host = "y.x.example.org";
+	CHECK_STR(route_of(&q), "wild");             /* suffix of any depth */
+	q.host = "a.deep.example.org";
+	CHECK_STR(route_of(&q), "deep");             /* longest suffix first */
+	q.host = "example.org";
+	CHECK_STR(route_of(&q), "star");             /* *.example.org excludes it */
+	q.port = 81;
+	CHECK_STR(route_of(&q), "(none)");
+	q.gateway = "istio-system/other";
+	q.port = 80;
+	CHECK_STR(route_of(&q), "(none)");
+
+	/* the route list is shared, not copied */
+	mrt_vhost a, b;
+	size_t gl = 0;
+	mrt_listener li;
+	for (size_t i = 0; i < mrt_listener_count(table); i++)
+		if (mrt_listener_get(table, i, &li) == 0 &&
+		    strcmp(li.gateway, "istio-system/gw") == 0 && li.port == 80)
+			gl = i;
+	CHECK(mrt_vhost_get(table, gl, 0, &a) == 0);
+	CHECK(mrt_vhost_get(table, gl, 1, &b) == 0);
+	CHECK(a.first_route == b.first_route && a.n_routes == 1);
+}
+
+static void test_actions(void)
+{
+	mrt_request q = { .gateway = "mesh", .host = REVIEWS, .port = 9080,
+			  .method = "GET", .path = "/api" };
+	const mrt_route *r = mrt_match(table, &q);
+	mrt_destination d;
+	CHECK(r && mrt_route_destination_count(table, r) == 2);
+	CHECK(mrt_route_destination(table, r, 0, &d) == 0);
+	CHECK_STR(d.cluster, "outbound|9080|v3|" REVIEWS);
+	CHECK(d.weight == 80);
+	CHECK(mrt_route_pick(table, r, 79) == 0);
+	CHECK(mrt_route_pick(table, r, 80) == 1);
+	CHECK(mrt_route_pick(table, r, 100) == 0);   /* random % total */
+	CHECK(mrt_route_index(table, r) == 1);
+	CHECK_STR(mrt_route_virtual_service(table, r), "books/reviews");
+
+	q.path = "/re/1";
+	r = mrt_match(table, &q);
+	mrt_direct_response dr;
+	CHECK(r && mrt_route_action(table, r) == MRT_ACTION_DIRECT_RESPONSE);
+	CHECK(r && mrt_route_direct_response(table, r, &dr) == 0 && dr.status == 418 &&
+	      dr.body_len == 6 && memcmp(dr.body, "teapot", 6) == 0);
+
+	q.path = "/";
+	r = mrt_match(table, &q);
+	mrt_retries rt;
+	mrt_rewrite rw;
+	CHECK(r && mrt_route_timeout_ms(table, r) == 3000);
+	CHECK(r && mrt_route_retries(table, r, &rt) == 0 && rt.attempts == 3 &&
+	      rt.per_try_timeout_ms == 2000 && strcmp(rt.retry_on, "5xx") == 0);
+	CHECK(r && mrt_route_rewrite(table, r, &rw) == 0 && strcmp(rw.uri, "/v1") == 0);
+	CHECK(r && mrt_route_redirect(table, r, &(mrt_redirect){0}) == -1);
+
+	q.gateway = "istio-system/gw";
+	q.port = 80;
+	q.host = "x.example.org";
+	q.path = "/old?k=v";
+	r = mrt_match(table, &q);
+	char loc[128];
+	CHECK(r && mrt_route_action(table, r) == MRT_ACTION_REDIRECT);
+	CHECK(r && mrt_redirect_location(table, r, &q, loc, sizeof(loc)) > 0);
+	CHECK_STR(loc, "http://new.example.org/moved?k=v");
+	mrt_redirect rd;
+	CHECK(r && mrt_route_redirect(table, r, &rd) == 0 && rd.code == 308);
+
+	q.port = 8080;
+	q.host = "secure.example.org:8080";
+	q.path = "/a";
+	r = mrt_match(table, &q);
+	CHECK(r && mrt_redirect_location(table, r, &q, loc, sizeof(loc)) > 0);
+	CHECK_STR(loc, "https://secure.example.org/a");
+
+	mrt_request t = { .gateway = "istio-system/gw", .port = 443,
+			  .sni = "a.tls.example.org" };
+	CHECK_STR(route_of(&t), "tls");
+	t.sni = "tls.example.org";
+	CHECK_STR(route_of(&t), "tls");
+	t.sni = "other.example.org";
+	CHECK_STR(route_of(&t), "(none)");
+}
+
+static void test_deterministic(void)
+{
+	char err[128];
+	size_t len2;
+	void *again = route_emit(&model, &len2, err, sizeof(err));
+	CHECK(again && len2 == blob_len && memcmp(again, blob, blob_len) == 0);
+	free(again);
+}
+
+static void test_atomic_write(void)
+{
+	char dir[] = "/tmp/mrt-test-XXXXXX", path[64], err[256];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/t.mrt", dir);
+	CHECK(route_write_atomic(path, blob, blob_len, err, sizeof(err)) == 0);
+	mrt_table *t2;
+	CHECK(mrt_open(path, &t2, err, sizeof(err)) == 0);
+	mrt_close(t2);
+	CHECK(route_write_atomic("/nonexistent-dir/x.mrt", blob, blob_len,
+				 err, sizeof(err)) == -1 && strstr(err, "x.mrt"));
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Opens a damaged copy; returns the error message ("" when it opened). */
+static const char *open_damaged(uint8_t *b, size_t len, bool fix_checksum)
+{
+	static char err[256];
+	mrt_table *t;
+	if (fix_checksum && len >= sizeof(struct mrt_fmt_header)) {
+		struct mrt_fmt_header *h = (void *)b;
+		h->checksum = mrt_fmt_checksum(b + sizeof(*h), len - sizeof(*h));
+	}
+	err[0] = 0;
+	if (mrt_open_buffer(b, len, &t, err, sizeof(err)) == 0) {
+		mrt_close(t);
+		return "";
+	}
+	return err;
+}
+
+static uint8_t *copy(void)
+{
+	uint8_t *b = aligned_alloc(8, (blob_len + 7) & ~(size_t)7);
+	memcpy(b, blob, blob_len);
+	return b;
+}
+
+static void test_corrupt(void)
+{
+	uint8_t *b = copy();
+	struct mrt_fmt_header *h = (void *)b;
+	CHECK(strstr(open_damaged(b, blob_len - 8, false), "size mismatch"));
+	CHECK(strstr(open_damaged(b, 100, false), "truncated"));
+	CHECK(strstr(open_damaged(b, 3, false), "bad magic"));
+	b[4] = '\n';                                 /* CR LF -> LF damage */
+	CHECK(strstr(open_damaged(b, blob_len, false), "text mode"));
+	memcpy(b, blob, blob_len);
+	b[blob_len - 1] ^= 1;
+	CHECK(strstr(open_damaged(b, blob_len, false), "checksum mismatch"));
+	memcpy(b, blob, blob_len);
+	h->version = 99;
+	CHECK(strstr(open_damaged(b, blob_len, false), "version"));
+	memcpy(b, blob, blob_len);
+	h->byte_order = 0x04030201;
+	CHECK(strstr(open_damaged(b, blob_len, false), "byte order"));
+	memcpy(b, blob, blob_len);
+	h->sections[MRT_SEC_ROUT].offset = (uint32_t)blob_len;
+	CHECK(strstr(open_damaged(b, blob_len, true), "outside the file"));
+	memcpy(b, blob, blob_len);
+	h->sections[MRT_SEC_ROUT].length -= 4;
+	CHECK(strstr(open_damaged(b, blob_len, true), "whole number"));
+
+	/* an index out of range: the first route's destination range */
+	memcpy(b, blob, blob_len);
+	struct mrt_fmt_route *r = (void *)(b + h->sections[MRT_SEC_ROUT].offset);
+	r->dest_first = 1000000;
+	CHECK(strstr(open_damaged(b, blob_len, true), "range outside"));
+	memcpy(b, blob, blob_len);
+	struct mrt_fmt_dest *d = (void *)(b + h->sections[MRT_SEC_DEST].offset);
+	d->cluster = 5000;
+	CHECK(strstr(open_damaged(b, blob_len, true), "index out of range"));
+	memcpy(b, blob, blob_len);
+	uint32_t *slot = (void *)(b + h->sections[MRT_SEC_HASH].offset);
+	slot[0] = 77777;
+	CHECK(strstr(open_damaged(b, blob_len, true), "host index"));
+
+	/* an unterminated string: overwrite the NUL after the first one */
+	memcpy(b, blob, blob_len);
+	uint32_t so = h->sections[MRT_SEC_STRS].offset, len0;
+	memcpy(&len0, b + so, 4);
+	b[so + 4 + len0] = 'x';
+	CHECK(strstr(open_damaged(b, blob_len, true), "bad string reference"));
+	/* a string reference pointing outside the string table */
+	memcpy(b, blob, blob_len);
+	struct mrt_fmt_cluster *c = (void *)(b + h->sections[MRT_SEC_CLST].offset);
+	c->name = h->sections[MRT_SEC_ROUT].offset;
+	CHECK(strstr(open_damaged(b, blob_len, true), "bad string reference"));
+	memcpy(b, blob, blob_len);
+	CHECK(strcmp(open_damaged(b, blob_len, true), "") == 0);
+	free(b);
+}
+
+/* Random damage with a valid checksum: open either refuses or the
+ * table routes without crashing (run under ASan to mean something). */
+static void test_random_damage(void)
+{
+	uint8_t *b = copy();
+	unsigned seed = 12345, opened = 0, refused = 0;
+	mrt_request q = { .gateway = "istio-system/gw", .host = "x.example.org",
+			  .port = 80, .path = "/a" };
+	for (int i = 0; i < 3000; i++) {
+		memcpy(b, blob, blob_len);
+		for (int k = 0; k < 1 + i % 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t at = sizeof(struct mrt_fmt_header) + (seed >> 8) %
+				(blob_len - sizeof(struct mrt_fmt_header));
+			b[at] ^= (uint8_t)(1u << ((seed >> 4) & 7));
+		}
+		struct mrt_fmt_header *h = (void *)b;
+		h->checksum = mrt_fmt_checksum(b + sizeof(*h), blob_len - sizeof(*h));
+		char err[256];
+		mrt_table *t;
+		if (mrt_open_buffer(b, blob_len, &t, err, sizeof(err)) != 0) {
+			refused++;
+			continue;
+		}
+		opened++;
+		const mrt_route *r = mrt_match(t, &q);
+		if (r)
+			(void)mrt_route_pick(t, r, 7);
+		mrt_close(t);
+	}
+	CHECK(refused > 0);
+	CHECK(opened + refused == 3000);
+	free(b);
+}
+
+int main(void)
+{
+	RUN(test_checksum);
+	RUN(open_model);
+	if (table) {
+		RUN(test_match_types);
+		RUN(test_hosts);
+		RUN(test_actions);
+		RUN(test_deterministic);
+		RUN(test_atomic_write);
+		RUN(test_corrupt);
+		RUN(test_random_damage);
+		mrt_close(table);
+	}
+	free(blob);
+	route_model_release(&model);
+	return unit_end();
+}
