@@ -5,7 +5,11 @@
  * child, read from wait4's rusage. The command's standard input is
  * /dev/null; its output is discarded unless -O/-E name files for it.
  *
- * Usage: runstat [-n RUNS] [-w WARMUP] [-O OUT] [-E ERR] -- CMD [ARG...]
+ * Usage: runstat [-n RUNS] [-w WARMUP] [-T BUDGET_MS] [-O OUT] [-E ERR] -- CMD [ARG...]
+ * With -T, no new run starts once the runs so far took BUDGET_MS in all
+ * (at least one run is timed), and a warm-up run that alone takes longer
+ * than BUDGET_MS is counted as the one timed run, so that a slow command
+ * costs about the budget rather than RUNS times itself.
  * Prints one line of shell assignments on standard output:
  *   runs=5 rc=0 wall_ms=123.4 wall_min_ms=120.1 wall_max_ms=130.0 rss_kb=4096
  * rc is the exit status of the last run (128+N for a signal); runstat
@@ -90,21 +94,26 @@ static int runstat_cmp_long(const void *a, const void *b)
 
 static void runstat_usage(void)
 {
-	fprintf(stderr, "usage: runstat [-n RUNS] [-w WARMUP] [-O OUT] [-E ERR] -- CMD [ARG...]\n");
+	fprintf(stderr, "usage: runstat [-n RUNS] [-w WARMUP] [-T BUDGET_MS] [-O OUT] [-E ERR] "
+		"-- CMD [ARG...]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	int runs = 5, warmup = 1, opt;
+	double budget = 0;
 	const char *out = NULL, *err = NULL;
-	while ((opt = getopt(argc, argv, "+n:w:O:E:")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:w:T:O:E:")) != -1) {
 		switch (opt) {
 		case 'n':
 			runs = atoi(optarg);
 			break;
 		case 'w':
 			warmup = atoi(optarg);
+			break;
+		case 'T':
+			budget = atof(optarg);
 			break;
 		case 'O':
 			out = optarg;
@@ -122,12 +131,16 @@ int main(int argc, char **argv)
 	char **cmd = argv + optind;
 	double ms[RUNSTAT_MAX_RUNS];
 	long rss[RUNSTAT_MAX_RUNS];
-	int rc = 0, first_rc = -2;
-	for (int i = 0; i < warmup + runs; i++) {
+	int rc = 0, first_rc = -2, done = 0;
+	double spent = 0;
+	/* Output files are written by the last run; with a budget any run may
+	 * be the last, so every run writes them then. */
+	const char *o = budget > 0 ? out : NULL, *e = budget > 0 ? err : NULL;
+	for (int i = 0; i < warmup + runs && done < runs; i++) {
 		double t;
 		long r;
 		int last = i == warmup + runs - 1;
-		rc = runstat_once(cmd, last ? out : NULL, last ? err : NULL, &t, &r);
+		rc = runstat_once(cmd, last ? out : o, last ? err : e, &t, &r);
 		if (rc < 0)
 			return 2;
 		if (rc == 127 && i == 0) {
@@ -138,11 +151,16 @@ int main(int argc, char **argv)
 			first_rc = rc;
 		else if (rc != first_rc)
 			fprintf(stderr, "runstat: '%s' exited %d, earlier %d\n", cmd[0], rc, first_rc);
-		if (i >= warmup) {
-			ms[i - warmup] = t;
-			rss[i - warmup] = r;
+		spent += t;
+		if (i >= warmup || (budget > 0 && t > budget)) {
+			ms[done] = t;
+			rss[done] = r;
+			done++;
 		}
+		if (budget > 0 && spent >= budget && done > 0)
+			break;
 	}
+	runs = done;
 	double sorted_ms[RUNSTAT_MAX_RUNS];
 	memcpy(sorted_ms, ms, sizeof(double) * (size_t)runs);
 	qsort(sorted_ms, (size_t)runs, sizeof(double), runstat_cmp_double);

@@ -18,6 +18,7 @@ struct command {
 static const struct command commands[] = {
 	{ "check", cmd_check, "validate and cross-reference Istio config" },
 	{ "compile", cmd_compile, "compile config to a binary route table" },
+	{ "diff", cmd_diff, "compare two configs or route tables" },
 	{ "dump", cmd_dump, "decode a route table" },
 	{ "explain", cmd_explain, "explain a diagnostic code" },
 	{ "query", cmd_query, "route one request through a table" },

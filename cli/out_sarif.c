@@ -153,6 +153,11 @@ static json_t *result_object(const struct diag *d, int rule_index)
 		json_object_set_new(props, "path", output_json_string(d->path));
 		json_object_set_new(loc, "properties", props);
 	}
+	/* Standard input with no resource: nothing to point at. */
+	if (json_object_size(loc) == 0) {
+		json_decref(loc);
+		return r;
+	}
 	json_t *locs = json_array();
 	if (!locs)
 		die_oom();

@@ -113,7 +113,7 @@ char *diag_node_path(struct arena *a, const struct node *root,
 		size_t slen;
 		char *big = NULL;
 		if (n->parent->type == NODE_SEQ) {
-			slen = (size_t)snprintf(piece, sizeof(piece), "[%zu]", n->index);
+			slen = (size_t)snprintf(piece, sizeof(piece), "[%u]", n->index);
 		} else if (n->key && plain_path_key(n->key->text, n->key->len)) {
 			big = xmalloc(n->key->len + 2);
 			slen = (size_t)snprintf(big, n->key->len + 2, "%s%s",

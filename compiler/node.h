@@ -33,26 +33,28 @@ struct node_pair {
 };
 
 struct node {
-	enum node_type type;
+	unsigned char type;        /* enum node_type */
 	bool quoted;               /* scalar written quoted or as a block scalar */
 	bool int_overflow;         /* integer literal outside the int64 range */
+	bool bval;                 /* NODE_BOOL */
 	unsigned line, col;        /* 1-based, column in characters */
+	unsigned index;            /* position in the parent sequence or map */
+	unsigned weight;           /* nodes in this subtree, aliases counted (alias budget) */
 	struct node *parent;       /* the map or sequence holding it; NULL at a root */
 	const struct node *key;    /* the key node when the parent is a map */
-	size_t index;              /* position when the parent is a sequence */
-	size_t weight;             /* nodes in this subtree, aliases counted (alias budget) */
 
 	/* Scalars. */
-	const char *text;          /* source text after unescaping */
+	const char *text;          /* source text after unescaping; NULL for collections */
 	size_t len;
 	long long ival;            /* NODE_INT */
 	double dval;               /* NODE_FLOAT, and NODE_INT converted */
-	bool bval;                 /* NODE_BOOL */
 
 	/* Collections: pairs for NODE_MAP, items for NODE_SEQ; n of either. */
 	size_t n;
-	struct node_pair *pairs;
-	struct node **items;
+	union {
+		struct node_pair *pairs;
+		struct node **items;
+	};
 };
 
 /* The value stored under `key` in a map; NULL if absent or n is not a map. */

@@ -84,7 +84,8 @@ static bool has_yaml_suffix(const char *name)
  * pattern without '/' against each component of the path from byte
  * `from` on (below the directory being walked; 0 for a named file), one
  * with '/' against the path (leading "./" dropped) or a leading part of
- * it, so "charts/*" also skips "charts/a/templates/x.yaml" named explicitly.
+ * it, so "charts/web" also skips "charts/web/templates/x.yaml" named
+ * explicitly.
  */
 static bool path_ignored(const struct meshc_options *o, const char *path,
 			 size_t from)
@@ -139,7 +140,8 @@ static int walk_dir(const struct meshc_options *o, const char *dir,
 		path_add(&here, path);
 	}
 	closedir(d);
-	qsort(here.items, here.n, sizeof(char *), cmp_str);
+	if (here.n > 1)
+		qsort(here.items, here.n, sizeof(char *), cmp_str);
 	for (size_t i = 0; i < here.n; i++) {
 		struct stat st;
 		char *path = here.items[i];

@@ -57,6 +57,10 @@ struct emitter {
 	size_t rxmap_cap;
 	unsigned *cluster_pos;       /* model cluster id -> CLST index */
 	bool too_big;
+	struct dedup {               /* per section: record ranges by content */
+		uint32_t *first, *count; /* open addressing; count 0: empty */
+		size_t n, cap;
+	} dd[MRT_SEC_COUNT];
 };
 
 #define NREC(e, s) ((uint32_t)((e)->sec[s].len / mrt_fmt_record_size[s]))
@@ -67,6 +71,67 @@ static void *add_record(struct emitter *e, int s, size_t size)
 {
 	size_t at = buf_grow(&e->sec[s], size);
 	return e->sec[s].p + at;
+}
+
+static uint32_t str_hash(const char *s, size_t n);
+
+static bool range_equal(const struct emitter *e, int s, uint32_t a, uint32_t b,
+			uint32_t count)
+{
+	size_t rs = mrt_fmt_record_size[s];
+	return memcmp(e->sec[s].p + a * rs, e->sec[s].p + b * rs, count * rs) == 0;
+}
+
+static void dedup_insert(struct dedup *d, uint32_t h, uint32_t first, uint32_t count)
+{
+	size_t j = h & (d->cap - 1);
+	while (d->count[j])
+		j = (j + 1) & (d->cap - 1);
+	d->first[j] = first;
+	d->count[j] = count;
+	d->n++;
+}
+
+/*
+ * Records [first, end of section s) were just appended: if an identical
+ * range was written before, drop the new copy and return the old first
+ * index (conditions, matches, destinations, extras and header operations
+ * repeat across routes, and sharing them keeps tables small).
+ */
+static uint32_t dedup_range(struct emitter *e, int s, uint32_t first)
+{
+	size_t rs = mrt_fmt_record_size[s];
+	uint32_t count = (uint32_t)(e->sec[s].len / rs) - first;
+	if (count == 0)
+		return 0;      /* empty ranges all read (0, 0): no varying bytes */
+	struct dedup *d = &e->dd[s];
+	uint32_t h = str_hash((const char *)e->sec[s].p + first * rs, count * rs);
+	if (d->cap) {
+		for (size_t j = h & (d->cap - 1); d->count[j]; j = (j + 1) & (d->cap - 1)) {
+			if (d->count[j] == count && range_equal(e, s, d->first[j], first, count)) {
+				e->sec[s].len = first * rs;
+				return d->first[j];
+			}
+		}
+	}
+	if ((d->n + 1) * 2 > d->cap) {
+		struct dedup old = *d;
+		d->cap = d->cap ? d->cap * 2 : 1024;
+		d->first = xcalloc(d->cap, sizeof(*d->first));
+		d->count = xcalloc(d->cap, sizeof(*d->count));
+		d->n = 0;
+		for (size_t j = 0; j < old.cap; j++) {
+			if (!old.count[j])
+				continue;
+			uint32_t oh = str_hash((const char *)e->sec[s].p + old.first[j] * rs,
+					       old.count[j] * rs);
+			dedup_insert(d, oh, old.first[j], old.count[j]);
+		}
+		free(old.first);
+		free(old.count);
+	}
+	dedup_insert(d, h, first, count);
+	return first;
 }
 
 static uint32_t str_hash(const char *s, size_t n)
@@ -173,8 +238,17 @@ static uint32_t none_if_unset(unsigned v)
 	return v == MRT_UNSET ? MRT_NONE : v;
 }
 
-static void emit_conds(struct emitter *e, const struct rm_cond *c, size_t n)
+static uint32_t emit_conds(struct emitter *e, const struct rm_cond *c, size_t n)
 {
+	/* Intern everything first, so the range is contiguous. */
+	for (size_t i = 0; i < n; i++) {
+		intern(e, c[i].key);
+		if (c[i].field != MRT_FIELD_PORT)
+			intern(e, c[i].value);
+		if (c[i].op == MRT_OP_REGEX)
+			regex_index(e, c[i].value);
+	}
+	uint32_t first = NREC(e, MRT_SEC_COND);
 	for (size_t i = 0; i < n; i++) {
 		/* Intern first: interning may grow the COND buffer's neighbours
 		 * but never COND itself, so the record pointer stays valid. */
@@ -189,10 +263,15 @@ static void emit_conds(struct emitter *e, const struct rm_cond *c, size_t n)
 		f->value = value;
 		f->regex = rx;
 	}
+	return dedup_range(e, MRT_SEC_COND, first);
 }
 
 static uint32_t emit_hops(struct emitter *e, const struct rm_hop *h, size_t n)
 {
+	for (size_t i = 0; i < n; i++) {
+		intern(e, h[i].name);
+		intern(e, h[i].value);
+	}
 	uint32_t first = NREC(e, MRT_SEC_HOPS);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t name = intern(e, h[i].name), value = intern(e, h[i].value);
@@ -202,7 +281,7 @@ static uint32_t emit_hops(struct emitter *e, const struct rm_hop *h, size_t n)
 		f->name = name;
 		f->value = value;
 	}
-	return first;
+	return dedup_range(e, MRT_SEC_HOPS, first);
 }
 
 /* Destinations (or mirrors): their header operations first, then the
@@ -222,7 +301,7 @@ static uint32_t emit_dests(struct emitter *e, const struct rm_dest *d, size_t n)
 	}
 	if (hf != hop_first)
 		free(hf);
-	return first;
+	return dedup_range(e, MRT_SEC_DEST, first);
 }
 
 static uint32_t emit_extra(struct emitter *e, const struct rm_extra *x)
@@ -256,8 +335,7 @@ static uint32_t emit_extra(struct emitter *e, const struct rm_extra *x)
 	f.mirror_first = emit_dests(e, x->mirrors, x->n_mirrors);
 	f.mirror_count = (uint32_t)x->n_mirrors;
 	f.cors_set = x->cors_set;
-	f.cors_origin_first = NREC(e, MRT_SEC_COND);
-	emit_conds(e, x->cors_origins, x->n_cors_origins);
+	f.cors_origin_first = emit_conds(e, x->cors_origins, x->n_cors_origins);
 	f.cors_origin_count = (uint32_t)x->n_cors_origins;
 	f.cors_methods = intern(e, x->cors_methods);
 	f.cors_allow_headers = intern(e, x->cors_allow_headers);
@@ -269,7 +347,7 @@ static uint32_t emit_extra(struct emitter *e, const struct rm_extra *x)
 	f.hop_count = (uint32_t)x->n_hops;
 	uint32_t idx = NREC(e, MRT_SEC_EXTR);
 	*ADD(e, MRT_SEC_EXTR, struct mrt_fmt_extra) = f;
-	return idx;
+	return dedup_range(e, MRT_SEC_EXTR, idx);
 }
 
 /* The parts of a route that several lists may share, written once. */
@@ -278,19 +356,21 @@ static void emit_route_body(struct emitter *e, struct rm_route *r, unsigned gen)
 	if (r->emit_gen == gen)
 		return;
 	r->emit_gen = gen;
-	r->emit_match_first = NREC(e, MRT_SEC_MTCH);
-	for (size_t m = 0; m < r->n_matches; m++)
-		buf_grow(&e->sec[MRT_SEC_MTCH], sizeof(struct mrt_fmt_match));
+	uint32_t cf[64], *cfirst = r->n_matches <= 64 ? cf : xcalloc(r->n_matches, sizeof(*cfirst));
 	for (size_t m = 0; m < r->n_matches; m++) {
-		uint32_t name = intern(e, r->matches[m].name);
-		uint32_t first = NREC(e, MRT_SEC_COND);
-		emit_conds(e, r->matches[m].conds, r->matches[m].n);
-		struct mrt_fmt_match *f = (struct mrt_fmt_match *)(void *)
-			e->sec[MRT_SEC_MTCH].p + r->emit_match_first + m;
-		f->name = name;
-		f->cond_first = first;
+		intern(e, r->matches[m].name);
+		cfirst[m] = emit_conds(e, r->matches[m].conds, r->matches[m].n);
+	}
+	uint32_t first = NREC(e, MRT_SEC_MTCH);
+	for (size_t m = 0; m < r->n_matches; m++) {
+		struct mrt_fmt_match *f = ADD(e, MRT_SEC_MTCH, struct mrt_fmt_match);
+		f->name = intern(e, r->matches[m].name);
+		f->cond_first = cfirst[m];
 		f->cond_count = (uint32_t)r->matches[m].n;
 	}
+	if (cfirst != cf)
+		free(cfirst);
+	r->emit_match_first = dedup_range(e, MRT_SEC_MTCH, first);
 	r->emit_dest_first = emit_dests(e, r->dests, r->n_dests);
 	r->emit_extra = r->extra ? emit_extra(e, r->extra) : MRT_NONE;
 }
@@ -442,6 +522,10 @@ static void emitter_release(struct emitter *e)
 	free(e->strmap);
 	free(e->rxmap);
 	free(e->cluster_pos);
+	for (int s = 0; s < MRT_SEC_COUNT; s++) {
+		free(e->dd[s].first);
+		free(e->dd[s].count);
+	}
 }
 
 void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
@@ -452,7 +536,8 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 
 	/* Clusters sorted by name. */
 	struct rm_cluster **cl = xcalloc(m->n_clusters + 1, sizeof(*cl));
-	memcpy(cl, m->clusters, m->n_clusters * sizeof(*cl));
+	if (m->n_clusters)
+		memcpy(cl, m->clusters, m->n_clusters * sizeof(*cl));
 	qsort(cl, m->n_clusters, sizeof(*cl), cluster_cmp);
 	e.cluster_pos = xcalloc(m->n_clusters + 1, sizeof(*e.cluster_pos));
 	for (size_t i = 0; i < m->n_clusters; i++) {
@@ -472,7 +557,8 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 	free(cl);
 
 	struct rm_listener **ls = xcalloc(m->n_listeners + 1, sizeof(*ls));
-	memcpy(ls, m->listeners, m->n_listeners * sizeof(*ls));
+	if (m->n_listeners)
+		memcpy(ls, m->listeners, m->n_listeners * sizeof(*ls));
 	qsort(ls, m->n_listeners, sizeof(*ls), listener_cmp);
 	for (size_t i = 0; i < m->n_listeners; i++)
 		emit_listener(&e, ls[i], gen);

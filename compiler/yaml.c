@@ -39,6 +39,10 @@ struct builder {
 	unsigned line_base;    /* lines before the chunk */
 	const char *chunk;
 	size_t chunk_len;
+	/* Column shifts from quoting rewrites (see requote_colon_scalar). */
+	struct col_shift { unsigned line, from_col, delta; } shifts[16];
+	size_t nshifts;
+	bool chunk_owned;      /* chunk is a rewritten heap copy */
 
 	struct frame *frames;
 	size_t nframes, cap_frames;
@@ -55,9 +59,14 @@ static unsigned mark_line(const struct builder *b, yaml_mark_t m)
 	return b->line_base + (unsigned)m.line + 1;
 }
 
-static unsigned mark_col(yaml_mark_t m)
+/* 1-based column in the original text, undoing quoting rewrites. */
+static unsigned mark_col_at(const struct builder *b, yaml_mark_t m)
 {
-	return (unsigned)m.column + 1;
+	unsigned col = (unsigned)m.column;
+	for (size_t i = b->nshifts; i-- > 0;)
+		if (b->shifts[i].line == m.line && col >= b->shifts[i].from_col)
+			col -= b->shifts[i].delta;
+	return col + 1;
 }
 
 /* Line and column (in characters) of a byte offset inside the chunk. */
@@ -78,6 +87,19 @@ static void offset_position(const struct builder *b, size_t off,
 	}
 	*line = b->line_base + l;
 	*col = c;
+}
+
+/* Byte offset in the chunk of libyaml's character index. */
+static size_t char_offset(const struct builder *b, size_t index)
+{
+	size_t off = 0;
+	for (size_t chars = 0; off < b->chunk_len; off++) {
+		if (((unsigned char)b->chunk[off] & 0xC0) == 0x80)
+			continue;
+		if (chars++ == index)
+			break;
+	}
+	return off;
 }
 
 static void report(struct builder *b, enum diag_code code, unsigned line,
@@ -104,8 +126,8 @@ static void report_parser_error(struct builder *b, yaml_parser_t *p)
 		return;
 	}
 	line = mark_line(b, p->problem_mark);
-	col = mark_col(p->problem_mark);
-	size_t idx = p->problem_mark.index;
+	col = mark_col_at(b, p->problem_mark);
+	size_t idx = char_offset(b, p->problem_mark.index);
 	if (idx < b->chunk_len && b->chunk[idx] == '\t') {
 		report(b, MSH0001, line, col,
 		       "tab character in indentation (YAML allows only spaces)");
@@ -236,25 +258,52 @@ static bool yaml_style_float(const char *s)
 	return *s == '\0';
 }
 
-static void resolve_plain(struct node *n)
+/*
+ * The YAML 1.1 words go-yaml v2 resolves specially (null, booleans, inf,
+ * nan); -1 when `s` is none of them, else the node type, with *truth for
+ * booleans and *d for floats. Screened by length and first character so
+ * ordinary strings cost one switch.
+ */
+static int special_word(const char *s, size_t len, bool *truth, double *d)
 {
-	const char *s = n->text;
-	if (text_in(s, yaml_null)) {
-		n->type = NODE_NULL;
-		return;
+	if (len == 0)
+		return NODE_NULL;
+	if (len > 6)
+		return -1;
+	switch (s[0]) {
+	case '~': case 'n': case 'N': case 'y': case 'Y': case 'o': case 'O':
+	case 't': case 'T': case 'f': case 'F': case '.': case '+': case '-':
+		break;
+	default:
+		return -1;
 	}
+	if (text_in(s, yaml_null))
+		return NODE_NULL;
 	if (text_in(s, yaml_true) || text_in(s, yaml_false)) {
-		n->type = NODE_BOOL;
-		n->bval = text_in(s, yaml_true);
-		return;
+		*truth = text_in(s, yaml_true);
+		return NODE_BOOL;
 	}
 	static const char *const inf[] = { ".inf", ".Inf", ".INF", "+.inf",
 		"+.Inf", "+.INF", NULL };
 	static const char *const ninf[] = { "-.inf", "-.Inf", "-.INF", NULL };
 	static const char *const nan_[] = { ".nan", ".NaN", ".NAN", NULL };
 	if (text_in(s, inf) || text_in(s, ninf) || text_in(s, nan_)) {
-		n->type = NODE_FLOAT;
-		n->dval = text_in(s, nan_) ? NAN : text_in(s, inf) ? INFINITY : -INFINITY;
+		*d = text_in(s, nan_) ? NAN : text_in(s, inf) ? INFINITY : -INFINITY;
+		return NODE_FLOAT;
+	}
+	return -1;
+}
+
+static void resolve_plain(struct node *n)
+{
+	const char *s = n->text;
+	bool truth = false;
+	double d = 0;
+	int special = special_word(s, n->len, &truth, &d);
+	if (special >= 0) {
+		n->type = (unsigned char)special;
+		n->bval = truth;
+		n->dval = d;
 		return;
 	}
 	char c = s[0] == '+' || s[0] == '-' ? s[1] : s[0];
@@ -298,11 +347,13 @@ static void resolve_tagged(struct node *n, const char *tag)
 static struct node *new_node(struct builder *b, enum node_type t,
 			     yaml_mark_t m)
 {
-	struct node *n = arena_alloc(&b->u->arena, sizeof(*n));
-	n->type = t;
-	n->line = mark_line(b, m);
-	n->col = mark_col(m);
-	n->weight = 1;
+	struct node *n = arena_alloc_raw(&b->u->arena, sizeof(*n));
+	*n = (struct node){
+		.type = (unsigned char)t,
+		.line = mark_line(b, m),
+		.col = mark_col_at(b, m),
+		.weight = 1,
+	};
 	return n;
 }
 
@@ -392,7 +443,7 @@ static void adopt(struct node *parent, struct node *child, const struct node *ke
 		return;
 	child->parent = parent;
 	child->key = key;
-	child->index = index;
+	child->index = (unsigned)index;
 }
 
 static void finish_map(struct builder *b, struct node *map, struct node **kv,
@@ -507,7 +558,59 @@ static struct node *scalar_node(struct builder *b, const yaml_event_t *ev)
  * Parses one chunk. Documents go to the unit's docs array; a document that
  * fails is dropped after its error is reported.
  */
-static void parse_chunk(struct builder *b)
+/*
+ * libyaml 0.2.5 rejects a plain scalar in a flow collection that ends in
+ * ':' right before a flow indicator (`[2001:db8::]`), which go-yaml v2 and
+ * so kubectl read as the string "2001:db8::". On that error the scalar is
+ * rewritten single-quoted in a copy of the chunk and the chunk parsed again;
+ * the columns after it on its line are shifted back when nodes are made.
+ * Returns false when the error is another one (or the rewrite does not
+ * apply), true when the chunk was rewritten.
+ */
+static bool requote_colon_scalar(struct builder *b, const yaml_parser_t *p)
+{
+	if (p->error != YAML_SCANNER_ERROR || !p->problem || !p->context ||
+	    strcmp(p->problem, "found unexpected ':'") != 0 ||
+	    strcmp(p->context, "while scanning a plain scalar") != 0 ||
+	    b->nshifts == sizeof(b->shifts) / sizeof(b->shifts[0]) ||
+	    p->context_mark.line != p->problem_mark.line)
+		return false;
+	size_t start = char_offset(b, p->context_mark.index);
+	size_t colon = char_offset(b, p->problem_mark.index);
+	if (colon >= b->chunk_len || b->chunk[colon] != ':' || start > colon)
+		return false;
+	size_t end = colon + 1, nquotes = 0;
+	for (size_t i = start; i < end; i++)
+		nquotes += b->chunk[i] == '\'';
+	size_t len = b->chunk_len + 2 + nquotes;
+	char *text = xmalloc(len + 1);
+	size_t w = 0;
+	memcpy(text, b->chunk, start);
+	w = start;
+	text[w++] = '\'';
+	for (size_t i = start; i < end; i++) {
+		if (b->chunk[i] == '\'')
+			text[w++] = '\'';
+		text[w++] = b->chunk[i];
+	}
+	text[w++] = '\'';
+	memcpy(text + w, b->chunk + end, b->chunk_len - end);
+	text[len] = '\0';
+	unsigned scalar_chars = (unsigned)(p->problem_mark.index - p->context_mark.index + 1);
+	b->shifts[b->nshifts++] = (struct col_shift){
+		.line = (unsigned)p->problem_mark.line,
+		.from_col = (unsigned)p->context_mark.column + scalar_chars + 2 + (unsigned)nquotes,
+		.delta = 2 + (unsigned)nquotes,
+	};
+	if (b->chunk_owned)
+		free((char *)b->chunk);
+	b->chunk = text;
+	b->chunk_len = len;
+	b->chunk_owned = true;
+	return true;
+}
+
+static bool parse_chunk_once(struct builder *b, bool *retry)
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
@@ -524,6 +627,10 @@ static void parse_chunk(struct builder *b)
 		if (!yaml_parser_parse(&parser, &ev)) {
 			if (parser.error == YAML_MEMORY_ERROR)
 				die_oom();
+			if (requote_colon_scalar(b, &parser)) {
+				*retry = true;
+				break;
+			}
 			report_parser_error(b, &parser);
 			break;
 		}
@@ -549,7 +656,7 @@ static void parse_chunk(struct builder *b)
 					 "scalar of %zu bytes exceeds the limit of %zu bytes",
 					 ev.data.scalar.length, b->lim->max_scalar_bytes);
 				report(b, MSH0002, mark_line(b, ev.start_mark),
-				       mark_col(ev.start_mark), msg);
+				       mark_col_at(b, ev.start_mark), msg);
 				b->failed = true;
 				break;
 			}
@@ -565,7 +672,7 @@ static void parse_chunk(struct builder *b)
 				snprintf(msg, sizeof(msg), "unknown anchor \"%.200s\"",
 					 (const char *)ev.data.alias.anchor);
 				report(b, MSH0001, mark_line(b, ev.start_mark),
-				       mark_col(ev.start_mark), msg);
+				       mark_col_at(b, ev.start_mark), msg);
 				b->failed = true;
 				break;
 			}
@@ -574,7 +681,7 @@ static void parse_chunk(struct builder *b)
 				open |= b->frames[i].node == target;
 			if (open) {
 				report(b, MSH0001, mark_line(b, ev.start_mark),
-				       mark_col(ev.start_mark),
+				       mark_col_at(b, ev.start_mark),
 				       "recursive alias (an alias inside its own anchor)");
 				b->failed = true;
 				break;
@@ -586,7 +693,7 @@ static void parse_chunk(struct builder *b)
 					 "alias expansion exceeds the limit of %zu nodes per document",
 					 b->lim->max_alias_nodes);
 				report(b, MSH0002, mark_line(b, ev.start_mark),
-				       mark_col(ev.start_mark), msg);
+				       mark_col_at(b, ev.start_mark), msg);
 				b->failed = true;
 				break;
 			}
@@ -601,7 +708,7 @@ static void parse_chunk(struct builder *b)
 					 "nesting depth exceeds the limit of %u",
 					 b->lim->max_depth);
 				report(b, MSH0002, mark_line(b, ev.start_mark),
-				       mark_col(ev.start_mark), msg);
+				       mark_col_at(b, ev.start_mark), msg);
 				b->failed = true;
 				break;
 			}
@@ -641,6 +748,32 @@ static void parse_chunk(struct builder *b)
 	}
 	(void)in_doc;
 	yaml_parser_delete(&parser);
+	return !*retry;
+}
+
+/*
+ * Parses one chunk. A chunk that needed a quoting rewrite is parsed again
+ * from its start, dropping the documents the first attempt produced.
+ */
+static void parse_chunk(struct builder *b)
+{
+	size_t docs_before = b->u->ndocs;
+	const char *orig = b->chunk;
+	size_t orig_len = b->chunk_len;
+	b->nshifts = 0;
+	for (;;) {
+		bool retry = false;
+		b->failed = false;
+		if (parse_chunk_once(b, &retry))
+			break;
+		b->u->ndocs = docs_before;
+	}
+	if (b->chunk_owned)
+		free((char *)b->chunk);
+	b->chunk_owned = false;
+	b->chunk = orig;
+	b->chunk_len = orig_len;
+	b->nshifts = 0;
 }
 
 /* True when the line starting at p is a document marker `---`. */
@@ -695,7 +828,6 @@ void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim)
 				b.line_base = chunk_line;
 				b.chunk = chunk;
 				b.chunk_len = len;
-				b.failed = false;
 				parse_chunk(&b);
 			}
 			chunk = p;

@@ -5,7 +5,9 @@
  * reject whatever the matcher could not read safely.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -Iruntime \
- *     fuzz/fuzz_blob.c runtime/*.c -lpcre2-8 -pthread -o build-fuzz/fuzz_blob
+ *     fuzz/fuzz_blob.c runtime/mrt_*.c -lpcre2-8 -pthread -o build-fuzz/fuzz_blob
+ * The checksum is recomputed over the mutated bytes (or the fuzzer would
+ * only ever test the checksum).
  * Seed corpus: any table `meshc compile` writes (testdata/route/).
  */
 #include <stdint.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 
 #include "meshrt.h"
+#include "mrt_format.h"
 
 static void touch_route(const mrt_table *t, const mrt_route *r, const mrt_request *q)
 {
@@ -57,6 +60,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf)
 		return 0;
 	memcpy(buf, data, size);
+	if (size >= sizeof(struct mrt_fmt_header)) {
+		struct mrt_fmt_header *h = buf;
+		h->checksum = mrt_fmt_checksum((uint8_t *)buf + sizeof(*h), size - sizeof(*h));
+	}
 	mrt_table *t;
 	char err[256];
 	if (mrt_open_buffer(buf, size, &t, err, sizeof(err)) == 0) {

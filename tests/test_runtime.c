@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compiler.h"
 #include "meshrt.h"
 #include "mrt_format.h"
 #include "route_model.h"
@@ -528,8 +529,77 @@ static void test_random_damage(void)
 	free(b);
 }
 
+static const char *const docs[] = {
+	"apiVersion: v1\nkind: Service\nmetadata: {name: reviews, namespace: books}\n"
+	"spec:\n  ports: [{name: http, port: 9080}]\n",
+	"apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	"metadata: {name: b-edge, namespace: books}\nspec:\n  hosts: [books.example.com]\n"
+	"  gateways: [gw]\n  http:\n  - name: b\n    match: [{uri: {prefix: /b}}]\n"
+	"    route: [{destination: {host: reviews}}]\n",
+	"apiVersion: networking.istio.io/v1\nkind: VirtualService\n"
+	"metadata: {name: a-edge, namespace: books}\nspec:\n  hosts: [books.example.com]\n"
+	"  gateways: [gw]\n  http:\n  - name: a\n    match: [{uri: {prefix: /a}}]\n"
+	"    route: [{destination: {host: reviews}}]\n",
+	"apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: gw, namespace: books}\n"
+	"spec:\n  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n"
+	"    hosts: [\"*/*.example.com\"]\n",
+};
+
+/* Compiles docs in the given order from a temporary file. */
+static void *compile_docs(const int *order, size_t *len)
+{
+	char path[] = "/tmp/mrt-order-XXXXXX.yaml", err[256];
+	int fd = mkstemps(path, 5);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f)
+		return NULL;
+	for (int i = 0; i < 4; i++)
+		fprintf(f, "---\n%s", docs[order[i]]);
+	fclose(f);
+	struct meshc_options opt;
+	meshc_options_init(&opt);
+	struct project p;
+	project_init(&p, &opt);
+	char *paths[1] = { path };
+	project_load(&p, paths, 1);
+	project_validate(&p);
+	project_analyze(&p);
+	project_finish_diags(&p);
+	void *buf = route_compile(&p, &p.diags, len, err, sizeof(err));
+	project_release(&p);
+	unlink(path);
+	return buf;
+}
+
+/* Input order never changes the table; VirtualServices merge by name. */
+static void test_input_order(void)
+{
+	static const int fwd[4] = { 0, 1, 2, 3 }, rev[4] = { 3, 2, 1, 0 };
+	size_t la = 0, lb = 0;
+	void *a = compile_docs(fwd, &la), *b = compile_docs(rev, &lb);
+	CHECK(a && b && la == lb && memcmp(a, b, la) == 0);
+	mrt_table *t;
+	char err[256];
+	if (a && mrt_open_buffer(a, la, &t, err, sizeof(err)) == 0) {
+		mrt_request q = { .gateway = "books/gw", .host = "books.example.com",
+				  .port = 80, .path = "/a" };
+		const mrt_route *r = mrt_match(t, &q);
+		CHECK(r && strcmp(mrt_route_virtual_service(t, r), "books/a-edge") == 0);
+		mrt_vhost vh;
+		CHECK(mrt_vhost_get(t, 0, 0, &vh) == 0 && vh.n_routes == 2 &&
+		      strcmp(mrt_route_name(t, mrt_route_at(t, vh.first_route)), "a") == 0);
+		mrt_destination d;
+		CHECK(r && mrt_route_destination(t, r, 0, &d) == 0 &&
+		      strcmp(d.cluster, "outbound|9080||reviews.books.svc.cluster.local") == 0);
+		mrt_close(t);
+	}
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
+	RUN(test_input_order);
 	RUN(test_checksum);
 	RUN(open_model);
 	if (table) {

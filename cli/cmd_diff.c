@@ -1,0 +1,287 @@
+/*
+ * meshc diff OLD NEW [options]: what changed between two configurations,
+ * at the resource level (added, removed and changed resources with field
+ * paths) and at the route level (request classes that now go somewhere
+ * else). Each side is a config path (file, directory, or `-`) or a
+ * compiled route table (recognised by its magic bytes); with a table on
+ * either side only routes are compared. Config sides are only loaded, not
+ * validated: a side with YAML errors (syntax, limits, encoding, duplicate
+ * keys, documents that are not objects, nameless objects) is an error,
+ * its diagnostics printed on stderr; other problems are `meshc check`'s
+ * business. Routes of a config side are compiled in memory as `meshc
+ * compile` would.
+ *
+ * Exit 0 no difference, 1 differences, 2 error. With --git meshc acts as
+ * git's external diff driver (GIT_EXTERNAL_DIFF or diff.<driver>.command):
+ * seven arguments (path old-file old-hex old-mode new-file new-hex
+ * new-mode; nine for a rename), /dev/null for an added or removed file;
+ * it prints the text diff and exits 0 even for data errors, as git before
+ * 2.46 stops at any other exit status.
+ */
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "diff.h"
+#include "mrt_format.h"
+#include "output.h"
+#include "route_model.h"
+
+enum { OPT_DOMAIN = 256, OPT_GIT };
+
+static const struct option diff_options[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "git", no_argument, NULL, OPT_GIT },
+	{ "namespace", required_argument, NULL, 'n' },
+	{ "domain", required_argument, NULL, OPT_DOMAIN },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void diff_usage(FILE *f)
+{
+	fputs("usage: meshc diff [options] OLD NEW\n"
+	      "       meshc diff --git PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE\n"
+	      "  -o, --output FORMAT   text|json|markdown (default text)\n"
+	      "  -q, --quiet           print nothing; the exit status tells\n"
+	      "      --git             act as git's external diff driver\n"
+	      "  -n, --namespace NS    namespace for resources without one (default)\n"
+	      "      --domain D        cluster domain (cluster.local)\n"
+	      "  -j, --jobs N          worker threads (default: cores)\n"
+	      "OLD and NEW are each a file, a directory, - (stdin, one side) or a\n"
+	      "compiled route table. Exit 0 no difference, 1 differences, 2 error.\n", f);
+}
+
+/* One side of the diff: a loaded project, or an opened table. */
+struct side {
+	const char *path;
+	bool is_table;
+	struct project p;            /* config sides */
+	bool loaded;
+	mrt_table *t;                /* the table (opened, or compiled from config) */
+	void *buf;                   /* compiled bytes behind t, or NULL */
+};
+
+/* Whether path is a regular file starting with the table magic. */
+static bool is_table_file(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return false;
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return false;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	unsigned char magic[MRT_MAGIC_LEN];
+	ssize_t n = read(fd, magic, sizeof(magic));
+	close(fd);
+	return n == (ssize_t)sizeof(magic) && memcmp(magic, MRT_MAGIC, MRT_MAGIC_LEN) == 0;
+}
+
+/* Diagnostics that make a side unreadable as config (see the top comment). */
+static bool load_error(const struct diag *d)
+{
+	const struct diag_info *i = diag_info(d->code);
+	return d->level == LEVEL_ERROR &&
+	       (i->layer == LAYER_YAML || d->code == MSH0006);
+}
+
+/*
+ * Opens or loads one side. Returns 0, or 2 after printing why it cannot
+ * be compared (unreadable, a bad table, YAML errors).
+ */
+static int side_open(struct side *s, const struct meshc_options *opt)
+{
+	char err[512];
+	if (is_table_file(s->path)) {
+		s->is_table = true;
+		if (mrt_open(s->path, &s->t, err, sizeof(err)) != 0) {
+			fprintf(stderr, "meshc: %s\n", err);
+			return 2;
+		}
+		return 0;
+	}
+	project_init(&s->p, opt);
+	s->loaded = true;
+	char *paths[1] = { (char *)s->path };
+	project_load(&s->p, paths, 1);
+	if (s->p.usage_error)
+		return 2;
+	project_finish_diags(&s->p);
+	size_t kept = 0;
+	for (size_t i = 0; i < s->p.diags.n; i++)
+		if (load_error(&s->p.diags.items[i]))
+			s->p.diags.items[kept++] = s->p.diags.items[i];
+	if (kept) {
+		struct output_ctx ctx = { .p = &s->p, .failure = LEVEL_ERROR };
+		output_text(stderr, s->p.diags.items, kept, &ctx);
+		fprintf(stderr, "meshc: %s: cannot compare: the YAML has errors\n",
+			strcmp(s->path, "-") == 0 ? "<stdin>" : s->path);
+		return 2;
+	}
+	return 0;
+}
+
+/* Compiles a config side's routes in memory and opens the table. */
+static int side_compile(struct side *s)
+{
+	char err[512] = "";
+	size_t len = 0;
+	struct diag_list warn;
+	diag_list_init(&warn, &s->p.arena);
+	s->buf = route_compile(&s->p, &warn, &len, err, sizeof(err));
+	diag_list_release(&warn);
+	if (!s->buf || mrt_open_buffer(s->buf, len, &s->t, err, sizeof(err)) != 0) {
+		fprintf(stderr, "meshc: %s: cannot build the route table: %s\n",
+			s->path, err);
+		return 2;
+	}
+	return 0;
+}
+
+static void side_release(struct side *s)
+{
+	if (s->t)
+		mrt_close(s->t);
+	free(s->buf);
+	if (s->loaded)
+		project_release(&s->p);
+}
+
+/* Runs the comparison into d; 0, or 2 after printing a message. */
+static int run_diff(struct side *so, struct side *sn, const struct meshc_options *opt,
+		    struct diff_result *d)
+{
+	int rc = side_open(so, opt);
+	if (rc == 0)
+		rc = side_open(sn, opt);
+	if (rc)
+		return rc;
+	if (!so->is_table && !sn->is_table) {
+		char err[1024];
+		if (diff_resources(d, &so->p, &sn->p, opt->domain, err, sizeof(err)) != 0) {
+			fprintf(stderr, "meshc: %s\n", err);
+			return 2;
+		}
+	}
+	if ((!so->is_table && side_compile(so)) || (!sn->is_table && side_compile(sn)))
+		return 2;
+	diff_routes(d, so->t, sn->t);
+	return 0;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	struct meshc_options mopt;
+	meshc_options_init(&mopt);
+	const char *format = "text";
+	bool quiet = false, git = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:qn:j:h", diff_options, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			format = optarg;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case OPT_GIT:
+			git = true;
+			break;
+		case 'n':
+			mopt.namespace = optarg;
+			break;
+		case OPT_DOMAIN:
+			mopt.domain = optarg;
+			break;
+		case 'j': {
+			long long v = cli_parse_uint(optarg, 1, 64);
+			if (v < 0) {
+				fprintf(stderr, "meshc: --jobs must be an integer in 1..64\n");
+				return 2;
+			}
+			mopt.jobs = (unsigned)v;
+			break;
+		}
+		case 'h':
+			diff_usage(stdout);
+			return 0;
+		default:
+			diff_usage(stderr);
+			return 2;
+		}
+	}
+	int fmt = diff_format_lookup(format);
+	if (fmt < 0) {
+		fprintf(stderr, "meshc: unknown output format \"%s\" (text, json, markdown)\n",
+			format);
+		return 2;
+	}
+	int npos = argc - optind;
+	char **pos = argv + optind;
+	struct side so = { 0 }, sn = { 0 };
+	const char *gpath = NULL, *gnew = NULL;
+	if (git) {
+		if (npos != 7 && npos != 9) {
+			fprintf(stderr, "meshc: diff --git takes the seven arguments git passes "
+				"(path old-file old-hex old-mode new-file new-hex new-mode), got %d\n",
+				npos);
+			return 2;
+		}
+		gpath = pos[0];
+		gnew = npos == 9 ? pos[7] : pos[0];
+		so.path = pos[1];
+		sn.path = pos[4];
+		fmt = DIFF_TEXT;
+	} else {
+		if (npos != 2) {
+			fprintf(stderr, "meshc: diff needs OLD and NEW\n");
+			diff_usage(stderr);
+			return 2;
+		}
+		so.path = pos[0];
+		sn.path = pos[1];
+		if (strcmp(so.path, "-") == 0 && strcmp(sn.path, "-") == 0) {
+			fprintf(stderr, "meshc: only one side can be - (standard input)\n");
+			return 2;
+		}
+	}
+
+	struct diff_result d;
+	diff_result_init(&d);
+	int rc = run_diff(&so, &sn, &mopt, &d);
+	if (git) {
+		printf("meshc diff a/%s b/%s\n", gpath, gnew);
+		if (rc)
+			printf("cannot compare semantically (see the messages above)\n");
+		else if (diff_result_empty(&d))
+			printf("no semantic difference (formatting, comments or order only)\n");
+		else if (diff_print(stdout, &d, DIFF_TEXT) != 0)
+			rc = -1;
+		rc = rc < 0 || fflush(stdout) != 0 ? 2 : 0;
+	} else if (rc == 0) {
+		bool differ = !diff_result_empty(&d);
+		if (!quiet && (diff_print(stdout, &d, (enum diff_format)fmt) != 0 ||
+			       fflush(stdout) != 0)) {
+			fprintf(stderr, "meshc: cannot write the output\n");
+			rc = 2;
+		} else {
+			rc = differ ? 1 : 0;
+		}
+	}
+	diff_result_release(&d);
+	side_release(&so);
+	side_release(&sn);
+	return rc;
+}

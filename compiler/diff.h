@@ -1,0 +1,119 @@
+/*
+ * meshc diff: what changed between two configurations (or compiled route
+ * tables), at two levels.
+ *
+ *   diff_resources  resources added, removed and changed, matched by
+ *                   (kind, namespace, name), with the changed fields'
+ *                   paths and old/new values (diff.c);
+ *   diff_routes     the request classes (listener, host, match) whose
+ *                   outcome differs between two route tables
+ *                   (diff_routes.c); config is compiled in memory first, so
+ *                   config-vs-table and table-vs-table diffs share one
+ *                   comparison;
+ *   diff_print      the result as text, JSON or Markdown (diff_out.c).
+ *
+ * Everything the result points to lives in the result's arena, in the two
+ * projects or in the two tables: keep those until diff_result_release().
+ */
+#ifndef MESHC_DIFF_H
+#define MESHC_DIFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "compiler.h"
+#include "meshrt.h"
+
+enum diff_change {
+	DIFF_ADDED,
+	DIFF_REMOVED,
+	DIFF_CHANGED,
+};
+
+/*
+ * One changed field of a changed resource. `path` names the field where
+ * it is in NEW (spec.http[1].route[0].weight), or where it was in OLD for
+ * a removal. A list item that moved has moved_from set (its path in OLD);
+ * it carries old/new only when its content changed as well. oldv/newv are
+ * the values as written (NULL: absent on that side).
+ */
+struct diff_field {
+	const char *path;
+	const char *moved_from;
+	const struct node *oldv, *newv;
+	bool redact;                 /* Secret data: values are never printed */
+};
+
+struct diff_resource {
+	enum diff_change change;
+	const char *kind, *namespace, *name;
+	struct diff_field *fields;   /* arena array, DIFF_CHANGED only */
+	size_t nfields;
+};
+
+/* One side's outcome for a request class: route r of table t, or none. */
+struct diff_outcome {
+	const mrt_table *t;
+	const mrt_route *r;          /* NULL: nothing routes the class there */
+};
+
+struct diff_route {
+	const char *listener;        /* "shop/shop-gw:443", "mesh:9080", "mesh:*" */
+	const char *host;            /* virtual host; NULL for TCP/TLS routes
+	                                of a listener without host names */
+	const char *match;           /* "uri prefix /api, method GET", "any" */
+	struct diff_outcome oldo, newo;
+};
+
+struct diff_result {
+	struct arena arena;
+	struct diff_resource *res;   /* heap array, sorted by kind, namespace, name */
+	size_t nres, cap_res;
+	struct diff_route *routes;   /* heap array, sorted by listener, host, match */
+	size_t nroutes, cap_routes;
+};
+
+void diff_result_init(struct diff_result *d);
+void diff_result_release(struct diff_result *d);
+
+/*
+ * Compares the resources of two loaded projects (project_load only; no
+ * validation needed) and appends the differences to d, sorted. Resources
+ * are matched by (kind, namespace, name); `domain` is the cluster domain
+ * short host names expand with. Returns 0, or -1 with a message in err
+ * when a side defines one resource twice (the side is ambiguous).
+ */
+int diff_resources(struct diff_result *d, const struct project *oldp,
+		   const struct project *newp, const char *domain,
+		   char *err, size_t errlen);
+
+/*
+ * Appends to d every request class of either table whose outcome differs
+ * between the two (sorted). A class is a listener, a virtual host and one
+ * match of a route; its outcome on each side is where a request of the
+ * class is routed there.
+ */
+void diff_routes(struct diff_result *d, const mrt_table *oldt,
+		 const mrt_table *newt);
+
+/* Whether d holds any difference. */
+bool diff_result_empty(const struct diff_result *d);
+
+enum diff_format {
+	DIFF_TEXT,
+	DIFF_JSON,
+	DIFF_MARKDOWN,
+};
+
+/* "text", "json", "markdown" -> format; -1 when unknown. */
+int diff_format_lookup(const char *name);
+
+/*
+ * Writes d to out in the given format. Text prints nothing for an empty
+ * result; JSON always prints both keys ({"resources":[],"routes":[]}).
+ * Returns 0, or -1 on a write error.
+ */
+int diff_print(FILE *out, const struct diff_result *d, enum diff_format f);
+
+#endif
