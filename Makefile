@@ -84,7 +84,7 @@ $(LIBMESHC): $(COMPILER_OBJS)
 $(MESHC_BIN): $(CLI_OBJS) $(LIBMESHC) $(RTLIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIBMESHC) $(RTLIB) $(PKG_LIBS) -lm
 
-$(B)/tests/%: tests/%.c $(LIBMESHC) $(RTLIB) tests/unit.h
+$(B)/tests/%: tests/%.c $(LIBMESHC) $(RTLIB) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIBMESHC) $(RTLIB) $(ALL_LDFLAGS) $(PKG_LIBS) -lm
 

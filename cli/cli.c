@@ -1,6 +1,6 @@
 /*
- * Helpers shared by subcommands: the check pipeline in one call, and
- * option value parsing.
+ * Helpers shared by subcommands: the check pipeline in one call, opening
+ * a TABLE argument, and option value parsing.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "route_model.h"
 
 static double now_ms(void)
 {
@@ -33,6 +34,16 @@ void cli_run_checks(struct project *p, char *const *paths, size_t npaths)
 	if (timing)
 		fprintf(stderr, "meshc: load %.1f ms, validate %.1f ms, analyze %.1f ms, "
 			"diagnostics %.1f ms\n", t1 - t0, t2 - t1, t3 - t2, t4 - t3);
+}
+
+bool cli_open_table(const char *path, const char *ns, mrt_table **t, void **buf)
+{
+	char err[512];
+	if (route_table_load(path, ns, t, buf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "meshc: %s\n", err);
+		return false;
+	}
+	return true;
 }
 
 int cli_parse_level(const char *s)

@@ -1,5 +1,6 @@
 /*
- * Pieces shared by the subcommands that read config (check, compile, diff).
+ * Pieces shared by the subcommands: the check pipeline (check, compile,
+ * diff), opening a TABLE argument (dump, query, test), option values.
  */
 #ifndef MESHC_CLI_H
 #define MESHC_CLI_H
@@ -7,12 +8,22 @@
 #include <stdbool.h>
 
 #include "compiler.h"
+#include "meshrt.h"
 
 /*
  * Runs the whole check pipeline over paths: load, validate, analyze, then
  * gathers and sorts the diagnostics into p->diags. p must be initialised.
  */
 void cli_run_checks(struct project *p, char *const *paths, size_t npaths);
+
+/*
+ * Opens the TABLE argument `path` as route_table_load() does: a compiled
+ * table, or config compiled in memory for namespace `ns` (NULL: default).
+ * Returns true with *t open and *buf the bytes behind it (mrt_close(*t),
+ * then free(*buf)). Otherwise prints "meshc: <why>" on stderr and returns
+ * false; the caller exits 2.
+ */
+bool cli_open_table(const char *path, const char *ns, mrt_table **t, void **buf);
 
 /* Parses "error", "warning", "info" (any case); -1 when unknown. */
 int cli_parse_level(const char *s);

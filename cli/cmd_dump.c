@@ -17,7 +17,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "route_json.h"
-#include "route_model.h"
 
 static const struct option dump_options[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -159,11 +158,9 @@ int cmd_dump(int argc, char **argv)
 	}
 	mrt_table *t;
 	void *buf;
-	char err[512];
-	if (route_table_load(argv[optind], ns, &t, &buf, err, sizeof(err)) != 0) {
-		fprintf(stderr, "meshc: %s\n", err);
+	if (!cli_open_table(argv[optind], ns, &t, &buf))
 		return 2;
-	}
+	char err[512];
 	int rc = 0;
 	for (size_t i = 0; i < mrt_regex_count(t); i++) {
 		if (mrt_regex_check(t, i, err, sizeof(err)) != 0) {

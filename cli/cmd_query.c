@@ -15,7 +15,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "route_json.h"
-#include "route_model.h"
 
 enum { OPT_GATEWAY = 256, OPT_HOST, OPT_PORT, OPT_METHOD, OPT_PATH, OPT_HEADER,
        OPT_SCHEME, OPT_SOURCE_LABEL, OPT_SOURCE_NS, OPT_SNI };
@@ -177,11 +176,9 @@ int cmd_query(int argc, char **argv)
 
 	mrt_table *t;
 	void *buf;
-	char err[512];
-	if (route_table_load(argv[optind], ns, &t, &buf, err, sizeof(err)) != 0) {
-		fprintf(stderr, "meshc: %s\n", err);
+	if (!cli_open_table(argv[optind], ns, &t, &buf))
 		goto done;
-	}
+	char err[512];
 	mrt_result res;
 	const mrt_route *r = mrt_match_result(t, &q, &res);
 	if (strcmp(format, "json") == 0) {

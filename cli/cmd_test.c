@@ -28,7 +28,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "route_model.h"
 
 static const struct option test_options[] = {
 	{ "fail-under", required_argument, NULL, 'f' },
@@ -291,11 +290,8 @@ int cmd_test(int argc, char **argv)
 	}
 	mrt_table *t;
 	void *buf;
-	char err[512];
-	if (route_table_load(argv[optind], ns, &t, &buf, err, sizeof(err)) != 0) {
-		fprintf(stderr, "meshc: %s\n", err);
+	if (!cli_open_table(argv[optind], ns, &t, &buf))
 		return 2;
-	}
 	struct source_unit u;
 	int rc = 2;
 	if (load_cases(argv[optind + 1], &u) != 0)

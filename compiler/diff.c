@@ -433,12 +433,12 @@ struct keypair {
 	size_t ia, ib;               /* SIZE_MAX: absent on that side */
 };
 
-static const struct node *sort_map;   /* qsort context (single-threaded) */
-
-static int pair_idx_cmp(const void *x, const void *y)
+/* qsort_r order of pair indices of the map `ctx` by key. */
+static int pair_idx_cmp(const void *x, const void *y, void *ctx)
 {
+	const struct node *map = ctx;
 	size_t i = *(const size_t *)x, j = *(const size_t *)y;
-	return key_cmp(sort_map->pairs[i].key, sort_map->pairs[j].key);
+	return key_cmp(map->pairs[i].key, map->pairs[j].key);
 }
 
 /*
@@ -478,10 +478,8 @@ static size_t pair_keys(const struct node *a, const struct node *b,
 		sb[j] = j;
 		b_to_a[j] = SIZE_MAX;
 	}
-	sort_map = a;
-	qsort(sa, a->n, sizeof(*sa), pair_idx_cmp);
-	sort_map = b;
-	qsort(sb, b->n, sizeof(*sb), pair_idx_cmp);
+	qsort_r(sa, a->n, sizeof(*sa), pair_idx_cmp, (void *)a);
+	qsort_r(sb, b->n, sizeof(*sb), pair_idx_cmp, (void *)b);
 	for (size_t i = 0, j = 0; i < a->n && j < b->n;) {
 		int r = key_cmp(a->pairs[sa[i]].key, b->pairs[sb[j]].key);
 		if (r < 0) {
@@ -1001,9 +999,9 @@ static int res_table_build(struct res_table *t, const struct project *p,
 			continue;
 		const struct resource *first = res_put(t, r);
 		if (first) {
-			snprintf(err, errlen, "%s: %s %s/%s is defined more than once "
-				 "(%s:%u and %s:%u)", side, r->kind_name, r->namespace,
-				 r->name, first->file, first->root->line, r->file,
+			snprintf(err, errlen, "%s %s/%s is defined more than once in %s "
+				 "(%s:%u and %s:%u)", r->kind_name, r->namespace, r->name,
+				 side, first->file, first->root->line, r->file,
 				 r->root->line);
 			return -1;
 		}
@@ -1082,7 +1080,8 @@ int diff_resources(struct diff_result *d, const struct project *oldp,
 		if (a->name && a->namespace && !res_get(&tn, a))
 			add_res(d, DIFF_REMOVED, a);
 	}
-	qsort(d->res + first, d->nres - first, sizeof(*d->res), res_entry_cmp);
+	if (d->nres > first)
+		qsort(d->res + first, d->nres - first, sizeof(*d->res), res_entry_cmp);
 	free(c.fields);
 	free(c.po.s);
 	free(c.pn.s);

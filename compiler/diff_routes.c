@@ -631,7 +631,9 @@ void diff_routes(struct diff_result *d, const mrt_table *oldt,
 	for (size_t j = 0; j < sn.n; j++)
 		if (sn.cls[j].other == NONE)
 			compare_class(d, sp, &so, &sn, NULL, &sn.cls[j]);
-	qsort(d->routes + first, d->nroutes - first, sizeof(*d->routes), route_entry_cmp);
+	if (d->nroutes > first)
+		qsort(d->routes + first, d->nroutes - first, sizeof(*d->routes),
+		      route_entry_cmp);
 	free(sp);
 	free(so.cls);
 	free(sn.cls);

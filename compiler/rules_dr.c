@@ -25,133 +25,8 @@
 #include <string.h>
 
 #include "checks.h"
+#include "fields.h"
 #include "prim.h"
-
-/* Field access shared in spirit with rules_gw.c and rules_se.c. */
-
-/* True when map key `key` names field `json`, in its JSON or proto spelling. */
-static bool key_is(const struct node *key, const char *json)
-{
-	if (!key || !key->text)
-		return false;
-	const char *k = key->text;
-	size_t klen = key->len, j = 0;
-	for (size_t i = 0; i < klen; i++) {
-		char c = k[i];
-		if (c == '_' && i + 1 < klen) {
-			c = k[++i];
-			if (c >= 'a' && c <= 'z')
-				c = (char)(c - 'a' + 'A');
-		}
-		if (json[j] != c)
-			return false;
-		j++;
-	}
-	return json[j] == '\0';
-}
-
-/* The value of field `json` in `map`; NULL when absent or null. */
-static const struct node *fld(const struct node *map, const char *json)
-{
-	if (!map || map->type != NODE_MAP)
-		return NULL;
-	for (size_t i = 0; i < map->n; i++) {
-		if (key_is(map->pairs[i].key, json)) {
-			const struct node *v = map->pairs[i].value;
-			return v && v->type != NODE_NULL ? v : NULL;
-		}
-	}
-	return NULL;
-}
-
-/* A mapping field, or NULL. */
-static const struct node *fld_map(const struct node *map, const char *json)
-{
-	const struct node *v = fld(map, json);
-	return v && v->type == NODE_MAP ? v : NULL;
-}
-
-/* A string field that Go would see as set: present and non-empty. */
-static const struct node *fld_set(const struct node *map, const char *json)
-{
-	const struct node *v = fld(map, json);
-	return v && v->type == NODE_STR && v->len > 0 ? v : NULL;
-}
-
-/* The integer in `n`: a YAML integer or a string holding one. */
-static bool node_int(const struct node *n, long long *out)
-{
-	if (!n)
-		return false;
-	if (n->type == NODE_INT && !n->int_overflow) {
-		*out = n->ival;
-		return true;
-	}
-	if (n->type == NODE_STR && n->len > 0 && n->len < 21) {
-		char *end;
-		long long v = strtoll(n->text, &end, 10);
-		if (*end == '\0' && (n->text[0] == '-' || (n->text[0] >= '0' && n->text[0] <= '9'))) {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* The number in `n` (integer, float, or a string holding one). */
-static bool node_num(const struct node *n, double *out)
-{
-	if (!n)
-		return false;
-	if (n->type == NODE_INT || n->type == NODE_FLOAT) {
-		*out = n->dval;
-		return true;
-	}
-	if (n->type == NODE_STR && n->len > 0) {
-		char *end;
-		double v = strtod(n->text, &end);
-		if (*end == '\0') {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* An integer field, 0 when absent or unreadable (proto's zero value). */
-static long long fld_int(const struct node *map, const char *json)
-{
-	long long v = 0;
-	return node_int(fld(map, json), &v) ? v : 0;
-}
-
-/* An enum field by name or number: its index, `dflt` if absent, -1 if unknown. */
-static int fld_enum(const struct node *map, const char *json,
-		    const char *const *names, int count, int dflt)
-{
-	const struct node *v = fld(map, json);
-	if (!v)
-		return dflt;
-	if (v->type == NODE_STR) {
-		for (int i = 0; i < count; i++)
-			if (strcmp(v->text, names[i]) == 0)
-				return i;
-		return -1;
-	}
-	long long n;
-	if (v->type == NODE_INT && node_int(v, &n) && n >= 0 && n < count)
-		return (int)n;
-	return -1;
-}
-
-static bool fld_true(const struct node *map, const char *json)
-{
-	const struct node *v = fld(map, json);
-	return v && v->type == NODE_BOOL && v->bval;
-}
-
-#define ERR(node, ...) diag_reportf(d, IST0106, r, (node), __VA_ARGS__)
-#define WARN(node, ...) diag_reportf(d, IST0133, r, (node), __VA_ARGS__)
 
 /*
  * ValidateDuration on a duration field when it is set and parses; an
@@ -160,36 +35,36 @@ static bool fld_true(const struct node *map, const char *json)
 static void check_duration(struct diag_list *d, const struct resource *r,
 			   const struct node *map, const char *json)
 {
-	const struct node *v = fld(map, json);
+	const struct node *v = field_value(map, json);
 	long long ns;
 	if (!node_str(v) || !prim_parse_duration(v->text, &ns))
 		return;
 	const char *e = prim_check_duration_ns(d->arena, ns);
 	if (e)
-		ERR(v, "%s", e);
+		FIELD_ERR(v, "%s", e);
 }
 
 /* ValidatePercent on an int32 field. */
 static void check_percent(struct diag_list *d, const struct resource *r,
 			  const struct node *map, const char *json)
 {
-	const struct node *v = fld(map, json);
+	const struct node *v = field_value(map, json);
 	long long n;
-	if (node_int(v, &n) && (n < 0 || n > 100))
-		ERR(v, "percentage %lld is not in range 0..100", n);
+	if (field_as_int(v, &n) && (n < 0 || n > 100))
+		FIELD_ERR(v, "percentage %lld is not in range 0..100", n);
 }
 
 static void check_outlier(struct diag_list *d, const struct resource *r,
 			  const struct node *od)
 {
 	check_duration(d, r, od, "baseEjectionTime");
-	const struct node *ce = fld(od, "consecutiveErrors");
-	if (fld_int(od, "consecutiveErrors") != 0)
-		WARN(ce, "outlier detection consecutive errors is deprecated, use consecutiveGatewayErrors or consecutive5xxErrors instead");
-	const struct node *lof = fld(od, "consecutiveLocalOriginFailures");
-	if (!fld_true(od, "splitExternalLocalOriginErrors") &&
-	    fld_int(od, "consecutiveLocalOriginFailures") > 0)
-		ERR(lof, "outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false");
+	const struct node *ce = field_value(od, "consecutiveErrors");
+	if (field_int(od, "consecutiveErrors") != 0)
+		FIELD_WARN(ce, "outlier detection consecutive errors is deprecated, use consecutiveGatewayErrors or consecutive5xxErrors instead");
+	const struct node *lof = field_value(od, "consecutiveLocalOriginFailures");
+	if (!field_true(od, "splitExternalLocalOriginErrors") &&
+	    field_int(od, "consecutiveLocalOriginFailures") > 0)
+		FIELD_ERR(lof, "outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false");
 	check_duration(d, r, od, "interval");
 	check_percent(d, r, od, "maxEjectionPercent");
 	check_percent(d, r, od, "minHealthPercent");
@@ -200,8 +75,8 @@ static void check_non_negative(struct diag_list *d, const struct resource *r,
 			       const struct node *map, const char *json,
 			       const char *what)
 {
-	if (fld_int(map, json) < 0)
-		ERR(fld(map, json), "%s must be non-negative", what);
+	if (field_int(map, json) < 0)
+		FIELD_ERR(field_value(map, json), "%s must be non-negative", what);
 }
 
 static const char *const h2_upgrade_names[] = { "DEFAULT", "DO_NOT_UPGRADE", "UPGRADE" };
@@ -209,10 +84,10 @@ static const char *const h2_upgrade_names[] = { "DEFAULT", "DO_NOT_UPGRADE", "UP
 static void check_connection_pool(struct diag_list *d, const struct resource *r,
 				  const struct node *cp)
 {
-	const struct node *http = fld(cp, "http");
-	const struct node *tcp = fld(cp, "tcp");
+	const struct node *http = field_value(cp, "http");
+	const struct node *tcp = field_value(cp, "tcp");
 	if (!http && !tcp) {
-		ERR(cp, "connection pool must have at least one field");
+		FIELD_ERR(cp, "connection pool must have at least one field");
 		return;
 	}
 	if (http && http->type == NODE_MAP) {
@@ -221,16 +96,16 @@ static void check_connection_pool(struct diag_list *d, const struct resource *r,
 		check_non_negative(d, r, http, "maxRequestsPerConnection", "max requests per connection");
 		check_non_negative(d, r, http, "maxRetries", "max retries");
 		check_duration(d, r, http, "idleTimeout");
-		if (fld_enum(http, "h2UpgradePolicy", h2_upgrade_names, 3, 0) == 2 &&
-		    fld_true(http, "useClientProtocol"))
-			ERR(fld(http, "useClientProtocol"), "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
+		if (field_enum(http, "h2UpgradePolicy", h2_upgrade_names, 3, 0) == 2 &&
+		    field_true(http, "useClientProtocol"))
+			FIELD_ERR(field_value(http, "useClientProtocol"), "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
 		check_non_negative(d, r, http, "maxConcurrentStreams", "max concurrent streams");
-		const struct node *ka = fld_map(http, "http2KeepAlive");
+		const struct node *ka = field_map(http, "http2KeepAlive");
 		if (ka) {
-			if (!fld(ka, "interval"))
-				ERR(ka, "http2KeepAlive requires interval to be set");
-			if (!fld(ka, "timeout"))
-				ERR(ka, "http2KeepAlive requires timeout to be set");
+			if (!field_value(ka, "interval"))
+				FIELD_ERR(ka, "http2KeepAlive requires interval to be set");
+			if (!field_value(ka, "timeout"))
+				FIELD_ERR(ka, "http2KeepAlive requires timeout to be set");
 			check_duration(d, r, ka, "interval");
 			check_duration(d, r, ka, "timeout");
 		}
@@ -240,12 +115,12 @@ static void check_connection_pool(struct diag_list *d, const struct resource *r,
 		check_duration(d, r, tcp, "connectTimeout");
 		check_duration(d, r, tcp, "maxConnectionDuration");
 		/* 0s disables the idle timeout, so it alone is exempt. */
-		const struct node *idle = fld(tcp, "idleTimeout");
+		const struct node *idle = field_value(tcp, "idleTimeout");
 		long long ns;
 		if (node_str(idle) && prim_parse_duration(idle->text, &ns) &&
 		    ns / 1000000 != 0)
 			check_duration(d, r, tcp, "idleTimeout");
-		const struct node *ka = fld_map(tcp, "tcpKeepalive");
+		const struct node *ka = field_map(tcp, "tcpKeepalive");
 		if (ka) {
 			check_duration(d, r, ka, "time");
 			check_duration(d, r, ka, "interval");
@@ -348,56 +223,56 @@ static bool node_u64(const struct node *n, uint64_t *out)
 static void check_consistent_hash(struct diag_list *d, const struct resource *r,
 				  const struct node *ch)
 {
-	const struct node *cookie = fld_map(ch, "httpCookie");
+	const struct node *cookie = field_map(ch, "httpCookie");
 	if (cookie) {
 		/* A missing name is the schema layer's (required); Go also rejects "". */
-		const struct node *name = fld(cookie, "name");
-		if (name && !fld_set(cookie, "name"))
-			ERR(name, "name required for HttpCookie");
-		const struct node *attrs = fld(cookie, "attributes");
+		const struct node *name = field_value(cookie, "name");
+		if (name && !field_nonempty_str(cookie, "name"))
+			FIELD_ERR(name, "name required for HttpCookie");
+		const struct node *attrs = field_value(cookie, "attributes");
 		if (attrs && attrs->type == NODE_SEQ) {
 			for (size_t i = 0; i < attrs->n; i++) {
 				const struct node *a = attrs->items[i];
 				if (!a || a->type != NODE_MAP)
 					continue;
-				const struct node *an = fld(a, "name");
+				const struct node *an = field_value(a, "name");
 				const char *s = node_str(an);
 				if (!s)
 					continue;   /* missing: required by the schema */
 				if (!s[0]) {
-					ERR(an, "cookie attribute name cannot be empty");
+					FIELD_ERR(an, "cookie attribute name cannot be empty");
 					continue;
 				}
 				for (size_t j = 0; j < i; j++) {
-					const char *prev = node_str(fld(attrs->items[j], "name"));
+					const char *prev = node_str(field_value(attrs->items[j], "name"));
 					if (prev && strcmp(prev, s) == 0) {
-						ERR(an, "duplicate cookie attribute name: %s", s);
+						FIELD_ERR(an, "duplicate cookie attribute name: %s", s);
 						break;
 					}
 				}
 			}
 		}
 	}
-	const struct node *mrs = fld(ch, "minimumRingSize");
+	const struct node *mrs = field_value(ch, "minimumRingSize");
 	uint64_t v;
 	if (node_u64(mrs, &v) && v != 0) {
-		WARN(mrs, "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead");
-		if (fld(ch, "ringHash") || fld(ch, "maglev"))
-			ERR(mrs, "only one of MinimumRingSize or Maglev/Ringhash can be specified");
+		FIELD_WARN(mrs, "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead");
+		if (field_value(ch, "ringHash") || field_value(ch, "maglev"))
+			FIELD_ERR(mrs, "only one of MinimumRingSize or Maglev/Ringhash can be specified");
 	}
-	const struct node *maglev = fld_map(ch, "maglev");
+	const struct node *maglev = field_map(ch, "maglev");
 	if (maglev) {
-		const struct node *ts = fld(maglev, "tableSize");
+		const struct node *ts = field_value(maglev, "tableSize");
 		uint64_t size = 0;
 		if (ts && !node_u64(ts, &size))
 			return;   /* wrong type: the schema layer reports it */
 		const struct node *at = ts ? ts : maglev;
 		if (size == 0)
-			ERR(at, "tableSize must be set for maglev");
+			FIELD_ERR(at, "tableSize must be set for maglev");
 		if (size >= 5000011)
-			ERR(at, "tableSize must be less than 5000011 for maglev");
+			FIELD_ERR(at, "tableSize must be less than 5000011 for maglev");
 		if (!envoy_is_prime(size))
-			ERR(at, "tableSize must be a prime number for maglev");
+			FIELD_ERR(at, "tableSize must be a prime number for maglev");
 	}
 }
 
@@ -457,19 +332,19 @@ static bool check_localities(struct diag_list *d, const struct resource *r,
 		for (size_t k = 0; k < len; k++)
 			stars += loc[k] == '*';
 		if (stars > 0 && (stars > 1 || loc[len - 1] != '*')) {
-			ERR(at[i], "locality %s wildcard '*' number can not exceed 1 and must be in the end", loc);
+			FIELD_ERR(at[i], "locality %s wildcard '*' number can not exceed 1 and must be in the end", loc);
 			return false;
 		}
 		bool overlap = false;
 		for (size_t k = 0; k < nseen && !overlap; k++)
 			overlap = seen[k].level == 0 && part_eq(seen[k].region, seen[k].rlen, "*", 1);
 		if (overlap) {
-			ERR(at[i], "locality %s overlap with previous specified ones", loc);
+			FIELD_ERR(at[i], "locality %s overlap with previous specified ones", loc);
 			return false;
 		}
 		struct locality l;
 		if (!locality_parse(loc, &l)) {
-			ERR(at[i], "locality %s must not contain empty region/zone/subzone info", loc);
+			FIELD_ERR(at[i], "locality %s must not contain empty region/zone/subzone info", loc);
 			return false;
 		}
 		bool region_seen = false, zone_any = false, zone_seen = false,
@@ -501,7 +376,7 @@ static bool check_localities(struct diag_list *d, const struct resource *r,
 			break;
 		}
 		if (overlap) {
-			ERR(at[i], "locality %s overlap with previous specified ones", loc);
+			FIELD_ERR(at[i], "locality %s overlap with previous specified ones", loc);
 			return false;
 		}
 		seen[nseen++] = l;
@@ -516,13 +391,6 @@ static bool is_topology_label(const char *s)
 	       strcmp(s, "topology.istio.io/subzone") == 0;
 }
 
-/* A non-empty list field, or NULL. */
-static const struct node *fld_list(const struct node *map, const char *json)
-{
-	const struct node *v = fld(map, json);
-	return v && v->type == NODE_SEQ && v->n > 0 ? v : NULL;
-}
-
 /* The `failover` entries of locality or zone-aware settings. */
 static void check_failover_entries(struct diag_list *d, const struct resource *r,
 				   const struct node *failover)
@@ -531,16 +399,16 @@ static void check_failover_entries(struct diag_list *d, const struct resource *r
 		const struct node *f = failover->items[i];
 		if (!f || f->type != NODE_MAP)
 			continue;
-		const char *from = node_str(fld(f, "from"));
-		const char *to = node_str(fld(f, "to"));
+		const char *from = node_str(field_value(f, "from"));
+		const char *to = node_str(field_value(f, "to"));
 		from = from ? from : "";
 		to = to ? to : "";
 		if (strcmp(from, to) == 0)
-			ERR(f, "locality lb failover settings must specify different regions");
+			FIELD_ERR(f, "locality lb failover settings must specify different regions");
 		if (strchr(from, '/') || strchr(to, '/'))
-			ERR(f, "locality lb failover only specify region");
+			FIELD_ERR(f, "locality lb failover only specify region");
 		if (strchr(from, '*') || strchr(to, '*'))
-			ERR(f, "locality lb failover region should not contain '*' wildcard");
+			FIELD_ERR(f, "locality lb failover region should not contain '*' wildcard");
 	}
 }
 
@@ -555,11 +423,11 @@ static bool check_distribute(struct diag_list *d, const struct resource *r,
 		const struct node *e = dist->items[i];
 		if (!e || e->type != NODE_MAP)
 			continue;
-		const struct node *from = fld(e, "from");
+		const struct node *from = field_value(e, "from");
 		from_text[nfrom] = node_str(from) ? from->text : "";
 		from_at[nfrom++] = from ? from : e;
 
-		const struct node *to = fld_map(e, "to");
+		const struct node *to = field_map(e, "to");
 		size_t nto = to ? to->n : 0;
 		const char **to_text = arena_alloc(d->arena, (nto + 1) * sizeof(*to_text));
 		const struct node **to_at = arena_alloc(d->arena, (nto + 1) * sizeof(*to_at));
@@ -567,8 +435,8 @@ static bool check_distribute(struct diag_list *d, const struct resource *r,
 		for (size_t k = 0; k < nto; k++) {
 			long long w = 0;
 			const struct node *wn = to->pairs[k].value;
-			if (!node_int(wn, &w) || w <= 0 || w > 100) {
-				ERR(wn, "locality weight must be in range [1, 100]");
+			if (!field_as_int(wn, &w) || w <= 0 || w > 100) {
+				FIELD_ERR(wn, "locality weight must be in range [1, 100]");
 				return false;
 			}
 			total += (unsigned long long)w;
@@ -576,7 +444,7 @@ static bool check_distribute(struct diag_list *d, const struct resource *r,
 			to_at[k] = wn;
 		}
 		if (total != 100) {
-			ERR(to ? to : e, "total locality weight %llu != 100", total);
+			FIELD_ERR(to ? to : e, "total locality weight %llu != 100", total);
 			return false;
 		}
 		if (!check_localities(d, r, to_text, to_at, nto))
@@ -589,19 +457,19 @@ static bool check_distribute(struct diag_list *d, const struct resource *r,
 static void check_locality_lb(struct diag_list *d, const struct resource *r,
 			      const struct node *lb, bool outlier)
 {
-	const struct node *dist = fld_list(lb, "distribute");
-	const struct node *failover = fld_list(lb, "failover");
-	const struct node *prio = fld_list(lb, "failoverPriority");
+	const struct node *dist = field_nonempty_list(lb, "distribute");
+	const struct node *failover = field_nonempty_list(lb, "failover");
+	const struct node *prio = field_nonempty_list(lb, "failoverPriority");
 
 	if (dist && failover) {
-		ERR(failover, "can not simultaneously specify 'distribute' and 'failover'");
+		FIELD_ERR(failover, "can not simultaneously specify 'distribute' and 'failover'");
 		return;
 	}
 	if (failover && prio) {
 		for (size_t i = 0; i < prio->n; i++) {
 			const char *label = node_str(prio->items[i]);
 			if (label && is_topology_label(label)) {
-				ERR(prio->items[i], "can not simultaneously set 'failover' and topology label '%s' in 'failover_priority'", label);
+				FIELD_ERR(prio->items[i], "can not simultaneously set 'failover' and topology label '%s' in 'failover_priority'", label);
 				return;
 			}
 		}
@@ -609,7 +477,7 @@ static void check_locality_lb(struct diag_list *d, const struct resource *r,
 	if (dist && !check_distribute(d, r, dist))
 		return;
 	if ((failover || prio) && !outlier)
-		WARN(failover ? failover : prio, "outlier detection policy must be provided for failover");
+		FIELD_WARN(failover ? failover : prio, "outlier detection policy must be provided for failover");
 	if (failover)
 		check_failover_entries(d, r, failover);
 }
@@ -622,15 +490,15 @@ static void check_locality_lb(struct diag_list *d, const struct resource *r,
 static void check_zone_aware_lb(struct diag_list *d, const struct resource *r,
 				const struct node *za, bool outlier)
 {
-	const struct node *failover = fld_list(za, "failover");
-	const struct node *prio = fld_list(za, "failoverPriority");
+	const struct node *failover = field_nonempty_list(za, "failover");
+	const struct node *prio = field_nonempty_list(za, "failoverPriority");
 	for (size_t i = 0; prio && i < prio->n; i++) {
 		const char *label = node_str(prio->items[i]);
 		if (label && is_topology_label(label))
-			ERR(prio->items[i], "zoneAwareLbSetting failoverPriority must not contain topology label '%s'", label);
+			FIELD_ERR(prio->items[i], "zoneAwareLbSetting failoverPriority must not contain topology label '%s'", label);
 	}
 	if ((failover || prio) && !outlier)
-		WARN(failover ? failover : prio, "outlier detection policy must be provided for failover");
+		FIELD_WARN(failover ? failover : prio, "outlier detection policy must be provided for failover");
 	if (failover)
 		check_failover_entries(d, r, failover);
 }
@@ -638,20 +506,20 @@ static void check_zone_aware_lb(struct diag_list *d, const struct resource *r,
 static void check_load_balancer(struct diag_list *d, const struct resource *r,
 				const struct node *lb, bool outlier)
 {
-	const struct node *ch = fld_map(lb, "consistentHash");
+	const struct node *ch = field_map(lb, "consistentHash");
 	if (ch)
 		check_consistent_hash(d, r, ch);
 
-	const struct node *loc = fld_map(lb, "localityLbSetting");
-	const struct node *za = fld_map(lb, "zoneAwareLbSetting");
+	const struct node *loc = field_map(lb, "localityLbSetting");
+	const struct node *za = field_map(lb, "zoneAwareLbSetting");
 	if (loc && za)
-		ERR(za, "only one of localityLbSetting or zoneAwareLbSetting can be set");
+		FIELD_ERR(za, "only one of localityLbSetting or zoneAwareLbSetting can be set");
 	if (loc)
 		check_locality_lb(d, r, loc, outlier);
 	if (za)
 		check_zone_aware_lb(d, r, za, outlier);
 
-	const struct node *warm = fld_map(lb, "warmup");
+	const struct node *warm = field_map(lb, "warmup");
 	if (warm) {
 		/*
 		 * A missing duration, minimumPercent above 100 and a negative
@@ -660,10 +528,10 @@ static void check_load_balancer(struct diag_list *d, const struct resource *r,
 		 * an aggression of exactly 0.
 		 */
 		check_duration(d, r, warm, "duration");
-		const struct node *ag = fld(warm, "aggression");
+		const struct node *ag = field_value(warm, "aggression");
 		double v;
-		if (node_num(ag, &v) && v == 0)
-			ERR(ag, "aggression should be greater than 0");
+		if (field_as_num(ag, &v) && v == 0)
+			FIELD_ERR(ag, "aggression should be greater than 0");
 	}
 }
 
@@ -674,50 +542,50 @@ static void check_client_tls(struct diag_list *d, const struct resource *r,
 			     const struct node *tls)
 {
 	const char *ns = r->namespace ? r->namespace : "";
-	const struct node *cred = fld_set(tls, "credentialName");
+	const struct node *cred = field_nonempty_str(tls, "credentialName");
 	static const char cm[] = "configmap://";
 	if (cred && strncmp(cred->text, cm, sizeof(cm) - 1) == 0) {
 		/* configmap://name or configmap://namespace/name */
 		const char *rest = cred->text + sizeof(cm) - 1;
 		const char *slash = strchr(rest, '/');
 		if (rest[0] == '\0' || (slash && (slash == rest || slash[1] == '\0' || strchr(slash + 1, '/'))))
-			ERR(cred, "invalid configmap:// credentialName: invalid resource name \"%s\". Expected name or namespace/name", rest);
+			FIELD_ERR(cred, "invalid configmap:// credentialName: invalid resource name \"%s\". Expected name or namespace/name", rest);
 		else if ((slash && (strlen(ns) != (size_t)(slash - rest) ||
 				    strncmp(rest, ns, (size_t)(slash - rest)) != 0)) || ns[0] == '\0')
-			ERR(cred, "invalid configmap:// credentialName: namespace must match the configuration namespace \"%s\"", ns);
+			FIELD_ERR(cred, "invalid configmap:// credentialName: namespace must match the configuration namespace \"%s\"", ns);
 	}
 
-	int mode = fld_enum(tls, "mode", client_tls_names, 4, 0);
-	const struct node *ca = fld_set(tls, "caCertificates");
+	int mode = field_enum(tls, "mode", client_tls_names, 4, 0);
+	const struct node *ca = field_nonempty_str(tls, "caCertificates");
 	/* protojson leaves an empty list nil, which Go does not count. */
-	const struct node *san = fld(tls, "subjectAltNames");
+	const struct node *san = field_value(tls, "subjectAltNames");
 	if (san && (san->type != NODE_SEQ || san->n == 0))
 		san = NULL;
-	if (fld_true(tls, "insecureSkipVerify")) {
-		const struct node *skip = fld(tls, "insecureSkipVerify");
+	if (field_true(tls, "insecureSkipVerify")) {
+		const struct node *skip = field_value(tls, "insecureSkipVerify");
 		if (mode == 1 && (ca || cred || san))
-			ERR(skip, "cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true");
+			FIELD_ERR(skip, "cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true");
 		if (mode == 2 && (ca || san))
-			ERR(skip, "cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true");
+			FIELD_ERR(skip, "cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true");
 	}
 	if ((mode == 1 || mode == 2) && cred) {
 		const struct node *extra[] = {
-			fld_set(tls, "clientCertificate"), ca,
-			fld_set(tls, "privateKey"), fld_set(tls, "caCrl"),
+			field_nonempty_str(tls, "clientCertificate"), ca,
+			field_nonempty_str(tls, "privateKey"), field_nonempty_str(tls, "caCrl"),
 		};
 		for (size_t i = 0; i < 4; i++) {
 			if (extra[i]) {
-				ERR(extra[i], "cannot specify client certificates or CA certificate or CA CRL If credentialName is set");
+				FIELD_ERR(extra[i], "cannot specify client certificates or CA certificate or CA CRL If credentialName is set");
 				break;
 			}
 		}
 		return;
 	}
 	if (mode == 2) {
-		if (!fld_set(tls, "clientCertificate"))
-			ERR(tls, "client certificate required for mutual tls");
-		if (!fld_set(tls, "privateKey"))
-			ERR(tls, "private key required for mutual tls");
+		if (!field_nonempty_str(tls, "clientCertificate"))
+			FIELD_ERR(tls, "client certificate required for mutual tls");
+		if (!field_nonempty_str(tls, "privateKey"))
+			FIELD_ERR(tls, "private key required for mutual tls");
 	}
 }
 
@@ -725,39 +593,39 @@ static void check_client_tls(struct diag_list *d, const struct resource *r,
 static void check_tunnel(struct diag_list *d, const struct resource *r,
 			 const struct node *tunnel)
 {
-	const struct node *proto = fld(tunnel, "protocol");
+	const struct node *proto = field_value(tunnel, "protocol");
 	const char *p = node_str(proto);
 	if (p && p[0] && strcmp(p, "CONNECT") != 0 && strcmp(p, "POST") != 0)
-		ERR(proto, "tunnel protocol must be \"CONNECT\" or \"POST\"");
-	const struct node *host = fld(tunnel, "targetHost");
+		FIELD_ERR(proto, "tunnel protocol must be \"CONNECT\" or \"POST\"");
+	const struct node *host = field_value(tunnel, "targetHost");
 	const char *h = node_str(host);
 	if (host && h) {
 		const char *fe = prim_check_fqdn(d->arena, h);
 		if (fe && !prim_is_ip(h))
-			ERR(host, "tunnel target host must be valid FQDN or IP address: %s; %s is not a valid IP", fe, h);
+			FIELD_ERR(host, "tunnel target host must be valid FQDN or IP address: %s; %s is not a valid IP", fe, h);
 	}
-	const struct node *port = fld(tunnel, "targetPort");
+	const struct node *port = field_value(tunnel, "targetPort");
 	long long n;
-	if (port && node_int(port, &n)) {
+	if (port && field_as_int(port, &n)) {
 		const char *e = prim_check_port(d->arena, n);
 		if (e)
-			ERR(port, "tunnel target port is invalid: %s", e);
+			FIELD_ERR(port, "tunnel target port is invalid: %s", e);
 	}
 }
 
 static void check_policy_parts(struct diag_list *d, const struct resource *r,
 			       const struct node *tp)
 {
-	const struct node *od = fld_map(tp, "outlierDetection");
+	const struct node *od = field_map(tp, "outlierDetection");
 	if (od)
 		check_outlier(d, r, od);
-	const struct node *cp = fld_map(tp, "connectionPool");
+	const struct node *cp = field_map(tp, "connectionPool");
 	if (cp)
 		check_connection_pool(d, r, cp);
-	const struct node *lb = fld_map(tp, "loadBalancer");
+	const struct node *lb = field_map(tp, "loadBalancer");
 	if (lb)
-		check_load_balancer(d, r, lb, fld(tp, "outlierDetection") != NULL);
-	const struct node *tls = fld_map(tp, "tls");
+		check_load_balancer(d, r, lb, field_value(tp, "outlierDetection") != NULL);
+	const struct node *tls = field_map(tp, "tls");
 	if (tls)
 		check_client_tls(d, r, tls);
 }
@@ -769,11 +637,11 @@ static void check_port_level(struct diag_list *d, const struct resource *r,
 		const struct node *p = pls->items[i];
 		if (!p || p->type != NODE_MAP)
 			continue;   /* null items: the schema layer */
-		if (!fld(p, "port"))
-			ERR(p, "portTrafficPolicy must have valid port");
-		if (!fld(p, "outlierDetection") && !fld(p, "connectionPool") &&
-		    !fld(p, "loadBalancer") && !fld(p, "tls"))
-			ERR(p, "port traffic policy must have at least one field");
+		if (!field_value(p, "port"))
+			FIELD_ERR(p, "portTrafficPolicy must have valid port");
+		if (!field_value(p, "outlierDetection") && !field_value(p, "connectionPool") &&
+		    !field_value(p, "loadBalancer") && !field_value(p, "tls"))
+			FIELD_ERR(p, "port traffic policy must have at least one field");
 		else
 			check_policy_parts(d, r, p);
 	}
@@ -789,28 +657,28 @@ static void check_traffic_policy(struct diag_list *d, const struct resource *r,
 	};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !any; i++)
-		any = fld(tp, fields[i]) != NULL;
+		any = field_value(tp, fields[i]) != NULL;
 	if (!any) {
-		ERR(tp, "traffic policy must have at least one field");
+		FIELD_ERR(tp, "traffic policy must have at least one field");
 		return;
 	}
-	const struct node *tunnel = fld(tp, "tunnel");
-	const struct node *pp = fld(tp, "proxyProtocol");
+	const struct node *tunnel = field_value(tp, "tunnel");
+	const struct node *pp = field_value(tp, "proxyProtocol");
 	if (tunnel && pp) {
-		ERR(pp, "tunnel and proxyProtocol must not be set together");
+		FIELD_ERR(pp, "tunnel and proxyProtocol must not be set together");
 		return;
 	}
 	check_policy_parts(d, r, tp);
-	const struct node *pls = fld(tp, "portLevelSettings");
+	const struct node *pls = field_value(tp, "portLevelSettings");
 	if (pls && pls->type == NODE_SEQ)
 		check_port_level(d, r, pls);
 	if (tunnel && tunnel->type == NODE_MAP)
 		check_tunnel(d, r, tunnel);
 	if (pp && pp->type == NODE_MAP) {
 		static const char *const versions[] = { "V1", "V2" };
-		const struct node *v = fld(pp, "version");
-		if (v && fld_enum(pp, "version", versions, 2, 0) < 0 && v->type == NODE_INT)
-			ERR(v, "proxy protocol version is invalid: %lld", v->ival);
+		const struct node *v = field_value(pp, "version");
+		if (v && field_enum(pp, "version", versions, 2, 0) < 0 && v->type == NODE_INT)
+			FIELD_ERR(v, "proxy protocol version is invalid: %lld", v->ival);
 	}
 }
 
@@ -818,7 +686,7 @@ static void check_traffic_policy(struct diag_list *d, const struct resource *r,
 static void check_traffic_policy_field(struct diag_list *d, const struct resource *r,
 				       const struct node *owner)
 {
-	const struct node *tp = fld(owner, "trafficPolicy");
+	const struct node *tp = field_value(owner, "trafficPolicy");
 	if (tp && tp->type == NODE_MAP)
 		check_traffic_policy(d, r, tp);
 }
@@ -830,53 +698,24 @@ static void check_subsets(struct diag_list *d, const struct resource *r,
 		const struct node *s = subsets->items[i];
 		if (!s || s->type != NODE_MAP)
 			continue;   /* null items: the schema layer */
-		const struct node *name_n = fld(s, "name");
+		const struct node *name_n = field_value(s, "name");
 		const char *name = node_str(name_n);
 		if (name) {
 			for (size_t j = 0; j < i; j++) {
-				const char *prev = node_str(fld(subsets->items[j], "name"));
+				const char *prev = node_str(field_value(subsets->items[j], "name"));
 				if (prev && strcmp(prev, name) == 0) {
-					ERR(name_n, "duplicate subset names: %s", name);
+					FIELD_ERR(name_n, "duplicate subset names: %s", name);
 					break;
 				}
 			}
 			if (name[0] == '\0')
-				ERR(name_n, "subset name cannot be empty");
+				FIELD_ERR(name_n, "subset name cannot be empty");
 			else if (!prim_is_dns1123_label(name))
-				ERR(name_n, "subset name is invalid: %s", name);
+				FIELD_ERR(name_n, "subset name is invalid: %s", name);
 		}
-		const struct node *labels = fld_map(s, "labels");
-		for (size_t k = 0; labels && k < labels->n; k++) {
-			const struct node *key = labels->pairs[k].key;
-			const struct node *val = labels->pairs[k].value;
-			const char *e = prim_check_label_key(d->arena, key->text ? key->text : "");
-			if (e)
-				ERR(val, "%s", e);
-			const char *vs = node_str(val);
-			if (vs && (e = prim_check_label_value(d->arena, vs)) != NULL)
-				ERR(val, "%s", e);
-		}
+		field_check_labels(d, r, field_value(s, "labels"));
 		check_traffic_policy_field(d, r, s);
 	}
-}
-
-/*
- * validateExportTo (prim.c) over an `exportTo` list, each problem reported
- * at the entry it names.
- */
-static void check_export_to(struct diag_list *d, const struct resource *r,
-			    const struct node *list, enum prim_export_kind kind)
-{
-	if (!list || list->type != NODE_SEQ || list->n == 0)
-		return;
-	const char **entries = arena_alloc(d->arena, list->n * sizeof(*entries));
-	for (size_t i = 0; i < list->n; i++)
-		entries[i] = node_str(list->items[i]);
-	struct prim_problem *probs;
-	size_t np = prim_check_export_to(d->arena, r->namespace, entries, list->n, kind, &probs);
-	for (size_t i = 0; i < np; i++)
-		ERR(list->items[probs[i].index < list->n ? probs[i].index : list->n - 1],
-		    "%s", probs[i].message);
 }
 
 /*
@@ -887,9 +726,9 @@ static void check_export_to(struct diag_list *d, const struct resource *r,
 static void check_workload_selector(struct diag_list *d, const struct resource *r,
 				    const struct node *ws)
 {
-	const struct node *labels = fld_map(ws, "matchLabels");
+	const struct node *labels = field_map(ws, "matchLabels");
 	if (!labels || labels->n == 0)
-		WARN(ws, "workload selector specified without labels");
+		FIELD_WARN(ws, "workload selector specified without labels");
 }
 
 void rules_destination_rule(struct diag_list *d, const struct resource *r,
@@ -899,20 +738,20 @@ void rules_destination_rule(struct diag_list *d, const struct resource *r,
 	const struct node *spec = r->spec;
 	if (!spec)
 		return;
-	const struct node *host = fld(spec, "host");
+	const struct node *host = field_value(spec, "host");
 	if (node_str(host)) {
 		const char *e = prim_check_wildcard_domain(d->arena, host->text);
 		if (e)
-			ERR(host, "%s", e);
+			FIELD_ERR(host, "%s", e);
 	}
 	check_traffic_policy_field(d, r, spec);
-	const struct node *subsets = fld(spec, "subsets");
+	const struct node *subsets = field_value(spec, "subsets");
 	if (subsets && subsets->type == NODE_SEQ)
 		check_subsets(d, r, subsets);
-	const struct node *ws = fld(spec, "workloadSelector");
+	const struct node *ws = field_value(spec, "workloadSelector");
 	if (ws && ws->type != NODE_MAP)
 		ws = NULL;
-	check_export_to(d, r, fld(spec, "exportTo"),
+	field_check_export_to(d, r, field_value(spec, "exportTo"),
 			ws ? PRIM_EXPORT_DR_WITH_SELECTOR : PRIM_EXPORT_DEFAULT);
 	if (ws)
 		check_workload_selector(d, r, ws);

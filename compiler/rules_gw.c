@@ -17,130 +17,15 @@
 #include <string.h>
 
 #include "checks.h"
+#include "fields.h"
 #include "prim.h"
 
 #define PREFIX_UNIX "unix://"
-
-/* Field access shared in spirit with rules_dr.c and rules_se.c. */
-
-/*
- * True when map key `key` names field `json` (the lowerCamelCase JSON
- * name): protojson accepts the proto name too, so `_x` in the key reads as
- * `X`.
- */
-static bool key_is(const struct node *key, const char *json)
-{
-	if (!key || !key->text)
-		return false;
-	const char *k = key->text;
-	size_t klen = key->len, j = 0;
-	for (size_t i = 0; i < klen; i++) {
-		char c = k[i];
-		if (c == '_' && i + 1 < klen) {
-			c = k[++i];
-			if (c >= 'a' && c <= 'z')
-				c = (char)(c - 'a' + 'A');
-		}
-		if (json[j] != c)
-			return false;
-		j++;
-	}
-	return json[j] == '\0';
-}
-
-/* The value of field `json` in `map`; NULL when absent or null. */
-static const struct node *fld(const struct node *map, const char *json)
-{
-	if (!map || map->type != NODE_MAP)
-		return NULL;
-	for (size_t i = 0; i < map->n; i++) {
-		if (key_is(map->pairs[i].key, json)) {
-			const struct node *v = map->pairs[i].value;
-			return v && v->type != NODE_NULL ? v : NULL;
-		}
-	}
-	return NULL;
-}
-
-/* A string field that Go would see as set: present and non-empty. */
-static const struct node *fld_set(const struct node *map, const char *json)
-{
-	const struct node *v = fld(map, json);
-	return v && v->type == NODE_STR && v->len > 0 ? v : NULL;
-}
-
-/* A list field with at least one item. */
-static const struct node *fld_list(const struct node *map, const char *json)
-{
-	const struct node *v = fld(map, json);
-	return v && v->type == NODE_SEQ && v->n > 0 ? v : NULL;
-}
-
-/*
- * The integer in `n`: a YAML integer or a string holding a decimal
- * integer (protojson accepts both). False for anything else.
- */
-static bool node_int(const struct node *n, long long *out)
-{
-	if (!n)
-		return false;
-	if (n->type == NODE_INT && !n->int_overflow) {
-		*out = n->ival;
-		return true;
-	}
-	if (n->type == NODE_STR && n->len > 0 && n->len < 21) {
-		char *end;
-		long long v = strtoll(n->text, &end, 10);
-		if (*end == '\0' && (n->text[0] == '-' || (n->text[0] >= '0' && n->text[0] <= '9'))) {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* An integer field, 0 when absent or unreadable (proto's zero value). */
-static long long fld_int(const struct node *map, const char *json)
-{
-	long long v = 0;
-	return node_int(fld(map, json), &v) ? v : 0;
-}
-
-/*
- * An enum field read by name or by number: the index into `names`, or
- * `dflt` when absent, -1 when it names no value.
- */
-static int fld_enum(const struct node *map, const char *json,
-		    const char *const *names, int count, int dflt)
-{
-	const struct node *v = fld(map, json);
-	if (!v)
-		return dflt;
-	if (v->type == NODE_STR) {
-		for (int i = 0; i < count; i++)
-			if (strcmp(v->text, names[i]) == 0)
-				return i;
-		return -1;
-	}
-	long long n;
-	if (v->type == NODE_INT && node_int(v, &n) && n >= 0 && n < count)
-		return (int)n;
-	return -1;
-}
-
-static bool fld_true(const struct node *map, const char *json)
-{
-	const struct node *v = fld(map, json);
-	return v && v->type == NODE_BOOL && v->bval;
-}
 
 static bool has_prefix(const char *s, const char *p)
 {
 	return strncmp(s, p, strlen(p)) == 0;
 }
-
-#define ERR(node, ...) diag_reportf(d, IST0106, r, (node), __VA_ARGS__)
-#define WARN(node, ...) diag_reportf(d, IST0133, r, (node), __VA_ARGS__)
 
 enum tls_mode {
 	TLS_PASSTHROUGH, TLS_SIMPLE, TLS_MUTUAL, TLS_AUTO_PASSTHROUGH,
@@ -241,11 +126,11 @@ static void check_cipher_suites(struct diag_list *d, const struct resource *r,
 		}
 	}
 	if (nbad)
-		WARN(bad_at, "ignoring invalid cipher suites: %s",
-		     go_list(d->arena, bad, nbad));
+		FIELD_WARN(bad_at, "ignoring invalid cipher suites: %s",
+		           go_list(d->arena, bad, nbad));
 	if (ndup)
-		WARN(dup_at, "ignoring duplicate cipher suites: %s",
-		     go_list(d->arena, dup, ndup));
+		FIELD_WARN(dup_at, "ignoring duplicate cipher suites: %s",
+		           go_list(d->arena, dup, ndup));
 }
 
 /* The node written last in the document among `n` candidates (NULLs skipped). */
@@ -270,45 +155,45 @@ static const struct node *last_written(const struct node *const *nodes, size_t n
 static void check_server_tls(struct diag_list *d, const struct resource *r,
 			     const struct node *tls)
 {
-	const struct node *minv = fld(tls, "minProtocolVersion");
-	int min = fld_enum(tls, "minProtocolVersion", tls_version_names, 5, 0);
-	const struct node *ciphers = fld(tls, "cipherSuites");
+	const struct node *minv = field_value(tls, "minProtocolVersion");
+	int min = field_enum(tls, "minProtocolVersion", tls_version_names, 5, 0);
+	const struct node *ciphers = field_value(tls, "cipherSuites");
 	bool has_ciphers = ciphers && ciphers->type == NODE_SEQ && ciphers->n > 0;
 	if ((min == 1 || min == 2) && !has_ciphers)
-		WARN(minv, "TLS version below TLSV1_2 require setting compatible ciphers as by default they no longer include compatible ciphers.");
+		FIELD_WARN(minv, "TLS version below TLSV1_2 require setting compatible ciphers as by default they no longer include compatible ciphers.");
 	check_cipher_suites(d, r, ciphers);
 
-	const struct node *mode_n = fld(tls, "mode");
-	int mode = fld_enum(tls, "mode", tls_mode_names, TLS_MODE_COUNT, TLS_PASSTHROUGH);
+	const struct node *mode_n = field_value(tls, "mode");
+	int mode = field_enum(tls, "mode", tls_mode_names, TLS_MODE_COUNT, TLS_PASSTHROUGH);
 	if (mode < 0)
 		return;   /* an unknown enum value: the schema layer reports it */
-	const struct node *cert = fld_set(tls, "serverCertificate");
-	const struct node *key = fld_set(tls, "privateKey");
-	const struct node *ca = fld_set(tls, "caCertificates");
-	const struct node *crl = fld_set(tls, "caCrl");
-	const struct node *cred = fld_set(tls, "credentialName");
-	const struct node *creds = fld_list(tls, "credentialNames");
-	const struct node *certs = fld_list(tls, "tlsCertificates");
+	const struct node *cert = field_nonempty_str(tls, "serverCertificate");
+	const struct node *key = field_nonempty_str(tls, "privateKey");
+	const struct node *ca = field_nonempty_str(tls, "caCertificates");
+	const struct node *crl = field_nonempty_str(tls, "caCrl");
+	const struct node *cred = field_nonempty_str(tls, "credentialName");
+	const struct node *creds = field_nonempty_list(tls, "credentialNames");
+	const struct node *certs = field_nonempty_list(tls, "tlsCertificates");
 
 	if (mode == TLS_ISTIO_MUTUAL) {
 		if (cert)
-			ERR(cert, "ISTIO_MUTUAL TLS cannot have associated server certificate");
+			FIELD_ERR(cert, "ISTIO_MUTUAL TLS cannot have associated server certificate");
 		if (key)
-			ERR(key, "ISTIO_MUTUAL TLS cannot have associated private key");
+			FIELD_ERR(key, "ISTIO_MUTUAL TLS cannot have associated private key");
 		if (ca)
-			ERR(ca, "ISTIO_MUTUAL TLS cannot have associated CA bundle");
+			FIELD_ERR(ca, "ISTIO_MUTUAL TLS cannot have associated CA bundle");
 		if (certs)
-			ERR(certs, "ISTIO_MUTUAL TLS cannot have associated tlsCertificates");
+			FIELD_ERR(certs, "ISTIO_MUTUAL TLS cannot have associated tlsCertificates");
 		if (cred)
-			ERR(cred, "ISTIO_MUTUAL TLS cannot have associated credentialName");
+			FIELD_ERR(cred, "ISTIO_MUTUAL TLS cannot have associated credentialName");
 		if (creds)
-			ERR(creds, "ISTIO_MUTUAL TLS cannot have associated credentialNames");
+			FIELD_ERR(creds, "ISTIO_MUTUAL TLS cannot have associated credentialNames");
 		return;
 	}
 	if ((mode == TLS_PASSTHROUGH || mode == TLS_AUTO_PASSTHROUGH) &&
 	    (crl || cert || key || ca || certs || cred || creds))
-		WARN(mode_n ? mode_n : tls, "%s mode does not use certificates, they will be ignored",
-		     tls_mode_names[mode]);
+		FIELD_WARN(mode_n ? mode_n : tls, "%s mode does not use certificates, they will be ignored",
+		           tls_mode_names[mode]);
 
 	/*
 	 * The CRD's CEL rules reject credentialNames together with
@@ -316,16 +201,16 @@ static void check_server_tls(struct diag_list *d, const struct resource *r,
 	 * rejects those before the webhook runs, so its message is the one a
 	 * user sees. Istio's Go count covers the remaining combinations.
 	 */
-	bool cel = fld(tls, "credentialNames") &&
-		   (fld(tls, "credentialName") || fld(tls, "tlsCertificates"));
+	bool cel = field_value(tls, "credentialNames") &&
+		   (field_value(tls, "credentialName") || field_value(tls, "tlsCertificates"));
 	const struct node *pair = cert && key ? last_written((const struct node *[]){ cert, key }, 2) : NULL;
 	const struct node *sources[] = { pair, cred, creds, certs };
 	int nsources = 0;
 	for (size_t i = 0; i < 4; i++)
 		nsources += sources[i] != NULL;
 	if (nsources > 1 && !cel)
-		ERR(last_written(sources, 4),
-		    "only one of credential_name, credential_names, server_certificate/private_key, tls_certificates should be specified");
+		FIELD_ERR(last_written(sources, 4),
+		          "only one of credential_name, credential_names, server_certificate/private_key, tls_certificates should be specified");
 
 	bool file_modes = mode == TLS_SIMPLE || mode == TLS_MUTUAL || mode == TLS_OPTIONAL_MUTUAL;
 	if (file_modes && (cred || creds))
@@ -333,29 +218,29 @@ static void check_server_tls(struct diag_list *d, const struct resource *r,
 	if (file_modes) {
 		const char *what = mode == TLS_SIMPLE ? "SIMPLE TLS" : "MUTUAL TLS";
 		if (mode != TLS_SIMPLE && !ca)
-			ERR(tls, "%s requires a client CA bundle", what);
+			FIELD_ERR(tls, "%s requires a client CA bundle", what);
 		if (certs && certs->n > 2)
-			WARN(certs, "%s can support up to 2 server certificates", what);
+			FIELD_WARN(certs, "%s can support up to 2 server certificates", what);
 		if (certs) {
 			for (size_t i = 0; i < certs->n; i++) {
 				const struct node *c = certs->items[i];
-				if (!fld_set(c, "serverCertificate"))
-					ERR(c, "%s requires a server certificate", what);
-				if (!fld_set(c, "privateKey"))
-					ERR(c, "%s requires a private key", what);
+				if (!field_nonempty_str(c, "serverCertificate"))
+					FIELD_ERR(c, "%s requires a server certificate", what);
+				if (!field_nonempty_str(c, "privateKey"))
+					FIELD_ERR(c, "%s requires a private key", what);
 			}
 		} else {
 			if (!cert)
-				ERR(tls, "%s requires a server certificate", what);
+				FIELD_ERR(tls, "%s requires a server certificate", what);
 			if (!key)
-				ERR(tls, "%s requires a private key", what);
+				FIELD_ERR(tls, "%s requires a private key", what);
 		}
 	}
 	if (crl) {
 		if (cred)
-			ERR(crl, "CRL is not supported with credentialName. CRL has to be specified in the credential");
+			FIELD_ERR(crl, "CRL is not supported with credentialName. CRL has to be specified in the credential");
 		if (mode == TLS_SIMPLE)
-			ERR(crl, "CRL is not supported with SIMPLE TLS");
+			FIELD_ERR(crl, "CRL is not supported with SIMPLE TLS");
 	}
 }
 
@@ -387,35 +272,35 @@ static bool check_server_port(struct diag_list *d, const struct resource *r,
 	if (!port || port->type != NODE_MAP)
 		return false;
 	bool ok = true;
-	const struct node *proto_n = fld(port, "protocol");
+	const struct node *proto_n = field_value(port, "protocol");
 	const char *proto = node_str(proto_n);
 	if (prim_protocol_parse(proto ? proto : "") == PROTO_UNSUPPORTED) {
 		if (proto)
-			ERR(proto_n, "invalid protocol \"%s\", supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP",
-			    proto);
+			FIELD_ERR(proto_n, "invalid protocol \"%s\", supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP",
+			          proto);
 		ok = false;
 	}
-	const struct node *num_n = fld(port, "number");
-	long long number = fld_int(port, "number");
+	const struct node *num_n = field_value(port, "number");
+	long long number = field_int(port, "number");
 	if (!num_n && !has_prefix(bind, PREFIX_UNIX)) {
 		ok = false;
 	} else if (number > 0 || !has_prefix(bind, PREFIX_UNIX)) {
 		const char *e = prim_check_port(d->arena, number);
 		if (e) {
-			ERR(num_n, "%s", e);
+			FIELD_ERR(num_n, "%s", e);
 			ok = false;
 		}
 	}
-	const struct node *tp = fld(port, "targetPort");
-	if (fld_int(port, "targetPort") > 0) {
-		ERR(tp, "targetPort has no impact on Gateways");
+	const struct node *tp = field_value(port, "targetPort");
+	if (field_int(port, "targetPort") > 0) {
+		FIELD_ERR(tp, "targetPort has no impact on Gateways");
 		ok = false;
 	}
-	const struct node *name = fld(port, "name");
+	const struct node *name = field_value(port, "name");
 	if (!name) {
 		ok = false;
 	} else if (node_str(name) && name->len == 0) {
-		ERR(name, "port name must be set");
+		FIELD_ERR(name, "port name must be set");
 		ok = false;
 	}
 	return ok;
@@ -425,10 +310,10 @@ static bool check_server_port(struct diag_list *d, const struct resource *r,
 static void check_server(struct diag_list *d, const struct resource *r,
 			 const struct node *server, bool gw_semantics)
 {
-	const struct node *hosts = fld(server, "hosts");
+	const struct node *hosts = field_value(server, "hosts");
 	/* A missing `hosts` is the schema layer's (required); an empty one is Go's. */
 	if (hosts && hosts->type == NODE_SEQ && hosts->n == 0) {
-		ERR(hosts, "server config must contain at least one host");
+		FIELD_ERR(hosts, "server config must contain at least one host");
 	} else if (hosts && hosts->type == NODE_SEQ) {
 		for (size_t i = 0; i < hosts->n; i++) {
 			const char *h = node_str(hosts->items[i]);
@@ -440,26 +325,26 @@ static void check_server(struct diag_list *d, const struct resource *r,
 				checked = arena_printf(d->arena, "*/%s", h + 2);
 			const char *e = prim_check_gateway_host(d->arena, checked);
 			if (e)
-				ERR(hosts->items[i], "%s", e);
+				FIELD_ERR(hosts->items[i], "%s", e);
 		}
 	}
 
-	const struct node *bind_n = fld(server, "bind");
+	const struct node *bind_n = field_value(server, "bind");
 	const char *bind = node_str(bind_n) ? bind_n->text : "";
-	const struct node *port = fld(server, "port");
+	const struct node *port = field_value(server, "port");
 	bool port_ok = check_server_port(d, r, port, bind);
 
 	if (has_prefix(bind, PREFIX_UNIX)) {
 		const char *e = unix_address_error(d->arena, bind + strlen(PREFIX_UNIX));
 		if (e)
-			ERR(bind_n, "%s", e);
-		if (port && port->type == NODE_MAP && fld_int(port, "number") != 0)
-			ERR(fld(port, "number"), "port number must be 0 for unix domain socket");
+			FIELD_ERR(bind_n, "%s", e);
+		if (port && port->type == NODE_MAP && field_int(port, "number") != 0)
+			FIELD_ERR(field_value(port, "number"), "port number must be 0 for unix domain socket");
 	} else if (bind[0] != '\0' && !prim_is_ip(bind)) {
-		ERR(bind_n, "%s is not a valid IP", bind);
+		FIELD_ERR(bind_n, "%s is not a valid IP", bind);
 	}
 
-	const struct node *tls = fld(server, "tls");
+	const struct node *tls = field_value(server, "tls");
 	if (tls && tls->type != NODE_MAP)
 		tls = NULL;
 	if (tls)
@@ -467,19 +352,19 @@ static void check_server(struct diag_list *d, const struct resource *r,
 
 	if (!port_ok)
 		return;
-	const char *proto = node_str(fld(port, "protocol"));
+	const char *proto = node_str(field_value(port, "protocol"));
 	enum prim_protocol p = prim_protocol_parse(proto ? proto : "");
 	if (prim_protocol_is_tls(p) && !tls) {
-		ERR(server, "server must have TLS settings for HTTPS/TLS protocols");
+		FIELD_ERR(server, "server must have TLS settings for HTTPS/TLS protocols");
 	} else if (!prim_protocol_is_tls(p) && tls) {
 		if (prim_protocol_is_http(p)) {
-			int mode = fld_enum(tls, "mode", tls_mode_names, TLS_MODE_COUNT, TLS_PASSTHROUGH);
+			int mode = field_enum(tls, "mode", tls_mode_names, TLS_MODE_COUNT, TLS_PASSTHROUGH);
 			bool passthrough = mode == TLS_PASSTHROUGH || mode == TLS_AUTO_PASSTHROUGH;
-			if (!passthrough || fld_set(tls, "caCertificates") ||
-			    fld_set(tls, "privateKey") || fld_set(tls, "serverCertificate"))
-				ERR(tls, "server cannot have TLS settings for plain text HTTP ports");
+			if (!passthrough || field_nonempty_str(tls, "caCertificates") ||
+			    field_nonempty_str(tls, "privateKey") || field_nonempty_str(tls, "serverCertificate"))
+				FIELD_ERR(tls, "server cannot have TLS settings for plain text HTTP ports");
 		} else {
-			ERR(tls, "server cannot have TLS settings for non HTTPS/TLS ports");
+			FIELD_ERR(tls, "server cannot have TLS settings for non HTTPS/TLS ports");
 		}
 	}
 }
@@ -492,12 +377,12 @@ void rules_gateway(struct diag_list *d, const struct resource *r,
 	bool gw_semantics = sem && strcmp(sem, "gateway") == 0;
 
 	if (r->name && !gw_semantics && !prim_is_dns1123_label(r->name))
-		ERR(node_get(r->metadata, "name"), "invalid gateway name: \"%s\"", r->name);
+		FIELD_ERR(node_get(r->metadata, "name"), "invalid gateway name: \"%s\"", r->name);
 
 	const struct node *spec = r->spec;
-	const struct node *servers = fld(spec, "servers");
+	const struct node *servers = field_value(spec, "servers");
 	if (!servers || (servers->type == NODE_SEQ && servers->n == 0)) {
-		ERR(servers ? servers : spec ? spec : r->root, "gateway must have at least one server");
+		FIELD_ERR(servers ? servers : spec ? spec : r->root, "gateway must have at least one server");
 		return;
 	}
 	if (servers->type != NODE_SEQ)
@@ -512,24 +397,24 @@ void rules_gateway(struct diag_list *d, const struct resource *r,
 			continue;   /* null items: the schema layer */
 		check_server(d, r, s, gw_semantics);
 
-		const struct node *port = fld(s, "port");
+		const struct node *port = field_value(s, "port");
 		if (!port || port->type != NODE_MAP)
 			continue;
-		const struct node *name_n = fld(port, "name");
+		const struct node *name_n = field_value(port, "name");
 		const char *name = node_str(name_n);
 		if (name && name[0]) {
 			bool dup = false;
 			for (size_t j = 0; j < nseen && !dup; j++)
 				dup = strcmp(seen[j], name) == 0;
 			if (dup)
-				ERR(name_n, "port names in servers must be unique: duplicate name %s", name);
+				FIELD_ERR(name_n, "port names in servers must be unique: duplicate name %s", name);
 			else
 				seen[nseen++] = name;
 		}
-		const char *proto = node_str(fld(port, "protocol"));
-		const struct node *tls = fld(s, "tls");
+		const char *proto = node_str(field_value(port, "protocol"));
+		const struct node *tls = field_value(s, "tls");
 		if (!prim_protocol_is_http(prim_protocol_parse(proto ? proto : "")) &&
-		    fld_true(tls, "httpsRedirect"))
-			WARN(fld(tls, "httpsRedirect"), "tls.httpsRedirect should only be used with http servers");
+		    field_true(tls, "httpsRedirect"))
+			FIELD_WARN(field_value(tls, "httpsRedirect"), "tls.httpsRedirect should only be used with http servers");
 	}
 }

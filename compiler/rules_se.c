@@ -21,90 +21,12 @@
 #include <strings.h>
 
 #include "checks.h"
+#include "fields.h"
 #include "prim.h"
 
 #define PREFIX_UNIX "unix://"
 #define LABEL_AUTOALLOCATE "networking.istio.io/enable-autoallocate-ip"
 #define LABEL_WAYPOINT "istio.io/use-waypoint"
-
-/* Field access shared in spirit with rules_dr.c and rules_gw.c. */
-
-/* True when map key `key` names field `json`, in its JSON or proto spelling. */
-static bool key_is(const struct node *key, const char *json)
-{
-	if (!key || !key->text)
-		return false;
-	const char *k = key->text;
-	size_t klen = key->len, j = 0;
-	for (size_t i = 0; i < klen; i++) {
-		char c = k[i];
-		if (c == '_' && i + 1 < klen) {
-			c = k[++i];
-			if (c >= 'a' && c <= 'z')
-				c = (char)(c - 'a' + 'A');
-		}
-		if (json[j] != c)
-			return false;
-		j++;
-	}
-	return json[j] == '\0';
-}
-
-/* The value of field `json` in `map`; NULL when absent or null. */
-static const struct node *fld(const struct node *map, const char *json)
-{
-	if (!map || map->type != NODE_MAP)
-		return NULL;
-	for (size_t i = 0; i < map->n; i++) {
-		if (key_is(map->pairs[i].key, json)) {
-			const struct node *v = map->pairs[i].value;
-			return v && v->type != NODE_NULL ? v : NULL;
-		}
-	}
-	return NULL;
-}
-
-/* The integer in `n`: a YAML integer or a string holding one. */
-static bool node_int(const struct node *n, long long *out)
-{
-	if (!n)
-		return false;
-	if (n->type == NODE_INT && !n->int_overflow) {
-		*out = n->ival;
-		return true;
-	}
-	if (n->type == NODE_STR && n->len > 0 && n->len < 21) {
-		char *end;
-		long long v = strtoll(n->text, &end, 10);
-		if (*end == '\0' && (n->text[0] == '-' || (n->text[0] >= '0' && n->text[0] <= '9'))) {
-			*out = v;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* An enum field by name or number: its index, `dflt` if absent, -1 if unknown. */
-static int fld_enum(const struct node *map, const char *json,
-		    const char *const *names, int count, int dflt)
-{
-	const struct node *v = fld(map, json);
-	if (!v)
-		return dflt;
-	if (v->type == NODE_STR) {
-		for (int i = 0; i < count; i++)
-			if (strcmp(v->text, names[i]) == 0)
-				return i;
-		return -1;
-	}
-	long long n;
-	if (v->type == NODE_INT && node_int(v, &n) && n >= 0 && n < count)
-		return (int)n;
-	return -1;
-}
-
-#define ERR(node, ...) diag_reportf(d, IST0106, r, (node), __VA_ARGS__)
-#define WARN(node, ...) diag_reportf(d, IST0133, r, (node), __VA_ARGS__)
 
 enum resolution { RES_NONE, RES_STATIC, RES_DNS, RES_DNS_RR, RES_DYNAMIC_DNS, RES_COUNT };
 static const char *const resolution_names[RES_COUNT] = {
@@ -115,13 +37,6 @@ static const char *const location_names[] = { "MESH_EXTERNAL", "MESH_INTERNAL" }
 static bool has_prefix(const char *s, const char *p)
 {
 	return strncmp(s, p, strlen(p)) == 0;
-}
-
-/* A non-empty list field, or NULL. */
-static const struct node *fld_list(const struct node *map, const char *json)
-{
-	const struct node *v = fld(map, json);
-	return v && v->type == NODE_SEQ && v->n > 0 ? v : NULL;
 }
 
 /* protocol.Instance.IsTCP: the protocols proxied as opaque TCP. */
@@ -159,22 +74,22 @@ static void check_ports(struct diag_list *d, const struct resource *r,
 		const struct node *p = ports->items[i];
 		if (!p || p->type != NODE_MAP)
 			continue;   /* null items: the schema layer */
-		const struct node *name_n = fld(p, "name");
+		const struct node *name_n = field_value(p, "name");
 		const char *name = node_str(name_n);
 		if (name) {
 			/* A repeated name is the schema layer's (list-map key). */
 			if (!se_ports_has(sp, name))
 				sp->names[sp->n++] = name;
 			if (!prim_is_dns1123_label(name))
-				ERR(name_n, "invalid port name: %s", name);
+				FIELD_ERR(name_n, "invalid port name: %s", name);
 		}
 		/* Number and targetPort ranges, unique numbers: CEL (schema layer). */
-		const struct node *proto_n = fld(p, "protocol");
+		const struct node *proto_n = field_value(p, "protocol");
 		const char *proto = node_str(proto_n);
 		if (proto && proto[0] && prim_protocol_parse(proto) == PROTO_UNSUPPORTED)
-			ERR(proto_n, "unsupported protocol: %s", proto);
+			FIELD_ERR(proto_n, "unsupported protocol: %s", proto);
 		if (tcp_needs_address && (!proto || !proto[0] || strcmp(proto, "TCP") == 0))
-			WARN(proto_n ? proto_n : p, "addresses are required for ports serving TCP (or unset) protocol when IP Autoallocation is not enabled");
+			FIELD_WARN(proto_n ? proto_n : p, "addresses are required for ports serving TCP (or unset) protocol when IP Autoallocation is not enabled");
 	}
 }
 
@@ -187,10 +102,10 @@ static void check_endpoint(struct diag_list *d, const struct resource *r,
 			   const struct node *ep, enum resolution res,
 			   const struct se_ports *sp)
 {
-	const struct node *addr_n = fld(ep, "address");
+	const struct node *addr_n = field_value(ep, "address");
 	const char *addr = node_str(addr_n) ? addr_n->text : "";
-	const char *network = node_str(fld(ep, "network"));
-	const struct node *ports = fld(ep, "ports");
+	const char *network = node_str(field_value(ep, "network"));
+	const struct node *ports = field_value(ep, "ports");
 	bool unix_ep = has_prefix(addr, PREFIX_UNIX);
 
 	/*
@@ -198,22 +113,22 @@ static void check_endpoint(struct diag_list *d, const struct resource *r,
 	 * rules, are CEL rules (schema layer). Go also rejects an address
 	 * written as "" without a network.
 	 */
-	const struct node *network_n = fld(ep, "network");
+	const struct node *network_n = field_value(ep, "network");
 	if (res == RES_STATIC && (addr_n || network_n) && addr[0] == '\0' &&
 	    (!network || !network[0]))
-		ERR(addr_n, "address is required");
+		FIELD_ERR(addr_n, "address is required");
 	else if (res == RES_STATIC && addr[0] == '\0' && network && network[0])
-		WARN(ep, "address is unset with network \"%s\"", network);
+		FIELD_WARN(ep, "address is unset with network \"%s\"", network);
 
 	if (res == RES_STATIC) {
 		if (unix_ep && sp->n != 1)
-			ERR(addr_n, "exactly 1 service port required for unix endpoints");
+			FIELD_ERR(addr_n, "exactly 1 service port required for unix endpoints");
 		else if (!unix_ep && addr[0] && !prim_is_ip(addr))
-			ERR(addr_n, "endpoint address \"%s\" is not a valid IP address", addr);
+			FIELD_ERR(addr_n, "endpoint address \"%s\" is not a valid IP address", addr);
 	} else if (res == RES_DNS || res == RES_DNS_RR) {
 		if ((addr_n || (network && network[0])) && !prim_is_ip(addr) &&
 		    prim_check_fqdn(d->arena, addr))
-			ERR(addr_n ? addr_n : ep, "endpoint address \"%s\" is not a valid FQDN or an IP address", addr);
+			FIELD_ERR(addr_n ? addr_n : ep, "endpoint address \"%s\" is not a valid FQDN or an IP address", addr);
 	}
 
 	bool declared_ports = res == RES_STATIC || res == RES_DNS || res == RES_DNS_RR;
@@ -223,24 +138,13 @@ static void check_endpoint(struct diag_list *d, const struct resource *r,
 			const char *name = ports->pairs[k].key->text ? ports->pairs[k].key->text : "";
 			const struct node *val = ports->pairs[k].value;
 			long long num = 0;
-			node_int(val, &num);
+			field_as_int(val, &num);
 			if (!se_ports_has(sp, name))
-				ERR(val, "endpoint port %lld is not defined by the service entry", num);
+				FIELD_ERR(val, "endpoint port %lld is not defined by the service entry", num);
 		}
 	}
-	if (declared_ports) {
-		const struct node *labels = fld(ep, "labels");
-		for (size_t k = 0; labels && labels->type == NODE_MAP && k < labels->n; k++) {
-			const struct node *key = labels->pairs[k].key;
-			const struct node *val = labels->pairs[k].value;
-			const char *e = prim_check_label_key(d->arena, key->text ? key->text : "");
-			if (e)
-				ERR(val, "%s", e);
-			const char *vs = node_str(val);
-			if (vs && (e = prim_check_label_value(d->arena, vs)) != NULL)
-				ERR(val, "%s", e);
-		}
-	}
+	if (declared_ports)
+		field_check_labels(d, r, field_value(ep, "labels"));
 }
 
 /*
@@ -251,7 +155,7 @@ static void check_endpoint(struct diag_list *d, const struct resource *r,
 static void check_workload_selector(struct diag_list *d, const struct resource *r,
 				    const struct node *ws)
 {
-	const struct node *labels = fld(ws, "labels");
+	const struct node *labels = field_value(ws, "labels");
 	if (labels && labels->type != NODE_MAP)
 		labels = NULL;
 	for (size_t k = 0; labels && k < labels->n; k++) {
@@ -259,12 +163,12 @@ static void check_workload_selector(struct diag_list *d, const struct resource *
 		const struct node *val = labels->pairs[k].value;
 		const char *v = node_str(val) ? val->text : "";
 		if (key[0] == '\0')
-			ERR(val, "empty key is not supported in selector: \"%s=%s\"", key, v);
+			FIELD_ERR(val, "empty key is not supported in selector: \"%s=%s\"", key, v);
 		if (strchr(key, '*'))
-			ERR(val, "wildcard is not supported in selector: \"%s=%s\"", key, v);
+			FIELD_ERR(val, "wildcard is not supported in selector: \"%s=%s\"", key, v);
 	}
 	if (!labels || labels->n == 0)
-		WARN(ws, "service entry: workload selector specified without labels, will be applied to all services in namespace");
+		FIELD_WARN(ws, "service entry: workload selector specified without labels, will be applied to all services in namespace");
 }
 
 /* DYNAMIC_DNS: wildcard hosts resolved on demand, HTTP or TLS only. */
@@ -274,48 +178,29 @@ static void check_dynamic_dns(struct diag_list *d, const struct resource *r,
 	for (size_t i = 0; hosts && i < hosts->n; i++) {
 		const char *h = node_str(hosts->items[i]);
 		if (h && strcmp(h, "*") != 0 && h[0] != '*')
-			ERR(hosts->items[i], "hosts must be wildcards for resolution mode DYNAMIC_DNS");
+			FIELD_ERR(hosts->items[i], "hosts must be wildcards for resolution mode DYNAMIC_DNS");
 	}
-	const struct node *addrs = fld_list(spec, "addresses");
+	const struct node *addrs = field_nonempty_list(spec, "addresses");
 	if (addrs)
-		ERR(addrs, "addresses are not allowed for resolution mode DYNAMIC_DNS");
-	const struct node *eps = fld(spec, "endpoints");
+		FIELD_ERR(addrs, "addresses are not allowed for resolution mode DYNAMIC_DNS");
+	const struct node *eps = field_value(spec, "endpoints");
 	if (eps)
-		ERR(eps, "endpoints are not allowed for resolution mode DYNAMIC_DNS");
-	const struct node *ports = fld_list(spec, "ports");
+		FIELD_ERR(eps, "endpoints are not allowed for resolution mode DYNAMIC_DNS");
+	const struct node *ports = field_nonempty_list(spec, "ports");
 	for (size_t i = 0; ports && i < ports->n; i++) {
 		const struct node *p = ports->items[i];
 		if (!p || p->type != NODE_MAP)
 			continue;
-		const struct node *proto_n = fld(p, "protocol");
+		const struct node *proto_n = field_value(p, "protocol");
 		const char *proto = node_str(proto_n);
 		enum prim_protocol pr = prim_protocol_parse(proto ? proto : "");
 		if (pr != PROTO_HTTP && pr != PROTO_HTTP2 && pr != PROTO_GRPC && pr != PROTO_TLS)
-			ERR(proto_n ? proto_n : p, "only HTTP, HTTP2, GRPC and TLS ports are supported for resolution mode DYNAMIC_DNS");
+			FIELD_ERR(proto_n ? proto_n : p, "only HTTP, HTTP2, GRPC and TLS ports are supported for resolution mode DYNAMIC_DNS");
 	}
-	int loc = fld_enum(spec, "location", location_names, 2, 0);
+	int loc = field_enum(spec, "location", location_names, 2, 0);
 	const struct node *wp = node_get(r->labels, LABEL_WAYPOINT);
 	if (loc == 1 && node_str(wp) && wp->len > 0 && strcmp(wp->text, "none") != 0)
-		ERR(fld(spec, "location"), "location MESH_INTERNAL is not supported with a waypoint for resolution mode DYNAMIC_DNS");
-}
-
-/*
- * validateExportTo (prim.c) over an `exportTo` list, each problem reported
- * at the entry it names.
- */
-static void check_export_to(struct diag_list *d, const struct resource *r,
-			    const struct node *list, enum prim_export_kind kind)
-{
-	if (!list || list->type != NODE_SEQ || list->n == 0)
-		return;
-	const char **entries = arena_alloc(d->arena, list->n * sizeof(*entries));
-	for (size_t i = 0; i < list->n; i++)
-		entries[i] = node_str(list->items[i]);
-	struct prim_problem *probs;
-	size_t np = prim_check_export_to(d->arena, r->namespace, entries, list->n, kind, &probs);
-	for (size_t i = 0; i < np; i++)
-		ERR(list->items[probs[i].index < list->n ? probs[i].index : list->n - 1],
-		    "%s", probs[i].message);
+		FIELD_ERR(field_value(spec, "location"), "location MESH_INTERNAL is not supported with a waypoint for resolution mode DYNAMIC_DNS");
 }
 
 void rules_service_entry(struct diag_list *d, const struct resource *r,
@@ -325,16 +210,16 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 	const struct node *spec = r->spec;
 	if (!spec)
 		return;
-	const struct node *ws = fld(spec, "workloadSelector");
+	const struct node *ws = field_value(spec, "workloadSelector");
 	if (ws && ws->type != NODE_MAP)
 		ws = NULL;
-	const struct node *eps = fld(spec, "endpoints");
-	int res = fld_enum(spec, "resolution", resolution_names, RES_COUNT, RES_NONE);
+	const struct node *eps = field_value(spec, "endpoints");
+	int res = field_enum(spec, "resolution", resolution_names, RES_COUNT, RES_NONE);
 
 	if (ws)
 		check_workload_selector(d, r, ws);
 
-	const struct node *hosts = fld(spec, "hosts");
+	const struct node *hosts = field_value(spec, "hosts");
 	if (hosts && hosts->type != NODE_SEQ)
 		hosts = NULL;
 	for (size_t i = 0; hosts && i < hosts->n; i++) {
@@ -346,25 +231,25 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 			continue;   /* CEL "hostname cannot be wildcard" (schema layer) */
 		const char *e = prim_check_wildcard_domain(d->arena, h);
 		if (e)
-			ERR(hn, "%s", e);
+			FIELD_ERR(hn, "%s", e);
 		if (res != RES_DYNAMIC_DNS && (e = prim_check_partial_wildcard(d->arena, h)) != NULL)
-			WARN(hn, "%s", e);
+			FIELD_WARN(hn, "%s", e);
 	}
 
-	const struct node *addrs = fld_list(spec, "addresses");
+	const struct node *addrs = field_nonempty_list(spec, "addresses");
 	/* A CIDR with a resolution other than NONE/STATIC: CEL (schema layer). */
 	for (size_t i = 0; addrs && i < addrs->n; i++) {
 		const char *a = node_str(addrs->items[i]);
 		const char *e = a ? prim_check_ip_or_cidr(d->arena, a) : NULL;
 		if (e)
-			ERR(addrs->items[i], "%s", e);
+			FIELD_ERR(addrs->items[i], "%s", e);
 	}
 
 	/* IP auto-allocation (on by default) makes addresses optional. */
 	const char *aa = node_str(node_get(r->labels, LABEL_AUTOALLOCATE));
 	bool autoalloc = res != RES_NONE && !(aa && strcasecmp(aa, "false") == 0) && !addrs;
 	struct se_ports sp = { NULL, 0 };
-	const struct node *ports = fld(spec, "ports");
+	const struct node *ports = field_value(spec, "ports");
 	if (ports && ports->type == NODE_SEQ)
 		check_ports(d, r, ports, !addrs && !autoalloc, &sp);
 
@@ -373,7 +258,7 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 	case RES_NONE:
 		/* Endpoints with NONE: CEL (schema layer). */
 		if (ws)
-			WARN(ws, "workloadSelector should not be set when resolution mode is NONE");
+			FIELD_WARN(ws, "workloadSelector should not be set when resolution mode is NONE");
 		break;
 	case RES_DNS:
 	case RES_DNS_RR:
@@ -381,16 +266,16 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 			for (size_t i = 0; hosts && i < hosts->n; i++) {
 				const char *h = node_str(hosts->items[i]);
 				if (h && strcmp(h, "*") != 0 && prim_check_fqdn(d->arena, h))
-					ERR(hosts->items[i], "hosts must be FQDN if no endpoints are provided for resolution mode %s",
-					    resolution_names[res]);
+					FIELD_ERR(hosts->items[i], "hosts must be FQDN if no endpoints are provided for resolution mode %s",
+					          resolution_names[res]);
 			}
 		}
 		/* More than one DNS_ROUND_ROBIN endpoint: CEL (schema layer). */
 		if (addrs && hosts && hosts->n > 1 && ports && ports->type == NODE_SEQ) {
 			for (size_t i = 0; i < ports->n; i++) {
-				const char *proto = node_str(fld(ports->items[i], "protocol"));
+				const char *proto = node_str(field_value(ports->items[i], "protocol"));
 				if (protocol_is_tcp(prim_protocol_parse(proto ? proto : ""))) {
-					WARN(hosts, "service entry can not have more than one host specified simultaneously with address and tcp port");
+					FIELD_WARN(hosts, "service entry can not have more than one host specified simultaneously with address and tcp port");
 					break;
 				}
 			}
@@ -416,15 +301,15 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 			const struct node *p = ports->items[i];
 			if (!p || p->type != NODE_MAP)
 				continue;
-			const struct node *proto_n = fld(p, "protocol");
+			const struct node *proto_n = field_value(p, "protocol");
 			const char *proto = node_str(proto_n);
 			enum prim_protocol pr = prim_protocol_parse(proto ? proto : "");
 			if (!prim_protocol_is_http(pr) && !prim_protocol_is_tls(pr)) {
-				ERR(proto_n ? proto_n : p, "multiple hosts provided with non-HTTP, non-TLS ports");
+				FIELD_ERR(proto_n ? proto_n : p, "multiple hosts provided with non-HTTP, non-TLS ports");
 				break;
 			}
 		}
 	}
 
-	check_export_to(d, r, fld(spec, "exportTo"), PRIM_EXPORT_SERVICE_ENTRY);
+	field_check_export_to(d, r, field_value(spec, "exportTo"), PRIM_EXPORT_SERVICE_ENTRY);
 }

@@ -31,6 +31,7 @@
 #include "arena.h"
 #include "checks.h"
 #include "diag.h"
+#include "fields.h"
 #include "node.h"
 #include "prim.h"
 #include "resource.h"
@@ -1123,21 +1124,6 @@ static void check_hosts(struct vs_ctx *c, bool mesh)
 		}
 }
 
-static void check_export_to(struct vs_ctx *c, const struct node *list)
-{
-	size_t n = seq_len(list);
-	if (n == 0)
-		return;
-	const char **entries = arena_alloc(c->a, n * sizeof(*entries));
-	for (size_t i = 0; i < n; i++)
-		entries[i] = node_str(list->items[i]);
-	struct prim_problem *probs;
-	size_t np = prim_check_export_to(c->a, c->r->namespace, entries, n,
-					 PRIM_EXPORT_DEFAULT, &probs);
-	for (size_t i = 0; i < np; i++)
-		err(c, list->items[probs[i].index], "%s", probs[i].message);
-}
-
 void rules_virtual_service(struct diag_list *d, const struct resource *r,
 			   const struct meshc_options *opt)
 {
@@ -1207,5 +1193,5 @@ void rules_virtual_service(struct diag_list *d, const struct resource *r,
 	for (size_t i = 0; i < seq_len(tcp); i++)
 		if (is_map(tcp->items[i]))
 			check_tcp_route(&c, tcp->items[i]);
-	check_export_to(&c, fget(spec, "exportTo"));
+	field_check_export_to(d, r, fget(spec, "exportTo"), PRIM_EXPORT_DEFAULT);
 }

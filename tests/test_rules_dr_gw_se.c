@@ -11,26 +11,12 @@
 
 #include "checks.h"
 #include "unit.h"
-
-struct run {
-	struct source_unit u;
-	struct meshc_options opt;
-	struct diag_list d;
-};
+#include "unit_yaml.h"
 
 /* Parses `text` (one resource) and runs its kind's admission rules only. */
-static struct run *run_rules(const char *text)
+static struct unit_yaml *run_rules(const char *text)
 {
-	struct run *p = calloc(1, sizeof(*p));
-	meshc_options_init(&p->opt);
-	arena_init(&p->u.arena);
-	diag_list_init(&p->u.diags, &p->u.arena);
-	diag_list_init(&p->d, &p->u.arena);
-	p->u.file = "t.yaml";
-	p->u.len = strlen(text);
-	p->u.bytes = xmalloc(p->u.len + 1);
-	memcpy(p->u.bytes, text, p->u.len + 1);
-	yaml_parse_unit(&p->u, &p->opt.limits);
+	struct unit_yaml *p = unit_yaml_parse(text);
 	resources_from_unit(&p->u, &p->opt);
 	for (size_t i = 0; i < p->u.nres; i++) {
 		const struct resource *r = p->u.res[i];
@@ -45,19 +31,8 @@ static struct run *run_rules(const char *text)
 	return p;
 }
 
-static void done(struct run *p)
-{
-	diag_list_release(&p->d);
-	diag_list_release(&p->u.diags);
-	arena_release(&p->u.arena);
-	free(p->u.bytes);
-	free(p->u.docs);
-	free(p->u.res);
-	free(p);
-}
-
 /* The index of the first diagnostic whose message contains `needle`, or -1. */
-static int find(const struct run *p, const char *needle)
+static int find(const struct unit_yaml *p, const char *needle)
 {
 	for (size_t i = 0; i < p->d.n; i++)
 		if (strstr(p->d.items[i].message, needle))
@@ -75,14 +50,14 @@ static int find(const struct run *p, const char *needle)
 /* Both spellings of a field, and an enum given by number, read the same. */
 static void test_proto_names_and_enum_numbers(void)
 {
-	struct run *p = run_rules(DR_HEAD
+	struct unit_yaml *p = run_rules(DR_HEAD
 		"  traffic_policy:\n"
 		"    connection_pool:\n"
 		"      http: {h2_upgrade_policy: 2, use_client_protocol: true, max_retries: \"-1\"}\n");
 	CHECK(find(p, "use client protocol must not be true") >= 0);
 	CHECK(find(p, "max retries must be non-negative") >= 0);
 	CHECK(p->d.n == 2);
-	done(p);
+	unit_yaml_free(p);
 
 	p = run_rules(DR_HEAD
 		"  trafficPolicy:\n"
@@ -90,7 +65,7 @@ static void test_proto_names_and_enum_numbers(void)
 		"    loadBalancer:\n"
 		"      localityLbSetting: {failover: [{from: a, to: b}]}\n");
 	CHECK(p->d.n == 0);   /* outlier detection is present under its proto name */
-	done(p);
+	unit_yaml_free(p);
 }
 
 /* Envoy's isPrime: 1, 2, 3 prime; even numbers not; large sizes decided exactly. */
@@ -108,16 +83,16 @@ static void test_maglev_primality(void)
 			 "  trafficPolicy:\n"
 			 "    loadBalancer: {consistentHash: {useSourceIp: true, maglev: {tableSize: %s}}}\n",
 			 cases[i].size);
-		struct run *p = run_rules(buf);
+		struct unit_yaml *p = run_rules(buf);
 		CHECK((find(p, "must be a prime number") >= 0) == cases[i].prime_errors);
-		done(p);
+		unit_yaml_free(p);
 	}
 }
 
 /* validateLocalities: order matters, as in Istio. */
 static void test_locality_overlap(void)
 {
-	struct run *p = run_rules(DR_HEAD
+	struct unit_yaml *p = run_rules(DR_HEAD
 		"  trafficPolicy:\n"
 		"    loadBalancer:\n"
 		"      localityLbSetting:\n"
@@ -128,7 +103,7 @@ static void test_locality_overlap(void)
 	CHECK(i >= 0);
 	if (i >= 0)
 		CHECK(p->d.items[i].line == 11);
-	done(p);
+	unit_yaml_free(p);
 
 	p = run_rules(DR_HEAD
 		"  trafficPolicy:\n"
@@ -139,13 +114,13 @@ static void test_locality_overlap(void)
 		"        - {from: a/b/d, to: {x: 100}}\n"
 		"        - {from: a/e, to: {x: 100}}\n");
 	CHECK(p->d.n == 0);
-	done(p);
+	unit_yaml_free(p);
 }
 
 /* A duplicate port name is reported at the second name, with Istio's words. */
 static void test_gateway_port_names(void)
 {
-	struct run *p = run_rules(GW_HEAD
+	struct unit_yaml *p = run_rules(GW_HEAD
 		"  - {port: {number: 80, name: web, protocol: HTTP}, hosts: [a.example.com]}\n"
 		"  - {port: {number: 80, name: web, protocol: HTTP}, hosts: [b.example.com]}\n");
 	CHECK(p->d.n == 1);
@@ -155,54 +130,54 @@ static void test_gateway_port_names(void)
 		CHECK(p->d.items[0].line == 7 && p->d.items[0].col == 31);
 		CHECK_STR(p->d.items[0].path, "spec.servers[1].port.name");
 	}
-	done(p);
+	unit_yaml_free(p);
 }
 
 /* The cipher warning lists the bad names sorted and once, as Go prints a set. */
 static void test_gateway_cipher_list(void)
 {
-	struct run *p = run_rules(GW_HEAD
+	struct unit_yaml *p = run_rules(GW_HEAD
 		"  - port: {number: 443, name: https, protocol: HTTPS}\n"
 		"    hosts: [a.example.com]\n"
 		"    tls: {mode: SIMPLE, credentialName: c, cipherSuites: [zz, aa, zz, \"!x\"]}\n");
 	CHECK(p->d.n == 1);
 	CHECK(find(p, "ignoring invalid cipher suites: [aa zz]") >= 0);
-	done(p);
+	unit_yaml_free(p);
 }
 
 /* Mode given by number (1 = SIMPLE) still needs certificates. */
 static void test_gateway_tls_mode_number(void)
 {
-	struct run *p = run_rules(GW_HEAD
+	struct unit_yaml *p = run_rules(GW_HEAD
 		"  - port: {number: 443, name: https, protocol: HTTPS}\n"
 		"    hosts: [a.example.com]\n"
 		"    tls: {mode: 1, serverCertificate: /c.pem}\n");
 	CHECK(find(p, "SIMPLE TLS requires a private key") >= 0);
 	CHECK(find(p, "server certificate") < 0);
-	done(p);
+	unit_yaml_free(p);
 }
 
 /* Auto-allocation: the TCP warning only when it is off. */
 static void test_se_autoallocation(void)
 {
-	struct run *p = run_rules(SE_HEAD
+	struct unit_yaml *p = run_rules(SE_HEAD
 		"  resolution: DNS\n"
 		"  ports: [{name: tcp, number: 9000, protocol: TCP}]\n");
 	CHECK(p->d.n == 0);
-	done(p);
+	unit_yaml_free(p);
 
 	p = run_rules("apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
 		      "metadata:\n  name: s\n  labels: {networking.istio.io/enable-autoallocate-ip: \"false\"}\n"
 		      "spec:\n  hosts: [a.example.com]\n  resolution: DNS\n"
 		      "  ports: [{name: tcp, number: 9000, protocol: TCP}]\n");
 	CHECK(p->d.n == 1 && p->d.items[0].level == LEVEL_WARNING);
-	done(p);
+	unit_yaml_free(p);
 }
 
 /* Endpoint ports must be declared by the service entry (STATIC and DNS). */
 static void test_se_endpoint_ports(void)
 {
-	struct run *p = run_rules(SE_HEAD
+	struct unit_yaml *p = run_rules(SE_HEAD
 		"  resolution: STATIC\n"
 		"  ports: [{name: http, number: 80, protocol: HTTP}]\n"
 		"  endpoints: [{address: 10.0.0.1, ports: {http: 8080, grpc: 9090}}]\n");
@@ -210,7 +185,7 @@ static void test_se_endpoint_ports(void)
 	CHECK(find(p, "endpoint port 9090 is not defined by the service entry") >= 0);
 	if (p->d.n == 1)
 		CHECK_STR(p->d.items[0].path, "spec.endpoints[0].ports.grpc");
-	done(p);
+	unit_yaml_free(p);
 }
 
 int main(void)

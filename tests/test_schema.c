@@ -10,45 +10,20 @@
 #include "compiler.h"
 #include "schema.h"
 #include "unit.h"
-
-struct run {
-	struct source_unit u;
-	struct meshc_options opt;
-	struct diag_list d;
-};
+#include "unit_yaml.h"
 
 /* Parses `text`, builds its resources and runs schema_check on each. */
-static struct run *check(const char *text)
+static struct unit_yaml *check(const char *text)
 {
-	struct run *p = calloc(1, sizeof(*p));
-	meshc_options_init(&p->opt);
-	arena_init(&p->u.arena);
-	diag_list_init(&p->u.diags, &p->u.arena);
-	diag_list_init(&p->d, &p->u.arena);
-	p->u.file = "t.yaml";
-	p->u.len = strlen(text);
-	p->u.bytes = xmalloc(p->u.len + 1);
-	memcpy(p->u.bytes, text, p->u.len + 1);
-	yaml_parse_unit(&p->u, &p->opt.limits);
+	struct unit_yaml *p = unit_yaml_parse(text);
 	resources_from_unit(&p->u, &p->opt);
 	for (size_t i = 0; i < p->u.nres; i++)
 		schema_check(&p->d, p->u.res[i]);
 	return p;
 }
 
-static void done(struct run *p)
-{
-	diag_list_release(&p->d);
-	diag_list_release(&p->u.diags);
-	arena_release(&p->u.arena);
-	free(p->u.bytes);
-	free(p->u.docs);
-	free(p->u.res);
-	free(p);
-}
-
 /* The diagnostic whose path is `path` (NULL: without a path), or NULL. */
-static const struct diag *at_path(const struct run *p, const char *path)
+static const struct diag *at_path(const struct unit_yaml *p, const char *path)
 {
 	for (size_t i = 0; i < p->d.n; i++) {
 		const char *dp = p->d.items[i].path;
@@ -59,7 +34,7 @@ static const struct diag *at_path(const struct run *p, const char *path)
 }
 
 /* Every schema diagnostic message, for failure output. */
-static void dump(const struct run *p)
+static void dump(const struct unit_yaml *p)
 {
 	for (size_t i = 0; i < p->d.n; i++)
 		fprintf(stderr, "    %u:%u %s: %s\n", p->d.items[i].line,
@@ -72,7 +47,7 @@ static void dump(const struct run *p)
  * line:col, with message "Schema validation error: " + msg.
  */
 #define EXPECT_ONE(text, path, line_, col_, msg) do { \
-	struct run *r_ = check(text); \
+	struct unit_yaml *r_ = check(text); \
 	CHECK(r_->d.n == 1); \
 	const struct diag *d_ = at_path(r_, path); \
 	CHECK(d_ != NULL); \
@@ -84,15 +59,15 @@ static void dump(const struct run *p)
 	} \
 	if (r_->d.n != 1 || !d_) \
 		dump(r_); \
-	done(r_); \
+	unit_yaml_free(r_); \
 } while (0)
 
 #define EXPECT_CLEAN(text) do { \
-	struct run *r_ = check(text); \
+	struct unit_yaml *r_ = check(text); \
 	CHECK(r_->d.n == 0); \
 	if (r_->d.n) \
 		dump(r_); \
-	done(r_); \
+	unit_yaml_free(r_); \
 } while (0)
 
 #define VS "apiVersion: networking.istio.io/v1\nkind: VirtualService\n" \

@@ -8,44 +8,16 @@
 
 #include "compiler.h"
 #include "unit.h"
-
-struct parsed {
-	struct source_unit u;
-	struct meshc_options opt;
-};
-
-static struct parsed *parse(const char *text)
-{
-	struct parsed *p = calloc(1, sizeof(*p));
-	meshc_options_init(&p->opt);
-	arena_init(&p->u.arena);
-	diag_list_init(&p->u.diags, &p->u.arena);
-	p->u.file = "t.yaml";
-	p->u.len = strlen(text);
-	p->u.bytes = xmalloc(p->u.len + 1);
-	memcpy(p->u.bytes, text, p->u.len + 1);
-	yaml_parse_unit(&p->u, &p->opt.limits);
-	return p;
-}
-
-static void done(struct parsed *p)
-{
-	diag_list_release(&p->u.diags);
-	arena_release(&p->u.arena);
-	free(p->u.bytes);
-	free(p->u.docs);
-	free(p->u.res);
-	free(p);
-}
+#include "unit_yaml.h"
 
 /* The type the plain scalar `text` resolves to. */
 static enum node_type plain_type(const char *text)
 {
 	char buf[128];
 	snprintf(buf, sizeof(buf), "v: %s\n", text);
-	struct parsed *p = parse(buf);
+	struct unit_yaml *p = unit_yaml_parse(buf);
 	enum node_type t = p->u.ndocs ? node_get(p->u.docs[0], "v")->type : NODE_MAP;
-	done(p);
+	unit_yaml_free(p);
 	return t;
 }
 
@@ -75,18 +47,18 @@ static void test_yaml11_scalars(void)
 
 static void test_int_values(void)
 {
-	struct parsed *p = parse("a: 0x10\nb: 017\nc: -5\nd: 1_000\n");
+	struct unit_yaml *p = unit_yaml_parse("a: 0x10\nb: 017\nc: -5\nd: 1_000\n");
 	const struct node *d = p->u.docs[0];
 	CHECK(node_get(d, "a")->ival == 16);
 	CHECK(node_get(d, "b")->ival == 15);
 	CHECK(node_get(d, "c")->ival == -5);
 	CHECK(node_get(d, "d")->ival == 1000);
-	done(p);
+	unit_yaml_free(p);
 }
 
 static void test_positions(void)
 {
-	struct parsed *p = parse("# c\nspec:\n  hosts:\n  - \"a\"\n  - b\n---\nx: 1\n");
+	struct unit_yaml *p = unit_yaml_parse("# c\nspec:\n  hosts:\n  - \"a\"\n  - b\n---\nx: 1\n");
 	CHECK(p->u.ndocs == 2);
 	const struct node *hosts = node_get(node_get(p->u.docs[0], "spec"), "hosts");
 	CHECK(hosts && hosts->line == 4 && hosts->col == 3);
@@ -95,12 +67,12 @@ static void test_positions(void)
 	const struct node_pair *x = node_get_pair(p->u.docs[1], "x");
 	CHECK(x->key->line == 7 && x->key->col == 1);
 	CHECK(x->value->line == 7 && x->value->col == 4);
-	done(p);
+	unit_yaml_free(p);
 }
 
 static void test_merge_and_alias(void)
 {
-	struct parsed *p = parse("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\nr: *b\n");
+	struct unit_yaml *p = unit_yaml_parse("base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\nr: *b\n");
 	const struct node *d = p->u.docs[0];
 	const struct node *m = node_get(d, "m");
 	CHECK(m->n == 2);
@@ -108,7 +80,7 @@ static void test_merge_and_alias(void)
 	CHECK(node_get(m, "y")->ival == 3);   /* explicit keys win */
 	CHECK(node_get(d, "r") == node_get(d, "base"));   /* by reference */
 	CHECK(p->u.diags.n == 0);
-	done(p);
+	unit_yaml_free(p);
 }
 
 static void test_duplicate_keys_large_map(void)
@@ -118,37 +90,37 @@ static void test_duplicate_keys_large_map(void)
 	for (int i = 0; i < 100; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "k%d: 1\n", i);
 	snprintf(buf + n, sizeof(buf) - n, "k42: 2\n");
-	struct parsed *p = parse(buf);
+	struct unit_yaml *p = unit_yaml_parse(buf);
 	CHECK(p->u.diags.n == 1);
 	CHECK(p->u.diags.items[0].code == MSH0004);
 	CHECK(p->u.diags.items[0].line == 101);
-	done(p);
+	unit_yaml_free(p);
 }
 
 static void test_errors_do_not_stop_other_documents(void)
 {
-	struct parsed *p = parse("a: [1\n---\nb: 2\n---\nc: \"x\n---\nd: 4\n");
+	struct unit_yaml *p = unit_yaml_parse("a: [1\n---\nb: 2\n---\nc: \"x\n---\nd: 4\n");
 	CHECK(p->u.ndocs == 2);
 	CHECK(p->u.diags.n == 2);
-	done(p);
+	unit_yaml_free(p);
 }
 
 static void test_limits(void)
 {
-	struct parsed *p = parse("a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-				 "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n");
+	struct unit_yaml *p = unit_yaml_parse("a: &a [1,1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+					      "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n");
 	CHECK(p->u.diags.n == 1 && p->u.diags.items[0].code == MSH0002);
 	CHECK(p->u.ndocs == 0);
-	done(p);
-	p = parse("a: &a [1]\nb: [*a, *a]\n");   /* small expansions are fine */
+	unit_yaml_free(p);
+	p = unit_yaml_parse("a: &a [1]\nb: [*a, *a]\n");   /* small expansions are fine */
 	CHECK(p->u.diags.n == 0 && p->u.ndocs == 1);
-	done(p);
+	unit_yaml_free(p);
 }
 
 static void test_paths(void)
 {
-	struct parsed *p = parse("spec:\n  http:\n  - route:\n    - destination: {host: a}\n"
-				 "  labels:\n    topology.kubernetes.io/zone: z\n");
+	struct unit_yaml *p = unit_yaml_parse("spec:\n  http:\n  - route:\n    - destination: {host: a}\n"
+					      "  labels:\n    topology.kubernetes.io/zone: z\n");
 	const struct node *root = p->u.docs[0];
 	const struct node *spec = node_get(root, "spec");
 	const struct node *host = node_get(node_get(node_get(node_get(spec, "http")->items[0],
@@ -159,21 +131,21 @@ static void test_paths(void)
 	const struct node *zone = node_get(node_get(spec, "labels"), "topology.kubernetes.io/zone");
 	CHECK_STR(diag_node_path(&a, root, zone), "spec.labels[\"topology.kubernetes.io/zone\"]");
 	arena_release(&a);
-	done(p);
+	unit_yaml_free(p);
 }
 
 static void test_resources(void)
 {
-	struct parsed *p = parse("apiVersion: v1\nkind: List\nitems:\n"
-				 "- apiVersion: networking.istio.io/v1beta1\n  kind: Gateway\n"
-				 "  metadata: {name: g}\n  spec: {}\n"
-				 "- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: d}\n");
+	struct unit_yaml *p = unit_yaml_parse("apiVersion: v1\nkind: List\nitems:\n"
+					      "- apiVersion: networking.istio.io/v1beta1\n  kind: Gateway\n"
+					      "  metadata: {name: g}\n  spec: {}\n"
+					      "- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: d}\n");
 	resources_from_unit(&p->u, &p->opt);
 	CHECK(p->u.nres == 1);
 	CHECK(p->u.res[0]->kind == KIND_GATEWAY);
 	CHECK_STR(p->u.res[0]->origin, "Gateway default/g");
 	CHECK(p->u.diags.n == 0);
-	done(p);
+	unit_yaml_free(p);
 }
 
 int main(void)
