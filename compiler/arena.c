@@ -75,31 +75,41 @@ void arena_release(struct arena *a)
 	a->used_bytes = 0;
 }
 
-void *arena_alloc_raw(struct arena *a, size_t size)
+/* size bytes at the next multiple of align (a power of two) in a block. */
+static void *carve(struct arena *a, size_t size, size_t align)
 {
-	size_t need = (size + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
 	struct arena_block *b = a->head;
+	size_t start = b ? (b->used + align - 1) & ~(align - 1) : 0;
 
-	if (need < size)
-		die_oom();
-	if (!b || b->size - b->used < need) {
+	if (!b || start > b->size || b->size - start < size) {
 		size_t bsize = b ? b->size * 2 : ARENA_MIN_BLOCK;
 		if (bsize > 16 * 1024 * 1024)
 			bsize = 16 * 1024 * 1024;
-		if (bsize < need)
-			bsize = need;
+		if (bsize < size)
+			bsize = size;
+		if (bsize > SIZE_MAX - sizeof(*b))
+			die_oom();
 		b = malloc(sizeof(*b) + bsize);
 		if (!b)
 			die_oom();
 		b->size = bsize;
-		b->used = 0;
 		b->next = a->head;
 		a->head = b;
+		start = 0;
 	}
-	void *p = b->data + b->used;
-	b->used += need;
-	a->used_bytes += need;
-	return p;
+	b->used = start + size;
+	a->used_bytes += size;
+	return b->data + start;
+}
+
+void *arena_alloc_raw(struct arena *a, size_t size)
+{
+	return carve(a, size, ARENA_ALIGN);
+}
+
+void *arena_alloc_packed(struct arena *a, size_t size)
+{
+	return carve(a, size, 8);
 }
 
 void *arena_alloc(struct arena *a, size_t size)

@@ -23,6 +23,12 @@ void arena_release(struct arena *a);
 void *arena_alloc(struct arena *a, size_t size);
 /* Uninitialised memory (callers fill it at once). */
 void *arena_alloc_raw(struct arena *a, size_t size);
+/*
+ * Uninitialised memory aligned for pointers and 8-byte scalars only, for
+ * the many small objects of one kind (YAML nodes) that 16-byte rounding
+ * would waste space on.
+ */
+void *arena_alloc_packed(struct arena *a, size_t size);
 char *arena_strndup(struct arena *a, const char *s, size_t len);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_printf(struct arena *a, const char *fmt, ...)

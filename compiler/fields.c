@@ -2,7 +2,7 @@
  * Field access for the Istio admission rules, as Istio's protojson
  * decoder reads a resource: JSON or proto field names, null as unset,
  * quoted integers, enums by name or number (contracts in fields.h), and
- * the exportTo and label-map checks. One copy shared by rules_dr.c,
+ * the exportTo, label-map and metadata-annotation checks. One copy shared by rules_dr.c,
  * rules_gw.c and rules_se.c, so the three kinds read their values the
  * same way.
  */
@@ -160,9 +160,31 @@ void field_check_labels(struct diag_list *d, const struct resource *r,
 		const struct node *val = labels->pairs[k].value;
 		const char *e = prim_check_label_key(d->arena, key->text ? key->text : "");
 		if (e)
-			FIELD_ERR(val, "%s", e);
+			FIELD_ERR(key, "%s", e);
 		const char *vs = node_str(val);
 		if (vs && (e = prim_check_label_value(d->arena, vs)) != NULL)
 			FIELD_ERR(val, "%s", e);
+	}
+}
+
+void field_check_metadata(struct diag_list *d, const struct resource *r)
+{
+	static const char *const reserved[] = {
+		"internal.istio.io/parent-namespace", "internal.istio.io/parents",
+	};
+	const struct node *ann = r->annotations;
+	if (!ann || ann->type != NODE_MAP)
+		return;
+	const struct node_pair *p = node_get_pair(ann, "istio.io/dry-run");
+	if (p)
+		FIELD_ERR(p->key, "%s/%s has unsupported annotation istio.io/dry-run, please remove the annotation",
+			  r->namespace ? r->namespace : "", r->name ? r->name : "");
+	p = node_get_pair(ann, "internal.istio.io/webhook-always-reject");
+	if (p)
+		FIELD_ERR(p->key, "\"internal.istio.io/webhook-always-reject\" annotation found, rejecting");
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+		p = node_get_pair(ann, reserved[i]);
+		if (p)
+			FIELD_ERR(p->key, "\"%s\" annotation found, this may not be set by users", reserved[i]);
 	}
 }

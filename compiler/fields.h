@@ -75,10 +75,21 @@ void field_check_export_to(struct diag_list *d, const struct resource *r,
 
 /*
  * labels.Instance.Validate over a map of labels (subset and endpoint
- * labels): a bad key or value reported as IST0106 at the entry's value.
+ * labels): a bad key reported as IST0106 at the key, a bad value at the
+ * value.
  * Does nothing when `labels` is NULL or not a map.
  */
 void field_check_labels(struct diag_list *d, const struct resource *r,
 			const struct node *labels);
+
+/*
+ * validateMetadata, the wrapper Istio's webhook applies to every kind:
+ * the annotation `istio.io/dry-run` (AuthorizationPolicy only) and the
+ * reserved annotations `internal.istio.io/webhook-always-reject`,
+ * `internal.istio.io/parent-namespace` and `internal.istio.io/parents`
+ * are rejected (IST0106 at the annotation's key). Istio stops at the
+ * first; every one present is reported here.
+ */
+void field_check_metadata(struct diag_list *d, const struct resource *r);
 
 #endif

@@ -1,28 +1,28 @@
 /*
  * Accessors for the located node tree (node.h). Maps are small in
- * Kubernetes objects, so lookups are linear scans.
+ * Kubernetes objects, so lookups are linear scans over the pair array,
+ * screened by each pair's kbits.
  */
 #include <string.h>
 
 #include "node.h"
 
-const struct node_pair *node_get_pair(const struct node *map, const char *key)
+const struct node_pair *node_get_pairn(const struct node *map, const char *key,
+				       size_t klen)
 {
 	if (!map || map->type != NODE_MAP)
 		return NULL;
-	size_t klen = strlen(key);
+	/* kbits screens out the other keys without touching their nodes. */
+	unsigned long long kb = node_key_bits(key, klen);
 	for (size_t i = 0; i < map->n; i++) {
+		if (map->pairs[i].kbits != kb)
+			continue;
 		const struct node *k = map->pairs[i].key;
-		if (k->len == klen && memcmp(k->text, key, klen) == 0)
+		if (klen <= 7 || (k->len == klen &&
+				  memcmp(k->text + 7, key + 7, klen - 7) == 0))
 			return &map->pairs[i];
 	}
 	return NULL;
-}
-
-const struct node *node_get(const struct node *map, const char *key)
-{
-	const struct node_pair *p = node_get_pair(map, key);
-	return p ? p->value : NULL;
 }
 
 const char *node_str(const struct node *n)

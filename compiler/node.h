@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 enum node_type {
 	NODE_NULL,
@@ -30,7 +31,31 @@ struct node;
 struct node_pair {
 	struct node *key;          /* always a scalar */
 	struct node *value;
+	unsigned long long kbits;  /* node_key_bits() of the key's text */
 };
+
+/*
+ * The first 7 bytes of a key and its length (capped at 255) in one word:
+ * map lookups compare it without touching the key node, which for keys
+ * of up to 7 bytes decides the match outright.
+ */
+static inline unsigned long long node_key_bits(const char *s, size_t len)
+{
+	unsigned long long v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (len >= 7) {
+		/* s[7] exists: it is the NUL or the 8th byte. */
+		memcpy(&v, s, 8);
+		v &= 0x00ffffffffffffffULL;
+	} else {
+		memcpy(&v, s, len);
+	}
+#else
+	for (size_t i = 0; i < len && i < 7; i++)
+		v |= (unsigned long long)(unsigned char)s[i] << (8 * i);
+#endif
+	return v | (unsigned long long)(len < 255 ? len : 255) << 56;
+}
 
 struct node {
 	unsigned char type;        /* enum node_type */
@@ -40,12 +65,12 @@ struct node {
 	unsigned line, col;        /* 1-based, column in characters */
 	unsigned index;            /* position in the parent sequence or map */
 	unsigned weight;           /* nodes in this subtree, aliases counted (alias budget) */
+	unsigned len;              /* bytes of text (scalars are capped far below 4 GiB) */
 	struct node *parent;       /* the map or sequence holding it; NULL at a root */
 	const struct node *key;    /* the key node when the parent is a map */
 
 	/* Scalars. */
 	const char *text;          /* source text after unescaping; NULL for collections */
-	size_t len;
 	long long ival;            /* NODE_INT */
 	double dval;               /* NODE_FLOAT, and NODE_INT converted */
 
@@ -57,10 +82,27 @@ struct node {
 	};
 };
 
+/* The pair stored under the klen bytes of `key` (NUL-terminated); NULL if absent. */
+const struct node_pair *node_get_pairn(const struct node *map, const char *key,
+				       size_t klen);
+
+/*
+ * The pair stored under `key`; NULL if absent or map is not a map.
+ * Inline so that the length of a literal key is known at compile time:
+ * these lookups are the checks' inner loop.
+ */
+static inline const struct node_pair *node_get_pair(const struct node *map,
+						    const char *key)
+{
+	return node_get_pairn(map, key, strlen(key));
+}
+
 /* The value stored under `key` in a map; NULL if absent or n is not a map. */
-const struct node *node_get(const struct node *map, const char *key);
-/* The pair stored under `key`; NULL if absent. */
-const struct node_pair *node_get_pair(const struct node *map, const char *key);
+static inline const struct node *node_get(const struct node *map, const char *key)
+{
+	const struct node_pair *p = node_get_pairn(map, key, strlen(key));
+	return p ? p->value : NULL;
+}
 /* The text of a string scalar; NULL for other types or NULL n. */
 const char *node_str(const struct node *n);
 bool node_is_scalar(const struct node *n);

@@ -227,7 +227,8 @@ static void load_file(struct project *p, size_t *cap, const char *path)
 struct pool_job {
 	struct project *p;
 	atomic_size_t next;
-	void (*fn)(struct project *p, struct source_unit *u);
+	void (*fn)(struct project *p, struct source_unit *u, void *ctx);
+	void *ctx;
 };
 
 static void *pool_worker(void *arg)
@@ -237,16 +238,16 @@ static void *pool_worker(void *arg)
 		size_t i = atomic_fetch_add(&job->next, 1);
 		if (i >= job->p->nunits)
 			break;
-		job->fn(job->p, &job->p->units[i]);
+		job->fn(job->p, &job->p->units[i], job->ctx);
 	}
 	return NULL;
 }
 
-/* Runs fn on every unit, on up to opt.jobs threads. */
-static void pool_run(struct project *p,
-		     void (*fn)(struct project *p, struct source_unit *u))
+void project_each_unit(struct project *p,
+		       void (*fn)(struct project *p, struct source_unit *u, void *ctx),
+		       void *ctx)
 {
-	struct pool_job job = { .p = p, .fn = fn };
+	struct pool_job job = { .p = p, .fn = fn, .ctx = ctx };
 	atomic_init(&job.next, 0);
 	unsigned jobs = p->opt.jobs;
 	if (jobs == 0) {
@@ -271,8 +272,9 @@ static void pool_run(struct project *p,
 		pthread_join(tids[i], NULL);
 }
 
-static void load_unit(struct project *p, struct source_unit *u)
+static void load_unit(struct project *p, struct source_unit *u, void *ctx)
 {
+	(void)ctx;
 	yaml_parse_unit(u, &p->opt.limits);
 	resources_from_unit(u, &p->opt);
 }
@@ -331,7 +333,7 @@ void project_load(struct project *p, char *const *paths, size_t npaths)
 	/* Units moved while the array grew: point each list at its arena now. */
 	for (size_t i = 0; i < p->nunits; i++)
 		diag_list_init(&p->units[i].diags, &p->units[i].arena);
-	pool_run(p, load_unit);
+	project_each_unit(p, load_unit, NULL);
 
 	size_t total = 0;
 	for (size_t i = 0; i < p->nunits; i++)
@@ -346,15 +348,16 @@ void project_load(struct project *p, char *const *paths, size_t npaths)
 		}
 }
 
-static void validate_unit(struct project *p, struct source_unit *u)
+static void validate_unit(struct project *p, struct source_unit *u, void *ctx)
 {
+	(void)ctx;
 	for (size_t i = 0; i < u->nres; i++)
 		validate_resource(&u->diags, u->res[i], &p->opt);
 }
 
 void project_validate(struct project *p)
 {
-	pool_run(p, validate_unit);
+	project_each_unit(p, validate_unit, NULL);
 }
 
 void project_finish_diags(struct project *p)

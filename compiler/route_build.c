@@ -9,8 +9,10 @@
  *    more specific of the two host names, as Istio's
  *    pickMatchingGatewayHosts does. Several VirtualServices for one host
  *    are merged in order of name, then namespace (Istio's order for
- *    equal creation times). An httpsRedirect server answers all its
- *    hosts with a 301 to https.
+ *    equal creation times), catch-all routes last (SortVHostRoutes);
+ *    each VirtualService's routes end at its first catch-all, and a
+ *    route mixing catch-all and other matches is split in two. An
+ *    httpsRedirect server answers all its hosts with a 301 to https.
  *  - The mesh: one listener per service port; a VirtualService without
  *    gateways (or naming `mesh`) binds to every port of the Service or
  *    ServiceEntry of each host, or to the any-port listener (port 0)
@@ -48,7 +50,26 @@ struct builder {
 	const struct resource **vs;  /* VirtualServices with hosts, sorted */
 	size_t nvs;
 	struct xref_map delegates;   /* "ns\x1fname" -> hostless VirtualService */
+	struct xref_map bound;       /* gateway "ns/name" -> struct vs_set */
 	struct rm_route_list *redirect_list;   /* the https redirect, shared */
+	struct mesh_svc *svc;        /* Service and ServiceEntry hosts; heap */
+	size_t nsvc, cap_svc;
+	const char **mesh_wild;      /* wildcard hosts of mesh VirtualServices; heap */
+	size_t nmesh_wild, cap_mesh_wild;
+	struct xref_map mesh_exact;  /* exact hosts of mesh VirtualServices */
+};
+
+/* A Service or ServiceEntry host and its ports. */
+struct mesh_svc {
+	const char *host;
+	const unsigned *ports;
+	size_t nports;
+};
+
+/* Positions in builder.vs of the VirtualServices naming one gateway. */
+struct vs_set {
+	size_t *idx;                 /* arena array, ascending */
+	size_t n, cap;
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -261,12 +282,21 @@ static void cluster_policy(struct builder *b, struct rm_cluster *c)
 	const struct node *f[POL_N];
 	for (int i = 0; i < POL_N; i++)
 		f[i] = get(top, pol_keys[i]);
-	apply_port_level(f, port_level(top, c->port));
+	/* Istio's GetPortLevelTrafficPolicy: a matching port-level entry
+	 * stands for the whole policy (its four fields; tunnel and
+	 * proxyProtocol are not carried over); MergeSubsetTrafficPolicy then
+	 * lays the subset's (port-level) policy over that. */
+	const struct node *tpl = port_level(top, c->port);
+	if (tpl) {
+		apply_port_level(f, tpl);
+		f[POL_TUNNEL] = f[POL_PROXY] = NULL;
+	}
 	if (sub) {
+		const struct node *spl = port_level(sub, c->port);
 		for (int i = 0; i < POL_N; i++)
-			if (get(sub, pol_keys[i]))
+			if (get(sub, pol_keys[i]) && !(spl && (i == POL_TUNNEL || i == POL_PROXY)))
 				f[i] = get(sub, pol_keys[i]);
-		apply_port_level(f, port_level(sub, c->port));
+		apply_port_level(f, spl);
 	}
 	struct sb s = { 0 };
 	sb_put(&s, "{", 1);
@@ -366,13 +396,12 @@ static struct rm_cond *cond_add(struct conds *cs, enum mrt_field f, enum mrt_op 
 
 /* A StringMatch (exact|prefix|regex; empty: presence). */
 static void cond_string(struct conds *cs, enum mrt_field f, const char *key,
-			const struct node *sm, unsigned flags, bool empty_exact_is_present)
+			const struct node *sm, unsigned flags)
 {
 	const char *v;
 	struct rm_cond *c;
 	if ((v = nstr(get(sm, "exact"))) != NULL)
-		c = cond_add(cs, f, (empty_exact_is_present && !*v) ? MRT_OP_PRESENT : MRT_OP_EXACT,
-			     key, *v || !empty_exact_is_present ? v : NULL);
+		c = cond_add(cs, f, MRT_OP_EXACT, key, v);
 	else if ((v = nstr(get(sm, "prefix"))) != NULL)
 		c = cond_add(cs, f, MRT_OP_PREFIX, key, v);
 	else if ((v = nstr(get(sm, "regex"))) != NULL)
@@ -392,8 +421,7 @@ static int cond_key_cmp(const void *a, const void *b)
 
 /* A map of name -> StringMatch, in key order (maps are unordered). */
 static void cond_map(struct builder *b, struct conds *cs, enum mrt_field f,
-		     const struct node *map, unsigned flags, bool lower_keys,
-		     bool empty_exact_is_present)
+		     const struct node *map, unsigned flags, bool lower_keys)
 {
 	if (!map || map->type != NODE_MAP)
 		return;
@@ -401,7 +429,7 @@ static void cond_map(struct builder *b, struct conds *cs, enum mrt_field f,
 	for (size_t i = 0; i < map->n; i++) {
 		const char *k = map->pairs[i].key->text;
 		cond_string(cs, f, lower_keys ? lower(&b->m->arena, k) : k,
-			    map->pairs[i].value, flags, empty_exact_is_present);
+			    map->pairs[i].value, flags);
 	}
 	qsort(cs->c + first, cs->n - first, sizeof(*cs->c), cond_key_cmp);
 }
@@ -428,10 +456,16 @@ static const char *gateway_list(struct builder *b, const struct resource *r,
 	return out;
 }
 
+/*
+ * The source and gateway conditions of match m. On an HTTP match Istio
+ * checks `gateways` instead of sourceLabels and sourceNamespace when it
+ * names any (sourceMatchHTTP); TCP and TLS matches AND all of them.
+ */
 static void source_conds(struct builder *b, struct conds *cs, const struct resource *r,
-			 const struct node *m)
+			 const struct node *m, bool http)
 {
-	const struct node *sl = get(m, "sourceLabels");
+	const char *gws = gateway_list(b, r, get(m, "gateways"));
+	const struct node *sl = http && gws ? NULL : get(m, "sourceLabels");
 	if (sl && sl->type == NODE_MAP) {
 		size_t first = cs->n;
 		for (size_t i = 0; i < sl->n; i++)
@@ -439,10 +473,9 @@ static void source_conds(struct builder *b, struct conds *cs, const struct resou
 				 nstr(sl->pairs[i].value) ? nstr(sl->pairs[i].value) : "");
 		qsort(cs->c + first, cs->n - first, sizeof(*cs->c), cond_key_cmp);
 	}
-	const char *sns = nstr(get(m, "sourceNamespace"));
+	const char *sns = http && gws ? NULL : nstr(get(m, "sourceNamespace"));
 	if (sns)
 		cond_add(cs, MRT_FIELD_SOURCE_NAMESPACE, MRT_OP_EXACT, NULL, sns);
-	const char *gws = gateway_list(b, r, get(m, "gateways"));
 	if (gws)
 		cond_add(cs, MRT_FIELD_GATEWAY, MRT_OP_ANY_OF, NULL, gws);
 	unsigned port = uget(m, "port", 0);
@@ -457,17 +490,17 @@ static void http_match_conds(struct builder *b, struct conds *cs,
 	const struct node *ic = get(m, "ignoreUriCase");
 	unsigned uflags = ic && ic->type == NODE_BOOL && ic->bval ? MRT_COND_IGNORE_CASE : 0;
 	if (get(m, "uri"))
-		cond_string(cs, MRT_FIELD_URI, NULL, get(m, "uri"), uflags, false);
+		cond_string(cs, MRT_FIELD_URI, NULL, get(m, "uri"), uflags);
 	if (get(m, "scheme"))
-		cond_string(cs, MRT_FIELD_SCHEME, NULL, get(m, "scheme"), 0, false);
+		cond_string(cs, MRT_FIELD_SCHEME, NULL, get(m, "scheme"), 0);
 	if (get(m, "method"))
-		cond_string(cs, MRT_FIELD_METHOD, NULL, get(m, "method"), 0, false);
+		cond_string(cs, MRT_FIELD_METHOD, NULL, get(m, "method"), 0);
 	if (get(m, "authority"))
-		cond_string(cs, MRT_FIELD_AUTHORITY, NULL, get(m, "authority"), 0, false);
-	cond_map(b, cs, MRT_FIELD_HEADER, get(m, "headers"), 0, true, false);
-	cond_map(b, cs, MRT_FIELD_HEADER, get(m, "withoutHeaders"), MRT_COND_INVERT, true, false);
-	cond_map(b, cs, MRT_FIELD_QUERY, get(m, "queryParams"), 0, false, true);
-	source_conds(b, cs, r, m);
+		cond_string(cs, MRT_FIELD_AUTHORITY, NULL, get(m, "authority"), 0);
+	cond_map(b, cs, MRT_FIELD_HEADER, get(m, "headers"), 0, true);
+	cond_map(b, cs, MRT_FIELD_HEADER, get(m, "withoutHeaders"), MRT_COND_INVERT, true);
+	cond_map(b, cs, MRT_FIELD_QUERY, get(m, "queryParams"), 0, false);
+	source_conds(b, cs, r, m, true);
 }
 
 static struct rm_match *matches_from(struct builder *b, struct conds *each,
@@ -514,7 +547,35 @@ static int hop_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* Headers {request, response: {set, add, remove}} as header operations. */
+/* Istio's isInternalHeader: pseudo-headers and Host, which Envoy's header
+ * operations cannot touch (an :authority or Host value rewrites the
+ * authority instead, see header_authority). */
+static bool header_internal(const char *name)
+{
+	return name[0] == ':' || strcasecmp(name, "host") == 0;
+}
+
+/* The authority rewrite a Headers block asks for (request set over add),
+ * as Istio's TranslateHeadersOperations takes it; NULL when none. */
+static const char *header_authority(const struct node *h)
+{
+	static const char *const opnames[2] = { "set", "add" };
+	for (int o = 0; o < 2; o++) {
+		const struct node *map = get(get(h, "request"), opnames[o]);
+		const char *v = NULL;
+		for (size_t i = 0; map && map->type == NODE_MAP && i < map->n; i++) {
+			const char *k = map->pairs[i].key->text;
+			if (strcasecmp(k, ":authority") == 0 || strcasecmp(k, "host") == 0)
+				v = nstr(map->pairs[i].value);
+		}
+		if (v && *v)
+			return v;
+	}
+	return NULL;
+}
+
+/* Headers {request, response: {set, add, remove}} as header operations
+ * (internal headers left out, as Istio leaves them out). */
 static struct rm_hop *header_ops(struct builder *b, const struct node *h, size_t *n)
 {
 	struct rm_hop *ops = NULL;
@@ -526,6 +587,8 @@ static struct rm_hop *header_ops(struct builder *b, const struct node *h, size_t
 		for (int o = 0; o < 2; o++) {
 			const struct node *map = get(tn, opnames[o]);
 			for (size_t i = 0; map && map->type == NODE_MAP && i < map->n; i++) {
+				if (header_internal(map->pairs[i].key->text))
+					continue;
 				GROW(ops, cnt, cap);
 				ops[cnt].target = (enum mrt_header_target)t;
 				ops[cnt].op = o ? MRT_HEADER_ADD : MRT_HEADER_SET;
@@ -537,7 +600,7 @@ static struct rm_hop *header_ops(struct builder *b, const struct node *h, size_t
 		}
 		const struct node *rm = get(tn, "remove");
 		for (size_t i = 0; rm && rm->type == NODE_SEQ && i < rm->n; i++) {
-			if (!nstr(rm->items[i]))
+			if (!nstr(rm->items[i]) || header_internal(nstr(rm->items[i])))
 				continue;
 			GROW(ops, cnt, cap);
 			ops[cnt].target = (enum mrt_header_target)t;
@@ -732,7 +795,7 @@ static void route_http_actions(struct builder *b, struct rm_route *rt,
 		x->cors_set = true;
 		const struct node *ao = get(n, "allowOrigins"), *old = get(n, "allowOrigin");
 		for (size_t i = 0; ao && ao->type == NODE_SEQ && i < ao->n; i++)
-			cond_string(&cs, MRT_FIELD_CORS_ORIGIN, NULL, ao->items[i], 0, false);
+			cond_string(&cs, MRT_FIELD_CORS_ORIGIN, NULL, ao->items[i], 0);
 		for (size_t i = 0; old && old->type == NODE_SEQ && i < old->n; i++)
 			if (nstr(old->items[i]))
 				cond_add(&cs, MRT_FIELD_CORS_ORIGIN, MRT_OP_EXACT, NULL, nstr(old->items[i]));
@@ -759,6 +822,14 @@ static void route_http_actions(struct builder *b, struct rm_route *rt,
 			x->n_hops = cnt;
 		}
 	}
+	/* Istio's host rewrite: rewrite.authority, else an :authority/Host
+	 * header of the route, else of its only destination. */
+	const struct node *dl = get(h, "route");
+	const char *auth = header_authority(get(h, "headers"));
+	if (!auth && dl && dl->type == NODE_SEQ && dl->n == 1)
+		auth = header_authority(get(dl->items[0], "headers"));
+	if (rt->action == MRT_ACTION_ROUTE && auth && !(rt->extra && rt->extra->rw_authority))
+		extra_of(b, rt)->rw_authority = auth;
 }
 
 /* ---- HTTP routes, with delegates -------------------------------------- */
@@ -792,27 +863,184 @@ static size_t http_matches(struct builder *b, const struct resource *r,
 	return n;
 }
 
-/* Root conditions ANDed with delegate ones; the delegate's win per field. */
+/*
+ * Root conditions ANDed with delegate ones, as Istio's
+ * mergeHTTPMatchRequest: the delegate's condition wins per field (per
+ * name for headers, withoutHeaders, query parameters and source labels).
+ * When the merged match names gateways, sourceLabels and sourceNamespace
+ * no longer apply (sourceMatchHTTP).
+ */
 static void merge_conds(struct conds *dst, const struct conds *root,
 			const struct conds *del)
 {
-	for (size_t i = 0; i < root->n; i++) {
+	bool gw = false;
+	for (size_t i = 0; i < root->n + del->n; i++)
+		gw |= (i < root->n ? root->c[i] : del->c[i - root->n]).field == MRT_FIELD_GATEWAY;
+	for (size_t i = 0; i < root->n + del->n; i++) {
+		const struct rm_cond *c = i < root->n ? &root->c[i] : &del->c[i - root->n];
+		if (gw && (c->field == MRT_FIELD_SOURCE_LABEL ||
+			   c->field == MRT_FIELD_SOURCE_NAMESPACE))
+			continue;
 		bool overridden = false;
-		for (size_t j = 0; j < del->n && !overridden; j++)
-			overridden = root->c[i].field == del->c[j].field &&
-				     strcmp(root->c[i].key ? root->c[i].key : "",
-					    del->c[j].key ? del->c[j].key : "") == 0;
+		for (size_t j = 0; i < root->n && j < del->n && !overridden; j++)
+			overridden = c->field == del->c[j].field &&
+				     (c->flags & MRT_COND_INVERT) == (del->c[j].flags & MRT_COND_INVERT) &&
+				     strcmp(c->key ? c->key : "", del->c[j].key ? del->c[j].key : "") == 0;
 		if (!overridden)
-			*cond_add(dst, root->c[i].field, root->c[i].op, NULL, NULL) = root->c[i];
+			*cond_add(dst, c->field, c->op, NULL, NULL) = *c;
 	}
-	for (size_t j = 0; j < del->n; j++)
-		*cond_add(dst, del->c[j].field, del->c[j].op, NULL, NULL) = del->c[j];
+}
+
+/* A StringMatch's exact, prefix or regex text; "" when it is another kind. */
+static const char *sm_get(const struct node *sm, const char *kind)
+{
+	const char *v = nstr(get(sm, kind));
+	return v ? v : "";
+}
+
+/* Istio's stringMatchConflict: whether leaf cannot narrow root. */
+static bool sm_conflict(const struct node *root, const struct node *leaf)
+{
+	if (!root || !leaf)
+		return false;
+	const char *rre = sm_get(root, "regex"), *lre = sm_get(leaf, "regex");
+	const char *rex = sm_get(root, "exact"), *lex = sm_get(leaf, "exact");
+	const char *rpre = sm_get(root, "prefix"), *lpre = sm_get(leaf, "prefix");
+	if (*rre && (*lre || *lpre || *lex))
+		return true;
+	if (*lre && (*rre || *rpre || *rex))
+		return true;
+	if (*rex)
+		return *lpre || strcmp(lex, rex) != 0;
+	if (*rpre) {
+		if (*lpre)
+			return strncmp(lpre, rpre, strlen(rpre)) != 0;
+		if (*lex)
+			return strncmp(lex, rpre, strlen(rpre)) != 0;
+	}
+	return true;
+}
+
+/* Whether any entry of map `leaf` conflicts with root's entry of that name. */
+static bool sm_map_conflict(const struct node *root, const struct node *leaf)
+{
+	for (size_t i = 0; leaf && leaf->type == NODE_MAP && i < leaf->n; i++)
+		if (sm_conflict(get(root, leaf->pairs[i].key->text), leaf->pairs[i].value))
+			return true;
+	return false;
+}
+
+/* Whether gateway list `leaf` (resolved, comma-separated) is within root's. */
+static bool gateways_within(const char *root, const char *leaf)
+{
+	size_t nr = 1, nl = 1;
+	for (const char *p = root; *p; p++)
+		nr += *p == ',';
+	for (const char *p = leaf; *p; p++)
+		nl += *p == ',';
+	if (nr < nl)
+		return false;
+	for (const char *p = leaf; *p;) {
+		size_t len = strcspn(p, ",");
+		bool found = false;
+		for (const char *q = root; *q && !found;) {
+			size_t ql = strcspn(q, ",");
+			found = ql == len && strncmp(p, q, len) == 0;
+			q += ql + (q[ql] == ',');
+		}
+		if (!found)
+			return false;
+		p += len + (p[len] == ',');
+	}
+	return true;
+}
+
+/*
+ * Istio's hasConflict between a root match and a delegate match (either
+ * may be NULL: no match). rg/lg are their resolved gateway lists.
+ */
+static bool match_conflict(const struct node *root, const struct node *leaf,
+			   const char *rg, const char *lg)
+{
+	static const char *const fields[4] = { "uri", "scheme", "method", "authority" };
+	for (int i = 0; i < 4; i++)
+		if (sm_conflict(get(root, fields[i]), get(leaf, fields[i])))
+			return true;
+	if (sm_map_conflict(get(root, "headers"), get(leaf, "headers")) ||
+	    sm_map_conflict(get(root, "withoutHeaders"), get(leaf, "withoutHeaders")) ||
+	    sm_map_conflict(get(root, "queryParams"), get(leaf, "queryParams")))
+		return true;
+	const struct node *ri = get(root, "ignoreUriCase"), *li = get(leaf, "ignoreUriCase");
+	if ((ri && ri->type == NODE_BOOL && ri->bval) != (li && li->type == NODE_BOOL && li->bval))
+		return true;
+	unsigned rp = uget(root, "port", 0), lp = uget(leaf, "port", 0);
+	if (rp && lp && rp != lp)
+		return true;
+	const char *rns = nstr(get(root, "sourceNamespace")), *lns = nstr(get(leaf, "sourceNamespace"));
+	if (rns && *rns && (!lns || strcmp(rns, lns) != 0))
+		return true;
+	const struct node *rl = get(root, "sourceLabels"), *ll = get(leaf, "sourceLabels");
+	for (size_t i = 0; ll && ll->type == NODE_MAP && i < ll->n; i++) {
+		const char *rv = nstr(get(rl, ll->pairs[i].key->text));
+		const char *lv = nstr(ll->pairs[i].value);
+		if (rv && (!lv || strcmp(rv, lv) != 0))
+			return true;
+	}
+	return rg && lg && !gateways_within(rg, lg);
+}
+
+/* "root-leaf", or whichever of the two names is set (Istio's merged names). */
+static const char *merged_name(struct builder *b, const char *root, const char *leaf)
+{
+	if (!leaf || !*leaf)
+		return root;
+	if (!root || !*root)
+		return leaf;
+	return arena_printf(&b->m->arena, "%s-%s", root, leaf);
+}
+
+/*
+ * Delegate route dh with the fields Istio's mergeHTTPRoute takes from the
+ * root route h when the delegate leaves them unset: a map node holding
+ * dh's pairs plus the inherited ones (nodes shared, not copied).
+ */
+static const struct node *inherit_root_fields(struct builder *b, const struct node *h,
+					      const struct node *dh)
+{
+	static const char *const keys[] = {
+		"rewrite", "timeout", "retries", "fault", "mirror", "mirrorPercent",
+		"mirrorPercentage", "corsPolicy", "headers",
+	};
+	size_t nk = sizeof(keys) / sizeof(keys[0]), extra = 0;
+	for (size_t k = 0; k < nk; k++)
+		extra += get(h, keys[k]) && !get(dh, keys[k]);
+	if (!extra || !dh || dh->type != NODE_MAP)
+		return dh;
+	struct node *n = arena_alloc(&b->m->arena, sizeof(*n));
+	*n = *dh;
+	n->pairs = arena_alloc(&b->m->arena, (dh->n + extra) * sizeof(*n->pairs));
+	if (dh->n)
+		memcpy(n->pairs, dh->pairs, dh->n * sizeof(*n->pairs));
+	for (size_t k = 0; k < nk; k++) {
+		const struct node_pair *p = node_get_pair(h, keys[k]);
+		if (p && !get(dh, keys[k]))
+			n->pairs[n->n++] = *p;
+	}
+	return n;
 }
 
 static void add_http_routes(struct builder *b, struct rm_route_list *list,
 			    const struct resource *r, unsigned lport, int depth);
 
-/* The routes of the delegate named by root route h, inlined. */
+/*
+ * The routes of the delegate named by root route h, inlined as Istio's
+ * mergeHTTPRoutes does: each delegate route keeps its own matches, each
+ * narrowed by every root match it does not conflict with (delegate
+ * matches outer, root matches inner); a delegate route none of whose
+ * matches fits a root match is dropped. Route and match names become
+ * "root-delegate"; rewrite, timeout, retries, fault, mirror, CORS and
+ * headers are inherited from the root route when the delegate has none.
+ */
 static void inline_delegate(struct builder *b, struct rm_route_list *list,
 			    const struct resource *root, const struct node *h,
 			    unsigned lport)
@@ -832,20 +1060,25 @@ static void inline_delegate(struct builder *b, struct rm_route_list *list,
 	struct conds *rc;
 	const char **rnames;
 	size_t nr = http_matches(b, root, h, &rc, &rnames);
+	const struct node *rms = get(h, "match");
+	const char **rgw = arena_alloc(&b->m->arena, (nr + 1) * sizeof(*rgw));
+	for (size_t x = 0; x < nr; x++)
+		rgw[x] = gateway_list(b, root, get(rms->items[x], "gateways"));
+	const char *rname = nstr(get(h, "name"));
 	const struct node *http = get(del->spec, "http");
 	for (size_t i = 0; http && http->type == NODE_SEQ && i < http->n; i++) {
 		const struct node *dh = http->items[i];
 		if (get(dh, "delegate"))
 			continue;   /* rejected by validation; Istio ignores it */
-		struct rm_route *rt = route_new(b, del, dh, (unsigned)i, MRT_ROUTE_HTTP);
 		struct conds *dc;
 		const char **dnames;
 		size_t nd = http_matches(b, del, dh, &dc, &dnames);
-		size_t total = nr && nd ? nr * nd : nr + nd;
+		const struct node *dms = get(dh, "match");
+		size_t total = nr && nd ? nr * nd : nr + nd, k = 0;
 		struct conds *each = xcalloc(total + 1, sizeof(*each));
 		const char **names = arena_alloc(&b->m->arena, (total + 1) * sizeof(*names));
-		size_t k = 0;
 		struct conds empty = { 0 };
+		bool conflict = false;
 		if (!nr || !nd) {
 			for (size_t x = 0; x < nr; x++, k++) {
 				merge_conds(&each[k], &rc[x], &empty);
@@ -856,20 +1089,34 @@ static void inline_delegate(struct builder *b, struct rm_route_list *list,
 				names[k] = dnames[y];
 			}
 		} else {
-			for (size_t x = 0; x < nr; x++)
-				for (size_t y = 0; y < nd; y++, k++) {
+			for (size_t y = 0; y < nd && !conflict; y++) {
+				const char *lg = gateway_list(b, del, get(dms->items[y], "gateways"));
+				bool found = false;
+				for (size_t x = 0; x < nr; x++) {
+					if (match_conflict(rms->items[x], dms->items[y], rgw[x], lg))
+						continue;
 					merge_conds(&each[k], &rc[x], &dc[y]);
-					names[k] = dnames[y] ? dnames[y] : rnames[x];
+					names[k++] = merged_name(b, rnames[x], dnames[y]);
+					found = true;
 				}
+				conflict = !found;
+			}
 		}
-		rt->matches = matches_from(b, each, names, total);
-		rt->n_matches = total;
+		if (!conflict) {
+			struct rm_route *rt = route_new(b, del, dh, (unsigned)i, MRT_ROUTE_HTTP);
+			rt->name = merged_name(b, rname, rt->name);
+			rt->matches = matches_from(b, each, names, k);
+			rt->n_matches = k;
+			route_http_actions(b, rt, del, inherit_root_fields(b, h, dh), lport);
+			route_list_add(b->m, list, rt);
+		} else {
+			for (size_t x = 0; x < k; x++)
+				free(each[x].c);
+		}
 		free(each);
 		for (size_t y = 0; y < nd; y++)
 			free(dc[y].c);
 		free(dc);
-		route_http_actions(b, rt, del, dh, lport);
-		route_list_add(b->m, list, rt);
 	}
 	for (size_t x = 0; x < nr; x++)
 		free(rc[x].c);
@@ -938,7 +1185,7 @@ static void add_l4_routes(struct builder *b, struct rm_route_list *list,
 			const char *src = nstr(get(m, "sourceSubnet"));
 			if (src)
 				cond_add(&each[j], MRT_FIELD_SOURCE_SUBNET, MRT_OP_ANY_OF, NULL, src);
-			source_conds(b, &each[j], r, m);
+			source_conds(b, &each[j], r, m, false);
 		}
 		rt->matches = matches_from(b, each, names, n);
 		rt->n_matches = n;
@@ -949,9 +1196,132 @@ static void add_l4_routes(struct builder *b, struct rm_route_list *list,
 }
 
 /*
+ * Whether match m becomes what Istio's IsCatchAllRoute calls a catch-all
+ * Envoy route: no URI match or a "/" prefix (or ".*" regex), and no
+ * header, method, authority, scheme or query parameter condition. Port,
+ * gateway and source conditions do not count: Istio resolves them before
+ * Envoy sees the route.
+ */
+static bool match_catchall(const struct rm_match *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct rm_cond *c = &m->conds[i];
+		switch (c->field) {
+		case MRT_FIELD_URI:
+			if (!(c->op == MRT_OP_PREFIX && strcmp(c->value, "/") == 0) &&
+			    !(c->op == MRT_OP_REGEX && strcmp(c->value, ".*") == 0))
+				return false;
+			break;
+		case MRT_FIELD_PORT:
+		case MRT_FIELD_GATEWAY:
+		case MRT_FIELD_SOURCE_LABEL:
+		case MRT_FIELD_SOURCE_NAMESPACE:
+			break;
+		default:
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Whether every match of HTTP route r is a catch-all (none: it is one). */
+static bool route_catchall(const struct rm_route *r)
+{
+	for (size_t i = 0; i < r->n_matches; i++)
+		if (!match_catchall(&r->matches[i]))
+			return false;
+	return r->kind == MRT_ROUTE_HTTP;
+}
+
+/* Whether catch-all match m certainly applies on gateway gw's port. */
+static bool match_applies(const struct rm_match *m, const char *gw, unsigned port)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		const struct rm_cond *c = &m->conds[i];
+		if ((c->field == MRT_FIELD_PORT && c->number != port) ||
+		    (c->field == MRT_FIELD_GATEWAY && !gateways_within(c->value, gw)) ||
+		    c->field == MRT_FIELD_SOURCE_LABEL || c->field == MRT_FIELD_SOURCE_NAMESPACE)
+			return false;
+	}
+	return true;
+}
+
+/* A copy of route r holding those of its first n matches whose
+ * catch-all-ness is `catchall` (at least one). */
+static struct rm_route *route_part(struct builder *b, const struct rm_route *r,
+				   size_t n, bool catchall)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k += match_catchall(&r->matches[i]) == catchall;
+	struct rm_route *c = arena_alloc(&b->m->arena, sizeof(*c));
+	*c = *r;
+	c->emit_gen = 0;
+	c->matches = arena_alloc(&b->m->arena, k * sizeof(*c->matches));
+	c->n_matches = 0;
+	for (size_t i = 0; i < n; i++)
+		if (match_catchall(&r->matches[i]) == catchall)
+			c->matches[c->n_matches++] = r->matches[i];
+	return c;
+}
+
+/* Istio's SortVHostRoutes: catch-all routes moved to the end, stable. */
+static void sort_vhost_routes(struct rm_route_list *l)
+{
+	if (l->n < 2)
+		return;
+	size_t k = 0;
+	struct rm_route **tmp = xcalloc(l->n + 1, sizeof(*tmp));
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < l->n; i++)
+			if (route_catchall(l->routes[i]) == (pass == 1))
+				tmp[k++] = l->routes[i];
+	memcpy(l->routes, tmp, l->n * sizeof(*tmp));
+	free(tmp);
+}
+
+/*
+ * Shapes the routes of one VirtualService (list l, not shared yet) for
+ * gateway gw's listener on `port` as Istio emits them: nothing after the
+ * first catch-all match that certainly applies (where
+ * BuildHTTPRoutesForVirtualService stops), a route with both kinds of
+ * match split in two, then SortVHostRoutes.
+ */
+static void gateway_shape(struct builder *b, struct rm_route_list *l,
+			  const char *gw, unsigned port)
+{
+	struct rm_route_list *out = route_list_new(b->m);
+	bool stop = false;
+	for (size_t i = 0; i < l->n && !stop; i++) {
+		struct rm_route *r = l->routes[i];
+		size_t end = r->n_matches;
+		stop = r->kind == MRT_ROUTE_HTTP && end == 0;
+		for (size_t m = 0; m < r->n_matches && !stop; m++)
+			if (match_catchall(&r->matches[m]) && match_applies(&r->matches[m], gw, port)) {
+				end = m + 1;
+				stop = true;
+			}
+		size_t nall = 0;
+		for (size_t m = 0; m < end; m++)
+			nall += match_catchall(&r->matches[m]);
+		if (end == r->n_matches && (nall == 0 || nall == end)) {
+			route_list_add(b->m, out, r);   /* unchanged */
+			continue;
+		}
+		if (nall < end)
+			route_list_add(b->m, out, route_part(b, r, end, false));
+		if (nall)
+			route_list_add(b->m, out, route_part(b, r, end, true));
+	}
+	*l = *out;
+	sort_vhost_routes(l);
+}
+
+/*
  * Appends src's routes to vhost v. A fresh vhost takes src itself (so
  * the hosts of one VirtualService share one list); a vhost that already
- * has routes gets a new list (the old one may be shared).
+ * has routes gets a new list (the old one may be shared), its catch-all
+ * routes moved to the end as Istio's SortVHostRoutes does.
  */
 static void vhost_append(struct builder *b, struct rm_vhost *v, struct rm_route_list *src)
 {
@@ -964,6 +1334,7 @@ static void vhost_append(struct builder *b, struct rm_vhost *v, struct rm_route_
 		route_list_add(b->m, l, v->routes->routes[i]);
 	for (size_t i = 0; i < src->n; i++)
 		route_list_add(b->m, l, src->routes[i]);
+	sort_vhost_routes(l);
 	v->routes = l;
 }
 
@@ -994,26 +1365,38 @@ static bool server_is_http(const char *proto, const char *mode)
 	return prim_protocol_is_http(p);
 }
 
-/* Whether the VirtualService (its hosts) names gateway `gwfull`. */
-static bool vs_binds(struct builder *b, const struct resource *vs, const char *gwfull)
+/*
+ * Indexes which VirtualServices name which gateway (b->bound: gateway
+ * "ns/name" -> positions in b->vs, ascending, each once), so a gateway
+ * server visits only the VirtualServices bound to it.
+ */
+static void index_bindings(struct builder *b)
 {
-	const struct node *gws = get(vs->spec, "gateways");
-	if (!gws || gws->type != NODE_SEQ || gws->n == 0)
-		return strcmp(gwfull, "mesh") == 0;
-	for (size_t i = 0; i < gws->n; i++) {
-		const char *g = nstr(gws->items[i]), *full = NULL;
-		if (!g)
-			continue;
-		if (strcmp(g, "mesh") == 0) {
-			if (strcmp(gwfull, "mesh") == 0)
-				return true;
-			continue;
+	for (size_t i = 0; i < b->nvs; i++) {
+		const struct resource *vs = b->vs[i];
+		const struct node *gws = get(vs->spec, "gateways");
+		for (size_t k = 0; gws && gws->type == NODE_SEQ && k < gws->n; k++) {
+			const char *g = nstr(gws->items[k]), *full = NULL;
+			if (!g || strcmp(g, "mesh") == 0 ||
+			    !xref_gateway_lookup(&b->x, g, vs->namespace, &full) || !full)
+				continue;
+			void **slot = xref_map_put(&b->bound, full);
+			struct vs_set *set = *slot;
+			if (!set)
+				*slot = set = arena_alloc(&b->m->arena, sizeof(*set));
+			if (set->n && set->idx[set->n - 1] == i)
+				continue;
+			if (set->n == set->cap) {
+				size_t cap = set->cap ? set->cap * 2 : 8;
+				size_t *a = arena_alloc_raw(&b->m->arena, cap * sizeof(*a));
+				if (set->n)
+					memcpy(a, set->idx, set->n * sizeof(*a));
+				set->idx = a;
+				set->cap = cap;
+			}
+			set->idx[set->n++] = i;
 		}
-		if (xref_gateway_lookup(&b->x, g, vs->namespace, &full) && full &&
-		    strcmp(full, gwfull) == 0)
-			return true;
 	}
-	return false;
 }
 
 /*
@@ -1104,18 +1487,19 @@ static void build_gateway(struct builder *b, const struct resource *gw)
 		}
 		bool http = server_is_http(proto, mode);
 		enum prim_protocol pp = prim_protocol_parse(proto ? proto : "");
-		for (size_t i = 0; i < b->nvs; i++) {
-			const struct resource *vs = b->vs[i];
-			if (!vs_binds(b, vs, gwfull))
-				continue;
+		const struct vs_set *bound = xref_map_get(&b->bound, gwfull);
+		for (size_t i = 0; bound && i < bound->n; i++) {
+			const struct resource *vs = b->vs[bound->idx[i]];
 			const char *hosts[256];
 			size_t nh = gateway_hosts(b, gw, srv, vs, hosts, 256);
 			if (!nh)
 				continue;
 			if (http) {
 				struct rm_route_list *list = route_list_new(b->m);
-				if (!redirect)
+				if (!redirect) {
 					add_http_routes(b, list, vs, 0, 0);
+					gateway_shape(b, list, gwfull, num);
+				}
 				for (size_t k = 0; k < nh; k++) {
 					struct rm_vhost *v = route_model_vhost(b->m, l, hosts[k]);
 					if (redirect) {
@@ -1149,40 +1533,141 @@ static void build_gateway(struct builder *b, const struct resource *gw)
 
 /* ---- the mesh ----------------------------------------------------------- */
 
+/* One list per listener port, shared by a VirtualService's hosts on it. */
+struct mesh_lists {
+	struct { unsigned port; struct rm_route_list *list; } l[64];
+	size_t n;
+};
+
+/*
+ * Binds VirtualService vs to virtual host `host` of the mesh listener on
+ * `port`, unless an earlier VirtualService has it (Istio keeps the first
+ * of duplicate domains).
+ */
+static void mesh_bind(struct builder *b, const struct resource *vs, const char *host,
+		      unsigned port, struct mesh_lists *ml)
+{
+	struct rm_listener *l = route_model_listener(b->m, "mesh", port);
+	struct rm_vhost *v = route_model_vhost(b->m, l, host);
+	if (v->routes->n)
+		return;   /* first VirtualService for a mesh host wins */
+	struct rm_route_list *list = NULL;
+	for (size_t k = 0; k < ml->n; k++)
+		if (ml->l[k].port == port)
+			list = ml->l[k].list;
+	if (!list) {
+		list = route_list_new(b->m);
+		add_http_routes(b, list, vs, port, 0);
+		add_l4_routes(b, list, vs, MRT_ROUTE_TCP, port);
+		add_l4_routes(b, l->l4, vs, MRT_ROUTE_TLS, port);
+		if (ml->n < 64) {
+			ml->l[ml->n].port = port;
+			ml->l[ml->n++].list = list;
+		}
+	}
+	if (list->n)   /* TLS routes only: the host keeps its default route */
+		v->routes = list;
+}
+
+/*
+ * A wildcard host of a mesh VirtualService, as Istio's
+ * separateVSHostsAndServices treats it: it stands for the Services and
+ * ServiceEntry hosts it covers (each bound on its own ports, to the most
+ * specific wildcard that covers it, and not when a VirtualService names
+ * it exactly). Returns how many it covers (0: the caller binds the
+ * wildcard itself).
+ */
+static size_t mesh_bind_wildcard(struct builder *b, const struct resource *vs,
+				 const char *wild, struct mesh_lists *ml)
+{
+	size_t covered = 0;
+	for (size_t i = 0; i < b->nsvc; i++) {
+		const struct mesh_svc *s = &b->svc[i];
+		if (strcmp(s->host, wild) != 0 && !prim_host_subset_of(s->host, wild))
+			continue;
+		covered++;
+		if (xref_map_get(&b->mesh_exact, s->host))
+			continue;
+		bool better = false;
+		for (size_t k = 0; k < b->nmesh_wild && !better; k++)
+			better = strlen(b->mesh_wild[k]) > strlen(wild) &&
+				 (strcmp(s->host, b->mesh_wild[k]) == 0 ||
+				  prim_host_subset_of(s->host, b->mesh_wild[k]));
+		for (size_t p = 0; !better && p < s->nports; p++)
+			mesh_bind(b, vs, s->host, s->ports[p], ml);
+	}
+	return covered;
+}
+
 static void build_mesh_vs(struct builder *b, const struct resource *vs)
 {
 	const struct node *vh = get(vs->spec, "hosts");
-	/* One list per listener port, shared by the VS's hosts on it. */
-	struct { unsigned port; struct rm_route_list *list; } lists[64];
-	size_t nl = 0;
+	struct mesh_lists ml;
+	ml.n = 0;
 	for (size_t i = 0; vh && vh->type == NODE_SEQ && i < vh->n; i++) {
 		const char *h = nstr(vh->items[i]);
 		if (!h)
 			continue;
 		const char *host = h[0] == '*' ? lower(&b->m->arena, h) : fqdn(b, h, vs->namespace);
+		if (h[0] == '*' && mesh_bind_wildcard(b, vs, host, &ml))
+			continue;
 		const struct xref_hostdef *def = host_def(b, host);
 		size_t np = def ? def->nports : 0;
-		for (size_t pi = 0; pi < (np ? np : 1); pi++) {
-			unsigned port = np ? (unsigned)def->ports[pi] : 0;
-			struct rm_listener *l = route_model_listener(b->m, "mesh", port);
-			struct rm_vhost *v = route_model_vhost(b->m, l, host);
-			if (v->routes->n)
-				continue;   /* first VirtualService for a mesh host wins */
-			struct rm_route_list *list = NULL;
-			for (size_t k = 0; k < nl; k++)
-				if (lists[k].port == port)
-					list = lists[k].list;
-			if (!list) {
-				list = route_list_new(b->m);
-				add_http_routes(b, list, vs, port, 0);
-				add_l4_routes(b, list, vs, MRT_ROUTE_TCP, port);
-				add_l4_routes(b, l->l4, vs, MRT_ROUTE_TLS, port);
-				if (nl < 64) {
-					lists[nl].port = port;
-					lists[nl++].list = list;
-				}
+		for (size_t pi = 0; pi < (np ? np : 1); pi++)
+			mesh_bind(b, vs, host, np ? (unsigned)def->ports[pi] : 0, &ml);
+	}
+}
+
+/*
+ * The hosts of every Service and ServiceEntry with their ports
+ * (b->svc), and the exact and wildcard hosts of the mesh
+ * VirtualServices (b->mesh_exact, b->mesh_wild), for wildcard binding.
+ */
+static void index_mesh_hosts(struct builder *b)
+{
+	struct arena *a = &b->m->arena;
+	for (size_t i = 0; i < b->p->nres; i++) {
+		const struct resource *r = b->p->res[i];
+		if ((r->kind != KIND_SERVICE && r->kind != KIND_SERVICE_ENTRY) || !r->spec)
+			continue;
+		const struct node *ports = get(r->spec, "ports");
+		size_t np = ports && ports->type == NODE_SEQ ? ports->n : 0;
+		unsigned *pv = arena_alloc(a, (np + 1) * sizeof(*pv));
+		size_t n = 0;
+		for (size_t k = 0; k < np; k++) {
+			unsigned port = uget(ports->items[k], "port", uget(ports->items[k], "number", 0));
+			if (port)
+				pv[n++] = port;
+		}
+		const struct node *hs = r->kind == KIND_SERVICE_ENTRY ? get(r->spec, "hosts") : NULL;
+		size_t nh = r->kind == KIND_SERVICE ? 1 : hs && hs->type == NODE_SEQ ? hs->n : 0;
+		for (size_t k = 0; k < nh; k++) {
+			const char *host = r->kind == KIND_SERVICE ?
+				arena_printf(a, "%s.%s.svc.%s", r->name, r->namespace, b->m->domain) :
+				nstr(hs->items[k]) ? lower(a, nstr(hs->items[k])) : NULL;
+			if (!host)
+				continue;
+			GROW(b->svc, b->nsvc, b->cap_svc);
+			b->svc[b->nsvc].host = host;
+			b->svc[b->nsvc].ports = pv;
+			b->svc[b->nsvc++].nports = n;
+		}
+	}
+	for (size_t i = 0; i < b->nvs; i++) {
+		const struct resource *vs = b->vs[i];
+		const struct node *vh = get(vs->spec, "hosts");
+		if (!xref_vs_mesh_bound(vs))
+			continue;
+		for (size_t k = 0; vh && vh->type == NODE_SEQ && k < vh->n; k++) {
+			const char *h = nstr(vh->items[k]);
+			if (!h)
+				continue;
+			if (h[0] == '*') {
+				GROW(b->mesh_wild, b->nmesh_wild, b->cap_mesh_wild);
+				b->mesh_wild[b->nmesh_wild++] = lower(a, h);
+			} else {
+				*xref_map_put(&b->mesh_exact, fqdn(b, h, vs->namespace)) = (void *)vs;
 			}
-			v->routes = list;
 		}
 	}
 }
@@ -1250,6 +1735,8 @@ void route_build(struct route_model *m, struct project *p, struct diag_list *d)
 	b.d = d;
 	xref_init(&b.x, p);
 	xref_map_init(&b.delegates, &m->arena);
+	xref_map_init(&b.bound, &m->arena);
+	xref_map_init(&b.mesh_exact, &m->arena);
 
 	size_t ngw = 0;
 	const struct resource **gws = xcalloc(p->nres + 1, sizeof(*gws));
@@ -1271,19 +1758,26 @@ void route_build(struct route_model *m, struct project *p, struct diag_list *d)
 	}
 	qsort(b.vs, b.nvs, sizeof(*b.vs), res_name_cmp);
 	qsort(gws, ngw, sizeof(*gws), res_nsname_cmp);
+	index_bindings(&b);
+	index_mesh_hosts(&b);
 
 	for (size_t i = 0; i < ngw; i++)
 		build_gateway(&b, gws[i]);
 	for (size_t i = 0; i < b.nvs; i++)
-		if (vs_binds(&b, b.vs[i], "mesh"))
+		if (xref_vs_mesh_bound(b.vs[i]))
 			build_mesh_vs(&b, b.vs[i]);
 	build_default_routes(&b);
 
 	for (size_t i = 0; i < m->n_listeners; i++)
-		qsort(m->listeners[i]->vhosts, m->listeners[i]->n_vhosts,
-		      sizeof(*m->listeners[i]->vhosts), vhost_cmp);
+		if (m->listeners[i]->n_vhosts > 1)   /* TCP/TLS-only: no array */
+			qsort(m->listeners[i]->vhosts, m->listeners[i]->n_vhosts,
+			      sizeof(*m->listeners[i]->vhosts), vhost_cmp);
 	free(gws);
 	free(b.vs);
 	xref_map_release(&b.delegates);
+	xref_map_release(&b.bound);
+	xref_map_release(&b.mesh_exact);
+	free(b.svc);
+	free(b.mesh_wild);
 	xref_release(&b.x);
 }

@@ -51,6 +51,29 @@ static bool is_config(const char *path)
 	       (n > 4 && strcmp(path + n - 4, ".yml") == 0);
 }
 
+/*
+ * Whether d is suppressed by its resource's
+ * galley.istio.io/analyze-suppress annotation ("*" or a comma-separated
+ * list of codes), as `meshc check` and `meshc compile` honour it.
+ */
+static bool annotation_suppresses(const struct diag *d)
+{
+	const char *list = d->res ? resource_annotation(d->res,
+				"galley.istio.io/analyze-suppress") : NULL;
+	if (!list)
+		return false;
+	const char *id = diag_info(d->code)->id;
+	size_t idlen = strlen(id);
+	for (const char *s = list;;) {
+		size_t len = strcspn(s, ",");
+		if ((len == 1 && s[0] == '*') || (len == idlen && strncmp(s, id, len) == 0))
+			return true;
+		if (!s[len])
+			return false;
+		s += len + 1;
+	}
+}
+
 int route_table_load(const char *path, const char *ns, mrt_table **t,
 		     void **buf, char *err, size_t errlen)
 {
@@ -72,7 +95,8 @@ int route_table_load(const char *path, const char *ns, mrt_table **t,
 	project_finish_diags(&p);
 	size_t errors = 0, len = 0;
 	for (size_t i = 0; i < p.diags.n; i++)
-		errors += p.diags.items[i].level == LEVEL_ERROR;
+		errors += p.diags.items[i].level == LEVEL_ERROR &&
+			  !annotation_suppresses(&p.diags.items[i]);
 	int rc = -1;
 	if (p.usage_error) {
 		snprintf(err, errlen, "%s: cannot read the config", path);

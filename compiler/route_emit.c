@@ -51,7 +51,7 @@ static size_t buf_grow(struct buf *b, size_t n)
 
 struct emitter {
 	struct buf sec[MRT_SEC_COUNT];
-	uint32_t *strmap;            /* open addressing: string refs, 0 empty */
+	uint32_t *strmap;            /* open addressing: (string ref, hash) pairs, ref 0 empty */
 	size_t strmap_n, strmap_cap;
 	uint32_t *rxmap;             /* regex index + 1 by pattern string ref */
 	size_t rxmap_cap;
@@ -152,33 +152,39 @@ static const char *ref_text(const struct emitter *e, uint32_t ref, uint32_t *len
 static void strmap_grow(struct emitter *e)
 {
 	size_t cap = e->strmap_cap ? e->strmap_cap * 2 : 1024;
-	uint32_t *m = xcalloc(cap, sizeof(*m));
+	uint32_t *m = xcalloc(cap * 2, sizeof(*m));
 	for (size_t i = 0; i < e->strmap_cap; i++) {
-		uint32_t ref = e->strmap[i], len;
+		uint32_t ref = e->strmap[2 * i], h = e->strmap[2 * i + 1];
 		if (!ref)
 			continue;
-		const char *s = ref_text(e, ref, &len);
-		size_t j = str_hash(s, len) & (cap - 1);
-		while (m[j])
+		size_t j = h & (cap - 1);
+		while (m[2 * j])
 			j = (j + 1) & (cap - 1);
-		m[j] = ref;
+		m[2 * j] = ref;
+		m[2 * j + 1] = h;
 	}
 	free(e->strmap);
 	e->strmap = m;
 	e->strmap_cap = cap;
 }
 
-/* The file offset of s[0..n) in the string table, adding it once. */
+/*
+ * The file offset of s[0..n) in the string table, adding it once. The
+ * map keeps each string's hash, so probes rarely touch the table.
+ */
 static uint32_t intern_n(struct emitter *e, const char *s, size_t n)
 {
 	if ((e->strmap_n + 1) * 2 > e->strmap_cap)
 		strmap_grow(e);
-	size_t j = str_hash(s, n) & (e->strmap_cap - 1);
+	uint32_t h = str_hash(s, n);
+	size_t j = h & (e->strmap_cap - 1);
 	uint32_t ref, len;
-	while ((ref = e->strmap[j]) != 0) {
-		const char *t = ref_text(e, ref, &len);
-		if (len == n && memcmp(t, s, n) == 0)
-			return ref;
+	while ((ref = e->strmap[2 * j]) != 0) {
+		if (e->strmap[2 * j + 1] == h) {
+			const char *t = ref_text(e, ref, &len);
+			if (len == n && memcmp(t, s, n) == 0)
+				return ref;
+		}
 		j = (j + 1) & (e->strmap_cap - 1);
 	}
 	struct buf *b = &e->sec[MRT_SEC_STRS];
@@ -191,7 +197,8 @@ static uint32_t intern_n(struct emitter *e, const char *s, size_t n)
 		return 0;
 	}
 	ref = (uint32_t)(HDR_SIZE + at + 4);
-	e->strmap[j] = ref;
+	e->strmap[2 * j] = ref;
+	e->strmap[2 * j + 1] = h;
 	e->strmap_n++;
 	return ref;
 }

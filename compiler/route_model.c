@@ -3,6 +3,7 @@
  * hosts and clusters through one string-keyed hash map, and growable
  * route lists. See route_model.h.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,14 +101,45 @@ struct rm_listener *route_model_listener(struct route_model *m,
 	return l;
 }
 
+/*
+ * The index key "<tag>\x01..." built by fmt in buf when it fits, else in
+ * a heap copy *heap (freed by the caller); the key is only copied into
+ * the arena when it is new, so lookups of existing entries allocate
+ * nothing.
+ */
+static const char *index_key(char *buf, size_t cap, char **heap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static const char *index_key(char *buf, size_t cap, char **heap, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, cap, fmt, ap);
+	va_end(ap);
+	*heap = NULL;
+	if (n < 0)
+		die_oom();
+	if ((size_t)n < cap)
+		return buf;
+	*heap = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(*heap, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return *heap;
+}
+
 struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
 				   const char *host)
 {
-	char *key = arena_printf(&m->arena, "V\x01%p\x01%s", (void *)l, host);
+	char buf[512], *heap;
+	const char *key = index_key(buf, sizeof(buf), &heap, "V\x01%p\x01%s",
+				    (void *)l, host);
 	bool found;
 	size_t j = map_slot(m->index, key, &found);
-	if (found)
+	if (found) {
+		free(heap);
 		return m->index->vals[j];
+	}
 	struct rm_vhost *v = arena_alloc(&m->arena, sizeof(*v));
 	char *h = arena_strdup(&m->arena, host);
 	for (char *c = h; *c; c++)
@@ -115,9 +147,10 @@ struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
 			*c = (char)(*c + 32);
 	v->host = h;
 	v->routes = route_list_new(m);
-	m->index->keys[j] = key;
+	m->index->keys[j] = arena_strdup(&m->arena, key);
 	m->index->vals[j] = v;
 	m->index->n++;
+	free(heap);
 	GROW(l->vhosts, l->n_vhosts, l->cap_vhosts);
 	l->vhosts[l->n_vhosts++] = v;
 	return v;
@@ -126,20 +159,25 @@ struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
 struct rm_cluster *route_model_cluster(struct route_model *m, const char *host,
 				       const char *subset, unsigned port)
 {
-	char *name = arena_printf(&m->arena, "outbound|%u|%s|%s", port,
-				  subset ? subset : "", host);
-	char *key = arena_printf(&m->arena, "C\x01%s", name);
+	/* The key is "C\x01" and the cluster name. */
+	char buf[512], *heap;
+	const char *key = index_key(buf, sizeof(buf), &heap, "C\x01outbound|%u|%s|%s",
+				    port, subset ? subset : "", host);
 	bool found;
 	size_t j = map_slot(m->index, key, &found);
-	if (found)
+	if (found) {
+		free(heap);
 		return m->index->vals[j];
+	}
 	struct rm_cluster *c = arena_alloc(&m->arena, sizeof(*c));
-	c->name = name;
+	char *k = arena_strdup(&m->arena, key);
+	free(heap);
+	c->name = k + 2;
 	c->host = arena_strdup(&m->arena, host);
 	c->subset = subset && *subset ? arena_strdup(&m->arena, subset) : NULL;
 	c->port = port;
 	c->id = (unsigned)m->n_clusters;
-	m->index->keys[j] = key;
+	m->index->keys[j] = k;
 	m->index->vals[j] = c;
 	m->index->n++;
 	GROW(m->clusters, m->n_clusters, m->cap_clusters);

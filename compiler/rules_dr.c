@@ -735,6 +735,7 @@ void rules_destination_rule(struct diag_list *d, const struct resource *r,
 			    const struct meshc_options *opt)
 {
 	(void)opt;
+	field_check_metadata(d, r);
 	const struct node *spec = r->spec;
 	if (!spec)
 		return;

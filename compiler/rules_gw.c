@@ -373,6 +373,7 @@ void rules_gateway(struct diag_list *d, const struct resource *r,
 		   const struct meshc_options *opt)
 {
 	(void)opt;
+	field_check_metadata(d, r);
 	const char *sem = resource_annotation(r, "internal.istio.io/gateway-semantics");
 	bool gw_semantics = sem && strcmp(sem, "gateway") == 0;
 

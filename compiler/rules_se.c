@@ -162,10 +162,11 @@ static void check_workload_selector(struct diag_list *d, const struct resource *
 		const char *key = labels->pairs[k].key->text ? labels->pairs[k].key->text : "";
 		const struct node *val = labels->pairs[k].value;
 		const char *v = node_str(val) ? val->text : "";
+		const struct node *at = labels->pairs[k].key;   /* both are problems of the key */
 		if (key[0] == '\0')
-			FIELD_ERR(val, "empty key is not supported in selector: \"%s=%s\"", key, v);
+			FIELD_ERR(at, "empty key is not supported in selector: \"%s=%s\"", key, v);
 		if (strchr(key, '*'))
-			FIELD_ERR(val, "wildcard is not supported in selector: \"%s=%s\"", key, v);
+			FIELD_ERR(at, "wildcard is not supported in selector: \"%s=%s\"", key, v);
 	}
 	if (!labels || labels->n == 0)
 		FIELD_WARN(ws, "service entry: workload selector specified without labels, will be applied to all services in namespace");
@@ -207,6 +208,7 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 			 const struct meshc_options *opt)
 {
 	(void)opt;
+	field_check_metadata(d, r);
 	const struct node *spec = r->spec;
 	if (!spec)
 		return;

@@ -21,6 +21,7 @@
  * null counts as unset. A value of the wrong type is the schema layer's
  * to report, and is skipped here.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -133,11 +134,14 @@ static bool fint(const struct node *m, const char *camel, long long *v)
 	return true;
 }
 
-/* A number (a Percent value, a DoubleValue); false when absent or not a number. */
+/*
+ * A number (a Percent value, a DoubleValue); false when absent, not a
+ * number, or not finite (.inf and .nan: the schema's to report).
+ */
 static bool fnum(const struct node *m, const char *camel, double *v)
 {
 	const struct node *n = fget(m, camel);
-	if (!n || (n->type != NODE_INT && n->type != NODE_FLOAT))
+	if (!n || (n->type != NODE_INT && n->type != NODE_FLOAT) || !isfinite(n->dval))
 		return false;
 	*v = n->dval;
 	return true;
@@ -225,15 +229,33 @@ static const char *q(struct vs_ctx *c, const char *s)
 	return out;
 }
 
-/* Go's %v of a float64: the shortest form that reads back the same. */
+/*
+ * Go's %v of a float64 (strconv 'g' with the shortest precision): the
+ * fewest significant digits that read back the same, in %e form when the
+ * exponent is below -4 or at least 6 ("1e-05", "1e+06"), else in %f form
+ * ("-10", "0.001").
+ */
 static const char *gofloat(struct vs_ctx *c, double v)
 {
-	char buf[40];
-	for (int prec = 1; prec <= 17; prec++) {
-		snprintf(buf, sizeof(buf), "%.*g", prec, v);
+	char buf[48];
+	if (isnan(v))
+		return "NaN";
+	if (isinf(v))
+		return v > 0 ? "+Inf" : "-Inf";
+	int prec = 1;
+	for (; prec <= 17; prec++) {
+		snprintf(buf, sizeof(buf), "%.*e", prec - 1, v);
 		if (strtod(buf, NULL) == v)
 			break;
 	}
+	if (prec > 17)
+		prec = 17;
+	const char *e = strchr(buf, 'e');
+	int exp = e ? atoi(e + 1) : 0;
+	if (v != 0 && (exp < -4 || exp >= 6))
+		return arena_strdup(c->a, buf);
+	int decimals = prec - 1 - exp;
+	snprintf(buf, sizeof(buf), "%.*f", decimals > 0 ? decimals : 0, v);
 	return arena_strdup(c->a, buf);
 }
 
@@ -379,8 +401,7 @@ static void check_destination(struct vs_ctx *c, const struct node *dest)
 	const struct node *hostn = fget(dest, "host");
 	const char *host = node_str(hostn);
 	if (!host) {
-		if (!hostn || hostn->type == NODE_NULL)
-			err(c, dest, "empty domain name not allowed");
+		/* absent or null: the schema's "missing required field" */
 	} else if (strcmp(host, "*") == 0) {
 		err(c, hostn, "invalid destination host %s", host);
 	} else {
@@ -447,9 +468,8 @@ static void check_destinations(struct vs_ctx *c, const struct node *list,
 		const struct node *rd = list->items[i];
 		if (!is_map(rd))
 			continue;        /* null items: the schema's "expected map" */
+		/* an absent or null destination is the schema's "missing required field" */
 		const struct node *dest = fget(rd, "destination");
-		if (dest && !is_set(dest))
-			err(c, rd, "destination is required");
 		if (http)
 			check_header_ops(c, fget(rd, "headers"));
 		check_destination(c, dest);
@@ -728,12 +748,8 @@ static void check_mirrors(struct vs_ctx *c, const struct node *h)
 		const struct node *m = mirrors->items[i];
 		if (!is_map(m))
 			continue;        /* null items: the schema's "expected map" */
-		if (!is_set(fget(m, "destination"))) {
-			/* absent: the schema's "missing required field" */
-			if (fget(m, "destination"))
-				err(c, m, "destination is required for mirrors");
-			continue;
-		}
+		if (!is_set(fget(m, "destination")))
+			continue;        /* absent or null: the schema's "missing required field" */
 		check_destination(c, fget(m, "destination"));
 		const struct node *pct = fget(m, "percentage");
 		if (is_map(pct) && fnum(pct, "value", &v)) {
@@ -810,12 +826,11 @@ static void check_direct_response(struct vs_ctx *c, const struct node *dr)
 		else if (at && size > 100 * 1024)
 			warn(c, at, "large direct_responses may impact control plane performance");
 	}
-	/* an absent status is the schema's "missing required field" */
 	const struct node *st = fget(dr, "status");
 	long long status = 0;
-	if (!st || (is_set(st) && !fint(dr, "status", &status)))
-		return;
-	check_http_status(c, is_set(st) ? st : dr, status);
+	if (!is_set(st) || !fint(dr, "status", &status))
+		return;                  /* absent or null: the schema's; a wrong type too */
+	check_http_status(c, st, status);
 }
 
 static void check_retries(struct vs_ctx *c, const struct node *rt)
@@ -984,21 +999,38 @@ static const char *gateway_bound_host(struct vs_ctx *c, bool sni, const char *do
 	if (np < 4)
 		return arena_printf(c->a, "domain name %s invalid, should follow "
 				    "'outbound_.<port>_._.<hostname>' format", domain);
-	/* Go: port must contain a digit, hostname a letter (unanchored regexes) */
+	/*
+	 * Go trims the dots around the port and hostname parts
+	 * (strings.Trim(part, ".")), then requires a digit in the port and a
+	 * letter in the hostname (unanchored regexes).
+	 */
+	const char *port = parts[1], *hostname = parts[3];
+	size_t pn = lens[1], hn = lens[3];
+	while (pn > 0 && *port == '.') {
+		port++;
+		pn--;
+	}
+	while (pn > 0 && port[pn - 1] == '.')
+		pn--;
+	while (hn > 0 && *hostname == '.') {
+		hostname++;
+		hn--;
+	}
+	while (hn > 0 && hostname[hn - 1] == '.')
+		hn--;
 	bool digit = false, letter = false;
-	for (size_t i = 0; i < lens[1]; i++)
-		digit |= parts[1][i] >= '0' && parts[1][i] <= '9';
-	size_t hn = strcspn(parts[3], "_");
+	for (size_t i = 0; i < pn; i++)
+		digit |= port[i] >= '0' && port[i] <= '9';
 	for (size_t i = 0; i < hn; i++)
-		letter |= (parts[3][i] | 0x20) >= 'a' && (parts[3][i] | 0x20) <= 'z';
+		letter |= (hostname[i] | 0x20) >= 'a' && (hostname[i] | 0x20) <= 'z';
 	if (!digit)
 		return arena_printf(c->a, "domain name %s invalid (label %s invalid). should follow "
 				    "outbound_.<port>_._.<hostname> format", q(c, domain),
-				    q(c, arena_strndup(c->a, parts[1], lens[1])));
+				    q(c, arena_strndup(c->a, port, pn)));
 	if (!letter)
 		return arena_printf(c->a, "domain name %s invalid (label %s invalid). should follow "
 				    "outbound_.<port>_._.<hostname> format", q(c, domain),
-				    q(c, arena_strndup(c->a, parts[3], hn)));
+				    q(c, arena_strndup(c->a, hostname, hn)));
 	return NULL;
 }
 
@@ -1131,6 +1163,7 @@ void rules_virtual_service(struct diag_list *d, const struct resource *r,
 	const struct node *spec = r->spec;
 	(void)opt;
 
+	field_check_metadata(d, r);
 	if (!spec) {
 		/* an absent spec decodes as an empty one; a non-map spec is the schema's */
 		if (!node_get_pair(r->root, "spec"))

@@ -115,6 +115,14 @@ static const struct node *selector_of(const struct resource *g)
 	return s && s->type == NODE_MAP ? s : NULL;
 }
 
+/* The servers list of r when it is a Gateway with a spec; else NULL. */
+static const struct node *gateway_servers(const struct resource *r)
+{
+	if (r->kind != KIND_GATEWAY || !r->spec)
+		return NULL;
+	return xref_list(r->spec, "servers");
+}
+
 static void gateway_workloads(struct xref *x)
 {
 	struct xref_map svc_by_ns, cache;
@@ -147,10 +155,8 @@ static void gateway_workloads(struct xref *x)
 				    xref_quote(x, selstr));
 			continue;
 		}
-		const struct node *servers = node_get(g->spec, "servers");
-		if (!servers || servers->type != NODE_SEQ)
-			continue;
-		for (size_t s = 0; s < servers->n; s++) {
+		const struct node *servers = gateway_servers(g);
+		for (size_t s = 0; servers && s < servers->n; s++) {
 			const struct node *num = node_get(node_get(servers->items[s], "port"),
 							  "number");
 			if (!num || num->type != NODE_INT || port_has(&wl->ports, num->ival))
@@ -179,8 +185,8 @@ static bool first_pod(const struct xref_pod *pod, void *ctx)
 
 static void gateway_credentials(struct xref *x, const struct resource *g)
 {
-	const struct node *servers = node_get(g->spec, "servers");
-	if (!servers || servers->type != NODE_SEQ)
+	const struct node *servers = gateway_servers(g);
+	if (!servers)
 		return;
 	const char *wns = NULL;
 	if (x->have_pods) {
@@ -212,14 +218,46 @@ static void gateway_credentials(struct xref *x, const struct resource *g)
 	}
 }
 
-/* ---- IST0145 ---- */
+/* ---- IST0145, IST0138 ---- */
 
+/* A Gateway listed under a key (a server address, a certificate). */
 struct server_ref {
 	const struct resource *g;
 	const char *selstr;
 	const struct node *selector;
 	struct server_ref *next;
 };
+
+/*
+ * Lists g under key (in front: callers walk the input backwards to keep
+ * input order), once per key; returns the new entry, or NULL when g is
+ * listed there already.
+ */
+static struct server_ref *list_gateway(struct xref *x, struct xref_map *idx,
+				       const char *key, const struct resource *g)
+{
+	void **slot = xref_map_put(idx, key);
+	struct server_ref *ref = *slot;
+	if (ref && ref->g == g)
+		return NULL;
+	ref = arena_alloc(x->arena, sizeof(*ref));
+	ref->g = g;
+	ref->next = *slot;
+	*slot = ref;
+	return ref;
+}
+
+/* A server's port number and hosts list; false when either is missing. */
+static bool server_address(const struct node *srv, const struct node **num,
+			   const struct node **hosts, const char **bind)
+{
+	*num = node_get(node_get(srv, "port"), "number");
+	*hosts = xref_list(srv, "hosts");
+	*bind = node_str(node_get(srv, "bind"));
+	if (!*bind)
+		*bind = "";
+	return *num && (*num)->type == NODE_INT && *hosts;
+}
 
 /* Whether some pod is selected by both selectors. */
 struct both_scan {
@@ -270,55 +308,42 @@ static void gateway_conflicts(struct xref *x)
 	/* Index every (port, bind, host) -> gateways, in input order. */
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *g = p->res[i];
-		if (g->kind != KIND_GATEWAY || !g->spec)
-			continue;
-		const struct node *servers = node_get(g->spec, "servers");
-		if (!servers || servers->type != NODE_SEQ)
+		const struct node *servers = gateway_servers(g);
+		if (!servers)
 			continue;
 		const char *selstr = xref_selector_string(x, selector_of(g));
 		for (size_t s = 0; s < servers->n; s++) {
-			const struct node *srv = servers->items[s];
-			const struct node *num = node_get(node_get(srv, "port"), "number");
-			const struct node *hosts = node_get(srv, "hosts");
-			if (!num || num->type != NODE_INT || !hosts || hosts->type != NODE_SEQ)
+			const struct node *num, *hosts;
+			const char *bind;
+			if (!server_address(servers->items[s], &num, &hosts, &bind))
 				continue;
-			const char *bind = node_str(node_get(srv, "bind"));
 			for (size_t h = 0; h < hosts->n; h++) {
 				const char *host = node_str(hosts->items[h]);
 				if (!host)
 					continue;
-				void **slot = xref_map_put(&idx, server_key(x, num->ival,
-					bind ? bind : "", server_host(host)));
-				struct server_ref *ref = *slot;
-				if (ref && ref->g == g)
-					continue;
-				ref = arena_alloc(x->arena, sizeof(*ref));
-				ref->g = g;
-				ref->selstr = selstr;
-				ref->selector = selector_of(g);
-				ref->next = *slot;
-				*slot = ref;
+				struct server_ref *ref = list_gateway(x, &idx,
+					server_key(x, num->ival, bind, server_host(host)), g);
+				if (ref) {
+					ref->selstr = selstr;
+					ref->selector = selector_of(g);
+				}
 			}
 		}
 	}
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *g = p->res[i];
-		if (g->kind != KIND_GATEWAY || !g->spec)
-			continue;
-		const struct node *servers = node_get(g->spec, "servers");
-		if (!servers || servers->type != NODE_SEQ)
+		const struct node *servers = gateway_servers(g);
+		if (!servers)
 			continue;
 		struct server_ref self = {
 			.g = g, .selector = selector_of(g),
 			.selstr = xref_selector_string(x, selector_of(g)),
 		};
 		for (size_t s = 0; s < servers->n; s++) {
-			const struct node *srv = servers->items[s];
-			const struct node *num = node_get(node_get(srv, "port"), "number");
-			const struct node *hosts = node_get(srv, "hosts");
-			if (!num || num->type != NODE_INT || !hosts || hosts->type != NODE_SEQ)
+			const struct node *num, *hosts;
+			const char *bind;
+			if (!server_address(servers->items[s], &num, &hosts, &bind))
 				continue;
-			const char *bind = node_str(node_get(srv, "bind"));
 			const struct resource *seen[32];
 			size_t nseen = 0;
 			const struct node *at = NULL;
@@ -327,8 +352,7 @@ static void gateway_conflicts(struct xref *x)
 				if (!host)
 					continue;
 				const struct server_ref *ref = xref_map_get(&idx,
-					server_key(x, num->ival, bind ? bind : "",
-						   server_host(host)));
+					server_key(x, num->ival, bind, server_host(host)));
 				for (; ref; ref = ref->next) {
 					if (ref->g == g || !same_workload(x, &self, ref))
 						continue;
@@ -377,11 +401,6 @@ static void gateway_conflicts(struct xref *x)
 
 /* ---- IST0138 ---- */
 
-struct cert_ref {
-	const struct resource *g;
-	struct cert_ref *next;
-};
-
 /* The certificate identity of a server's TLS settings, or NULL. */
 static const char *cert_key(struct xref *x, const struct node *tls,
 			    const struct node **at)
@@ -414,41 +433,25 @@ static void gateway_certificates(struct xref *x)
 	struct project *p = x->p;
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *g = p->res[i];
-		if (g->kind != KIND_GATEWAY || !g->spec)
-			continue;
-		const struct node *servers = node_get(g->spec, "servers");
-		if (!servers || servers->type != NODE_SEQ)
-			continue;
-		for (size_t s = 0; s < servers->n; s++) {
+		const struct node *servers = gateway_servers(g);
+		for (size_t s = 0; servers && s < servers->n; s++) {
 			const struct node *at;
 			const char *key = cert_key(x, node_get(servers->items[s], "tls"), &at);
-			if (!key)
-				continue;
-			void **slot = xref_map_put(&idx, key);
-			struct cert_ref *ref = *slot;
-			if (ref && ref->g == g)
-				continue;
-			ref = arena_alloc(x->arena, sizeof(*ref));
-			ref->g = g;
-			ref->next = *slot;
-			*slot = ref;
+			if (key)
+				list_gateway(x, &idx, key, g);
 		}
 	}
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *g = p->res[i];
-		if (g->kind != KIND_GATEWAY || !g->spec)
-			continue;
-		const struct node *servers = node_get(g->spec, "servers");
-		if (!servers || servers->type != NODE_SEQ)
-			continue;
+		const struct node *servers = gateway_servers(g);
 		const struct resource *seen[32];
 		size_t nseen = 0;
-		for (size_t s = 0; s < servers->n; s++) {
+		for (size_t s = 0; servers && s < servers->n; s++) {
 			const struct node *at;
 			const char *key = cert_key(x, node_get(servers->items[s], "tls"), &at);
 			if (!key)
 				continue;
-			for (const struct cert_ref *ref = xref_map_get(&idx, key); ref;
+			for (const struct server_ref *ref = xref_map_get(&idx, key); ref;
 			     ref = ref->next) {
 				if (ref->g == g ||
 				    !selector_subset(selector_of(g), selector_of(ref->g)))
@@ -475,11 +478,8 @@ void xref_gateways(struct xref *x)
 	if (x->have_pods)
 		gateway_workloads(x);
 	if (x->have_secrets)
-		for (size_t i = 0; i < x->p->nres; i++) {
-			const struct resource *g = x->p->res[i];
-			if (g->kind == KIND_GATEWAY && g->spec)
-				gateway_credentials(x, g);
-		}
+		for (size_t i = 0; i < x->p->nres; i++)
+			gateway_credentials(x, x->p->res[i]);
 	gateway_conflicts(x);
 	gateway_certificates(x);
 }

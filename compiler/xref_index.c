@@ -91,6 +91,12 @@ void **xref_map_put(struct xref_map *m, const char *key)
 
 /* ---- small helpers ---- */
 
+const struct node *xref_list(const struct node *map, const char *key)
+{
+	const struct node *n = node_get(map, key);
+	return n && n->type == NODE_SEQ ? n : NULL;
+}
+
 const char *xref_text(const struct node *n)
 {
 	if (!n || n->type == NODE_MAP || n->type == NODE_SEQ ||
@@ -242,7 +248,17 @@ const char *xref_fqdn(struct xref *x, const char *host, const char *ns)
 {
 	if (host[0] == '*' || strchr(host, '.'))
 		return host;
-	return arena_printf(x->arena, "%s.%s.svc.%s", host, ns, x->domain);
+	size_t hl = strlen(host), nl = strlen(ns), dl = strlen(x->domain);
+	char *out = arena_alloc_raw(x->arena, hl + nl + dl + 7), *w = out;
+	memcpy(w, host, hl);
+	w += hl;
+	*w++ = '.';
+	memcpy(w, ns, nl);
+	w += nl;
+	memcpy(w, ".svc.", 5);
+	w += 5;
+	memcpy(w, x->domain, dl + 1);
+	return out;
 }
 
 const char *xref_service_namespace(struct xref *x, const char *fqdn)
@@ -349,7 +365,7 @@ static void index_destination_rule(struct xref *x, const struct resource *r)
 		d->nsubsets = subsets->n;
 		d->subset_names = arena_alloc(x->arena, subsets->n * sizeof(char *));
 		d->subset_nodes = arena_alloc(x->arena, subsets->n * sizeof(void *));
-		d->subset_used = arena_alloc(x->arena, subsets->n * sizeof(bool));
+		d->subset_used = arena_alloc(x->arena, subsets->n * sizeof(*d->subset_used));
 		for (size_t i = 0; i < subsets->n; i++) {
 			d->subset_nodes[i] = subsets->items[i];
 			d->subset_names[i] = node_str(node_get(subsets->items[i], "name"));
@@ -484,6 +500,21 @@ void xref_release(struct xref *x)
 	free(x->pods);
 	free(x->key);
 	memset(x, 0, sizeof(*x));
+}
+
+void xref_for_unit(struct xref *view, const struct xref *x, struct source_unit *u)
+{
+	*view = *x;
+	view->arena = &u->arena;
+	view->diags = &u->diags;
+	view->key = NULL;
+	view->keycap = 0;
+}
+
+void xref_view_release(struct xref *view)
+{
+	free(view->key);
+	memset(view, 0, sizeof(*view));
 }
 
 /* ---- lookups ---- */

@@ -15,12 +15,15 @@
  *
  * The analyzers live in xref_vs.c (VirtualService), xref_dr.c
  * (DestinationRule), xref_gw.c (Gateway) and xref_svc.c (ServiceEntry,
- * Service); analyze.c runs them in order. Analysis is single-threaded:
- * the index is not safe to share between threads.
+ * Service); analyze.c runs them in order. The index is built once,
+ * single-threaded, and then only read: a pass may run per unit on the
+ * worker pool (project_each_unit) with its own view of the index
+ * (xref_for_unit), which allocates and reports into the unit.
  */
 #ifndef MESHC_XREF_INDEX_H
 #define MESHC_XREF_INDEX_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -98,7 +101,7 @@ struct xref_dr {
 	size_t nsubsets;
 	const char **subset_names;   /* NULL entries for unnamed subsets */
 	const struct node **subset_nodes;   /* the subsets[i] maps */
-	bool *subset_used;           /* set by the VirtualService pass */
+	atomic_bool *subset_used;    /* set by the VirtualService pass (in parallel) */
 	struct xref_dr *next;        /* the next DR of the same host */
 };
 
@@ -137,6 +140,26 @@ struct xref {
 
 void xref_init(struct xref *x, struct project *p);
 void xref_release(struct xref *x);
+
+/*
+ * A view of index x for work on unit u from a worker thread: the same
+ * tables, with allocations in u's arena, reports in u's diagnostics and
+ * its own scratch key. Release it with xref_view_release (not
+ * xref_release: the tables belong to x).
+ */
+void xref_for_unit(struct xref *view, const struct xref *x, struct source_unit *u);
+void xref_view_release(struct xref *view);
+
+/*
+ * Runs fn(p, u, ctx) for every unit on the worker pool (project.c), as
+ * the load and validate phases do: each unit is handed to one thread.
+ */
+void project_each_unit(struct project *p,
+		       void (*fn)(struct project *p, struct source_unit *u, void *ctx),
+		       void *ctx);
+
+/* Whether a VirtualService applies to sidecars: no gateways, or `mesh`. */
+bool xref_vs_mesh_bound(const struct resource *vs);
 
 /*
  * `host` as Istio resolves it from namespace `ns`: unchanged when it
@@ -180,6 +203,8 @@ void xref_pods_matching(struct xref *x, const struct node *selector,
 /* A selector map rendered as Kubernetes does: "k1=v1,k2=v2" sorted by key. */
 const char *xref_selector_string(struct xref *x, const struct node *selector);
 
+/* The list stored under key in map, or NULL (absent or not a list). */
+const struct node *xref_list(const struct node *map, const char *key);
 /* The text of a scalar node (strings, numbers, booleans as written), or NULL. */
 const char *xref_text(const struct node *n);
 /* A value quoted as Go's %q does for printable text. */

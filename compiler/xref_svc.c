@@ -14,9 +14,10 @@
 
 /* ---- IST0134 ---- */
 
-static bool seq_nonempty(const struct node *n)
+static bool seq_nonempty(const struct node *map, const char *key)
 {
-	return n && n->type == NODE_SEQ && n->n > 0;
+	const struct node *n = xref_list(map, key);
+	return n && n->n > 0;
 }
 
 /*
@@ -27,14 +28,11 @@ static bool seq_nonempty(const struct node *n)
  */
 static void se_addresses(struct xref *x, const struct resource *r)
 {
-	if (seq_nonempty(node_get(r->spec, "addresses")))
+	if (seq_nonempty(r->spec, "addresses") ||
+	    seq_nonempty(node_get(r->root, "status"), "addresses"))
 		return;
-	if (seq_nonempty(node_get(node_get(r->root, "status"), "addresses")))
-		return;
-	const struct node *ports = node_get(r->spec, "ports");
-	if (!ports || ports->type != NODE_SEQ)
-		return;
-	for (size_t i = 0; i < ports->n; i++) {
+	const struct node *ports = xref_list(r->spec, "ports");
+	for (size_t i = 0; ports && i < ports->n; i++) {
 		const struct node *port = ports->items[i];
 		if (port->type != NODE_MAP)
 			continue;
@@ -314,10 +312,8 @@ static void service_port_names(struct xref *x, const struct resource *r)
 		return;
 	const char *type = xref_text(node_get(r->spec, "type"));
 	bool external = type && strcmp(type, "ExternalName") == 0;
-	const struct node *ports = node_get(r->spec, "ports");
-	if (!ports || ports->type != NODE_SEQ)
-		return;
-	for (size_t i = 0; i < ports->n; i++) {
+	const struct node *ports = xref_list(r->spec, "ports");
+	for (size_t i = 0; ports && i < ports->n; i++) {
 		const struct node *port = ports->items[i];
 		if (port->type != NODE_MAP)
 			continue;

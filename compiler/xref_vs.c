@@ -11,6 +11,11 @@
  * the DestinationRule the route's namespace uses). The destination pass
  * also marks the DestinationRule subsets that routes use (MSH0301 is
  * reported by xref_dr.c).
+ *
+ * The per-VirtualService work runs per unit on the worker pool, each unit
+ * reporting into its own diagnostics: first compact records (vs_rec), then
+ * the checks. Only the cross-VirtualService indexes (IST0140, IST0109)
+ * are built serially, from the records.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +24,9 @@
 #include "prim.h"
 #include "xref_index.h"
 
-static const struct node *seq(const struct node *map, const char *key)
+bool xref_vs_mesh_bound(const struct resource *vs)
 {
-	const struct node *n = node_get(map, key);
-	return n && n->type == NODE_SEQ ? n : NULL;
-}
-
-/* Whether the VirtualService applies to sidecars: no gateways, or `mesh`. */
-static bool mesh_bound(const struct resource *vs)
-{
-	const struct node *gws = seq(vs->spec, "gateways");
+	const struct node *gws = xref_list(vs->spec, "gateways");
 	if (!gws || gws->n == 0)
 		return true;
 	for (size_t i = 0; i < gws->n; i++) {
@@ -37,6 +35,34 @@ static bool mesh_bound(const struct resource *vs)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * What the checks need of one VirtualService, gathered once per unit on
+ * the worker pool so that the serial passes read compact records rather
+ * than walk every tree again.
+ */
+struct vs_rec {
+	struct xref_vis vis;         /* the namespaces it applies to */
+	bool mesh;                   /* applies to sidecars */
+	const struct node *hosts;    /* spec.hosts when a list, else NULL */
+	const char **fqdns;          /* hosts->items[i] fully qualified; NULL: not a string */
+	const char **routed;         /* IST0140: hosts it routes to with a subset and lists */
+	size_t nrouted, caprouted;
+};
+
+/* The state of the VirtualService passes. */
+struct vs_pass {
+	struct xref *x;
+	struct vs_rec *recs;         /* by resource position in the project */
+	struct xref_map routers;     /* fqdn -> struct subset_router list (IST0140) */
+	/* What vs_unit does with each VirtualService. */
+	void (*fn)(struct xref *x, struct vs_pass *pass, const struct resource *vs);
+};
+
+static bool is_vs(const struct resource *r)
+{
+	return r->kind == KIND_VIRTUAL_SERVICE && r->spec;
 }
 
 /* "[a b c]": a list of strings as Go's %v prints a []string. */
@@ -115,32 +141,31 @@ static const char *gateway_host_for(const char *h, const char *gwns,
 	return NULL;
 }
 
-static bool host_match_any(struct xref *x, const char *gh,
-			   const struct node *vshosts, const char *vsns)
+static bool host_match_any(const char *gh, const struct vs_rec *rec)
 {
-	for (size_t i = 0; vshosts && i < vshosts->n; i++) {
-		const char *vh = node_str(vshosts->items[i]);
+	for (size_t i = 0; rec->hosts && i < rec->hosts->n; i++) {
+		const char *vh = node_str(rec->hosts->items[i]);
 		if (!vh)
 			continue;
-		if (prim_host_matches(gh, vh) ||
-		    prim_host_matches(gh, xref_fqdn(x, vh, vsns)))
+		if (prim_host_matches(gh, vh) || prim_host_matches(gh, rec->fqdns[i]))
 			return true;
 	}
 	return false;
 }
 
-static void vs_gateways(struct xref *x, const struct resource *vs)
+static void vs_gateways(struct xref *x, const struct resource *vs,
+			const struct vs_rec *rec)
 {
-	const struct node *gws = seq(vs->spec, "gateways");
+	const struct node *gws = xref_list(vs->spec, "gateways");
 	if (!gws)
 		return;
-	const struct node *hosts = seq(vs->spec, "hosts");
+	const struct node *hosts = rec->hosts;
 	unsigned wants = 0;
-	if (seq(vs->spec, "http") && seq(vs->spec, "http")->n)
+	if (xref_list(vs->spec, "http") && xref_list(vs->spec, "http")->n)
 		wants |= CARRY_HTTP;
-	if (seq(vs->spec, "tcp") && seq(vs->spec, "tcp")->n)
+	if (xref_list(vs->spec, "tcp") && xref_list(vs->spec, "tcp")->n)
 		wants |= CARRY_TCP;
-	if (seq(vs->spec, "tls") && seq(vs->spec, "tls")->n)
+	if (xref_list(vs->spec, "tls") && xref_list(vs->spec, "tls")->n)
 		wants |= CARRY_TLS;
 	for (size_t i = 0; i < gws->n; i++) {
 		const struct node *gn = gws->items[i];
@@ -160,13 +185,13 @@ static void vs_gateways(struct xref *x, const struct resource *vs)
 			continue;
 		}
 		/* Which servers carry one of the VirtualService's hosts. */
-		const struct node *servers = seq(g->spec, "servers");
+		const struct node *servers = xref_list(g->spec, "servers");
 		bool any = false;
 		unsigned carries = 0;
 		const char *what = NULL;
 		long long what_port = 0;
 		for (size_t s = 0; servers && s < servers->n; s++) {
-			const struct node *shosts = seq(servers->items[s], "hosts");
+			const struct node *shosts = xref_list(servers->items[s], "hosts");
 			bool match = false;
 			for (size_t h = 0; shosts && h < shosts->n && !match; h++) {
 				const char *gh = node_str(shosts->items[h]);
@@ -175,7 +200,7 @@ static void vs_gateways(struct xref *x, const struct resource *vs)
 				if (strcmp(gh, "*/*") == 0)
 					gh = "*";
 				gh = gateway_host_for(gh, g->namespace, vs->namespace);
-				if (gh && host_match_any(x, gh, hosts, vs->namespace))
+				if (gh && host_match_any(gh, rec))
 					match = true;
 			}
 			if (!match)
@@ -223,10 +248,10 @@ struct dest {
 };
 
 typedef void dest_fn(struct xref *x, const struct resource *vs,
-		     const struct xref_vis *vis, const struct dest *d);
+		     const struct vs_rec *rec, const struct dest *d);
 
 static void visit_dest(struct xref *x, const struct resource *vs,
-		       const struct xref_vis *vis, const struct node *dn,
+		       const struct vs_rec *rec, const struct node *dn,
 		       const struct node *route, const struct node *weight,
 		       bool mirror, bool http, dest_fn *fn)
 {
@@ -243,31 +268,31 @@ static void visit_dest(struct xref *x, const struct resource *vs,
 		d.subset = NULL;
 	const struct node *num = node_get(node_get(dn, "port"), "number");
 	d.port = num && num->type == NODE_INT ? num : NULL;
-	fn(x, vs, vis, &d);
+	fn(x, vs, rec, &d);
 }
 
 /* Every route destination (tcp, tls, http) then every http mirror. */
 static void each_dest(struct xref *x, const struct resource *vs,
-		      const struct xref_vis *vis, dest_fn *fn)
+		      const struct vs_rec *rec, dest_fn *fn)
 {
 	static const char *const kinds[] = { "tcp", "tls", "http" };
 	for (size_t k = 0; k < 3; k++) {
-		const struct node *rules = seq(vs->spec, kinds[k]);
+		const struct node *rules = xref_list(vs->spec, kinds[k]);
 		for (size_t i = 0; rules && i < rules->n; i++) {
-			const struct node *route = seq(rules->items[i], "route");
+			const struct node *route = xref_list(rules->items[i], "route");
 			for (size_t j = 0; route && j < route->n; j++)
-				visit_dest(x, vs, vis, node_get(route->items[j], "destination"),
+				visit_dest(x, vs, rec, node_get(route->items[j], "destination"),
 					   route, node_get(route->items[j], "weight"),
 					   false, k == 2, fn);
 		}
 	}
-	const struct node *rules = seq(vs->spec, "http");
+	const struct node *rules = xref_list(vs->spec, "http");
 	for (size_t i = 0; rules && i < rules->n; i++) {
-		visit_dest(x, vs, vis, node_get(rules->items[i], "mirror"), NULL,
+		visit_dest(x, vs, rec, node_get(rules->items[i], "mirror"), NULL,
 			   NULL, true, true, fn);
-		const struct node *mirrors = seq(rules->items[i], "mirrors");
+		const struct node *mirrors = xref_list(rules->items[i], "mirrors");
 		for (size_t j = 0; mirrors && j < mirrors->n; j++)
-			visit_dest(x, vs, vis, node_get(mirrors->items[j], "destination"),
+			visit_dest(x, vs, rec, node_get(mirrors->items[j], "destination"),
 				   NULL, NULL, true, true, fn);
 	}
 }
@@ -292,8 +317,9 @@ static bool host_serves(const struct xref_hostdef *h, const struct resource *vs,
 
 /* IST0101 host / mirror host / host:port and IST0112. */
 static void check_host(struct xref *x, const struct resource *vs,
-		       const struct xref_vis *vis, const struct dest *d)
+		       const struct vs_rec *rec, const struct dest *d)
 {
+	const struct xref_vis *vis = &rec->vis;
 	const char *host = node_str(d->host);
 	const char *fqdn = xref_fqdn(x, host, vs->namespace);
 	bool wild;
@@ -371,9 +397,8 @@ static long long split_share(const struct dest *d)
  * the literal host in the VirtualService's namespace only).
  */
 static void check_subset(struct xref *x, const struct resource *vs,
-			 const struct xref_vis *vis, const struct dest *d)
+			 const struct vs_rec *rec, const struct dest *d)
 {
-	(void)vis;
 	const char *host = node_str(d->host);
 	const char *fqdn = xref_fqdn(x, host, vs->namespace);
 	struct xref_dr *drs = xref_dr_lookup(x, fqdn);
@@ -384,7 +409,8 @@ static void check_subset(struct xref *x, const struct resource *vs,
 	for (struct xref_dr *dr = drs; dr; dr = dr->next)
 		for (size_t i = 0; i < dr->nsubsets; i++)
 			if (dr->subset_names[i] && strcmp(dr->subset_names[i], subset) == 0) {
-				dr->subset_used[i] = true;
+				atomic_store_explicit(&dr->subset_used[i], true,
+						      memory_order_relaxed);
 				if (!definer)
 					definer = dr;
 			}
@@ -395,7 +421,7 @@ static void check_subset(struct xref *x, const struct resource *vs,
 			    xref_quote(x, arena_printf(x->arena, "%s+%s", host, subset)));
 		return;
 	}
-	if (!mesh_bound(vs))
+	if (!rec->mesh)
 		return;
 	/* The rules a sidecar in the VirtualService's namespace uses. */
 	const struct xref_dr *local = NULL, *visible = NULL;
@@ -443,39 +469,64 @@ struct subset_router {
 	struct subset_router *next;
 };
 
-static void index_subset_routers(struct xref *x, struct xref_map *idx)
+/* Appends fqdn to rec->routed (arena-grown). */
+static void add_routed(struct xref *x, struct vs_rec *rec, const char *fqdn)
+{
+	if (rec->nrouted == rec->caprouted) {
+		size_t cap = rec->caprouted ? rec->caprouted * 2 : 4;
+		const char **a = arena_alloc_raw(x->arena, cap * sizeof(*a));
+		if (rec->nrouted)
+			memcpy(a, rec->routed, rec->nrouted * sizeof(*a));
+		rec->routed = a;
+		rec->caprouted = cap;
+	}
+	rec->routed[rec->nrouted++] = fqdn;
+}
+
+/*
+ * The hosts a mesh-bound VirtualService routes to with a subset and also
+ * lists in its `hosts` (it is the routing rule of that service), in route
+ * order, into rec->routed.
+ */
+static void collect_subset_routes(struct xref *x, const struct resource *vs,
+				  struct vs_rec *rec)
+{
+	const struct node *http = xref_list(vs->spec, "http");
+	for (size_t r = 0; http && r < http->n; r++) {
+		const struct node *route = xref_list(http->items[r], "route");
+		for (size_t j = 0; route && j < route->n; j++) {
+			const struct node *dn = node_get(route->items[j], "destination");
+			const char *h = node_str(node_get(dn, "host"));
+			const char *sub = node_str(node_get(dn, "subset"));
+			if (!h || !sub || !*sub)
+				continue;
+			const char *fqdn = xref_fqdn(x, h, vs->namespace);
+			bool listed = false;
+			for (size_t k = 0; rec->hosts && k < rec->hosts->n && !listed; k++)
+				listed = rec->fqdns[k] && strcmp(rec->fqdns[k], fqdn) == 0;
+			if (listed)
+				add_routed(x, rec, fqdn);
+		}
+	}
+}
+
+/* Indexes the subset routers by host, each list in input order. */
+static void index_subset_routers(struct xref *x, const struct vs_rec *recs,
+				 struct xref_map *idx)
 {
 	for (size_t i = x->p->nres; i-- > 0;) {
 		const struct resource *vs = x->p->res[i];
-		if (vs->kind != KIND_VIRTUAL_SERVICE || !vs->spec || !mesh_bound(vs))
+		if (!is_vs(vs) || !recs[i].mesh)
 			continue;
-		const struct node *hosts = seq(vs->spec, "hosts");
-		const struct node *http = seq(vs->spec, "http");
-		for (size_t r = 0; http && r < http->n; r++) {
-			const struct node *route = seq(http->items[r], "route");
-			for (size_t j = 0; route && j < route->n; j++) {
-				const struct node *dn = node_get(route->items[j], "destination");
-				const char *h = node_str(node_get(dn, "host"));
-				const char *sub = node_str(node_get(dn, "subset"));
-				if (!h || !sub || !*sub)
-					continue;
-				const char *fqdn = xref_fqdn(x, h, vs->namespace);
-				bool listed = false;
-				for (size_t k = 0; hosts && k < hosts->n && !listed; k++) {
-					const char *vh = node_str(hosts->items[k]);
-					listed = vh && strcmp(xref_fqdn(x, vh, vs->namespace), fqdn) == 0;
-				}
-				if (!listed)
-					continue;
-				void **slot = xref_map_put(idx, fqdn);
-				struct subset_router *sr = *slot;
-				if (sr && sr->vs == vs)
-					continue;
-				sr = arena_alloc(x->arena, sizeof(*sr));
-				sr->vs = vs;
-				sr->next = *slot;
-				*slot = sr;
-			}
+		for (size_t k = 0; k < recs[i].nrouted; k++) {
+			void **slot = xref_map_put(idx, recs[i].routed[k]);
+			struct subset_router *sr = *slot;
+			if (sr && sr->vs == vs)
+				continue;
+			sr = arena_alloc(x->arena, sizeof(*sr));
+			sr->vs = vs;
+			sr->next = *slot;
+			*slot = sr;
 		}
 	}
 }
@@ -483,12 +534,12 @@ static void index_subset_routers(struct xref *x, struct xref_map *idx)
 static void vs_ingress_subsets(struct xref *x, const struct resource *vs,
 			       const struct xref_map *idx)
 {
-	const struct node *gws = seq(vs->spec, "gateways");
+	const struct node *gws = xref_list(vs->spec, "gateways");
 	if (!gws || gws->n == 0)
 		return;
-	const struct node *http = seq(vs->spec, "http");
+	const struct node *http = xref_list(vs->spec, "http");
 	for (size_t r = 0; http && r < http->n; r++) {
-		const struct node *route = seq(http->items[r], "route");
+		const struct node *route = xref_list(http->items[r], "route");
 		for (size_t j = 0; route && j < route->n; j++) {
 			const struct node *dn = node_get(route->items[j], "destination");
 			const struct node *hn = node_get(dn, "host");
@@ -514,7 +565,6 @@ static void vs_ingress_subsets(struct xref *x, const struct resource *vs,
 
 struct mesh_host {
 	const struct resource *vs;
-	const struct node *at;       /* the hosts[i] value */
 	const struct xref_vis *vis;
 	struct mesh_host *next;
 };
@@ -544,7 +594,7 @@ static const char *common_scope(const struct xref_vis *a, const struct xref_vis 
  * does not conflict with a more specific one: sidecars route the request
  * by the most specific host.
  */
-static void mesh_host_conflicts(struct xref *x, struct xref_vis *visv)
+static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 {
 	struct xref_map idx, reported;
 	xref_map_init(&idx, x->arena);
@@ -552,38 +602,36 @@ static void mesh_host_conflicts(struct xref *x, struct xref_vis *visv)
 	struct project *p = x->p;
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *vs = p->res[i];
-		if (vs->kind != KIND_VIRTUAL_SERVICE || !vs->spec || !mesh_bound(vs))
+		if (!is_vs(vs) || !recs[i].mesh)
 			continue;
-		const struct node *hosts = seq(vs->spec, "hosts");
-		for (size_t h = hosts ? hosts->n : 0; h-- > 0;) {
-			const char *host = node_str(hosts->items[h]);
-			if (!host)
+		for (size_t h = recs[i].hosts ? recs[i].hosts->n : 0; h-- > 0;) {
+			if (!recs[i].fqdns[h])
 				continue;
-			void **slot = xref_map_put(&idx, xref_fqdn(x, host, vs->namespace));
+			void **slot = xref_map_put(&idx, recs[i].fqdns[h]);
 			struct mesh_host *mh = arena_alloc(x->arena, sizeof(*mh));
 			mh->vs = vs;
-			mh->at = hosts->items[h];
-			mh->vis = &visv[i];
+			mh->vis = &recs[i].vis;
 			mh->next = *slot;
 			*slot = mh;
 		}
 	}
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *vs = p->res[i];
-		if (vs->kind != KIND_VIRTUAL_SERVICE || !vs->spec || !mesh_bound(vs))
+		if (!is_vs(vs) || !recs[i].mesh)
 			continue;
-		const struct node *hosts = seq(vs->spec, "hosts");
+		const struct node *hosts = recs[i].hosts;
 		for (size_t h = 0; hosts && h < hosts->n; h++) {
-			const char *host = node_str(hosts->items[h]);
-			if (!host)
+			const char *fqdn = recs[i].fqdns[h];
+			if (!fqdn)
 				continue;
-			const char *fqdn = xref_fqdn(x, host, vs->namespace);
+			const struct mesh_host *list = xref_map_get(&idx, fqdn);
+			if (!list || !list->next)
+				continue;    /* only this VirtualService defines it */
 			const char *names[64];
 			size_t nn = 0;
 			const char *scope = NULL;
-			for (const struct mesh_host *mh = xref_map_get(&idx, fqdn); mh;
-			     mh = mh->next) {
-				if (mh->vs != vs && !xref_vis_meet(mh->vis, &visv[i]))
+			for (const struct mesh_host *mh = list; mh; mh = mh->next) {
+				if (mh->vs != vs && !xref_vis_meet(mh->vis, &recs[i].vis))
 					continue;
 				const char *name = arena_printf(x->arena, "%s/%s",
 								mh->vs->namespace, mh->vs->name);
@@ -595,7 +643,7 @@ static void mesh_host_conflicts(struct xref *x, struct xref_vis *visv)
 					continue;
 				names[nn++] = name;
 				if (mh->vs != vs && !scope)
-					scope = common_scope(mh->vis, &visv[i]);
+					scope = common_scope(mh->vis, &recs[i].vis);
 			}
 			if (nn < 2)
 				continue;
@@ -606,13 +654,13 @@ static void mesh_host_conflicts(struct xref *x, struct xref_vis *visv)
 			size_t len = 1;
 			for (size_t k = 0; k < nn; k++)
 				len += strlen(names[k]) + 1;
-			char *list = arena_alloc(x->arena, len);
+			char *list_text = arena_alloc(x->arena, len);
 			for (size_t k = 0; k < nn; k++) {
 				if (k)
-					strcat(list, ",");
-				strcat(list, names[k]);
+					strcat(list_text, ",");
+				strcat(list_text, names[k]);
 			}
-			diag_report(x->diags, IST0109, vs, hosts->items[h], list,
+			diag_report(x->diags, IST0109, vs, hosts->items[h], list_text,
 				    arena_printf(x->arena, "%s/%s", scope, fqdn));
 			break;
 		}
@@ -625,7 +673,7 @@ static void mesh_host_conflicts(struct xref *x, struct xref_vis *visv)
 
 static void vs_deprecations(struct xref *x, const struct resource *vs)
 {
-	const struct node *http = seq(vs->spec, "http");
+	const struct node *http = xref_list(vs->spec, "http");
 	for (size_t i = 0; http && i < http->n; i++) {
 		const struct node *pct = node_get(node_get(node_get(http->items[i],
 			"fault"), "delay"), "percent");
@@ -637,34 +685,77 @@ static void vs_deprecations(struct xref *x, const struct resource *vs)
 	}
 }
 
+/* Every destination: subsets (and their use), then hosts when checked. */
+static void check_dest(struct xref *x, const struct resource *vs,
+		       const struct vs_rec *rec, const struct dest *d)
+{
+	check_subset(x, vs, rec, d);
+	if (x->check_hosts)
+		check_host(x, vs, rec, d);
+}
+
+/* The records of one VirtualService. */
+static void vs_prepare(struct xref *x, struct vs_pass *pass,
+		       const struct resource *vs)
+{
+	struct vs_rec *rec = &pass->recs[vs->seq];
+	xref_vis_from_list(x->arena, &rec->vis, node_get(vs->spec, "exportTo"),
+			   vs->namespace);
+	rec->mesh = xref_vs_mesh_bound(vs);
+	rec->hosts = xref_list(vs->spec, "hosts");
+	size_t nh = rec->hosts ? rec->hosts->n : 0;
+	rec->fqdns = arena_alloc(x->arena, (nh ? nh : 1) * sizeof(*rec->fqdns));
+	for (size_t h = 0; h < nh; h++) {
+		const char *host = node_str(rec->hosts->items[h]);
+		rec->fqdns[h] = host ? xref_fqdn(x, host, vs->namespace) : NULL;
+	}
+	if (x->check_hosts && rec->mesh)
+		collect_subset_routes(x, vs, rec);
+}
+
+/* The checks of one VirtualService. */
+static void vs_check(struct xref *x, struct vs_pass *pass,
+		     const struct resource *vs)
+{
+	const struct vs_rec *rec = &pass->recs[vs->seq];
+	vs_gateways(x, vs, rec);
+	each_dest(x, vs, rec, check_dest);
+	if (x->check_hosts)
+		vs_ingress_subsets(x, vs, &pass->routers);
+	vs_deprecations(x, vs);
+}
+
+/* Worker: pass->fn on each VirtualService of unit u, through a view of the index. */
+static void vs_unit(struct project *p, struct source_unit *u, void *ctx)
+{
+	(void)p;
+	struct vs_pass *pass = ctx;
+	struct xref view;
+	xref_for_unit(&view, pass->x, u);
+	for (size_t i = 0; i < u->nres; i++)
+		if (is_vs(u->res[i]))
+			pass->fn(&view, pass, u->res[i]);
+	xref_view_release(&view);
+}
+
+/*
+ * Records per VirtualService (parallel), the IST0140 index (serial), the
+ * per-VirtualService checks (parallel, reported into each unit), then
+ * IST0109 across VirtualServices (serial).
+ */
 void xref_virtual_services(struct xref *x)
 {
 	struct project *p = x->p;
-	/* The namespaces each VirtualService applies to, by input position. */
-	struct xref_vis *vis = xcalloc(p->nres ? p->nres : 1, sizeof(*vis));
-	for (size_t i = 0; i < p->nres; i++) {
-		const struct resource *vs = p->res[i];
-		if (vs->kind == KIND_VIRTUAL_SERVICE && vs->spec)
-			xref_vis_from_list(x->arena, &vis[i], node_get(vs->spec, "exportTo"),
-					   vs->namespace);
-	}
-	struct xref_map routers;
-	xref_map_init(&routers, x->arena);
+	struct vs_pass pass = { .x = x };
+	pass.recs = xcalloc(p->nres ? p->nres : 1, sizeof(*pass.recs));
+	xref_map_init(&pass.routers, x->arena);
+	pass.fn = vs_prepare;
+	project_each_unit(p, vs_unit, &pass);
 	if (x->check_hosts)
-		index_subset_routers(x, &routers);
-	for (size_t i = 0; i < p->nres; i++) {
-		const struct resource *vs = p->res[i];
-		if (vs->kind != KIND_VIRTUAL_SERVICE || !vs->spec)
-			continue;
-		vs_gateways(x, vs);
-		each_dest(x, vs, &vis[i], check_subset);
-		if (x->check_hosts) {
-			each_dest(x, vs, &vis[i], check_host);
-			vs_ingress_subsets(x, vs, &routers);
-		}
-		vs_deprecations(x, vs);
-	}
-	mesh_host_conflicts(x, vis);
-	xref_map_release(&routers);
-	free(vis);
+		index_subset_routers(x, pass.recs, &pass.routers);
+	pass.fn = vs_check;
+	project_each_unit(p, vs_unit, &pass);
+	mesh_host_conflicts(x, pass.recs);
+	xref_map_release(&pass.routers);
+	free(pass.recs);
 }

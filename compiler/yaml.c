@@ -143,19 +143,39 @@ static void report_parser_error(struct builder *b, yaml_parser_t *p)
 
 /* ---- scalar typing (go-yaml v2 resolve) ---- */
 
-static bool text_in(const char *s, const char *const *list)
-{
-	for (; *list; list++)
-		if (strcmp(s, *list) == 0)
-			return true;
-	return false;
-}
-
-static const char *const yaml_true[] = { "y", "Y", "yes", "Yes", "YES", "on",
-	"On", "ON", "true", "True", "TRUE", NULL };
-static const char *const yaml_false[] = { "n", "N", "no", "No", "NO", "off",
-	"Off", "OFF", "false", "False", "FALSE", NULL };
-static const char *const yaml_null[] = { "", "~", "null", "Null", "NULL", NULL };
+/*
+ * The YAML 1.1 words go-yaml v2 resolves specially: null, booleans
+ * (v: truth), infinities (v: sign) and NaN (v: 0).
+ */
+static const struct special {
+	const char *text;
+	unsigned char len, type;
+	signed char v;
+} specials[] = {
+	/* Sorted by length: special_first[len] is where each length starts. */
+	{ "~", 1, NODE_NULL, 0 },
+	{ "y", 1, NODE_BOOL, 1 }, { "Y", 1, NODE_BOOL, 1 },
+	{ "n", 1, NODE_BOOL, 0 }, { "N", 1, NODE_BOOL, 0 },
+	{ "on", 2, NODE_BOOL, 1 }, { "On", 2, NODE_BOOL, 1 },
+	{ "ON", 2, NODE_BOOL, 1 }, { "no", 2, NODE_BOOL, 0 },
+	{ "No", 2, NODE_BOOL, 0 }, { "NO", 2, NODE_BOOL, 0 },
+	{ "yes", 3, NODE_BOOL, 1 }, { "Yes", 3, NODE_BOOL, 1 },
+	{ "YES", 3, NODE_BOOL, 1 }, { "off", 3, NODE_BOOL, 0 },
+	{ "Off", 3, NODE_BOOL, 0 }, { "OFF", 3, NODE_BOOL, 0 },
+	{ "null", 4, NODE_NULL, 0 }, { "Null", 4, NODE_NULL, 0 },
+	{ "NULL", 4, NODE_NULL, 0 }, { "true", 4, NODE_BOOL, 1 },
+	{ "True", 4, NODE_BOOL, 1 }, { "TRUE", 4, NODE_BOOL, 1 },
+	{ ".inf", 4, NODE_FLOAT, 1 }, { ".Inf", 4, NODE_FLOAT, 1 },
+	{ ".INF", 4, NODE_FLOAT, 1 }, { ".nan", 4, NODE_FLOAT, 0 },
+	{ ".NaN", 4, NODE_FLOAT, 0 }, { ".NAN", 4, NODE_FLOAT, 0 },
+	{ "false", 5, NODE_BOOL, 0 }, { "False", 5, NODE_BOOL, 0 },
+	{ "FALSE", 5, NODE_BOOL, 0 }, { "+.inf", 5, NODE_FLOAT, 1 },
+	{ "+.Inf", 5, NODE_FLOAT, 1 }, { "+.INF", 5, NODE_FLOAT, 1 },
+	{ "-.inf", 5, NODE_FLOAT, -1 }, { "-.Inf", 5, NODE_FLOAT, -1 },
+	{ "-.INF", 5, NODE_FLOAT, -1 },
+};
+static const unsigned char special_first[7] = { 0, 0, 5, 11, 17, 29, 38 };
+_Static_assert(sizeof(specials) / sizeof(specials[0]) == 38, "special_first");
 
 /* strconv.ParseInt/ParseUint(s, 0, 64) after removing '_'. */
 static bool parse_go_int(const char *in, long long *out, bool *overflow)
@@ -259,10 +279,10 @@ static bool yaml_style_float(const char *s)
 }
 
 /*
- * The YAML 1.1 words go-yaml v2 resolves specially (null, booleans, inf,
- * nan); -1 when `s` is none of them, else the node type, with *truth for
- * booleans and *d for floats. Screened by length and first character so
- * ordinary strings cost one switch.
+ * The special word `s` (len bytes, NUL-terminated) is, or -1 when none:
+ * the node type, with *truth for booleans and *d for floats. Screened by
+ * length and first character so ordinary strings cost one switch. A word
+ * matches as strcmp would: `s` may hold a NUL right after it.
  */
 static int special_word(const char *s, size_t len, bool *truth, double *d)
 {
@@ -277,19 +297,24 @@ static int special_word(const char *s, size_t len, bool *truth, double *d)
 	default:
 		return -1;
 	}
-	if (text_in(s, yaml_null))
-		return NODE_NULL;
-	if (text_in(s, yaml_true) || text_in(s, yaml_false)) {
-		*truth = text_in(s, yaml_true);
-		return NODE_BOOL;
+	/* A word of length <= len matches when s holds a NUL right after it;
+	 * scan the lengths from len down to 1 (no NUL inside: only len). */
+	size_t first = len < 6 ? special_first[len] : special_first[6];
+	size_t end = len < 6 ? special_first[len + 1] : special_first[6];
+	if (strlen(s) != len) {
+		first = 0;
+		end = special_first[6];
 	}
-	static const char *const inf[] = { ".inf", ".Inf", ".INF", "+.inf",
-		"+.Inf", "+.INF", NULL };
-	static const char *const ninf[] = { "-.inf", "-.Inf", "-.INF", NULL };
-	static const char *const nan_[] = { ".nan", ".NaN", ".NAN", NULL };
-	if (text_in(s, inf) || text_in(s, ninf) || text_in(s, nan_)) {
-		*d = text_in(s, nan_) ? NAN : text_in(s, inf) ? INFINITY : -INFINITY;
-		return NODE_FLOAT;
+	for (size_t i = first; i < end; i++) {
+		const struct special *w = &specials[i];
+		if (w->len > len || w->text[0] != s[0] ||
+		    memcmp(w->text, s, (size_t)w->len + 1) != 0)
+			continue;
+		if (w->type == NODE_BOOL)
+			*truth = w->v != 0;
+		else if (w->type == NODE_FLOAT)
+			*d = w->v ? w->v * INFINITY : NAN;
+		return w->type;
 	}
 	return -1;
 }
@@ -344,10 +369,11 @@ static void resolve_tagged(struct node *n, const char *tag)
 
 /* ---- tree building ---- */
 
+/* A node with `extra` bytes after it (a scalar's text), in one allocation. */
 static struct node *new_node(struct builder *b, enum node_type t,
-			     yaml_mark_t m)
+			     yaml_mark_t m, size_t extra)
 {
-	struct node *n = arena_alloc_raw(&b->u->arena, sizeof(*n));
+	struct node *n = arena_alloc_packed(&b->u->arena, sizeof(*n) + extra);
 	*n = (struct node){
 		.type = (unsigned char)t,
 		.line = mark_line(b, m),
@@ -412,6 +438,7 @@ static uint64_t hash_text(const char *s, size_t len)
 static long add_pair(struct node_pair *out, size_t *n, size_t *table,
 		     size_t tcap, struct node *k, struct node *v)
 {
+	unsigned long long kb = node_key_bits(k->text, k->len);
 	if (table) {
 		size_t mask = tcap - 1;
 		size_t i = (size_t)hash_text(k->text, k->len) & mask;
@@ -425,12 +452,14 @@ static long add_pair(struct node_pair *out, size_t *n, size_t *table,
 	} else {
 		for (size_t i = 0; i < *n; i++) {
 			const struct node *o = out[i].key;
-			if (o->len == k->len && memcmp(o->text, k->text, k->len) == 0)
+			if (out[i].kbits == kb && o->len == k->len &&
+			    memcmp(o->text, k->text, k->len) == 0)
 				return (long)i;
 		}
 	}
 	out[*n].key = k;
 	out[*n].value = v;
+	out[*n].kbits = kb;
 	(*n)++;
 	return -1;
 }
@@ -540,10 +569,13 @@ static void attach(struct builder *b, struct node *n, struct node **root)
 
 static struct node *scalar_node(struct builder *b, const yaml_event_t *ev)
 {
-	struct node *n = new_node(b, NODE_STR, ev->start_mark);
-	n->text = arena_strndup(&b->u->arena, (const char *)ev->data.scalar.value,
-				ev->data.scalar.length);
-	n->len = ev->data.scalar.length;
+	size_t len = ev->data.scalar.length;
+	struct node *n = new_node(b, NODE_STR, ev->start_mark, len + 1);
+	char *text = (char *)(n + 1);
+	memcpy(text, ev->data.scalar.value, len);
+	text[len] = '\0';
+	n->text = text;
+	n->len = len;
 	n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
 		    ev->data.scalar.style != YAML_ANY_SCALAR_STYLE;
 	const char *tag = (const char *)ev->data.scalar.tag;
@@ -714,7 +746,7 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 			}
 			bool is_map = type == YAML_MAPPING_START_EVENT;
 			struct node *n = new_node(b, is_map ? NODE_MAP : NODE_SEQ,
-						  ev.start_mark);
+						  ev.start_mark, 0);
 			const unsigned char *anchor = is_map ?
 				ev.data.mapping_start.anchor : ev.data.sequence_start.anchor;
 			GROW(b->frames, b->nframes, b->cap_frames);

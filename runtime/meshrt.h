@@ -115,7 +115,9 @@ enum mrt_op {
 	MRT_OP_HOST_ANY_OF,     /* comma-separated host patterns ("*.x.org") */
 	MRT_OP_COUNT
 };
-#define MRT_COND_INVERT      1u  /* withoutHeaders: the result is negated */
+#define MRT_COND_INVERT      1u  /* withoutHeaders: the result is negated;
+                                    an absent header counts as "" (Istio's
+                                    treat_missing_header_as_empty) */
 #define MRT_COND_IGNORE_CASE 2u  /* ignoreUriCase */
 
 typedef struct {

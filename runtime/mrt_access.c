@@ -194,6 +194,16 @@ static void put(struct sbuf *b, const char *s, size_t n)
 	b->len += n;
 }
 
+/*
+ * The Location as Envoy's Utility::newUri builds it from the redirect
+ * Istio's ApplyRedirect configures: the port is `port`, or the listener
+ * port for FROM_REQUEST_PORT, dropped when it is the default of the
+ * scheme; the host is the authority, or the request's host whose own
+ * port is dropped when a port is set, or when the scheme changes and it
+ * is the old scheme's default; the path is `uri` (the request's query
+ * appended unless uri has one), or prefixRewrite in place of the prefix
+ * the route matched, or the request's path.
+ */
 int mrt_redirect_location(const mrt_table *t, const mrt_route *r,
 			  const mrt_request *req, char *buf, size_t buflen)
 {
@@ -201,49 +211,54 @@ int mrt_redirect_location(const mrt_table *t, const mrt_route *r,
 	if (mrt_route_redirect(t, r, &rd) != 0)
 		return -1;
 	struct sbuf b = { buf, buflen ? buflen - 1 : 0, 0 };
-	const char *scheme = rd.scheme ? rd.scheme : req->scheme ? req->scheme : "http";
+	const char *req_scheme = req->scheme && *req->scheme ? req->scheme : "http";
+	const char *scheme = rd.scheme ? rd.scheme : req_scheme;
 	const char *host = req->host ? req->host : "";
-	size_t hn = strcspn(host, ":");
-	const char *hport = host[hn] == ':' ? host + hn + 1 : NULL;
 	const char *path = req->path ? req->path : "/";
 	char num[16];
 
+	unsigned port = rd.port != MRT_UNSET ? rd.port :
+			rd.derive_port == MRT_DERIVE_FROM_REQUEST_PORT ? req->port : 0;
+	if ((port == 80 && strcmp(scheme, "http") == 0) ||
+	    (port == 443 && strcmp(scheme, "https") == 0))
+		port = 0;
+	size_t hn = strlen(host);
+	if (!rd.authority) {
+		const char *colon = host[0] == '[' ? strstr(host, "]:") : strrchr(host, ':');
+		if (colon && host[0] == '[')
+			colon++;
+		if (colon) {
+			bool drop = port != 0;
+			if (strcmp(scheme, req_scheme) != 0)
+				drop |= (strcmp(req_scheme, "https") == 0 && strcmp(colon, ":443") == 0) ||
+					(strcmp(req_scheme, "http") == 0 && strcmp(colon, ":80") == 0);
+			if (drop)
+				hn = (size_t)(colon - host);
+		}
+	}
 	put(&b, scheme, strlen(scheme));
 	put(&b, "://", 3);
 	if (rd.authority)
 		put(&b, rd.authority, strlen(rd.authority));
 	else
 		put(&b, host, hn);
-	if (rd.port != MRT_UNSET) {
-		snprintf(num, sizeof(num), ":%u", rd.port);
+	if (port) {
+		snprintf(num, sizeof(num), ":%u", port);
 		put(&b, num, strlen(num));
-	} else if (rd.derive_port == MRT_DERIVE_FROM_REQUEST_PORT && req->port) {
-		snprintf(num, sizeof(num), ":%u", req->port);
-		put(&b, num, strlen(num));
-	} else if (rd.derive_port == MRT_DERIVE_NONE && hport && !rd.authority && !rd.scheme) {
-		put(&b, ":", 1);
-		put(&b, hport, strlen(hport));
 	}
 	size_t pn = strcspn(path, "?");
 	const char *query = path + pn;
 	if (rd.uri) {
+		if (rd.uri[0] != '/')
+			put(&b, "/", 1);
 		put(&b, rd.uri, strlen(rd.uri));
 		if (!strchr(rd.uri, '?'))
 			put(&b, query, strlen(query));
 	} else if (rd.prefix_rewrite) {
-		/* Replace the prefix the route matched on. */
-		size_t cut = 0;
-		for (size_t m = 0; m < R(r)->match_count && !cut; m++) {
-			const struct mrt_fmt_match *mt = &t->mtch[R(r)->match_first + m];
-			for (uint32_t c = 0; c < mt->cond_count; c++) {
-				const struct mrt_fmt_cond *cd = &t->cond[mt->cond_first + c];
-				if (cd->field == MRT_FIELD_URI && cd->op == MRT_OP_PREFIX &&
-				    strncmp(path, mrt_str(t, cd->value), mrt_strlen(t, cd->value)) == 0) {
-					cut = mrt_strlen(t, cd->value);
-					break;
-				}
-			}
-		}
+		bool exact;
+		size_t cut = mrt_matched_uri_len(t, R(r), req, &exact);
+		if (cut > strlen(path))
+			cut = strlen(path);
 		put(&b, rd.prefix_rewrite, strlen(rd.prefix_rewrite));
 		put(&b, path + cut, strlen(path + cut));
 	} else {

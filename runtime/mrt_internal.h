@@ -59,4 +59,14 @@ pcre2_code *mrt_regex_get(const struct mrt_table *t, uint32_t i);
 bool mrt_regex_match(const struct mrt_table *t, uint32_t i, const char *s,
 		     size_t n);
 
+/*
+ * The length of the path part route r matched req on, as Envoy's
+ * prefix_rewrite replaces it: the prefix of the first match whose
+ * conditions hold; the whole path (without the query) for an exact or
+ * regex URI match (*exact set); 1 ("/") when that match has no URI
+ * condition. In mrt_match.c.
+ */
+size_t mrt_matched_uri_len(const struct mrt_table *t, const struct mrt_fmt_route *r,
+			   const mrt_request *req, bool *exact);
+
 #endif

@@ -130,8 +130,18 @@ static bool cond_string(const struct mrt_table *t, const struct mrt_fmt_cond *c,
 			const char *s, size_t n)
 {
 	bool r;
-	if (!s)  /* Envoy: an absent header only satisfies an inverted presence match */
-		return c->op == MRT_OP_PRESENT && (c->flags & MRT_COND_INVERT);
+	if (!s) {
+		/* Envoy: an absent attribute fails every positive match. Istio
+		 * sets treat_missing_header_as_empty on withoutHeaders (inverted)
+		 * value matches, so those see "" instead; an inverted presence
+		 * match holds for an absent header. */
+		if (!(c->flags & MRT_COND_INVERT))
+			return false;
+		if (c->op == MRT_OP_PRESENT)
+			return true;
+		s = "";
+		n = 0;
+	}
 	const char *v = mrt_str(t, c->value);
 	uint32_t vl = c->value ? mrt_strlen(t, c->value) : 0;
 	bool icase = c->flags & MRT_COND_IGNORE_CASE;
@@ -506,11 +516,8 @@ const mrt_route *mrt_match(const mrt_table *t, const mrt_request *req)
 
 /* ---- Path rewrites -------------------------------------------------------- */
 
-/* The length of the URI prefix (or exact path) route r matched req on:
- * the first match whose conditions hold; 1 ("/") when it has no URI
- * condition. *exact is set for an exact match. */
-static size_t matched_uri_len(const struct mrt_table *t, const struct mrt_fmt_route *r,
-			      const mrt_request *req, bool *exact)
+size_t mrt_matched_uri_len(const struct mrt_table *t, const struct mrt_fmt_route *r,
+			   const mrt_request *req, bool *exact)
 {
 	const char *gw = req->gateway ? req->gateway : "mesh";
 	*exact = false;
@@ -547,7 +554,7 @@ int mrt_rewrite_path(const mrt_table *t, const mrt_route *rt,
 	size_t need;
 	if (e->rw_uri) {
 		bool exact;
-		size_t cut = matched_uri_len(t, r, req, &exact);
+		size_t cut = mrt_matched_uri_len(t, r, req, &exact);
 		size_t pl = strlen(path);
 		if (cut > pl)
 			cut = pl;

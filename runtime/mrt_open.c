@@ -363,6 +363,9 @@ static int verify_header(struct verifier *v)
 			continue;
 		}
 		if (sc->length == 0) {
+			if (sc->offset)
+				return fail(v, "empty %s section with offset %u",
+					    section_names[s], sc->offset);
 			t->n[s] = 0;
 			continue;
 		}
@@ -374,6 +377,18 @@ static int verify_header(struct verifier *v)
 			return fail(v, "%s section length %u is not a whole number of records",
 				    section_names[s], sc->length);
 		t->n[s] = sc->length / mrt_fmt_record_size[s];
+	}
+	/* Sections never share bytes: a damaged offset or length that still
+	 * lies inside the file shows up as an overlap. */
+	for (unsigned a = 0; a < MRT_SEC_COUNT; a++) {
+		const struct mrt_fmt_section *x = &h->sections[a];
+		for (unsigned c = a + 1; c < MRT_SEC_COUNT && x->length; c++) {
+			const struct mrt_fmt_section *y = &h->sections[c];
+			if (y->length && x->offset < (uint64_t)y->offset + y->length &&
+			    y->offset < (uint64_t)x->offset + x->length)
+				return fail(v, "%s and %s sections overlap",
+					    section_names[a], section_names[c]);
+		}
 	}
 	const uint8_t *b = t->base;
 	const struct mrt_fmt_section *sc = h->sections;
@@ -391,6 +406,23 @@ static int verify_header(struct verifier *v)
 	t->regx = (const void *)(b + sc[MRT_SEC_REGX].offset);
 	v->strs_lo = sc[MRT_SEC_STRS].offset;
 	v->strs_hi = sc[MRT_SEC_STRS].offset + sc[MRT_SEC_STRS].length;
+	/* The string section is a whole sequence of entries (length, bytes,
+	 * NUL, zero padding to 4), so a damaged section length shows. */
+	for (uint64_t pos = v->strs_lo; pos < v->strs_hi;) {
+		if (v->strs_hi - pos < 8)
+			return fail(v, "string section: truncated entry at offset %llu",
+				    (unsigned long long)pos);
+		uint64_t end = pos + 4 + rd32(b + pos);
+		uint64_t next = (end + 1 + 3) & ~(uint64_t)3;
+		if (next > v->strs_hi)
+			return fail(v, "string section: entry at offset %llu runs past its end",
+				    (unsigned long long)pos);
+		for (uint64_t z = end; z < next; z++)
+			if (b[z])
+				return fail(v, "string section: entry at offset %llu not terminated",
+					    (unsigned long long)pos);
+		pos = next;
+	}
 	if (!str_ok(v, h->domain, false))
 		return fail(v, "header: bad string reference for the domain");
 	return 0;
