@@ -63,6 +63,7 @@ struct project {
 	struct arena arena;          /* run-wide allocations */
 	struct diag_list diags;      /* every diagnostic after project_finish_diags */
 	bool usage_error;            /* an unreadable path: exit 2 */
+	bool validated;              /* project_validate's work is done */
 	bool has_kind[KIND_COUNT];   /* which kinds the input has */
 };
 
@@ -75,7 +76,14 @@ void project_release(struct project *p);
  * stderr and sets usage_error; the other paths are still read.
  */
 void project_load(struct project *p, char *const *paths, size_t npaths);
-/* Schema and admission checks of every resource (parallel per unit). */
+/*
+ * project_load, then project_validate, in one pass over each unit: each
+ * tree is validated right after it is built, while it is still in cache.
+ */
+void project_load_validated(struct project *p, char *const *paths,
+			    size_t npaths);
+/* Schema and admission checks of every resource (parallel per unit);
+ * nothing to do after project_load_validated. */
 void project_validate(struct project *p);
 /* Cross-resource analysis over all resources. */
 void project_analyze(struct project *p);

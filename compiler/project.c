@@ -272,14 +272,19 @@ void project_each_unit(struct project *p,
 		pthread_join(tids[i], NULL);
 }
 
+static void validate_unit(struct project *p, struct source_unit *u, void *ctx);
+
+/* ctx non-NULL: validate each resource right away, while its tree is in cache. */
 static void load_unit(struct project *p, struct source_unit *u, void *ctx)
 {
-	(void)ctx;
 	yaml_parse_unit(u, &p->opt.limits);
 	resources_from_unit(u, &p->opt);
+	if (ctx)
+		validate_unit(p, u, NULL);
 }
 
-void project_load(struct project *p, char *const *paths, size_t npaths)
+static void load(struct project *p, char *const *paths, size_t npaths,
+		 bool validate)
 {
 	size_t cap = 0;
 	bool stdin_used = false;
@@ -333,7 +338,8 @@ void project_load(struct project *p, char *const *paths, size_t npaths)
 	/* Units moved while the array grew: point each list at its arena now. */
 	for (size_t i = 0; i < p->nunits; i++)
 		diag_list_init(&p->units[i].diags, &p->units[i].arena);
-	project_each_unit(p, load_unit, NULL);
+	project_each_unit(p, load_unit, validate ? p : NULL);
+	p->validated = validate;
 
 	size_t total = 0;
 	for (size_t i = 0; i < p->nunits; i++)
@@ -355,9 +361,22 @@ static void validate_unit(struct project *p, struct source_unit *u, void *ctx)
 		validate_resource(&u->diags, u->res[i], &p->opt);
 }
 
+void project_load(struct project *p, char *const *paths, size_t npaths)
+{
+	load(p, paths, npaths, false);
+}
+
+void project_load_validated(struct project *p, char *const *paths,
+			    size_t npaths)
+{
+	load(p, paths, npaths, true);
+}
+
 void project_validate(struct project *p)
 {
-	project_each_unit(p, validate_unit, NULL);
+	if (!p->validated)
+		project_each_unit(p, validate_unit, NULL);
+	p->validated = true;
 }
 
 void project_finish_diags(struct project *p)

@@ -89,8 +89,7 @@ int route_table_load(const char *path, const char *ns, mrt_table **t,
 	struct project p;
 	project_init(&p, &opt);
 	char *paths[1] = { (char *)path };
-	project_load(&p, paths, 1);
-	project_validate(&p);
+	project_load_validated(&p, paths, 1);
 	project_analyze(&p);
 	project_finish_diags(&p);
 	size_t errors = 0, len = 0;
