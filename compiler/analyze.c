@@ -40,7 +40,22 @@ static bool same_identity(const struct resource *a, const struct resource *b)
 	       strcmp(a->name, b->name) == 0;
 }
 
-/* MSH0007 on every later definition, naming where the first one is. */
+/* Drops shadowed resources from the project's and units' lists, in place. */
+static void drop_shadowed(struct resource **res, size_t *n)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < *n; i++)
+		if (!res[i]->shadowed)
+			res[w++] = res[i];
+	*n = w;
+}
+
+/*
+ * MSH0007 on every later definition, naming where the first one is. As
+ * when the files are applied to a cluster, the last definition replaces
+ * the earlier ones: those are left out of the cross-reference analysis, so
+ * a duplicate is not also reported as conflicting with itself.
+ */
 static void find_duplicates(struct project *p)
 {
 	if (p->nres < 2)
@@ -49,18 +64,26 @@ static void find_duplicates(struct project *p)
 	memcpy(sorted, p->res, p->nres * sizeof(*sorted));
 	qsort(sorted, p->nres, sizeof(*sorted), cmp_identity);
 	size_t run = 0;
+	bool any = false;
 	for (size_t i = 1; i < p->nres; i++) {
 		const struct resource *first = sorted[run], *r = sorted[i];
 		if (!same_identity(first, r)) {
 			run = i;
 			continue;
 		}
+		sorted[i - 1]->shadowed = true;
+		any = true;
 		const struct node *fat = node_get(first->metadata, "name");
 		diag_report(&p->diags, MSH0007, r, node_get(r->metadata, "name"),
 			    first->file,
 			    fat ? fat->line : 0, fat ? fat->col : 0);
 	}
 	free(sorted);
+	if (!any)
+		return;
+	drop_shadowed(p->res, &p->nres);
+	for (size_t i = 0; i < p->nunits; i++)
+		drop_shadowed(p->units[i].res, &p->units[i].nres);
 }
 
 void project_analyze(struct project *p)

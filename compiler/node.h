@@ -28,6 +28,14 @@ enum node_type {
 
 struct node;
 
+/* How a scalar was written; NODE_PLAIN is 0, so `quoted` reads as a flag. */
+enum node_quoting {
+	NODE_PLAIN,
+	NODE_SINGLE_QUOTED,
+	NODE_DOUBLE_QUOTED,
+	NODE_BLOCK,           /* literal | or folded > */
+};
+
 struct node_pair {
 	struct node *key;          /* always a scalar */
 	struct node *value;
@@ -59,7 +67,7 @@ static inline unsigned long long node_key_bits(const char *s, size_t len)
 
 struct node {
 	unsigned char type;        /* enum node_type */
-	bool quoted;               /* scalar written quoted or as a block scalar */
+	unsigned char quoted;      /* enum node_quoting: 0 (false) for plain scalars */
 	bool int_overflow;         /* integer literal outside the int64 range */
 	bool bval;                 /* NODE_BOOL */
 	unsigned line, col;        /* 1-based, column in characters */

@@ -37,6 +37,7 @@ struct resource {
 	const struct node *annotations;   /* metadata.annotations map or NULL */
 	const struct node *labels;        /* metadata.labels map or NULL */
 	size_t seq;                  /* position in input order over the run */
+	bool shadowed;               /* replaced by a later definition (MSH0007) */
 };
 
 const char *resource_kind_name(enum resource_kind kind);

@@ -259,6 +259,35 @@ static const char *gofloat(struct vs_ctx *c, double v)
 	return arena_strdup(c->a, buf);
 }
 
+/*
+ * The column in the source of byte `off` of scalar v's value, for plain
+ * scalars and single-line quoted ones (a quote written twice, or a
+ * backslash escape, takes one more character than it yields). False when
+ * the value cannot be mapped back (block scalars, line breaks, escapes
+ * other than \\ and \").
+ */
+static bool source_column(const struct node *v, size_t off, unsigned *col)
+{
+	if (off == 0 || off > v->len || v->quoted == NODE_BLOCK ||
+	    memchr(v->text, '\n', v->len))
+		return false;
+	unsigned c = v->col + (v->quoted ? 1 : 0);
+	for (size_t i = 0; i < off; i++) {
+		unsigned char ch = (unsigned char)v->text[i];
+		if ((ch & 0xc0) == 0x80)
+			continue;
+		if (v->quoted == NODE_DOUBLE_QUOTED && (ch < 0x20 || ch >= 0x80))
+			return false;   /* written as an escape of unknown length */
+		if ((v->quoted == NODE_SINGLE_QUOTED && ch == '\'') ||
+		    (v->quoted == NODE_DOUBLE_QUOTED && (ch == '\\' || ch == '"')))
+			c++;
+		c++;
+	}
+	*col = c;
+	return true;
+}
+
+
 /* ---- shared checks ---- */
 
 /*
@@ -280,15 +309,11 @@ static void check_regex(struct vs_ctx *c, const struct node *v, const char *re,
 	}
 	char *full = arena_printf(c->a, "%s: %s; Istio uses RE2 style regex-based match "
 				  "(https://github.com/google/re2/wiki/Syntax)", q(c, where), msg);
-	if (v->quoted || off == 0 || off > v->len || memchr(v->text, '\n', v->len)) {
+	unsigned col;
+	if (!source_column(v, off, &col)) {
 		err(c, v, "%s", full);
 		return;
 	}
-	/* the column in characters of byte `off` */
-	unsigned col = v->col;
-	for (size_t i = 0; i < off; i++)
-		if (((unsigned char)v->text[i] & 0xc0) != 0x80)
-			col++;
 	char *path = diag_node_path(c->a, c->r->root, v);
 	diag_report_pos(c->d, IST0106, c->r->file, v->line, col, c->r->origin, path, full);
 	c->d->items[c->d->n - 1].res = c->r;

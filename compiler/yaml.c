@@ -576,8 +576,21 @@ static struct node *scalar_node(struct builder *b, const yaml_event_t *ev)
 	text[len] = '\0';
 	n->text = text;
 	n->len = len;
-	n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE &&
-		    ev->data.scalar.style != YAML_ANY_SCALAR_STYLE;
+	switch (ev->data.scalar.style) {
+	case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+		n->quoted = NODE_SINGLE_QUOTED;
+		break;
+	case YAML_DOUBLE_QUOTED_SCALAR_STYLE:
+		n->quoted = NODE_DOUBLE_QUOTED;
+		break;
+	case YAML_LITERAL_SCALAR_STYLE:
+	case YAML_FOLDED_SCALAR_STYLE:
+		n->quoted = NODE_BLOCK;
+		break;
+	default:
+		n->quoted = NODE_PLAIN;
+		break;
+	}
 	const char *tag = (const char *)ev->data.scalar.tag;
 	if (tag && strcmp(tag, "!") != 0)
 		resolve_tagged(n, tag);
