@@ -60,6 +60,8 @@ struct project {
 	size_t nunits;
 	struct resource **res;       /* every resource, in input order */
 	size_t nres;
+	size_t nseq;                 /* resources loaded: every seq is below it
+	                              * (nres may shrink, see resource.shadowed) */
 	struct arena arena;          /* run-wide allocations */
 	struct diag_list diags;      /* every diagnostic after project_finish_diags */
 	bool usage_error;            /* an unreadable path: exit 2 */

@@ -350,6 +350,7 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 			struct resource *r = p->units[i].res[j];
 			r->seq = p->nres;
 			p->res[p->nres++] = r;
+			p->nseq = p->nres;
 			p->has_kind[r->kind] = true;
 		}
 }

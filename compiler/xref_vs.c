@@ -747,7 +747,7 @@ void xref_virtual_services(struct xref *x)
 {
 	struct project *p = x->p;
 	struct vs_pass pass = { .x = x };
-	pass.recs = xcalloc(p->nres ? p->nres : 1, sizeof(*pass.recs));
+	pass.recs = xcalloc(p->nseq ? p->nseq : 1, sizeof(*pass.recs));
 	xref_map_init(&pass.routers, x->arena);
 	pass.fn = vs_prepare;
 	project_each_unit(p, vs_unit, &pass);
