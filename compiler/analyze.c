@@ -13,25 +13,24 @@
  *   Pods             IST0173, IST0101 selector, IST0162, IST0145 by pods
  *   Secrets          IST0101 credentialName
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compiler.h"
 #include "xref_index.h"
 
-static int cmp_identity(const void *pa, const void *pb)
+/* FNV-1a over a resource's kind, namespace and name. */
+static uint64_t identity_hash(const struct resource *r)
 {
-	const struct resource *a = *(const struct resource *const *)pa;
-	const struct resource *b = *(const struct resource *const *)pb;
-	if (a->kind != b->kind)
-		return a->kind < b->kind ? -1 : 1;
-	int c = strcmp(a->namespace, b->namespace);
-	if (c)
-		return c;
-	c = strcmp(a->name, b->name);
-	if (c)
-		return c;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
+	uint64_t h = 1469598103934665603ULL;
+	h = (h ^ (unsigned)r->kind) * 1099511628211ULL;
+	for (const char *c = r->namespace; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	h = (h ^ 0x1f) * 1099511628211ULL;
+	for (const char *c = r->name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+	return h;
 }
 
 static bool same_identity(const struct resource *a, const struct resource *b)
@@ -50,35 +49,63 @@ static void drop_shadowed(struct resource **res, size_t *n)
 	*n = w;
 }
 
+/* One identity in find_duplicates' table. */
+struct ident_slot {
+	const struct resource *first;   /* its first definition; NULL: empty slot */
+	struct resource *last;          /* its latest definition so far */
+	uint64_t hash;
+};
+
+/* Worker: identity_hash of each resource of unit u, by seq into ctx. */
+static void hash_unit(struct project *p, struct source_unit *u, void *ctx)
+{
+	(void)p;
+	uint64_t *hashes = ctx;
+	for (size_t i = 0; i < u->nres; i++)
+		hashes[u->res[i]->seq] = identity_hash(u->res[i]);
+}
+
 /*
  * MSH0007 on every later definition, naming where the first one is. As
  * when the files are applied to a cluster, the last definition replaces
  * the earlier ones: those are left out of the cross-reference analysis, so
- * a duplicate is not also reported as conflicting with itself.
+ * a duplicate is not also reported as conflicting with itself. The
+ * identities are hashed per unit on the worker pool, then one pass in
+ * input order over a hash table of them finds the duplicates.
  */
 static void find_duplicates(struct project *p)
 {
 	if (p->nres < 2)
 		return;
-	struct resource **sorted = xmalloc(p->nres * sizeof(*sorted));
-	memcpy(sorted, p->res, p->nres * sizeof(*sorted));
-	qsort(sorted, p->nres, sizeof(*sorted), cmp_identity);
-	size_t run = 0;
+	uint64_t *hashes = xmalloc(p->nseq * sizeof(*hashes));
+	project_each_unit(p, hash_unit, hashes);
+	size_t cap = 16;
+	while (cap < p->nres * 2)
+		cap *= 2;
+	struct ident_slot *slots = xcalloc(cap, sizeof(*slots));
 	bool any = false;
-	for (size_t i = 1; i < p->nres; i++) {
-		const struct resource *first = sorted[run], *r = sorted[i];
-		if (!same_identity(first, r)) {
-			run = i;
+	for (size_t i = 0; i < p->nres; i++) {
+		struct resource *r = p->res[i];
+		uint64_t h = hashes[r->seq];
+		size_t j = (size_t)h & (cap - 1);
+		while (slots[j].first && (slots[j].hash != h || !same_identity(slots[j].first, r)))
+			j = (j + 1) & (cap - 1);
+		struct ident_slot *s = &slots[j];
+		if (!s->first) {
+			s->first = s->last = r;
+			s->hash = h;
 			continue;
 		}
-		sorted[i - 1]->shadowed = true;
+		s->last->shadowed = true;
+		s->last = r;
 		any = true;
-		const struct node *fat = node_get(first->metadata, "name");
+		const struct node *fat = node_get(s->first->metadata, "name");
 		diag_report(&p->diags, MSH0007, r, node_get(r->metadata, "name"),
-			    first->file,
+			    s->first->file,
 			    fat ? fat->line : 0, fat ? fat->col : 0);
 	}
-	free(sorted);
+	free(slots);
+	free(hashes);
 	if (!any)
 		return;
 	drop_shadowed(p->res, &p->nres);

@@ -36,13 +36,31 @@ static bool key_is(const struct node *key, const char *json)
 	return json[j] == '\0';
 }
 
+/*
+ * Folding only drops characters, so a key as long as `json` names it
+ * exactly when it equals it (compared by kbits), a shorter key never, and
+ * only a longer key needs key_is; its first byte, held in kbits, is the
+ * name's or a '_'.
+ */
 const struct node *field_value(const struct node *map, const char *json)
 {
 	if (!map || map->type != NODE_MAP)
 		return NULL;
+	size_t jlen = strlen(json);
+	unsigned long long kb = node_key_bits(json, jlen);
 	for (size_t i = 0; i < map->n; i++) {
-		if (key_is(map->pairs[i].key, json)) {
-			const struct node *v = map->pairs[i].value;
+		const struct node_pair *p = &map->pairs[i];
+		bool hit;
+		if (p->kbits == kb) {
+			hit = jlen <= 7 || (p->key->len == jlen &&
+					    memcmp(p->key->text + 7, json + 7, jlen - 7) == 0);
+		} else {
+			unsigned char b0 = (unsigned char)(p->kbits & 0xff);
+			hit = (p->kbits >> 56) > jlen && (b0 == (unsigned char)json[0] || b0 == '_') &&
+			      key_is(p->key, json);
+		}
+		if (hit) {
+			const struct node *v = p->value;
 			return v && v->type != NODE_NULL ? v : NULL;
 		}
 	}

@@ -1,29 +1,10 @@
 /*
- * Accessors for the located node tree (node.h). Maps are small in
- * Kubernetes objects, so lookups are linear scans over the pair array,
- * screened by each pair's kbits.
+ * Accessors for the located node tree (node.h); the map lookup
+ * node_get_pairn is inline in node.h.
  */
 #include <string.h>
 
 #include "node.h"
-
-const struct node_pair *node_get_pairn(const struct node *map, const char *key,
-				       size_t klen)
-{
-	if (!map || map->type != NODE_MAP)
-		return NULL;
-	/* kbits screens out the other keys without touching their nodes. */
-	unsigned long long kb = node_key_bits(key, klen);
-	for (size_t i = 0; i < map->n; i++) {
-		if (map->pairs[i].kbits != kb)
-			continue;
-		const struct node *k = map->pairs[i].key;
-		if (klen <= 7 || (k->len == klen &&
-				  memcmp(k->text + 7, key + 7, klen - 7) == 0))
-			return &map->pairs[i];
-	}
-	return NULL;
-}
 
 const char *node_str(const struct node *n)
 {

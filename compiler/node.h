@@ -90,9 +90,29 @@ struct node {
 	};
 };
 
-/* The pair stored under the klen bytes of `key` (NUL-terminated); NULL if absent. */
-const struct node_pair *node_get_pairn(const struct node *map, const char *key,
-				       size_t klen);
+/*
+ * The pair stored under the klen bytes of `key` (NUL-terminated); NULL if
+ * absent or map is not a map. Maps are small in Kubernetes objects, so
+ * this is a linear scan screened by each pair's kbits, which leaves the
+ * other keys' nodes untouched. Inline, so that a literal key's kbits fold
+ * to a constant.
+ */
+static inline const struct node_pair *node_get_pairn(const struct node *map,
+						     const char *key, size_t klen)
+{
+	if (!map || map->type != NODE_MAP)
+		return NULL;
+	unsigned long long kb = node_key_bits(key, klen);
+	for (size_t i = 0; i < map->n; i++) {
+		if (map->pairs[i].kbits != kb)
+			continue;
+		const struct node *k = map->pairs[i].key;
+		if (klen <= 7 || (k->len == klen &&
+				  memcmp(k->text + 7, key + 7, klen - 7) == 0))
+			return &map->pairs[i];
+	}
+	return NULL;
+}
 
 /*
  * The pair stored under `key`; NULL if absent or map is not a map.

@@ -14,7 +14,8 @@
  * accepts but RE2 rejects, naming the construct.
  *
  * Every function is pure: messages are static or allocated in the
- * caller's arena, so they may run on any thread.
+ * caller's arena, so they may run on any thread. (prim_check_regex
+ * remembers the patterns it found valid, per thread.)
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -708,6 +709,30 @@ static bool re2_scan(struct re_scan *sc)
 	return true;
 }
 
+/*
+ * Patterns found valid on this thread: meshes repeat a few regexes many
+ * times, and a PCRE2 compile costs far more than a lookup. Direct-mapped
+ * by hash; patterns longer than REGEX_CACHE_TEXT are not kept. Only
+ * valid patterns are kept, so a hit returns NULL as the full check would.
+ */
+#define REGEX_CACHE_SLOTS 64
+#define REGEX_CACHE_TEXT 96
+
+struct regex_cache_slot {
+	unsigned short len;          /* 0: empty */
+	char text[REGEX_CACHE_TEXT];
+};
+
+static _Thread_local struct regex_cache_slot regex_cache[REGEX_CACHE_SLOTS];
+
+static struct regex_cache_slot *regex_cache_slot(const char *re, size_t n)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)re[i]) * 16777619u;
+	return &regex_cache[h % REGEX_CACHE_SLOTS];
+}
+
 const char *prim_check_regex(struct arena *a, const char *re, size_t *offset)
 {
 	size_t n = re ? strlen(re) : 0;
@@ -718,6 +743,9 @@ const char *prim_check_regex(struct arena *a, const char *re, size_t *offset)
 		return "regex string match should not be empty";
 	if (n > REGEX_MAX_LEN)
 		return "regex is too large, max length allowed is 1024";
+	struct regex_cache_slot *slot = n <= REGEX_CACHE_TEXT ? regex_cache_slot(re, n) : NULL;
+	if (slot && slot->len == n && memcmp(slot->text, re, n) == 0)
+		return NULL;
 
 	struct re_scan sc = { a, re, n, NULL, 0 };
 	if (!re2_scan(&sc)) {
@@ -737,6 +765,10 @@ const char *prim_check_regex(struct arena *a, const char *re, size_t *offset)
 	pcre2_compile_context_free(cc);
 	if (pc) {
 		pcre2_code_free(pc);
+		if (slot) {
+			memcpy(slot->text, re, n);
+			slot->len = (unsigned short)n;
+		}
 		return NULL;
 	}
 	PCRE2_UCHAR buf[256];

@@ -6,8 +6,11 @@
  * table), then the record sections in enum order, each 8-aligned.
  * Strings are interned (each distinct byte string written once), regex
  * patterns too, clusters are written sorted by name, and a route list
- * shared by several virtual hosts is written once. Listeners are sorted
- * by gateway and port; everything else keeps the model's order, which
+ * shared by several virtual hosts is written once; identical runs of
+ * conditions, matches, destinations, extras and header operations are
+ * written once too. Listeners are sorted by gateway and port, and the
+ * gateway index and each listener's host index are hash tables filled
+ * in that order; everything else keeps the model's order, which
  * route_build.c makes independent of input order. Same model, same
  * bytes.
  *
@@ -311,10 +314,25 @@ static uint32_t emit_dests(struct emitter *e, const struct rm_dest *d, size_t n)
 	return dedup_range(e, MRT_SEC_DEST, first);
 }
 
-static uint32_t emit_extra(struct emitter *e, const struct rm_extra *x)
+/*
+ * A route's extra record: its redirect, direct response, rewrite,
+ * retries, fault, mirrors, CORS and header operations (x, or none of
+ * them when NULL) and its timeout.
+ */
+static uint32_t emit_extra(struct emitter *e, const struct rm_extra *x, unsigned timeout_ms)
 {
+	struct rm_extra none;
+	if (!x) {
+		memset(&none, 0, sizeof(none));
+		none.rd_port = none.rd_code = MRT_UNSET;
+		none.rt_attempts = none.rt_per_try_ms = none.rt_backoff_ms = MRT_UNSET;
+		none.fd_delay_ms = none.fd_delay_ppm = none.fa_status = none.fa_ppm = MRT_UNSET;
+		none.cors_max_age_ms = none.cors_credentials = MRT_UNSET;
+		x = &none;
+	}
 	struct mrt_fmt_extra f;
 	memset(&f, 0, sizeof(f));
+	f.timeout_ms = none_if_unset(timeout_ms);
 	f.rd_uri = intern(e, x->rd_uri);
 	f.rd_authority = intern(e, x->rd_authority);
 	f.rd_scheme = intern(e, x->rd_scheme);
@@ -379,7 +397,9 @@ static void emit_route_body(struct emitter *e, struct rm_route *r, unsigned gen)
 		free(cfirst);
 	r->emit_match_first = dedup_range(e, MRT_SEC_MTCH, first);
 	r->emit_dest_first = emit_dests(e, r->dests, r->n_dests);
-	r->emit_extra = r->extra ? emit_extra(e, r->extra) : MRT_NONE;
+	/* The timeout lives in the extra record: most routes have neither. */
+	r->emit_extra = r->extra || r->timeout_ms != MRT_UNSET ?
+		emit_extra(e, r->extra, r->timeout_ms) : MRT_NONE;
 }
 
 /* Writes a route list once; returns its first ROUT index. */
@@ -395,17 +415,19 @@ static uint32_t emit_list(struct emitter *e, struct rm_route_list *l, unsigned g
 		struct rm_route *r = l->routes[i];
 		uint32_t name = intern(e, r->name), vs = intern(e, r->vs);
 		struct mrt_fmt_route *f = ADD(e, MRT_SEC_ROUT, struct mrt_fmt_route);
-		f->name = name;
-		f->vs = vs;
-		f->index = r->index;
-		f->kind = (uint16_t)r->kind;
-		f->action = (uint16_t)r->action;
+		/* A list longer than the index field cannot fit in 4 GiB anyway. */
+		if (r->index > MRT_RT_INDEX_MAX)
+			e->too_big = true;
 		f->match_first = r->emit_match_first;
 		f->match_count = (uint32_t)r->n_matches;
-		f->dest_first = r->emit_dest_first;
-		f->dest_count = (uint32_t)r->n_dests;
-		f->timeout_ms = none_if_unset(r->timeout_ms);
-		f->extra = r->emit_extra;
+		f->info = (uint32_t)r->kind | (uint32_t)r->action << 2 |
+			(r->index & MRT_RT_INDEX_MAX) << 4;
+		struct mrt_fmt_route_data *d = ADD(e, MRT_SEC_RDAT, struct mrt_fmt_route_data);
+		d->extra = r->emit_extra;
+		d->dest_first = r->emit_dest_first;
+		d->dest_count = (uint32_t)r->n_dests;
+		d->name = name;
+		d->vs = vs;
 	}
 	return l->emit_first;
 }
@@ -458,7 +480,6 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
 		uint32_t name = intern(e, vh->host);
 		struct mrt_fmt_vhost *f = ADD(e, MRT_SEC_VHST, struct mrt_fmt_vhost);
 		f->name = name;
-		f->hash = mrt_fmt_hash(vh->host, strlen(vh->host));
 		f->flags = vh->flags;
 		f->route_first = route_first[v];
 		f->route_count = (uint32_t)vh->routes->n;
@@ -471,23 +492,25 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
 	}
 	free(route_first);
 
+	/* Exact hosts: hash slots at most two thirds full, each holding the
+	 * host's hash beside its index; linear probing in vhost order. */
 	uint32_t hsize = 0, hfirst = NREC(e, MRT_SEC_HASH);
 	if (n_exact) {
-		hsize = 1;
-		while (hsize < n_exact * 2)
+		hsize = 2;
+		while (hsize * 2 < n_exact * 3)
 			hsize *= 2;
-		buf_grow(&e->sec[MRT_SEC_HASH], hsize * 4);
-		uint32_t *slots = (uint32_t *)(void *)e->sec[MRT_SEC_HASH].p + hfirst;
-		memset(slots, 0xff, hsize * 4);
-		const struct mrt_fmt_vhost *vs = (const void *)e->sec[MRT_SEC_VHST].p;
+		buf_grow(&e->sec[MRT_SEC_HASH], hsize * sizeof(struct mrt_fmt_slot));
+		struct mrt_fmt_slot *slots = (struct mrt_fmt_slot *)(void *)e->sec[MRT_SEC_HASH].p + hfirst;
+		memset(slots, 0xff, hsize * sizeof(*slots));
 		for (size_t v = 0; v < l->n_vhosts; v++) {
 			const char *h = l->vhosts[v]->host;
 			if (strcmp(h, "*") == 0 || is_wild(h))
 				continue;
-			uint32_t j = vs[vfirst + v].hash & (hsize - 1);
-			while (slots[j] != MRT_NONE)
+			uint32_t hash = mrt_fmt_hash(h, strlen(h)), j = hash & (hsize - 1);
+			while (slots[j].vhost != MRT_NONE)
 				j = (j + 1) & (hsize - 1);
-			slots[j] = vfirst + (uint32_t)v;
+			slots[j].hash = hash;
+			slots[j].vhost = vfirst + (uint32_t)v;
 		}
 	}
 	uint32_t wfirst = NREC(e, MRT_SEC_WILD);
@@ -520,6 +543,38 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
 	f->star = star;
 	f->l4_first = l4_first;
 	f->l4_count = (uint32_t)l->l4->n;
+}
+
+/*
+ * The gateway index over the sorted listeners ls[0..n): one entry per
+ * gateway naming its run of listeners, in hash slots at most half full,
+ * inserted in gateway order.
+ */
+static void emit_gateways(struct emitter *e, struct rm_listener **ls, size_t n)
+{
+	size_t groups = 0;
+	for (size_t i = 0; i < n; i++)
+		groups += i == 0 || strcmp(ls[i - 1]->gateway, ls[i]->gateway) != 0;
+	if (groups == 0)
+		return;
+	uint32_t size = 2;
+	while (size < groups * 2)
+		size *= 2;
+	buf_grow(&e->sec[MRT_SEC_GWAY], size * sizeof(struct mrt_fmt_gateway));
+	for (size_t i = 0, end; i < n; i = end) {
+		for (end = i + 1; end < n && strcmp(ls[end]->gateway, ls[i]->gateway) == 0; end++)
+			;
+		const char *gw = ls[i]->gateway;
+		uint32_t name = intern(e, gw), hash = mrt_fmt_hash(gw, strlen(gw));
+		struct mrt_fmt_gateway *slots = (struct mrt_fmt_gateway *)(void *)e->sec[MRT_SEC_GWAY].p;
+		uint32_t j = hash & (size - 1);
+		while (slots[j].name)
+			j = (j + 1) & (size - 1);
+		slots[j].name = name;
+		slots[j].hash = hash;
+		slots[j].lstn_first = (uint32_t)i;
+		slots[j].lstn_count = (uint32_t)(end - i);
+	}
 }
 
 static void emitter_release(struct emitter *e)
@@ -569,6 +624,7 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 	qsort(ls, m->n_listeners, sizeof(*ls), listener_cmp);
 	for (size_t i = 0; i < m->n_listeners; i++)
 		emit_listener(&e, ls[i], gen);
+	emit_gateways(&e, ls, m->n_listeners);
 	free(ls);
 	uint32_t domain = intern(&e, m->domain);
 

@@ -13,7 +13,10 @@
  *     serialisation with an HTTP match's `name` cleared; here each match is
  *     reduced to a canonical string (keys as protojson reads them, fields Go
  *     omits when empty left out, map keys sorted, numbers by value), which
- *     is equal exactly when the decoded matches would serialise equally;
+ *     is equal exactly when the decoded matches would serialise equally.
+ *     Matches are first compared by a hash of that form, computed without
+ *     building it; the strings are built only for matches whose hashes are
+ *     equal;
  *   - an HTTP match with a `uri.prefix` is ineffective when an earlier
  *     match (same route or earlier) has a prefix of that prefix and Istio's
  *     coveredValidation() accepts the other conditions (port, method with a
@@ -23,7 +26,8 @@
  *     what Istio reports.
  *
  * Names in messages are Istio's: an HTTP route or match with a `name` is
- * shown Go-quoted, anything else as #<index>.
+ * shown Go-quoted, anything else as #<index>. They are rendered only when
+ * a diagnostic needs them.
  */
 #include <limits.h>
 #include <stdint.h>
@@ -36,6 +40,9 @@
 
 /* Deeper than any document the front end lets through; guards recursion. */
 #define CANON_MAX_DEPTH 512
+
+#define FNV_OFFSET 1469598103934665603ull
+#define FNV_PRIME 1099511628211ull
 
 enum route_family {
 	FAMILY_HTTP,
@@ -57,26 +64,45 @@ struct str {
 
 /* A match seen before (Istio's matchesEncountered). */
 struct seen_match {
-	struct str canon;
-	uint64_t hash;
-	const char *rule_name;     /* the route that had it first */
+	const struct node *match;  /* the match item (NULL for a null item) */
+	uint64_t hash;             /* canon_hash() of it */
+	struct str canon;          /* its canonical string, once built ({NULL, 0} before) */
+	const struct node *route;  /* the route that had it first, */
+	size_t route_index;        /* and that route's index (for its name) */
+};
+
+/*
+ * A StringMatch as assignExactOrPrefix renders it: "exact:v", "prefix:v"
+ * or "" (SM_NONE). One rendering starts with another exactly when the
+ * other is "", or both have the same kind and the first value starts with
+ * the second.
+ */
+enum sm_kind {
+	SM_NONE,
+	SM_EXACT,
+	SM_PREFIX,
+};
+
+struct sm {
+	enum sm_kind kind;
+	struct str v;
 };
 
 /* One key of a headers/queryParams/withoutHeaders map and its rendered value. */
 struct kv {
 	struct str key;
-	struct str value;          /* "exact:v", "prefix:v" or "" */
+	struct sm value;
 };
 
 /* An HTTP match with a uri prefix (OverlappingMatchValidationForHTTPRoute). */
 struct prefix_match {
 	const struct node *at;     /* the match item, where IST0131 points */
-	const char *route_name;
-	const char *match_name;
+	const struct node *route;  /* its route and the indexes naming both */
+	size_t route_index, match_index;
 	struct str prefix;
 	long long port;
-	struct str method;
-	struct str authority;
+	struct sm method;
+	struct sm authority;
 	struct kv *headers, *query, *without;
 	size_t nheaders, nquery, nwithout;
 };
@@ -133,16 +159,6 @@ static bool str_eq(struct str a, struct str b)
 	return a.len == b.len && memcmp(a.s, b.s, a.len) == 0;
 }
 
-static uint64_t str_hash(struct str s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < s.len; i++) {
-		h ^= (unsigned char)s.s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 /* The text of a string scalar as a struct str; {NULL, 0} otherwise. */
 static struct str node_string(const struct node *n)
 {
@@ -157,12 +173,15 @@ static struct str node_string(const struct node *n)
 /*
  * A map key as protojson reads a field name: the proto name
  * (`query_params`) and the JSON name (`queryParams`) are the same field,
- * so snake_case is folded to lowerCamelCase. Written into `b`.
+ * so snake_case is folded to lowerCamelCase: a `_` before another
+ * character is dropped and a lower-case letter after it raised. Writes
+ * the folded name (never longer than the key) into `out`, returns its
+ * length.
  */
-static void add_field_name(struct sbuf *b, const struct node *key)
+static size_t fold_field_name(const struct node *key, char *out)
 {
 	const char *s = key->text ? key->text : "";
-	size_t len = key->text ? key->len : 0;
+	size_t len = key->text ? key->len : 0, n = 0;
 	bool upper = false;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
@@ -173,28 +192,60 @@ static void add_field_name(struct sbuf *b, const struct node *key)
 		if (upper && c >= 'a' && c <= 'z')
 			c = (char)(c - 'a' + 'A');
 		upper = false;
-		sbuf_addc(b, c);
+		out[n++] = c;
 	}
+	return n;
 }
 
-/* The value stored under a field, accepting its proto or JSON name. */
+/* Whether map key `key` folds (fold_field_name) to `name`, a C string. */
+static bool field_name_is(const struct node *key, const char *name)
+{
+	const char *s = key->text ? key->text : "";
+	size_t len = key->text ? key->len : 0, j = 0;
+	bool upper = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (c == '_' && i + 1 < len) {
+			upper = true;
+			continue;
+		}
+		if (upper && c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
+		upper = false;
+		if (name[j] == '\0' || name[j] != c)
+			return false;
+		j++;
+	}
+	return name[j] == '\0';
+}
+
+/*
+ * The value stored under a field, accepting its proto or JSON name.
+ * Folding only drops characters, so a key as long as `name` names it
+ * exactly when it equals it (compared by kbits), a shorter key never, and
+ * only a longer key, starting with the name's first byte or a '_', needs
+ * field_name_is.
+ */
 static const struct node *field_get(const struct node *map, const char *name)
 {
 	if (!map || map->type != NODE_MAP)
 		return NULL;
-	struct sbuf b = { 0 };
-	const struct node *found = NULL;
-	for (size_t i = 0; i < map->n && !found; i++) {
-		const struct node *k = map->pairs[i].key;
-		if (!k || !node_is_scalar(k))
+	size_t nlen = strlen(name);
+	unsigned long long kb = node_key_bits(name, nlen);
+	for (size_t i = 0; i < map->n; i++) {
+		const struct node_pair *p = &map->pairs[i];
+		if (p->kbits == kb) {
+			if (nlen <= 7 || (p->key->len == nlen &&
+					  memcmp(p->key->text + 7, name + 7, nlen - 7) == 0))
+				return p->value;
 			continue;
-		b.len = 0;
-		add_field_name(&b, k);
-		if (b.len == strlen(name) && memcmp(b.s, name, b.len) == 0)
-			found = map->pairs[i].value;
+		}
+		unsigned char b0 = (unsigned char)(p->kbits & 0xff);
+		if ((p->kbits >> 56) > nlen && (b0 == (unsigned char)name[0] || b0 == '_') &&
+		    node_is_scalar(p->key) && field_name_is(p->key, name))
+			return p->value;
 	}
-	free(b.s);
-	return found;
+	return NULL;
 }
 
 /* Fields of a match that hold maps (Go omits them when empty). */
@@ -266,30 +317,85 @@ static bool node_integer(const struct node *n, long long *out)
 	}
 }
 
-static void canon_number(struct sbuf *b, const struct node *n)
+/*
+ * Where a canonical form goes. String mode (b set) appends it to b; hash
+ * mode (b NULL) folds it into h without building it, reading each map's
+ * entries as a multiset (their hashes summed), so that two matches whose
+ * canonical strings are equal always have equal hashes.
+ */
+struct canon_out {
+	struct sbuf *b;
+	uint64_t h;
+};
+
+static void out_add(struct canon_out *o, const char *s, size_t len)
 {
-	char tmp[64];
-	long long v;
-	if (node_integer(n, &v) && n->type != NODE_STR) {
-		snprintf(tmp, sizeof(tmp), "#%lld;", v);
-	} else if (n->type == NODE_FLOAT && !isnan(n->dval)) {
-		snprintf(tmp, sizeof(tmp), "#%.17g;", n->dval);
-	} else {
-		/* Overflowing integers and NaN: compare by their text. */
-		sbuf_addstr(b, "#~");
-		sbuf_add(b, n->text ? n->text : "", n->text ? n->len : 0);
-		sbuf_addc(b, ';');
+	if (o->b) {
+		sbuf_add(o->b, s, len);
 		return;
 	}
-	sbuf_addstr(b, tmp);
+	uint64_t h = o->h;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= FNV_PRIME;
+	}
+	o->h = h;
 }
 
-static void canon_string(struct sbuf *b, struct str s)
+static void out_addc(struct canon_out *o, char c)
 {
-	char tmp[32];
-	snprintf(tmp, sizeof(tmp), "s%zu:", s.len);
-	sbuf_addstr(b, tmp);
-	sbuf_add(b, s.s ? s.s : "", s.len);
+	out_add(o, &c, 1);
+}
+
+/* An unsigned number in decimal, as printf's %llu writes it. */
+static void out_uint(struct canon_out *o, unsigned long long v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	out_add(o, tmp + i, sizeof(tmp) - i);
+}
+
+/* "#v;": an integer value, as printf's "#%lld;" writes it. */
+static void out_integer(struct canon_out *o, long long v)
+{
+	out_addc(o, '#');
+	if (v < 0) {
+		out_addc(o, '-');
+		out_uint(o, 0ull - (unsigned long long)v);
+	} else {
+		out_uint(o, (unsigned long long)v);
+	}
+	out_addc(o, ';');
+}
+
+static void canon_number(struct canon_out *o, const struct node *n)
+{
+	long long v;
+	if (node_integer(n, &v) && n->type != NODE_STR) {
+		out_integer(o, v);
+	} else if (n->type == NODE_FLOAT && !isnan(n->dval)) {
+		char tmp[64];
+		int len = snprintf(tmp, sizeof(tmp), "#%.17g;", n->dval);
+		out_add(o, tmp, len > 0 && (size_t)len < sizeof(tmp) ? (size_t)len : 0);
+	} else {
+		/* Overflowing integers and NaN: compare by their text. */
+		out_add(o, "#~", 2);
+		out_add(o, n->text ? n->text : "", n->text ? n->len : 0);
+		out_addc(o, ';');
+	}
+}
+
+/* "s<len>:<bytes>" */
+static void canon_string(struct canon_out *o, struct str s)
+{
+	out_addc(o, 's');
+	out_uint(o, s.len);
+	out_addc(o, ':');
+	out_add(o, s.s ? s.s : "", s.len);
 }
 
 enum canon_ctx {
@@ -299,7 +405,7 @@ enum canon_ctx {
 	CTX_MAP,           /* a proto map: keys verbatim, every entry kept */
 };
 
-static void canon_node(struct sbuf *b, const struct node *n, enum canon_ctx ctx,
+static void canon_node(struct canon_out *o, const struct node *n, enum canon_ctx ctx,
 		       struct str field, unsigned depth);
 
 /* Would Go's json.Marshal omit this field (omitempty on the proto struct)? */
@@ -342,35 +448,55 @@ static int cmp_str(const void *pa, const void *pb)
 	return (a->len > b->len) - (a->len < b->len);
 }
 
+/* splitmix64's finaliser: spreads an entry's hash before it is summed. */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
 /*
  * Appends the canonical form of a mapping: every kept entry encoded as
- * key then value, the entries sorted, so key order does not matter.
+ * key then value, the entries sorted, so key order does not matter. In
+ * hash mode the entries' hashes are summed instead of sorted.
  */
-static void canon_map(struct sbuf *b, const struct node *n, enum canon_ctx ctx,
+static void canon_map(struct canon_out *o, const struct node *n, enum canon_ctx ctx,
 		      unsigned depth)
 {
-	struct str *entries = xcalloc(n->n ? n->n : 1, sizeof(*entries));
-	char **owned = xcalloc(n->n ? n->n : 1, sizeof(*owned));
+	struct str *entries = o->b ? xcalloc(n->n ? n->n : 1, sizeof(*entries)) : NULL;
 	size_t ne = 0;
-	struct sbuf key = { 0 }, entry = { 0 };
+	uint64_t sum = 0;
+	char small[64];
+	char *kbuf = small;
 	const struct str none = { "", 0 };
 	for (size_t i = 0; i < n->n; i++) {
 		const struct node *k = n->pairs[i].key;
 		const struct node *v = n->pairs[i].value;
-		key.len = 0;
-		sbuf_add(&key, "", 0);
+		struct str kname = none;
 		if (ctx == CTX_MAP) {
-			sbuf_add(&key, k && k->text ? k->text : "", k && k->text ? k->len : 0);
+			if (k && k->text)
+				kname = (struct str){ k->text, k->len };
 		} else if (k) {
-			add_field_name(&key, k);
+			/* The folded name is at most as long as the key. */
+			size_t klen = k->text ? k->len : 0;
+			if (klen > sizeof(small)) {
+				if (kbuf != small)
+					free(kbuf);
+				kbuf = xmalloc(klen);
+			}
+			kname = (struct str){ kbuf, fold_field_name(k, kbuf) };
 		}
-		struct str kname = { key.s, key.len };
 		if (ctx == CTX_HTTP_MATCH && str_is(kname, "name"))
 			continue;
 		if (ctx != CTX_MAP && field_omitted(v, kname, ctx))
 			continue;
-		entry.len = 0;
-		canon_string(&entry, kname);
+		struct sbuf entry = { 0 };
+		struct canon_out e = { o->b ? &entry : NULL, FNV_OFFSET };
+		canon_string(&e, kname);
 		/*
 		 * Message-typed fields of a match (uri, method, ...) and the
 		 * values of its maps are StringMatch, a oneof; the maps are
@@ -380,98 +506,128 @@ static void canon_map(struct sbuf *b, const struct node *n, enum canon_ctx ctx,
 				       CTX_MAP : CTX_ONEOF;
 		/* Integer fields by name apply to messages, not to map keys. */
 		struct str fname = ctx == CTX_MAP ? none : kname;
-		canon_node(&entry, v, child, fname, depth + 1);
-		entries[ne].s = entry.s;
-		entries[ne].len = entry.len;
-		owned[ne] = entry.s;
+		canon_node(&e, v, child, fname, depth + 1);
+		if (o->b) {
+			entries[ne].s = entry.s ? entry.s : xstrdup("");
+			entries[ne].len = entry.len;
+		} else {
+			sum += mix64(e.h);
+		}
 		ne++;
-		entry.s = NULL;
-		entry.cap = 0;
-		entry.len = 0;
+	}
+	if (kbuf != small)
+		free(kbuf);
+	out_addc(o, '{');
+	if (!o->b) {
+		out_uint(o, ne);
+		out_addc(o, ':');
+		for (int i = 0; i < 8; i++)
+			out_addc(o, (char)(sum >> (8 * i)));
+		out_addc(o, '}');
+		return;
 	}
 	qsort(entries, ne, sizeof(*entries), cmp_str);
-	sbuf_addc(b, '{');
 	for (size_t i = 0; i < ne; i++) {
-		char tmp[32];
-		snprintf(tmp, sizeof(tmp), "%zu:", entries[i].len);
-		sbuf_addstr(b, tmp);
-		sbuf_add(b, entries[i].s, entries[i].len);
+		out_uint(o, entries[i].len);
+		out_addc(o, ':');
+		out_add(o, entries[i].s, entries[i].len);
+		free((char *)entries[i].s);
 	}
-	sbuf_addc(b, '}');
-	for (size_t i = 0; i < ne; i++)
-		free(owned[i]);
-	free(owned);
+	out_addc(o, '}');
 	free(entries);
-	free(key.s);
-	free(entry.s);
 }
 
 /*
- * Appends the canonical form of `n` to `b`. `ctx` says how a mapping is
- * read; `field` is the name of the field holding `n` (for integer fields
+ * Appends the canonical form of `n`. `ctx` says how a mapping is read;
+ * `field` is the name of the field holding `n` (for integer fields
  * written as quoted strings). A missing node encodes as null.
  */
-static void canon_node(struct sbuf *b, const struct node *n, enum canon_ctx ctx,
+static void canon_node(struct canon_out *o, const struct node *n, enum canon_ctx ctx,
 		       struct str field, unsigned depth)
 {
 	if (depth > CANON_MAX_DEPTH) {
-		sbuf_addc(b, '!');
+		out_addc(o, '!');
 		return;
 	}
 	if (!n) {
-		sbuf_addc(b, 'n');
+		out_addc(o, 'n');
 		return;
 	}
 	switch (n->type) {
 	case NODE_NULL:
-		sbuf_addc(b, 'n');
+		out_addc(o, 'n');
 		break;
 	case NODE_BOOL:
-		sbuf_addc(b, n->bval ? 't' : 'f');
+		out_addc(o, n->bval ? 't' : 'f');
 		break;
 	case NODE_INT:
 	case NODE_FLOAT:
-		canon_number(b, n);
+		canon_number(o, n);
 		break;
 	case NODE_STR: {
 		long long v;
-		if (str_is(field, "port") && node_integer(n, &v)) {
-			char tmp[32];
-			snprintf(tmp, sizeof(tmp), "#%lld;", v);
-			sbuf_addstr(b, tmp);
-		} else {
-			canon_string(b, node_string(n));
-		}
+		if (str_is(field, "port") && node_integer(n, &v))
+			out_integer(o, v);
+		else
+			canon_string(o, node_string(n));
 		break;
 	}
 	case NODE_SEQ:
-		sbuf_addc(b, '[');
+		out_addc(o, '[');
 		for (size_t i = 0; i < n->n; i++) {
 			/* List items are scalars or messages, never oneofs. */
-			canon_node(b, n->items[i], CTX_STRUCT, field, depth + 1);
-			sbuf_addc(b, ',');
+			canon_node(o, n->items[i], CTX_STRUCT, field, depth + 1);
+			out_addc(o, ',');
 		}
-		sbuf_addc(b, ']');
+		out_addc(o, ']');
 		break;
 	case NODE_MAP:
-		canon_map(b, n, ctx, depth);
+		canon_map(o, n, ctx, depth);
 		break;
 	}
 }
 
-/* The canonical form of a whole match item, in `a`. */
+/* The canonical form of a whole match item into `o`. */
+static void canon_match_to(struct canon_out *o, const struct node *match,
+			   enum route_family fam)
+{
+	struct str none = { "", 0 };
+	if (match && match->type == NODE_MAP)
+		canon_map(o, match, fam == FAMILY_HTTP ? CTX_HTTP_MATCH : CTX_STRUCT, 0);
+	else
+		canon_node(o, match, CTX_STRUCT, none, 0);
+}
+
+/* The canonical string of a match item, in `a`. */
 static struct str canon_match(struct arena *a, const struct node *match,
 			      enum route_family fam)
 {
 	struct sbuf b = { 0 };
-	struct str none = { "", 0 };
-	if (match && match->type == NODE_MAP)
-		canon_map(&b, match, fam == FAMILY_HTTP ? CTX_HTTP_MATCH : CTX_STRUCT, 0);
-	else
-		canon_node(&b, match, CTX_STRUCT, none, 0);
+	struct canon_out o = { &b, 0 };
+	canon_match_to(&o, match, fam);
 	struct str r = sbuf_take(&b, a);
 	free(b.s);
 	return r;
+}
+
+/* The hash of a match item's canonical form (equal forms, equal hashes). */
+static uint64_t canon_hash(const struct node *match, enum route_family fam)
+{
+	struct canon_out o = { NULL, FNV_OFFSET };
+	canon_match_to(&o, match, fam);
+	return o.h;
+}
+
+/*
+ * Whether match `m` has the canonical form of seen match `s`: builds
+ * both strings (once for `s`) in `a`. Called only when the hashes agree.
+ */
+static bool same_match(struct arena *a, struct seen_match *s, const struct node *m,
+		       enum route_family fam)
+{
+	if (!s->canon.s)
+		s->canon = canon_match(a, s->match, fam);
+	return str_eq(s->canon, canon_match(a, m, fam));
 }
 
 /* Decodes one UTF-8 sequence; returns its length, or 0 when invalid. */
@@ -592,26 +748,26 @@ static const char *item_name(struct arena *a, const struct node *item,
 	return arena_printf(a, "#%zu", index);
 }
 
-/* assignExactOrPrefix on a StringMatch node: "exact:v", "prefix:v" or "". */
-static struct str render_exact_or_prefix(struct arena *a, const struct node *sm)
+/* assignExactOrPrefix on a StringMatch node. */
+static struct sm read_exact_or_prefix(const struct node *sm)
 {
+	struct sm r = { SM_NONE, { "", 0 } };
 	struct str exact = node_string(field_get(sm, "exact"));
-	struct str prefix = node_string(field_get(sm, "prefix"));
-	struct sbuf b = { 0 };
 	if (exact.len) {
-		sbuf_addstr(&b, "exact:");
-		sbuf_add(&b, exact.s, exact.len);
-	} else if (prefix.len) {
-		sbuf_addstr(&b, "prefix:");
-		sbuf_add(&b, prefix.s, prefix.len);
+		r.kind = SM_EXACT;
+		r.v = exact;
+		return r;
 	}
-	struct str r = sbuf_take(&b, a);
-	free(b.s);
+	struct str prefix = node_string(field_get(sm, "prefix"));
+	if (prefix.len) {
+		r.kind = SM_PREFIX;
+		r.v = prefix;
+	}
 	return r;
 }
 
-/* The entries of a headers-like map with their rendered values. */
-static struct kv *render_map(struct arena *a, const struct node *map, size_t *n)
+/* The entries of a headers-like map with their rendered values, in `a`. */
+static struct kv *read_map(struct arena *a, const struct node *map, size_t *n)
 {
 	*n = 0;
 	if (!map || map->type != NODE_MAP || map->n == 0)
@@ -621,7 +777,7 @@ static struct kv *render_map(struct arena *a, const struct node *map, size_t *n)
 		const struct node *k = map->pairs[i].key;
 		kv[i].key.s = k && k->text ? k->text : "";
 		kv[i].key.len = k && k->text ? k->len : 0;
-		kv[i].value = render_exact_or_prefix(a, map->pairs[i].value);
+		kv[i].value = read_exact_or_prefix(map->pairs[i].value);
 	}
 	*n = map->n;
 	return kv;
@@ -632,8 +788,8 @@ static struct kv *render_map(struct arena *a, const struct node *map, size_t *n)
  * the match has no non-empty uri prefix.
  */
 static bool prefix_match_make(struct arena *a, struct prefix_match *pm,
-			      const struct node *match, const char *route_name,
-			      const char *match_name)
+			      const struct node *match, const struct node *route,
+			      size_t route_index, size_t match_index)
 {
 	if (!match || match->type != NODE_MAP)
 		return false;
@@ -642,28 +798,35 @@ static bool prefix_match_make(struct arena *a, struct prefix_match *pm,
 		return false;
 	memset(pm, 0, sizeof(*pm));
 	pm->at = match;
-	pm->route_name = route_name;
-	pm->match_name = match_name;
+	pm->route = route;
+	pm->route_index = route_index;
+	pm->match_index = match_index;
 	pm->prefix = prefix;
 	if (!node_integer(field_get(match, "port"), &pm->port))
 		pm->port = 0;
-	pm->method = render_exact_or_prefix(a, field_get(match, "method"));
-	if (pm->method.len == 0) {
+	pm->method = read_exact_or_prefix(field_get(match, "method"));
+	if (pm->method.kind == SM_NONE) {
 		/* No method (or a regex one) counts as GET. */
-		pm->method.s = "exact:GET";
-		pm->method.len = strlen(pm->method.s);
+		pm->method.kind = SM_EXACT;
+		pm->method.v.s = "GET";
+		pm->method.v.len = 3;
 	}
-	pm->authority = render_exact_or_prefix(a, field_get(match, "authority"));
-	pm->headers = render_map(a, field_get(match, "headers"), &pm->nheaders);
-	pm->query = render_map(a, field_get(match, "queryParams"), &pm->nquery);
-	pm->without = render_map(a, field_get(match, "withoutHeaders"), &pm->nwithout);
+	pm->authority = read_exact_or_prefix(field_get(match, "authority"));
+	pm->headers = read_map(a, field_get(match, "headers"), &pm->nheaders);
+	pm->query = read_map(a, field_get(match, "queryParams"), &pm->nquery);
+	pm->without = read_map(a, field_get(match, "withoutHeaders"), &pm->nwithout);
 	return true;
 }
 
-/* Istio's condition test: equal, or a's value starts with b's. */
-static bool value_covered(struct str a, struct str b)
+/*
+ * Istio's condition test on the rendered values: equal, or a's value
+ * starts with b's (see struct sm for why this reads the kinds so).
+ */
+static bool value_covered(struct sm a, struct sm b)
 {
-	return str_eq(a, b) || str_has_prefix(a, b);
+	if (b.kind == SM_NONE)
+		return true;
+	return a.kind == b.kind && str_has_prefix(a.v, b.v);
 }
 
 static bool maps_covered(const struct kv *a, size_t na, const struct kv *b, size_t nb)
@@ -698,10 +861,11 @@ static bool prefix_covered(const struct prefix_match *a, const struct prefix_mat
 }
 
 static void report_unreachable(struct diag_list *d, const struct resource *r,
-			       const struct node *route, const char *rule,
+			       struct arena *a, const struct node *route,
+			       size_t route_index, enum route_family fam,
 			       const char *reason)
 {
-	diag_report(d, IST0130, r, route, rule, reason);
+	diag_report(d, IST0130, r, route, item_name(a, route, route_index, fam), reason);
 }
 
 /* The prefix-overlap pass over every recorded HTTP prefix match. */
@@ -716,11 +880,18 @@ static void check_prefix_overlaps(struct diag_list *d, const struct resource *r,
 			if (!prefix_covered(&pm[i], &pm[j]))
 				continue;
 			const char *mine = arena_printf(a, "%s of prefix %s",
-							pm[j].match_name, pm[j].prefix.s);
+							item_name(a, pm[j].at, pm[j].match_index,
+								  FAMILY_HTTP),
+							pm[j].prefix.s);
 			const char *theirs = arena_printf(a, "%s of prefix %s on %s",
-							  pm[i].match_name, pm[i].prefix.s,
-							  pm[i].route_name);
-			diag_report(d, IST0131, r, pm[j].at, pm[j].route_name, mine, theirs);
+							  item_name(a, pm[i].at, pm[i].match_index,
+								    FAMILY_HTTP),
+							  pm[i].prefix.s,
+							  item_name(a, pm[i].route, pm[i].route_index,
+								    FAMILY_HTTP));
+			diag_report(d, IST0131, r, pm[j].at,
+				    item_name(a, pm[j].route, pm[j].route_index, FAMILY_HTTP),
+				    mine, theirs);
 		}
 	}
 }
@@ -748,49 +919,49 @@ static void analyze_routes(struct diag_list *d, const struct resource *r,
 		const struct node *matches = field_get(route, "match");
 		if (matches && matches->type != NODE_SEQ && matches->type != NODE_NULL)
 			continue;   /* not a list: the schema check reports it */
-		const char *rule = item_name(a, route, ri, fam);
 		if (!matches || matches->type == NODE_NULL || matches->n == 0) {
 			if (catch_all_seen)
-				report_unreachable(d, r, route, rule,
+				report_unreachable(d, r, a, route, ri, fam,
 						   "only the last rule can have no matches");
 			catch_all_seen = true;
 			continue;
 		}
 		if (catch_all_seen) {
 			/* Istio reports this once per match; the copies collapse. */
-			report_unreachable(d, r, route, rule,
+			report_unreachable(d, r, a, route, ri, fam,
 					   "route without matches defined before");
 			continue;
 		}
 		size_t dups = 0;
 		for (size_t mi = 0; mi < matches->n; mi++) {
 			const struct node *match = matches->items[mi];
-			struct str canon = canon_match(a, match, fam);
-			uint64_t h = str_hash(canon);
-			const struct seen_match *prior = NULL;
+			uint64_t h = canon_hash(match, fam);
+			struct seen_match *prior = NULL;
 			for (size_t k = 0; k < nseen && !prior; k++)
-				if (seen[k].hash == h && str_eq(seen[k].canon, canon))
+				if (seen[k].hash == h && same_match(a, &seen[k], match, fam))
 					prior = &seen[k];
-			const char *mname = item_name(a, match, mi, fam);
-			const struct node *at = match ? match : route;
 			if (prior) {
-				diag_report(d, IST0131, r, at, rule, mname, prior->rule_name);
+				diag_report(d, IST0131, r, match ? match : route,
+					    item_name(a, route, ri, fam),
+					    item_name(a, match, mi, fam),
+					    item_name(a, prior->route, prior->route_index, fam));
 				dups++;
 				continue;
 			}
 			GROW(seen, nseen, capseen);
-			seen[nseen].canon = canon;
-			seen[nseen].hash = h;
-			seen[nseen].rule_name = rule;
+			seen[nseen] = (struct seen_match){
+				.match = match, .hash = h, .route = route, .route_index = ri,
+			};
 			nseen++;
 			if (fam == FAMILY_HTTP) {
 				GROW(pm, npm, cappm);
-				if (prefix_match_make(a, &pm[npm], match, rule, mname))
+				if (prefix_match_make(a, &pm[npm], match, route, ri, mi))
 					npm++;
 			}
 		}
 		if (dups == matches->n)
-			report_unreachable(d, r, route, rule, "all matches used by prior rules");
+			report_unreachable(d, r, a, route, ri, fam,
+					   "all matches used by prior rules");
 	}
 	if (npm > 1)
 		check_prefix_overlaps(d, r, a, pm, npm);
@@ -802,6 +973,7 @@ void rules_vs_unreachable(struct diag_list *d, const struct resource *r)
 {
 	if (!r || r->kind != KIND_VIRTUAL_SERVICE || !r->spec || r->spec->type != NODE_MAP)
 		return;
+	/* Allocates only when there is something to report or headers to compare. */
 	struct arena tmp;
 	arena_init(&tmp);
 	analyze_routes(d, r, &tmp, field_get(r->spec, "http"), FAMILY_HTTP);

@@ -55,31 +55,53 @@ enum route_type {
 
 /* ---- reading nodes ---- */
 
+/* Whether key k is the proto name (snake_case) of the JSON name `camel`. */
+static bool key_is_snake(const struct node *k, const char *camel)
+{
+	size_t i = 0;
+	for (const char *c = camel; *c; c++) {
+		if (*c >= 'A' && *c <= 'Z') {
+			if (i + 2 > k->len || k->text[i] != '_' ||
+			    k->text[i + 1] != (char)(*c - 'A' + 'a'))
+				return false;
+			i += 2;
+		} else {
+			if (i + 1 > k->len || k->text[i] != *c)
+				return false;
+			i++;
+		}
+	}
+	return i == k->len;
+}
+
 /*
  * The pair for field `camel` of map m, also under its proto name
- * (camelCase -> snake_case). NULL when absent or m is not a map.
+ * (camelCase -> snake_case); the JSON name wins when both are present.
+ * NULL when absent or m is not a map. One scan, screened by each pair's
+ * kbits: the proto name, longer than the JSON name when it differs, is
+ * only compared on longer keys with the same first byte.
  */
 static const struct node_pair *fpair(const struct node *m, const char *camel)
 {
 	if (!m || m->type != NODE_MAP)
 		return NULL;
-	const struct node_pair *p = node_get_pair(m, camel);
-	if (p)
-		return p;
-	char snake[64];
-	size_t j = 0;
-	bool differs = false;
-	for (const char *c = camel; *c && j + 2 < sizeof(snake); c++) {
-		if (*c >= 'A' && *c <= 'Z') {
-			snake[j++] = '_';
-			snake[j++] = (char)(*c - 'A' + 'a');
-			differs = true;
-		} else {
-			snake[j++] = *c;
+	size_t clen = strlen(camel);
+	unsigned long long kb = node_key_bits(camel, clen);
+	unsigned long long first = (unsigned char)(camel[0] >= 'A' && camel[0] <= 'Z' ?
+						   '_' : camel[0]);
+	const struct node_pair *snake = NULL;
+	for (size_t i = 0; i < m->n; i++) {
+		const struct node_pair *p = &m->pairs[i];
+		if (p->kbits == kb) {
+			if (clen <= 7 || (p->key->len == clen &&
+					  memcmp(p->key->text + 7, camel + 7, clen - 7) == 0))
+				return p;
+		} else if (!snake && (p->kbits & 0xff) == first && (p->kbits >> 56) > clen &&
+			   key_is_snake(p->key, camel)) {
+			snake = p;
 		}
 	}
-	snake[j] = '\0';
-	return differs ? node_get_pair(m, snake) : NULL;
+	return snake;
 }
 
 static const struct node *fget(const struct node *m, const char *camel)

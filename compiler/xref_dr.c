@@ -29,13 +29,13 @@ static void dr_ca_certificates(struct xref *x, const struct resource *r)
 {
 	const struct node *tp = node_get(r->spec, "trafficPolicy");
 	const char *host = node_str(node_get(r->spec, "host"));
-	const char *full = arena_printf(x->arena, "%s/%s", r->namespace, r->name);
 	bool selector = node_get(r->spec, "workloadSelector") != NULL;
 	const struct node *tls = node_get(tp, "tls");
 	const char *mode;
 	if (verifies_nothing(tls, &mode) &&
 	    !(selector && node_str(node_get(tls, "credentialName"))))
-		diag_report(x->diags, IST0128, r, node_get(tls, "mode"), full,
+		diag_report(x->diags, IST0128, r, node_get(tls, "mode"),
+			    arena_printf(x->arena, "%s/%s", r->namespace, r->name),
 			    r->namespace, mode, host ? host : "");
 	const struct node *pls = node_get(tp, "portLevelSettings");
 	if (!pls || pls->type != NODE_SEQ)
@@ -49,7 +49,8 @@ static void dr_ca_certificates(struct xref *x, const struct resource *r)
 		const struct node *num = node_get(node_get(pls->items[i], "port"), "number");
 		const char *port = num && num->type == NODE_INT ?
 			arena_printf(x->arena, "number:%lld", num->ival) : "";
-		diag_report(x->diags, IST0129, r, node_get(tls, "mode"), full,
+		diag_report(x->diags, IST0129, r, node_get(tls, "mode"),
+			    arena_printf(x->arena, "%s/%s", r->namespace, r->name),
 			    r->namespace, mode, host ? host : "", port);
 	}
 }
@@ -180,24 +181,55 @@ static void dr_unused_subsets(struct xref *x, const struct xref_dr *dr)
 	}
 }
 
+/* The checks of one DestinationRule that need its index entry. */
+static void dr_check(struct xref *x, const struct xref_dr *dr)
+{
+	if (x->check_hosts && strcmp(dr->host, "*") != 0) {
+		const struct xref_hostdef *def = dr_host_def(x, dr);
+		if (!def)
+			diag_report(x->diags, IST0174, dr->r, dr->host_node,
+				    node_str(dr->host_node));
+		else if (x->have_pods)
+			dr_subset_pods(x, dr, def);
+	}
+	if (x->have_vs)
+		dr_unused_subsets(x, dr);
+}
+
+/*
+ * Worker: the checks of unit u's DestinationRules, through a view of the
+ * index. The unit's resources are a run of input positions (seq), so its
+ * rules are a run of dr_list, which is in input order.
+ */
+static void dr_unit(struct project *p, struct source_unit *u, void *ctx)
+{
+	(void)p;
+	const struct xref *x = ctx;
+	if (u->nres == 0)
+		return;
+	struct xref view;
+	xref_for_unit(&view, x, u);
+	for (size_t i = 0; i < u->nres; i++) {
+		const struct resource *r = u->res[i];
+		if (r->kind == KIND_DESTINATION_RULE && r->spec)
+			dr_ca_certificates(&view, r);
+	}
+	size_t lo = 0, hi = x->ndr, first = u->res[0]->seq, last = u->res[u->nres - 1]->seq;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->dr_list[mid]->r->seq < first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < x->ndr && x->dr_list[i]->r->seq <= last; i++)
+		dr_check(&view, x->dr_list[i]);
+	xref_view_release(&view);
+}
+
+/* Each rule's checks only read the index: they run per unit on the pool. */
 void xref_destination_rules(struct xref *x)
 {
-	for (size_t i = 0; i < x->p->nres; i++) {
-		const struct resource *r = x->p->res[i];
-		if (r->kind == KIND_DESTINATION_RULE && r->spec)
-			dr_ca_certificates(x, r);
-	}
-	for (size_t i = 0; i < x->ndr; i++) {
-		const struct xref_dr *dr = x->dr_list[i];
-		if (x->check_hosts && strcmp(dr->host, "*") != 0) {
-			const struct xref_hostdef *def = dr_host_def(x, dr);
-			if (!def)
-				diag_report(x->diags, IST0174, dr->r, dr->host_node,
-					    node_str(dr->host_node));
-			else if (x->have_pods)
-				dr_subset_pods(x, dr, def);
-		}
-		if (x->have_vs)
-			dr_unused_subsets(x, dr);
-	}
+	if (x->p->has_kind[KIND_DESTINATION_RULE])
+		project_each_unit(x->p, dr_unit, x);
 }

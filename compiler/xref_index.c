@@ -69,7 +69,7 @@ static void map_grow(struct xref_map *m)
 	m->cap = ncap;
 }
 
-void **xref_map_put(struct xref_map *m, const char *key)
+static void **map_put(struct xref_map *m, const char *key, bool copy)
 {
 	if ((m->n + 1) * 4 > m->cap * 3)
 		map_grow(m);
@@ -82,11 +82,21 @@ void **xref_map_put(struct xref_map *m, const char *key)
 		if (s->hash == h && strcmp(s->key, key) == 0)
 			return &s->val;
 	}
-	m->slots[i].key = arena_strdup(m->arena, key);
+	m->slots[i].key = copy ? arena_strdup(m->arena, key) : key;
 	m->slots[i].hash = h;
 	m->slots[i].val = NULL;
 	m->n++;
 	return &m->slots[i].val;
+}
+
+void **xref_map_put(struct xref_map *m, const char *key)
+{
+	return map_put(m, key, true);
+}
+
+void **xref_map_put_ref(struct xref_map *m, const char *key)
+{
+	return map_put(m, key, false);
 }
 
 /* ---- small helpers ---- */
@@ -300,60 +310,76 @@ static void add_host(struct xref *x, struct xref_hostdef *h)
 {
 	void **slot;
 	if (h->host[0] == '*') {
-		slot = xref_map_put(&x->wild_hosts, h->host + 1);
+		slot = xref_map_put_ref(&x->wild_hosts, h->host + 1);
 		x->any_wild_host = true;
 	} else {
-		slot = xref_map_put(&x->hosts, h->host);
+		slot = xref_map_put_ref(&x->hosts, h->host);
 	}
 	h->next = *slot;
 	*slot = h;
 }
 
-static void index_service(struct xref *x, const struct resource *r)
+/* The definition a Service makes: name.namespace.svc.<domain>. */
+static struct xref_hostdef *build_service(struct xref *x, const struct resource *r)
 {
 	struct xref_hostdef *h = arena_alloc(x->arena, sizeof(*h));
 	h->r = r;
-	h->host = arena_printf(x->arena, "%s.%s.svc.%s", r->name, r->namespace,
-			       x->domain);
+	size_t nl = strlen(r->name), sl = strlen(r->namespace), dl = strlen(x->domain);
+	char *host = arena_alloc_raw(x->arena, nl + sl + dl + 7), *w = host;
+	memcpy(w, r->name, nl);
+	w += nl;
+	*w++ = '.';
+	memcpy(w, r->namespace, sl);
+	w += sl;
+	memcpy(w, ".svc.", 5);
+	w += 5;
+	memcpy(w, x->domain, dl + 1);
+	h->host = host;
 	h->at = node_get(r->metadata, "name");
 	collect_ports(x, h, node_get(r->spec, "ports"), "port");
 	xref_vis_from_annotation(x->arena, &h->vis,
 				 resource_annotation(r, "networking.istio.io/exportTo"),
 				 r->namespace);
-	add_host(x, h);
+	return h;
 }
 
-static void index_service_entry(struct xref *x, const struct resource *r)
+/* The definitions a ServiceEntry makes, one per non-empty host, into *defs. */
+static size_t build_service_entry(struct xref *x, const struct resource *r,
+				  struct xref_hostdef **defs)
 {
 	const struct node *hosts = node_get(r->spec, "hosts");
-	if (!hosts || hosts->type != NODE_SEQ)
-		return;
+	if (!hosts || hosts->type != NODE_SEQ || hosts->n == 0)
+		return 0;
 	struct xref_vis vis;
 	xref_vis_from_list(x->arena, &vis, node_get(r->spec, "exportTo"),
 			   r->namespace);
 	const struct node *sel = node_get(node_get(r->spec, "workloadSelector"),
 					  "labels");
+	struct xref_hostdef *hs = arena_alloc(x->arena, hosts->n * sizeof(*hs));
+	size_t n = 0;
 	for (size_t i = 0; i < hosts->n; i++) {
 		const char *host = node_str(hosts->items[i]);
 		if (!host || !*host)
 			continue;
-		struct xref_hostdef *h = arena_alloc(x->arena, sizeof(*h));
+		struct xref_hostdef *h = &hs[n++];
 		h->r = r;
 		h->host = xref_fqdn(x, host, r->namespace);
 		h->at = hosts->items[i];
 		collect_ports(x, h, node_get(r->spec, "ports"), "number");
 		h->selector = sel && sel->type == NODE_MAP ? sel : NULL;
 		h->vis = vis;
-		add_host(x, h);
 	}
+	*defs = hs;
+	return n;
 }
 
-static void index_destination_rule(struct xref *x, const struct resource *r)
+/* The index entry of a DestinationRule; NULL when it names no host. */
+static struct xref_dr *build_destination_rule(struct xref *x, const struct resource *r)
 {
 	const struct node *hn = node_get(r->spec, "host");
 	const char *host = node_str(hn);
 	if (!host || !*host)
-		return;
+		return NULL;
 	struct xref_dr *d = arena_alloc(x->arena, sizeof(*d));
 	d->r = r;
 	d->host = xref_fqdn(x, host, r->namespace);
@@ -371,16 +397,65 @@ static void index_destination_rule(struct xref *x, const struct resource *r)
 			d->subset_names[i] = node_str(node_get(subsets->items[i], "name"));
 		}
 	}
+	return d;
+}
+
+static void index_destination_rule(struct xref *x, struct xref_dr *d)
+{
 	void **slot;
 	if (d->host[0] == '*') {
-		slot = xref_map_put(&x->wild_drs, d->host + 1);
+		slot = xref_map_put_ref(&x->wild_drs, d->host + 1);
 		x->any_wild_dr = true;
 	} else {
-		slot = xref_map_put(&x->drs, d->host);
+		slot = xref_map_put_ref(&x->drs, d->host);
 	}
 	d->next = *slot;
 	*slot = d;
 	x->dr_list[x->ndr++] = d;
+}
+
+/* What the parallel part of xref_init builds for one resource. */
+struct built {
+	struct xref_hostdef *defs;   /* a Service's one, a ServiceEntry's per host */
+	size_t ndefs;
+	struct xref_dr *dr;          /* a DestinationRule's */
+};
+
+struct build_job {
+	const struct xref *x;
+	struct built *built;         /* by resource position (seq) */
+};
+
+/*
+ * Worker: the index entries of unit u's Services, ServiceEntries and
+ * DestinationRules, allocated in the unit's arena. They only read their
+ * own resource; xref_init links them into the tables afterwards.
+ */
+static void build_unit(struct project *p, struct source_unit *u, void *ctx)
+{
+	(void)p;
+	struct build_job *job = ctx;
+	struct xref view;
+	xref_for_unit(&view, job->x, u);
+	for (size_t i = 0; i < u->nres; i++) {
+		const struct resource *r = u->res[i];
+		struct built *b = &job->built[r->seq];
+		switch (r->kind) {
+		case KIND_SERVICE:
+			b->defs = build_service(&view, r);
+			b->ndefs = 1;
+			break;
+		case KIND_SERVICE_ENTRY:
+			b->ndefs = build_service_entry(&view, r, &b->defs);
+			break;
+		case KIND_DESTINATION_RULE:
+			b->dr = build_destination_rule(&view, r);
+			break;
+		default:
+			break;
+		}
+	}
+	xref_view_release(&view);
 }
 
 static void index_pod(struct xref *x, const struct resource *r)
@@ -445,17 +520,23 @@ void xref_init(struct xref *x, struct project *p)
 	x->dr_list = xmalloc((ndr ? ndr : 1) * sizeof(*x->dr_list));
 	x->pods = xcalloc(npod ? npod : 1, sizeof(*x->pods));
 
+	/* The entries themselves are built per unit on the worker pool. */
+	struct build_job job = { x, xcalloc(p->nseq ? p->nseq : 1, sizeof(*job.built)) };
+	if (p->has_kind[KIND_SERVICE] || p->has_kind[KIND_SERVICE_ENTRY] ||
+	    p->has_kind[KIND_DESTINATION_RULE])
+		project_each_unit(p, build_unit, &job);
+
 	/* Definitions are pushed on the front of their lists, so walk the
 	 * input backwards to keep each list in input order. DRs and pods
 	 * are also kept in arrays, filled forwards afterwards. */
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *r = p->res[i];
+		const struct built *b = &job.built[r->seq];
 		switch (r->kind) {
 		case KIND_SERVICE:
-			index_service(x, r);
-			break;
 		case KIND_SERVICE_ENTRY:
-			index_service_entry(x, r);
+			for (size_t k = 0; k < b->ndefs; k++)
+				add_host(x, &b->defs[k]);
 			break;
 		case KIND_GATEWAY:
 			*xref_map_put(&x->gateways, xref_key2(x, r->namespace, r->name)) = (void *)r;
@@ -472,8 +553,9 @@ void xref_init(struct xref *x, struct project *p)
 		}
 	}
 	for (size_t i = p->nres; i-- > 0;)
-		if (p->res[i]->kind == KIND_DESTINATION_RULE)
-			index_destination_rule(x, p->res[i]);
+		if (p->res[i]->kind == KIND_DESTINATION_RULE && job.built[p->res[i]->seq].dr)
+			index_destination_rule(x, job.built[p->res[i]->seq].dr);
+	free(job.built);
 	/* dr_list was filled backwards: reverse it into input order. */
 	for (size_t i = 0, j = x->ndr; i + 1 < j; i++, j--) {
 		struct xref_dr *t = x->dr_list[i];

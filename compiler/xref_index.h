@@ -15,9 +15,10 @@
  *
  * The analyzers live in xref_vs.c (VirtualService), xref_dr.c
  * (DestinationRule), xref_gw.c (Gateway) and xref_svc.c (ServiceEntry,
- * Service); analyze.c runs them in order. The index is built once,
- * single-threaded, and then only read: a pass may run per unit on the
- * worker pool (project_each_unit) with its own view of the index
+ * Service); analyze.c runs them in order. The index is built once (its
+ * entries per unit on the worker pool, linked into the tables by one
+ * thread in input order) and then only read: a pass may run per unit on
+ * the worker pool (project_each_unit) with its own view of the index
  * (xref_for_unit), which allocates and reports into the unit.
  */
 #ifndef MESHC_XREF_INDEX_H
@@ -38,7 +39,8 @@ struct xref_slot {
 };
 
 /*
- * Open addressing with linear probing; keys are copied into the arena.
+ * Open addressing with linear probing; keys are copied into the arena
+ * (xref_map_put) or referenced (xref_map_put_ref).
  * Values are opaque pointers, usually the head of a linked list.
  */
 struct xref_map {
@@ -53,6 +55,8 @@ void xref_map_release(struct xref_map *m);
 void *xref_map_get(const struct xref_map *m, const char *key);
 /* The address of key's value, inserting the key (value NULL) if absent. */
 void **xref_map_put(struct xref_map *m, const char *key);
+/* The same, storing `key` itself rather than a copy: it must outlive the map. */
+void **xref_map_put_ref(struct xref_map *m, const char *key);
 
 /* ---- visibility (exportTo) ---- */
 

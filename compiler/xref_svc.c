@@ -333,11 +333,23 @@ static void service_port_names(struct xref *x, const struct resource *r)
 	}
 }
 
+/* Worker: the Service checks of unit u, through a view of the index. */
+static void services_unit(struct project *p, struct source_unit *u, void *ctx)
+{
+	(void)p;
+	struct xref view;
+	xref_for_unit(&view, ctx, u);
+	for (size_t i = 0; i < u->nres; i++) {
+		const struct resource *r = u->res[i];
+		if (r->kind == KIND_SERVICE && r->spec)
+			service_port_names(&view, r);
+	}
+	xref_view_release(&view);
+}
+
+/* Each Service's checks read only the Service: they run per unit on the pool. */
 void xref_services(struct xref *x)
 {
-	for (size_t i = 0; i < x->p->nres; i++) {
-		const struct resource *r = x->p->res[i];
-		if (r->kind == KIND_SERVICE && r->spec)
-			service_port_names(x, r);
-	}
+	if (x->p->has_kind[KIND_SERVICE])
+		project_each_unit(x->p, services_unit, x);
 }

@@ -13,9 +13,11 @@
  * reported by xref_dr.c).
  *
  * The per-VirtualService work runs per unit on the worker pool, each unit
- * reporting into its own diagnostics: first compact records (vs_rec), then
- * the checks. Only the cross-VirtualService indexes (IST0140, IST0109)
- * are built serially, from the records.
+ * reporting into its own diagnostics: compact records (vs_rec) and every
+ * check that needs only the index, in one walk of each tree. Only the
+ * cross-VirtualService indexes (IST0140, IST0109) are built serially, from
+ * the records; IST0140 then takes a second, short pass over the
+ * VirtualServices bound to gateways.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,12 @@ bool xref_vs_mesh_bound(const struct resource *vs)
 	return false;
 }
 
+/* An HTTP route destination without a subset: its host node and FQDN. */
+struct plain_dest {
+	const struct node *host;
+	const char *fqdn;
+};
+
 /*
  * What the checks need of one VirtualService, gathered once per unit on
  * the worker pool so that the serial passes read compact records rather
@@ -49,6 +57,9 @@ struct vs_rec {
 	const char **fqdns;          /* hosts->items[i] fully qualified; NULL: not a string */
 	const char **routed;         /* IST0140: hosts it routes to with a subset and lists */
 	size_t nrouted, caprouted;
+	bool gateways;               /* lists gateways (IST0140's second pass) */
+	struct plain_dest *plain;    /* IST0140: with gateways, HTTP route destinations */
+	size_t nplain, capplain;     /* without a subset */
 };
 
 /* The state of the VirtualService passes. */
@@ -243,6 +254,7 @@ struct dest {
 	const struct node *port;     /* port.number, or NULL */
 	const struct node *route;    /* the route list it is in (NULL for mirrors) */
 	const struct node *weight;   /* its weight, or NULL */
+	const char *fqdn;            /* its host fully qualified */
 	bool mirror;
 	bool http;
 };
@@ -250,8 +262,17 @@ struct dest {
 typedef void dest_fn(struct xref *x, const struct resource *vs,
 		     const struct vs_rec *rec, const struct dest *d);
 
+static void note_subset_route(struct xref *x, struct vs_rec *rec, const char *fqdn);
+static void note_plain_dest(struct xref *x, struct vs_rec *rec,
+			    const struct node *host, const char *fqdn);
+
+/*
+ * Calls fn on one destination with a host. An HTTP route destination is
+ * first noted for IST0140 (note_subset_route, note_plain_dest), even with
+ * an empty host.
+ */
 static void visit_dest(struct xref *x, const struct resource *vs,
-		       const struct vs_rec *rec, const struct node *dn,
+		       struct vs_rec *rec, const struct node *dn,
 		       const struct node *route, const struct node *weight,
 		       bool mirror, bool http, dest_fn *fn)
 {
@@ -261,11 +282,19 @@ static void visit_dest(struct xref *x, const struct resource *vs,
 		.dest = dn, .host = node_get(dn, "host"), .route = route,
 		.weight = weight, .mirror = mirror, .http = http,
 	};
-	if (!node_str(d.host) || !*node_str(d.host))
+	const char *host = node_str(d.host);
+	if (!host)
 		return;              /* the schema layer reports a missing host */
 	d.subset = node_get(dn, "subset");
 	if (!node_str(d.subset) || !*node_str(d.subset))
 		d.subset = NULL;
+	d.fqdn = xref_fqdn(x, host, vs->namespace);
+	if (http && route && d.subset && x->check_hosts && rec->mesh)
+		note_subset_route(x, rec, d.fqdn);
+	if (http && route && !d.subset && x->check_hosts && rec->gateways)
+		note_plain_dest(x, rec, d.host, d.fqdn);
+	if (!*host)
+		return;
 	const struct node *num = node_get(node_get(dn, "port"), "number");
 	d.port = num && num->type == NODE_INT ? num : NULL;
 	fn(x, vs, rec, &d);
@@ -273,7 +302,7 @@ static void visit_dest(struct xref *x, const struct resource *vs,
 
 /* Every route destination (tcp, tls, http) then every http mirror. */
 static void each_dest(struct xref *x, const struct resource *vs,
-		      const struct vs_rec *rec, dest_fn *fn)
+		      struct vs_rec *rec, dest_fn *fn)
 {
 	static const char *const kinds[] = { "tcp", "tls", "http" };
 	for (size_t k = 0; k < 3; k++) {
@@ -321,7 +350,7 @@ static void check_host(struct xref *x, const struct resource *vs,
 {
 	const struct xref_vis *vis = &rec->vis;
 	const char *host = node_str(d->host);
-	const char *fqdn = xref_fqdn(x, host, vs->namespace);
+	const char *fqdn = d->fqdn;
 	bool wild;
 	const struct xref_hostdef *defs = xref_host_lookup(x, fqdn, &wild);
 	const struct xref_hostdef *first = NULL;
@@ -400,7 +429,7 @@ static void check_subset(struct xref *x, const struct resource *vs,
 			 const struct vs_rec *rec, const struct dest *d)
 {
 	const char *host = node_str(d->host);
-	const char *fqdn = xref_fqdn(x, host, vs->namespace);
+	const char *fqdn = d->fqdn;
 	struct xref_dr *drs = xref_dr_lookup(x, fqdn);
 	if (!d->subset)
 		return;
@@ -484,30 +513,39 @@ static void add_routed(struct xref *x, struct vs_rec *rec, const char *fqdn)
 }
 
 /*
- * The hosts a mesh-bound VirtualService routes to with a subset and also
- * lists in its `hosts` (it is the routing rule of that service), in route
- * order, into rec->routed.
+ * An HTTP route of a mesh-bound VirtualService sends traffic to `fqdn`
+ * with a subset: when the VirtualService also lists that host in its
+ * `hosts` (it is the routing rule of that service), the host goes to
+ * rec->routed, in route order.
  */
-static void collect_subset_routes(struct xref *x, const struct resource *vs,
-				  struct vs_rec *rec)
+static void note_subset_route(struct xref *x, struct vs_rec *rec, const char *fqdn)
 {
-	const struct node *http = xref_list(vs->spec, "http");
-	for (size_t r = 0; http && r < http->n; r++) {
-		const struct node *route = xref_list(http->items[r], "route");
-		for (size_t j = 0; route && j < route->n; j++) {
-			const struct node *dn = node_get(route->items[j], "destination");
-			const char *h = node_str(node_get(dn, "host"));
-			const char *sub = node_str(node_get(dn, "subset"));
-			if (!h || !sub || !*sub)
-				continue;
-			const char *fqdn = xref_fqdn(x, h, vs->namespace);
-			bool listed = false;
-			for (size_t k = 0; rec->hosts && k < rec->hosts->n && !listed; k++)
-				listed = rec->fqdns[k] && strcmp(rec->fqdns[k], fqdn) == 0;
-			if (listed)
-				add_routed(x, rec, fqdn);
-		}
+	bool listed = false;
+	for (size_t k = 0; rec->hosts && k < rec->hosts->n && !listed; k++)
+		listed = rec->fqdns[k] && strcmp(rec->fqdns[k], fqdn) == 0;
+	if (listed)
+		add_routed(x, rec, fqdn);
+}
+
+/*
+ * An HTTP route of a VirtualService bound to gateways sends traffic to
+ * host node `host` (`fqdn`) without a subset: kept in rec->plain, in
+ * route order, for vs_ingress_subsets.
+ */
+static void note_plain_dest(struct xref *x, struct vs_rec *rec,
+			    const struct node *host, const char *fqdn)
+{
+	if (rec->nplain == rec->capplain) {
+		size_t cap = rec->capplain ? rec->capplain * 2 : 8;
+		struct plain_dest *a = arena_alloc_raw(x->arena, cap * sizeof(*a));
+		if (rec->nplain)
+			memcpy(a, rec->plain, rec->nplain * sizeof(*a));
+		rec->plain = a;
+		rec->capplain = cap;
 	}
+	rec->plain[rec->nplain].host = host;
+	rec->plain[rec->nplain].fqdn = fqdn;
+	rec->nplain++;
 }
 
 /* Indexes the subset routers by host, each list in input order. */
@@ -516,10 +554,11 @@ static void index_subset_routers(struct xref *x, const struct vs_rec *recs,
 {
 	for (size_t i = x->p->nres; i-- > 0;) {
 		const struct resource *vs = x->p->res[i];
-		if (!is_vs(vs) || !recs[i].mesh)
+		const struct vs_rec *rec = &recs[vs->seq];
+		if (!is_vs(vs) || !rec->mesh)
 			continue;
-		for (size_t k = 0; k < recs[i].nrouted; k++) {
-			void **slot = xref_map_put(idx, recs[i].routed[k]);
+		for (size_t k = 0; k < rec->nrouted; k++) {
+			void **slot = xref_map_put_ref(idx, rec->routed[k]);
 			struct subset_router *sr = *slot;
 			if (sr && sr->vs == vs)
 				continue;
@@ -531,32 +570,23 @@ static void index_subset_routers(struct xref *x, const struct vs_rec *recs,
 	}
 }
 
+/*
+ * IST0140: a VirtualService bound to gateways routes without a subset to
+ * a host whose sidecar routing rule (another VirtualService, in `idx`)
+ * splits it by subsets, which the gateway does not apply.
+ */
 static void vs_ingress_subsets(struct xref *x, const struct resource *vs,
-			       const struct xref_map *idx)
+			       const struct vs_rec *rec, const struct xref_map *idx)
 {
-	const struct node *gws = xref_list(vs->spec, "gateways");
-	if (!gws || gws->n == 0)
-		return;
-	const struct node *http = xref_list(vs->spec, "http");
-	for (size_t r = 0; http && r < http->n; r++) {
-		const struct node *route = xref_list(http->items[r], "route");
-		for (size_t j = 0; route && j < route->n; j++) {
-			const struct node *dn = node_get(route->items[j], "destination");
-			const struct node *hn = node_get(dn, "host");
-			const char *h = node_str(hn);
-			const char *sub = node_str(node_get(dn, "subset"));
-			if (!h || (sub && *sub))
+	for (size_t i = 0; i < rec->nplain; i++) {
+		const struct subset_router *sr = xref_map_get(idx, rec->plain[i].fqdn);
+		for (; sr; sr = sr->next) {
+			if (sr->vs == vs)
 				continue;
-			const struct subset_router *sr = xref_map_get(idx,
-				xref_fqdn(x, h, vs->namespace));
-			for (; sr; sr = sr->next) {
-				if (sr->vs == vs)
-					continue;
-				diag_report(x->diags, IST0140, vs, hn,
-					    arena_printf(x->arena, "%s/%s", sr->vs->namespace,
-							 sr->vs->name),
-					    arena_printf(x->arena, "%s/%s", vs->namespace, vs->name));
-			}
+			diag_report(x->diags, IST0140, vs, rec->plain[i].host,
+				    arena_printf(x->arena, "%s/%s", sr->vs->namespace,
+						 sr->vs->name),
+				    arena_printf(x->arena, "%s/%s", vs->namespace, vs->name));
 		}
 	}
 }
@@ -565,6 +595,7 @@ static void vs_ingress_subsets(struct xref *x, const struct resource *vs,
 
 struct mesh_host {
 	const struct resource *vs;
+	size_t index;                /* its position in the project's list */
 	const struct xref_vis *vis;
 	struct mesh_host *next;
 };
@@ -600,28 +631,35 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 	xref_map_init(&idx, x->arena);
 	xref_map_init(&reported, x->arena);
 	struct project *p = x->p;
+	/* shared[i]: res[i] defines a host some VirtualService defines too. */
+	bool *shared = xcalloc(p->nres ? p->nres : 1, sizeof(*shared));
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *vs = p->res[i];
-		if (!is_vs(vs) || !recs[i].mesh)
+		if (!is_vs(vs) || !recs[vs->seq].mesh)
 			continue;
-		for (size_t h = recs[i].hosts ? recs[i].hosts->n : 0; h-- > 0;) {
-			if (!recs[i].fqdns[h])
+		const struct vs_rec *rec = &recs[vs->seq];
+		for (size_t h = rec->hosts ? rec->hosts->n : 0; h-- > 0;) {
+			if (!rec->fqdns[h])
 				continue;
-			void **slot = xref_map_put(&idx, recs[i].fqdns[h]);
+			void **slot = xref_map_put_ref(&idx, rec->fqdns[h]);
 			struct mesh_host *mh = arena_alloc(x->arena, sizeof(*mh));
 			mh->vs = vs;
-			mh->vis = &recs[i].vis;
+			mh->index = i;
+			mh->vis = &rec->vis;
 			mh->next = *slot;
 			*slot = mh;
+			if (mh->next)
+				shared[i] = shared[mh->next->index] = true;
 		}
 	}
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *vs = p->res[i];
-		if (!is_vs(vs) || !recs[i].mesh)
-			continue;
-		const struct node *hosts = recs[i].hosts;
+		if (!shared[i])
+			continue;       /* each of its hosts is defined once */
+		const struct vs_rec *rec = &recs[vs->seq];
+		const struct node *hosts = rec->hosts;
 		for (size_t h = 0; hosts && h < hosts->n; h++) {
-			const char *fqdn = recs[i].fqdns[h];
+			const char *fqdn = rec->fqdns[h];
 			if (!fqdn)
 				continue;
 			const struct mesh_host *list = xref_map_get(&idx, fqdn);
@@ -631,7 +669,7 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 			size_t nn = 0;
 			const char *scope = NULL;
 			for (const struct mesh_host *mh = list; mh; mh = mh->next) {
-				if (mh->vs != vs && !xref_vis_meet(mh->vis, &recs[i].vis))
+				if (mh->vs != vs && !xref_vis_meet(mh->vis, &rec->vis))
 					continue;
 				const char *name = arena_printf(x->arena, "%s/%s",
 								mh->vs->namespace, mh->vs->name);
@@ -643,7 +681,7 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 					continue;
 				names[nn++] = name;
 				if (mh->vs != vs && !scope)
-					scope = common_scope(mh->vis, &recs[i].vis);
+					scope = common_scope(mh->vis, &rec->vis);
 			}
 			if (nn < 2)
 				continue;
@@ -665,6 +703,7 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 			break;
 		}
 	}
+	free(shared);
 	xref_map_release(&idx);
 	xref_map_release(&reported);
 }
@@ -694,14 +733,19 @@ static void check_dest(struct xref *x, const struct resource *vs,
 		check_host(x, vs, rec, d);
 }
 
-/* The records of one VirtualService. */
-static void vs_prepare(struct xref *x, struct vs_pass *pass,
-		       const struct resource *vs)
+/*
+ * The record of one VirtualService, then the checks that need only the
+ * index (IST0140 waits for every record: vs_ingress).
+ */
+static void vs_prepare_check(struct xref *x, struct vs_pass *pass,
+			     const struct resource *vs)
 {
 	struct vs_rec *rec = &pass->recs[vs->seq];
 	xref_vis_from_list(x->arena, &rec->vis, node_get(vs->spec, "exportTo"),
 			   vs->namespace);
 	rec->mesh = xref_vs_mesh_bound(vs);
+	const struct node *gws = xref_list(vs->spec, "gateways");
+	rec->gateways = gws && gws->n > 0;
 	rec->hosts = xref_list(vs->spec, "hosts");
 	size_t nh = rec->hosts ? rec->hosts->n : 0;
 	rec->fqdns = arena_alloc(x->arena, (nh ? nh : 1) * sizeof(*rec->fqdns));
@@ -709,20 +753,19 @@ static void vs_prepare(struct xref *x, struct vs_pass *pass,
 		const char *host = node_str(rec->hosts->items[h]);
 		rec->fqdns[h] = host ? xref_fqdn(x, host, vs->namespace) : NULL;
 	}
-	if (x->check_hosts && rec->mesh)
-		collect_subset_routes(x, vs, rec);
-}
 
-/* The checks of one VirtualService. */
-static void vs_check(struct xref *x, struct vs_pass *pass,
-		     const struct resource *vs)
-{
-	const struct vs_rec *rec = &pass->recs[vs->seq];
 	vs_gateways(x, vs, rec);
 	each_dest(x, vs, rec, check_dest);
-	if (x->check_hosts)
-		vs_ingress_subsets(x, vs, &pass->routers);
 	vs_deprecations(x, vs);
+}
+
+/* IST0140 of one VirtualService bound to gateways. */
+static void vs_ingress(struct xref *x, struct vs_pass *pass,
+		       const struct resource *vs)
+{
+	const struct vs_rec *rec = &pass->recs[vs->seq];
+	if (rec->nplain)
+		vs_ingress_subsets(x, vs, rec, &pass->routers);
 }
 
 /* Worker: pass->fn on each VirtualService of unit u, through a view of the index. */
@@ -739,9 +782,9 @@ static void vs_unit(struct project *p, struct source_unit *u, void *ctx)
 }
 
 /*
- * Records per VirtualService (parallel), the IST0140 index (serial), the
- * per-VirtualService checks (parallel, reported into each unit), then
- * IST0109 across VirtualServices (serial).
+ * Records and checks per VirtualService (parallel, reported into each
+ * unit), the IST0140 index (serial) and IST0140 on VirtualServices bound
+ * to gateways (parallel), then IST0109 across VirtualServices (serial).
  */
 void xref_virtual_services(struct xref *x)
 {
@@ -749,12 +792,15 @@ void xref_virtual_services(struct xref *x)
 	struct vs_pass pass = { .x = x };
 	pass.recs = xcalloc(p->nseq ? p->nseq : 1, sizeof(*pass.recs));
 	xref_map_init(&pass.routers, x->arena);
-	pass.fn = vs_prepare;
+	pass.fn = vs_prepare_check;
 	project_each_unit(p, vs_unit, &pass);
-	if (x->check_hosts)
+	if (x->check_hosts) {
 		index_subset_routers(x, pass.recs, &pass.routers);
-	pass.fn = vs_check;
-	project_each_unit(p, vs_unit, &pass);
+		if (pass.routers.n > 0) {
+			pass.fn = vs_ingress;
+			project_each_unit(p, vs_unit, &pass);
+		}
+	}
 	mesh_host_conflicts(x, pass.recs);
 	xref_map_release(&pass.routers);
 	free(pass.recs);

@@ -14,9 +14,16 @@ static inline const struct mrt_fmt_route *R(const mrt_route *r)
 	return (const struct mrt_fmt_route *)(const void *)r;
 }
 
+/* The route's data record (name, destinations, extra). */
+static inline const struct mrt_fmt_route_data *D(const mrt_table *t, const mrt_route *r)
+{
+	return &t->rdat[R(r) - t->rout];
+}
+
 static inline const struct mrt_fmt_extra *X(const mrt_table *t, const mrt_route *r)
 {
-	return R(r)->extra == MRT_NONE ? NULL : &t->extr[R(r)->extra];
+	uint32_t x = D(t, r)->extra;
+	return x == MRT_NONE ? NULL : &t->extr[x];
 }
 
 static inline unsigned opt(uint32_t v)
@@ -46,36 +53,36 @@ size_t mrt_route_id(const mrt_table *t, const mrt_route *r)
 
 const char *mrt_route_name(const mrt_table *t, const mrt_route *r)
 {
-	return mrt_str(t, R(r)->name);
+	return mrt_str(t, D(t, r)->name);
 }
 
 const char *mrt_route_virtual_service(const mrt_table *t, const mrt_route *r)
 {
-	return mrt_str(t, R(r)->vs);
+	return mrt_str(t, D(t, r)->vs);
 }
 
 unsigned mrt_route_index(const mrt_table *t, const mrt_route *r)
 {
 	(void)t;
-	return R(r)->index;
+	return MRT_RT_INDEX(R(r)->info);
 }
 
 enum mrt_route_kind mrt_route_kind(const mrt_table *t, const mrt_route *r)
 {
 	(void)t;
-	return (enum mrt_route_kind)R(r)->kind;
+	return (enum mrt_route_kind)MRT_RT_KIND(R(r)->info);
 }
 
 enum mrt_action mrt_route_action(const mrt_table *t, const mrt_route *r)
 {
 	(void)t;
-	return (enum mrt_action)R(r)->action;
+	return (enum mrt_action)MRT_RT_ACTION(R(r)->info);
 }
 
 unsigned mrt_route_timeout_ms(const mrt_table *t, const mrt_route *r)
 {
-	(void)t;
-	return opt(R(r)->timeout_ms);
+	const struct mrt_fmt_extra *e = X(t, r);
+	return e ? opt(e->timeout_ms) : MRT_UNSET;
 }
 
 size_t mrt_route_match_count(const mrt_table *t, const mrt_route *r)
@@ -135,22 +142,22 @@ static void dest_fill(const mrt_table *t, const struct mrt_fmt_dest *d,
 
 size_t mrt_route_destination_count(const mrt_table *t, const mrt_route *r)
 {
-	(void)t;
-	return R(r)->dest_count;
+	return D(t, r)->dest_count;
 }
 
 int mrt_route_destination(const mrt_table *t, const mrt_route *r, size_t i,
 			  mrt_destination *out)
 {
-	if (i >= R(r)->dest_count)
+	const struct mrt_fmt_route_data *d = D(t, r);
+	if (i >= d->dest_count)
 		return -1;
-	dest_fill(t, &t->dest[R(r)->dest_first + i], out);
+	dest_fill(t, &t->dest[d->dest_first + i], out);
 	return 0;
 }
 
 unsigned mrt_route_pick(const mrt_table *t, const mrt_route *r, uint64_t random_value)
 {
-	const struct mrt_fmt_route *rt = R(r);
+	const struct mrt_fmt_route_data *rt = D(t, r);
 	uint64_t total = 0;
 	if (rt->dest_count == 0)
 		return MRT_UNSET;
@@ -170,7 +177,7 @@ unsigned mrt_route_pick(const mrt_table *t, const mrt_route *r, uint64_t random_
 int mrt_route_redirect(const mrt_table *t, const mrt_route *r, mrt_redirect *out)
 {
 	const struct mrt_fmt_extra *e = X(t, r);
-	if (R(r)->action != MRT_ACTION_REDIRECT || !e)
+	if (MRT_RT_ACTION(R(r)->info) != MRT_ACTION_REDIRECT || !e)
 		return -1;
 	out->uri = mrt_str(t, e->rd_uri);
 	out->authority = mrt_str(t, e->rd_authority);
@@ -273,7 +280,7 @@ int mrt_route_direct_response(const mrt_table *t, const mrt_route *r,
 			      mrt_direct_response *out)
 {
 	const struct mrt_fmt_extra *e = X(t, r);
-	if (R(r)->action != MRT_ACTION_DIRECT_RESPONSE || !e)
+	if (MRT_RT_ACTION(R(r)->info) != MRT_ACTION_DIRECT_RESPONSE || !e)
 		return -1;
 	out->status = e->dr_status;
 	out->body = mrt_str(t, e->dr_body);
@@ -379,9 +386,10 @@ static int hop_range(const mrt_table *t, const mrt_route *r, unsigned dest,
 		*count = e ? e->hop_count : 0;
 		return 0;
 	}
-	if (dest >= R(r)->dest_count)
+	const struct mrt_fmt_route_data *rd = D(t, r);
+	if (dest >= rd->dest_count)
 		return -1;
-	const struct mrt_fmt_dest *d = &t->dest[R(r)->dest_first + dest];
+	const struct mrt_fmt_dest *d = &t->dest[rd->dest_first + dest];
 	*first = d->hop_first;
 	*count = d->hop_count;
 	return 0;

@@ -13,12 +13,14 @@
 #ifndef MESHRT_FORMAT_H
 #define MESHRT_FORMAT_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* "\x89MRT\r\n\x1a\n": a high byte, CR LF and ^Z catch text-mode damage. */
 #define MRT_MAGIC "\x89MRT\r\n\x1a\n"
 #define MRT_MAGIC_LEN 8
-#define MRT_FORMAT_VERSION 1u
+#define MRT_FORMAT_VERSION 2u
 #define MRT_BYTE_ORDER 0x01020304u   /* reads 0x04030201 on big-endian */
 #define MRT_NONE 0xffffffffu
 #define MRT_MAX_SECTIONS 16
@@ -27,10 +29,12 @@
 enum mrt_section {
 	MRT_SEC_STRS,   /* string table */
 	MRT_SEC_LSTN,   /* struct mrt_fmt_listener, sorted by gateway, port */
+	MRT_SEC_GWAY,   /* struct mrt_fmt_gateway: hash slots (name 0: empty) */
 	MRT_SEC_VHST,   /* struct mrt_fmt_vhost */
-	MRT_SEC_HASH,   /* uint32_t vhost index per slot (MRT_NONE: empty) */
+	MRT_SEC_HASH,   /* struct mrt_fmt_slot per slot (vhost MRT_NONE: empty) */
 	MRT_SEC_WILD,   /* uint32_t vhost index, per listener longest suffix first */
-	MRT_SEC_ROUT,   /* struct mrt_fmt_route */
+	MRT_SEC_ROUT,   /* struct mrt_fmt_route: what the matcher reads */
+	MRT_SEC_RDAT,   /* struct mrt_fmt_route_data, one per route: the rest */
 	MRT_SEC_MTCH,   /* struct mrt_fmt_match */
 	MRT_SEC_COND,   /* struct mrt_fmt_cond */
 	MRT_SEC_DEST,   /* struct mrt_fmt_dest */
@@ -72,24 +76,53 @@ struct mrt_fmt_listener {
 	uint32_t l4_first, l4_count; /* ROUT range: TLS/TCP routes without a host */
 };
 
+/*
+ * The gateway index: an open-addressing hash table (a power-of-two
+ * number of slots, linear probing from mrt_fmt_hash(name) & (n - 1))
+ * mapping each gateway name to its listeners, so a lookup needs no
+ * binary search over strings.
+ */
+struct mrt_fmt_gateway {
+	uint32_t name;               /* string (the listeners' gateway), 0: empty slot */
+	uint32_t hash;               /* mrt_fmt_hash() of name */
+	uint32_t lstn_first, lstn_count;     /* LSTN range: all of the gateway's */
+};
+
 #define MRT_VH_HTTPS_REDIRECT 1u
 struct mrt_fmt_vhost {
 	uint32_t name;               /* string, lower case: host, "*.suffix" or "*" */
-	uint32_t hash;               /* mrt_fmt_hash() of name (exact hosts) */
 	uint32_t flags;              /* MRT_VH_* */
 	uint32_t route_first, route_count;   /* ROUT range (shared between vhosts) */
 };
 
+/* A host index slot: the hash sits beside the index, so probing past
+ * other hosts never touches their virtual host records. */
+struct mrt_fmt_slot {
+	uint32_t hash;               /* mrt_fmt_hash() of the vhost's name */
+	uint32_t vhost;              /* VHST index, MRT_NONE: empty slot */
+};
+
+/* Route info word: kind, action and the position in the list. */
+#define MRT_RT_KIND(info)   ((info) & 3u)
+#define MRT_RT_ACTION(info) (((info) >> 2) & 3u)
+#define MRT_RT_INDEX(info)  ((info) >> 4)
+#define MRT_RT_INDEX_MAX    0x0fffffffu
+
+/*
+ * A route is split in two parallel records with the same index: what
+ * the matcher reads (so a virtual host's route list spans few cache
+ * lines), and what only a matched route's accessors read.
+ */
 struct mrt_fmt_route {
+	uint32_t match_first, match_count;   /* MTCH range; 0 matches: any */
+	uint32_t info;               /* kind | action << 2 | position << 4 */
+};
+
+struct mrt_fmt_route_data {
+	uint32_t extra;              /* EXTR index or MRT_NONE */
+	uint32_t dest_first, dest_count;     /* DEST range */
 	uint32_t name;               /* string or 0 */
 	uint32_t vs;                 /* string "namespace/name" or 0 */
-	uint32_t index;              /* position in the VirtualService's list */
-	uint16_t kind;               /* enum mrt_route_kind */
-	uint16_t action;             /* enum mrt_action */
-	uint32_t match_first, match_count;   /* MTCH range; 0 matches: any */
-	uint32_t dest_first, dest_count;     /* DEST range */
-	uint32_t timeout_ms;         /* or MRT_NONE */
-	uint32_t extra;              /* EXTR index or MRT_NONE */
 };
 
 struct mrt_fmt_match {
@@ -135,6 +168,8 @@ struct mrt_fmt_extra {
 	uint32_t cors_max_age_ms, cors_credentials, cors_preflight;
 	/* header operations of the route */
 	uint32_t hop_first, hop_count;
+	/* route timeout */
+	uint32_t timeout_ms;
 };
 
 struct mrt_fmt_hop {
@@ -154,26 +189,84 @@ struct mrt_fmt_regex {
 	uint32_t pattern;            /* string: the source text */
 };
 
-/* Record size of each section (the string and index sections: 1 and 4). */
+/* Record size of each section (the string section: 1; the wildcard index: 4). */
 static const uint32_t mrt_fmt_record_size[MRT_SEC_COUNT] = {
-	1, sizeof(struct mrt_fmt_listener), sizeof(struct mrt_fmt_vhost), 4, 4,
-	sizeof(struct mrt_fmt_route), sizeof(struct mrt_fmt_match),
+	1, sizeof(struct mrt_fmt_listener), sizeof(struct mrt_fmt_gateway),
+	sizeof(struct mrt_fmt_vhost), sizeof(struct mrt_fmt_slot), 4,
+	sizeof(struct mrt_fmt_route), sizeof(struct mrt_fmt_route_data),
+	sizeof(struct mrt_fmt_match),
 	sizeof(struct mrt_fmt_cond), sizeof(struct mrt_fmt_dest),
 	sizeof(struct mrt_fmt_extra), sizeof(struct mrt_fmt_hop),
 	sizeof(struct mrt_fmt_cluster), sizeof(struct mrt_fmt_regex),
 };
 
-/* FNV-1a over the lower-cased bytes of s[0..len): the host index hash. */
+/*
+ * ASCII lower case of eight bytes at once: every byte in 'A'..'Z' gains
+ * 0x20; bytes with the high bit set are left alone. (Each byte's low
+ * seven bits plus a bias sets its high bit when it is >= the bound; no
+ * carry crosses a byte.)
+ */
+static inline uint64_t mrt_fmt_lower8(uint64_t x)
+{
+	uint64_t low7 = x & 0x7f7f7f7f7f7f7f7fULL;
+	uint64_t ge_a = low7 + 0x3f3f3f3f3f3f3f3fULL;     /* >= 'A' (0x41) */
+	uint64_t gt_z = low7 + 0x2525252525252525ULL;     /* >= '[' (0x5b) */
+	uint64_t upper = ge_a & ~gt_z & ~x & 0x8080808080808080ULL;
+	return x | (upper >> 2);
+}
+
+/*
+ * The little-endian word of s[0..n), 0 < n < 8, zero-padded, reading
+ * only those bytes (two overlapping 4-byte loads, or three bytes).
+ */
+static inline uint64_t mrt_fmt_tail(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (n >= 4) {
+		uint32_t lo, hi;
+		memcpy(&lo, p, 4);
+		memcpy(&hi, p + n - 4, 4);
+		return (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
+	}
+	return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+		(uint64_t)p[n - 1] << (8 * (n - 1));
+}
+
+/* The zero-padded word of the last r bytes (0 < r <= 8) of s[0..len),
+ * len >= 8: one load of the last eight bytes, shifted. */
+static inline uint64_t mrt_fmt_last(const char *s, size_t len, size_t r)
+{
+	uint64_t w;
+	memcpy(&w, s + len - 8, 8);
+	return w >> (8 * (8 - r));
+}
+
+/*
+ * The index hash of s[0..len), ASCII case-insensitive: the bytes are
+ * read as little-endian 64-bit words (the last one zero-padded), each
+ * lower-cased, and mixed into a 64-bit state that starts as len; the
+ * result is the low 32 bits. Eight bytes per step (the host index and
+ * the gateway index both use it; meshrt(5) specifies it).
+ */
+#define MRT_HASH_MUL 0x9E3779B97F4A7C15ULL
+static inline uint64_t mrt_fmt_hash_step(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * MRT_HASH_MUL;
+	return h ^ (h >> 32);
+}
+
 static inline uint32_t mrt_fmt_hash(const char *s, size_t len)
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c + 32);
-		h = (h ^ c) * 16777619u;
+	uint64_t h = len, w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);            /* little-endian hosts only */
+		h = mrt_fmt_hash_step(h, mrt_fmt_lower8(w));
 	}
-	return h;
+	if (i < len)
+		h = mrt_fmt_hash_step(h, mrt_fmt_lower8(len >= 8 ? mrt_fmt_last(s, len, len - i) :
+							 mrt_fmt_tail(s, len)));
+	return (uint32_t)h;
 }
 
 /* XXH64 with seed 0 (the header's checksum); in mrt_open.c. */

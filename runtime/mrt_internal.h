@@ -24,9 +24,12 @@ struct mrt_table {
 	bool mapped;                 /* munmap at close */
 	const struct mrt_fmt_header *hdr;
 	const struct mrt_fmt_listener *lstn;
+	const struct mrt_fmt_gateway *gway;
 	const struct mrt_fmt_vhost *vhst;
-	const uint32_t *hash, *wild;
+	const struct mrt_fmt_slot *hash;
+	const uint32_t *wild;
 	const struct mrt_fmt_route *rout;
+	const struct mrt_fmt_route_data *rdat;   /* rdat[i] belongs to rout[i] */
 	const struct mrt_fmt_match *mtch;
 	const struct mrt_fmt_cond *cond;
 	const struct mrt_fmt_dest *dest;
@@ -38,6 +41,7 @@ struct mrt_table {
 	/* Per regex: 0 not compiled yet, 1 failed to compile, else pcre2_code*. */
 	_Atomic uintptr_t *rx;
 	pcre2_match_context *mctx;   /* match limits; shared read-only */
+	uint32_t domain_len;         /* length of the header's domain string */
 };
 
 /* A verified string reference: its text, or NULL for 0. */

@@ -2,15 +2,18 @@
  * The matcher: request -> listener -> virtual host -> first matching
  * route, as Envoy routes with the configuration Istio generates.
  *
- * Listener: the table's listeners are sorted by gateway then port; the
- * request's listener is found by binary search. A listener with port 0
- * matches any port: mesh hosts without a Service live there, and it is
- * tried after the port's own listener finds no virtual host.
+ * Listener: the gateway index (a hash table in the file) gives the run
+ * of the request gateway's listeners, sorted by port. A listener with
+ * port 0 matches any port: mesh hosts without a Service live there, and
+ * it is tried after the port's own listener finds no virtual host.
  * Virtual host: exact host by hash (case-insensitive, ":port" and a
  * trailing dot ignored; short names expanded as Istio's domains do),
- * then wildcard suffixes longest first, then "*".
+ * then wildcard suffixes longest first, then "*". The host is hashed
+ * once per call, eight bytes at a time while lower-casing it, and
+ * compared the same way against the table's lower-case names.
  * Routes: in order, first match wins; the matches of a route are ORed,
- * the conditions of a match ANDed.
+ * the conditions of a match ANDed. The path's lengths are computed at
+ * most once per call, when a condition first needs them.
  *
  * The table was verified by mrt_open(), so nothing here bounds-checks
  * table data; only request data is checked. Regexes are compiled on
@@ -125,6 +128,48 @@ int mrt_regex_check(const mrt_table *t, size_t i, char *err, size_t errlen)
 
 /* ---- Conditions --------------------------------------------------------- */
 
+/*
+ * One request as the matcher sees it: the defaults filled in, and the
+ * path's lengths computed on first use and kept for the other
+ * conditions of the same call.
+ */
+struct rq {
+	const mrt_request *req;
+	const char *gateway;         /* "mesh" when the request names none */
+	size_t gateway_len;
+	unsigned port;               /* the request's, or its host's ":port" */
+	const char *path;            /* "/" when the request has none */
+	size_t path_len;             /* SIZE_MAX until first needed */
+	size_t path_noq;             /* length without "?query"; SIZE_MAX until needed */
+};
+
+static void rq_init(struct rq *q, const mrt_request *req, unsigned port)
+{
+	q->req = req;
+	q->gateway = req->gateway ? req->gateway : "mesh";
+	q->gateway_len = strlen(q->gateway);
+	q->port = port;
+	q->path = req->path ? req->path : "/";
+	q->path_len = q->path_noq = SIZE_MAX;
+}
+
+static size_t rq_path_len(struct rq *q)
+{
+	if (q->path_len == SIZE_MAX)
+		q->path_len = strlen(q->path);
+	return q->path_len;
+}
+
+static size_t rq_path_noq(struct rq *q)
+{
+	if (q->path_noq == SIZE_MAX) {
+		size_t n = rq_path_len(q);
+		const char *mark = memchr(q->path, '?', n);
+		q->path_noq = mark ? (size_t)(mark - q->path) : n;
+	}
+	return q->path_noq;
+}
+
 /* A string condition on s[0..n); s NULL means the attribute is absent. */
 static bool cond_string(const struct mrt_table *t, const struct mrt_fmt_cond *c,
 			const char *s, size_t n)
@@ -194,7 +239,9 @@ static bool cond_string(const struct mrt_table *t, const struct mrt_fmt_cond *c,
 	return (c->flags & MRT_COND_INVERT) ? !r : r;
 }
 
-static const char *header_value(const mrt_request *req, const char *name)
+/* The value of header `name` (name_len bytes) in the request, or NULL. */
+static const char *header_value(const mrt_request *req, const char *name,
+				size_t name_len)
 {
 	if (name[0] == ':') {
 		if (strcmp(name, ":authority") == 0)
@@ -209,7 +256,7 @@ static const char *header_value(const mrt_request *req, const char *name)
 	for (size_t i = 0; i < req->n_headers; i++)
 		if (req->headers[i].name && strcasecmp(req->headers[i].name, name) == 0)
 			return req->headers[i].value ? req->headers[i].value : "";
-	if (strcasecmp(name, "host") == 0)
+	if (name_len == 4 && strcasecmp(name, "host") == 0)
 		return req->host;
 	return NULL;
 }
@@ -243,99 +290,202 @@ static const char *label_value(const mrt_header *l, size_t n, const char *key)
 	return NULL;
 }
 
-static inline size_t slen(const char *s)
-{
-	return s ? strlen(s) : 0;
-}
-
 static bool cond_eval(const struct mrt_table *t, const struct mrt_fmt_cond *c,
-		      const mrt_request *req, const char *gateway, unsigned port)
+		      struct rq *q)
 {
+	const mrt_request *req = q->req;
 	const char *s;
-	size_t n;
+	size_t n = SIZE_MAX;         /* SIZE_MAX: s is a C string */
 	switch (c->field) {
 	case MRT_FIELD_URI:
-		s = req->path ? req->path : "/";
 		/* exact and regex see the path without the query string;
 		 * prefix sees the whole path, as Envoy does */
-		n = c->op == MRT_OP_PREFIX ? strlen(s) : strcspn(s, "?");
-		return cond_string(t, c, s, n);
+		s = q->path;
+		n = c->op == MRT_OP_PREFIX ? rq_path_len(q) : rq_path_noq(q);
+		break;
 	case MRT_FIELD_SCHEME:
-		return cond_string(t, c, req->scheme, slen(req->scheme));
+		s = req->scheme;
+		break;
 	case MRT_FIELD_METHOD:
-		return cond_string(t, c, req->method, slen(req->method));
+		s = req->method;
+		break;
 	case MRT_FIELD_AUTHORITY:
-		return cond_string(t, c, req->host, slen(req->host));
+		s = req->host;
+		break;
 	case MRT_FIELD_HEADER:
-		s = header_value(req, mrt_str(t, c->key));
-		return cond_string(t, c, s, slen(s));
+		s = header_value(req, mrt_str(t, c->key), mrt_strlen(t, c->key));
+		break;
 	case MRT_FIELD_QUERY:
 		s = query_value(req->path, mrt_str(t, c->key), &n);
-		return cond_string(t, c, s, s ? n : 0);
+		break;
 	case MRT_FIELD_PORT:
-		return port == c->value;
+		return q->port == c->value;
 	case MRT_FIELD_SOURCE_LABEL:
 		s = label_value(req->source_labels, req->n_source_labels, mrt_str(t, c->key));
-		return cond_string(t, c, s, slen(s));
+		break;
 	case MRT_FIELD_SOURCE_NAMESPACE:
-		return cond_string(t, c, req->source_namespace, slen(req->source_namespace));
+		s = req->source_namespace;
+		break;
 	case MRT_FIELD_GATEWAY:
-		return cond_string(t, c, gateway, strlen(gateway));
+		s = q->gateway;
+		n = q->gateway_len;
+		break;
 	case MRT_FIELD_SNI:
-		return cond_string(t, c, req->sni, slen(req->sni));
+		s = req->sni;
+		break;
 	default:
 		/* Subnets and CORS origins are not request attributes here. */
 		return false;
 	}
+	if (!s)
+		n = 0;
+	else if (n == SIZE_MAX)
+		n = strlen(s);
+	return cond_string(t, c, s, n);
+}
+
+/* The index of the first match of route r whose conditions all hold,
+ * or MRT_NONE. */
+static uint32_t route_first_match(const struct mrt_table *t,
+				  const struct mrt_fmt_route *r, struct rq *q)
+{
+	const struct mrt_fmt_match *mt = &t->mtch[r->match_first];
+	/* A cold table: start fetching the other matches' conditions while
+	 * the first match's are evaluated. */
+	for (uint32_t m = 1; m < r->match_count && m < 4; m++)
+		__builtin_prefetch(&t->cond[mt[m].cond_first]);
+	for (uint32_t m = 0; m < r->match_count; m++, mt++) {
+		const struct mrt_fmt_cond *c = &t->cond[mt->cond_first];
+		const struct mrt_fmt_cond *end = c + mt->cond_count;
+		while (c < end && cond_eval(t, c, q))
+			c++;
+		if (c == end)
+			return m;
+	}
+	return MRT_NONE;
 }
 
 /* ---- Routes, virtual hosts, listeners ------------------------------------ */
 
 /* First route of kind `kind` in [first, first+count) that matches. */
 static const struct mrt_fmt_route *routes_eval(const struct mrt_table *t,
-		uint32_t first, uint32_t count, unsigned kind,
-		const mrt_request *req, const char *gateway, unsigned port,
+		uint32_t first, uint32_t count, unsigned kind, struct rq *q,
 		mrt_result *res)
 {
-	for (uint32_t i = first; i < first + count; i++) {
-		const struct mrt_fmt_route *r = &t->rout[i];
-		if (r->kind != kind)
+	const struct mrt_fmt_route *r = &t->rout[first], *end = r + count;
+	/* A cold table: start fetching the next routes' matches while the
+	 * first route's are evaluated. */
+	for (uint32_t k = 1; k < count && k < 8; k++)
+		__builtin_prefetch(&t->mtch[r[k].match_first]);
+	for (; r < end; r++) {
+		if (MRT_RT_KIND(r->info) != kind)
 			continue;
 		if (r->match_count == 0) {
 			res->match_index = MRT_UNSET;
 			return r;
 		}
-		for (uint32_t m = 0; m < r->match_count; m++) {
-			const struct mrt_fmt_match *mt = &t->mtch[r->match_first + m];
-			uint32_t c = 0;
-			while (c < mt->cond_count &&
-			       cond_eval(t, &t->cond[mt->cond_first + c], req, gateway, port))
-				c++;
-			if (c == mt->cond_count) {
-				res->match_index = m;
-				return r;
-			}
+		uint32_t m = route_first_match(t, r, q);
+		if (m != MRT_NONE) {
+			res->match_index = m;
+			return r;
 		}
 	}
 	return NULL;
 }
 
+/*
+ * Whether a[0..n), ASCII lower-cased, equals lc[0..n) (a table string,
+ * lower case already: mrt_open() checked). Eight bytes per step.
+ */
+static bool eq_lower(const char *a, const char *lc, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, lc + i, 8);
+		if (mrt_fmt_lower8(x) != y)
+			return false;
+	}
+	if (i == n)
+		return true;
+	if (n >= 8)   /* the last eight bytes, overlapping those compared */
+		return mrt_fmt_lower8(mrt_fmt_last(a, n, 8)) == mrt_fmt_last(lc, n, 8);
+	return mrt_fmt_lower8(mrt_fmt_tail(a, n)) == mrt_fmt_tail(lc, n);
+}
+
+/*
+ * mrt_fmt_hash(s, n), also writing s lower-cased to out (which has room
+ * for n rounded up to a multiple of 8), so the host is folded once per
+ * call and then compared with memcmp().
+ */
+static uint32_t hash_lower(const char *s, size_t n, char *out)
+{
+	uint64_t h = n, w;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		w = mrt_fmt_lower8(w);
+		memcpy(out + i, &w, 8);
+		h = mrt_fmt_hash_step(h, w);
+	}
+	if (i < n) {
+		w = mrt_fmt_lower8(n >= 8 ? mrt_fmt_last(s, n, n - i) : mrt_fmt_tail(s, n));
+		memcpy(out + i, &w, 8);
+		h = mrt_fmt_hash_step(h, w);
+	}
+	return (uint32_t)h;
+}
+
+/*
+ * A host as the lookups see it: its bytes, lower-cased into buf when
+ * they fit (then compared with memcmp), else as the request wrote them
+ * (then compared folding case), and its index hash.
+ */
+struct host_key {
+	const char *s;
+	size_t n;
+	uint32_t hash;
+	bool folded;
+};
+
+static void host_key_init(struct host_key *k, const char *s, size_t n, char *buf)
+{
+	k->n = n;
+	k->folded = n <= HOST_MAX;
+	if (k->folded) {
+		k->hash = hash_lower(s, n, buf);
+		k->s = buf;
+	} else {
+		k->hash = mrt_fmt_hash(s, n);
+		k->s = s;
+	}
+}
+
+/* Whether key bytes k->s[off..off+n) equal lower-case table bytes lc. */
+static inline bool key_eq(const struct host_key *k, size_t off, const char *lc, size_t n)
+{
+	return k->folded ? memcmp(k->s + off, lc, n) == 0 : eq_lower(k->s + off, lc, n);
+}
+
+/* The exact virtual host for host key k, or MRT_NONE. */
 static uint32_t lookup_exact(const struct mrt_table *t,
-			     const struct mrt_fmt_listener *l,
-			     const char *host, size_t n)
+			     const struct mrt_fmt_listener *l, const struct host_key *k)
 {
 	if (l->hash_size == 0)
 		return MRT_NONE;
-	uint32_t h = mrt_fmt_hash(host, n), mask = l->hash_size - 1;
-	for (uint32_t probe = 0, i = h & mask; probe < l->hash_size;
+	const struct mrt_fmt_slot *slots = &t->hash[l->hash_first];
+	uint32_t mask = l->hash_size - 1;
+	for (uint32_t probe = 0, i = k->hash & mask; probe < l->hash_size;
 	     probe++, i = (i + 1) & mask) {
-		uint32_t e = t->hash[l->hash_first + i];
-		if (e == MRT_NONE)
+		const struct mrt_fmt_slot *s = &slots[i];
+		if (s->vhost == MRT_NONE)
 			break;
-		const struct mrt_fmt_vhost *vh = &t->vhst[e];
-		if (vh->hash == h && mrt_strlen(t, vh->name) == n &&
-		    strncasecmp(mrt_str(t, vh->name), host, n) == 0)
-			return e;
+		if (s->hash != k->hash)
+			continue;
+		const struct mrt_fmt_vhost *vh = &t->vhst[s->vhost];
+		if (mrt_strlen(t, vh->name) == k->n && key_eq(k, 0, mrt_str(t, vh->name), k->n))
+			return s->vhost;
 	}
 	return MRT_NONE;
 }
@@ -358,22 +508,22 @@ static bool join(char *buf, size_t cap, const char *a, size_t an,
 }
 
 /*
- * The virtual host for host[0..n): exact (with Istio's short forms:
+ * The virtual host for host key k: exact (with Istio's short forms:
  * "name" in the source namespace, "name.ns", "name.ns.svc"), then
  * wildcard suffixes longest first, then "*".
  */
 static uint32_t lookup_vhost(const struct mrt_table *t,
 			     const struct mrt_fmt_listener *l,
-			     const char *host, size_t n, const char *src_ns)
+			     const struct host_key *k, const char *src_ns)
 {
-	uint32_t e = lookup_exact(t, l, host, n);
+	uint32_t e = lookup_exact(t, l, k);
 	if (e != MRT_NONE)
 		return e;
-	size_t dots = 0;
+	const char *host = k->s;
+	size_t n = k->n, dots = 0;
 	for (size_t i = 0; i < n; i++)
 		dots += host[i] == '.';
-	char buf[HOST_MAX];
-	const char *domain = mrt_str(t, t->hdr->domain);
+	char buf[HOST_MAX], lbuf[HOST_MAX + 8];
 	bool ok = false;
 	if (dots == 0 && src_ns)
 		ok = join(buf, sizeof(buf), host, n, ".", src_ns, ".svc.");
@@ -382,10 +532,12 @@ static uint32_t lookup_vhost(const struct mrt_table *t,
 	else if (dots == 2 && n > 4 && strncasecmp(host + n - 4, ".svc", 4) == 0)
 		ok = join(buf, sizeof(buf), host, n, ".", NULL, NULL);
 	if (ok) {
-		size_t bl = strlen(buf), dl = strlen(domain);
+		size_t bl = strlen(buf), dl = t->domain_len;
 		if (bl + dl + 1 <= sizeof(buf)) {
-			memcpy(buf + bl, domain, dl + 1);
-			e = lookup_exact(t, l, buf, bl + dl);
+			struct host_key full;
+			memcpy(buf + bl, mrt_str(t, t->hdr->domain), dl + 1);
+			host_key_init(&full, buf, bl + dl, lbuf);
+			e = lookup_exact(t, l, &full);
 			if (e != MRT_NONE)
 				return e;
 		}
@@ -393,7 +545,7 @@ static uint32_t lookup_vhost(const struct mrt_table *t,
 	for (uint32_t i = 0; i < l->wild_count; i++) {
 		const struct mrt_fmt_vhost *vh = &t->vhst[t->wild[l->wild_first + i]];
 		size_t sl = mrt_strlen(t, vh->name) - 1;   /* ".suffix" */
-		if (n > sl && strncasecmp(host + n - sl, mrt_str(t, vh->name) + 1, sl) == 0)
+		if (n > sl && key_eq(k, n - sl, mrt_str(t, vh->name) + 1, sl))
 			return t->wild[l->wild_first + i];
 	}
 	return l->star;
@@ -405,16 +557,16 @@ static uint32_t lookup_vhost(const struct mrt_table *t,
  * matched: Envoy does not fall through to another listener then.
  */
 static const struct mrt_fmt_route *listener_eval(const struct mrt_table *t,
-		uint32_t li, const mrt_request *req, const char *host, size_t hn,
-		const char *gateway, unsigned port, mrt_result *res, bool *found)
+		uint32_t li, struct rq *q, const struct host_key *host,
+		mrt_result *res, bool *found)
 {
+	const mrt_request *req = q->req;
 	const struct mrt_fmt_listener *l = &t->lstn[li];
 	const struct mrt_fmt_route *r;
 	*found = false;
 	if (req->sni || !host) {
 		r = routes_eval(t, l->l4_first, l->l4_count,
-				req->sni ? MRT_ROUTE_TLS : MRT_ROUTE_TCP,
-				req, gateway, port, res);
+				req->sni ? MRT_ROUTE_TLS : MRT_ROUTE_TCP, q, res);
 		if (r || l->l4_count) {
 			*found = r != NULL;
 			res->listener = li;
@@ -423,7 +575,7 @@ static const struct mrt_fmt_route *listener_eval(const struct mrt_table *t,
 		if (!host)
 			return NULL;
 	}
-	uint32_t vi = lookup_vhost(t, l, host, hn, req->source_namespace);
+	uint32_t vi = lookup_vhost(t, l, host, req->source_namespace);
 	if (vi == MRT_NONE)
 		return NULL;
 	*found = true;
@@ -431,25 +583,30 @@ static const struct mrt_fmt_route *listener_eval(const struct mrt_table *t,
 	res->vhost = vi - l->vhost_first;
 	const struct mrt_fmt_vhost *vh = &t->vhst[vi];
 	r = routes_eval(t, vh->route_first, vh->route_count,
-			req->sni ? MRT_ROUTE_TLS : MRT_ROUTE_HTTP, req, gateway, port, res);
+			req->sni ? MRT_ROUTE_TLS : MRT_ROUTE_HTTP, q, res);
 	if (!r && !req->sni)
-		r = routes_eval(t, vh->route_first, vh->route_count, MRT_ROUTE_TCP,
-				req, gateway, port, res);
+		r = routes_eval(t, vh->route_first, vh->route_count, MRT_ROUTE_TCP, q, res);
 	return r;
 }
 
-/* First listener whose gateway is `gw` (binary search), or n. */
-static uint32_t listener_lower(const struct mrt_table *t, const char *gw)
+/* The listeners of gateway gw[0..n): [*first, *end), empty when none. */
+static void gateway_listeners(const struct mrt_table *t, const char *gw, size_t n,
+			      uint32_t *first, uint32_t *end)
 {
-	uint32_t lo = 0, hi = t->n[MRT_SEC_LSTN];
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (strcmp(mrt_str(t, t->lstn[mid].gateway), gw) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	uint32_t size = t->n[MRT_SEC_GWAY], h = mrt_fmt_hash(gw, n);
+	*first = *end = 0;
+	for (uint32_t probe = 0, i = h & (size - 1); probe < size;
+	     probe++, i = (i + 1) & (size - 1)) {
+		const struct mrt_fmt_gateway *g = &t->gway[i];
+		if (g->name == 0)
+			return;
+		if (g->hash == h && mrt_strlen(t, g->name) == n &&
+		    memcmp(mrt_str(t, g->name), gw, n) == 0) {
+			*first = g->lstn_first;
+			*end = g->lstn_first + g->lstn_count;
+			return;
+		}
 	}
-	return lo;
 }
 
 const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
@@ -457,7 +614,6 @@ const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
 {
 	res->route = NULL;
 	res->listener = res->vhost = res->match_index = MRT_UNSET;
-	const char *gw = req->gateway ? req->gateway : "mesh";
 	const char *host = req->sni ? req->sni : req->host;
 	size_t hn = 0;
 	unsigned port = req->port;
@@ -485,11 +641,15 @@ const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
 		if (hn > 0 && host[hn - 1] == '.')
 			hn--;
 	}
+	struct rq q;
+	rq_init(&q, req, port);
+	struct host_key key;
+	char lower[HOST_MAX + 8];
+	if (host)
+		host_key_init(&key, host, hn, lower);
 
-	uint32_t n = t->n[MRT_SEC_LSTN];
-	uint32_t lo = listener_lower(t, gw), hi = lo;
-	while (hi < n && strcmp(mrt_str(t, t->lstn[hi].gateway), gw) == 0)
-		hi++;
+	uint32_t lo, hi;
+	gateway_listeners(t, q.gateway, q.gateway_len, &lo, &hi);
 	bool found = false;
 	const struct mrt_fmt_route *r = NULL;
 	/* The port's own listener first, then the any-port listener; with no
@@ -501,7 +661,7 @@ const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
 				continue;
 			if (port == 0 && pass == 1)
 				break;
-			r = listener_eval(t, i, req, host, hn, gw, port, res, &found);
+			r = listener_eval(t, i, &q, host ? &key : NULL, res, &found);
 		}
 	}
 	res->route = (const mrt_route *)r;
@@ -519,26 +679,21 @@ const mrt_route *mrt_match(const mrt_table *t, const mrt_request *req)
 size_t mrt_matched_uri_len(const struct mrt_table *t, const struct mrt_fmt_route *r,
 			   const mrt_request *req, bool *exact)
 {
-	const char *gw = req->gateway ? req->gateway : "mesh";
+	struct rq q;
+	rq_init(&q, req, req->port);
 	*exact = false;
-	for (uint32_t m = 0; m < r->match_count; m++) {
-		const struct mrt_fmt_match *mt = &t->mtch[r->match_first + m];
-		uint32_t c = 0;
-		while (c < mt->cond_count &&
-		       cond_eval(t, &t->cond[mt->cond_first + c], req, gw, req->port))
-			c++;
-		if (c != mt->cond_count)
+	uint32_t m = route_first_match(t, r, &q);
+	if (m == MRT_NONE)
+		return 1;
+	const struct mrt_fmt_match *mt = &t->mtch[r->match_first + m];
+	for (uint32_t c = 0; c < mt->cond_count; c++) {
+		const struct mrt_fmt_cond *cd = &t->cond[mt->cond_first + c];
+		if (cd->field != MRT_FIELD_URI)
 			continue;
-		for (c = 0; c < mt->cond_count; c++) {
-			const struct mrt_fmt_cond *cd = &t->cond[mt->cond_first + c];
-			if (cd->field != MRT_FIELD_URI)
-				continue;
-			if (cd->op == MRT_OP_PREFIX)
-				return mrt_strlen(t, cd->value);
-			*exact = true;
-			return strcspn(req->path ? req->path : "/", "?");
-		}
-		break;
+		if (cd->op == MRT_OP_PREFIX)
+			return mrt_strlen(t, cd->value);
+		*exact = true;
+		return rq_path_noq(&q);
 	}
 	return 1;
 }
@@ -547,9 +702,10 @@ int mrt_rewrite_path(const mrt_table *t, const mrt_route *rt,
 		     const mrt_request *req, char *buf, size_t buflen)
 {
 	const struct mrt_fmt_route *r = (const struct mrt_fmt_route *)(const void *)rt;
-	if (r->extra == MRT_NONE)
+	uint32_t x = t->rdat[r - t->rout].extra;
+	if (x == MRT_NONE)
 		return -1;
-	const struct mrt_fmt_extra *e = &t->extr[r->extra];
+	const struct mrt_fmt_extra *e = &t->extr[x];
 	const char *path = req->path ? req->path : "/";
 	size_t need;
 	if (e->rw_uri) {

@@ -120,9 +120,9 @@ struct verifier {
 };
 
 static const char *const section_names[MRT_SEC_COUNT] = {
-	"strings", "listeners", "virtual hosts", "host index", "wildcard index",
-	"routes", "matches", "conditions", "destinations", "route extras",
-	"header operations", "clusters", "regexes",
+	"strings", "listeners", "gateway index", "virtual hosts", "host index",
+	"wildcard index", "routes", "route data", "matches", "conditions",
+	"destinations", "route extras", "header operations", "clusters", "regexes",
 };
 
 static int fail(struct verifier *v, const char *fmt, ...)
@@ -197,6 +197,43 @@ static int verify_listeners(struct verifier *v)
 				return fail(v, "listener %u: listeners not sorted by gateway and port", i);
 		}
 	}
+
+	/* The gateway index: each entry names a whole run of listeners with
+	 * that gateway, and together the entries cover each listener once
+	 * (which also bounds this loop by the listener count). */
+	uint32_t ng = t->n[MRT_SEC_GWAY], covered = 0;
+	sec = "gateway index slot";
+	if (ng & (ng - 1))
+		return fail(v, "gateway index size %u is not a power of two", ng);
+	for (uint32_t i = 0; i < ng; i++) {
+		const struct mrt_fmt_gateway *g = &t->gway[i];
+		if (g->name == 0) {
+			if (g->hash || g->lstn_first || g->lstn_count)
+				return fail(v, "gateway index slot %u: empty slot is not zero", i);
+			continue;
+		}
+		STR(g->name, false, "gateway");
+		RANGE(g->lstn_first, g->lstn_count, MRT_SEC_LSTN, "listener");
+		if (g->lstn_count == 0 || g->lstn_count > t->n[MRT_SEC_LSTN] - covered)
+			return fail(v, "gateway index slot %u: listener range does not "
+				    "partition the listeners", i);
+		covered += g->lstn_count;
+		if (g->hash != mrt_fmt_hash(mrt_str(t, g->name), mrt_strlen(t, g->name)))
+			return fail(v, "gateway index slot %u: bad hash", i);
+		for (uint32_t k = g->lstn_first; k < g->lstn_first + g->lstn_count; k++)
+			if (t->lstn[k].gateway != g->name)
+				return fail(v, "gateway index slot %u: listener %u has another gateway",
+					    i, k);
+		uint32_t end = g->lstn_first + g->lstn_count;
+		if ((g->lstn_first > 0 &&
+		     strcmp(mrt_str(t, t->lstn[g->lstn_first - 1].gateway), mrt_str(t, g->name)) == 0) ||
+		    (end < t->n[MRT_SEC_LSTN] &&
+		     strcmp(mrt_str(t, t->lstn[end].gateway), mrt_str(t, g->name)) == 0))
+			return fail(v, "gateway index slot %u: not all of the gateway's listeners", i);
+	}
+	if (covered != t->n[MRT_SEC_LSTN])
+		return fail(v, "gateway index: %u of %u listeners indexed", covered,
+			    t->n[MRT_SEC_LSTN]);
 	return 0;
 }
 
@@ -210,10 +247,18 @@ static int verify_vhosts(struct verifier *v)
 		RANGE(h->route_first, h->route_count, MRT_SEC_ROUT, "route");
 		if (h->flags & ~MRT_VH_HTTPS_REDIRECT)
 			return fail(v, "virtual host %u: unknown flags %#x", i, h->flags);
+		/* The matcher lower-cases only the request's host. */
+		const char *name = mrt_str(t, h->name);
+		for (uint32_t k = 0, n = mrt_strlen(t, h->name); k < n; k++)
+			if (name[k] >= 'A' && name[k] <= 'Z')
+				return fail(v, "virtual host %u: name is not lower case", i);
 	}
 	sec = "host index slot";
-	for (uint32_t i = 0; i < t->n[MRT_SEC_HASH]; i++)
-		INDEX(t->hash[i], MRT_SEC_VHST, true, "virtual host");
+	for (uint32_t i = 0; i < t->n[MRT_SEC_HASH]; i++) {
+		INDEX(t->hash[i].vhost, MRT_SEC_VHST, true, "virtual host");
+		if (t->hash[i].vhost == MRT_NONE && t->hash[i].hash != MRT_NONE)
+			return fail(v, "host index slot %u: empty slot with a hash", i);
+	}
 	sec = "wildcard index entry";
 	for (uint32_t i = 0; i < t->n[MRT_SEC_WILD]; i++) {
 		INDEX(t->wild[i], MRT_SEC_VHST, false, "virtual host");
@@ -230,16 +275,21 @@ static int verify_routes(struct verifier *v)
 {
 	struct mrt_table *t = v->t;
 	const char *sec = "route";
+	if (t->n[MRT_SEC_RDAT] != t->n[MRT_SEC_ROUT])
+		return fail(v, "%u routes but %u route data records", t->n[MRT_SEC_ROUT],
+			    t->n[MRT_SEC_RDAT]);
 	for (uint32_t i = 0; i < t->n[MRT_SEC_ROUT]; i++) {
 		const struct mrt_fmt_route *r = &t->rout[i];
-		STR(r->name, true, "name");
-		STR(r->vs, true, "virtual service");
-		if (r->kind > MRT_ROUTE_TCP || r->action > MRT_ACTION_DIRECT_RESPONSE)
+		const struct mrt_fmt_route_data *d = &t->rdat[i];
+		STR(d->name, true, "name");
+		STR(d->vs, true, "virtual service");
+		if (MRT_RT_KIND(r->info) > MRT_ROUTE_TCP ||
+		    MRT_RT_ACTION(r->info) > MRT_ACTION_DIRECT_RESPONSE)
 			return fail(v, "route %u: bad kind or action", i);
 		RANGE(r->match_first, r->match_count, MRT_SEC_MTCH, "match");
-		RANGE(r->dest_first, r->dest_count, MRT_SEC_DEST, "destination");
-		INDEX(r->extra, MRT_SEC_EXTR, true, "extra");
-		if (r->action != MRT_ACTION_ROUTE && r->extra == MRT_NONE)
+		RANGE(d->dest_first, d->dest_count, MRT_SEC_DEST, "destination");
+		INDEX(d->extra, MRT_SEC_EXTR, true, "extra");
+		if (MRT_RT_ACTION(r->info) != MRT_ACTION_ROUTE && d->extra == MRT_NONE)
 			return fail(v, "route %u: redirect or direct response without its data", i);
 	}
 	sec = "match";
@@ -393,10 +443,12 @@ static int verify_header(struct verifier *v)
 	const uint8_t *b = t->base;
 	const struct mrt_fmt_section *sc = h->sections;
 	t->lstn = (const void *)(b + sc[MRT_SEC_LSTN].offset);
+	t->gway = (const void *)(b + sc[MRT_SEC_GWAY].offset);
 	t->vhst = (const void *)(b + sc[MRT_SEC_VHST].offset);
 	t->hash = (const void *)(b + sc[MRT_SEC_HASH].offset);
 	t->wild = (const void *)(b + sc[MRT_SEC_WILD].offset);
 	t->rout = (const void *)(b + sc[MRT_SEC_ROUT].offset);
+	t->rdat = (const void *)(b + sc[MRT_SEC_RDAT].offset);
 	t->mtch = (const void *)(b + sc[MRT_SEC_MTCH].offset);
 	t->cond = (const void *)(b + sc[MRT_SEC_COND].offset);
 	t->dest = (const void *)(b + sc[MRT_SEC_DEST].offset);
@@ -425,6 +477,7 @@ static int verify_header(struct verifier *v)
 	}
 	if (!str_ok(v, h->domain, false))
 		return fail(v, "header: bad string reference for the domain");
+	t->domain_len = mrt_strlen(t, h->domain);
 	return 0;
 }
 

@@ -261,6 +261,24 @@ static void test_regex_reject_syntax(void)
 	regex_bad("[[:foo:]]", "unknown POSIX class name", 3);
 }
 
+/* A pattern checked again (from the per-thread cache) gets the same answer. */
+static void test_regex_repeat(void)
+{
+	for (int round = 0; round < 3; round++) {
+		OK(prim_check_regex(&A, "^/items/[0-9]+$", NULL));
+		regex_bad("(abc", "missing closing parenthesis", 4);
+		OK(prim_check_regex(&A, "/v[0-9]+/search/.*", NULL));
+	}
+	/* Longer than the cache keeps: checked in full each time. */
+	char big[200];
+	memset(big, 'b', 150);
+	big[150] = '\0';
+	OK(prim_check_regex(&A, big, NULL));
+	OK(prim_check_regex(&A, big, NULL));
+	big[149] = '(';
+	CHECK(prim_check_regex(&A, big, NULL) != NULL);
+}
+
 static void test_labels(void)
 {
 	OK(prim_check_label_key(&A, "app"));
@@ -466,6 +484,7 @@ int main(void)
 	RUN(test_regex_accept);
 	RUN(test_regex_reject_re2);
 	RUN(test_regex_reject_syntax);
+	RUN(test_regex_repeat);
 	RUN(test_labels);
 	RUN(test_match_header_name);
 	RUN(test_header_op_name);

@@ -144,6 +144,7 @@ static void build_model(void)
 	struct rm_route_list *shared = route_list_new(&model);
 	r = route_new("shared", "web/site", 0);
 	route_dest(r, "site.web.svc.cluster.local", NULL, 80, 100);
+	r->timeout_ms = 1500;
 	route_list_add(&model, shared, r);
 	struct rm_listener *gw = route_model_listener(&model, "istio-system/gw", 80);
 	route_model_vhost(&model, gw, "a.example.org")->routes = shared;
@@ -221,6 +222,40 @@ static void test_checksum(void)
 {
 	CHECK(mrt_fmt_checksum("", 0) == 0xEF46DB3751D8E999ULL);
 	CHECK(mrt_fmt_checksum("abc", 3) == 0x44BC2CF5AD770999ULL);
+}
+
+/* Record sizes and section numbers as meshrt(5) documents them. */
+static void test_layout(void)
+{
+	CHECK(sizeof(struct mrt_fmt_header) == 176);
+	CHECK(MRT_FORMAT_VERSION == 2 && MRT_SEC_COUNT == 15);
+	CHECK(sizeof(struct mrt_fmt_listener) == 56 && MRT_SEC_LSTN == 1);
+	CHECK(sizeof(struct mrt_fmt_gateway) == 16 && MRT_SEC_GWAY == 2);
+	CHECK(sizeof(struct mrt_fmt_vhost) == 16 && MRT_SEC_VHST == 3);
+	CHECK(sizeof(struct mrt_fmt_slot) == 8 && MRT_SEC_HASH == 4);
+	CHECK(MRT_SEC_WILD == 5);
+	CHECK(sizeof(struct mrt_fmt_route) == 12 && MRT_SEC_ROUT == 6);
+	CHECK(sizeof(struct mrt_fmt_route_data) == 20 && MRT_SEC_RDAT == 7);
+	CHECK(sizeof(struct mrt_fmt_match) == 12 && MRT_SEC_MTCH == 8);
+	CHECK(sizeof(struct mrt_fmt_cond) == 16 && MRT_SEC_COND == 9);
+	CHECK(sizeof(struct mrt_fmt_dest) == 16 && MRT_SEC_DEST == 10);
+	CHECK(sizeof(struct mrt_fmt_extra) == 152 && MRT_SEC_EXTR == 11);
+	CHECK(sizeof(struct mrt_fmt_hop) == 12 && MRT_SEC_HOPS == 12);
+	CHECK(sizeof(struct mrt_fmt_cluster) == 28 && MRT_SEC_CLST == 13);
+	CHECK(sizeof(struct mrt_fmt_regex) == 4 && MRT_SEC_REGX == 14);
+}
+
+/* The index hash as meshrt(5) specifies it (values from an independent
+ * implementation of that text): ASCII case-insensitive, 8 bytes a step. */
+static void test_index_hash(void)
+{
+	CHECK(mrt_fmt_hash("", 0) == 0);
+	CHECK(mrt_fmt_hash("mesh", 4) == 0x0c21a0b6u);
+	CHECK(mrt_fmt_hash(REVIEWS, strlen(REVIEWS)) == 0xf07fe97eu);
+	CHECK(mrt_fmt_hash("REVIEWS.Books.svc.cluster.local", strlen(REVIEWS)) == 0xf07fe97eu);
+	CHECK(mrt_fmt_hash("istio-system/gw", 15) == 0x5609a4bau);
+	CHECK(mrt_fmt_hash("\xc3\x84" "bc", 4) == 0x14f48500u);   /* non-ASCII kept */
+	CHECK(mrt_fmt_lower8(0x5a41405b7a61c1e1ULL) == 0x7a61405b7a61c1e1ULL);
 }
 
 static void test_match_types(void)
@@ -395,6 +430,34 @@ static void test_actions(void)
 	CHECK_STR(route_of(&t), "(none)");
 }
 
+/* A route whose only extra is its timeout answers every other accessor
+ * as a route without extras does. */
+static void test_timeout_only(void)
+{
+	mrt_request q = { .gateway = "istio-system/gw", .port = 80, .host = "b.example.org",
+			  .path = "/" };
+	const mrt_route *r = mrt_match(table, &q);
+	CHECK(r && mrt_route_timeout_ms(table, r) == 1500);
+	CHECK(r && mrt_route_retries(table, r, &(mrt_retries){0}) == -1);
+	CHECK(r && mrt_route_rewrite(table, r, &(mrt_rewrite){0}) == -1);
+	CHECK(r && mrt_route_fault(table, r, &(mrt_fault){0}) == -1);
+	CHECK(r && mrt_route_cors(table, r, &(mrt_cors){0}) == -1);
+	CHECK(r && mrt_route_mirror_count(table, r) == 0);
+	CHECK(r && mrt_route_header_op_count(table, r, MRT_UNSET) == 0);
+	q.gateway = "mesh";
+	q.host = "ext.example.com";
+	r = mrt_match(table, &q);
+	CHECK(r && mrt_route_timeout_ms(table, r) == MRT_UNSET);
+	CHECK(r && mrt_route_kind(table, r) == MRT_ROUTE_HTTP &&
+	      mrt_route_action(table, r) == MRT_ACTION_ROUTE && mrt_route_index(table, r) == 0);
+	q.gateway = "istio-system/gw";
+	q.port = 443;
+	q.host = NULL;
+	q.sni = "a.tls.example.org";
+	r = mrt_match(table, &q);
+	CHECK(r && mrt_route_kind(table, r) == MRT_ROUTE_TLS);
+}
+
 static void test_deterministic(void)
 {
 	char err[128];
@@ -470,17 +533,60 @@ static void test_corrupt(void)
 
 	/* an index out of range: the first route's destination range */
 	memcpy(b, blob, blob_len);
-	struct mrt_fmt_route *r = (void *)(b + h->sections[MRT_SEC_ROUT].offset);
+	struct mrt_fmt_route_data *r = (void *)(b + h->sections[MRT_SEC_RDAT].offset);
 	r->dest_first = 1000000;
 	CHECK(strstr(open_damaged(b, blob_len, true), "range outside"));
+	memcpy(b, blob, blob_len);
+	h->sections[MRT_SEC_RDAT].length -= sizeof(*r);
+	CHECK(strstr(open_damaged(b, blob_len, true), "route data"));
+	memcpy(b, blob, blob_len);
+	struct mrt_fmt_route *hot = (void *)(b + h->sections[MRT_SEC_ROUT].offset);
+	hot->info |= 3;
+	CHECK(strstr(open_damaged(b, blob_len, true), "bad kind"));
 	memcpy(b, blob, blob_len);
 	struct mrt_fmt_dest *d = (void *)(b + h->sections[MRT_SEC_DEST].offset);
 	d->cluster = 5000;
 	CHECK(strstr(open_damaged(b, blob_len, true), "index out of range"));
 	memcpy(b, blob, blob_len);
-	uint32_t *slot = (void *)(b + h->sections[MRT_SEC_HASH].offset);
-	slot[0] = 77777;
+	struct mrt_fmt_slot *slot = (void *)(b + h->sections[MRT_SEC_HASH].offset);
+	slot[0].vhost = 77777;
 	CHECK(strstr(open_damaged(b, blob_len, true), "host index"));
+	memcpy(b, blob, blob_len);
+	slot[0].vhost = MRT_NONE;
+	slot[0].hash = 5;
+	CHECK(strstr(open_damaged(b, blob_len, true), "empty slot"));
+
+	/* virtual host names must be lower case (only requests are folded) */
+	memcpy(b, blob, blob_len);
+	struct mrt_fmt_vhost *vh = (void *)(b + h->sections[MRT_SEC_VHST].offset);
+	b[vh[0].name] = 'R';
+	CHECK(strstr(open_damaged(b, blob_len, true), "lower case"));
+
+	/* the gateway index: bad hash, a range that misses or exceeds a
+	 * gateway's listeners, a listener left out */
+	struct mrt_fmt_gateway *g = (void *)(b + h->sections[MRT_SEC_GWAY].offset);
+	uint32_t ng = h->sections[MRT_SEC_GWAY].length / sizeof(*g), gi = 0;
+	CHECK(ng >= 2 && (ng & (ng - 1)) == 0);
+	memcpy(b, blob, blob_len);
+	while (gi < ng && (g[gi].name == 0 || g[gi].lstn_count < 2))
+		gi++;
+	CHECK(gi < ng);
+	if (gi < ng) {
+		g[gi].hash ^= 1;
+		CHECK(strstr(open_damaged(b, blob_len, true), "bad hash"));
+		memcpy(b, blob, blob_len);
+		g[gi].lstn_count--;
+		CHECK(strstr(open_damaged(b, blob_len, true), "not all of the gateway"));
+		memcpy(b, blob, blob_len);
+		g[gi].lstn_first++;
+		CHECK(strstr(open_damaged(b, blob_len, true), "gateway index"));
+		memcpy(b, blob, blob_len);
+		memset(&g[gi], 0, sizeof(g[gi]));
+		CHECK(strstr(open_damaged(b, blob_len, true), "listeners indexed"));
+		memcpy(b, blob, blob_len);
+		g[gi].lstn_count = 1000;
+		CHECK(strstr(open_damaged(b, blob_len, true), "range outside"));
+	}
 
 	/* an unterminated string: overwrite the NUL after the first one */
 	memcpy(b, blob, blob_len);
@@ -605,11 +711,14 @@ int main(void)
 {
 	RUN(test_input_order);
 	RUN(test_checksum);
+	RUN(test_layout);
+	RUN(test_index_hash);
 	RUN(open_model);
 	if (table) {
 		RUN(test_match_types);
 		RUN(test_hosts);
 		RUN(test_actions);
+		RUN(test_timeout_only);
 		RUN(test_deterministic);
 		RUN(test_atomic_write);
 		RUN(test_corrupt);
