@@ -57,6 +57,8 @@ struct builder {
 	const char **mesh_wild;      /* wildcard hosts of mesh VirtualServices; heap */
 	size_t nmesh_wild, cap_mesh_wild;
 	struct xref_map mesh_exact;  /* exact hosts of mesh VirtualServices */
+	const struct resource *vs_of; /* the resource vs_name names */
+	const char *vs_name;         /* its "ns/name", shared by its routes */
 };
 
 /* A Service or ServiceEntry host and its ports. */
@@ -153,18 +155,26 @@ static void sb_put(struct sb *b, const char *s, size_t n)
 static void sb_str(struct sb *b, const char *s)
 {
 	sb_put(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		/* Copy the run of bytes that need no escape in one go. */
+		size_t run = 0;
+		while (s[run] && s[run] != '"' && s[run] != '\\' &&
+		       (unsigned char)s[run] >= 0x20)
+			run++;
+		if (run) {
+			sb_put(b, s, run);
+			s += run;
+			continue;
+		}
+		unsigned char c = (unsigned char)*s++;
 		char esc[8];
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			sb_put(b, esc, 2);
-		} else if (c < 0x20) {
+		} else {
 			snprintf(esc, sizeof(esc), "\\u%04x", c);
 			sb_put(b, esc, 6);
-		} else {
-			sb_put(b, (const char *)&c, 1);
 		}
 	}
 	sb_put(b, "\"", 1);
@@ -191,9 +201,18 @@ static void sb_node(struct sb *b, const struct node *n)
 		sb_put(b, n->bval ? "true" : "false", n->bval ? 4 : 5);
 		break;
 	case NODE_INT: {
+		/* Decimal by hand: same text as "%lld", without printf. */
 		char num[32];
-		snprintf(num, sizeof(num), "%lld", n->ival);
-		sb_put(b, num, strlen(num));
+		size_t k = sizeof(num);
+		unsigned long long v = n->ival < 0 ? 0ULL - (unsigned long long)n->ival :
+				       (unsigned long long)n->ival;
+		do {
+			num[--k] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		if (n->ival < 0)
+			num[--k] = '-';
+		sb_put(b, num + k, sizeof(num) - k);
 		break;
 	}
 	case NODE_FLOAT: {
@@ -215,10 +234,24 @@ static void sb_node(struct sb *b, const struct node *n)
 		sb_put(b, "]", 1);
 		break;
 	case NODE_MAP: {
-		const struct node_pair **ps = xcalloc(n->n + 1, sizeof(*ps));
+		/* Small maps (nearly all) sort on the stack. */
+		const struct node_pair *small[16];
+		const struct node_pair **ps = n->n <= 16 ? small :
+					      xcalloc(n->n + 1, sizeof(*ps));
 		for (size_t i = 0; i < n->n; i++)
 			ps[i] = &n->pairs[i];
-		qsort(ps, n->n, sizeof(*ps), pair_cmp);
+		if (ps == small) {
+			/* Insertion sort: stable like glibc's qsort here. */
+			for (size_t i = 1; i < n->n; i++) {
+				const struct node_pair *t = ps[i];
+				size_t j = i;
+				for (; j > 0 && pair_cmp(&ps[j - 1], &t) > 0; j--)
+					ps[j] = ps[j - 1];
+				ps[j] = t;
+			}
+		} else {
+			qsort(ps, n->n, sizeof(*ps), pair_cmp);
+		}
 		sb_put(b, "{", 1);
 		for (size_t i = 0; i < n->n; i++) {
 			if (i)
@@ -228,7 +261,8 @@ static void sb_node(struct sb *b, const struct node *n)
 			sb_node(b, ps[i]->value);
 		}
 		sb_put(b, "}", 1);
-		free(ps);
+		if (ps != small)
+			free(ps);
 		break;
 	}
 	}
@@ -265,6 +299,45 @@ static void apply_port_level(const struct node *f[POL_N], const struct node *pl)
 	f[POL_TLS] = get(pl, "tls");
 }
 
+/*
+ * The stored JSON of the policy made of fields f from DestinationRule dr,
+ * or NULL when no field is set.
+ */
+static const char *policy_json(struct builder *b, const struct xref_dr *dr,
+			       const struct node *const f[POL_N])
+{
+	bool any = false;
+	for (int i = 0; i < POL_N; i++)
+		any |= f[i] != NULL;
+	if (!any)
+		return NULL;
+
+	/* The policy also records where it came from. */
+	struct sb s = { 0 };
+	sb_put(&s, "{\"destinationRule\":\"", 20);
+	const char *ns = dr->r->namespace ? dr->r->namespace : "(null)";
+	const char *name = dr->r->name ? dr->r->name : "(null)";   /* as printf */
+	sb_put(&s, ns, strlen(ns));
+	sb_put(&s, "/", 1);
+	sb_put(&s, name, strlen(name));
+	sb_put(&s, "\",\"trafficPolicy\":{", 19);
+	bool first = true;
+	for (int i = 0; i < POL_N; i++) {
+		if (!f[i])
+			continue;
+		if (!first)
+			sb_put(&s, ",", 1);
+		first = false;
+		sb_str(&s, pol_keys[i]);
+		sb_put(&s, ":", 1);
+		sb_node(&s, f[i]);
+	}
+	sb_put(&s, "}}", 2);
+	const char *json = arena_strndup(&b->m->arena, s.p, s.n);
+	free(s.p);
+	return json;
+}
+
 static void cluster_policy(struct builder *b, struct rm_cluster *c)
 {
 	struct xref_dr *dr = xref_dr_lookup(&b->x, c->host);
@@ -298,27 +371,8 @@ static void cluster_policy(struct builder *b, struct rm_cluster *c)
 				f[i] = get(sub, pol_keys[i]);
 		apply_port_level(f, spl);
 	}
-	struct sb s = { 0 };
-	sb_put(&s, "{", 1);
-	bool any = false;
-	for (int i = 0; i < POL_N; i++) {
-		if (!f[i])
-			continue;
-		if (any)
-			sb_put(&s, ",", 1);
-		any = true;
-		sb_str(&s, pol_keys[i]);
-		sb_put(&s, ":", 1);
-		sb_node(&s, f[i]);
-	}
-	sb_put(&s, "}", 1);
 	struct arena *a = &b->m->arena;
-	if (any) {
-		/* The policy also records where it came from. */
-		c->policy_json = arena_printf(a, "{\"destinationRule\":\"%s/%s\",\"trafficPolicy\":%s}",
-					      dr->r->namespace, dr->r->name, s.p);
-	}
-	free(s.p);
+	c->policy_json = policy_json(b, dr, f);
 	if (f[POL_LB]) {
 		const char *simple = nstr(get(f[POL_LB], "simple"));
 		c->lb_policy = simple ? arena_strdup(a, simple) :
@@ -840,7 +894,11 @@ static struct rm_route *route_new(struct builder *b, const struct resource *r,
 {
 	struct rm_route *rt = arena_alloc(&b->m->arena, sizeof(*rt));
 	rt->name = nstr(get(h, "name"));
-	rt->vs = arena_printf(&b->m->arena, "%s/%s", r->namespace, r->name);
+	if (b->vs_of != r) {
+		b->vs_of = r;
+		b->vs_name = arena_printf(&b->m->arena, "%s/%s", r->namespace, r->name);
+	}
+	rt->vs = b->vs_name;
 	rt->index = index;
 	rt->kind = kind;
 	rt->action = MRT_ACTION_ROUTE;

@@ -3,7 +3,7 @@
  * hosts and clusters through one string-keyed hash map, and growable
  * route lists. See route_model.h.
  */
-#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,12 +16,25 @@ struct rm_map {
 	size_t n, cap;               /* cap: a power of two */
 };
 
+/* The slot hash of key s: eight bytes per step, then a final mix. */
 static size_t key_hash(const char *s)
 {
-	size_t h = 14695981039346656037ULL;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
+	size_t n = strlen(s), i = 0;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	uint64_t t = 0;
+	for (size_t k = 0; i < n; i++, k += 8)
+		t |= (uint64_t)(unsigned char)s[i] << k;
+	h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 32;
+	return (size_t)h;
 }
 
 static void map_grow(struct rm_map *mp)
@@ -101,39 +114,22 @@ struct rm_listener *route_model_listener(struct route_model *m,
 	return l;
 }
 
-/*
- * The index key "<tag>\x01..." built by fmt in buf when it fits, else in
- * a heap copy *heap (freed by the caller); the key is only copied into
- * the arena when it is new, so lookups of existing entries allocate
- * nothing.
- */
-static const char *index_key(char *buf, size_t cap, char **heap, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static const char *index_key(char *buf, size_t cap, char **heap, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(buf, cap, fmt, ap);
-	va_end(ap);
-	*heap = NULL;
-	if (n < 0)
-		die_oom();
-	if ((size_t)n < cap)
-		return buf;
-	*heap = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(*heap, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	return *heap;
-}
-
 struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
 				   const char *host)
 {
-	char buf[512], *heap;
-	const char *key = index_key(buf, sizeof(buf), &heap, "V\x01%p\x01%s",
-				    (void *)l, host);
+	/* The key is "V\x01", the listener's address in hex, "\x01" and the
+	 * host, built by hand (this runs once per route host). */
+	char buf[512], *heap = NULL;
+	size_t lh = strlen(host), len = 2 + 2 * sizeof(uintptr_t) + 1 + lh;
+	char *key = len < sizeof(buf) ? buf : (heap = xmalloc(len + 1));
+	uintptr_t pv = (uintptr_t)l;
+	key[0] = 'V';
+	key[1] = '\x01';
+	for (size_t i = 0; i < 2 * sizeof(uintptr_t); i++)
+		key[2 + i] = "0123456789abcdef"[(pv >> (4 * (2 * sizeof(uintptr_t) - 1 - i))) & 15];
+	key[2 + 2 * sizeof(uintptr_t)] = '\x01';
+	memcpy(key + 3 + 2 * sizeof(uintptr_t), host, lh);
+	key[len] = 0;
 	bool found;
 	size_t j = map_slot(m->index, key, &found);
 	if (found) {
@@ -159,10 +155,26 @@ struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
 struct rm_cluster *route_model_cluster(struct route_model *m, const char *host,
 				       const char *subset, unsigned port)
 {
-	/* The key is "C\x01" and the cluster name. */
-	char buf[512], *heap;
-	const char *key = index_key(buf, sizeof(buf), &heap, "C\x01outbound|%u|%s|%s",
-				    port, subset ? subset : "", host);
+	/* The key is "C\x01" and the cluster name, built by hand (this runs
+	 * once per destination, and printf is the slow part of it). */
+	char buf[512], *heap = NULL, num[16];
+	size_t nn = 0;
+	unsigned pv = port;
+	do {
+		num[sizeof(num) - 1 - nn++] = (char)('0' + pv % 10);
+		pv /= 10;
+	} while (pv && nn < sizeof(num));
+	const char *sub = subset ? subset : "";
+	size_t ls = strlen(sub), lh = strlen(host);
+	size_t len = 11 + nn + 1 + ls + 1 + lh;
+	char *key = len < sizeof(buf) ? buf : (heap = xmalloc(len + 1));
+	memcpy(key, "C\x01outbound|", 11);
+	memcpy(key + 11, num + sizeof(num) - nn, nn);
+	key[11 + nn] = '|';
+	memcpy(key + 12 + nn, sub, ls);
+	key[12 + nn + ls] = '|';
+	memcpy(key + 13 + nn + ls, host, lh);
+	key[len] = 0;
 	bool found;
 	size_t j = map_slot(m->index, key, &found);
 	if (found) {
