@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "mrt_format.h"
+#include "hash.h"
 #include "route_model.h"
 
 #define HDR_SIZE ((uint32_t)sizeof(struct mrt_fmt_header))
@@ -137,29 +138,10 @@ static uint32_t dedup_range(struct emitter *e, int s, uint32_t first)
 	return first;
 }
 
-/*
- * A hash of s[0..n) for the emitter's own lookup maps (never stored in
- * the table): eight bytes per step, then the tail, then a final mix so
- * the low bits used as slot numbers depend on every byte.
- */
+/* A hash of s[0..n) for the emitter's own lookup maps (never stored). */
 static uint32_t str_hash(const char *s, size_t n)
 {
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	uint64_t t = 0;
-	for (size_t k = 0; i < n; i++, k += 8)
-		t |= (uint64_t)(unsigned char)s[i] << k;
-	h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 32;
-	return (uint32_t)h;
+	return (uint32_t)hash_bytes(s, n);
 }
 
 static const char *ref_text(const struct emitter *e, uint32_t ref, uint32_t *len)

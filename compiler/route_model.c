@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "route_model.h"
 
 struct rm_map {
@@ -16,25 +17,10 @@ struct rm_map {
 	size_t n, cap;               /* cap: a power of two */
 };
 
-/* The slot hash of key s: eight bytes per step, then a final mix. */
+/* The slot hash of key s. */
 static size_t key_hash(const char *s)
 {
-	size_t n = strlen(s), i = 0;
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
-	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-		memcpy(&w, s + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	uint64_t t = 0;
-	for (size_t k = 0; i < n; i++, k += 8)
-		t |= (uint64_t)(unsigned char)s[i] << k;
-	h = (h ^ t) * 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 32;
-	return (size_t)h;
+	return (size_t)hash_bytes(s, strlen(s));
 }
 
 static void map_grow(struct rm_map *mp)
