@@ -32,6 +32,7 @@
  * Input order never changes the model: resources are sorted, virtual
  * hosts are sorted by name at the end, clusters by name in the emitter.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,12 @@
 #include "prim.h"
 #include "route_model.h"
 #include "xref_index.h"
+
+/* A growing string buffer (heap). */
+struct sb {
+	char *p;
+	size_t n, cap;
+};
 
 struct builder {
 	struct route_model *m;
@@ -59,6 +66,20 @@ struct builder {
 	struct xref_map mesh_exact;  /* exact hosts of mesh VirtualServices */
 	const struct resource *vs_of; /* the resource vs_name names */
 	const char *vs_name;         /* its "ns/name", shared by its routes */
+	struct pol_memo *pol;        /* policy JSON by its fields; heap, open addressing */
+	size_t npol, cap_pol;        /* cap_pol: 0 or a power of two */
+	struct sb sb_pol, sb_field;  /* policy_json's scratch buffers, reused */
+};
+
+/*
+ * The canonical JSON of one policy field node, made once: the clusters
+ * of one host (its ports and subsets) mostly merge the same field nodes
+ * of its DestinationRule.
+ */
+struct pol_memo {
+	const struct node *n;        /* NULL: free slot */
+	const char *json;            /* arena */
+	size_t len;
 };
 
 /* A Service or ServiceEntry host and its ports. */
@@ -89,12 +110,17 @@ static bool nint(const struct node *n, long long *v)
 	return true;
 }
 
-static const struct node *get(const struct node *map, const char *key)
+/*
+ * Inline, like node_get itself, so that the length and key bits of a
+ * literal key fold to constants: these lookups are the builder's inner
+ * loop.
+ */
+static inline const struct node *get(const struct node *map, const char *key)
 {
-	return map && map->type == NODE_MAP ? node_get(map, key) : NULL;
+	return node_get(map, key);
 }
 
-static unsigned uget(const struct node *map, const char *key, unsigned dflt)
+static inline unsigned uget(const struct node *map, const char *key, unsigned dflt)
 {
 	long long v;
 	return nint(get(map, key), &v) && v >= 0 && v < 0xffffffffLL ? (unsigned)v : dflt;
@@ -135,11 +161,6 @@ static char *lower(struct arena *a, const char *s)
 }
 
 /* ---- canonical JSON of a node (the stored cluster policy) ------------- */
-
-struct sb {
-	char *p;
-	size_t n, cap;
-};
 
 static void sb_put(struct sb *b, const char *s, size_t n)
 {
@@ -275,6 +296,11 @@ static const char *const pol_keys[POL_N] = {
 	"loadBalancer", "connectionPool", "outlierDetection", "tls", "tunnel",
 	"proxyProtocol", "retryBudget",
 };
+/* The same keys as JSON object keys (none needs escaping). */
+static const char *const pol_keys_json[POL_N] = {
+	"\"loadBalancer\":", "\"connectionPool\":", "\"outlierDetection\":",
+	"\"tls\":", "\"tunnel\":", "\"proxyProtocol\":", "\"retryBudget\":",
+};
 
 /* The portLevelSettings entry of policy for port, or NULL. */
 static const struct node *port_level(const struct node *policy, unsigned port)
@@ -299,6 +325,42 @@ static void apply_port_level(const struct node *f[POL_N], const struct node *pl)
 	f[POL_TLS] = get(pl, "tls");
 }
 
+/* The slot of node n in b->pol: its entry, or the free slot for it. */
+static size_t pol_slot(const struct builder *b, const struct node *n)
+{
+	unsigned long long h = (unsigned long long)(uintptr_t)n * 0x9e3779b97f4a7c15ULL;
+	size_t j = (size_t)(h >> 32) & (b->cap_pol - 1);
+	while (b->pol[j].n && b->pol[j].n != n)
+		j = (j + 1) & (b->cap_pol - 1);
+	return j;
+}
+
+/* Appends sb_node's JSON of n (not NULL), made once per node. */
+static void sb_node_memo(struct builder *b, struct sb *s, const struct node *n)
+{
+	if ((b->npol + 1) * 2 > b->cap_pol) {
+		struct pol_memo *old = b->pol;
+		size_t oldcap = b->cap_pol;
+		b->cap_pol = oldcap ? oldcap * 2 : 64;
+		b->pol = xcalloc(b->cap_pol, sizeof(*b->pol));
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].n)
+				b->pol[pol_slot(b, old[i].n)] = old[i];
+		free(old);
+	}
+	struct pol_memo *e = &b->pol[pol_slot(b, n)];
+	if (!e->n) {
+		struct sb *t = &b->sb_field;
+		t->n = 0;
+		sb_node(t, n);
+		e->n = n;
+		e->json = arena_strndup(&b->m->arena, t->p, t->n);
+		e->len = t->n;
+		b->npol++;
+	}
+	sb_put(s, e->json, e->len);
+}
+
 /*
  * The stored JSON of the policy made of fields f from DestinationRule dr,
  * or NULL when no field is set.
@@ -313,29 +375,27 @@ static const char *policy_json(struct builder *b, const struct xref_dr *dr,
 		return NULL;
 
 	/* The policy also records where it came from. */
-	struct sb s = { 0 };
-	sb_put(&s, "{\"destinationRule\":\"", 20);
+	struct sb *s = &b->sb_pol;
+	s->n = 0;
+	sb_put(s, "{\"destinationRule\":\"", 20);
 	const char *ns = dr->r->namespace ? dr->r->namespace : "(null)";
 	const char *name = dr->r->name ? dr->r->name : "(null)";   /* as printf */
-	sb_put(&s, ns, strlen(ns));
-	sb_put(&s, "/", 1);
-	sb_put(&s, name, strlen(name));
-	sb_put(&s, "\",\"trafficPolicy\":{", 19);
+	sb_put(s, ns, strlen(ns));
+	sb_put(s, "/", 1);
+	sb_put(s, name, strlen(name));
+	sb_put(s, "\",\"trafficPolicy\":{", 19);
 	bool first = true;
 	for (int i = 0; i < POL_N; i++) {
 		if (!f[i])
 			continue;
 		if (!first)
-			sb_put(&s, ",", 1);
+			sb_put(s, ",", 1);
 		first = false;
-		sb_str(&s, pol_keys[i]);
-		sb_put(&s, ":", 1);
-		sb_node(&s, f[i]);
+		sb_put(s, pol_keys_json[i], strlen(pol_keys_json[i]));
+		sb_node_memo(b, s, f[i]);
 	}
-	sb_put(&s, "}}", 2);
-	const char *json = arena_strndup(&b->m->arena, s.p, s.n);
-	free(s.p);
-	return json;
+	sb_put(s, "}}", 2);
+	return arena_strndup(&b->m->arena, s->p, s->n);
 }
 
 static void cluster_policy(struct builder *b, struct rm_cluster *c)
@@ -1837,5 +1897,8 @@ void route_build(struct route_model *m, struct project *p, struct diag_list *d)
 	xref_map_release(&b.mesh_exact);
 	free(b.svc);
 	free(b.mesh_wild);
+	free(b.pol);
+	free(b.sb_pol.p);
+	free(b.sb_field.p);
 	xref_release(&b.x);
 }

@@ -249,29 +249,26 @@ static uint32_t none_if_unset(unsigned v)
 
 static uint32_t emit_conds(struct emitter *e, const struct rm_cond *c, size_t n)
 {
-	/* Intern everything first, so the range is contiguous. */
+	/* Intern everything first, so the range is contiguous; the second
+	 * loop reuses the references (three per condition). */
+	uint32_t small[3 * 16], *ref = n <= 16 ? small : xcalloc(3 * n, sizeof(*ref));
 	for (size_t i = 0; i < n; i++) {
-		intern(e, c[i].key);
-		if (c[i].field != MRT_FIELD_PORT)
-			intern(e, c[i].value);
-		if (c[i].op == MRT_OP_REGEX)
-			regex_index(e, c[i].value);
+		ref[3 * i] = intern(e, c[i].key);
+		ref[3 * i + 1] = c[i].field == MRT_FIELD_PORT ? c[i].number : intern(e, c[i].value);
+		ref[3 * i + 2] = c[i].op == MRT_OP_REGEX ? regex_index(e, c[i].value) : MRT_NONE;
 	}
 	uint32_t first = NREC(e, MRT_SEC_COND);
 	for (size_t i = 0; i < n; i++) {
-		/* Intern first: interning may grow the COND buffer's neighbours
-		 * but never COND itself, so the record pointer stays valid. */
-		uint32_t key = intern(e, c[i].key);
-		uint32_t value = c[i].field == MRT_FIELD_PORT ? c[i].number : intern(e, c[i].value);
-		uint32_t rx = c[i].op == MRT_OP_REGEX ? regex_index(e, c[i].value) : MRT_NONE;
 		struct mrt_fmt_cond *f = ADD(e, MRT_SEC_COND, struct mrt_fmt_cond);
 		f->field = (uint8_t)c[i].field;
 		f->op = (uint8_t)c[i].op;
 		f->flags = (uint8_t)c[i].flags;
-		f->key = key;
-		f->value = value;
-		f->regex = rx;
+		f->key = ref[3 * i];
+		f->value = ref[3 * i + 1];
+		f->regex = ref[3 * i + 2];
 	}
+	if (ref != small)
+		free(ref);
 	return dedup_range(e, MRT_SEC_COND, first);
 }
 
@@ -380,16 +377,17 @@ static void emit_route_body(struct emitter *e, struct rm_route *r, unsigned gen)
 	if (r->emit_gen == gen)
 		return;
 	r->emit_gen = gen;
-	uint32_t cf[64], *cfirst = r->n_matches <= 64 ? cf : xcalloc(r->n_matches, sizeof(*cfirst));
+	/* cfirst[2m]: match m's first COND, cfirst[2m + 1]: its name. */
+	uint32_t cf[2 * 64], *cfirst = r->n_matches <= 64 ? cf : xcalloc(2 * r->n_matches, sizeof(*cfirst));
 	for (size_t m = 0; m < r->n_matches; m++) {
-		intern(e, r->matches[m].name);
-		cfirst[m] = emit_conds(e, r->matches[m].conds, r->matches[m].n);
+		cfirst[2 * m + 1] = intern(e, r->matches[m].name);
+		cfirst[2 * m] = emit_conds(e, r->matches[m].conds, r->matches[m].n);
 	}
 	uint32_t first = NREC(e, MRT_SEC_MTCH);
 	for (size_t m = 0; m < r->n_matches; m++) {
 		struct mrt_fmt_match *f = ADD(e, MRT_SEC_MTCH, struct mrt_fmt_match);
-		f->name = intern(e, r->matches[m].name);
-		f->cond_first = cfirst[m];
+		f->name = cfirst[2 * m + 1];
+		f->cond_first = cfirst[2 * m];
 		f->cond_count = (uint32_t)r->matches[m].n;
 	}
 	if (cfirst != cf)

@@ -82,9 +82,26 @@ void route_model_release(struct route_model *m)
 struct rm_listener *route_model_listener(struct route_model *m,
 					 const char *gateway, unsigned port)
 {
-	char key[600];
+	/* The key is "L\x01GATEWAY\x01PORT" cut to 599 bytes, built by hand
+	 * (printf was most of this function's time). */
+	char key[600], num[16];
+	size_t nn = 0, k = 2, lg = strlen(gateway);
+	unsigned pv = port;
+	do {
+		num[sizeof(num) - 1 - nn++] = (char)('0' + pv % 10);
+		pv /= 10;
+	} while (pv);
+	key[0] = 'L';
+	key[1] = '\x01';
+	size_t cut = sizeof(key) - 1;
+	memcpy(key + k, gateway, lg < cut - k ? lg : cut - k);
+	k += lg < cut - k ? lg : cut - k;
+	if (k < cut)
+		key[k++] = '\x01';
+	memcpy(key + k, num + sizeof(num) - nn, nn < cut - k ? nn : cut - k);
+	k += nn < cut - k ? nn : cut - k;
+	key[k] = 0;
 	bool found;
-	snprintf(key, sizeof(key), "L\x01%s\x01%u", gateway, port);
 	size_t j = map_slot(m->index, key, &found);
 	if (found)
 		return m->index->vals[j];
