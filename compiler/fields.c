@@ -42,7 +42,7 @@ static bool key_is(const struct node *key, const char *json)
  * only a longer key needs key_is; its first byte, held in kbits, is the
  * name's or a '_'.
  */
-const struct node *field_value(const struct node *map, const char *json)
+const struct node *field_raw(const struct node *map, const char *json)
 {
 	if (!map || map->type != NODE_MAP)
 		return NULL;
@@ -59,12 +59,16 @@ const struct node *field_value(const struct node *map, const char *json)
 			hit = (p->kbits >> 56) > jlen && (b0 == (unsigned char)json[0] || b0 == '_') &&
 			      key_is(p->key, json);
 		}
-		if (hit) {
-			const struct node *v = p->value;
-			return v && v->type != NODE_NULL ? v : NULL;
-		}
+		if (hit)
+			return p->value;
 	}
 	return NULL;
+}
+
+const struct node *field_value(const struct node *map, const char *json)
+{
+	const struct node *v = field_raw(map, json);
+	return v && v->type != NODE_NULL ? v : NULL;
 }
 
 const struct node *field_map(const struct node *map, const char *json)

@@ -33,6 +33,8 @@
  * NULL or not a map, the field is absent, or its value is null.
  */
 const struct node *field_value(const struct node *map, const char *json);
+/* As field_value, but an explicit null value is returned, not NULL. */
+const struct node *field_raw(const struct node *map, const char *json);
 /* A mapping field (possibly empty); NULL when absent, null or not a map. */
 const struct node *field_map(const struct node *map, const char *json);
 /* A string field that Go would see as set: a non-empty string, else NULL. */

@@ -37,6 +37,7 @@
 #include <math.h>
 
 #include "checks.h"
+#include "fields.h"
 
 /* Deeper than any document the front end lets through; guards recursion. */
 #define CANON_MAX_DEPTH 512
@@ -195,57 +196,6 @@ static size_t fold_field_name(const struct node *key, char *out)
 		out[n++] = c;
 	}
 	return n;
-}
-
-/* Whether map key `key` folds (fold_field_name) to `name`, a C string. */
-static bool field_name_is(const struct node *key, const char *name)
-{
-	const char *s = key->text ? key->text : "";
-	size_t len = key->text ? key->len : 0, j = 0;
-	bool upper = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '_' && i + 1 < len) {
-			upper = true;
-			continue;
-		}
-		if (upper && c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		upper = false;
-		if (name[j] == '\0' || name[j] != c)
-			return false;
-		j++;
-	}
-	return name[j] == '\0';
-}
-
-/*
- * The value stored under a field, accepting its proto or JSON name.
- * Folding only drops characters, so a key as long as `name` names it
- * exactly when it equals it (compared by kbits), a shorter key never, and
- * only a longer key, starting with the name's first byte or a '_', needs
- * field_name_is.
- */
-static const struct node *field_get(const struct node *map, const char *name)
-{
-	if (!map || map->type != NODE_MAP)
-		return NULL;
-	size_t nlen = strlen(name);
-	unsigned long long kb = node_key_bits(name, nlen);
-	for (size_t i = 0; i < map->n; i++) {
-		const struct node_pair *p = &map->pairs[i];
-		if (p->kbits == kb) {
-			if (nlen <= 7 || (p->key->len == nlen &&
-					  memcmp(p->key->text + 7, name + 7, nlen - 7) == 0))
-				return p->value;
-			continue;
-		}
-		unsigned char b0 = (unsigned char)(p->kbits & 0xff);
-		if ((p->kbits >> 56) > nlen && (b0 == (unsigned char)name[0] || b0 == '_') &&
-		    node_is_scalar(p->key) && field_name_is(p->key, name))
-			return p->value;
-	}
-	return NULL;
 }
 
 /* Fields of a match that hold maps (Go omits them when empty). */
@@ -752,13 +702,13 @@ static const char *item_name(struct arena *a, const struct node *item,
 static struct sm read_exact_or_prefix(const struct node *sm)
 {
 	struct sm r = { SM_NONE, { "", 0 } };
-	struct str exact = node_string(field_get(sm, "exact"));
+	struct str exact = node_string(field_raw(sm, "exact"));
 	if (exact.len) {
 		r.kind = SM_EXACT;
 		r.v = exact;
 		return r;
 	}
-	struct str prefix = node_string(field_get(sm, "prefix"));
+	struct str prefix = node_string(field_raw(sm, "prefix"));
 	if (prefix.len) {
 		r.kind = SM_PREFIX;
 		r.v = prefix;
@@ -793,7 +743,7 @@ static bool prefix_match_make(struct arena *a, struct prefix_match *pm,
 {
 	if (!match || match->type != NODE_MAP)
 		return false;
-	struct str prefix = node_string(field_get(field_get(match, "uri"), "prefix"));
+	struct str prefix = node_string(field_raw(field_raw(match, "uri"), "prefix"));
 	if (prefix.len == 0)
 		return false;
 	memset(pm, 0, sizeof(*pm));
@@ -802,19 +752,19 @@ static bool prefix_match_make(struct arena *a, struct prefix_match *pm,
 	pm->route_index = route_index;
 	pm->match_index = match_index;
 	pm->prefix = prefix;
-	if (!node_integer(field_get(match, "port"), &pm->port))
+	if (!node_integer(field_raw(match, "port"), &pm->port))
 		pm->port = 0;
-	pm->method = read_exact_or_prefix(field_get(match, "method"));
+	pm->method = read_exact_or_prefix(field_raw(match, "method"));
 	if (pm->method.kind == SM_NONE) {
 		/* No method (or a regex one) counts as GET. */
 		pm->method.kind = SM_EXACT;
 		pm->method.v.s = "GET";
 		pm->method.v.len = 3;
 	}
-	pm->authority = read_exact_or_prefix(field_get(match, "authority"));
-	pm->headers = read_map(a, field_get(match, "headers"), &pm->nheaders);
-	pm->query = read_map(a, field_get(match, "queryParams"), &pm->nquery);
-	pm->without = read_map(a, field_get(match, "withoutHeaders"), &pm->nwithout);
+	pm->authority = read_exact_or_prefix(field_raw(match, "authority"));
+	pm->headers = read_map(a, field_raw(match, "headers"), &pm->nheaders);
+	pm->query = read_map(a, field_raw(match, "queryParams"), &pm->nquery);
+	pm->without = read_map(a, field_raw(match, "withoutHeaders"), &pm->nwithout);
 	return true;
 }
 
@@ -916,7 +866,7 @@ static void analyze_routes(struct diag_list *d, const struct resource *r,
 		const struct node *route = routes->items[ri];
 		if (!route || route->type != NODE_MAP)
 			continue;   /* null routes are skipped, as Istio does */
-		const struct node *matches = field_get(route, "match");
+		const struct node *matches = field_raw(route, "match");
 		if (matches && matches->type != NODE_SEQ && matches->type != NODE_NULL)
 			continue;   /* not a list: the schema check reports it */
 		if (!matches || matches->type == NODE_NULL || matches->n == 0) {
@@ -976,8 +926,8 @@ void rules_vs_unreachable(struct diag_list *d, const struct resource *r)
 	/* Allocates only when there is something to report or headers to compare. */
 	struct arena tmp;
 	arena_init(&tmp);
-	analyze_routes(d, r, &tmp, field_get(r->spec, "http"), FAMILY_HTTP);
-	analyze_routes(d, r, &tmp, field_get(r->spec, "tcp"), FAMILY_TCP);
-	analyze_routes(d, r, &tmp, field_get(r->spec, "tls"), FAMILY_TLS);
+	analyze_routes(d, r, &tmp, field_raw(r->spec, "http"), FAMILY_HTTP);
+	analyze_routes(d, r, &tmp, field_raw(r->spec, "tcp"), FAMILY_TCP);
+	analyze_routes(d, r, &tmp, field_raw(r->spec, "tls"), FAMILY_TLS);
 	arena_release(&tmp);
 }
