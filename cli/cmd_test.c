@@ -20,7 +20,6 @@
  * or coverage under --fail-under, 2 error.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,19 +27,6 @@
 
 #include "cli.h"
 #include "commands.h"
-
-static const struct option test_options[] = {
-	{ "fail-under", required_argument, NULL, 'f' },
-	{ "namespace", required_argument, NULL, 'n' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void test_usage(FILE *f)
-{
-	fputs("usage: meshc test TABLE CASES.yaml [--fail-under PCT] [-q]\n", f);
-}
 
 static const char *nstr(const struct node *n)
 {
@@ -235,7 +221,7 @@ static int load_cases(const char *path, struct source_unit *u)
 	for (size_t i = 0; i < u->diags.n; i++) {
 		const struct diag *d = &u->diags.items[i];
 		if (d->level == LEVEL_ERROR) {
-			fprintf(stderr, "%s:%u:%u: %s\n", path, d->line, d->col, d->message);
+			fprintf(stderr, "meshc: %s:%u:%u: %s\n", path, d->line, d->col, d->message);
 			return -1;
 		}
 	}
@@ -257,10 +243,13 @@ int cmd_test(int argc, char **argv)
 	bool quiet = false;
 	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:qh", test_options, NULL)) != -1) {
+	while ((c = cli_getopt("test", argc, argv)) != -1) {
 		switch (c) {
-		case 'f': {
+		case CLI_HELP:
+			return 0;
+		case CLI_ERROR:
+			return 2;
+		case OPT_FAIL_UNDER: {
 			char *end;
 			fail_under = strtod(optarg, &end);
 			if (*end || end == optarg || fail_under < 0 || fail_under > 100) {
@@ -275,19 +264,10 @@ int cmd_test(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
-		case 'h':
-			test_usage(stdout);
-			return 0;
-		default:
-			test_usage(stderr);
-			return 2;
 		}
 	}
-	if (optind + 2 != argc) {
-		fprintf(stderr, "meshc: test needs TABLE and CASES.yaml\n");
-		test_usage(stderr);
-		return 2;
-	}
+	if (optind + 2 != argc)
+		return cli_usage_error("test", "test needs TABLE and CASES.yaml");
 	mrt_table *t;
 	void *buf;
 	if (!cli_open_table(argv[optind], ns, &t, &buf))

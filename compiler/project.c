@@ -239,6 +239,8 @@ static void *pool_worker(void *arg)
 		if (i >= job->p->nunits)
 			break;
 		job->fn(job->p, &job->p->units[i], job->ctx);
+		if (job->p->opt.progress)
+			job->p->opt.progress(job->p->opt.progress_ctx, i + 1, job->p->nunits);
 	}
 	return NULL;
 }
@@ -302,7 +304,8 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 				p->usage_error = true;
 				continue;
 			}
-			add_unit(p, &cap, "<stdin>", bytes, len);
+			add_unit(p, &cap, p->opt.stdin_name ? p->opt.stdin_name : "<stdin>",
+				 bytes, len);
 			continue;
 		}
 		struct stat st;
