@@ -21,6 +21,7 @@ void meshc_options_init(struct meshc_options *o)
 	o->limits.max_alias_nodes = 10000;
 	o->limits.max_scalar_bytes = 1024 * 1024;
 	o->limits.max_document_bytes = 64 * 1024 * 1024;
+	o->limits.max_file_bytes = 64 * 1024 * 1024;
 }
 
 void project_init(struct project *p, const struct meshc_options *opt)
@@ -113,9 +114,6 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 		 bool validate)
 {
 	source_read_paths(p, paths, npaths);
-	/* Units moved while the array grew: point each list at its arena now. */
-	for (size_t i = 0; i < p->nunits; i++)
-		diag_list_init(&p->units[i].diags, &p->units[i].arena);
 	project_each_unit(p, load_unit, validate ? p : NULL);
 	p->validated = validate;
 
