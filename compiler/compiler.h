@@ -24,6 +24,7 @@ struct meshc_limits {
 	size_t max_alias_nodes;      /* alias expansion budget per document, 10,000 */
 	size_t max_scalar_bytes;     /* 1 MiB */
 	size_t max_document_bytes;   /* 64 MiB */
+	size_t max_file_bytes;       /* a file or standard input, 64 MiB */
 };
 
 struct meshc_options {
@@ -35,7 +36,7 @@ struct meshc_options {
 	/*
 	 * Path globs (fnmatch) of inputs to skip, walked or named: a pattern
 	 * without '/' matches any component of a path, one with '/' the path
-	 * or a leading part of it (project.c path_ignored). NULL when none.
+	 * or a leading part of it (source.c path_ignored). NULL when none.
 	 */
 	const char *const *ignore;
 	size_t nignore;
@@ -94,6 +95,30 @@ void project_validate(struct project *p);
 void project_analyze(struct project *p);
 /* Gathers every unit's diagnostics into p->diags and sorts them. */
 void project_finish_diags(struct project *p);
+
+/*
+ * Reads every path (file, directory, or "-" for stdin) into p->units
+ * (source.c); project_load's first step. Each unit's diagnostics list is
+ * ready afterwards. A path that cannot be read (including one met during
+ * a directory walk) prints a message naming it on stderr and sets
+ * usage_error; an input past limits.max_file_bytes is an MSH0002 error
+ * of its unit and is left empty.
+ */
+void source_read_paths(struct project *p, char *const *paths, size_t npaths);
+/*
+ * Opens path for reading if it is a regular file, refusing anything else
+ * (FIFO, device, directory) before an open that could block. The
+ * descriptor, or -1 with the reason in err.
+ */
+int source_open(const char *path, char *err, size_t errlen);
+/*
+ * Reads the regular file at path ("-": standard input) into a heap
+ * buffer (NUL-terminated), at most max bytes. 0; 1 when it is larger
+ * than max (*bytes NULL); -1 when it cannot be read. The reason is in
+ * err when not 0.
+ */
+int source_read_file(const char *path, size_t max, char **bytes, size_t *len,
+		     char *err, size_t errlen);
 
 /* Phases, one module each; each reports into the unit's diagnostics. */
 void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim);
