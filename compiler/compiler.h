@@ -33,7 +33,7 @@ struct meshc_options {
 	/*
 	 * Path globs (fnmatch) of inputs to skip, walked or named: a pattern
 	 * without '/' matches any component of a path, one with '/' the path
-	 * or a leading part of it (project.c path_ignored). NULL when none.
+	 * or a leading part of it (source.c path_ignored). NULL when none.
 	 */
 	const char *const *ignore;
 	size_t nignore;
@@ -91,6 +91,13 @@ void project_validate(struct project *p);
 void project_analyze(struct project *p);
 /* Gathers every unit's diagnostics into p->diags and sorts them. */
 void project_finish_diags(struct project *p);
+
+/*
+ * Reads every path (file, directory, or "-" for stdin) into p->units
+ * (source.c); project_load's first step. An unreadable path prints a
+ * message naming it on stderr and sets usage_error.
+ */
+void source_read_paths(struct project *p, char *const *paths, size_t npaths);
 
 /* Phases, one module each; each reports into the unit's diagnostics. */
 void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim);
