@@ -63,6 +63,7 @@ static void diff_usage(FILE *f)
 /* One side of the diff: a loaded project, or an opened table. */
 struct side {
 	const char *path;
+	bool empty;                  /* git's /dev/null: no file on this side */
 	bool is_table;
 	struct project p;            /* config sides */
 	bool loaded;
@@ -75,10 +76,8 @@ static bool is_table_file(const char *path)
 {
 	if (strcmp(path, "-") == 0)
 		return false;
-	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return false;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char err[256];
+	int fd = source_open(path, err, sizeof(err));
 	if (fd < 0)
 		return false;
 	unsigned char magic[MRT_MAGIC_LEN];
@@ -102,7 +101,7 @@ static bool load_error(const struct diag *d)
 static int side_open(struct side *s, const struct meshc_options *opt)
 {
 	char err[512];
-	if (is_table_file(s->path)) {
+	if (!s->empty && is_table_file(s->path)) {
 		s->is_table = true;
 		if (mrt_open(s->path, &s->t, err, sizeof(err)) != 0) {
 			fprintf(stderr, "meshc: %s\n", err);
@@ -113,7 +112,7 @@ static int side_open(struct side *s, const struct meshc_options *opt)
 	project_init(&s->p, opt);
 	s->loaded = true;
 	char *paths[1] = { (char *)s->path };
-	project_load(&s->p, paths, 1);
+	project_load(&s->p, paths, s->empty ? 0 : 1);
 	if (s->p.usage_error)
 		return 2;
 	project_finish_diags(&s->p);
@@ -264,6 +263,8 @@ int cmd_diff(int argc, char **argv)
 		gnew = npos == 9 ? pos[7] : pos[0];
 		so.path = pos[1];
 		sn.path = pos[4];
+		so.empty = strcmp(so.path, "/dev/null") == 0;
+		sn.empty = strcmp(sn.path, "/dev/null") == 0;
 		fmt = DIFF_TEXT;
 	} else {
 		if (npos != 2) {

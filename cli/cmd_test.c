@@ -330,28 +330,15 @@ static void run_case(struct suite *s, const struct node *tc, size_t index)
 /* Reads and parses the cases file; 0 or -1 with a message printed. */
 static int load_cases(const char *path, struct source_unit *u)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "meshc: cannot read \"%s\": %s\n", path, strerror(errno));
-		return -1;
-	}
-	size_t cap = 65536, len = 0;
-	char *bytes = xmalloc(cap);
-	size_t got;
-	while ((got = fread(bytes + len, 1, cap - len, f)) > 0) {
-		len += got;
-		if (len == cap)
-			bytes = xrealloc(bytes, cap *= 2);
-	}
-	bool bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		free(bytes);
-		fprintf(stderr, "meshc: cannot read \"%s\"\n", path);
-		return -1;
-	}
 	struct meshc_options opt;
 	meshc_options_init(&opt);
+	char *bytes, err[256];
+	size_t len;
+	if (source_read_file(path, opt.limits.max_file_bytes, &bytes, &len, err,
+			     sizeof(err)) != 0) {
+		fprintf(stderr, "meshc: cannot read \"%s\": %s\n", path, err);
+		return -1;
+	}
 	memset(u, 0, sizeof(*u));
 	arena_init(&u->arena);
 	diag_list_init(&u->diags, &u->arena);
@@ -375,6 +362,7 @@ static void unit_free(struct source_unit *u)
 	arena_release(&u->arena);
 	free(u->bytes);
 	free(u->docs);
+	free(u->doc_irregular);
 }
 
 int cmd_test(int argc, char **argv)

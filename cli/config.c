@@ -109,7 +109,9 @@ char *config_find(void)
 		struct stat st;
 		snprintf(path, sizeof(path), "%s%s%s", dir,
 			 strcmp(dir, "/") == 0 ? "" : "/", CONFIG_FILE_NAME);
-		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+		/* Anything by that name counts (a FIFO or a directory is then
+		 * refused when read, not silently passed over). */
+		if (lstat(path, &st) == 0) {
 			char *rel = xmalloc(3 * up + sizeof(CONFIG_FILE_NAME));
 			rel[0] = '\0';
 			for (unsigned i = 0; i < up; i++)
@@ -132,32 +134,16 @@ char *config_find(void)
 
 /* ---- reading ---- */
 
-/* The file's bytes (heap, NUL-terminated) or NULL with a message printed. */
+/* The file's bytes (heap, NUL-terminated) or NULL with a message printed.
+ * A FIFO or device is refused before it is opened. */
 static char *read_config(const char *path, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fprintf(stderr, "meshc: cannot read config file \"%s\": %s\n", path,
-			strerror(errno));
+	char *buf, err[256];
+	int rc = source_read_file(path, CONFIG_MAX_BYTES, &buf, len, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "meshc: cannot read config file \"%s\": %s\n", path, err);
 		return NULL;
 	}
-	char *buf = xmalloc(CONFIG_MAX_BYTES + 1);
-	size_t n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
-	bool bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		fprintf(stderr, "meshc: cannot read config file \"%s\"\n", path);
-		free(buf);
-		return NULL;
-	}
-	if (n > CONFIG_MAX_BYTES) {
-		fprintf(stderr, "meshc: %s: config file larger than %d bytes\n",
-			path, CONFIG_MAX_BYTES);
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
 	return buf;
 }
 

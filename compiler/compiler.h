@@ -1,7 +1,9 @@
 /*
  * The one header cli/ includes: a run over a set of inputs ("project"),
- * and the pipeline's phases in order:
- *   project_load      paths -> bytes -> node trees -> resources
+ * and the pipeline's phases in order (compiler/README.md draws it and
+ * names the file that owns each step):
+ *   project_load      paths -> bytes -> per document: node tree ->
+ *                     resources -> (validated) -> typed model (model.h)
  *   project_validate  schema checks and Istio's admission rules, per resource
  *   project_analyze   cross-references between resources
  * Diagnostics of every phase end up in project.diags.
@@ -22,6 +24,7 @@ struct meshc_limits {
 	size_t max_alias_nodes;      /* alias expansion budget per document, 10,000 */
 	size_t max_scalar_bytes;     /* 1 MiB */
 	size_t max_document_bytes;   /* 64 MiB */
+	size_t max_file_bytes;       /* a file or standard input, 64 MiB */
 };
 
 struct meshc_options {
@@ -49,6 +52,7 @@ struct source_unit {
 	struct arena arena;          /* nodes, strings and diagnostics of this unit */
 	struct diag_list diags;
 	struct node **docs;          /* heap array of document roots (NULL: empty) */
+	bool *doc_irregular;         /* heap, per document: aliases or merge keys used */
 	size_t ndocs, docs_cap;
 	struct resource **res;       /* heap array, in document order */
 	size_t nres, res_cap;
@@ -94,10 +98,27 @@ void project_finish_diags(struct project *p);
 
 /*
  * Reads every path (file, directory, or "-" for stdin) into p->units
- * (source.c); project_load's first step. An unreadable path prints a
- * message naming it on stderr and sets usage_error.
+ * (source.c); project_load's first step. Each unit's diagnostics list is
+ * ready afterwards. A path that cannot be read (including one met during
+ * a directory walk) prints a message naming it on stderr and sets
+ * usage_error; an input past limits.max_file_bytes is an MSH0002 error
+ * of its unit and is left empty.
  */
 void source_read_paths(struct project *p, char *const *paths, size_t npaths);
+/*
+ * Opens path for reading if it is a regular file, refusing anything else
+ * (FIFO, device, directory) before an open that could block. The
+ * descriptor, or -1 with the reason in err.
+ */
+int source_open(const char *path, char *err, size_t errlen);
+/*
+ * Reads the regular file at path ("-": standard input) into a heap
+ * buffer (NUL-terminated), at most max bytes. 0; 1 when it is larger
+ * than max (*bytes NULL); -1 when it cannot be read. The reason is in
+ * err when not 0.
+ */
+int source_read_file(const char *path, size_t max, char **bytes, size_t *len,
+		     char *err, size_t errlen);
 
 /* Phases, one module each; each reports into the unit's diagnostics. */
 void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim);

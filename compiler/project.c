@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "compiler.h"
+#include "model.h"
 
 void meshc_options_init(struct meshc_options *o)
 {
@@ -21,6 +22,7 @@ void meshc_options_init(struct meshc_options *o)
 	o->limits.max_alias_nodes = 10000;
 	o->limits.max_scalar_bytes = 1024 * 1024;
 	o->limits.max_document_bytes = 64 * 1024 * 1024;
+	o->limits.max_file_bytes = 64 * 1024 * 1024;
 }
 
 void project_init(struct project *p, const struct meshc_options *opt)
@@ -39,6 +41,7 @@ void project_release(struct project *p)
 		arena_release(&u->arena);
 		free(u->bytes);
 		free(u->docs);
+		free(u->doc_irregular);
 		free(u->res);
 	}
 	free(p->units);
@@ -107,15 +110,14 @@ static void load_unit(struct project *p, struct source_unit *u, void *ctx)
 	resources_from_unit(u, &p->opt);
 	if (ctx)
 		validate_unit(p, u, NULL);
+	for (size_t i = 0; i < u->nres; i++)
+		distil_resource(&u->arena, u->res[i], u->res[i]->irregular);
 }
 
 static void load(struct project *p, char *const *paths, size_t npaths,
 		 bool validate)
 {
 	source_read_paths(p, paths, npaths);
-	/* Units moved while the array grew: point each list at its arena now. */
-	for (size_t i = 0; i < p->nunits; i++)
-		diag_list_init(&p->units[i].diags, &p->units[i].arena);
 	project_each_unit(p, load_unit, validate ? p : NULL);
 	p->validated = validate;
 

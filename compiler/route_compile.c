@@ -30,8 +30,8 @@ void *route_compile(struct project *p, struct diag_list *d, size_t *len,
 /* Whether path starts with the table magic (a table, even a damaged one). */
 static bool has_magic(const char *path)
 {
-	char magic[MRT_MAGIC_LEN];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char magic[MRT_MAGIC_LEN], err[256];
+	int fd = source_open(path, err, sizeof(err));   /* never a FIFO */
 	if (fd < 0)
 		return false;
 	ssize_t n = read(fd, magic, sizeof(magic));

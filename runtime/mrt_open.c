@@ -570,7 +570,14 @@ int mrt_open(const char *path, mrt_table **out, char *err, size_t errlen)
 	int fd;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A proxy reloading its table must never block: refuse a FIFO or a
+	 * device before opening it, and open without blocking in case the
+	 * path changed since (fstat() then tells). */
+	if (stat(path, &st) != 0)
+		return fail(&v, "%s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return fail(&v, "%s: not a regular file", path);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(&v, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0) {
