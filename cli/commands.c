@@ -123,6 +123,18 @@ static const struct cli_option help_options[] = {
 	{ 0 },
 };
 
+/* What a sidecar does with a request no route matches (query, test). */
+static const struct cli_option outbound_options[] = {
+	{ .name = "outbound-traffic-policy", .key = OPT_OUTBOUND_TRAFFIC_POLICY,
+	  .arg = "POLICY",
+	  .help = "unmatched sidecar requests pass through or are dropped (ALLOW_ANY, "
+		  "or the .meshc.yaml key)",
+	  .values = "ALLOW_ANY REGISTRY_ONLY", .complete = COMPLETE_WORDS },
+	{ .name = "no-config", .key = OPT_NO_CONFIG,
+	  .help = "ignore .meshc.yaml" },
+	{ 0 },
+};
+
 static const struct cli_option query_options[] = {
 	{ .name = "gateway", .key = OPT_GATEWAY, .arg = "GW",
 	  .help = "mesh, or NAMESPACE/NAME of a Gateway (mesh)" },
@@ -146,6 +158,10 @@ static const struct cli_option query_options[] = {
 	  .help = "the sending workload's namespace" },
 	{ .name = "sni", .key = OPT_SNI, .arg = "NAME",
 	  .help = "the TLS server name (TLS routes)" },
+	{ .name = "workload", .key = OPT_WORKLOAD, .arg = "K=V",
+	  .help = "a gateway workload by its labels, instead of --gateway (repeatable)",
+	  .repeat = true },
+	{ .include = outbound_options },
 	{ .name = "output", .key = 'o', .arg = "FORMAT",
 	  .help = "output format (text)",
 	  .values = "text json", .complete = COMPLETE_WORDS },
@@ -157,6 +173,7 @@ static const struct cli_option query_options[] = {
 static const struct cli_option test_options[] = {
 	{ .name = "fail-under", .key = OPT_FAIL_UNDER, .arg = "PCT",
 	  .help = "exit 1 when fewer than PCT% of the routes are exercised" },
+	{ .include = outbound_options },
 	{ .name = "quiet", .key = 'q',
 	  .help = "print failures only, no coverage line" },
 	{ .name = "namespace", .key = 'n', .arg = "NS",

@@ -51,6 +51,8 @@ enum cli_key {
 	OPT_SOURCE_NAMESPACE,
 	OPT_SNI,
 	OPT_FAIL_UNDER,
+	OPT_WORKLOAD,
+	OPT_OUTBOUND_TRAFFIC_POLICY,
 };
 
 /* What a shell offers when completing an option's value or an operand. */

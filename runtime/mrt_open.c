@@ -123,6 +123,7 @@ static const char *const section_names[MRT_SEC_COUNT] = {
 	"strings", "listeners", "gateway index", "virtual hosts", "host index",
 	"wildcard index", "routes", "route data", "matches", "conditions",
 	"destinations", "route extras", "header operations", "clusters", "regexes",
+	"gateways",
 };
 
 static int fail(struct verifier *v, const char *fmt, ...)
@@ -179,6 +180,9 @@ static int verify_listeners(struct verifier *v)
 	for (uint32_t i = 0; i < t->n[MRT_SEC_LSTN]; i++) {
 		const struct mrt_fmt_listener *l = &t->lstn[i];
 		STR(l->gateway, false, "gateway");
+		STR(l->sni, true, "server names");
+		if (l->flags & ~MRT_LS_TERMINATES_TLS)
+			return fail(v, "listener %u: unknown flags %#x", i, l->flags);
 		STR(l->protocol, true, "protocol");
 		STR(l->tls_mode, true, "tls mode");
 		STR(l->name, true, "name");
@@ -193,8 +197,14 @@ static int verify_listeners(struct verifier *v)
 		if (i > 0) {
 			const struct mrt_fmt_listener *p = &t->lstn[i - 1];
 			int c = strcmp(mrt_str(t, p->gateway), mrt_str(t, l->gateway));
-			if (c > 0 || (c == 0 && p->port >= l->port))
-				return fail(v, "listener %u: listeners not sorted by gateway and port", i);
+			if (c == 0 && p->port == l->port)
+				c = !p->sni || !l->sni ? (p->sni != 0) - (l->sni != 0) :
+				    strcmp(mrt_str(t, p->sni), mrt_str(t, l->sni));
+			else if (c == 0)
+				c = p->port > l->port ? 1 : -1;
+			if (c >= 0)
+				return fail(v, "listener %u: listeners not sorted by gateway, port "
+					    "and server names", i);
 		}
 	}
 
@@ -245,8 +255,9 @@ static int verify_vhosts(struct verifier *v)
 		const struct mrt_fmt_vhost *h = &t->vhst[i];
 		STR(h->name, false, "name");
 		RANGE(h->route_first, h->route_count, MRT_SEC_ROUT, "route");
-		if (h->flags & ~MRT_VH_HTTPS_REDIRECT)
+		if (h->flags & ~(MRT_VH_HTTPS_REDIRECT | MRT_VH_SOURCE_SCOPED))
 			return fail(v, "virtual host %u: unknown flags %#x", i, h->flags);
+		INDEX(h->fallback, MRT_SEC_ROUT, true, "fallback route");
 		/* The matcher lower-cases only the request's host. */
 		const char *name = mrt_str(t, h->name);
 		for (uint32_t k = 0, n = mrt_strlen(t, h->name); k < n; k++)
@@ -338,6 +349,7 @@ static int verify_actions(struct verifier *v)
 		INDEX(e->rw_regex, MRT_SEC_REGX, true, "rewrite regex");
 		STR(e->rw_sub, true, "rewrite substitution");
 		STR(e->rt_retry_on, true, "retryOn");
+		STR(e->rt_status_codes, true, "retriable status codes");
 		STR(e->fa_grpc, true, "grpc status");
 		STR(e->fa_http2, true, "http2 error");
 		RANGE(e->mirror_first, e->mirror_count, MRT_SEC_DEST, "mirror");
@@ -365,10 +377,20 @@ static int verify_actions(struct verifier *v)
 		STR(c->lb_policy, true, "load balancer");
 		STR(c->tls_mode, true, "tls mode");
 		STR(c->policy, true, "policy");
+		STR(c->destination_rule, true, "destination rule");
 	}
 	sec = "regex";
 	for (uint32_t i = 0; i < t->n[MRT_SEC_REGX]; i++)
 		STR(t->regx[i].pattern, false, "pattern");
+	sec = "gateway";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_GSEL]; i++) {
+		const struct mrt_fmt_gwsel *g = &t->gsel[i];
+		STR(g->name, false, "name");
+		STR(g->selector, true, "selector");
+		STR(g->workload, false, "workload");
+		if (i > 0 && strcmp(mrt_str(t, t->gsel[i - 1].name), mrt_str(t, g->name)) >= 0)
+			return fail(v, "gateway %u: gateways not sorted by name", i);
+	}
 	return 0;
 }
 
@@ -389,6 +411,10 @@ static int verify_header(struct verifier *v)
 		return fail(v, "truncated: %zu bytes, the header alone is %zu", t->size, hs);
 	if (h->byte_order != MRT_BYTE_ORDER)
 		return fail(v, "byte order mismatch (table written on a big-endian host?)");
+	if (h->version < MRT_FORMAT_VERSION)
+		return fail(v, "table format version %u is older than this library's %u: "
+			    "recompile the config with `meshc compile`", h->version,
+			    MRT_FORMAT_VERSION);
 	if (h->version != MRT_FORMAT_VERSION)
 		return fail(v, "unsupported format version %u (this library reads %u)",
 			    h->version, MRT_FORMAT_VERSION);
@@ -456,6 +482,7 @@ static int verify_header(struct verifier *v)
 	t->hops = (const void *)(b + sc[MRT_SEC_HOPS].offset);
 	t->clst = (const void *)(b + sc[MRT_SEC_CLST].offset);
 	t->regx = (const void *)(b + sc[MRT_SEC_REGX].offset);
+	t->gsel = (const void *)(b + sc[MRT_SEC_GSEL].offset);
 	v->strs_lo = sc[MRT_SEC_STRS].offset;
 	v->strs_hi = sc[MRT_SEC_STRS].offset + sc[MRT_SEC_STRS].length;
 	/* The string section is a whole sequence of entries (length, bytes,
