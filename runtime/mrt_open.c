@@ -534,6 +534,7 @@ static int table_finish(struct mrt_table *t, char *err, size_t errlen)
 	/* Guards against pathological patterns (backtracking limits). */
 	pcre2_set_match_limit(t->mctx, 100000);
 	pcre2_set_depth_limit(t->mctx, 1000);
+	t->generation = mrt_next_generation();
 	return 0;
 }
 
@@ -617,6 +618,11 @@ int mrt_open(const char *path, mrt_table **out, char *err, size_t errlen)
 	t->base = map;
 	t->size = (size_t)st.st_size;
 	t->mapped = true;
+	t->file_dev = (uint64_t)st.st_dev;
+	t->file_ino = (uint64_t)st.st_ino;
+	t->file_size = (uint64_t)st.st_size;
+	t->file_mtime_sec = (int64_t)st.st_mtim.tv_sec;
+	t->file_mtime_nsec = (int64_t)st.st_mtim.tv_nsec;
 	if (table_finish(t, err, errlen)) {
 		/* Prefix the file name to the verifier's message. */
 		if (err && errlen) {
