@@ -84,7 +84,8 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 	}
 	putchar('\n');
 	if (res->listener != MRT_UNSET && mrt_listener_get(t, res->listener, &l) == 0)
-		printf("listener: %s:%u\n", l.gateway, l.port);
+		printf("listener: %s:%u%s%s\n", l.gateway, l.port, l.sni ? " server names " : "",
+		       l.sni ? l.sni : "");
 	if (res->vhost != MRT_UNSET && mrt_vhost_get(t, res->listener, res->vhost, &vh) == 0)
 		printf("virtual host: %s\n", vh.host);
 	for (size_t i = 0; i < mrt_route_destination_count(t, r); i++) {
@@ -270,6 +271,8 @@ int cmd_query(int argc, char **argv)
 				json_t *lj = json_object();
 				json_object_set_new(lj, "gateway", json_string(l.gateway));
 				json_object_set_new(lj, "port", json_integer(l.port));
+				if (l.sni)
+					json_object_set_new(lj, "serverNames", json_string(l.sni));
 				json_object_set_new(o, "listener", lj);
 			}
 			mrt_vhost vh;
