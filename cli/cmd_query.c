@@ -18,7 +18,7 @@
 
 enum { OPT_GATEWAY = 256, OPT_HOST, OPT_PORT, OPT_METHOD, OPT_PATH, OPT_HEADER,
        OPT_SCHEME, OPT_SOURCE_LABEL, OPT_SOURCE_NS, OPT_SNI, OPT_WORKLOAD,
-       OPT_OUTBOUND, OPT_NO_CONFIG };
+       OPT_OUTBOUND, OPT_NO_CONFIG, OPT_CONFIG };
 
 static const struct option query_options[] = {
 	{ "gateway", required_argument, NULL, OPT_GATEWAY },
@@ -34,6 +34,7 @@ static const struct option query_options[] = {
 	{ "workload", required_argument, NULL, OPT_WORKLOAD },
 	{ "outbound-traffic-policy", required_argument, NULL, OPT_OUTBOUND },
 	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "output", required_argument, NULL, 'o' },
 	{ "namespace", required_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, 'h' },
@@ -49,7 +50,8 @@ static void query_usage(FILE *f)
 	      "  --header K=V ...         --scheme http|https  --sni NAME\n"
 	      "  --source-label K=V ...   --source-namespace NS\n"
 	      "  --outbound-traffic-policy ALLOW_ANY|REGISTRY_ONLY   (default ALLOW_ANY,\n"
-	      "                           or the .meshc.yaml key; --no-config ignores it)\n"
+	      "                           or the key of .meshc.yaml / --config FILE;\n"
+	      "                           --no-config ignores the file)\n"
 	      "  -o, --output text|json   (default text)\n", f);
 }
 
@@ -156,7 +158,7 @@ int cmd_query(int argc, char **argv)
 	mrt_request q = { .gateway = "mesh", .method = "GET", .path = "/" };
 	mrt_header *headers = xcalloc((size_t)argc + 1, sizeof(*headers));
 	mrt_header *labels = xcalloc((size_t)argc + 1, sizeof(*labels));
-	const char *format = "text", *ns = NULL, *outbound = NULL;
+	const char *format = "text", *ns = NULL, *outbound = NULL, *config = NULL;
 	bool no_config = false, registry_only = false, gateway_set = false;
 	mrt_header *workload = xcalloc((size_t)argc + 1, sizeof(*workload));
 	size_t n_workload = 0;
@@ -170,6 +172,7 @@ int cmd_query(int argc, char **argv)
 		case OPT_GATEWAY: q.gateway = optarg; gateway_set = true; break;
 		case OPT_OUTBOUND: outbound = optarg; break;
 		case OPT_NO_CONFIG: no_config = true; break;
+		case OPT_CONFIG: config = optarg; break;
 		case OPT_HOST: q.host = optarg; break;
 		case OPT_METHOD: q.method = optarg; break;
 		case OPT_PATH: q.path = optarg; break;
@@ -219,11 +222,15 @@ int cmd_query(int argc, char **argv)
 		query_usage(stderr);
 		goto done;
 	}
+	if (config && no_config) {
+		fprintf(stderr, "meshc: --config and --no-config exclude each other\n");
+		goto done;
+	}
 	if (gateway_set && n_workload) {
 		fprintf(stderr, "meshc: --gateway and --workload exclude each other\n");
 		goto done;
 	}
-	if (cli_outbound_policy(outbound, no_config, &registry_only) != 0)
+	if (cli_outbound_policy(outbound, config, no_config, &registry_only) != 0)
 		goto done;
 
 	mrt_table *t;

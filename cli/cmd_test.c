@@ -38,12 +38,13 @@
 #include "commands.h"
 #include "route_json.h"
 
-enum { OPT_OUTBOUND = 256, OPT_NO_CONFIG };
+enum { OPT_OUTBOUND = 256, OPT_NO_CONFIG, OPT_CONFIG };
 
 static const struct option test_options[] = {
 	{ "fail-under", required_argument, NULL, 'f' },
 	{ "outbound-traffic-policy", required_argument, NULL, OPT_OUTBOUND },
 	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "namespace", required_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -53,7 +54,8 @@ static const struct option test_options[] = {
 static void test_usage(FILE *f)
 {
 	fputs("usage: meshc test TABLE CASES.yaml [--fail-under PCT] [-q]\n"
-	      "                  [--outbound-traffic-policy ALLOW_ANY|REGISTRY_ONLY] [--no-config]\n", f);
+	      "                  [--outbound-traffic-policy ALLOW_ANY|REGISTRY_ONLY]\n"
+	      "                  [--config FILE | --no-config]\n", f);
 }
 
 static const char *nstr(const struct node *n)
@@ -372,7 +374,7 @@ static void unit_free(struct source_unit *u)
 int cmd_test(int argc, char **argv)
 {
 	double fail_under = -1;
-	const char *ns = NULL, *outbound = NULL;
+	const char *ns = NULL, *outbound = NULL, *config = NULL;
 	bool quiet = false, no_config = false, registry_only = false;
 	int c;
 
@@ -400,6 +402,9 @@ int cmd_test(int argc, char **argv)
 		case OPT_NO_CONFIG:
 			no_config = true;
 			break;
+		case OPT_CONFIG:
+			config = optarg;
+			break;
 		case 'h':
 			test_usage(stdout);
 			return 0;
@@ -413,7 +418,11 @@ int cmd_test(int argc, char **argv)
 		test_usage(stderr);
 		return 2;
 	}
-	if (cli_outbound_policy(outbound, no_config, &registry_only) != 0)
+	if (config && no_config) {
+		fprintf(stderr, "meshc: --config and --no-config exclude each other\n");
+		return 2;
+	}
+	if (cli_outbound_policy(outbound, config, no_config, &registry_only) != 0)
 		return 2;
 	mrt_table *t;
 	void *buf;
