@@ -213,11 +213,15 @@ int cmd_check(int argc, char **argv)
 	}
 	p.diags.n = kept;
 
+	const char *workspace = getenv("GITHUB_WORKSPACE"), *gitlab_ci = getenv("GITLAB_CI");
+	const char *base_dir = workspace && *workspace ? workspace : ".";
 	struct output_ctx ctx = {
 		.p = &p,
 		.excerpt = isatty(STDOUT_FILENO),
 		.color = cli_use_color(a.color, STDOUT_FILENO),
 		.failure = (enum diag_level)failure,
+		.base_dir = base_dir,
+		.gitlab = gitlab_ci && strcmp(gitlab_ci, "true") == 0,
 	};
 	int werr = printer->print(stdout, p.diags.items, p.diags.n, &ctx);
 	if (fflush(stdout) != 0 || werr) {

@@ -1,8 +1,8 @@
 /*
  * -o junit: JUnit XML for CI test reports (Jenkins, GitLab, Azure
  * DevOps). One <testsuite> ("meshc check"); one <testcase> per resource
- * read, in input order (classname = the kind, name = namespace/name,
- * file = where it is defined), so a clean resource shows as a passing
+ * read, in input order (classname = the kind, name = namespace/name),
+ * so a clean resource shows as a passing
  * test; diagnostics without a resource (YAML errors, documents that are
  * not Kubernetes objects) make one testcase per file (classname "file").
  *
@@ -13,6 +13,11 @@
  * every such diagnostic, one "FILE:LINE:COL: level[CODE] message" line
  * each. Printed diagnostics below the failure threshold go to the
  * testcase's <system-out> in the same form and do not fail it.
+ *
+ * The report validates against the JUnit schema Jenkins' xUnit plugin
+ * uses (junit-10.xsd). The one attribute beyond it, GitLab's testcase
+ * `file` (GitLab links a failed test to that file), is written only
+ * under GitLab CI (ctx->gitlab), the viewer that reads it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -128,14 +133,16 @@ static struct tcase *case_for(struct tcase **cases, size_t *ncases, size_t *cap,
 }
 
 static void print_case(FILE *out, const struct tcase *t, const struct diag *items,
-		       enum diag_level failure)
+		       enum diag_level failure, bool gitlab)
 {
 	fputs("    <testcase classname=\"", out);
 	xml_put(out, t->classname, true);
 	fputs("\" name=\"", out);
 	xml_put(out, t->name, true);
-	fputs("\" file=\"", out);
-	xml_put(out, t->file, true);
+	if (gitlab) {
+		fputs("\" file=\"", out);
+		xml_put(out, t->file, true);
+	}
 	if (t->n == 0) {
 		fputs("\"/>\n", out);
 		return;
@@ -207,17 +214,17 @@ int output_junit(FILE *out, const struct diag *items, size_t n,
 	for (size_t u = 0; p && u < p->nunits; u++) {
 		for (size_t f = 0; f < nfile; f++)
 			if (!done[f] && strcmp(file_cases[f].file, p->units[u].file) == 0) {
-				print_case(out, &file_cases[f], items, ctx->failure);
+				print_case(out, &file_cases[f], items, ctx->failure, ctx->gitlab);
 				done[f] = true;
 			}
 		for (; r < nres && strcmp(p->res[r]->file, p->units[u].file) == 0; r++)
-			print_case(out, &res_cases[r], items, ctx->failure);
+			print_case(out, &res_cases[r], items, ctx->failure, ctx->gitlab);
 	}
 	for (; r < nres; r++)
-		print_case(out, &res_cases[r], items, ctx->failure);
+		print_case(out, &res_cases[r], items, ctx->failure, ctx->gitlab);
 	for (size_t f = 0; f < nfile; f++)
 		if (!done[f])
-			print_case(out, &file_cases[f], items, ctx->failure);
+			print_case(out, &file_cases[f], items, ctx->failure, ctx->gitlab);
 	fputs("  </testsuite>\n</testsuites>\n", out);
 
 	for (size_t i = 0; i < nres; i++)

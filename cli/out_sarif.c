@@ -1,11 +1,19 @@
 /*
  * -o sarif: SARIF 2.1.0 (OASIS), the format code-scanning services
  * (GitHub's upload-sarif, GitLab, Azure DevOps) take. One run whose tool
- * lists, as rules, the codes the results use (id, name, descriptions and
- * help from the diagnostics table's explanation, default level); one
- * result per diagnostic with its file, line and column (columns count
- * Unicode code points, declared with columnKind) and the origin resource
- * as a logical location.
+ * (name, version, informationUri) lists, as rules, the codes the results
+ * use (id, name, descriptions and help from the diagnostics table's
+ * explanation, helpUri, default level); one result per diagnostic with
+ * its file, line and column (columns count Unicode code points, declared
+ * with columnKind) and the origin resource as a logical location.
+ * GitHub code scanning needs a physical location on every result, so
+ * standard input gets one too: its --stdin-filename, or the URI "stdin"
+ * described as standard input.
+ *
+ * helpUri and informationUri: Istio's page for an IST code (as istioctl's
+ * documentationUrl); meshc's own codes are documented in its man page,
+ * named by the URI "man:meshc(1)" (RFC 3986 allows any scheme; there is
+ * no web page for them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +21,11 @@
 #include <jansson.h>
 
 #include "output.h"
+
+#ifndef MESHC_VERSION
+#define MESHC_VERSION "0.0.0"
+#endif
+#define MESHC_MAN_URI "man:meshc(1)"
 
 static const char *sarif_level(enum diag_level l)
 {
@@ -59,6 +72,9 @@ static json_t *rule_object(const struct diag_info *info)
 			    text_object(e.what ? e.what : info->name));
 	json_object_set_new(r, "help", text_object(info->explain ? info->explain :
 						   info->name));
+	char url[128];
+	const char *doc = output_doc_url(info->id, url, sizeof(url));
+	json_object_set_new(r, "helpUri", json_string(doc ? doc : MESHC_MAN_URI));
 	json_t *conf = json_object();
 	if (!conf)
 		die_oom();
@@ -117,11 +133,16 @@ static json_t *result_object(const struct diag *d, int rule_index)
 	json_t *loc = json_object();
 	if (!loc)
 		die_oom();
-	if (d->file && strcmp(d->file, "<stdin>") != 0) {
+	if (d->file) {
 		json_t *phys = json_object(), *art = json_object();
 		if (!phys || !art)
 			die_oom();
-		json_object_set_new(art, "uri", file_uri(d->file));
+		if (strcmp(d->file, "<stdin>") == 0) {
+			json_object_set_new(art, "uri", json_string("stdin"));
+			json_object_set_new(art, "description", text_object("standard input"));
+		} else {
+			json_object_set_new(art, "uri", file_uri(d->file));
+		}
 		json_object_set_new(phys, "artifactLocation", art);
 		if (d->line > 0) {
 			json_t *region = json_object();
@@ -153,7 +174,7 @@ static json_t *result_object(const struct diag *d, int rule_index)
 		json_object_set_new(props, "path", output_json_string(d->path));
 		json_object_set_new(loc, "properties", props);
 	}
-	/* Standard input with no resource: nothing to point at. */
+	/* A diagnostic without a file or resource: nothing to point at. */
 	if (json_object_size(loc) == 0) {
 		json_decref(loc);
 		return r;
@@ -193,6 +214,9 @@ int output_sarif(FILE *out, const struct diag *items, size_t n,
 	if (!driver || !tool || !run || !runs || !log)
 		die_oom();
 	json_object_set_new(driver, "name", json_string("meshc"));
+	json_object_set_new(driver, "version", json_string(MESHC_VERSION));
+	json_object_set_new(driver, "semanticVersion", json_string(MESHC_VERSION));
+	json_object_set_new(driver, "informationUri", json_string(MESHC_MAN_URI));
 	json_object_set_new(driver, "rules", rules);
 	json_object_set_new(tool, "driver", driver);
 	json_object_set_new(run, "tool", tool);

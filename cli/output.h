@@ -21,6 +21,10 @@ struct output_ctx {
 	bool excerpt;              /* show the source line and a caret */
 	bool color;
 	enum diag_level failure;   /* --failure-threshold (junit failures) */
+	const char *base_dir;      /* github: paths relative to it (GITHUB_WORKSPACE,
+	                              else the working directory); NULL: as given */
+	bool gitlab;               /* junit: add GitLab's testcase `file` attribute,
+	                              beyond the JUnit schema (GITLAB_CI=true) */
 };
 
 struct printer {

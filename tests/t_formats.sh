@@ -165,8 +165,18 @@ for in in $inputs; do
 	if grep -q "$(printf '\r')" "$tmp/g.txt"; then bad "raw CR in github output"; else ok; fi
 done
 (cd "$tmp/in" && GITHUB_ACTIONS= "$MESHC" check -o github "a,b:c%d e&f.yaml" >"$tmp/g2.txt" 2>/dev/null)
-if grep -q '^::error file=a%2Cb%3Ac%25d e&f.yaml,line='"$gwline"',col=5,title=IST0101::VirtualService books/reviews: Referenced gateway not found: "books-gateway"$' "$tmp/g2.txt"
-then ok; else bad "github property escaping"; fi
+if grep -q '^::error file=a%2Cb%3Ac%25d e&f.yaml,line='"$gwline"',col=5,title=IST0101::a,b:c%25d e&f.yaml:'"$gwline"':5: VirtualService books/reviews: Referenced gateway not found: "books-gateway"$' "$tmp/g2.txt"
+then ok; else bad "github property escaping"; cat "$tmp/g2.txt"; fi
+# Paths relative to GITHUB_WORKSPACE (else the working directory), with
+# file:line:col repeated in the message for the raw log.
+mkdir -p "$tmp/ws/deploy"
+cp "$data/mixed.yaml" "$tmp/ws/deploy/m.yaml"
+(cd "$tmp/ws/deploy" && GITHUB_ACTIONS=true GITHUB_WORKSPACE="$tmp/ws" "$MESHC" check m.yaml >"$tmp/g3.txt" 2>/dev/null)
+(cd "$tmp" && GITHUB_ACTIONS=true GITHUB_WORKSPACE= "$MESHC" check "$tmp/ws/deploy/m.yaml" >"$tmp/g4.txt" 2>/dev/null)
+want='^::error file=ws/deploy/m.yaml,line='"$gwline"',col=5,title=IST0101::ws/deploy/m.yaml:'"$gwline"':5: VirtualService books/reviews: '
+if grep -q "^::error file=deploy/m.yaml,line=$gwline,col=5,title=IST0101::deploy/m.yaml:$gwline:5: " "$tmp/g3.txt" &&
+   grep -q "$want" "$tmp/g4.txt"; then ok; else
+	bad "github paths relative to GITHUB_WORKSPACE / the working directory:"; head -1 "$tmp/g3.txt" "$tmp/g4.txt"; fi
 if grep -q '^::notice .*title=IST0131::' "$tmp/g2.txt"; then ok; else bad "info is not ::notice"; fi
 # '%' in a message is escaped as %25 (the unknown field name holds one).
 if grep -q 'unknown field "odd&<key>,.1.:%25' "$tmp/g2.txt"; then ok; else bad "github message escaping"; fi

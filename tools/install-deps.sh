@@ -16,7 +16,7 @@
 set -eu
 PKGS="make gcc pkg-config libyaml-dev libcyaml-dev libjansson-dev libpcre2-dev"
 case "${1:-}" in
---test) PKGS="$PKGS python3 valgrind mandoc python3-jsonschema libxml2-utils zsh fish man-db git pre-commit" ;;
+--test) PKGS="$PKGS python3 valgrind mandoc python3-jsonschema libxml2-utils python3-yaml zsh fish man-db git pre-commit" ;;
 --deb) PKGS="$PKGS dpkg-dev debhelper fakeroot lintian" ;;
 "") ;;
 *) echo "usage: sh tools/install-deps.sh [--test | --deb]" >&2; exit 2 ;;
