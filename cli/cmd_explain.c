@@ -15,10 +15,20 @@
 #include "commands.h"
 #include "output.h"
 
-/* Prints text with every line indented by two spaces. */
+/* Prints text with every line indented by two spaces, its first letter upper case. */
 static void indented(const char *text)
 {
 	for (const char *s = text; *s;) {
+		if (s == text && *s >= 'a' && *s <= 'z') {
+			printf("  %c", *s - 'a' + 'A');
+			s++;
+			size_t len = strcspn(s, "\n");
+			printf("%.*s\n", (int)len, s);
+			s += len;
+			if (*s == '\n')
+				s++;
+			continue;
+		}
 		size_t len = strcspn(s, "\n");
 		printf("  %.*s\n", (int)len, s);
 		s += len;
@@ -56,6 +66,26 @@ static void print_template(const char *tmpl)
 		printf("message: %s\n", buf);
 }
 
+/*
+ * When a code without its own "When it runs:" runs, from its layer: the
+ * reading and single-resource layers always do; so do the cross-resource
+ * checks whose text names no condition (cli.md, "Which checks run when").
+ */
+static const char *default_when(enum diag_layer layer)
+{
+	switch (layer) {
+	case LAYER_YAML:
+		return "Always: on every document read.";
+	case LAYER_APISERVER:
+	case LAYER_WEBHOOK:
+		return "Always: on every resource it applies to, on its own, as the\n"
+		       "API server and Istio's webhook check each resource.";
+	default:
+		return "Always: on the resources of the input, as istioctl analyze\n"
+		       "does offline.";
+	}
+}
+
 static int explain_code(const char *id)
 {
 	int code = diag_code_lookup(id);
@@ -72,9 +102,11 @@ static int explain_code(const char *id)
 	print_template(d->tmpl);
 	static const char *const titles[] = {
 		"What it means", "Why it matters", "Example", "How to fix it",
+		"When it runs", "Differences from Istio",
 	};
-	const char *parts[] = { e.what, e.why, e.example, e.fix };
-	for (size_t i = 0; i < 4; i++)
+	const char *parts[] = { e.what, e.why, e.example, e.fix,
+				e.when ? e.when : default_when(d->layer), e.differences };
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
 		if (parts[i]) {
 			printf("\n%s:\n", titles[i]);
 			indented(parts[i]);

@@ -239,18 +239,35 @@ int output_yaml(FILE *out, const struct diag *items, size_t n,
 	return ferror(out) ? -1 : 0;
 }
 
-/* The label that starts a part of an explanation, or NULL. */
+/*
+ * The part a labelled line starts, or NULL. *skip is how many bytes of
+ * the line the label takes (0 when the label is kept as text).
+ */
 static char **part_for_line(const char *line, struct explain_parts *e,
 			    size_t *skip)
 {
-	static const char *const labels[] = { "Why it matters:", "Example:", "Fix:" };
-	char **slots[] = { &e->why, &e->example, &e->fix };
-	for (size_t i = 0; i < 3; i++) {
-		size_t n = strlen(labels[i]);
-		if (strncmp(line, labels[i], n) == 0) {
-			*skip = n;
-			return slots[i];
-		}
+	static const struct { const char *label; int slot; bool keep; } labels[] = {
+		{ "Why it matters:", 0, false },
+		{ "Example:", 1, false },
+		{ "Fix:", 2, false },
+		{ "When it runs:", 3, false },
+		{ "Differences from Istio", 4, false },
+		{ "Difference from Istio", 4, false },
+		{ "Where meshc differs from Istio:", 4, false },
+		{ "Istio quirks, kept for parity:", 4, true },
+	};
+	char **slots[] = { &e->why, &e->example, &e->fix, &e->when, &e->differences };
+	size_t eol = strcspn(line, "\n");
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
+		size_t n = strlen(labels[i].label);
+		if (strncmp(line, labels[i].label, n) != 0)
+			continue;
+		/* "Differences from Istio, on purpose:": up to the colon. */
+		const char *colon = memchr(line + n - 1, ':', eol - (n - 1));
+		if (!colon)
+			continue;
+		*skip = labels[i].keep ? 0 : (size_t)(colon - line) + 1;
+		return slots[labels[i].slot];
 	}
 	return NULL;
 }
@@ -282,7 +299,10 @@ void explain_parts_split(const char *text, struct explain_parts *e)
 	for (;;) {
 		size_t skip = 0;
 		char **next = *s ? part_for_line(s, e, &skip) : NULL;
-		if (!*s || (next && !*next)) {
+		/* A part's second label (or one already done) is text of the part. */
+		if (next && (next == slot || *next))
+			next = NULL;
+		if (!*s || next) {
 			if (!*slot)
 				*slot = trimmed(start, (size_t)(s - start));
 			if (!*s)
@@ -304,5 +324,7 @@ void explain_parts_free(struct explain_parts *e)
 	free(e->why);
 	free(e->example);
 	free(e->fix);
+	free(e->when);
+	free(e->differences);
 	memset(e, 0, sizeof(*e));
 }

@@ -65,12 +65,17 @@ json_t *output_json_string(const char *s);
 
 /*
  * A code's EXPLANATION split into its parts: what it means (the text
- * before the first labelled line), "Why it matters:", "Example:", "Fix:".
- * Each part is a heap string with the label removed and surrounding
- * blank space trimmed, or NULL when absent. Free with explain_parts_free().
+ * before the first labelled line), "Why it matters:", "Example:", "Fix:",
+ * "When it runs:", and how meshc differs from Istio (lines starting
+ * "Differences from Istio...:", "Difference from Istio...:", "Where meshc
+ * differs from Istio:", or "Istio quirks, kept for parity:", which is
+ * kept as the part's first words). Each part is a heap string with the
+ * label removed and surrounding blank space trimmed, or NULL when absent;
+ * a second label of a part already begun stays in its text. Free with
+ * explain_parts_free().
  */
 struct explain_parts {
-	char *what, *why, *example, *fix;
+	char *what, *why, *example, *fix, *when, *differences;
 };
 void explain_parts_split(const char *text, struct explain_parts *out);
 void explain_parts_free(struct explain_parts *e);
