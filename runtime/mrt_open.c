@@ -2,15 +2,18 @@
  * Opening a route table: map the file, then verify all of it once, in
  * one linear pass over the sections (the FlatBuffers verifier is the
  * model). The header comes first (magic, byte order, version, sizes),
- * then the checksum of everything after the header, then every record
- * of every section: each string reference, index and range is checked
- * against the section it names. After mrt_open() succeeds, the matcher
- * and the accessors read the mapping without any further check and can
- * never read outside it.
+ * then the checksum of the whole file (header included; mrt_checksum.c),
+ * then every record of every section: each string reference, index and
+ * range is checked against the section it names, and each listener's
+ * index entries against the virtual hosts it owns. After mrt_open()
+ * succeeds, the matcher and the accessors read the mapping without any
+ * further check and can never read outside it.
  *
- * Nothing proportional to the table is allocated: the table handle, a
- * PCRE2 match context, and one pointer-sized slot per regex (calloc'd,
- * filled on first use of each regex).
+ * Linear whatever the table's shape: every check costs a bounded amount
+ * per record (names are at most MRT_NAME_MAX bytes, probe runs at most
+ * MRT_PROBE_MAX slots). Nothing proportional to the table is allocated:
+ * the table handle, a PCRE2 match context, and one pointer-sized slot per
+ * regex (calloc'd, filled on first use of each regex).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,90 +27,11 @@
 
 #include "mrt_internal.h"
 
-/* ---- XXH64 (seed 0), the header checksum --------------------------------- */
-
-#define P1 0x9E3779B185EBCA87ULL
-#define P2 0xC2B2AE3D27D4EB4FULL
-#define P3 0x165667B19E3779F9ULL
-#define P4 0x85EBCA77C2B2AE63ULL
-#define P5 0x27D4EB2F165667C5ULL
-
-static inline uint64_t rotl64(uint64_t x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
-static inline uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;            /* little-endian hosts only; checked at open */
-}
-
 static inline uint32_t rd32(const uint8_t *p)
 {
 	uint32_t v;
 	memcpy(&v, p, 4);
 	return v;
-}
-
-static inline uint64_t xround(uint64_t acc, uint64_t in)
-{
-	acc += in * P2;
-	acc = rotl64(acc, 31);
-	return acc * P1;
-}
-
-static inline uint64_t xmerge(uint64_t acc, uint64_t v)
-{
-	acc ^= xround(0, v);
-	return acc * P1 + P4;
-}
-
-uint64_t mrt_fmt_checksum(const void *data, size_t len)
-{
-	const uint8_t *p = data, *end = p + len;
-	uint64_t h;
-
-	if (len >= 32) {
-		uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = 0 - P1;
-		const uint8_t *limit = end - 32;
-		do {
-			v1 = xround(v1, rd64(p));
-			v2 = xround(v2, rd64(p + 8));
-			v3 = xround(v3, rd64(p + 16));
-			v4 = xround(v4, rd64(p + 24));
-			p += 32;
-		} while (p <= limit);
-		h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
-		h = xmerge(h, v1);
-		h = xmerge(h, v2);
-		h = xmerge(h, v3);
-		h = xmerge(h, v4);
-	} else {
-		h = P5;
-	}
-	h += (uint64_t)len;
-	while (p + 8 <= end) {
-		h ^= xround(0, rd64(p));
-		h = rotl64(h, 27) * P1 + P4;
-		p += 8;
-	}
-	if (p + 4 <= end) {
-		h ^= (uint64_t)rd32(p) * P1;
-		h = rotl64(h, 23) * P2 + P3;
-		p += 4;
-	}
-	while (p < end) {
-		h ^= (*p++) * P5;
-		h = rotl64(h, 11) * P1;
-	}
-	h ^= h >> 33;
-	h *= P2;
-	h ^= h >> 29;
-	h *= P3;
-	h ^= h >> 32;
-	return h;
 }
 
 /* ---- Verification ------------------------------------------------------- */
@@ -172,78 +96,75 @@ static bool index_ok(uint32_t i, uint32_t n, bool none_ok)
 #define INDEX(x, s, none, what) do { if (!index_ok((x), t->n[s], (none))) \
 	return fail(v, "%s %u: %s index out of range", sec, i, what); } while (0)
 
-static int verify_listeners(struct verifier *v)
+/* A virtual host or gateway name: a string of at most MRT_NAME_MAX bytes. */
+static bool name_ok(const struct verifier *v, uint32_t ref)
 {
-	struct mrt_table *t = v->t;
-	const char *sec = "listener";
-	for (uint32_t i = 0; i < t->n[MRT_SEC_LSTN]; i++) {
-		const struct mrt_fmt_listener *l = &t->lstn[i];
-		STR(l->gateway, false, "gateway");
-		STR(l->protocol, true, "protocol");
-		STR(l->tls_mode, true, "tls mode");
-		STR(l->name, true, "name");
-		RANGE(l->vhost_first, l->vhost_count, MRT_SEC_VHST, "virtual host");
-		RANGE(l->hash_first, l->hash_size, MRT_SEC_HASH, "host index");
-		if (l->hash_size & (l->hash_size - 1))
-			return fail(v, "listener %u: host index size %u is not a power of two",
-				    i, l->hash_size);
-		RANGE(l->wild_first, l->wild_count, MRT_SEC_WILD, "wildcard");
-		INDEX(l->star, MRT_SEC_VHST, true, "catch-all virtual host");
-		RANGE(l->l4_first, l->l4_count, MRT_SEC_ROUT, "tcp/tls route");
-		if (i > 0) {
-			const struct mrt_fmt_listener *p = &t->lstn[i - 1];
-			int c = strcmp(mrt_str(t, p->gateway), mrt_str(t, l->gateway));
-			if (c > 0 || (c == 0 && p->port >= l->port))
-				return fail(v, "listener %u: listeners not sorted by gateway and port", i);
-		}
-	}
-
-	/* The gateway index: each entry names a whole run of listeners with
-	 * that gateway, and together the entries cover each listener once
-	 * (which also bounds this loop by the listener count). */
-	uint32_t ng = t->n[MRT_SEC_GWAY], covered = 0;
-	sec = "gateway index slot";
-	if (ng & (ng - 1))
-		return fail(v, "gateway index size %u is not a power of two", ng);
-	for (uint32_t i = 0; i < ng; i++) {
-		const struct mrt_fmt_gateway *g = &t->gway[i];
-		if (g->name == 0) {
-			if (g->hash || g->lstn_first || g->lstn_count)
-				return fail(v, "gateway index slot %u: empty slot is not zero", i);
-			continue;
-		}
-		STR(g->name, false, "gateway");
-		RANGE(g->lstn_first, g->lstn_count, MRT_SEC_LSTN, "listener");
-		if (g->lstn_count == 0 || g->lstn_count > t->n[MRT_SEC_LSTN] - covered)
-			return fail(v, "gateway index slot %u: listener range does not "
-				    "partition the listeners", i);
-		covered += g->lstn_count;
-		if (g->hash != mrt_fmt_hash(mrt_str(t, g->name), mrt_strlen(t, g->name)))
-			return fail(v, "gateway index slot %u: bad hash", i);
-		for (uint32_t k = g->lstn_first; k < g->lstn_first + g->lstn_count; k++)
-			if (t->lstn[k].gateway != g->name)
-				return fail(v, "gateway index slot %u: listener %u has another gateway",
-					    i, k);
-		uint32_t end = g->lstn_first + g->lstn_count;
-		if ((g->lstn_first > 0 &&
-		     strcmp(mrt_str(t, t->lstn[g->lstn_first - 1].gateway), mrt_str(t, g->name)) == 0) ||
-		    (end < t->n[MRT_SEC_LSTN] &&
-		     strcmp(mrt_str(t, t->lstn[end].gateway), mrt_str(t, g->name)) == 0))
-			return fail(v, "gateway index slot %u: not all of the gateway's listeners", i);
-	}
-	if (covered != t->n[MRT_SEC_LSTN])
-		return fail(v, "gateway index: %u of %u listeners indexed", covered,
-			    t->n[MRT_SEC_LSTN]);
-	return 0;
+	return str_ok(v, ref, false) && mrt_strlen(v->t, ref) <= MRT_NAME_MAX;
 }
 
+/* strcmp() of two verified names (bounded by MRT_NAME_MAX). */
+static int name_cmp(const struct mrt_table *t, uint32_t a, uint32_t b)
+{
+	return a == b ? 0 : strcmp(mrt_str(t, a), mrt_str(t, b));
+}
+
+static uint32_t name_hash(const struct mrt_table *t, uint32_t ref)
+{
+	return mrt_fmt_hash(mrt_str(t, ref), mrt_strlen(t, ref));
+}
+
+/*
+ * The longest run of used slots (cyclically) in an open-addressing
+ * index of n slots, at least one empty: slot i's key is the uint32_t at
+ * first + i * stride bytes, `empty` in an empty slot. A lookup probes at
+ * most that many slots, so bounding it bounds every lookup.
+ */
+static uint32_t longest_run(const uint32_t *first, size_t stride, uint32_t empty,
+			    uint32_t n)
+{
+	const uint8_t *base = (const uint8_t *)first;
+	uint32_t start = 0, run = 0, longest = 0, key;
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(&key, base + (size_t)i * stride, 4);
+		if (key == empty) {
+			start = i;
+			break;
+		}
+	}
+	for (uint32_t k = 1; k <= n; k++) {
+		memcpy(&key, base + (size_t)((start + k) % n) * stride, 4);
+		run = key == empty ? 0 : run + 1;
+		if (run > longest)
+			longest = run;
+	}
+	return longest;
+}
+
+enum vhost_kind { VH_EXACT, VH_WILD, VH_STAR };
+
+/* How the matcher finds virtual host vi: "*", "*.suffix", or exactly. */
+static enum vhost_kind vhost_kind(const struct mrt_table *t, uint32_t vi)
+{
+	const char *name = mrt_str(t, t->vhst[vi].name);
+	if (name[0] != '*')
+		return VH_EXACT;
+	return name[1] == 0 ? VH_STAR : name[1] == '.' ? VH_WILD : VH_EXACT;
+}
+
+/*
+ * Virtual host records on their own: names (bounded, lower case), flags,
+ * route ranges; host index slots and wildcard entries in range. Which
+ * listener owns which is verify_listener_index()'s business.
+ */
 static int verify_vhosts(struct verifier *v)
 {
 	struct mrt_table *t = v->t;
 	const char *sec = "virtual host";
 	for (uint32_t i = 0; i < t->n[MRT_SEC_VHST]; i++) {
 		const struct mrt_fmt_vhost *h = &t->vhst[i];
-		STR(h->name, false, "name");
+		if (!name_ok(v, h->name))
+			return fail(v, "virtual host %u: bad name (a string of at most %u bytes)",
+				    i, MRT_NAME_MAX);
 		RANGE(h->route_first, h->route_count, MRT_SEC_ROUT, "route");
 		if (h->flags & ~MRT_VH_HTTPS_REDIRECT)
 			return fail(v, "virtual host %u: unknown flags %#x", i, h->flags);
@@ -260,14 +181,186 @@ static int verify_vhosts(struct verifier *v)
 			return fail(v, "host index slot %u: empty slot with a hash", i);
 	}
 	sec = "wildcard index entry";
-	for (uint32_t i = 0; i < t->n[MRT_SEC_WILD]; i++) {
+	for (uint32_t i = 0; i < t->n[MRT_SEC_WILD]; i++)
 		INDEX(t->wild[i], MRT_SEC_VHST, false, "virtual host");
-		const struct mrt_fmt_vhost *h = &t->vhst[t->wild[i]];
-		const char *name = mrt_str(t, h->name);
-		if (mrt_strlen(t, h->name) < 2 || name[0] != '*' || name[1] != '.')
-			return fail(v, "wildcard index entry %u: virtual host \"%s\" is not a wildcard",
-				    i, name);
+	return 0;
+}
+
+/*
+ * What listener i owns and how the matcher reaches it: its virtual hosts
+ * (names strictly increasing, so each host once); each exact host found
+ * through the host index as the matcher probes (from its hash, no empty
+ * slot before it, at most MRT_PROBE_MAX steps), in a slot holding its
+ * hash, and no slot used otherwise; the wildcard entries exactly its
+ * wildcard hosts, longest first; the catch-all exactly its "*" host. So
+ * every index entry points into the listener's own virtual hosts, and
+ * every virtual host a dump shows is the one a request for it reaches.
+ * Work: a bounded amount per virtual host, slot and entry.
+ */
+static int verify_listener_index(struct verifier *v, uint32_t i)
+{
+	struct mrt_table *t = v->t;
+	const struct mrt_fmt_listener *l = &t->lstn[i];
+	uint32_t vf = l->vhost_first, ve = vf + l->vhost_count;
+	uint32_t n_exact = 0, n_wild = 0, star = MRT_NONE;
+	for (uint32_t vi = vf; vi < ve; vi++) {
+		if (vi > vf && name_cmp(t, t->vhst[vi - 1].name, t->vhst[vi].name) >= 0)
+			return fail(v, "listener %u: virtual hosts not sorted by name, or one "
+				    "listed twice", i);
+		switch (vhost_kind(t, vi)) {
+		case VH_EXACT: n_exact++; break;
+		case VH_WILD: n_wild++; break;
+		case VH_STAR: star = vi; break;
+		}
 	}
+	if (l->star != star)
+		return fail(v, "listener %u: catch-all entry is not its \"*\" virtual host", i);
+
+	uint32_t used = 0, mask = l->hash_size - 1;
+	for (uint32_t k = 0; k < l->hash_size; k++)
+		used += t->hash[l->hash_first + k].vhost != MRT_NONE;
+	if (used != n_exact || (used && used == l->hash_size))
+		return fail(v, "listener %u: host index has %u of %u slots used for %u exact "
+			    "hosts", i, used, l->hash_size, n_exact);
+	if (longest_run(&t->hash[l->hash_first].vhost, sizeof(struct mrt_fmt_slot),
+			MRT_NONE, l->hash_size) > MRT_PROBE_MAX)
+		return fail(v, "listener %u: host index has a run of more than %u used slots",
+			    i, MRT_PROBE_MAX);
+	for (uint32_t vi = vf; vi < ve; vi++) {
+		if (vhost_kind(t, vi) != VH_EXACT)
+			continue;
+		uint32_t h = name_hash(t, t->vhst[vi].name);
+		const struct mrt_fmt_slot *s = NULL;
+		for (uint32_t k = 0; k <= MRT_PROBE_MAX; k++) {
+			s = &t->hash[l->hash_first + ((h + k) & mask)];
+			if (s->vhost == vi || s->vhost == MRT_NONE)
+				break;
+		}
+		if (s->vhost != vi)
+			return fail(v, "listener %u: virtual host \"%s\" cannot be found through "
+				    "the host index", i, mrt_str(t, t->vhst[vi].name));
+		if (s->hash != h)
+			return fail(v, "listener %u: host index slot of \"%s\" has a wrong hash",
+				    i, mrt_str(t, t->vhst[vi].name));
+	}
+
+	if (l->wild_count != n_wild)
+		return fail(v, "listener %u: %u wildcard entries for %u wildcard hosts",
+			    i, l->wild_count, n_wild);
+	for (uint32_t k = 0; k < l->wild_count; k++) {
+		uint32_t vi = t->wild[l->wild_first + k];
+		if (vi < vf || vi >= ve || vhost_kind(t, vi) != VH_WILD)
+			return fail(v, "listener %u: wildcard entry %u is not one of its "
+				    "wildcard hosts", i, k);
+		if (k > 0) {
+			/* longest first (Envoy's pick), then by name: each host once */
+			uint32_t p = t->vhst[t->wild[l->wild_first + k - 1]].name, q = t->vhst[vi].name;
+			uint32_t pl = mrt_strlen(t, p), ql = mrt_strlen(t, q);
+			if (pl < ql || (pl == ql && name_cmp(t, p, q) >= 0))
+				return fail(v, "listener %u: wildcard entries not longest first, or "
+					    "one listed twice", i);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Listeners: fields, order (by gateway, then port), and their ranges:
+ * each inside its section, and the virtual host, host index and
+ * wildcard ranges of successive listeners laid out in listener order,
+ * so that no two listeners share an entry. Then the gateway index.
+ */
+static int verify_listeners(struct verifier *v)
+{
+	struct mrt_table *t = v->t;
+	const char *sec = "listener";
+	uint32_t vh_end = 0, hash_end = 0, wild_end = 0;
+	for (uint32_t i = 0; i < t->n[MRT_SEC_LSTN]; i++) {
+		const struct mrt_fmt_listener *l = &t->lstn[i];
+		if (!name_ok(v, l->gateway))
+			return fail(v, "listener %u: bad gateway name", i);
+		STR(l->protocol, true, "protocol");
+		STR(l->tls_mode, true, "tls mode");
+		STR(l->name, true, "name");
+		RANGE(l->vhost_first, l->vhost_count, MRT_SEC_VHST, "virtual host");
+		RANGE(l->hash_first, l->hash_size, MRT_SEC_HASH, "host index");
+		if (l->hash_size & (l->hash_size - 1))
+			return fail(v, "listener %u: host index size %u is not a power of two",
+				    i, l->hash_size);
+		RANGE(l->wild_first, l->wild_count, MRT_SEC_WILD, "wildcard");
+		RANGE(l->l4_first, l->l4_count, MRT_SEC_ROUT, "tcp/tls route");
+		if ((l->vhost_count && l->vhost_first < vh_end) ||
+		    (l->hash_size && l->hash_first < hash_end) ||
+		    (l->wild_count && l->wild_first < wild_end))
+			return fail(v, "listener %u: its virtual host, host index or wildcard "
+				    "range overlaps another listener's", i);
+		if (l->vhost_count)
+			vh_end = l->vhost_first + l->vhost_count;
+		if (l->hash_size)
+			hash_end = l->hash_first + l->hash_size;
+		if (l->wild_count)
+			wild_end = l->wild_first + l->wild_count;
+		if (verify_listener_index(v, i))
+			return -1;
+		if (i > 0) {
+			const struct mrt_fmt_listener *p = &t->lstn[i - 1];
+			int c = name_cmp(t, p->gateway, l->gateway);
+			if (c > 0 || (c == 0 && p->port >= l->port))
+				return fail(v, "listener %u: listeners not sorted by gateway and port", i);
+		}
+	}
+
+	/* The gateway index: each entry names a whole run of listeners with
+	 * that gateway and is found by probing from its hash as the matcher
+	 * probes; together the entries cover each listener once (which also
+	 * bounds the work by the listener count). */
+	uint32_t ng = t->n[MRT_SEC_GWAY], covered = 0, used = 0;
+	sec = "gateway index slot";
+	if (ng & (ng - 1))
+		return fail(v, "gateway index size %u is not a power of two", ng);
+	for (uint32_t i = 0; i < ng; i++) {
+		const struct mrt_fmt_gateway *g = &t->gway[i];
+		if (g->name == 0) {
+			if (g->hash || g->lstn_first || g->lstn_count)
+				return fail(v, "gateway index slot %u: empty slot is not zero", i);
+			continue;
+		}
+		used++;
+		if (!name_ok(v, g->name))
+			return fail(v, "gateway index slot %u: bad gateway name", i);
+		RANGE(g->lstn_first, g->lstn_count, MRT_SEC_LSTN, "listener");
+		if (g->lstn_count == 0 || g->lstn_count > t->n[MRT_SEC_LSTN] - covered)
+			return fail(v, "gateway index slot %u: listener range does not "
+				    "partition the listeners", i);
+		covered += g->lstn_count;
+		if (g->hash != name_hash(t, g->name))
+			return fail(v, "gateway index slot %u: bad hash", i);
+		uint32_t k = 0, j = g->hash & (ng - 1);
+		while (j != i && k < MRT_PROBE_MAX && t->gway[j].name) {
+			j = (j + 1) & (ng - 1);
+			k++;
+		}
+		if (j != i)
+			return fail(v, "gateway index slot %u: not found by probing from its hash", i);
+		for (k = g->lstn_first; k < g->lstn_first + g->lstn_count; k++)
+			if (t->lstn[k].gateway != g->name)
+				return fail(v, "gateway index slot %u: listener %u has another gateway",
+					    i, k);
+		uint32_t end = g->lstn_first + g->lstn_count;
+		if ((g->lstn_first > 0 &&
+		     name_cmp(t, t->lstn[g->lstn_first - 1].gateway, g->name) == 0) ||
+		    (end < t->n[MRT_SEC_LSTN] &&
+		     name_cmp(t, t->lstn[end].gateway, g->name) == 0))
+			return fail(v, "gateway index slot %u: not all of the gateway's listeners", i);
+	}
+	if (covered != t->n[MRT_SEC_LSTN])
+		return fail(v, "gateway index: %u of %u listeners indexed", covered,
+			    t->n[MRT_SEC_LSTN]);
+	if (used && used == ng)
+		return fail(v, "gateway index: no empty slot");
+	if (ng && longest_run(&t->gway[0].name, sizeof(struct mrt_fmt_gateway), 0, ng) >
+	    MRT_PROBE_MAX)
+		return fail(v, "gateway index: a run of more than %u used slots", MRT_PROBE_MAX);
 	return 0;
 }
 
@@ -401,7 +494,7 @@ static int verify_header(struct verifier *v)
 		return fail(v, "unknown flags %#x", h->flags);
 	if (h->nsections != MRT_SEC_COUNT)
 		return fail(v, "bad section count %u", h->nsections);
-	uint64_t sum = mrt_fmt_checksum(t->base + hs, t->size - hs);
+	uint64_t sum = mrt_fmt_table_checksum(t->base, t->size);
 	if (sum != h->checksum)
 		return fail(v, "checksum mismatch: the table is damaged");
 
@@ -483,7 +576,7 @@ static int verify_header(struct verifier *v)
 
 static int verify(struct verifier *v)
 {
-	if (verify_header(v) || verify_listeners(v) || verify_vhosts(v) ||
+	if (verify_header(v) || verify_vhosts(v) || verify_listeners(v) ||
 	    verify_routes(v) || verify_actions(v))
 		return -1;
 	return 0;
