@@ -12,19 +12,13 @@
  * gateway index and each listener's host index are hash tables filled
  * in that order; everything else keeps the model's order, which
  * route_build.c makes independent of input order. Same model, same
- * bytes.
- *
- * route_write_atomic() puts the bytes on disk: temporary file in the
- * target's directory, fsync, rename, fsync of the directory.
+ * bytes. (route_write.c puts them on disk.)
  */
-#include <errno.h>
-#include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "mrt_format.h"
 #include "hash.h"
@@ -741,64 +735,4 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 	emitter_release(&e);
 	*len = (size_t)off;
 	return out;
-}
-
-int route_write_atomic(const char *path, const void *buf, size_t len,
-		       char *err, size_t errlen)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xstrdup(path) : xstrdup(".");
-	if (slash)
-		dir[slash == path ? 1 : (size_t)(slash - path)] = 0;
-	size_t tl = strlen(path) + 32;
-	char *tmp = xmalloc(tl);
-	snprintf(tmp, tl, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	const uint8_t *p = buf;
-	size_t left = len;
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot create a temporary file: %s", path, strerror(errno));
-		goto fail;
-	}
-	while (left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			snprintf(err, errlen, "%s: write error: %s", tmp, strerror(w < 0 ? errno : EIO));
-			goto fail_unlink;
-		}
-		p += w;
-		left -= (size_t)w;
-	}
-	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto fail_unlink;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto fail_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
-		goto fail_unlink;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);   /* best effort: some file systems refuse */
-		close(dfd);
-	}
-	free(tmp);
-	free(dir);
-	return 0;
-fail_unlink:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-fail:
-	free(tmp);
-	free(dir);
-	return -1;
 }
