@@ -235,6 +235,7 @@ static void unit_free(struct source_unit *u)
 	arena_release(&u->arena);
 	free(u->bytes);
 	free(u->docs);
+	free(u->doc_irregular);
 }
 
 int cmd_test(int argc, char **argv)

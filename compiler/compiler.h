@@ -1,7 +1,9 @@
 /*
  * The one header cli/ includes: a run over a set of inputs ("project"),
- * and the pipeline's phases in order:
- *   project_load      paths -> bytes -> node trees -> resources
+ * and the pipeline's phases in order (compiler/README.md draws it and
+ * names the file that owns each step):
+ *   project_load      paths -> bytes -> per document: node tree ->
+ *                     resources -> (validated) -> typed model (model.h)
  *   project_validate  schema checks and Istio's admission rules, per resource
  *   project_analyze   cross-references between resources
  * Diagnostics of every phase end up in project.diags.
@@ -50,6 +52,7 @@ struct source_unit {
 	struct arena arena;          /* nodes, strings and diagnostics of this unit */
 	struct diag_list diags;
 	struct node **docs;          /* heap array of document roots (NULL: empty) */
+	bool *doc_irregular;         /* heap, per document: aliases or merge keys used */
 	size_t ndocs, docs_cap;
 	struct resource **res;       /* heap array, in document order */
 	size_t nres, res_cap;

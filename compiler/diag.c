@@ -202,6 +202,70 @@ void diag_reportf(struct diag_list *l, enum diag_code code,
 	vreport(l, code, res, at, msg);
 }
 
+/* The path for position `at` of r: as recorded at distil time, else `path`. */
+static const char *model_path(const struct resource *r, const struct mpos *at,
+			      const char *path)
+{
+	for (size_t i = 0; i < r->nxpaths; i++)
+		if (r->xpaths[i].at == at)
+			return r->xpaths[i].path;
+	return path;
+}
+
+static void vreport_at(struct diag_list *l, enum diag_code code,
+		       const struct resource *res, const struct mpos *at,
+		       const char *path, const char *message)
+{
+	bool here = at && at->line;
+	const struct mpos *pos = here ? at : &res->pos;
+	push(l, code, message, res->origin, res->file, pos->line, pos->col,
+	     here ? model_path(res, at, path) : NULL, res);
+}
+
+void diag_report_at(struct diag_list *l, enum diag_code code,
+		    const struct resource *res, const struct mpos *at,
+		    const char *path, ...)
+{
+	va_list ap;
+	va_start(ap, path);
+	char *msg = arena_vprintf(l->arena, diag_table[code].tmpl, ap);
+	va_end(ap);
+	vreport_at(l, code, res, at, path, msg);
+}
+
+void diag_reportf_at(struct diag_list *l, enum diag_code code,
+		     const struct resource *res, const struct mpos *at,
+		     const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *detail = arena_vprintf(l->arena, fmt, ap);
+	va_end(ap);
+	char *msg = arena_printf(l->arena, diag_table[code].tmpl, detail);
+	vreport_at(l, code, res, at, path, msg);
+}
+
+char *diag_path_key(struct arena *a, const char *prefix, const char *key)
+{
+	size_t kl = strlen(key), pl = strlen(prefix);
+	if (plain_path_key(key, kl))
+		return arena_printf(a, "%s%s%s", prefix, pl ? "." : "", key);
+	char *out = arena_alloc_raw(a, pl + kl * 2 + 5), *w = out;
+	memcpy(w, prefix, pl);
+	w += pl;
+	*w++ = '[';
+	*w++ = '"';
+	for (size_t i = 0; i < kl; i++) {
+		if (key[i] == '"' || key[i] == '\\')
+			*w++ = '\\';
+		*w++ = key[i];
+	}
+	*w++ = '"';
+	*w++ = ']';
+	*w = '\0';
+	return out;
+}
+
 void diag_report_pos(struct diag_list *l, enum diag_code code,
 		     const char *file, unsigned line, unsigned col,
 		     const char *origin, const char *path, ...)

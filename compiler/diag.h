@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 struct arena;
+struct mpos;
 struct node;
 struct resource;
 
@@ -93,6 +94,29 @@ void diag_report(struct diag_list *l, enum diag_code code,
 void diag_reportf(struct diag_list *l, enum diag_code code,
 		  const struct resource *res, const struct node *at,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/*
+ * Reports `code` on resource `res` at a position of its typed model (the
+ * resource's own position when `at` is NULL or has line 0): the phases
+ * after distilling, which have no nodes. `path` is the field path of `at`
+ * as the model knows it (spec.http[0].route[1].destination.host; NULL
+ * for a key, which has none); when the document spelt the path
+ * differently (aliases, merge keys), the path recorded at distil time
+ * wins. The variable arguments fill the code's template.
+ */
+void diag_report_at(struct diag_list *l, enum diag_code code,
+		    const struct resource *res, const struct mpos *at,
+		    const char *path, ...);
+/* For codes whose template is "...%s...": formats the detail first. */
+void diag_reportf_at(struct diag_list *l, enum diag_code code,
+		     const struct resource *res, const struct mpos *at,
+		     const char *path, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+/*
+ * A map key as a field path writes it, appended to `prefix`: `.key`, or
+ * `["key"]` when it has unusual characters (arena string).
+ */
+char *diag_path_key(struct arena *a, const char *prefix, const char *key);
+
 /* A report not tied to a node (YAML errors, whole-file problems). */
 void diag_report_pos(struct diag_list *l, enum diag_code code,
 		     const char *file, unsigned line, unsigned col,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "compiler.h"
+#include "model.h"
 
 void meshc_options_init(struct meshc_options *o)
 {
@@ -40,6 +41,7 @@ void project_release(struct project *p)
 		arena_release(&u->arena);
 		free(u->bytes);
 		free(u->docs);
+		free(u->doc_irregular);
 		free(u->res);
 	}
 	free(p->units);
@@ -108,6 +110,8 @@ static void load_unit(struct project *p, struct source_unit *u, void *ctx)
 	resources_from_unit(u, &p->opt);
 	if (ctx)
 		validate_unit(p, u, NULL);
+	for (size_t i = 0; i < u->nres; i++)
+		distil_resource(&u->arena, u->res[i], u->res[i]->irregular);
 }
 
 static void load(struct project *p, char *const *paths, size_t npaths,

@@ -32,7 +32,13 @@ bool resource_kind_is_istio(enum resource_kind kind)
 
 const char *resource_annotation(const struct resource *r, const char *key)
 {
-	return node_str(node_get(r->annotations, key));
+	if (r->annotations)
+		return node_str(node_get(r->annotations, key));
+	if (strcmp(key, RESOURCE_ANN_SUPPRESS) == 0)
+		return r->suppress;
+	if (strcmp(key, RESOURCE_ANN_EXPORT_TO) == 0)
+		return r->export_to;
+	return NULL;
 }
 
 /* The kind for (apiVersion, kind), or -1 for objects meshc skips. */
@@ -73,10 +79,10 @@ static void not_object(struct source_unit *u, const struct node *at,
 }
 
 static void object(struct source_unit *u, const struct meshc_options *opt,
-		   const struct node *obj, int list_depth);
+		   const struct node *obj, int list_depth, bool irregular);
 
 static void expand_list(struct source_unit *u, const struct meshc_options *opt,
-			const struct node *obj, int list_depth)
+			const struct node *obj, int list_depth, bool irregular)
 {
 	const struct node *items = node_get(obj, "items");
 	if (!items || items->type == NODE_NULL)
@@ -86,11 +92,11 @@ static void expand_list(struct source_unit *u, const struct meshc_options *opt,
 		return;
 	}
 	for (size_t i = 0; i < items->n; i++)
-		object(u, opt, items->items[i], list_depth + 1);
+		object(u, opt, items->items[i], list_depth + 1, irregular);
 }
 
 static void object(struct source_unit *u, const struct meshc_options *opt,
-		   const struct node *obj, int list_depth)
+		   const struct node *obj, int list_depth, bool irregular)
 {
 	if (obj->type != NODE_MAP) {
 		char msg[96];
@@ -117,7 +123,7 @@ static void object(struct source_unit *u, const struct meshc_options *opt,
 	}
 	if (strcmp(kd->text, "List") == 0 && strcmp(av->text, "v1") == 0) {
 		if (list_depth < 4)
-			expand_list(u, opt, obj, list_depth);
+			expand_list(u, opt, obj, list_depth, irregular);
 		else
 			not_object(u, obj, "List nested too deeply");
 		return;
@@ -132,6 +138,7 @@ static void object(struct source_unit *u, const struct meshc_options *opt,
 	r->api_version = av->text;
 	r->file = u->file;
 	r->root = obj;
+	r->irregular = irregular;
 	r->metadata = node_get(obj, "metadata");
 	const struct node *name = node_get(r->metadata, "name");
 	const struct node *ns = node_get(r->metadata, "namespace");
@@ -176,5 +183,5 @@ static void object(struct source_unit *u, const struct meshc_options *opt,
 void resources_from_unit(struct source_unit *u, const struct meshc_options *opt)
 {
 	for (size_t i = 0; i < u->ndocs; i++)
-		object(u, opt, u->docs[i], 0);
+		object(u, opt, u->docs[i], 0, u->doc_irregular[i]);
 }

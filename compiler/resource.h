@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 struct node;
+struct mlabels;
 
 enum resource_kind {
 	KIND_VIRTUAL_SERVICE,
@@ -22,6 +23,25 @@ enum resource_kind {
 	KIND_COUNT
 };
 
+/*
+ * Where a value was written, for the diagnostics that point at it: the
+ * 1-based line and column of its node. line 0: there is no such node
+ * (the diagnostic then points at the resource). The field path is not
+ * stored: a reporter knows where the value sits in the model and builds
+ * the path (diag_report_at in diag.h), except in the rare documents that
+ * use aliases or merge keys, where the resource keeps the paths as
+ * written (resource.xpaths).
+ */
+struct mpos {
+	unsigned line, col;
+};
+
+/* A field path as written for one position of a resource. */
+struct resource_xpath {
+	const struct mpos *at;
+	const char *path;            /* NULL: no path (a key) */
+};
+
 struct resource {
 	enum resource_kind kind;
 	const char *kind_name;       /* "VirtualService" */
@@ -31,19 +51,42 @@ struct resource {
 	bool namespace_defaulted;
 	const char *origin;          /* "VirtualService ns/name" */
 	const char *file;            /* display name of the input */
+	size_t seq;                  /* position in input order over the run */
+	bool shadowed;               /* replaced by a later definition (MSH0007) */
+
+	/* The typed model (model.h), filled by distil_resource(). */
+	struct mpos pos;             /* the object itself */
+	struct mpos name_pos;        /* metadata.name */
+	bool has_spec;               /* spec is a map */
+	const char *suppress;        /* galley.istio.io/analyze-suppress */
+	const char *export_to;       /* networking.istio.io/exportTo */
+	const void *model;           /* the kind's record: model_vs(r), ... */
+	struct mlabels *meta_labels; /* metadata.labels (Pods, Nodes, Services) */
+	struct resource_xpath *xpaths;   /* paths as written (aliases, merge keys) */
+	size_t nxpaths;
+
+	/*
+	 * The node tree, while the document is checked and distilled; the
+	 * tree is released afterwards and these are NULL.
+	 */
 	const struct node *root;     /* the object mapping */
 	const struct node *metadata; /* NULL when absent */
 	const struct node *spec;     /* NULL when absent or not a map */
 	const struct node *annotations;   /* metadata.annotations map or NULL */
 	const struct node *labels;        /* metadata.labels map or NULL */
-	size_t seq;                  /* position in input order over the run */
-	bool shadowed;               /* replaced by a later definition (MSH0007) */
+	bool irregular;              /* its document uses aliases or merge keys */
 };
 
 const char *resource_kind_name(enum resource_kind kind);
 /* Istio networking kinds have a networking.istio.io apiVersion. */
 bool resource_kind_is_istio(enum resource_kind kind);
-/* The value of annotation `key`, or NULL. */
+/*
+ * The value of annotation `key`, or NULL. The model keeps the two
+ * annotations meshc reads after checking (RESOURCE_ANN_SUPPRESS,
+ * RESOURCE_ANN_EXPORT_TO); while the tree is there, any key.
+ */
 const char *resource_annotation(const struct resource *r, const char *key);
+#define RESOURCE_ANN_SUPPRESS "galley.istio.io/analyze-suppress"
+#define RESOURCE_ANN_EXPORT_TO "networking.istio.io/exportTo"
 
 #endif

@@ -51,6 +51,7 @@ struct builder {
 	struct anchor *anchors;
 	size_t nanchors, cap_anchors;
 	size_t alias_budget_used;
+	bool irregular;        /* the current document uses aliases or merge keys */
 	bool failed;           /* the current document was abandoned */
 };
 
@@ -483,6 +484,7 @@ static void finish_map(struct builder *b, struct node *map, struct node **kv,
 	for (size_t i = 0; i + 1 < nkv; i += 2) {
 		if (!is_merge_key(kv[i]))
 			continue;
+		b->irregular = true;
 		struct node *v = kv[i + 1];
 		if (v->type == NODE_MAP)
 			merged_extra += v->n;
@@ -686,10 +688,16 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 			root = NULL;
 			b->nframes = b->nscratch = b->nanchors = 0;
 			b->alias_budget_used = 0;
+			b->irregular = false;
 			break;
 		case YAML_DOCUMENT_END_EVENT:
 			if (root && root->type != NODE_NULL) {
+				size_t cap = b->u->docs_cap;
 				GROW(b->u->docs, b->u->ndocs, b->u->docs_cap);
+				if (cap != b->u->docs_cap)
+					b->u->doc_irregular = xrealloc(b->u->doc_irregular,
+						b->u->docs_cap * sizeof(*b->u->doc_irregular));
+				b->u->doc_irregular[b->u->ndocs] = b->irregular;
 				b->u->docs[b->u->ndocs++] = root;
 			}
 			in_doc = false;
@@ -742,6 +750,7 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 				b->failed = true;
 				break;
 			}
+			b->irregular = true;
 			attach(b, target, &root);
 			break;
 		}

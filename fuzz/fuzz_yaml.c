@@ -35,6 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	arena_release(&u.arena);
 	free(u.bytes);
 	free(u.docs);
+	free(u.doc_irregular);
 	free(u.res);
 	return 0;
 }

@@ -51,6 +51,7 @@ static inline void unit_yaml_free(struct unit_yaml *p)
 	arena_release(&p->u.arena);
 	free(p->u.bytes);
 	free(p->u.docs);
+	free(p->u.doc_irregular);
 	free(p->u.res);
 	free(p);
 }
