@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <string.h>
 #include <strings.h>
 
 #include "cli.h"
+#include "config.h"
 #include "route_model.h"
 
 static double now_ms(void)
@@ -63,4 +65,35 @@ long long cli_parse_uint(const char *s, long long min, long long max)
 	if (errno || end == s || *end || v < min || v > max)
 		return -1;
 	return v;
+}
+
+int cli_outbound_policy(const char *opt, bool no_config, bool *registry_only)
+{
+	const char *v = opt;
+	struct config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	if (!v && !no_config) {
+		char *found = config_find();
+		int rc = found ? config_load(&cfg, found) : 0;
+		free(found);
+		if (rc != 0) {
+			config_release(&cfg);
+			return 2;
+		}
+		if (cfg.data && cfg.data->outbound_traffic_policy)
+			v = cfg.data->outbound_traffic_policy == CONFIG_REGISTRY_ONLY ?
+			    "REGISTRY_ONLY" : "ALLOW_ANY";
+	}
+	int rc = 0;
+	if (!v || strcasecmp(v, "ALLOW_ANY") == 0) {
+		*registry_only = false;
+	} else if (strcasecmp(v, "REGISTRY_ONLY") == 0) {
+		*registry_only = true;
+	} else {
+		fprintf(stderr, "meshc: --outbound-traffic-policy wants ALLOW_ANY or "
+			"REGISTRY_ONLY, not \"%s\"\n", v);
+		rc = 2;
+	}
+	config_release(&cfg);
+	return rc;
 }

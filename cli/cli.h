@@ -25,6 +25,14 @@ void cli_run_checks(struct project *p, char *const *paths, size_t npaths);
  */
 bool cli_open_table(const char *path, const char *ns, mrt_table **t, void **buf);
 
+/*
+ * The mesh's outbound traffic policy for query and test: the option
+ * value `opt` (ALLOW_ANY or REGISTRY_ONLY, any case), else the
+ * `outbound-traffic-policy` key of .meshc.yaml (unless no_config), else
+ * ALLOW_ANY. 0, or 2 after printing a message.
+ */
+int cli_outbound_policy(const char *opt, bool no_config, bool *registry_only);
+
 /* Parses "error", "warning", "info" (any case); -1 when unknown. */
 int cli_parse_level(const char *s);
 

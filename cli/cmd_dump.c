@@ -79,6 +79,12 @@ static void print_route(const mrt_table *t, const mrt_route *r)
 static void print_text(const mrt_table *t)
 {
 	printf("domain: %s\n", mrt_table_domain(t));
+	for (size_t i = 0; i < mrt_gateway_count(t); i++) {
+		mrt_gateway g;
+		if (mrt_gateway_get(t, i, &g) == 0)
+			printf("gateway %s selector %s routes on %s\n", g.name,
+			       g.selector ? g.selector : "(none)", g.workload);
+	}
 	for (size_t i = 0; i < mrt_listener_count(t); i++) {
 		mrt_listener l;
 		if (mrt_listener_get(t, i, &l))
@@ -88,6 +94,10 @@ static void print_text(const mrt_table *t)
 			printf(" %s", l.protocol);
 		if (l.tls_mode)
 			printf(" tls %s", l.tls_mode);
+		if (l.sni)
+			printf(" server names %s", l.sni);
+		if (l.terminates_tls)
+			printf(" (terminates TLS)");
 		putchar('\n');
 		for (size_t v = 0; v < l.n_vhosts; v++) {
 			mrt_vhost vh;
@@ -97,6 +107,13 @@ static void print_text(const mrt_table *t)
 			       vh.flags & MRT_VHOST_HTTPS_REDIRECT ? " (https redirect)" : "");
 			for (size_t k = 0; k < vh.n_routes; k++)
 				printf(" %zu", vh.first_route + k);
+			if (vh.flags & MRT_VHOST_SOURCE_SCOPED) {
+				if (vh.fallback)
+					printf("; callers no route applies to: route %zu",
+					       mrt_route_id(t, vh.fallback));
+				else
+					printf("; callers no route applies to: no virtual host");
+			}
 			putchar('\n');
 		}
 		if (l.n_l4_routes) {
@@ -119,7 +136,8 @@ static void print_text(const mrt_table *t)
 			printf(" tls %s", c.tls_mode);
 		putchar('\n');
 		if (c.policy_json)
-			printf("  policy: %s\n", c.policy_json);
+			printf("  policy (DestinationRule %s): %s\n",
+			       c.destination_rule ? c.destination_rule : "?", c.policy_json);
 	}
 	for (size_t i = 0; i < mrt_regex_count(t); i++)
 		printf("regex %zu: %s\n", i, mrt_regex_source(t, i));

@@ -17,7 +17,8 @@
 #include "route_json.h"
 
 enum { OPT_GATEWAY = 256, OPT_HOST, OPT_PORT, OPT_METHOD, OPT_PATH, OPT_HEADER,
-       OPT_SCHEME, OPT_SOURCE_LABEL, OPT_SOURCE_NS, OPT_SNI };
+       OPT_SCHEME, OPT_SOURCE_LABEL, OPT_SOURCE_NS, OPT_SNI, OPT_WORKLOAD,
+       OPT_OUTBOUND, OPT_NO_CONFIG };
 
 static const struct option query_options[] = {
 	{ "gateway", required_argument, NULL, OPT_GATEWAY },
@@ -30,6 +31,9 @@ static const struct option query_options[] = {
 	{ "source-label", required_argument, NULL, OPT_SOURCE_LABEL },
 	{ "source-namespace", required_argument, NULL, OPT_SOURCE_NS },
 	{ "sni", required_argument, NULL, OPT_SNI },
+	{ "workload", required_argument, NULL, OPT_WORKLOAD },
+	{ "outbound-traffic-policy", required_argument, NULL, OPT_OUTBOUND },
+	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
 	{ "output", required_argument, NULL, 'o' },
 	{ "namespace", required_argument, NULL, 'n' },
 	{ "help", no_argument, NULL, 'h' },
@@ -40,9 +44,12 @@ static void query_usage(FILE *f)
 {
 	fputs("usage: meshc query TABLE [options]\n"
 	      "  --gateway mesh|NS/NAME   (default mesh)      --host H[:PORT]\n"
+	      "  --workload K=V ...       a gateway workload by its labels (instead of --gateway)\n"
 	      "  --port N                 --method M (GET)     --path P[?QUERY] (/)\n"
 	      "  --header K=V ...         --scheme http|https  --sni NAME\n"
 	      "  --source-label K=V ...   --source-namespace NS\n"
+	      "  --outbound-traffic-policy ALLOW_ANY|REGISTRY_ONLY   (default ALLOW_ANY,\n"
+	      "                           or the .meshc.yaml key; --no-config ignores it)\n"
 	      "  -o, --output text|json   (default text)\n", f);
 }
 
@@ -70,8 +77,11 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 	printf("[%u]", mrt_route_index(t, r));
 	if (name)
 		printf(" \"%s\"", name);
-	if (res->match_index != MRT_UNSET)
-		printf(" match[%u]", res->match_index);
+	if (res->match_index != MRT_UNSET) {
+		const char *mn = mrt_route_match_name(t, r, res->match_index);
+		printf(" match[%u]%s%s%s", res->match_index, mn ? " \"" : "", mn ? mn : "",
+		       mn ? "\"" : "");
+	}
 	putchar('\n');
 	if (res->listener != MRT_UNSET && mrt_listener_get(t, res->listener, &l) == 0)
 		printf("listener: %s:%u\n", l.gateway, l.port);
@@ -79,8 +89,13 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 		printf("virtual host: %s\n", vh.host);
 	for (size_t i = 0; i < mrt_route_destination_count(t, r); i++) {
 		mrt_destination d;
-		if (mrt_route_destination(t, r, i, &d) == 0)
-			printf("destination: %s weight %u\n", d.cluster, d.weight);
+		mrt_cluster c;
+		if (mrt_route_destination(t, r, i, &d) != 0)
+			continue;
+		printf("destination: %s weight %u\n", d.cluster, d.weight);
+		if (mrt_cluster_get(t, d.cluster_index, &c) == 0 && c.policy_json)
+			printf("  policy (DestinationRule %s): %s\n",
+			       c.destination_rule ? c.destination_rule : "?", c.policy_json);
 	}
 	mrt_redirect rd;
 	if (mrt_route_redirect(t, r, &rd) == 0)
@@ -100,6 +115,8 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 	char buf[32];
 	if (route_json_duration(mrt_route_timeout_ms(t, r), buf, sizeof(buf)))
 		printf("timeout: %s\n", buf);
+	else if (mrt_route_action(t, r) == MRT_ACTION_ROUTE && mrt_route_kind(t, r) == MRT_ROUTE_HTTP)
+		printf("timeout: none (default)\n");
 	mrt_retries rt;
 	if (mrt_route_retries(t, r, &rt) == 0) {
 		printf("retries:");
@@ -109,7 +126,27 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 			printf(" perTryTimeout %s", buf);
 		if (rt.retry_on)
 			printf(" retryOn %s", rt.retry_on);
+		if (rt.retriable_status_codes)
+			printf(" retriableStatusCodes %s", rt.retriable_status_codes);
+		if (rt.is_default)
+			printf(" (default)");
 		putchar('\n');
+	}
+	mrt_fault f;
+	if (mrt_route_fault(t, r, &f) == 0) {
+		if (f.delay_ms != MRT_UNSET && route_json_duration(f.delay_ms, buf, sizeof(buf)))
+			printf("fault: delay %s for %g%% of requests\n", buf, f.delay_ppm / 10000.0);
+		if (f.abort_status != MRT_UNSET)
+			printf("fault: abort %u for %g%% of requests\n", f.abort_status,
+			       f.abort_ppm / 10000.0);
+		else if (f.abort_grpc)
+			printf("fault: abort gRPC %s for %g%% of requests\n", f.abort_grpc,
+			       f.abort_ppm / 10000.0);
+	}
+	for (size_t i = 0; i < mrt_route_mirror_count(t, r); i++) {
+		mrt_destination d;
+		if (mrt_route_mirror(t, r, i, &d) == 0)
+			printf("mirror: %s for %g%% of requests\n", d.cluster, d.weight / 10000.0);
 	}
 }
 
@@ -118,7 +155,10 @@ int cmd_query(int argc, char **argv)
 	mrt_request q = { .gateway = "mesh", .method = "GET", .path = "/" };
 	mrt_header *headers = xcalloc((size_t)argc + 1, sizeof(*headers));
 	mrt_header *labels = xcalloc((size_t)argc + 1, sizeof(*labels));
-	const char *format = "text", *ns = NULL;
+	const char *format = "text", *ns = NULL, *outbound = NULL;
+	bool no_config = false, registry_only = false, gateway_set = false;
+	mrt_header *workload = xcalloc((size_t)argc + 1, sizeof(*workload));
+	size_t n_workload = 0;
 	int c, rc = 2;
 
 	q.headers = headers;
@@ -126,7 +166,9 @@ int cmd_query(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:n:h", query_options, NULL)) != -1) {
 		switch (c) {
-		case OPT_GATEWAY: q.gateway = optarg; break;
+		case OPT_GATEWAY: q.gateway = optarg; gateway_set = true; break;
+		case OPT_OUTBOUND: outbound = optarg; break;
+		case OPT_NO_CONFIG: no_config = true; break;
 		case OPT_HOST: q.host = optarg; break;
 		case OPT_METHOD: q.method = optarg; break;
 		case OPT_PATH: q.path = optarg; break;
@@ -145,12 +187,15 @@ int cmd_query(int argc, char **argv)
 			break;
 		}
 		case OPT_HEADER:
-		case OPT_SOURCE_LABEL: {
+		case OPT_SOURCE_LABEL:
+		case OPT_WORKLOAD: {
 			mrt_header *h = c == OPT_HEADER ? &headers[q.n_headers++] :
+				c == OPT_WORKLOAD ? &workload[n_workload++] :
 				&labels[q.n_source_labels++];
 			if (!split_kv(optarg, h)) {
 				fprintf(stderr, "meshc: --%s wants K=V, not \"%s\"\n",
-					c == OPT_HEADER ? "header" : "source-label", optarg);
+					c == OPT_HEADER ? "header" : c == OPT_WORKLOAD ? "workload" :
+					"source-label", optarg);
 				goto done;
 			}
 			break;
@@ -173,11 +218,29 @@ int cmd_query(int argc, char **argv)
 		query_usage(stderr);
 		goto done;
 	}
+	if (gateway_set && n_workload) {
+		fprintf(stderr, "meshc: --gateway and --workload exclude each other\n");
+		goto done;
+	}
+	if (cli_outbound_policy(outbound, no_config, &registry_only) != 0)
+		goto done;
 
 	mrt_table *t;
 	void *buf;
 	if (!cli_open_table(argv[optind], ns, &t, &buf))
 		goto done;
+	if (n_workload) {
+		q.gateway = mrt_workload_gateway(t, workload, n_workload);
+		if (!q.gateway) {
+			fprintf(stderr, "meshc: %s: no gateway workload with these labels: no Gateway "
+				"selects them, or the table has none for exactly the Gateways that "
+				"do (it holds one per Gateway selector and per Pod of the input)\n",
+				argv[optind]);
+			mrt_close(t);
+			free(buf);
+			goto done;
+		}
+	}
 	char err[512];
 	mrt_result res;
 	const mrt_route *r = mrt_match_result(t, &q, &res);
@@ -185,6 +248,8 @@ int cmd_query(int argc, char **argv)
 		json_t *o = json_object();
 		if (!r) {
 			json_object_set_new(o, "match", json_null());
+			json_object_set_new(o, "outcome", json_string(
+				route_json_outcome(t, &res, q.gateway, registry_only)));
 		} else {
 			json_t *m = json_object();
 			const char *vs = mrt_route_virtual_service(t, r), *name = mrt_route_name(t, r);
@@ -193,8 +258,11 @@ int cmd_query(int argc, char **argv)
 			json_object_set_new(m, "routeIndex", json_integer(mrt_route_index(t, r)));
 			json_object_set_new(m, "matchIndex", res.match_index == MRT_UNSET ?
 					    json_null() : json_integer(res.match_index));
+			const char *mn = res.match_index == MRT_UNSET ? NULL :
+					 mrt_route_match_name(t, r, res.match_index);
+			json_object_set_new(m, "matchName", mn ? json_string(mn) : json_null());
 			json_object_set_new(o, "match", m);
-			json_t *a = route_json_action(t, r, false);
+			json_t *a = route_json_action(t, r, true);
 			json_object_update(o, a);
 			json_decref(a);
 			mrt_listener l;
@@ -219,7 +287,7 @@ int cmd_query(int argc, char **argv)
 		if (mrt_redirect_location(t, r, &q, err, sizeof(err)) >= 0)
 			printf("location: %s\n", err);
 	} else {
-		printf("no route matches\n");
+		printf("no route matches: %s\n", route_json_outcome(t, &res, q.gateway, registry_only));
 	}
 	rc = fflush(stdout) != 0 ? 2 : r ? 0 : 1;
 	mrt_close(t);
@@ -227,5 +295,6 @@ int cmd_query(int argc, char **argv)
 done:
 	free(headers);
 	free(labels);
+	free(workload);
 	return rc;
 }

@@ -12,12 +12,18 @@
  *                header_fields: [{key: x, value: y}]}
  *
  * (additional_request_headers and request_header_fields are accepted as
- * the newer spellings.) meshc's additions to `input`: gateway (default
- * mesh), port, sni, source_namespace, source_labels (a map). The weighted
- * pick is random_value % total weight. An empty expected cluster_name or
- * path_redirect means "none". Prints each failure, then the coverage
- * (routes exercised / routes in the table). Exit 0 all pass, 1 a failure
- * or coverage under --fail-under, 2 error.
+ * the newer spellings; virtual_host_name and code_redirect are Envoy's
+ * too.) meshc's additions to `input`: gateway (default mesh), workload
+ * (a map of gateway workload labels, instead of gateway), port, sni,
+ * source_namespace, source_labels (a map). To `validate`: outcome
+ * (route, redirect, directResponse, passthrough, blackhole, notFound),
+ * route_name, match_name, virtual_service, direct_response_status,
+ * timeout, retry_attempts, retry_on, fault_abort_status,
+ * fault_abort_percent, fault_delay, fault_delay_percent, mirror_clusters
+ * (a list), destination_rule. The weighted pick is random_value % total
+ * weight. An empty expected string means "none". Prints each failure,
+ * then the coverage (routes exercised / routes in the table). Exit 0 all
+ * pass, 1 a failure or coverage under --fail-under, 2 error.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,9 +34,14 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "route_json.h"
+
+enum { OPT_OUTBOUND = 256, OPT_NO_CONFIG };
 
 static const struct option test_options[] = {
 	{ "fail-under", required_argument, NULL, 'f' },
+	{ "outbound-traffic-policy", required_argument, NULL, OPT_OUTBOUND },
+	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
 	{ "namespace", required_argument, NULL, 'n' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -39,7 +50,8 @@ static const struct option test_options[] = {
 
 static void test_usage(FILE *f)
 {
-	fputs("usage: meshc test TABLE CASES.yaml [--fail-under PCT] [-q]\n", f);
+	fputs("usage: meshc test TABLE CASES.yaml [--fail-under PCT] [-q]\n"
+	      "                  [--outbound-traffic-policy ALLOW_ANY|REGISTRY_ONLY] [--no-config]\n", f);
 }
 
 static const char *nstr(const struct node *n)
@@ -79,6 +91,7 @@ struct suite {
 	unsigned char *hit;          /* per route: exercised */
 	unsigned failed;
 	bool quiet;
+	bool registry_only;          /* the outbound traffic policy */
 };
 
 static void failure(struct suite *s, const char *test, const char *what,
@@ -111,6 +124,102 @@ static const char *header_after(const mrt_table *t, const mrt_route *r, unsigned
 		}
 	}
 	return v;
+}
+
+static void want_str(struct suite *s, const char *test, const struct node *val,
+		     const char *key, const char *got)
+{
+	const char *want = nstr(get(val, key));
+	if (want && strcmp(got ? got : "", want) != 0)
+		failure(s, test, key, got, want);
+}
+
+/* An expected number against a got one (MRT_UNSET: none, shown as ""). */
+static void want_num(struct suite *s, const char *test, const struct node *val,
+		     const char *key, double got, bool have)
+{
+	const struct node *n = get(val, key);
+	if (!n || (n->type != NODE_INT && n->type != NODE_FLOAT))
+		return;
+	if (have && n->dval == got)
+		return;
+	char g[32], w[32];
+	snprintf(g, sizeof(g), "%g", got);
+	snprintf(w, sizeof(w), "%g", n->dval);
+	failure(s, test, key, have ? g : "", w);
+}
+
+/* meshc's additions to `validate` (see the top of this file). */
+static void check_meshc_fields(struct suite *s, const char *test, const mrt_route *r,
+			       const mrt_result *res, const mrt_request *q,
+			       const struct node *val)
+{
+	const mrt_table *t = s->t;
+	char buf[64];
+	const char *outcome = !r ? route_json_outcome(t, res, q->gateway, s->registry_only) :
+		mrt_route_action(t, r) == MRT_ACTION_REDIRECT ? "redirect" :
+		mrt_route_action(t, r) == MRT_ACTION_DIRECT_RESPONSE ? "directResponse" : "route";
+	want_str(s, test, val, "outcome", outcome);
+	want_str(s, test, val, "route_name", r ? mrt_route_name(t, r) : NULL);
+	want_str(s, test, val, "match_name", r && res->match_index != MRT_UNSET ?
+		 mrt_route_match_name(t, r, res->match_index) : NULL);
+	want_str(s, test, val, "virtual_service", r ? mrt_route_virtual_service(t, r) : NULL);
+	mrt_vhost vh;
+	want_str(s, test, val, "virtual_host_name", res->vhost != MRT_UNSET &&
+		 mrt_vhost_get(t, res->listener, res->vhost, &vh) == 0 ? vh.host : NULL);
+	mrt_redirect rd;
+	bool is_rd = r && mrt_route_redirect(t, r, &rd) == 0;
+	want_num(s, test, val, "code_redirect", is_rd ? rd.code : 0, is_rd);
+	mrt_direct_response dr;
+	bool is_dr = r && mrt_route_direct_response(t, r, &dr) == 0;
+	want_num(s, test, val, "direct_response_status", is_dr ? dr.status : 0, is_dr);
+	want_str(s, test, val, "timeout", r ? route_json_duration(mrt_route_timeout_ms(t, r),
+							       buf, sizeof(buf)) : NULL);
+	mrt_retries rt;
+	bool has_rt = r && mrt_route_retries(t, r, &rt) == 0;
+	want_num(s, test, val, "retry_attempts", has_rt ? rt.attempts : 0,
+		 has_rt && rt.attempts != MRT_UNSET);
+	want_str(s, test, val, "retry_on", has_rt ? rt.retry_on : NULL);
+	mrt_fault f;
+	bool has_f = r && mrt_route_fault(t, r, &f) == 0;
+	want_num(s, test, val, "fault_abort_status", has_f ? f.abort_status : 0,
+		 has_f && f.abort_status != MRT_UNSET);
+	want_num(s, test, val, "fault_abort_percent", has_f ? f.abort_ppm / 10000.0 : 0,
+		 has_f && f.abort_ppm != MRT_UNSET);
+	want_str(s, test, val, "fault_delay", has_f ? route_json_duration(f.delay_ms, buf,
+									sizeof(buf)) : NULL);
+	want_num(s, test, val, "fault_delay_percent", has_f ? f.delay_ppm / 10000.0 : 0,
+		 has_f && f.delay_ppm != MRT_UNSET);
+	const struct node *mc = get(val, "mirror_clusters");
+	if (mc && mc->type == NODE_SEQ) {
+		size_t n = r ? mrt_route_mirror_count(t, r) : 0;
+		bool same = n == mc->n;
+		for (size_t i = 0; same && i < n; i++) {
+			mrt_destination d;
+			same = mrt_route_mirror(t, r, i, &d) == 0 && nstr(mc->items[i]) &&
+			       strcmp(d.cluster, nstr(mc->items[i])) == 0;
+		}
+		if (!same) {
+			char got[512] = "";
+			for (size_t i = 0; i < n; i++) {
+				mrt_destination d;
+				if (mrt_route_mirror(t, r, i, &d) == 0)
+					snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+						 i ? "," : "", d.cluster);
+			}
+			failure(s, test, "mirror_clusters", got, "(the listed clusters)");
+		}
+	}
+	if (get(val, "destination_rule")) {
+		unsigned pick = r ? mrt_route_pick(t, r, 0) : MRT_UNSET;
+		mrt_destination d;
+		mrt_cluster c;
+		const char *got = NULL;
+		if (pick != MRT_UNSET && mrt_route_destination(t, r, pick, &d) == 0 &&
+		    mrt_cluster_get(t, d.cluster_index, &c) == 0)
+			got = c.destination_rule;
+		want_str(s, test, val, "destination_rule", got);
+	}
 }
 
 static void run_case(struct suite *s, const struct node *tc, size_t index)
@@ -149,7 +258,24 @@ static void run_case(struct suite *s, const struct node *tc, size_t index)
 	unsigned long long random = rv && rv->type == NODE_INT && rv->ival >= 0 ?
 				    (unsigned long long)rv->ival : 0;
 
-	const mrt_route *r = mrt_match(t, &q);
+	const struct node *wl = get(in, "workload");
+	if (wl && wl->type == NODE_MAP) {
+		mrt_header *w = xcalloc(wl->n + 1, sizeof(*w));
+		for (size_t i = 0; i < wl->n; i++) {
+			w[i].name = wl->pairs[i].key->text;
+			w[i].value = nstr(wl->pairs[i].value) ? nstr(wl->pairs[i].value) : "";
+		}
+		q.gateway = mrt_workload_gateway(t, w, wl->n);
+		free(w);
+		if (!q.gateway) {
+			failure(s, name, "workload", "no gateway workload in the table", "one");
+			free(hdrs);
+			free(labels);
+			return;
+		}
+	}
+	mrt_result res;
+	const mrt_route *r = mrt_match_result(t, &q, &res);
 	if (r)
 		s->hit[mrt_route_id(t, r)] = 1;
 	unsigned dest = r ? mrt_route_pick(t, r, random) : MRT_UNSET;
@@ -186,6 +312,7 @@ static void run_case(struct suite *s, const struct node *tc, size_t index)
 		if (strcmp(got, want) != 0)
 			failure(s, name, "host_rewrite", got, want);
 	}
+	check_meshc_fields(s, name, r, &res, &q, val);
 	size_t nf;
 	mrt_header *fields = header_list(get2(val, "request_header_fields", "header_fields"), &nf);
 	for (size_t i = 0; i < nf; i++) {
@@ -241,8 +368,8 @@ static void unit_free(struct source_unit *u)
 int cmd_test(int argc, char **argv)
 {
 	double fail_under = -1;
-	const char *ns = NULL;
-	bool quiet = false;
+	const char *ns = NULL, *outbound = NULL;
+	bool quiet = false, no_config = false, registry_only = false;
 	int c;
 
 	optind = 1;
@@ -263,6 +390,12 @@ int cmd_test(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case OPT_OUTBOUND:
+			outbound = optarg;
+			break;
+		case OPT_NO_CONFIG:
+			no_config = true;
+			break;
 		case 'h':
 			test_usage(stdout);
 			return 0;
@@ -276,6 +409,8 @@ int cmd_test(int argc, char **argv)
 		test_usage(stderr);
 		return 2;
 	}
+	if (cli_outbound_policy(outbound, no_config, &registry_only) != 0)
+		return 2;
 	mrt_table *t;
 	void *buf;
 	if (!cli_open_table(argv[optind], ns, &t, &buf))
@@ -290,7 +425,7 @@ int cmd_test(int argc, char **argv)
 			argv[optind + 1]);
 		goto out_unit;
 	}
-	struct suite s = { .t = t, .quiet = quiet };
+	struct suite s = { .t = t, .quiet = quiet, .registry_only = registry_only };
 	size_t nroutes = mrt_route_count(t);
 	s.hit = xcalloc(nroutes + 1, 1);
 	for (size_t i = 0; i < tests->n; i++)

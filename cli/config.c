@@ -39,6 +39,10 @@ static const cyaml_strval_t bool_strings[] = {
 	{ "on", CONFIG_TRUE }, { "off", CONFIG_FALSE },
 };
 
+static const cyaml_strval_t outbound_strings[] = {
+	{ "ALLOW_ANY", CONFIG_ALLOW_ANY }, { "REGISTRY_ONLY", CONFIG_REGISTRY_ONLY },
+};
+
 static const cyaml_schema_value_t string_entry = {
 	CYAML_VALUE_STRING(CYAML_FLAG_POINTER, char, 1, CONFIG_MAX_STRING),
 };
@@ -67,6 +71,9 @@ static const cyaml_schema_field_t config_fields[] = {
 	CYAML_FIELD_SEQUENCE("ignore", CYAML_FLAG_OPTIONAL | CYAML_FLAG_POINTER,
 			     struct config_data, ignore, &string_entry, 0,
 			     CONFIG_MAX_ITEMS),
+	CYAML_FIELD_ENUM("outbound-traffic-policy", OPT_ENUM, struct config_data,
+			 outbound_traffic_policy, outbound_strings,
+			 CYAML_ARRAY_LEN(outbound_strings)),
 	CYAML_FIELD_END
 };
 
@@ -83,6 +90,8 @@ static const char *key_hint(const char *key)
 		return "expected error, warning or info";
 	if (strcmp(key, "require-hosts") == 0)
 		return "expected true or false";
+	if (strcmp(key, "outbound-traffic-policy") == 0)
+		return "expected ALLOW_ANY or REGISTRY_ONLY";
 	if (strcmp(key, "suppress") == 0 || strcmp(key, "ignore") == 0)
 		return "expected a list of strings";
 	return "expected a string";
@@ -414,7 +423,7 @@ static void report_cyaml(const struct config *c, const struct log_capture *cap,
 			   key_hint(key[0] ? key : NULL);
 	if (unexpected)
 		hint = "known keys: output, failure-threshold, output-threshold, "
-		       "suppress, namespace, domain, require-hosts, ignore";
+		       "suppress, namespace, domain, require-hosts, ignore, outbound-traffic-policy";
 	if (line)
 		fprintf(stderr, "meshc: %s:%u:%u: invalid config: %s%s%s%s\n", path,
 			line, col, text, hint ? " (" : "", hint ? hint : "",

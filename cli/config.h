@@ -15,6 +15,7 @@
  *   domain: cluster.local
  *   require-hosts: true
  *   ignore: [charts, "*.tmpl.yaml"]
+ *   outbound-traffic-policy: REGISTRY_ONLY   # query, test: ALLOW_ANY|REGISTRY_ONLY
  */
 #ifndef MESHC_CONFIG_H
 #define MESHC_CONFIG_H
@@ -25,6 +26,7 @@
 #define CONFIG_FILE_NAME ".meshc.yaml"
 
 enum config_bool { CONFIG_UNSET, CONFIG_TRUE, CONFIG_FALSE };
+enum config_outbound { CONFIG_ALLOW_ANY = 1, CONFIG_REGISTRY_ONLY };
 
 /* The file as libcyaml loads it; NULL strings and 0 levels are unset. */
 struct config_data {
@@ -38,6 +40,7 @@ struct config_data {
 	int require_hosts;            /* enum config_bool */
 	char **ignore;
 	unsigned ignore_count;
+	int outbound_traffic_policy;  /* enum config_outbound; 0 when unset */
 };
 
 /* Where a top-level key, its value and its list items are (1-based). */

@@ -285,6 +285,11 @@ static void sb_outcome_json(struct sbuf *b, const struct diff_outcome *o)
 		sb_uint(b, d.port);
 		sb_str(b, ",\"weight\":");
 		sb_uint(b, d.weight);
+		mrt_cluster c;
+		if (mrt_cluster_get(t, d.cluster_index, &c) == 0 && c.policy_json) {
+			sb_str(b, ",\"policy\":");
+			sb_str(b, c.policy_json);   /* canonical JSON already */
+		}
 		sb_put(b, "}", 1);
 	}
 	sb_put(b, "]", 1);
@@ -360,6 +365,11 @@ static void sb_outcome_text(struct sbuf *b, const struct diff_outcome *o)
 		}
 		sb_str(b, " weight ");
 		sb_uint(b, d.weight);
+		mrt_cluster c;
+		if (mrt_cluster_get(t, d.cluster_index, &c) == 0 && c.policy_json) {
+			sb_str(b, " policy ");
+			sb_str(b, c.policy_json);
+		}
 	}
 }
 

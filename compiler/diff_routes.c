@@ -26,8 +26,9 @@
  * defining the class there, or none.
  *
  * Outcomes are compared as the contract defines them: the destinations
- * (host, subset, port, weight, in any order), or the redirect, or the
- * direct response; or none.
+ * (host, subset, port, weight, in any order, each with the merged
+ * DestinationRule policy of its cluster, so a circuit-breaking or TLS
+ * change shows), or the redirect, or the direct response; or none.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -486,6 +487,7 @@ static void sample_build(struct sample *sp, const struct rside *s,
 struct dest_key {
 	const char *host, *subset;
 	unsigned port, weight;
+	const char *policy;          /* the cluster's merged policy JSON, or NULL */
 };
 
 static int sn_cmp(const char *a, const char *b)
@@ -505,6 +507,8 @@ static int dest_key_cmp(const void *x, const void *y)
 		r = a->port < b->port ? -1 : 1;
 	if (!r && a->weight != b->weight)
 		r = a->weight < b->weight ? -1 : 1;
+	if (!r)
+		r = sn_cmp(a->policy, b->policy);
 	return r;
 }
 
@@ -517,7 +521,9 @@ static struct dest_key *dest_keys(const mrt_table *t, const mrt_route *r, size_t
 		mrt_destination md;
 		if (mrt_route_destination(t, r, i, &md) != 0)
 			continue;
-		d[k++] = (struct dest_key){ md.host, md.subset, md.port, md.weight };
+		mrt_cluster c;
+		const char *pol = mrt_cluster_get(t, md.cluster_index, &c) == 0 ? c.policy_json : NULL;
+		d[k++] = (struct dest_key){ md.host, md.subset, md.port, md.weight, pol };
 	}
 	qsort(d, k, sizeof(*d), dest_key_cmp);
 	*n = k;

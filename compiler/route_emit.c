@@ -342,6 +342,7 @@ static uint32_t emit_extra(struct emitter *e, const struct rm_extra *x, unsigned
 	f.rt_retry_on = intern(e, x->rt_retry_on);
 	f.rt_backoff_ms = none_if_unset(x->rt_backoff_ms);
 	f.rt_flags = x->rt_flags;
+	f.rt_status_codes = intern(e, x->rt_status_codes);
 	f.fd_delay_ms = none_if_unset(x->fd_delay_ms);
 	f.fd_delay_ppm = none_if_unset(x->fd_delay_ppm);
 	f.fa_status = none_if_unset(x->fa_status);
@@ -431,7 +432,11 @@ static int listener_cmp(const void *a, const void *b)
 	int c = strcmp(x->gateway, y->gateway);
 	if (c)
 		return c;
-	return (x->port > y->port) - (x->port < y->port);
+	if (x->port != y->port)
+		return (x->port > y->port) - (x->port < y->port);
+	if (!x->sni || !y->sni)
+		return (x->sni != NULL) - (y->sni != NULL);
+	return strcmp(x->sni, y->sni);
 }
 
 static int cluster_cmp(const void *a, const void *b)
@@ -498,9 +503,16 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
 	if (l->n_vhosts > 1)
 		qsort(l->vhosts, l->n_vhosts, sizeof(*l->vhosts), vhost_name_cmp);
 	uint32_t vfirst = NREC(e, MRT_SEC_VHST), star = MRT_NONE;
-	uint32_t *route_first = xcalloc(l->n_vhosts + 1, sizeof(*route_first));
-	for (size_t v = 0; v < l->n_vhosts; v++)
+	uint32_t *route_first = xcalloc(2 * l->n_vhosts + 1, sizeof(*route_first));
+	for (size_t v = 0; v < l->n_vhosts; v++) {
 		route_first[v] = emit_list(e, l->vhosts[v]->routes, gen);
+		route_first[l->n_vhosts + v] = MRT_NONE;
+		if (l->vhosts[v]->fallback) {
+			/* The fallback is a list of its own (one route). */
+			struct rm_route_list fl = { &l->vhosts[v]->fallback, 1, 1, 0, 0 };
+			route_first[l->n_vhosts + v] = emit_list(e, &fl, gen);
+		}
+	}
 	uint32_t l4_first = emit_list(e, l->l4, gen);
 	size_t n_exact = 0, n_wild = 0;
 	for (size_t v = 0; v < l->n_vhosts; v++) {
@@ -513,6 +525,7 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
 		f->flags = vh->flags;
 		f->route_first = route_first[v];
 		f->route_count = (uint32_t)vh->routes->n;
+		f->fallback = route_first[l->n_vhosts + v];
 		if (strcmp(vh->host, "*") == 0)
 			star = vfirst + (uint32_t)v;
 		else if (is_wild(vh->host))
@@ -570,9 +583,14 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
 	}
 	uint32_t gw = intern(e, l->gateway), proto = intern(e, l->protocol);
 	uint32_t tls = intern(e, l->tls_mode), name = intern(e, l->name);
+	if (l->sni && strlen(l->sni) > MRT_LIST_MAX)
+		e->fail = "a listener's server names are longer than the format allows (64 KiB)";
+	uint32_t sni = intern(e, l->sni);
 	struct mrt_fmt_listener *f = ADD(e, MRT_SEC_LSTN, struct mrt_fmt_listener);
 	f->gateway = gw;
 	f->port = l->port;
+	f->flags = l->flags;
+	f->sni = sni;
 	f->protocol = proto;
 	f->tls_mode = tls;
 	f->name = name;
@@ -628,8 +646,6 @@ static void gateway_slots(struct emitter *e, struct rm_listener **ls, size_t n,
 		for (end = i + 1; end < n && strcmp(ls[end]->gateway, ls[i]->gateway) == 0; end++)
 			;
 		const char *gw = ls[i]->gateway;
-		if (strlen(gw) > MRT_NAME_MAX)
-			e->fail = "a gateway name is longer than the format allows (1024 bytes)";
 		uint32_t name = intern(e, gw), hash = mrt_fmt_hash(gw, strlen(gw));
 		struct mrt_fmt_gateway *slots = (struct mrt_fmt_gateway *)(void *)e->sec[MRT_SEC_GWAY].p;
 		uint32_t j = hash & (size - 1);
@@ -672,6 +688,7 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 		uint32_t name = intern(&e, cl[i]->name), host = intern(&e, cl[i]->host);
 		uint32_t subset = intern(&e, cl[i]->subset), lb = intern(&e, cl[i]->lb_policy);
 		uint32_t tls = intern(&e, cl[i]->tls_mode), pol = intern(&e, cl[i]->policy_json);
+		uint32_t dr = intern(&e, cl[i]->destination_rule);
 		struct mrt_fmt_cluster *f = ADD(&e, MRT_SEC_CLST, struct mrt_fmt_cluster);
 		f->name = name;
 		f->host = host;
@@ -680,6 +697,7 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 		f->lb_policy = lb;
 		f->tls_mode = tls;
 		f->policy = pol;
+		f->destination_rule = dr;
 	}
 	free(cl);
 
@@ -691,6 +709,16 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 		emit_listener(&e, ls[i], gen);
 	emit_gateways(&e, ls, m->n_listeners);
 	free(ls);
+	for (size_t i = 0; i < m->n_gateways; i++) {
+		uint32_t name = intern(&e, m->gateways[i].name);
+		uint32_t sel = intern(&e, m->gateways[i].selector);
+		uint32_t wl = intern(&e, m->gateways[i].workload ? m->gateways[i].workload :
+				     m->gateways[i].name);
+		struct mrt_fmt_gwsel *g = ADD(&e, MRT_SEC_GSEL, struct mrt_fmt_gwsel);
+		g->name = name;
+		g->selector = sel;
+		g->workload = wl;
+	}
 	uint32_t domain = intern(&e, m->domain);
 
 	/* Lay out: header, then each section 8-aligned. */

@@ -161,10 +161,14 @@ json_t *route_json_action(const mrt_table *t, const mrt_route *r, bool with_poli
 		json_decref(h);
 		if (with_policy) {
 			mrt_cluster c;
-			if (mrt_cluster_get(t, d.cluster_index, &c) == 0 && c.policy_json) {
-				json_t *p = json_loads(c.policy_json, 0, NULL);
-				json_object_set_new(dj, "policy", p ? p : json_null());
+			json_t *p = NULL;
+			const char *dr = NULL;
+			if (mrt_cluster_get(t, d.cluster_index, &c) == 0) {
+				p = c.policy_json ? json_loads(c.policy_json, 0, NULL) : NULL;
+				dr = c.destination_rule;
 			}
+			json_object_set_new(dj, "policy", p ? p : json_null());
+			json_object_set_new(dj, "destinationRule", jstr(dr));
 		}
 		json_array_append_new(arr, dj);
 	}
@@ -223,6 +227,15 @@ json_t *route_json_action(const mrt_table *t, const mrt_route *r, bool with_poli
 		json_object_set_new(j, "attempts", jnum_opt(rt.attempts));
 		json_object_set_new(j, "perTryTimeout", jdur(rt.per_try_timeout_ms));
 		json_object_set_new(j, "retryOn", jstr(rt.retry_on));
+		if (rt.retriable_status_codes) {
+			json_t *codes = json_array();
+			for (const char *p = rt.retriable_status_codes; *p;) {
+				json_array_append_new(codes, json_integer(strtol(p, NULL, 10)));
+				p += strcspn(p, ",");
+				p += *p == ',';
+			}
+			json_object_set_new(j, "retriableStatusCodes", codes);
+		}
 		if (rt.backoff_ms != MRT_UNSET)
 			json_object_set_new(j, "backoff", jdur(rt.backoff_ms));
 		if (rt.retry_remote_localities >= 0)
@@ -230,6 +243,8 @@ json_t *route_json_action(const mrt_table *t, const mrt_route *r, bool with_poli
 		if (rt.retry_ignore_previous_hosts >= 0)
 			json_object_set_new(j, "retryIgnorePreviousHosts",
 					    jtri(rt.retry_ignore_previous_hosts));
+		if (rt.is_default)
+			json_object_set_new(j, "default", json_true());
 		json_object_set_new(o, "retries", j);
 	} else {
 		json_object_set_new(o, "retries", json_null());
@@ -296,6 +311,20 @@ json_t *route_json_action(const mrt_table *t, const mrt_route *r, bool with_poli
 	return o;
 }
 
+const char *route_json_outcome(const mrt_table *t, const mrt_result *res,
+			       const char *gateway, bool registry_only)
+{
+	(void)t;
+	if (gateway && strcmp(gateway, "mesh") != 0)
+		return "notFound";
+	/* A host the sidecar has a virtual host for answers 404 when no
+	 * route matches; any other request leaves by the catch-all: Istio's
+	 * PassthroughCluster (ALLOW_ANY) or BlackHoleCluster (REGISTRY_ONLY). */
+	if (res->vhost != MRT_UNSET)
+		return "notFound";
+	return registry_only ? "blackhole" : "passthrough";
+}
+
 json_t *route_json_route(const mrt_table *t, const mrt_route *r)
 {
 	static const char *const kinds[] = { "http", "tls", "tcp" };
@@ -330,6 +359,18 @@ json_t *route_json_dump(const mrt_table *t)
 	json_t *root = json_object(), *ls = json_array(), *rs = json_array();
 	json_t *cs = json_array(), *rx = json_array();
 	json_object_set_new(root, "domain", json_string(mrt_table_domain(t)));
+	json_t *gws = json_array();
+	for (size_t i = 0; i < mrt_gateway_count(t); i++) {
+		mrt_gateway g;
+		if (mrt_gateway_get(t, i, &g))
+			continue;
+		json_t *gj = json_object();
+		json_object_set_new(gj, "name", json_string(g.name));
+		json_object_set_new(gj, "selector", jstr(g.selector));
+		json_object_set_new(gj, "workload", json_string(g.workload));
+		json_array_append_new(gws, gj);
+	}
+	json_object_set_new(root, "gateways", gws);
 	for (size_t i = 0; i < mrt_listener_count(t); i++) {
 		mrt_listener l;
 		if (mrt_listener_get(t, i, &l))
@@ -340,6 +381,10 @@ json_t *route_json_dump(const mrt_table *t)
 		json_object_set_new(lj, "protocol", jstr(l.protocol));
 		json_object_set_new(lj, "tlsMode", jstr(l.tls_mode));
 		json_object_set_new(lj, "name", jstr(l.name));
+		if (l.sni)
+			json_object_set_new(lj, "serverNames", json_string(l.sni));
+		if (l.terminates_tls)
+			json_object_set_new(lj, "terminatesTls", json_true());
 		for (size_t v = 0; v < l.n_vhosts; v++) {
 			mrt_vhost vh;
 			if (mrt_vhost_get(t, i, v, &vh))
@@ -351,6 +396,11 @@ json_t *route_json_dump(const mrt_table *t)
 			for (size_t k = 0; k < vh.n_routes; k++)
 				json_array_append_new(ids, json_integer((json_int_t)(vh.first_route + k)));
 			json_object_set_new(vj, "routes", ids);
+			if (vh.flags & MRT_VHOST_SOURCE_SCOPED) {
+				json_object_set_new(vj, "sourceScoped", json_true());
+				json_object_set_new(vj, "fallback", vh.fallback ?
+					json_integer((json_int_t)mrt_route_id(t, vh.fallback)) : json_null());
+			}
 			json_array_append_new(vs, vj);
 		}
 		json_object_set_new(lj, "virtualHosts", vs);
@@ -379,6 +429,7 @@ json_t *route_json_dump(const mrt_table *t)
 		json_object_set_new(cj, "tlsMode", jstr(c.tls_mode));
 		json_t *p = c.policy_json ? json_loads(c.policy_json, 0, NULL) : NULL;
 		json_object_set_new(cj, "policy", p ? p : json_null());
+		json_object_set_new(cj, "destinationRule", jstr(c.destination_rule));
 		json_array_append_new(cs, cj);
 	}
 	json_object_set_new(root, "clusters", cs);

@@ -19,6 +19,14 @@ json_t *route_json_condition(const mrt_condition *c);
  * policy when with_policy), redirect, directResponse, rewrite, timeout,
  * retries, fault, mirrors, corsPolicy, headers. */
 json_t *route_json_action(const mrt_table *t, const mrt_route *r, bool with_policy);
+/*
+ * What a request no route took gets (cli.md): "notFound" (a 404: on a
+ * gateway, or a virtual host with no matching route), else, on the mesh,
+ * "passthrough" (outbound traffic policy ALLOW_ANY) or "blackhole"
+ * (REGISTRY_ONLY).
+ */
+const char *route_json_outcome(const mrt_table *t, const mrt_result *res,
+			       const char *gateway, bool registry_only);
 /* A route with its identity and matches, then its action. */
 json_t *route_json_route(const mrt_table *t, const mrt_route *r);
 /* The whole table: domain, listeners (virtual hosts with route ids),

@@ -70,6 +70,7 @@ void route_model_release(struct route_model *m)
 		free(m->listeners[i]->vhosts);
 	free(m->listeners);
 	free(m->clusters);
+	free(m->gateways);
 	if (m->index) {
 		free(m->index->keys);
 		free(m->index->vals);
@@ -80,38 +81,45 @@ void route_model_release(struct route_model *m)
 }
 
 struct rm_listener *route_model_listener(struct route_model *m,
-					 const char *gateway, unsigned port)
+					 const char *gateway, unsigned port,
+					 const char *sni)
 {
-	/* The key is "L\x01GATEWAY\x01PORT" cut to 599 bytes, built by hand
-	 * (printf was most of this function's time). */
-	char key[600], num[16];
-	size_t nn = 0, k = 2, lg = strlen(gateway);
+	/* The key is "L\x01GATEWAY\x01PORT\x01SNI"; a listener per gateway
+	 * port, a few per port when TLS servers are chosen by SNI. */
+	char buf[512], *heap = NULL, num[16];
+	size_t nn = 0;
 	unsigned pv = port;
 	do {
 		num[sizeof(num) - 1 - nn++] = (char)('0' + pv % 10);
 		pv /= 10;
 	} while (pv);
+	size_t lg = strlen(gateway), ls = sni ? strlen(sni) : 0;
+	size_t len = 2 + lg + 1 + nn + 1 + ls;
+	char *key = len < sizeof(buf) ? buf : (heap = xmalloc(len + 1));
 	key[0] = 'L';
 	key[1] = '\x01';
-	size_t cut = sizeof(key) - 1;
-	memcpy(key + k, gateway, lg < cut - k ? lg : cut - k);
-	k += lg < cut - k ? lg : cut - k;
-	if (k < cut)
-		key[k++] = '\x01';
-	memcpy(key + k, num + sizeof(num) - nn, nn < cut - k ? nn : cut - k);
-	k += nn < cut - k ? nn : cut - k;
-	key[k] = 0;
+	memcpy(key + 2, gateway, lg);
+	key[2 + lg] = '\x01';
+	memcpy(key + 3 + lg, num + sizeof(num) - nn, nn);
+	key[3 + lg + nn] = '\x01';
+	if (ls)
+		memcpy(key + 4 + lg + nn, sni, ls);
+	key[len] = 0;
 	bool found;
 	size_t j = map_slot(m->index, key, &found);
-	if (found)
+	if (found) {
+		free(heap);
 		return m->index->vals[j];
+	}
 	struct rm_listener *l = arena_alloc(&m->arena, sizeof(*l));
 	l->gateway = arena_strdup(&m->arena, gateway);
 	l->port = port;
+	l->sni = sni ? arena_strdup(&m->arena, sni) : NULL;
 	l->l4 = route_list_new(m);
 	m->index->keys[j] = arena_strdup(&m->arena, key);
 	m->index->vals[j] = l;
 	m->index->n++;
+	free(heap);
 	GROW(m->listeners, m->n_listeners, m->cap_listeners);
 	m->listeners[m->n_listeners++] = l;
 	return l;

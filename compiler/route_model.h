@@ -47,7 +47,9 @@ struct rm_cluster {
 	const char *name;             /* outbound|PORT|SUBSET|FQDN */
 	const char *host, *subset;
 	unsigned port;
-	const char *lb_policy, *tls_mode, *policy_json;
+	const char *lb_policy, *tls_mode;
+	const char *policy_json;      /* merged TrafficPolicy, canonical JSON */
+	const char *destination_rule; /* "ns/name" of its DestinationRule */
 	unsigned id;                  /* index, set by route_model_cluster() */
 };
 
@@ -66,7 +68,7 @@ struct rm_extra {
 	size_t dr_body_len;
 	const char *rw_uri, *rw_authority, *rw_regex, *rw_sub;
 	unsigned rt_attempts, rt_per_try_ms, rt_backoff_ms, rt_flags;
-	const char *rt_retry_on;
+	const char *rt_retry_on, *rt_status_codes;
 	unsigned fd_delay_ms, fd_delay_ppm, fa_status, fa_ppm;
 	const char *fa_grpc, *fa_http2;
 	struct rm_dest *mirrors;
@@ -110,15 +112,25 @@ struct rm_vhost {
 	const char *host;             /* lower case: FQDN, "*.suffix" or "*" */
 	unsigned flags;               /* MRT_VHOST_* */
 	struct rm_route_list *routes;
+	struct rm_route *fallback;    /* MRT_VHOST_SOURCE_SCOPED: the host's
+					 default route, or NULL */
 };
 
 struct rm_listener {
-	const char *gateway;          /* "mesh" or "ns/name" */
+	const char *gateway;          /* "mesh", "ns/name", or merged names */
 	unsigned port;                /* 0: any */
+	const char *sni;              /* server names it is chosen by, or NULL */
+	unsigned flags;               /* MRT_LS_* (mrt_format.h) */
 	const char *protocol, *tls_mode, *name;
 	struct rm_vhost **vhosts;     /* heap array */
 	size_t n_vhosts, cap_vhosts;
 	struct rm_route_list *l4;     /* TLS/TCP routes for host-less requests */
+};
+
+/* A Gateway resource: its selector and the gateway its workload's
+ * listeners carry (see mrt_gateway in meshrt.h). */
+struct rm_gateway {
+	const char *name, *selector, *workload;
 };
 
 struct route_model {
@@ -128,6 +140,8 @@ struct route_model {
 	size_t n_listeners, cap_listeners;
 	struct rm_cluster **clusters;    /* heap array */
 	size_t n_clusters, cap_clusters;
+	struct rm_gateway *gateways;     /* heap array, sorted by name */
+	size_t n_gateways, cap_gateways;
 	struct rm_map *index;            /* listener, vhost and cluster lookup */
 	unsigned emit_gen;               /* bumped by each route_emit() */
 };
@@ -135,9 +149,11 @@ struct route_model {
 void route_model_init(struct route_model *m, const char *domain);
 void route_model_release(struct route_model *m);
 
-/* The listener (gateway, port), created on first use. */
+/* The listener (gateway, port, sni), created on first use; sni NULL for
+ * the port's only (or plain-HTTP) listener. */
 struct rm_listener *route_model_listener(struct route_model *m,
-					 const char *gateway, unsigned port);
+					 const char *gateway, unsigned port,
+					 const char *sni);
 /* The virtual host `host` of l, created (with an empty route list) on
  * first use. */
 struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
@@ -171,9 +187,10 @@ int route_write_atomic(const char *path, const void *buf, size_t len,
 struct project;
 struct diag_list;
 /*
- * route_build.c: the route model of a checked project (Istio semantics:
- * issue 5, runtime.md). Reports MSH04xx diagnostics into p's run-wide
- * list `d`.
+ * route_build.c (with route_policy.c, route_http.c, route_delegate.c,
+ * route_gateway.c and route_mesh.c): the route model of a checked
+ * project, with Istio's semantics (runtime.md). Reports MSH04xx
+ * diagnostics into p's run-wide list `d`.
  */
 void route_build(struct route_model *m, struct project *p,
 		 struct diag_list *d);

@@ -106,6 +106,9 @@ struct prefix_match {
 	struct sm authority;
 	struct kv *headers, *query, *without;
 	size_t nheaders, nquery, nwithout;
+	bool scoped;               /* sourceLabels, sourceNamespace, gateways or
+				      scheme: not every request can match it */
+	bool ignore_case;          /* ignoreUriCase */
 };
 
 static void sbuf_grow(struct sbuf *b, size_t more)
@@ -765,6 +768,15 @@ static bool prefix_match_make(struct arena *a, struct prefix_match *pm,
 	pm->headers = read_map(a, field_raw(match, "headers"), &pm->nheaders);
 	pm->query = read_map(a, field_raw(match, "queryParams"), &pm->nquery);
 	pm->without = read_map(a, field_raw(match, "withoutHeaders"), &pm->nwithout);
+	static const char *const scopes[] = { "sourceLabels", "sourceNamespace", "gateways", "scheme" };
+	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
+		const struct node *v = field_raw(match, scopes[i]);
+		pm->scoped |= v && v->type != NODE_NULL &&
+			      !((v->type == NODE_MAP || v->type == NODE_SEQ) && v->n == 0) &&
+			      !(v->type == NODE_STR && !*v->text);
+	}
+	const struct node *ic = field_raw(match, "ignoreUriCase");
+	pm->ignore_case = ic && ic->type == NODE_BOOL && ic->bval;
 	return true;
 }
 
@@ -794,9 +806,17 @@ static bool maps_covered(const struct kv *a, size_t na, const struct kv *b, size
 	return true;
 }
 
-/* coveredValidation(vA, vB): does earlier match a cover later match b? */
+/*
+ * coveredValidation(vA, vB): does earlier match a cover later match b?
+ * Unlike Istio, a match that only some requests can reach (sourceLabels,
+ * sourceNamespace, gateways or scheme: another caller, gateway or scheme
+ * still reaches b), or that compares the path's case where b does not,
+ * covers nothing: Istio's warning would be a false positive there.
+ */
 static bool prefix_covered(const struct prefix_match *a, const struct prefix_match *b)
 {
+	if (a->scoped || (b->ignore_case && !a->ignore_case))
+		return false;
 	if (!str_has_prefix(b->prefix, a->prefix))
 		return false;
 	if (a->port != b->port)

@@ -204,16 +204,29 @@ int mrt_route_rewrite(const mrt_table *t, const mrt_route *r, mrt_rewrite *out);
 int mrt_rewrite_path(const mrt_table *t, const mrt_route *r,
 		     const mrt_request *req, char *buf, size_t buflen);
 
+/*
+ * The retry policy Envoy gets (Istio's retry.ConvertPolicy): the
+ * route's, or the mesh's default when it sets none (is_default; 2
+ * attempts on connect-failure, refused-stream, unavailable, cancelled
+ * and 503). Numbers in retryOn are moved to retriable_status_codes.
+ * attempts 0: retries disabled.
+ */
 typedef struct {
 	unsigned attempts;          /* MRT_UNSET when not written */
 	unsigned per_try_timeout_ms;             /* or MRT_UNSET */
-	const char *retry_on;                    /* or NULL */
+	const char *retry_on;                    /* Envoy's retry_on, or NULL */
 	int retry_remote_localities;             /* -1 unset, 0, 1 */
 	int retry_ignore_previous_hosts;         /* -1 unset, 0, 1 */
 	unsigned backoff_ms;                     /* or MRT_UNSET */
+	const char *retriable_status_codes;      /* "503,504", or NULL */
+	int is_default;                          /* 1: the mesh's default policy */
 } mrt_retries;
+/* 0 and *out filled when the route has a retry policy; -1 otherwise
+ * (redirects, direct responses, TCP and TLS routes). */
 int mrt_route_retries(const mrt_table *t, const mrt_route *r, mrt_retries *out);
 
+/* Percentages are what Envoy gets: 0 when the fault sets none (the
+ * API: "if left unspecified, no request will be delayed/aborted"). */
 typedef struct {
 	unsigned delay_ms, delay_ppm;            /* MRT_UNSET when no delay */
 	unsigned abort_status, abort_ppm;        /* MRT_UNSET when no abort */
@@ -260,7 +273,11 @@ typedef struct {
 	const char *lb_policy;      /* "ROUND_ROBIN", "consistentHash", ... or NULL */
 	const char *tls_mode;       /* "ISTIO_MUTUAL", ... or NULL */
 	const char *policy_json;    /* the merged DestinationRule traffic
-	                               policy as canonical JSON, or NULL */
+	                               policy (a TrafficPolicy without
+	                               portLevelSettings) as canonical JSON,
+	                               or NULL */
+	const char *destination_rule;   /* "namespace/name" of the
+	                               DestinationRule it comes from, or NULL */
 } mrt_cluster;
 size_t mrt_cluster_count(const mrt_table *t);
 int mrt_cluster_get(const mrt_table *t, size_t i, mrt_cluster *out);
@@ -275,19 +292,56 @@ typedef struct {
 	const char *name;           /* server port name or NULL */
 	size_t n_vhosts;
 	size_t n_l4_routes;         /* TLS/TCP routes for requests without a host */
+	const char *sni;            /* server names (comma-separated, "*.x"
+	                               wildcards) a gateway port's filter chain
+	                               is chosen by, or NULL: any */
+	int terminates_tls;         /* 1: an HTTPS server that terminates TLS
+	                               and routes by the Host header */
 } mrt_listener;
 size_t mrt_listener_count(const mrt_table *t);
 int mrt_listener_get(const mrt_table *t, size_t i, mrt_listener *out);
 const mrt_route *mrt_listener_l4_route(const mrt_table *t, size_t l, size_t i);
 
 #define MRT_VHOST_HTTPS_REDIRECT 1u
+/* The routes are one VirtualService's, some guarded by the caller's
+ * labels or namespace; a caller none of them applies to gets `fallback`
+ * (the host's default route) or, without one, no virtual host. */
+#define MRT_VHOST_SOURCE_SCOPED  2u
 typedef struct {
 	const char *host;           /* "reviews.books.svc.cluster.local", "*.x.org", "*" */
 	unsigned flags;             /* MRT_VHOST_* */
 	size_t n_routes;
 	size_t first_route;         /* routes are [first_route, first_route+n_routes) */
+	const mrt_route *fallback;  /* MRT_VHOST_SOURCE_SCOPED: or NULL */
 } mrt_vhost;
 int mrt_vhost_get(const mrt_table *t, size_t l, size_t v, mrt_vhost *out);
+
+/* ---- Gateways and workloads --------------------------------------------- */
+
+/*
+ * Each Gateway resource of the config: its selector and the gateway its
+ * requests are routed on (mrt_request.gateway): a gateway workload gets
+ * the servers of every Gateway whose selector it satisfies, merged as
+ * Istio merges them, so `workload` is "namespace/name" for a Gateway
+ * alone on its workload and the comma-joined names of the merged
+ * Gateways otherwise. mrt_match() accepts either name.
+ */
+typedef struct {
+	const char *name;           /* "namespace/name" */
+	const char *selector;       /* "k1=v1,k2=v2" (sorted), or NULL */
+	const char *workload;       /* the gateway its listeners carry */
+} mrt_gateway;
+size_t mrt_gateway_count(const mrt_table *t);
+int mrt_gateway_get(const mrt_table *t, size_t i, mrt_gateway *out);
+/*
+ * The gateway (for mrt_request.gateway) of a gateway workload with these
+ * labels: the merged servers of every Gateway whose selector the labels
+ * satisfy. NULL when no Gateway selects them, or when the table has no
+ * listeners for exactly that set of Gateways (it was compiled for the
+ * workloads each Gateway's selector, or a Pod of the input, describes).
+ */
+const char *mrt_workload_gateway(const mrt_table *t, const mrt_header *labels,
+				 size_t n_labels);
 
 /* ---- Regexes ------------------------------------------------------------- */
 

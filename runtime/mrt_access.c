@@ -308,8 +308,7 @@ static int tri(uint32_t bits)
 int mrt_route_retries(const mrt_table *t, const mrt_route *r, mrt_retries *out)
 {
 	const struct mrt_fmt_extra *e = X(t, r);
-	if (!e || (e->rt_attempts == MRT_NONE && e->rt_per_try_ms == MRT_NONE &&
-		   !e->rt_retry_on && e->rt_backoff_ms == MRT_NONE && !e->rt_flags))
+	if (!e || e->rt_attempts == MRT_NONE)
 		return -1;
 	out->attempts = opt(e->rt_attempts);
 	out->per_try_timeout_ms = opt(e->rt_per_try_ms);
@@ -317,6 +316,8 @@ int mrt_route_retries(const mrt_table *t, const mrt_route *r, mrt_retries *out)
 	out->backoff_ms = opt(e->rt_backoff_ms);
 	out->retry_remote_localities = tri(e->rt_flags & 3);
 	out->retry_ignore_previous_hosts = tri((e->rt_flags >> 2) & 3);
+	out->retriable_status_codes = mrt_str(t, e->rt_status_codes);
+	out->is_default = (e->rt_flags & MRT_RT_DEFAULT_POLICY) != 0;
 	return 0;
 }
 
@@ -432,6 +433,7 @@ int mrt_cluster_get(const mrt_table *t, size_t i, mrt_cluster *out)
 	out->lb_policy = mrt_str(t, c->lb_policy);
 	out->tls_mode = mrt_str(t, c->tls_mode);
 	out->policy_json = mrt_str(t, c->policy);
+	out->destination_rule = mrt_str(t, c->destination_rule);
 	return 0;
 }
 
@@ -452,6 +454,8 @@ int mrt_listener_get(const mrt_table *t, size_t i, mrt_listener *out)
 	out->name = mrt_str(t, l->name);
 	out->n_vhosts = l->vhost_count;
 	out->n_l4_routes = l->l4_count;
+	out->sni = mrt_str(t, l->sni);
+	out->terminates_tls = (l->flags & MRT_LS_TERMINATES_TLS) != 0;
 	return 0;
 }
 
@@ -471,7 +475,68 @@ int mrt_vhost_get(const mrt_table *t, size_t l, size_t v, mrt_vhost *out)
 	out->flags = h->flags;
 	out->n_routes = h->route_count;
 	out->first_route = h->route_first;
+	out->fallback = h->fallback == MRT_NONE ? NULL :
+			(const mrt_route *)(const void *)&t->rout[h->fallback];
 	return 0;
+}
+
+size_t mrt_gateway_count(const mrt_table *t)
+{
+	return t->n[MRT_SEC_GSEL];
+}
+
+int mrt_gateway_get(const mrt_table *t, size_t i, mrt_gateway *out)
+{
+	if (i >= t->n[MRT_SEC_GSEL])
+		return -1;
+	out->name = mrt_str(t, t->gsel[i].name);
+	out->selector = mrt_str(t, t->gsel[i].selector);
+	out->workload = mrt_str(t, t->gsel[i].workload);
+	return 0;
+}
+
+/* Whether every "k=v" of selector (comma-separated, sorted) is a label. */
+static int selector_within(const char *sel, const mrt_header *labels, size_t n)
+{
+	for (const char *p = sel; p && *p;) {
+		size_t len = strcspn(p, ","), kl = strcspn(p, "=");
+		if (kl > len)
+			return 0;
+		int found = 0;
+		for (size_t i = 0; i < n && !found; i++)
+			found = labels[i].name && labels[i].value &&
+				strlen(labels[i].name) == kl && memcmp(labels[i].name, p, kl) == 0 &&
+				strlen(labels[i].value) == len - kl - 1 &&
+				memcmp(labels[i].value, p + kl + 1, len - kl - 1) == 0;
+		if (!found)
+			return 0;
+		p += len + (p[len] == ',');
+	}
+	return 1;
+}
+
+const char *mrt_workload_gateway(const mrt_table *t, const mrt_header *labels,
+				 size_t n_labels)
+{
+	/* The workload's Gateways, comma-joined in name order: the gateway
+	 * its listeners carry, when the table was compiled for it. */
+	char key[8192];
+	size_t len = 0;
+	for (uint32_t i = 0; i < t->n[MRT_SEC_GSEL]; i++) {
+		if (!selector_within(mrt_str(t, t->gsel[i].selector), labels, n_labels))
+			continue;
+		uint32_t nl = mrt_strlen(t, t->gsel[i].name);
+		if (len + nl + 2 > sizeof(key))
+			return NULL;
+		if (len)
+			key[len++] = ',';
+		memcpy(key + len, mrt_str(t, t->gsel[i].name), nl);
+		len += nl;
+	}
+	if (len == 0)
+		return NULL;
+	uint32_t g = mrt_gateway_find(t, key, len);
+	return g == MRT_NONE ? NULL : mrt_str(t, t->gway[g].name);
 }
 
 size_t mrt_regex_count(const mrt_table *t)

@@ -20,14 +20,16 @@
 /* "\x89MRT\r\n\x1a\n": a high byte, CR LF and ^Z catch text-mode damage. */
 #define MRT_MAGIC "\x89MRT\r\n\x1a\n"
 #define MRT_MAGIC_LEN 8
-#define MRT_FORMAT_VERSION 3u
+#define MRT_FORMAT_VERSION 4u
 #define MRT_BYTE_ORDER 0x01020304u   /* reads 0x04030201 on big-endian */
 #define MRT_NONE 0xffffffffu
 #define MRT_MAX_SECTIONS 16
 #define MRT_MAX_SIZE 0xfffffff0u     /* offsets are 32-bit */
-/* Virtual host and gateway names are at most this long, so checking
- * one (its case, its hash) costs a bounded time per reference. */
+/* Virtual host names are at most this long, and a listener's server
+ * names this long in all, so checking one (its case, its hash, its
+ * order) costs a bounded time per reference. */
 #define MRT_NAME_MAX 1024u
+#define MRT_LIST_MAX 65536u
 /* The host and gateway indexes never hold a run of more used slots than
  * this, so a lookup probes a bounded number of slots. */
 #define MRT_PROBE_MAX 64u
@@ -48,6 +50,7 @@ enum mrt_section {
 	MRT_SEC_HOPS,   /* struct mrt_fmt_hop */
 	MRT_SEC_CLST,   /* struct mrt_fmt_cluster */
 	MRT_SEC_REGX,   /* struct mrt_fmt_regex */
+	MRT_SEC_GSEL,   /* struct mrt_fmt_gwsel, sorted by name */
 	MRT_SEC_COUNT
 };
 
@@ -69,9 +72,22 @@ struct mrt_fmt_header {
 	struct mrt_fmt_section sections[MRT_MAX_SECTIONS];  /* unused: zero */
 };
 
+/*
+ * A listener: the mesh's port, or one filter chain of a gateway
+ * workload's port (all plain-HTTP servers of the port share one; each
+ * TLS-terminating server has its own, chosen by SNI). Sorted by gateway,
+ * port, then sni (0 first).
+ */
+#define MRT_LS_TERMINATES_TLS 1u     /* HTTPS server that terminates TLS:
+				        routes HTTP by the Host header */
 struct mrt_fmt_listener {
-	uint32_t gateway;            /* string: "mesh" or "namespace/name" */
+	uint32_t gateway;            /* string: "mesh", "namespace/name", or the
+				        comma-joined names of merged Gateways */
 	uint32_t port;               /* 0: any port */
+	uint32_t flags;              /* MRT_LS_* */
+	uint32_t sni;                /* string: comma-separated server names
+				        ("*.x.org" wildcards) it is chosen for,
+				        or 0: any */
 	uint32_t protocol;           /* string or 0 */
 	uint32_t tls_mode;           /* string or 0 */
 	uint32_t name;               /* string or 0 */
@@ -95,10 +111,16 @@ struct mrt_fmt_gateway {
 };
 
 #define MRT_VH_HTTPS_REDIRECT 1u
+/* The routes are one VirtualService's, some guarded by the caller's
+ * labels or namespace: for a caller none of its routes applies to, the
+ * VirtualService does not exist (Istio leaves it out of that sidecar's
+ * config) and `fallback` answers instead, or nothing when MRT_NONE. */
+#define MRT_VH_SOURCE_SCOPED  2u
 struct mrt_fmt_vhost {
 	uint32_t name;               /* string, lower case: host, "*.suffix" or "*" */
 	uint32_t flags;              /* MRT_VH_* */
 	uint32_t route_first, route_count;   /* ROUT range (shared between vhosts) */
+	uint32_t fallback;           /* ROUT index or MRT_NONE (MRT_VH_SOURCE_SCOPED) */
 };
 
 /* A host index slot: the hash sits beside the index, so probing past
@@ -160,9 +182,11 @@ struct mrt_fmt_extra {
 	uint32_t dr_status, dr_body;
 	/* rewrite */
 	uint32_t rw_uri, rw_authority, rw_regex, rw_sub;       /* rw_regex: REGX */
-	/* retries */
+	/* retries, as Envoy gets them (Istio's retry.ConvertPolicy) */
 	uint32_t rt_attempts, rt_per_try_ms, rt_retry_on, rt_backoff_ms;
-	uint32_t rt_flags;           /* 2 bits each: remote localities, ignore previous hosts */
+	uint32_t rt_flags;           /* 2 bits each: remote localities, ignore previous
+				        hosts; MRT_RT_DEFAULT_POLICY */
+	uint32_t rt_status_codes;    /* string: retriable status codes "503,504", or 0 */
 	/* fault */
 	uint32_t fd_delay_ms, fd_delay_ppm, fa_status, fa_ppm, fa_grpc, fa_http2;
 	/* mirrors */
@@ -185,14 +209,31 @@ struct mrt_fmt_hop {
 	uint32_t name, value;        /* strings; value 0 for remove */
 };
 
+/* rt_flags: the mesh's default policy (the route sets no retries). */
+#define MRT_RT_DEFAULT_POLICY 16u
+
 struct mrt_fmt_cluster {
 	uint32_t name, host, subset; /* strings; subset 0 when none */
 	uint32_t port;
-	uint32_t lb_policy, tls_mode, policy;   /* strings or 0 */
+	uint32_t lb_policy, tls_mode;   /* strings or 0 */
+	uint32_t policy;             /* string: the merged TrafficPolicy as canonical JSON, or 0 */
+	uint32_t destination_rule;   /* string "namespace/name" of its DestinationRule, or 0 */
 };
 
 struct mrt_fmt_regex {
 	uint32_t pattern;            /* string: the source text */
+};
+
+/*
+ * A Gateway resource: its selector and the listeners' gateway it routes
+ * on, which merges it with every Gateway whose selector its workload
+ * also satisfies (Istio's MergeGateways), so a request naming the
+ * Gateway is routed as on its workload.
+ */
+struct mrt_fmt_gwsel {
+	uint32_t name;               /* string "namespace/name" */
+	uint32_t selector;           /* string "k1=v1,k2=v2" sorted by key, or 0: none */
+	uint32_t workload;           /* string: the listeners' gateway */
 };
 
 /* Record size of each section (the string section: 1; the wildcard index: 4). */
@@ -204,6 +245,7 @@ static const uint32_t mrt_fmt_record_size[MRT_SEC_COUNT] = {
 	sizeof(struct mrt_fmt_cond), sizeof(struct mrt_fmt_dest),
 	sizeof(struct mrt_fmt_extra), sizeof(struct mrt_fmt_hop),
 	sizeof(struct mrt_fmt_cluster), sizeof(struct mrt_fmt_regex),
+	sizeof(struct mrt_fmt_gwsel),
 };
 
 /*

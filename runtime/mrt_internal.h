@@ -37,6 +37,7 @@ struct mrt_table {
 	const struct mrt_fmt_hop *hops;
 	const struct mrt_fmt_cluster *clst;
 	const struct mrt_fmt_regex *regx;
+	const struct mrt_fmt_gwsel *gsel;
 	uint32_t n[MRT_SEC_COUNT];   /* records per section */
 	/* Per regex: 0 not compiled yet, 1 failed to compile, else pcre2_code*. */
 	_Atomic uintptr_t *rx;
@@ -56,6 +57,10 @@ static inline uint32_t mrt_strlen(const struct mrt_table *t, uint32_t ref)
 	__builtin_memcpy(&len, t->base + ref - 4, 4);
 	return len;
 }
+
+/* The gateway index slot of gateway gw[0..n) (listeners' gateway), or
+ * MRT_NONE. In mrt_match.c. */
+uint32_t mrt_gateway_find(const struct mrt_table *t, const char *gw, size_t n);
 
 /* The compiled regex i, compiling it on first use; NULL if it fails. */
 pcre2_code *mrt_regex_get(const struct mrt_table *t, uint32_t i);

@@ -198,6 +198,10 @@ static bool cond_string(const struct mrt_table *t, const struct mrt_fmt_cond *c,
 		r = n >= vl && (icase ? strncasecmp(s, v, vl) == 0 : memcmp(s, v, vl) == 0);
 		break;
 	case MRT_OP_REGEX:
+		/* A pattern that does not compile (only in a hand-made table:
+		 * meshc compile refuses one) never matches, inverted or not. */
+		if (!mrt_regex_get(t, c->regex))
+			return false;
 		r = mrt_regex_match(t, c->regex, s, n);
 		break;
 	case MRT_OP_PRESENT:
@@ -552,61 +556,199 @@ static uint32_t lookup_vhost(const struct mrt_table *t,
 }
 
 /*
+ * Whether some route of [first, first+count) applies to the caller by
+ * its source (labels, namespace): a route without matches, or with a
+ * match whose source conditions all hold. Istio builds a sidecar's
+ * routes per caller; a VirtualService none of whose routes applies is
+ * not there at all.
+ */
+static bool source_applies(const struct mrt_table *t, uint32_t first, uint32_t count,
+			   struct rq *q)
+{
+	for (const struct mrt_fmt_route *r = &t->rout[first], *end = r + count; r < end; r++) {
+		if (MRT_RT_KIND(r->info) != MRT_ROUTE_HTTP)
+			continue;
+		if (r->match_count == 0)
+			return true;
+		for (uint32_t m = 0; m < r->match_count; m++) {
+			const struct mrt_fmt_match *mt = &t->mtch[r->match_first + m];
+			bool ok = true;
+			for (uint32_t c = 0; c < mt->cond_count && ok; c++) {
+				const struct mrt_fmt_cond *cd = &t->cond[mt->cond_first + c];
+				if (cd->field == MRT_FIELD_SOURCE_LABEL ||
+				    cd->field == MRT_FIELD_SOURCE_NAMESPACE)
+					ok = cond_eval(t, cd, q);
+			}
+			if (ok)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
  * Routes the request on listener li. *found is set when a virtual host
  * (or the listener's TCP/TLS routes) took the request, even if no route
- * matched: Envoy does not fall through to another listener then.
+ * matched: Envoy does not fall through to another listener then. `host`
+ * is the authority (or, without one, the server name); `sni` the server
+ * name (or, without one, the authority).
  */
 static const struct mrt_fmt_route *listener_eval(const struct mrt_table *t,
 		uint32_t li, struct rq *q, const struct host_key *host,
-		mrt_result *res, bool *found)
+		const struct host_key *sni, mrt_result *res, bool *found)
 {
 	const mrt_request *req = q->req;
 	const struct mrt_fmt_listener *l = &t->lstn[li];
 	const struct mrt_fmt_route *r;
+	/* A TLS-terminating server routes HTTP by the Host header. */
+	bool tls = req->sni && !(l->flags & MRT_LS_TERMINATES_TLS);
+	const struct host_key *key = tls ? sni : host;
 	*found = false;
-	if (req->sni || !host) {
+	if (tls || !key) {
 		r = routes_eval(t, l->l4_first, l->l4_count,
-				req->sni ? MRT_ROUTE_TLS : MRT_ROUTE_TCP, q, res);
+				tls ? MRT_ROUTE_TLS : MRT_ROUTE_TCP, q, res);
 		if (r || l->l4_count) {
 			*found = r != NULL;
 			res->listener = li;
 			return r;
 		}
-		if (!host)
+		if (!key)
 			return NULL;
 	}
-	uint32_t vi = lookup_vhost(t, l, host, req->source_namespace);
+	uint32_t vi = lookup_vhost(t, l, key, req->source_namespace);
 	if (vi == MRT_NONE)
 		return NULL;
+	const struct mrt_fmt_vhost *vh = &t->vhst[vi];
+	unsigned kind = tls ? MRT_ROUTE_TLS : MRT_ROUTE_HTTP;
+	if ((vh->flags & MRT_VH_SOURCE_SCOPED) && !tls &&
+	    !source_applies(t, vh->route_first, vh->route_count, q)) {
+		/* The VirtualService does not exist for this caller: the
+		 * host's default route, or no virtual host at all. */
+		if (vh->fallback == MRT_NONE)
+			return NULL;
+		*found = true;
+		res->listener = li;
+		res->vhost = vi - l->vhost_first;
+		res->match_index = MRT_UNSET;
+		return &t->rout[vh->fallback];
+	}
 	*found = true;
 	res->listener = li;
 	res->vhost = vi - l->vhost_first;
-	const struct mrt_fmt_vhost *vh = &t->vhst[vi];
-	r = routes_eval(t, vh->route_first, vh->route_count,
-			req->sni ? MRT_ROUTE_TLS : MRT_ROUTE_HTTP, q, res);
-	if (!r && !req->sni)
+	r = routes_eval(t, vh->route_first, vh->route_count, kind, q, res);
+	if (!r && !tls)
 		r = routes_eval(t, vh->route_first, vh->route_count, MRT_ROUTE_TCP, q, res);
 	return r;
 }
 
-/* The listeners of gateway gw[0..n): [*first, *end), empty when none. */
-static void gateway_listeners(const struct mrt_table *t, const char *gw, size_t n,
-			      uint32_t *first, uint32_t *end)
+uint32_t mrt_gateway_find(const struct mrt_table *t, const char *gw, size_t n)
 {
 	uint32_t size = t->n[MRT_SEC_GWAY], h = mrt_fmt_hash(gw, n);
-	*first = *end = 0;
 	for (uint32_t probe = 0, i = h & (size - 1); probe < size;
 	     probe++, i = (i + 1) & (size - 1)) {
 		const struct mrt_fmt_gateway *g = &t->gway[i];
 		if (g->name == 0)
-			return;
+			return MRT_NONE;
 		if (g->hash == h && mrt_strlen(t, g->name) == n &&
-		    memcmp(mrt_str(t, g->name), gw, n) == 0) {
-			*first = g->lstn_first;
-			*end = g->lstn_first + g->lstn_count;
+		    memcmp(mrt_str(t, g->name), gw, n) == 0)
+			return i;
+	}
+	return MRT_NONE;
+}
+
+/*
+ * The listeners of gateway gw[0..n): [*first, *end), empty when none. A
+ * Gateway merged with others on its workload is found through the
+ * gateway records (sorted by name), which name its workload.
+ */
+static void gateway_listeners(const struct mrt_table *t, const char *gw, size_t n,
+			      uint32_t *first, uint32_t *end)
+{
+	*first = *end = 0;
+	uint32_t g = mrt_gateway_find(t, gw, n);
+	if (g == MRT_NONE) {
+		uint32_t lo = 0, hi = t->n[MRT_SEC_GSEL];
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			const struct mrt_fmt_gwsel *s = &t->gsel[mid];
+			uint32_t sl = mrt_strlen(t, s->name);
+			int c = memcmp(mrt_str(t, s->name), gw, sl < n ? sl : n);
+			if (c == 0)
+				c = sl < n ? -1 : sl > n ? 1 : 0;
+			if (c == 0) {
+				g = mrt_gateway_find(t, mrt_str(t, s->workload),
+						     mrt_strlen(t, s->workload));
+				break;
+			}
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (g == MRT_NONE)
 			return;
+	}
+	*first = t->gway[g].lstn_first;
+	*end = t->gway[g].lstn_first + t->gway[g].lstn_count;
+}
+
+/*
+ * How well a listener's server names take server name k: 0 not at all,
+ * 1 any ("*" or none), 2 + suffix length for a wildcard, UINT32_MAX
+ * exactly (Envoy's filter chain match: exact, then longest suffix, then
+ * the chain without server names).
+ */
+static uint32_t sni_score(const struct mrt_table *t, const struct mrt_fmt_listener *l,
+			  const struct host_key *k)
+{
+	if (!l->sni)
+		return 1;
+	const char *v = mrt_str(t, l->sni), *end = v + mrt_strlen(t, l->sni);
+	uint32_t best = 0;
+	for (const char *p = v; p < end;) {
+		const char *q = memchr(p, ',', (size_t)(end - p));
+		if (!q)
+			q = end;
+		size_t pl = (size_t)(q - p);
+		if (pl == 1 && p[0] == '*') {
+			if (best < 1)
+				best = 1;
+		} else if (pl >= 2 && p[0] == '*') {
+			if (k && k->n > pl - 1 && key_eq(k, k->n - (pl - 1), p + 1, pl - 1) &&
+			    best < 2 + pl)
+				best = (uint32_t)(2 + pl);
+		} else if (k && pl == k->n && key_eq(k, 0, p, pl)) {
+			return UINT32_MAX;
+		}
+		p = q + 1;
+	}
+	return best;
+}
+
+/* The bytes of a host or server name: a ":port" suffix (its number
+ * kept in *port when that is 0) and a trailing dot left out. */
+static size_t host_len(const char *host, unsigned *port)
+{
+	size_t hn = strlen(host);
+	if (host[0] == '[') {
+		const char *rb = memchr(host, ']', hn);
+		if (rb && rb[1] == ':')
+			hn = (size_t)(rb + 1 - host);
+	} else {
+		const char *colon = memchr(host, ':', hn);
+		if (colon) {
+			unsigned p = 0;
+			const char *d = colon + 1;
+			while (*d >= '0' && *d <= '9' && p < 100000)
+				p = p * 10 + (unsigned)(*d++ - '0');
+			if (port && *port == 0 && *d == 0 && d > colon + 1 && p < 65536)
+				*port = p;
+			hn = (size_t)(colon - host);
 		}
 	}
+	if (hn > 0 && host[hn - 1] == '.')
+		hn--;
+	return hn;
 }
 
 const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
@@ -614,46 +756,29 @@ const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
 {
 	res->route = NULL;
 	res->listener = res->vhost = res->match_index = MRT_UNSET;
-	const char *host = req->sni ? req->sni : req->host;
-	size_t hn = 0;
 	unsigned port = req->port;
-
-	if (host) {
-		/* Strip ":port" (keeping its number when the request has none)
-		 * and a trailing dot. */
-		hn = strlen(host);
-		if (host[0] == '[') {
-			const char *rb = memchr(host, ']', hn);
-			if (rb && rb[1] == ':')
-				hn = (size_t)(rb + 1 - host);
-		} else {
-			const char *colon = memchr(host, ':', hn);
-			if (colon) {
-				unsigned p = 0;
-				const char *d = colon + 1;
-				while (*d >= '0' && *d <= '9' && p < 100000)
-					p = p * 10 + (unsigned)(*d++ - '0');
-				if (port == 0 && *d == 0 && d > colon + 1 && p < 65536)
-					port = p;
-				hn = (size_t)(colon - host);
-			}
-		}
-		if (hn > 0 && host[hn - 1] == '.')
-			hn--;
+	struct host_key hkey, skey;
+	char hbuf[HOST_MAX + 8], sbuf[HOST_MAX + 8];
+	const struct host_key *host = NULL, *sni = NULL;
+	if (req->host) {
+		host_key_init(&hkey, req->host, host_len(req->host, &port), hbuf);
+		host = &hkey;
+	}
+	if (req->sni) {
+		host_key_init(&skey, req->sni, host_len(req->sni, NULL), sbuf);
+		sni = &skey;
 	}
 	struct rq q;
 	rq_init(&q, req, port);
-	struct host_key key;
-	char lower[HOST_MAX + 8];
-	if (host)
-		host_key_init(&key, host, hn, lower);
 
 	uint32_t lo, hi;
 	gateway_listeners(t, q.gateway, q.gateway_len, &lo, &hi);
 	bool found = false;
 	const struct mrt_fmt_route *r = NULL;
-	/* The port's own listener first, then the any-port listener; with no
-	 * port known, every listener of the gateway in port order. */
+	/* The port's own listener first (a port with several, one per TLS
+	 * server, takes the one whose server names fit the request's best),
+	 * then the any-port listener; with no port known, every listener of
+	 * the gateway in port order. */
 	for (int pass = 0; pass < 2 && !found; pass++) {
 		for (uint32_t i = lo; i < hi && !found; i++) {
 			unsigned lp = t->lstn[i].port;
@@ -661,7 +786,25 @@ const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
 				continue;
 			if (port == 0 && pass == 1)
 				break;
-			r = listener_eval(t, i, &q, host ? &key : NULL, res, &found);
+			uint32_t pick = i, end = i + 1;
+			while (end < hi && t->lstn[end].port == lp)
+				end++;
+			if (end - i > 1 || t->lstn[i].sni) {
+				uint32_t best = 0;
+				const struct host_key *name = sni ? sni : host;
+				for (uint32_t k = i; k < end; k++) {
+					uint32_t sc = sni_score(t, &t->lstn[k], name);
+					if (sc > best) {
+						best = sc;
+						pick = k;
+					}
+				}
+				i = end - 1;
+				if (best == 0)
+					continue;   /* no filter chain takes the connection */
+			}
+			r = listener_eval(t, pick, &q, host ? host : sni, sni ? sni : host,
+					  res, &found);
 		}
 	}
 	res->route = (const mrt_route *)r;

@@ -47,6 +47,7 @@ static const char *const section_names[MRT_SEC_COUNT] = {
 	"strings", "listeners", "gateway index", "virtual hosts", "host index",
 	"wildcard index", "routes", "route data", "matches", "conditions",
 	"destinations", "route extras", "header operations", "clusters", "regexes",
+	"gateways",
 };
 
 static int fail(struct verifier *v, const char *fmt, ...)
@@ -96,16 +97,26 @@ static bool index_ok(uint32_t i, uint32_t n, bool none_ok)
 #define INDEX(x, s, none, what) do { if (!index_ok((x), t->n[s], (none))) \
 	return fail(v, "%s %u: %s index out of range", sec, i, what); } while (0)
 
-/* A virtual host or gateway name: a string of at most MRT_NAME_MAX bytes. */
+/* A virtual host name: a string of at most MRT_NAME_MAX bytes. */
 static bool name_ok(const struct verifier *v, uint32_t ref)
 {
 	return str_ok(v, ref, false) && mrt_strlen(v->t, ref) <= MRT_NAME_MAX;
 }
 
-/* strcmp() of two verified names (bounded by MRT_NAME_MAX). */
-static int name_cmp(const struct mrt_table *t, uint32_t a, uint32_t b)
+/*
+ * The order of two verified strings, for the sorted lists of the format:
+ * 0 for the same reference; else strcmp(), where equal text under two
+ * references counts as out of order (1), since the writer stores each
+ * string once. So a sorted list names each string in one run and each
+ * comparison reads bytes no other comparison of that list reads: the
+ * checks stay linear however long the strings are.
+ */
+static int str_order(const struct mrt_table *t, uint32_t a, uint32_t b)
 {
-	return a == b ? 0 : strcmp(mrt_str(t, a), mrt_str(t, b));
+	if (a == b)
+		return 0;
+	int c = strcmp(mrt_str(t, a), mrt_str(t, b));
+	return c ? c : 1;
 }
 
 static uint32_t name_hash(const struct mrt_table *t, uint32_t ref)
@@ -166,8 +177,9 @@ static int verify_vhosts(struct verifier *v)
 			return fail(v, "virtual host %u: bad name (a string of at most %u bytes)",
 				    i, MRT_NAME_MAX);
 		RANGE(h->route_first, h->route_count, MRT_SEC_ROUT, "route");
-		if (h->flags & ~MRT_VH_HTTPS_REDIRECT)
+		if (h->flags & ~(MRT_VH_HTTPS_REDIRECT | MRT_VH_SOURCE_SCOPED))
 			return fail(v, "virtual host %u: unknown flags %#x", i, h->flags);
+		INDEX(h->fallback, MRT_SEC_ROUT, true, "fallback route");
 		/* The matcher lower-cases only the request's host. */
 		const char *name = mrt_str(t, h->name);
 		for (uint32_t k = 0, n = mrt_strlen(t, h->name); k < n; k++)
@@ -204,7 +216,7 @@ static int verify_listener_index(struct verifier *v, uint32_t i)
 	uint32_t vf = l->vhost_first, ve = vf + l->vhost_count;
 	uint32_t n_exact = 0, n_wild = 0, star = MRT_NONE;
 	for (uint32_t vi = vf; vi < ve; vi++) {
-		if (vi > vf && name_cmp(t, t->vhst[vi - 1].name, t->vhst[vi].name) >= 0)
+		if (vi > vf && str_order(t, t->vhst[vi - 1].name, t->vhst[vi].name) >= 0)
 			return fail(v, "listener %u: virtual hosts not sorted by name, or one "
 				    "listed twice", i);
 		switch (vhost_kind(t, vi)) {
@@ -256,10 +268,75 @@ static int verify_listener_index(struct verifier *v, uint32_t i)
 			/* longest first (Envoy's pick), then by name: each host once */
 			uint32_t p = t->vhst[t->wild[l->wild_first + k - 1]].name, q = t->vhst[vi].name;
 			uint32_t pl = mrt_strlen(t, p), ql = mrt_strlen(t, q);
-			if (pl < ql || (pl == ql && name_cmp(t, p, q) >= 0))
+			if (pl < ql || (pl == ql && str_order(t, p, q) >= 0))
 				return fail(v, "listener %u: wildcard entries not longest first, or "
 					    "one listed twice", i);
 		}
+	}
+	return 0;
+}
+
+/*
+ * The gateway index, as the matcher uses it: probing from a gateway
+ * name's hash finds, within MRT_PROBE_MAX slots, the first slot with that
+ * hash and those bytes, and that slot's range must be exactly the run of
+ * listeners of that gateway; every gateway of the listeners is checked
+ * so. Each used slot's range holds only listeners with that very name
+ * (so whatever a request finds is a gateway's own listeners), and the
+ * ranges together hold no more listeners than there are, which bounds
+ * the work. Names are read once per gateway (each is one run of the
+ * sorted listeners).
+ */
+static int verify_gateway_index(struct verifier *v)
+{
+	struct mrt_table *t = v->t;
+	const char *sec = "gateway index slot";
+	uint32_t ng = t->n[MRT_SEC_GWAY], nl = t->n[MRT_SEC_LSTN], covered = 0, used = 0;
+	if (ng & (ng - 1))
+		return fail(v, "gateway index size %u is not a power of two", ng);
+	for (uint32_t i = 0; i < ng; i++) {
+		const struct mrt_fmt_gateway *g = &t->gway[i];
+		if (g->name == 0) {
+			if (g->hash || g->lstn_first || g->lstn_count)
+				return fail(v, "gateway index slot %u: empty slot is not zero", i);
+			continue;
+		}
+		used++;
+		STR(g->name, false, "gateway");
+		RANGE(g->lstn_first, g->lstn_count, MRT_SEC_LSTN, "listener");
+		if (g->lstn_count == 0 || g->lstn_count > nl - covered)
+			return fail(v, "gateway index slot %u: listener ranges overlap or are empty", i);
+		covered += g->lstn_count;
+		for (uint32_t k = g->lstn_first; k < g->lstn_first + g->lstn_count; k++)
+			if (t->lstn[k].gateway != g->name)
+				return fail(v, "gateway index slot %u: listener %u has another gateway",
+					    i, k);
+	}
+	if ((ng == 0 && nl) || (ng && used == ng))
+		return fail(v, "gateway index: no empty slot");
+	if (ng && longest_run(&t->gway[0].name, sizeof(struct mrt_fmt_gateway), 0, ng) >
+	    MRT_PROBE_MAX)
+		return fail(v, "gateway index: a run of more than %u used slots", MRT_PROBE_MAX);
+	for (uint32_t first = 0, end; first < nl; first = end) {
+		uint32_t name = t->lstn[first].gateway;
+		for (end = first + 1; end < nl && t->lstn[end].gateway == name; end++)
+			;
+		const char *s = mrt_str(t, name);
+		uint32_t len = mrt_strlen(t, name), h = mrt_fmt_hash(s, len);
+		const struct mrt_fmt_gateway *g = NULL;
+		for (uint32_t k = 0, j = h & (ng - 1); k <= MRT_PROBE_MAX; k++, j = (j + 1) & (ng - 1)) {
+			const struct mrt_fmt_gateway *c = &t->gway[j];
+			if (c->name == 0)
+				break;
+			if (c->hash == h && mrt_strlen(t, c->name) == len &&
+			    memcmp(mrt_str(t, c->name), s, len) == 0) {
+				g = c;
+				break;
+			}
+		}
+		if (!g || g->lstn_first != first || g->lstn_count != end - first)
+			return fail(v, "gateway index: gateway \"%s\" does not lead to its %u "
+				    "listeners", s, end - first);
 	}
 	return 0;
 }
@@ -277,8 +354,13 @@ static int verify_listeners(struct verifier *v)
 	uint32_t vh_end = 0, hash_end = 0, wild_end = 0;
 	for (uint32_t i = 0; i < t->n[MRT_SEC_LSTN]; i++) {
 		const struct mrt_fmt_listener *l = &t->lstn[i];
-		if (!name_ok(v, l->gateway))
-			return fail(v, "listener %u: bad gateway name", i);
+		STR(l->gateway, false, "gateway");
+		STR(l->sni, true, "server names");
+		if (l->flags & ~MRT_LS_TERMINATES_TLS)
+			return fail(v, "listener %u: unknown flags %#x", i, l->flags);
+		if (l->sni && mrt_strlen(t, l->sni) > MRT_LIST_MAX)
+			return fail(v, "listener %u: server names longer than %u bytes", i,
+				    MRT_LIST_MAX);
 		STR(l->protocol, true, "protocol");
 		STR(l->tls_mode, true, "tls mode");
 		STR(l->name, true, "name");
@@ -303,65 +385,21 @@ static int verify_listeners(struct verifier *v)
 		if (verify_listener_index(v, i))
 			return -1;
 		if (i > 0) {
+			/* by gateway, port, then server names (none first) */
 			const struct mrt_fmt_listener *p = &t->lstn[i - 1];
-			int c = name_cmp(t, p->gateway, l->gateway);
-			if (c > 0 || (c == 0 && p->port >= l->port))
-				return fail(v, "listener %u: listeners not sorted by gateway and port", i);
+			int c = str_order(t, p->gateway, l->gateway);
+			if (c == 0 && p->port == l->port)
+				c = !p->sni || !l->sni ? (p->sni != 0) - (l->sni != 0) :
+				    p->sni == l->sni ? 0 : strcmp(mrt_str(t, p->sni), mrt_str(t, l->sni));
+			else if (c == 0)
+				c = p->port > l->port ? 1 : -1;
+			if (c >= 0)
+				return fail(v, "listener %u: listeners not sorted by gateway, port "
+					    "and server names", i);
 		}
 	}
 
-	/* The gateway index: each entry names a whole run of listeners with
-	 * that gateway and is found by probing from its hash as the matcher
-	 * probes; together the entries cover each listener once (which also
-	 * bounds the work by the listener count). */
-	uint32_t ng = t->n[MRT_SEC_GWAY], covered = 0, used = 0;
-	sec = "gateway index slot";
-	if (ng & (ng - 1))
-		return fail(v, "gateway index size %u is not a power of two", ng);
-	for (uint32_t i = 0; i < ng; i++) {
-		const struct mrt_fmt_gateway *g = &t->gway[i];
-		if (g->name == 0) {
-			if (g->hash || g->lstn_first || g->lstn_count)
-				return fail(v, "gateway index slot %u: empty slot is not zero", i);
-			continue;
-		}
-		used++;
-		if (!name_ok(v, g->name))
-			return fail(v, "gateway index slot %u: bad gateway name", i);
-		RANGE(g->lstn_first, g->lstn_count, MRT_SEC_LSTN, "listener");
-		if (g->lstn_count == 0 || g->lstn_count > t->n[MRT_SEC_LSTN] - covered)
-			return fail(v, "gateway index slot %u: listener range does not "
-				    "partition the listeners", i);
-		covered += g->lstn_count;
-		if (g->hash != name_hash(t, g->name))
-			return fail(v, "gateway index slot %u: bad hash", i);
-		uint32_t k = 0, j = g->hash & (ng - 1);
-		while (j != i && k < MRT_PROBE_MAX && t->gway[j].name) {
-			j = (j + 1) & (ng - 1);
-			k++;
-		}
-		if (j != i)
-			return fail(v, "gateway index slot %u: not found by probing from its hash", i);
-		for (k = g->lstn_first; k < g->lstn_first + g->lstn_count; k++)
-			if (t->lstn[k].gateway != g->name)
-				return fail(v, "gateway index slot %u: listener %u has another gateway",
-					    i, k);
-		uint32_t end = g->lstn_first + g->lstn_count;
-		if ((g->lstn_first > 0 &&
-		     name_cmp(t, t->lstn[g->lstn_first - 1].gateway, g->name) == 0) ||
-		    (end < t->n[MRT_SEC_LSTN] &&
-		     name_cmp(t, t->lstn[end].gateway, g->name) == 0))
-			return fail(v, "gateway index slot %u: not all of the gateway's listeners", i);
-	}
-	if (covered != t->n[MRT_SEC_LSTN])
-		return fail(v, "gateway index: %u of %u listeners indexed", covered,
-			    t->n[MRT_SEC_LSTN]);
-	if (used && used == ng)
-		return fail(v, "gateway index: no empty slot");
-	if (ng && longest_run(&t->gway[0].name, sizeof(struct mrt_fmt_gateway), 0, ng) >
-	    MRT_PROBE_MAX)
-		return fail(v, "gateway index: a run of more than %u used slots", MRT_PROBE_MAX);
-	return 0;
+	return verify_gateway_index(v);
 }
 
 static int verify_routes(struct verifier *v)
@@ -431,6 +469,7 @@ static int verify_actions(struct verifier *v)
 		INDEX(e->rw_regex, MRT_SEC_REGX, true, "rewrite regex");
 		STR(e->rw_sub, true, "rewrite substitution");
 		STR(e->rt_retry_on, true, "retryOn");
+		STR(e->rt_status_codes, true, "retriable status codes");
 		STR(e->fa_grpc, true, "grpc status");
 		STR(e->fa_http2, true, "http2 error");
 		RANGE(e->mirror_first, e->mirror_count, MRT_SEC_DEST, "mirror");
@@ -458,6 +497,16 @@ static int verify_actions(struct verifier *v)
 		STR(c->lb_policy, true, "load balancer");
 		STR(c->tls_mode, true, "tls mode");
 		STR(c->policy, true, "policy");
+		STR(c->destination_rule, true, "destination rule");
+	}
+	sec = "gateway";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_GSEL]; i++) {
+		const struct mrt_fmt_gwsel *g = &t->gsel[i];
+		STR(g->name, false, "name");
+		STR(g->selector, true, "selector");
+		STR(g->workload, false, "workload");
+		if (i > 0 && str_order(t, t->gsel[i - 1].name, g->name) >= 0)
+			return fail(v, "gateway %u: gateways not sorted by name", i);
 	}
 	sec = "regex";
 	for (uint32_t i = 0; i < t->n[MRT_SEC_REGX]; i++)
@@ -482,6 +531,10 @@ static int verify_header(struct verifier *v)
 		return fail(v, "truncated: %zu bytes, the header alone is %zu", t->size, hs);
 	if (h->byte_order != MRT_BYTE_ORDER)
 		return fail(v, "byte order mismatch (table written on a big-endian host?)");
+	if (h->version < MRT_FORMAT_VERSION)
+		return fail(v, "table format version %u is older than this library's %u: "
+			    "recompile the config with `meshc compile`", h->version,
+			    MRT_FORMAT_VERSION);
 	if (h->version != MRT_FORMAT_VERSION)
 		return fail(v, "unsupported format version %u (this library reads %u)",
 			    h->version, MRT_FORMAT_VERSION);
@@ -549,6 +602,7 @@ static int verify_header(struct verifier *v)
 	t->hops = (const void *)(b + sc[MRT_SEC_HOPS].offset);
 	t->clst = (const void *)(b + sc[MRT_SEC_CLST].offset);
 	t->regx = (const void *)(b + sc[MRT_SEC_REGX].offset);
+	t->gsel = (const void *)(b + sc[MRT_SEC_GSEL].offset);
 	v->strs_lo = sc[MRT_SEC_STRS].offset;
 	v->strs_hi = sc[MRT_SEC_STRS].offset + sc[MRT_SEC_STRS].length;
 	/* The string section is a whole sequence of entries (length, bytes,

@@ -54,7 +54,7 @@ static void *build_gateway(size_t *len)
 	char err[256];
 	route_model_init(&m, "cluster.local");
 	for (int port = 80; port <= 443; port += 363) {
-		struct rm_listener *l = route_model_listener(&m, "edge/gw", (unsigned)port);
+		struct rm_listener *l = route_model_listener(&m, "edge/gw", (unsigned)port, NULL);
 		for (int i = 0; i < 3; i++) {
 			struct rm_vhost *vh = route_model_vhost(&m, l, hosts[i]);
 			if (port == 80 && i == 0)
@@ -269,7 +269,7 @@ static void test_probe_runs(void)
 	char err[256], host[64];
 	size_t len;
 	route_model_init(&m, "cluster.local");
-	struct rm_listener *l = route_model_listener(&m, "mesh", 80);
+	struct rm_listener *l = route_model_listener(&m, "mesh", 80, NULL);
 	for (int i = 0; i < 200; i++) {
 		snprintf(host, sizeof(host), "h%d.example.com", i);
 		struct rm_vhost *vh = route_model_vhost(&m, l, host);
@@ -364,10 +364,10 @@ static void *build_mesh(unsigned n, size_t *len)
 	struct route_model m;
 	char err[256], host[96];
 	route_model_init(&m, "cluster.local");
-	struct rm_listener *l80 = route_model_listener(&m, "mesh", 80);
+	struct rm_listener *l80 = route_model_listener(&m, "mesh", 80, NULL);
 	for (unsigned i = 0; i < n; i++) {
 		snprintf(host, sizeof(host), "svc-%u.ns-%u.svc.cluster.local", i, i % 50);
-		struct rm_listener *l = route_model_listener(&m, "mesh", 8000 + i % 100);
+		struct rm_listener *l = route_model_listener(&m, "mesh", 8000 + i % 100, NULL);
 		struct rm_route *r = route_to(&m, NULL, host, 80);
 		route_list_add(&m, route_model_vhost(&m, l80, host)->routes, r);
 		route_list_add(&m, route_model_vhost(&m, l, host)->routes, r);
@@ -395,7 +395,7 @@ static void *build_shared_name(unsigned n, size_t *len)
 	longname[ll] = 0;
 	(void)route_model_cluster(&m, longname, NULL, 1);
 	for (unsigned i = 0; i < n; i++) {
-		struct rm_listener *l = route_model_listener(&m, "mesh", 1 + i);
+		struct rm_listener *l = route_model_listener(&m, "mesh", 1 + i, NULL);
 		struct rm_vhost *vh = route_model_vhost(&m, l, "x");
 		route_list_add(&m, vh->routes, route_to(&m, NULL, "x", 1));
 	}
@@ -429,7 +429,7 @@ static void *build_longest_names(unsigned n, size_t *len)
 	memset(name, 'a', MRT_NAME_MAX);
 	name[MRT_NAME_MAX] = 0;
 	for (unsigned i = 0; i < n; i++) {
-		struct rm_listener *l = route_model_listener(&m, "mesh", 1 + i);
+		struct rm_listener *l = route_model_listener(&m, "mesh", 1 + i, NULL);
 		struct rm_vhost *vh = route_model_vhost(&m, l, name);
 		route_list_add(&m, vh->routes, route_to(&m, NULL, "x", 1));
 	}

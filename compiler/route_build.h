@@ -1,0 +1,218 @@
+/*
+ * The route builder's internal interface, shared by its parts:
+ *
+ *   route_build.c     the driver: resources sorted, indexes, the order
+ *                     of the other steps, small node helpers
+ *   route_policy.c    destinations -> clusters with the merged
+ *                     DestinationRule policy
+ *   route_http.c      one VirtualService's http/tls/tcp routes for one
+ *                     context (matches, actions), and route-list shaping
+ *   route_delegate.c  delegate VirtualServices inlined into root routes
+ *   route_gateway.c   Gateways: workloads, listeners, servers, binding
+ *   route_mesh.c      the mesh: binding per service port, default routes
+ *
+ * Not part of the compiler's public interface (route_model.h is).
+ */
+#ifndef MESHC_ROUTE_BUILD_H
+#define MESHC_ROUTE_BUILD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "compiler.h"
+#include "mrt_format.h"
+#include "node_json.h"
+#include "prim.h"
+#include "route_model.h"
+#include "xref_index.h"
+
+/*
+ * Where routes are being built for. Istio builds the routes of a
+ * VirtualService per proxy and listener port: a match whose `gateways`,
+ * `port` (or, on a gateway, `sourceLabels` and `sourceNamespace`) rule
+ * it out is left out (route.go translateRoute, sourceMatchHTTP). The
+ * builder does the same for what it knows; what depends on the caller
+ * (a sidecar's labels and namespace) stays in the table as conditions.
+ */
+struct rctx {
+	const char *gateway;         /* "mesh" or the Gateway "ns/name" */
+	unsigned port;               /* listener port; 0: any (port matches
+					stay in the table as conditions) */
+	unsigned dest_port;          /* the port of a destination written
+					without one whose host has no single
+					port: the mesh listener's, 0 behind a
+					gateway (runtime.md) */
+	const struct node *labels;   /* gateway workload labels; NULL on the mesh */
+	const char *ns;              /* gateway workload namespace; NULL on the mesh */
+};
+
+/* A Service or ServiceEntry host and its ports with their protocols. */
+struct mesh_svc {
+	const char *host;            /* lower case */
+	const unsigned *ports;
+	const enum prim_protocol *protos;
+	size_t nports;
+};
+
+/* The canonical JSON of one policy field node, made once. */
+struct pol_memo {
+	const struct node *n;        /* NULL: free slot */
+	const char *json;            /* arena */
+	size_t len;
+};
+
+struct builder {
+	struct route_model *m;
+	struct project *p;
+	struct xref x;
+	struct diag_list *d;
+	const struct resource **vs;  /* VirtualServices with hosts, by name then namespace */
+	size_t nvs;
+	const struct resource **gws; /* Gateways, by namespace then name */
+	size_t ngw;
+	struct xref_map delegates;   /* "ns\x1fname" -> hostless VirtualService */
+	struct xref_map bound;       /* gateway "ns/name" -> struct vs_set */
+	struct rm_route_list *redirect_list;   /* the https redirect, shared */
+	struct mesh_svc *svc;        /* Service and ServiceEntry hosts; heap */
+	size_t nsvc, cap_svc;
+	struct xref_map svc_by_host; /* host -> struct mesh_svc index + 1 */
+	const char **mesh_wild;      /* wildcard hosts of mesh VirtualServices; heap */
+	size_t nmesh_wild, cap_mesh_wild;
+	struct xref_map mesh_exact;  /* exact hosts of mesh VirtualServices */
+	const struct resource *vs_of; /* the resource vs_name names */
+	const char *vs_name;         /* its "ns/name", shared by its routes */
+	struct pol_memo *pol;        /* policy JSON by node; heap, open addressing */
+	size_t npol, cap_pol;        /* cap_pol: 0 or a power of two */
+	struct sb sb_pol, sb_field;  /* route_policy.c's scratch buffers */
+};
+
+/* Positions in builder.vs of the VirtualServices naming one gateway. */
+struct vs_set {
+	size_t *idx;                 /* arena array, ascending */
+	size_t n, cap;
+};
+
+/* ---- route_build.c: node helpers ---- */
+
+static inline const char *nstr(const struct node *n)
+{
+	return n && n->type == NODE_STR ? n->text : NULL;
+}
+
+/* Inline, like node_get itself: these lookups are the builder's inner loop. */
+static inline const struct node *get(const struct node *map, const char *key)
+{
+	return node_get(map, key);
+}
+
+unsigned uget(const struct node *map, const char *key, unsigned dflt);
+bool nbool(const struct node *n);
+/* A Duration field in milliseconds, or MRT_UNSET. */
+unsigned dur_ms(const struct node *n);
+/* A Percent {value: double} as millionths (truncated, as Istio's
+ * translatePercentToFractionalPercent), or MRT_UNSET when absent. */
+unsigned percent_ppm(const struct node *pct);
+char *lower(struct arena *a, const char *s);
+/* `host` written in namespace ns, fully qualified and lower case. */
+const char *route_fqdn(struct builder *b, const char *host, const char *ns);
+/* The Service or ServiceEntry host `host`, or NULL. */
+const struct mesh_svc *route_svc(struct builder *b, const char *host);
+
+/* ---- route_policy.c ---- */
+
+/* The cluster of destination node dst written in resource r, its port
+ * from the node, else the host's only port, else cx->dest_port, else 0
+ * (MSH0401). NULL when dst names no host. */
+struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *r,
+				      const struct node *dst, const struct rctx *cx);
+/* The cluster (host, no subset, port) of a default route. */
+struct rm_cluster *route_default_cluster(struct builder *b, const char *host,
+					 unsigned port);
+
+/* ---- route_http.c ---- */
+
+/* A growable condition list. */
+struct conds {
+	struct rm_cond *c;
+	size_t n, cap;
+};
+
+/*
+ * One match of a route before it is placed in a context: its request
+ * conditions, and the parts Istio resolves per proxy and port.
+ */
+struct mspec {
+	const char *name;
+	const struct node *node;     /* the match node (NULL: none) */
+	struct conds req;            /* uri, scheme, method, authority, headers,
+					withoutHeaders, query, sni, subnets */
+	const char *gateways;        /* resolved, comma-separated; NULL: none */
+	unsigned port;               /* 0: none */
+	const struct node_pair **labels;   /* sourceLabels pairs (arena), sorted */
+	size_t nlabels;
+	const char *source_ns;
+};
+
+struct rm_route *route_new(struct builder *b, const struct resource *r,
+			   const struct node *h, unsigned index,
+			   enum mrt_route_kind kind);
+/* The match specs of an HTTP route h (arena array; *n of them). */
+struct mspec *route_http_specs(struct builder *b, const struct resource *r,
+			       const struct node *h, size_t *n);
+/* Root spec narrowed by a delegate spec (Istio's mergeHTTPMatchRequest). */
+void route_spec_merge(struct builder *b, struct mspec *out, const struct mspec *root,
+		      const struct mspec *del);
+/*
+ * Places specs[0..n) in context cx as the matches of rt: a spec the
+ * context rules out is left out. False when every spec was (the route
+ * does not exist there); a route without specs always does.
+ */
+bool route_set_matches(struct builder *b, struct rm_route *rt, const struct mspec *specs,
+		       size_t n, bool http, const struct rctx *cx);
+/* The actions of HTTP route h written in r (destinations, redirect, ...
+ * headers); the hosts of `mirror` and `mirrors` are resolved in the
+ * namespaces of their owners (a delegate inherits them from its root). */
+void route_http_actions(struct builder *b, struct rm_route *rt, const struct resource *r,
+			const struct node *h, const struct rctx *cx,
+			const struct resource *mirror_owner,
+			const struct resource *mirrors_owner);
+/* The gateway list `gws` resolved from resource r ("ns/name" or "mesh"). */
+const char *route_gateway_list(struct builder *b, const struct resource *r,
+			       const struct node *gws);
+/* Whether comma-separated list `list` holds `item`. */
+bool route_list_has(const char *list, const char *item);
+
+/* The retry policy of a route (retry.ConvertPolicy): the mesh default
+ * when n is NULL; none (attempts 0) when attempts is not positive; else
+ * the default overridden by n. */
+void route_set_retries(struct builder *b, struct rm_route *rt, const struct node *n);
+/* The http routes of VirtualService r in context cx (delegates inlined). */
+void route_http_routes(struct builder *b, struct rm_route_list *list,
+		       const struct resource *r, const struct rctx *cx);
+/* Its tls (kind TLS) or tcp (kind TCP) routes. */
+void route_l4_routes(struct builder *b, struct rm_route_list *list,
+		     const struct resource *r, enum mrt_route_kind kind,
+		     const struct rctx *cx);
+/* Whether a route's matches leave runtime source conditions (sourceLabels,
+ * sourceNamespace) in the table. */
+bool route_source_scoped(const struct rm_route *r);
+/* Istio's shaping of one VirtualService's gateway routes (stop at the
+ * first catch-all, split mixed routes, SortVHostRoutes). */
+void route_gateway_shape(struct builder *b, struct rm_route_list *l);
+/* Appends src's routes to vhost v (catch-all routes kept last). */
+void route_vhost_append(struct builder *b, struct rm_vhost *v, struct rm_route_list *src);
+
+/* ---- route_delegate.c ---- */
+
+/* The routes of the delegate named by root route h, merged with it. */
+void route_inline_delegate(struct builder *b, struct rm_route_list *list,
+			   const struct resource *root, const struct node *h,
+			   const struct rctx *cx);
+
+/* ---- route_gateway.c, route_mesh.c ---- */
+
+void route_build_gateways(struct builder *b);
+void route_build_mesh(struct builder *b);
+void route_build_defaults(struct builder *b);
+
+#endif

@@ -1,0 +1,354 @@
+/*
+ * Gateways, as Istio builds a gateway workload's listeners
+ * (pilot/pkg/model/gateway.go MergeGateways, pilot/pkg/networking/core/
+ * gateway.go buildGatewayListeners and buildGatewayHTTPRouteConfig):
+ *
+ *  - A workload gets the servers of every Gateway whose selector its
+ *    labels satisfy. Offline there are no workloads, so meshc builds one
+ *    for each Gateway's selector (the workload carrying exactly those
+ *    labels) and one for each Pod of the input that some Gateway
+ *    selects; workloads selecting the same Gateways are one. The
+ *    listeners carry the workload's name: the Gateway's "ns/name" when
+ *    it is alone, else the comma-joined names of its Gateways.
+ *  - Per port: all plain-HTTP servers share one route table; each HTTPS
+ *    server that terminates TLS has its own, chosen by SNI among the
+ *    server's hosts; TLS passthrough and TCP servers share the port's
+ *    TCP/TLS routes. A port takes the kind of its first server (Istio
+ *    cannot mix plain HTTP and TLS on one port).
+ *  - A VirtualService binds to a server of a Gateway it names, for the
+ *    intersection of its hosts with the server's (namespace-scoped
+ *    "ns/host", "./host"), compared case-insensitively and lower-cased;
+ *    the more specific of two overlapping names is the virtual host.
+ *    Its routes are built for that Gateway and port, with the
+ *    workload's labels and namespace as the source; a VirtualService
+ *    left without routes there is left out. Virtual hosts merge the
+ *    routes of every VirtualService for the host, catch-alls last.
+ *  - httpsRedirect: every host of the server answers with a 301 to https.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "route_build.h"
+
+/* A gateway workload: the Gateways its labels select. */
+struct workload {
+	const char *key;                   /* the listeners' gateway */
+	const struct resource **members;   /* arena array, in b->gws order */
+	size_t n;
+	const struct node *labels;         /* the selector, or the Pod's labels */
+	const char *ns;                    /* the Gateway's or the Pod's namespace */
+};
+
+static const struct node *selector_of(const struct resource *gw)
+{
+	const struct node *s = get(gw->spec, "selector");
+	return s && s->type == NODE_MAP ? s : NULL;
+}
+
+/* The workload with these labels, or false when no Gateway selects them. */
+static bool workload_for(struct builder *b, const struct node *labels, const char *ns,
+			 struct workload *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->members = arena_alloc(&b->m->arena, (b->ngw + 1) * sizeof(*w->members));
+	struct sb key = { 0 };
+	for (size_t i = 0; i < b->ngw; i++) {
+		if (!xref_labels_match(selector_of(b->gws[i]), labels))
+			continue;
+		w->members[w->n++] = b->gws[i];
+		const char *name = arena_printf(&b->m->arena, "%s/%s", b->gws[i]->namespace,
+						b->gws[i]->name);
+		if (key.n)
+			sb_put(&key, ",", 1);
+		sb_put(&key, name, strlen(name));
+	}
+	if (w->n)
+		w->key = arena_strdup(&b->m->arena, key.p);
+	free(key.p);
+	w->labels = labels;
+	w->ns = ns;
+	return w->n > 0;
+}
+
+static bool server_terminates(const char *proto, const char *mode)
+{
+	return prim_protocol_parse(proto ? proto : "") == PROTO_HTTPS && mode &&
+	       strcmp(mode, "PASSTHROUGH") != 0 && strcmp(mode, "AUTO_PASSTHROUGH") != 0;
+}
+
+/* The server's hosts without namespaces, lower case, comma-joined; "*"
+ * when one is "*" (Istio's GetSNIHostsForServer: no SNI match). */
+static const char *server_sni(struct builder *b, const struct node *srv)
+{
+	const struct node *sh = get(srv, "hosts");
+	struct sb s = { 0 };
+	bool any = false;
+	for (size_t j = 0; sh && sh->type == NODE_SEQ && j < sh->n; j++) {
+		const char *h = nstr(sh->items[j]);
+		if (!h)
+			continue;
+		const char *slash = strchr(h, '/');
+		h = slash ? slash + 1 : h;
+		any |= strcmp(h, "*") == 0;
+		if (!route_list_has(s.p, h)) {
+			if (s.n)
+				sb_put(&s, ",", 1);
+			sb_put(&s, h, strlen(h));
+		}
+	}
+	const char *out = any || !s.p ? "*" : lower(&b->m->arena, s.p);
+	free(s.p);
+	return out;
+}
+
+/*
+ * The virtual host names of VirtualService vs on server srv of Gateway
+ * gw: for each VS host and admitted server host, the more specific one.
+ */
+static size_t gateway_hosts(struct builder *b, const struct resource *gw,
+			    const struct node *srv, const struct resource *vs,
+			    const char **out, size_t cap)
+{
+	const struct node *sh = get(srv, "hosts"), *vh = get(vs->spec, "hosts");
+	size_t n = 0;
+	for (size_t i = 0; vh && vh->type == NODE_SEQ && i < vh->n; i++) {
+		const char *h = nstr(vh->items[i]);
+		if (!h)
+			continue;
+		const char *host = h[0] == '*' ? lower(&b->m->arena, h) :
+				   route_fqdn(b, h, vs->namespace);
+		for (size_t j = 0; sh && sh->type == NODE_SEQ && j < sh->n; j++) {
+			const char *s = nstr(sh->items[j]);
+			if (!s)
+				continue;
+			const char *slash = strchr(s, '/');
+			if (slash) {
+				size_t nl = (size_t)(slash - s);
+				bool ok = (nl == 1 && s[0] == '*') ||
+					  (nl == 1 && s[0] == '.' && strcmp(vs->namespace, gw->namespace) == 0) ||
+					  (strlen(vs->namespace) == nl && strncmp(s, vs->namespace, nl) == 0);
+				if (!ok)
+					continue;
+			}
+			const char *shost = lower(&b->m->arena, slash ? slash + 1 : s);
+			const char *pick = prim_host_subset_of(host, shost) ? host :
+					   prim_host_subset_of(shost, host) ? shost : NULL;
+			if (!pick)
+				continue;
+			bool dup = false;
+			for (size_t k = 0; k < n && !dup; k++)
+				dup = strcmp(out[k], pick) == 0;
+			if (!dup && n < cap)
+				out[n++] = pick;
+		}
+	}
+	return n;
+}
+
+static struct rm_route_list *redirect_list(struct builder *b)
+{
+	if (b->redirect_list)
+		return b->redirect_list;
+	struct rm_route *rt = arena_alloc(&b->m->arena, sizeof(*rt));
+	rt->name = "https-redirect";
+	rt->kind = MRT_ROUTE_HTTP;
+	rt->action = MRT_ACTION_REDIRECT;
+	rt->timeout_ms = MRT_UNSET;
+	rt->extra = arena_alloc(&b->m->arena, sizeof(*rt->extra));
+	struct rm_extra *x = rt->extra;
+	x->rd_port = MRT_UNSET;
+	x->rt_attempts = x->rt_per_try_ms = x->rt_backoff_ms = MRT_UNSET;
+	x->fd_delay_ms = x->fd_delay_ppm = x->fa_status = x->fa_ppm = MRT_UNSET;
+	x->cors_max_age_ms = x->cors_credentials = MRT_UNSET;
+	x->rd_scheme = "https";
+	x->rd_code = 301;
+	b->redirect_list = route_list_new(b->m);
+	route_list_add(b->m, b->redirect_list, rt);
+	return b->redirect_list;
+}
+
+/* The server kinds a port's listeners take. */
+enum skind { SK_HTTP, SK_HTTPS, SK_L4 };
+
+static enum skind server_kind(const struct node *srv)
+{
+	const struct node *port = get(srv, "port"), *tls = get(srv, "tls");
+	const char *proto = nstr(get(port, "protocol"));
+	if (server_terminates(proto, nstr(get(tls, "mode"))))
+		return SK_HTTPS;
+	return prim_protocol_is_http(prim_protocol_parse(proto ? proto : "")) ? SK_HTTP : SK_L4;
+}
+
+/* Binds the VirtualServices of server srv (of Gateway gw) to listener l. */
+static void bind_server(struct builder *b, const struct workload *w, const struct resource *gw,
+			const struct node *srv, struct rm_listener *l, unsigned port)
+{
+	const char *gwname = arena_printf(&b->m->arena, "%s/%s", gw->namespace, gw->name);
+	enum skind kind = server_kind(srv);
+	const char *proto = nstr(get(get(srv, "port"), "protocol"));
+	const char *mode = nstr(get(get(srv, "tls"), "mode"));
+	bool redirect = kind != SK_L4 && nbool(get(get(srv, "tls"), "httpsRedirect"));
+	struct rctx cx = { gwname, port, 0, w->labels, w->ns };
+	const struct vs_set *bound = xref_map_get(&b->bound, gwname);
+	for (size_t i = 0; bound && i < bound->n; i++) {
+		const struct resource *vs = b->vs[bound->idx[i]];
+		const char *hosts[256];
+		size_t nh = gateway_hosts(b, gw, srv, vs, hosts, 256);
+		if (!nh)
+			continue;
+		if (kind == SK_L4) {
+			enum prim_protocol pp = prim_protocol_parse(proto ? proto : "");
+			bool tls = (pp == PROTO_TLS || pp == PROTO_HTTPS) &&
+				   !(pp == PROTO_TLS && server_terminates("HTTPS", mode));
+			route_l4_routes(b, l->l4, vs, tls ? MRT_ROUTE_TLS : MRT_ROUTE_TCP, &cx);
+			continue;
+		}
+		struct rm_route_list *list = NULL;
+		if (!redirect) {
+			list = route_list_new(b->m);
+			route_http_routes(b, list, vs, &cx);
+			if (list->n == 0)
+				continue;   /* no route for this gateway and port: left out */
+			route_gateway_shape(b, list);
+		}
+		for (size_t k = 0; k < nh; k++) {
+			struct rm_vhost *v = route_model_vhost(b->m, l, hosts[k]);
+			if (redirect) {
+				v->flags |= MRT_VHOST_HTTPS_REDIRECT;
+				v->routes = redirect_list(b);
+			} else if (!(v->flags & MRT_VHOST_HTTPS_REDIRECT)) {
+				route_vhost_append(b, v, list);
+			}
+		}
+	}
+	if (redirect) {
+		/* Every host of the server redirects, bound or not. */
+		const struct node *sh = get(srv, "hosts");
+		for (size_t j = 0; sh && sh->type == NODE_SEQ && j < sh->n; j++) {
+			const char *h = nstr(sh->items[j]);
+			if (!h)
+				continue;
+			const char *slash = strchr(h, '/');
+			struct rm_vhost *v = route_model_vhost(b->m, l, lower(&b->m->arena,
+							       slash ? slash + 1 : h));
+			v->flags |= MRT_VHOST_HTTPS_REDIRECT;
+			v->routes = redirect_list(b);
+		}
+	}
+}
+
+/* The servers of a workload, with the Gateway of each. */
+struct server_ref {
+	const struct resource *gw;
+	const struct node *srv;
+	unsigned port;
+};
+
+static void build_workload(struct builder *b, const struct workload *w)
+{
+	struct server_ref *sv = NULL;
+	size_t ns = 0, cap = 0;
+	for (size_t m = 0; m < w->n; m++) {
+		const struct node *servers = get(w->members[m]->spec, "servers");
+		for (size_t s = 0; servers && servers->type == NODE_SEQ && s < servers->n; s++) {
+			unsigned num = uget(get(servers->items[s], "port"), "number", 0);
+			if (!num)
+				continue;
+			GROW(sv, ns, cap);
+			sv[ns].gw = w->members[m];
+			sv[ns].srv = servers->items[s];
+			sv[ns++].port = num;
+		}
+	}
+	for (size_t i = 0; i < ns; i++) {
+		unsigned port = sv[i].port;
+		bool first = true;
+		for (size_t k = 0; k < i && first; k++)
+			first = sv[k].port != port;
+		if (!first)
+			continue;   /* the port was built with its first server */
+		bool plain = server_kind(sv[i].srv) == SK_HTTP;
+		/* The TCP/TLS listener answers for the hosts of every such server. */
+		struct sb l4sni = { 0 };
+		bool l4any = false;
+		for (size_t k = i; k < ns; k++) {
+			if (sv[k].port != port || plain || server_kind(sv[k].srv) != SK_L4)
+				continue;
+			const char *s = server_sni(b, sv[k].srv);
+			l4any |= strcmp(s, "*") == 0;
+			if (l4sni.n)
+				sb_put(&l4sni, ",", 1);
+			sb_put(&l4sni, s, strlen(s));
+		}
+		const char *l4key = l4any ? "*" : l4sni.p ? arena_strdup(&b->m->arena, l4sni.p) : NULL;
+		free(l4sni.p);
+		for (size_t k = i; k < ns; k++) {
+			if (sv[k].port != port)
+				continue;
+			enum skind kind = server_kind(sv[k].srv);
+			if ((kind == SK_HTTP) != plain)
+				continue;   /* Istio drops a server of the other kind */
+			const char *sni = kind == SK_HTTPS ? server_sni(b, sv[k].srv) :
+					  kind == SK_L4 ? l4key : NULL;
+			struct rm_listener *l = route_model_listener(b->m, w->key, port, sni);
+			if (!l->protocol) {
+				const struct node *pn = get(sv[k].srv, "port"), *tls = get(sv[k].srv, "tls");
+				const char *proto = nstr(get(pn, "protocol"));
+				const char *mode = nstr(get(tls, "mode"));
+				enum prim_protocol lp = prim_protocol_parse(proto ? proto : "");
+				l->protocol = proto ? arena_strdup(&b->m->arena, proto) : "";
+				l->tls_mode = mode ? mode : (lp == PROTO_HTTPS || lp == PROTO_TLS) ?
+					      "PASSTHROUGH" : NULL;
+				l->name = nstr(get(pn, "name"));
+				if (kind == SK_HTTPS)
+					l->flags |= MRT_LS_TERMINATES_TLS;
+			}
+			bind_server(b, w, sv[k].gw, sv[k].srv, l, port);
+		}
+	}
+	free(sv);
+}
+
+static int gateway_rec_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct rm_gateway *)a)->name, ((const struct rm_gateway *)b)->name);
+}
+
+void route_build_gateways(struct builder *b)
+{
+	struct workload *ws = NULL;
+	size_t nw = 0, cap = 0;
+	/* Workloads: each Gateway's selector, then each Pod a Gateway selects. */
+	for (size_t i = 0; i < b->ngw + b->x.npods; i++) {
+		struct workload w;
+		bool ok = i < b->ngw ?
+			workload_for(b, selector_of(b->gws[i]), b->gws[i]->namespace, &w) :
+			workload_for(b, b->x.pods[i - b->ngw].labels,
+				     b->x.pods[i - b->ngw].r->namespace, &w);
+		bool dup = false;
+		for (size_t k = 0; ok && k < nw && !dup; k++)
+			dup = strcmp(ws[k].key, w.key) == 0;
+		if (!ok || dup)
+			continue;
+		GROW(ws, nw, cap);
+		ws[nw++] = w;
+		build_workload(b, &ws[nw - 1]);
+	}
+	/* Each Gateway routes on the workload its own selector describes. */
+	struct route_model *m = b->m;
+	for (size_t i = 0; i < b->ngw; i++) {
+		const struct node *sel = selector_of(b->gws[i]);
+		struct workload w;
+		workload_for(b, sel, b->gws[i]->namespace, &w);
+		GROW(m->gateways, m->n_gateways, m->cap_gateways);
+		struct rm_gateway *g = &m->gateways[m->n_gateways++];
+		g->name = arena_printf(&m->arena, "%s/%s", b->gws[i]->namespace, b->gws[i]->name);
+		const char *s = xref_selector_string(&b->x, sel);
+		g->selector = *s ? arena_strdup(&m->arena, s) : NULL;
+		g->workload = w.key;
+	}
+	if (m->n_gateways > 1)
+		qsort(m->gateways, m->n_gateways, sizeof(*m->gateways), gateway_rec_cmp);
+	free(ws);
+}
