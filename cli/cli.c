@@ -3,11 +3,13 @@
  * a TABLE argument, and option value parsing.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "config.h"
@@ -20,20 +22,108 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/*
+ * The progress line: shown on a terminal (stderr) only, and only once a
+ * run has taken PROGRESS_AFTER_MS, so small inputs never show it; redrawn
+ * at most every PROGRESS_EVERY_MS; erased when the run ends. Workers call
+ * progress_units from several threads: whoever holds the lock draws.
+ */
+enum { PROGRESS_AFTER_MS = 400, PROGRESS_EVERY_MS = 100 };
+
+struct progress {
+	double start, last;
+	bool shown;
+	pthread_mutex_t lock;
+};
+
+static void progress_draw(struct progress *pr, const char *fmt, size_t a, size_t b)
+{
+	fputs("\r\033[K", stderr);
+	fprintf(stderr, fmt, a, b);
+	fflush(stderr);
+	pr->shown = true;
+}
+
+static void progress_units(void *ctx, size_t done, size_t total)
+{
+	struct progress *pr = ctx;
+	if (pthread_mutex_trylock(&pr->lock) != 0)
+		return;
+	double t = now_ms();
+	if (t - pr->start >= PROGRESS_AFTER_MS && t - pr->last >= PROGRESS_EVERY_MS) {
+		progress_draw(pr, "meshc: reading and validating %zu/%zu files", done, total);
+		pr->last = t;
+	}
+	pthread_mutex_unlock(&pr->lock);
+}
+
+bool cli_progress_wanted(bool quiet)
+{
+	const char *term = getenv("TERM"), *ci = getenv("CI");
+	return !quiet && isatty(STDERR_FILENO) && !(term && strcmp(term, "dumb") == 0) &&
+	       !(ci && *ci);
+}
+
 /* MESHC_TIMING=1 prints each phase's wall time on stderr (for profiling). */
-void cli_run_checks(struct project *p, char *const *paths, size_t npaths)
+void cli_run_checks(struct project *p, char *const *paths, size_t npaths,
+		    bool progress)
 {
 	bool timing = getenv("MESHC_TIMING") != NULL;
 	double t0 = now_ms();
+	struct progress pr = { .start = t0 };
+	pthread_mutex_init(&pr.lock, NULL);
+	if (progress) {
+		p->opt.progress = progress_units;
+		p->opt.progress_ctx = &pr;
+	}
 	project_load_validated(p, paths, npaths);
+	p->opt.progress = NULL;
 	double t1 = now_ms();
+	if (progress && t1 - t0 >= PROGRESS_AFTER_MS)
+		progress_draw(&pr, "meshc: cross-referencing %zu resources in %zu files",
+			      p->nres, p->nunits);
 	project_analyze(p);
 	double t2 = now_ms();
 	project_finish_diags(p);
 	double t3 = now_ms();
+	if (pr.shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+	}
+	pthread_mutex_destroy(&pr.lock);
 	if (timing)
 		fprintf(stderr, "meshc: load and validate %.1f ms, analyze %.1f ms, "
 			"diagnostics %.1f ms\n", t1 - t0, t2 - t1, t3 - t2);
+}
+
+/* "1 error", "2 errors" */
+static void count(FILE *f, size_t n, const char *word, const char *plural)
+{
+	fprintf(f, "%zu %s", n, n == 1 ? word : plural);
+}
+
+void cli_summary(FILE *f, const struct project *p, const size_t by_level[3],
+		 size_t suppressed)
+{
+	size_t n = by_level[LEVEL_ERROR] + by_level[LEVEL_WARNING] + by_level[LEVEL_INFO];
+	if (n == 0) {
+		fputs("no problems in ", f);
+	} else {
+		count(f, by_level[LEVEL_ERROR], "error", "errors");
+		fputs(", ", f);
+		count(f, by_level[LEVEL_WARNING], "warning", "warnings");
+		if (by_level[LEVEL_INFO]) {
+			fputs(", ", f);
+			count(f, by_level[LEVEL_INFO], "info", "info");
+		}
+		fputs(" in ", f);
+	}
+	count(f, p->nres, "resource", "resources");
+	fputs(", ", f);
+	count(f, p->nunits, "file", "files");
+	if (suppressed)
+		fprintf(f, " (%zu suppressed)", suppressed);
+	fputc('\n', f);
 }
 
 bool cli_open_table(const char *path, const char *ns, mrt_table **t, void **buf)
@@ -44,6 +134,18 @@ bool cli_open_table(const char *path, const char *ns, mrt_table **t, void **buf)
 		return false;
 	}
 	return true;
+}
+
+bool cli_use_color(const char *when, int fd)
+{
+	if (when && strcasecmp(when, "always") == 0)
+		return true;
+	if (when && strcasecmp(when, "never") == 0)
+		return false;
+	const char *no_color = getenv("NO_COLOR"), *term = getenv("TERM");
+	if ((no_color && *no_color) || (term && strcmp(term, "dumb") == 0))
+		return false;
+	return isatty(fd);
 }
 
 int cli_parse_level(const char *s)

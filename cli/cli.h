@@ -6,6 +6,7 @@
 #define MESHC_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "compiler.h"
 #include "meshrt.h"
@@ -14,7 +15,24 @@
  * Runs the whole check pipeline over paths: load, validate, analyze, then
  * gathers and sorts the diagnostics into p->diags. p must be initialised.
  */
-void cli_run_checks(struct project *p, char *const *paths, size_t npaths);
+void cli_run_checks(struct project *p, char *const *paths, size_t npaths,
+		    bool progress);
+
+/*
+ * Whether to show a progress line: not with -q, only on a terminal
+ * (stderr), never with TERM=dumb or in CI (CI set), so pipes and CI logs
+ * never carry one. cli_run_checks then shows it only for slow runs.
+ */
+bool cli_progress_wanted(bool quiet);
+
+/*
+ * The summary line `check` prints on stderr: "2 errors, 1 warning in 41
+ * resources, 9 files", or "no problems in ...". by_level counts the
+ * diagnostics after suppression (before the output threshold) by
+ * LEVEL_*; suppressed says how many suppression removed.
+ */
+void cli_summary(FILE *f, const struct project *p, const size_t by_level[3],
+		 size_t suppressed);
 
 /*
  * Opens the TABLE argument `path` as route_table_load() does: a compiled
@@ -24,6 +42,13 @@ void cli_run_checks(struct project *p, char *const *paths, size_t npaths);
  * false; the caller exits 2.
  */
 bool cli_open_table(const char *path, const char *ns, mrt_table **t, void **buf);
+
+/*
+ * Whether to colour output written to fd: `when` is --color's value
+ * ("always", "never", "auto"; NULL is auto). Auto colours only a terminal,
+ * and never with NO_COLOR set non-empty or TERM=dumb.
+ */
+bool cli_use_color(const char *when, int fd);
 
 /*
  * The mesh's outbound traffic policy for query and test: the option

@@ -9,7 +9,6 @@
  * usage error, a bad config file or an unreadable path (2 wins); the same
  * in every output format, since no printer decides it.
  */
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,54 +21,6 @@
 #include "output.h"
 #include "suppress.h"
 
-enum {
-	OPT_FAILURE = 256, OPT_OUTPUT_THRESHOLD, OPT_DOMAIN, OPT_REQUIRE_HOSTS,
-	OPT_LIST_CODES, OPT_MAX_DEPTH, OPT_MAX_ALIASES, OPT_MAX_SCALAR,
-	OPT_MAX_DOCUMENT, OPT_CONFIG, OPT_NO_CONFIG,
-};
-
-static const struct option check_options[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "namespace", required_argument, NULL, 'n' },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "failure-threshold", required_argument, NULL, OPT_FAILURE },
-	{ "output-threshold", required_argument, NULL, OPT_OUTPUT_THRESHOLD },
-	{ "domain", required_argument, NULL, OPT_DOMAIN },
-	{ "require-hosts", no_argument, NULL, OPT_REQUIRE_HOSTS },
-	{ "list-codes", no_argument, NULL, OPT_LIST_CODES },
-	{ "suppress", required_argument, NULL, 'S' },
-	{ "config", required_argument, NULL, OPT_CONFIG },
-	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
-	{ "max-depth", required_argument, NULL, OPT_MAX_DEPTH },
-	{ "max-aliases", required_argument, NULL, OPT_MAX_ALIASES },
-	{ "max-scalar-bytes", required_argument, NULL, OPT_MAX_SCALAR },
-	{ "max-document-bytes", required_argument, NULL, OPT_MAX_DOCUMENT },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void check_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: meshc check [options] PATH...\n"
-		"  -o, --output FORMAT         %s (default text)\n"
-		"  -n, --namespace NS          namespace for resources without one (default)\n"
-		"      --failure-threshold L   error|warning|info: exit 1 at or above L (error)\n"
-		"      --output-threshold L    error|warning|info: print at or above L (info)\n"
-		"      --domain D              cluster domain (cluster.local)\n"
-		"      --require-hosts         check destination hosts without Services\n"
-		"  -S, --suppress C=RES        drop code C (or *) on resources matching\n"
-		"                              RES, \"Kind namespace/name\" with * wildcards\n"
-		"      --config FILE           read FILE instead of searching .meshc.yaml\n"
-		"      --no-config             ignore .meshc.yaml\n"
-		"      --list-codes            list every diagnostic code\n"
-		"  -j, --jobs N                worker threads (default: cores)\n"
-		"      --max-depth N, --max-aliases N, --max-scalar-bytes N,\n"
-		"      --max-document-bytes N  input limits\n"
-		"PATH is a file, a directory (*.yaml, *.yml, recursively) or - for stdin.\n",
-		output_names());
-}
-
 static int list_codes(void)
 {
 	for (int i = 0; i < DIAG_CODE_COUNT; i++) {
@@ -77,20 +28,6 @@ static int list_codes(void)
 		printf("%s  %-7s  %s\n", d->id, diag_level_name(d->level), d->name);
 	}
 	return ferror(stdout) ? 2 : 0;
-}
-
-/* Sets *limit from an option value within [min, max]; false if invalid. */
-static bool set_limit(const char *opt, const char *val, long long min,
-		      long long max, long long *out)
-{
-	long long v = cli_parse_uint(val, min, max);
-	if (v < 0) {
-		fprintf(stderr, "meshc: --%s must be an integer in %lld..%lld\n",
-			opt, min, max);
-		return false;
-	}
-	*out = v;
-	return true;
 }
 
 /* Settings given on the command line; NULL / -1 / false when not given. */
@@ -101,6 +38,8 @@ struct check_args {
 	bool require_hosts;
 	const char *config;
 	bool no_config;
+	const char *color;           /* auto, always, never */
+	bool quiet;
 	const char **suppress;       /* heap array of argv strings */
 	size_t nsuppress, cap;
 };
@@ -175,38 +114,37 @@ int cmd_check(int argc, char **argv)
 	struct meshc_options mopt;
 	meshc_options_init(&mopt);
 	struct check_args a = { .failure = -1, .shown = -1 };
-	long long v;
 	int c, rc = 2;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:n:j:S:h", check_options, NULL)) != -1) {
+	while ((c = cli_getopt("check", argc, argv)) != -1) {
 		switch (c) {
+		case CLI_HELP:
+			rc = 0;
+			goto out;
+		case CLI_ERROR:
+			goto out;
 		case 'o':
 			a.format = optarg;
 			break;
 		case 'n':
 			a.namespace = optarg;
 			break;
-		case 'j':
-			if (!set_limit("jobs", optarg, 1, 64, &v))
-				goto out;
-			mopt.jobs = (unsigned)v;
+		case 'q':
+			a.quiet = true;
 			break;
 		case 'S':
 			GROW(a.suppress, a.nsuppress, a.cap);
 			a.suppress[a.nsuppress++] = optarg;
 			break;
-		case OPT_FAILURE:
-		case OPT_OUTPUT_THRESHOLD: {
-			int l = cli_parse_level(optarg);
-			if (l < 0) {
-				fprintf(stderr, "meshc: unknown level \"%s\" (error, warning, info)\n",
-					optarg);
-				goto out;
-			}
-			*(c == OPT_FAILURE ? &a.failure : &a.shown) = l;
+		case OPT_FAILURE_THRESHOLD:
+			a.failure = cli_parse_level(optarg);
 			break;
-		}
+		case OPT_OUTPUT_THRESHOLD:
+			a.shown = cli_parse_level(optarg);
+			break;
+		case OPT_COLOR:
+			a.color = optarg;
+			break;
 		case OPT_DOMAIN:
 			a.domain = optarg;
 			break;
@@ -222,47 +160,18 @@ int cmd_check(int argc, char **argv)
 		case OPT_LIST_CODES:
 			free(a.suppress);
 			return list_codes();
-		case OPT_MAX_DEPTH:
-			if (!set_limit("max-depth", optarg, 1, 10000, &v))
-				goto out;
-			mopt.limits.max_depth = (unsigned)v;
-			break;
-		case OPT_MAX_ALIASES:
-			if (!set_limit("max-aliases", optarg, 0, 10000000, &v))
-				goto out;
-			mopt.limits.max_alias_nodes = (size_t)v;
-			break;
-		case OPT_MAX_SCALAR:
-			if (!set_limit("max-scalar-bytes", optarg, 1, 256LL << 20, &v))
-				goto out;
-			mopt.limits.max_scalar_bytes = (size_t)v;
-			break;
-		case OPT_MAX_DOCUMENT:
-			if (!set_limit("max-document-bytes", optarg, 1, 1LL << 30, &v))
-				goto out;
-			mopt.limits.max_document_bytes = (size_t)v;
-			break;
-		case 'h':
-			check_usage(stdout);
-			rc = 0;
-			goto out;
 		default:
-			check_usage(stderr);
-			goto out;
+			if (cli_input_option(c, optarg, &mopt) < 0)
+				goto out;
+			break;
 		}
 	}
 	if (a.config && a.no_config) {
-		fprintf(stderr, "meshc: --config and --no-config exclude each other\n");
-		goto out;
-	}
-	if (a.format && !output_find(a.format)) {
-		fprintf(stderr, "meshc: unknown output format \"%s\" (%s)\n", a.format,
-			output_names());
+		rc = cli_usage_error("check", "--config and --no-config exclude each other");
 		goto out;
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "meshc: check needs at least one PATH (- for stdin)\n");
-		check_usage(stderr);
+		rc = cli_usage_error("check", "check needs at least one PATH (- for stdin)");
 		goto out;
 	}
 
@@ -280,18 +189,23 @@ int cmd_check(int argc, char **argv)
 
 	struct project p;
 	project_init(&p, &mopt);
-	cli_run_checks(&p, argv + optind, (size_t)(argc - optind));
+	cli_run_checks(&p, argv + optind, (size_t)(argc - optind),
+		       cli_progress_wanted(a.quiet));
 
 	/*
 	 * Suppression first; then the failure threshold over everything left
 	 * (so the exit status does not depend on what is printed), then the
 	 * output threshold.
 	 */
+	size_t found = p.diags.n;
 	p.diags.n = suppress_filter(&sl, p.diags.items, p.diags.n);
+	size_t suppressed = found - p.diags.n;
+	size_t by_level[3] = { 0 };
 	bool failed = false;
 	size_t kept = 0;
 	for (size_t i = 0; i < p.diags.n; i++) {
 		const struct diag *d = &p.diags.items[i];
+		by_level[d->level]++;
 		if ((int)d->level >= failure)
 			failed = true;
 		if ((int)d->level >= shown)
@@ -299,12 +213,10 @@ int cmd_check(int argc, char **argv)
 	}
 	p.diags.n = kept;
 
-	const char *no_color = getenv("NO_COLOR");
-	bool tty = isatty(STDOUT_FILENO);
 	struct output_ctx ctx = {
 		.p = &p,
-		.excerpt = tty,
-		.color = tty && !(no_color && *no_color),
+		.excerpt = isatty(STDOUT_FILENO),
+		.color = cli_use_color(a.color, STDOUT_FILENO),
 		.failure = (enum diag_level)failure,
 	};
 	int werr = printer->print(stdout, p.diags.items, p.diags.n, &ctx);
@@ -313,6 +225,8 @@ int cmd_check(int argc, char **argv)
 		rc = 2;
 	} else {
 		rc = p.usage_error ? 2 : failed ? 1 : 0;
+		if (!a.quiet)
+			cli_summary(stderr, &p, by_level, suppressed);
 	}
 	project_release(&p);
 	suppress_release(&sl);

@@ -8,10 +8,10 @@
  * directory). The same input gives the byte-identical table whatever
  * the order of files and documents.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -19,57 +19,28 @@
 #include "route_model.h"
 #include "suppress.h"
 
-enum { OPT_DOMAIN = 256, OPT_REQUIRE_HOSTS };
-
-static const struct option compile_options[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "namespace", required_argument, NULL, 'n' },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "suppress", required_argument, NULL, 'S' },
-	{ "domain", required_argument, NULL, OPT_DOMAIN },
-	{ "require-hosts", no_argument, NULL, OPT_REQUIRE_HOSTS },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void compile_usage(FILE *f)
-{
-	fputs("usage: meshc compile [options] -o OUT PATH...\n"
-	      "  -o, --output OUT        the route table to write (atomically)\n"
-	      "  -n, --namespace NS      namespace of resources without one (default)\n"
-	      "  -S, --suppress RULE     \"CODE=Kind namespace/name\", as meshc check\n"
-	      "      --domain D          cluster domain (cluster.local)\n"
-	      "      --require-hosts     host checks even without Services\n"
-	      "  -j, --jobs N            worker threads\n", f);
-}
-
 int cmd_compile(int argc, char **argv)
 {
 	struct meshc_options mopt;
 	struct suppress_list sl;
-	const char *out = NULL;
+	const char *out = NULL, *color = NULL;
 	int c, rc = 2;
 
 	meshc_options_init(&mopt);
 	suppress_init(&sl);
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:n:j:S:h", compile_options, NULL)) != -1) {
+	while ((c = cli_getopt("compile", argc, argv)) != -1) {
 		switch (c) {
+		case CLI_HELP:
+			rc = 0;
+			goto done;
+		case CLI_ERROR:
+			goto done;
 		case 'o':
 			out = optarg;
 			break;
 		case 'n':
 			mopt.namespace = optarg;
 			break;
-		case 'j': {
-			long long v = cli_parse_uint(optarg, 1, 64);
-			if (v < 0) {
-				fprintf(stderr, "meshc: --jobs must be an integer in 1..64\n");
-				goto done;
-			}
-			mopt.jobs = (unsigned)v;
-			break;
-		}
 		case 'S':
 			if (suppress_add(&sl, optarg, "--suppress") != 0)
 				goto done;
@@ -80,24 +51,24 @@ int cmd_compile(int argc, char **argv)
 		case OPT_REQUIRE_HOSTS:
 			mopt.require_hosts = true;
 			break;
-		case 'h':
-			compile_usage(stdout);
-			rc = 0;
-			goto done;
+		case OPT_COLOR:
+			color = optarg;
+			break;
 		default:
-			compile_usage(stderr);
-			goto done;
+			if (cli_input_option(c, optarg, &mopt) < 0)
+				goto done;
+			break;
 		}
 	}
 	if (!out || optind >= argc) {
-		fprintf(stderr, "meshc: compile needs -o OUT and at least one PATH\n");
-		compile_usage(stderr);
+		rc = cli_usage_error("compile", "compile needs -o OUT and at least one PATH");
 		goto done;
 	}
 
 	struct project p;
 	project_init(&p, &mopt);
-	cli_run_checks(&p, argv + optind, (size_t)(argc - optind));
+	cli_run_checks(&p, argv + optind, (size_t)(argc - optind),
+		       cli_progress_wanted(false));
 	p.diags.n = suppress_filter(&sl, p.diags.items, p.diags.n);
 	bool failed = false;
 	for (size_t i = 0; i < p.diags.n; i++)
@@ -116,7 +87,8 @@ int cmd_compile(int argc, char **argv)
 		diag_sort(&p.diags);
 		diag_list_release(&route_diags);
 	}
-	struct output_ctx ctx = { .p = &p, .failure = LEVEL_ERROR };
+	struct output_ctx ctx = { .p = &p, .failure = LEVEL_ERROR,
+				  .color = cli_use_color(color, STDERR_FILENO) };
 	if (output_text(stderr, p.diags.items, p.diags.n, &ctx) != 0)
 		failed = true;
 

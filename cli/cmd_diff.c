@@ -19,7 +19,6 @@
  * 2.46 stops at any other exit status.
  */
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,33 +31,6 @@
 #include "mrt_format.h"
 #include "output.h"
 #include "route_model.h"
-
-enum { OPT_DOMAIN = 256, OPT_GIT };
-
-static const struct option diff_options[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "git", no_argument, NULL, OPT_GIT },
-	{ "namespace", required_argument, NULL, 'n' },
-	{ "domain", required_argument, NULL, OPT_DOMAIN },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void diff_usage(FILE *f)
-{
-	fputs("usage: meshc diff [options] OLD NEW\n"
-	      "       meshc diff --git PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE\n"
-	      "  -o, --output FORMAT   text|json|markdown (default text)\n"
-	      "  -q, --quiet           print nothing; the exit status tells\n"
-	      "      --git             act as git's external diff driver\n"
-	      "  -n, --namespace NS    namespace for resources without one (default)\n"
-	      "      --domain D        cluster domain (cluster.local)\n"
-	      "  -j, --jobs N          worker threads (default: cores)\n"
-	      "OLD and NEW are each a file, a directory, - (stdin, one side) or a\n"
-	      "compiled route table. Exit 0 no difference, 1 differences, 2 error.\n", f);
-}
 
 /* One side of the diff: a loaded project, or an opened table. */
 struct side {
@@ -124,7 +96,8 @@ static int side_open(struct side *s, const struct meshc_options *opt)
 		struct output_ctx ctx = { .p = &s->p, .failure = LEVEL_ERROR };
 		output_text(stderr, s->p.diags.items, kept, &ctx);
 		fprintf(stderr, "meshc: %s: cannot compare: the YAML has errors\n",
-			strcmp(s->path, "-") == 0 ? "<stdin>" : s->path);
+			strcmp(s->path, "-") != 0 ? s->path :
+			opt->stdin_name ? opt->stdin_name : "<stdin>");
 		return 2;
 	}
 	return 0;
@@ -207,9 +180,12 @@ int cmd_diff(int argc, char **argv)
 	bool quiet = false, git = false;
 	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:qn:j:h", diff_options, NULL)) != -1) {
+	while ((c = cli_getopt("diff", argc, argv)) != -1) {
 		switch (c) {
+		case CLI_HELP:
+			return 0;
+		case CLI_ERROR:
+			return 2;
 		case 'o':
 			format = optarg;
 			break;
@@ -225,21 +201,10 @@ int cmd_diff(int argc, char **argv)
 		case OPT_DOMAIN:
 			mopt.domain = optarg;
 			break;
-		case 'j': {
-			long long v = cli_parse_uint(optarg, 1, 64);
-			if (v < 0) {
-				fprintf(stderr, "meshc: --jobs must be an integer in 1..64\n");
-				return 2;
-			}
-			mopt.jobs = (unsigned)v;
-			break;
-		}
-		case 'h':
-			diff_usage(stdout);
-			return 0;
 		default:
-			diff_usage(stderr);
-			return 2;
+			if (cli_input_option(c, optarg, &mopt) < 0)
+				return 2;
+			break;
 		}
 	}
 	int fmt = diff_format_lookup(format);
@@ -267,11 +232,8 @@ int cmd_diff(int argc, char **argv)
 		sn.empty = strcmp(sn.path, "/dev/null") == 0;
 		fmt = DIFF_TEXT;
 	} else {
-		if (npos != 2) {
-			fprintf(stderr, "meshc: diff needs OLD and NEW\n");
-			diff_usage(stderr);
-			return 2;
-		}
+		if (npos != 2)
+			return cli_usage_error("diff", "diff needs OLD and NEW");
 		so.path = pos[0];
 		sn.path = pos[1];
 		if (strcmp(so.path, "-") == 0 && strcmp(sn.path, "-") == 0) {

@@ -7,28 +7,16 @@
  * message for a table that fails verification or a regex that does not
  * compile.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "route_json.h"
-
-static const struct option dump_options[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "namespace", required_argument, NULL, 'n' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void dump_usage(FILE *f)
-{
-	fputs("usage: meshc dump TABLE [-o json|text]\n", f);
-}
 
 static void print_condition(const mrt_condition *c)
 {
@@ -148,32 +136,22 @@ int cmd_dump(int argc, char **argv)
 	const char *format = "json", *ns = NULL;
 	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:n:h", dump_options, NULL)) != -1) {
+	while ((c = cli_getopt("dump", argc, argv)) != -1) {
 		switch (c) {
+		case CLI_HELP:
+			return 0;
+		case CLI_ERROR:
+			return 2;
 		case 'o':
 			format = optarg;
 			break;
 		case 'n':
 			ns = optarg;
 			break;
-		case 'h':
-			dump_usage(stdout);
-			return 0;
-		default:
-			dump_usage(stderr);
-			return 2;
 		}
 	}
-	if (strcmp(format, "json") != 0 && strcmp(format, "text") != 0) {
-		fprintf(stderr, "meshc: unknown output format \"%s\" (json, text)\n", format);
-		return 2;
-	}
-	if (optind + 1 != argc) {
-		fprintf(stderr, "meshc: dump needs exactly one TABLE\n");
-		dump_usage(stderr);
-		return 2;
-	}
+	if (optind + 1 != argc)
+		return cli_usage_error("dump", "dump needs exactly one TABLE");
 	mrt_table *t;
 	void *buf;
 	if (!cli_open_table(argv[optind], ns, &t, &buf))
@@ -187,7 +165,7 @@ int cmd_dump(int argc, char **argv)
 			rc = 2;
 		}
 	}
-	if (strcmp(format, "json") == 0) {
+	if (strcasecmp(format, "json") == 0) {
 		json_t *j = route_json_dump(t);
 		json_dumpf(j, stdout, JSON_PRESERVE_ORDER | JSON_INDENT(2));
 		putchar('\n');

@@ -15,13 +15,6 @@
 #include "commands.h"
 #include "output.h"
 
-static void usage(FILE *f)
-{
-	fputs("usage: meshc explain CODE\n"
-	      "  prints what CODE means, which layer it comes from, why it matters,\n"
-	      "  an example and how to fix it (meshc check --list-codes lists codes)\n", f);
-}
-
 /* Prints text with every line indented by two spaces. */
 static void indented(const char *text)
 {
@@ -163,15 +156,13 @@ static int explain_man(void)
 
 int cmd_explain(int argc, char **argv)
 {
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		usage(stdout);
-		return 0;
-	}
+	/* --man is for tools/update-man.sh, so not in the option table. */
 	if (argc == 2 && strcmp(argv[1], "--man") == 0)
 		return explain_man();
-	if (argc != 2) {
-		usage(stderr);
-		return 2;
-	}
-	return explain_code(argv[1]);
+	int c;
+	while ((c = cli_getopt("explain", argc, argv)) != -1)
+		return c == CLI_HELP ? 0 : 2;
+	if (optind + 1 != argc)
+		return cli_usage_error("explain", "explain needs one CODE");
+	return explain_code(argv[optind]);
 }

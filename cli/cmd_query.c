@@ -5,53 +5,16 @@
  * also be config (a directory or .yaml file), compiled in memory first.
  * Exit 0 a route matched, 1 none did, 2 usage error or bad table.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "route_json.h"
-
-enum { OPT_GATEWAY = 256, OPT_HOST, OPT_PORT, OPT_METHOD, OPT_PATH, OPT_HEADER,
-       OPT_SCHEME, OPT_SOURCE_LABEL, OPT_SOURCE_NS, OPT_SNI, OPT_WORKLOAD,
-       OPT_OUTBOUND, OPT_NO_CONFIG };
-
-static const struct option query_options[] = {
-	{ "gateway", required_argument, NULL, OPT_GATEWAY },
-	{ "host", required_argument, NULL, OPT_HOST },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "method", required_argument, NULL, OPT_METHOD },
-	{ "path", required_argument, NULL, OPT_PATH },
-	{ "header", required_argument, NULL, OPT_HEADER },
-	{ "scheme", required_argument, NULL, OPT_SCHEME },
-	{ "source-label", required_argument, NULL, OPT_SOURCE_LABEL },
-	{ "source-namespace", required_argument, NULL, OPT_SOURCE_NS },
-	{ "sni", required_argument, NULL, OPT_SNI },
-	{ "workload", required_argument, NULL, OPT_WORKLOAD },
-	{ "outbound-traffic-policy", required_argument, NULL, OPT_OUTBOUND },
-	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
-	{ "output", required_argument, NULL, 'o' },
-	{ "namespace", required_argument, NULL, 'n' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void query_usage(FILE *f)
-{
-	fputs("usage: meshc query TABLE [options]\n"
-	      "  --gateway mesh|NS/NAME   (default mesh)      --host H[:PORT]\n"
-	      "  --workload K=V ...       a gateway workload by its labels (instead of --gateway)\n"
-	      "  --port N                 --method M (GET)     --path P[?QUERY] (/)\n"
-	      "  --header K=V ...         --scheme http|https  --sni NAME\n"
-	      "  --source-label K=V ...   --source-namespace NS\n"
-	      "  --outbound-traffic-policy ALLOW_ANY|REGISTRY_ONLY   (default ALLOW_ANY,\n"
-	      "                           or the .meshc.yaml key; --no-config ignores it)\n"
-	      "  -o, --output text|json   (default text)\n", f);
-}
 
 /* Splits "K=V" into a header; false when there is no '='. */
 static bool split_kv(char *s, mrt_header *h)
@@ -163,17 +126,18 @@ int cmd_query(int argc, char **argv)
 
 	q.headers = headers;
 	q.source_labels = labels;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:n:h", query_options, NULL)) != -1) {
+	while ((c = cli_getopt("query", argc, argv)) != -1) {
 		switch (c) {
+		case CLI_HELP: rc = 0; goto done;
+		case CLI_ERROR: goto done;
 		case OPT_GATEWAY: q.gateway = optarg; gateway_set = true; break;
-		case OPT_OUTBOUND: outbound = optarg; break;
+		case OPT_OUTBOUND_TRAFFIC_POLICY: outbound = optarg; break;
 		case OPT_NO_CONFIG: no_config = true; break;
 		case OPT_HOST: q.host = optarg; break;
 		case OPT_METHOD: q.method = optarg; break;
 		case OPT_PATH: q.path = optarg; break;
 		case OPT_SCHEME: q.scheme = optarg; break;
-		case OPT_SOURCE_NS: q.source_namespace = optarg; break;
+		case OPT_SOURCE_NAMESPACE: q.source_namespace = optarg; break;
 		case OPT_SNI: q.sni = optarg; break;
 		case 'o': format = optarg; break;
 		case 'n': ns = optarg; break;
@@ -200,22 +164,10 @@ int cmd_query(int argc, char **argv)
 			}
 			break;
 		}
-		case 'h':
-			query_usage(stdout);
-			rc = 0;
-			goto done;
-		default:
-			query_usage(stderr);
-			goto done;
 		}
 	}
-	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
-		fprintf(stderr, "meshc: unknown output format \"%s\" (text, json)\n", format);
-		goto done;
-	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "meshc: query needs exactly one TABLE\n");
-		query_usage(stderr);
+		rc = cli_usage_error("query", "query needs exactly one TABLE");
 		goto done;
 	}
 	if (gateway_set && n_workload) {
@@ -244,7 +196,7 @@ int cmd_query(int argc, char **argv)
 	char err[512];
 	mrt_result res;
 	const mrt_route *r = mrt_match_result(t, &q, &res);
-	if (strcmp(format, "json") == 0) {
+	if (strcasecmp(format, "json") == 0) {
 		json_t *o = json_object();
 		if (!r) {
 			json_object_set_new(o, "match", json_null());

@@ -26,7 +26,6 @@
  * pass, 1 a failure or coverage under --fail-under, 2 error.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,24 +34,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "route_json.h"
-
-enum { OPT_OUTBOUND = 256, OPT_NO_CONFIG };
-
-static const struct option test_options[] = {
-	{ "fail-under", required_argument, NULL, 'f' },
-	{ "outbound-traffic-policy", required_argument, NULL, OPT_OUTBOUND },
-	{ "no-config", no_argument, NULL, OPT_NO_CONFIG },
-	{ "namespace", required_argument, NULL, 'n' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void test_usage(FILE *f)
-{
-	fputs("usage: meshc test TABLE CASES.yaml [--fail-under PCT] [-q]\n"
-	      "                  [--outbound-traffic-policy ALLOW_ANY|REGISTRY_ONLY] [--no-config]\n", f);
-}
 
 static const char *nstr(const struct node *n)
 {
@@ -349,7 +330,7 @@ static int load_cases(const char *path, struct source_unit *u)
 	for (size_t i = 0; i < u->diags.n; i++) {
 		const struct diag *d = &u->diags.items[i];
 		if (d->level == LEVEL_ERROR) {
-			fprintf(stderr, "%s:%u:%u: %s\n", path, d->line, d->col, d->message);
+			fprintf(stderr, "meshc: %s:%u:%u: %s\n", path, d->line, d->col, d->message);
 			return -1;
 		}
 	}
@@ -372,10 +353,13 @@ int cmd_test(int argc, char **argv)
 	bool quiet = false, no_config = false, registry_only = false;
 	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:qh", test_options, NULL)) != -1) {
+	while ((c = cli_getopt("test", argc, argv)) != -1) {
 		switch (c) {
-		case 'f': {
+		case CLI_HELP:
+			return 0;
+		case CLI_ERROR:
+			return 2;
+		case OPT_FAIL_UNDER: {
 			char *end;
 			fail_under = strtod(optarg, &end);
 			if (*end || end == optarg || fail_under < 0 || fail_under > 100) {
@@ -390,25 +374,16 @@ int cmd_test(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
-		case OPT_OUTBOUND:
+		case OPT_OUTBOUND_TRAFFIC_POLICY:
 			outbound = optarg;
 			break;
 		case OPT_NO_CONFIG:
 			no_config = true;
 			break;
-		case 'h':
-			test_usage(stdout);
-			return 0;
-		default:
-			test_usage(stderr);
-			return 2;
 		}
 	}
-	if (optind + 2 != argc) {
-		fprintf(stderr, "meshc: test needs TABLE and CASES.yaml\n");
-		test_usage(stderr);
-		return 2;
-	}
+	if (optind + 2 != argc)
+		return cli_usage_error("test", "test needs TABLE and CASES.yaml");
 	if (cli_outbound_policy(outbound, no_config, &registry_only) != 0)
 		return 2;
 	mrt_table *t;

@@ -1,58 +1,72 @@
 /*
- * meshc: the program. Dispatches to a subcommand from a sorted table.
+ * meshc: the program. Dispatches to a subcommand of the command table
+ * (cli/commands.c); a mistyped command gets a "did you mean".
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
+#include "schema.h"
 
+#ifndef MESHC_VERSION
 #define MESHC_VERSION "0.1.0"
+#endif
 
-struct command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *summary;
-};
-
-/* Sorted by name. */
-static const struct command commands[] = {
-	{ "check", cmd_check, "validate and cross-reference Istio config" },
-	{ "compile", cmd_compile, "compile config to a binary route table" },
-	{ "diff", cmd_diff, "compare two configs or route tables" },
-	{ "dump", cmd_dump, "decode a route table" },
-	{ "explain", cmd_explain, "explain a diagnostic code" },
-	{ "query", cmd_query, "route one request through a table" },
-	{ "test", cmd_test, "run router_check_tool tests against a table" },
-};
-
-static void usage(FILE *f)
+/* meshc help [COMMAND]: the top-level help, or that command's. */
+int cmd_help(int argc, char **argv)
 {
-	fputs("usage: meshc <command> [options] [args]\n\ncommands:\n", f);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-	fputs("\nmeshc <command> --help for a command's options; man meshc for more.\n", f);
+	int c;
+	while ((c = cli_getopt("help", argc, argv)) != -1)
+		return c == CLI_HELP ? 0 : 2;
+	if (optind == argc) {
+		cli_usage(stdout);
+		return fflush(stdout) ? 2 : 0;
+	}
+	if (optind + 1 != argc)
+		return cli_usage_error("help", "help takes one COMMAND");
+	const struct cli_command *cmd = cli_command_find(argv[optind]);
+	if (!cmd) {
+		const char *near = schema_closest(&cli_commands[0].name, cli_ncommands,
+						  sizeof(cli_commands[0]), argv[optind],
+						  strlen(argv[optind]));
+		fprintf(stderr, "meshc: unknown command \"%s\"", argv[optind]);
+		if (near)
+			fprintf(stderr, ", did you mean \"%s\"?", near);
+		fputs("\nmeshc: meshc help lists the commands\n", stderr);
+		return 2;
+	}
+	cli_command_usage(cmd, stdout);
+	return fflush(stdout) ? 2 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		/* No command: the help, as git does (on stdout), but a usage error. */
+		cli_usage(stdout);
 		return 2;
 	}
 	const char *name = argv[1];
-	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 ||
-	    strcmp(name, "help") == 0) {
-		usage(stdout);
-		return 0;
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+		cli_usage(stdout);
+		return fflush(stdout) ? 2 : 0;
 	}
 	if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
 		printf("meshc %s\n", MESHC_VERSION);
-		return 0;
+		return fflush(stdout) ? 2 : 0;
 	}
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "meshc: unknown command \"%s\"\n", name);
-	usage(stderr);
+	const struct cli_command *cmd = cli_command_find(name);
+	if (cmd)
+		return cmd->run(argc - 1, argv + 1);
+	const char *near = schema_closest(&cli_commands[0].name, cli_ncommands,
+					  sizeof(cli_commands[0]), name, strlen(name));
+	if (name[0] == '-')
+		fprintf(stderr, "meshc: unknown option %s (options follow the command)",
+			name);
+	else
+		fprintf(stderr, "meshc: unknown command \"%s\"", name);
+	if (near)
+		fprintf(stderr, ", did you mean \"%s\"?", near);
+	fputs("\nmeshc: meshc help lists the commands\n", stderr);
 	return 2;
 }

@@ -3,8 +3,10 @@
  * source excerpt and colour on a terminal; json for scripts, the exact
  * shape of cli.md), and helpers the other printers share.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -17,12 +19,13 @@ static const struct printer printers[] = {
 	{ "junit", output_junit },
 	{ "sarif", output_sarif },
 	{ "text", output_text },
+	{ "yaml", output_yaml },
 };
 
 const struct printer *output_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof(printers) / sizeof(printers[0]); i++)
-		if (strcmp(printers[i].name, name) == 0)
+		if (strcasecmp(printers[i].name, name) == 0)
 			return &printers[i];
 	return NULL;
 }
@@ -133,10 +136,22 @@ json_t *output_json_string(const char *s)
 	return j;
 }
 
-int output_json(FILE *out, const struct diag *items, size_t n,
-		const struct output_ctx *ctx)
+const char *output_doc_url(const char *code, char *buf, size_t size)
 {
-	(void)ctx;
+	if (strncmp(code, "IST", 3) != 0)
+		return NULL;
+	size_t k = 0;
+	char lower[16];
+	for (; code[k] && k + 1 < sizeof(lower); k++)
+		lower[k] = (char)tolower((unsigned char)code[k]);
+	lower[k] = '\0';
+	snprintf(buf, size, "%s/%s/", ISTIO_ANALYSIS_URL, lower);
+	return buf;
+}
+
+/* The diagnostics as cli.md's JSON array (also the source of -o yaml). */
+static json_t *diags_json(const struct diag *items, size_t n)
+{
 	json_t *arr = json_array();
 	if (!arr)
 		die_oom();
@@ -145,7 +160,9 @@ int output_json(FILE *out, const struct diag *items, size_t n,
 		json_t *o = json_object();
 		if (!o)
 			die_oom();
-		json_object_set_new(o, "code", json_string(diag_info(d->code)->id));
+		const char *id = diag_info(d->code)->id;
+		char url[128];
+		json_object_set_new(o, "code", json_string(id));
 		json_object_set_new(o, "level", json_string(diag_level_name(d->level)));
 		json_object_set_new(o, "message", output_json_string(d->message));
 		json_object_set_new(o, "origin", d->origin ? output_json_string(d->origin) : json_null());
@@ -153,12 +170,73 @@ int output_json(FILE *out, const struct diag *items, size_t n,
 		json_object_set_new(o, "line", json_integer(d->line));
 		json_object_set_new(o, "column", json_integer(d->col));
 		json_object_set_new(o, "path", d->path ? output_json_string(d->path) : json_null());
+		if (output_doc_url(id, url, sizeof(url)))
+			json_object_set_new(o, "documentationUrl", json_string(url));
 		json_array_append_new(arr, o);
 	}
+	return arr;
+}
+
+int output_json(FILE *out, const struct diag *items, size_t n,
+		const struct output_ctx *ctx)
+{
+	(void)ctx;
+	json_t *arr = diags_json(items, n);
 	int rc = json_dumpf(arr, out, JSON_PRESERVE_ORDER | JSON_INDENT(2));
 	json_decref(arr);
 	fputc('\n', out);
 	return rc != 0 || ferror(out) ? -1 : 0;
+}
+
+/*
+ * Writes a JSON value as block-style YAML at the given indent. Strings
+ * are written double-quoted with JSON's escapes, which YAML reads the
+ * same way, so no value can turn into another type.
+ */
+static void yaml_value(FILE *out, json_t *v, int indent, bool in_seq)
+{
+	if (json_is_object(v) && json_object_size(v)) {
+		const char *key;
+		json_t *val;
+		bool first = true;
+		json_object_foreach(v, key, val) {
+			if (!(first && in_seq))
+				fprintf(out, "%*s", indent, "");
+			first = false;
+			fprintf(out, "%s:", key);
+			if ((json_is_object(val) && json_object_size(val)) ||
+			    (json_is_array(val) && json_array_size(val))) {
+				fputc('\n', out);
+				yaml_value(out, val, indent + 2, false);
+			} else {
+				fputc(' ', out);
+				yaml_value(out, val, indent, false);
+			}
+		}
+	} else if (json_is_array(v) && json_array_size(v)) {
+		size_t i;
+		json_t *item;
+		json_array_foreach(v, i, item) {
+			fprintf(out, "%*s- ", indent, "");
+			yaml_value(out, item, indent + 2, true);
+		}
+	} else {
+		char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+		if (!s)
+			die_oom();
+		fprintf(out, "%s\n", s);
+		free(s);
+	}
+}
+
+int output_yaml(FILE *out, const struct diag *items, size_t n,
+		const struct output_ctx *ctx)
+{
+	(void)ctx;
+	json_t *arr = diags_json(items, n);
+	yaml_value(out, arr, 0, false);
+	json_decref(arr);
+	return ferror(out) ? -1 : 0;
 }
 
 /* The label that starts a part of an explanation, or NULL. */

@@ -44,6 +44,17 @@ int output_github(FILE *out, const struct diag *items, size_t n,
 		  const struct output_ctx *ctx);
 int output_junit(FILE *out, const struct diag *items, size_t n,
 		 const struct output_ctx *ctx);
+int output_yaml(FILE *out, const struct diag *items, size_t n,
+		const struct output_ctx *ctx);
+
+/* Istio's page of analysis messages; a code's page is <this>/ist0101/. */
+#define ISTIO_ANALYSIS_URL "https://istio.io/latest/docs/reference/config/analysis"
+
+/*
+ * The documentation page of a code, as istioctl's documentationUrl: Istio's
+ * page for an IST code, written into buf; NULL for meshc's own codes.
+ */
+const char *output_doc_url(const char *code, char *buf, size_t size);
 
 /* A JSON string of s; bytes that are not valid UTF-8 become '?'. */
 json_t *output_json_string(const char *s);

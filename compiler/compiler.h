@@ -30,6 +30,7 @@ struct meshc_limits {
 struct meshc_options {
 	const char *namespace;       /* default for resources without one */
 	const char *domain;          /* cluster domain, "cluster.local" */
+	const char *stdin_name;      /* what "-" is called in diagnostics; NULL: "<stdin>" */
 	bool require_hosts;          /* host checks even without Services */
 	unsigned jobs;               /* worker threads; 0 = number of cores */
 	struct meshc_limits limits;
@@ -40,6 +41,13 @@ struct meshc_options {
 	 */
 	const char *const *ignore;
 	size_t nignore;
+	/*
+	 * Called by the worker pool after each unit of a pass (from any worker
+	 * thread) with the units done and the total, for a progress line;
+	 * NULL for none.
+	 */
+	void (*progress)(void *ctx, size_t done, size_t total);
+	void *progress_ctx;
 };
 
 void meshc_options_init(struct meshc_options *o);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "diff.h"
 
@@ -640,11 +641,11 @@ static void print_markdown(struct sbuf *b, const struct diff_result *d)
 
 int diff_format_lookup(const char *name)
 {
-	if (strcmp(name, "text") == 0)
+	if (strcasecmp(name, "text") == 0)
 		return DIFF_TEXT;
-	if (strcmp(name, "json") == 0)
+	if (strcasecmp(name, "json") == 0)
 		return DIFF_JSON;
-	if (strcmp(name, "markdown") == 0 || strcmp(name, "md") == 0)
+	if (strcasecmp(name, "markdown") == 0 || strcasecmp(name, "md") == 0)
 		return DIFF_MARKDOWN;
 	return -1;
 }

@@ -68,6 +68,8 @@ static void *pool_worker(void *arg)
 		if (i >= job->p->nunits)
 			break;
 		job->fn(job->p, &job->p->units[i], job->ctx);
+		if (job->p->opt.progress)
+			job->p->opt.progress(job->p->opt.progress_ctx, i + 1, job->p->nunits);
 	}
 	return NULL;
 }

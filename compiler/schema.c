@@ -141,8 +141,7 @@ static bool loose_equal(const char *a, size_t alen, const char *b)
 	}
 }
 
-/* The candidate closest to name (len bytes), or NULL when none is close. */
-static const char *closest(const char *const *cands, size_t n, size_t stride,
+const char *schema_closest(const void *cands, size_t n, size_t stride,
 			   const char *name, size_t len)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -169,7 +168,7 @@ const char *schema_suggest(const struct schema_node *s, const char *name,
 {
 	if (s->nprops == 0)
 		return NULL;
-	return closest(&schema_props[s->props].name, s->nprops,
+	return schema_closest(&schema_props[s->props].name, s->nprops,
 		       sizeof(struct schema_prop), name, len);
 }
 
@@ -537,7 +536,7 @@ static void check_enum(struct walk *w, const struct schema_node *s,
 	for (size_t i = 0; i < s->nenums && o + 80 < sizeof(list); i++)
 		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s\"%s\"",
 				      i ? ", " : "", schema_strings[s->enums + i]);
-	const char *near = closest(&schema_strings[s->enums], s->nenums,
+	const char *near = schema_closest(&schema_strings[s->enums], s->nenums,
 				   sizeof(const char *), n->text, n->len);
 	if (near)
 		report(w, n, NULL, "unsupported value \"%s\", did you mean \"%s\"? (one of %s)",

@@ -438,7 +438,7 @@ void source_read_paths(struct project *p, char *const *paths, size_t npaths)
 		const char *path = paths[i];
 		if (strcmp(path, "-") == 0) {
 			if (!stdin_used)
-				read_unit(&r, 0, "<stdin>");
+				read_unit(&r, 0, p->opt.stdin_name ? p->opt.stdin_name : "<stdin>");
 			stdin_used = true;
 			continue;
 		}
