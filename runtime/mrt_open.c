@@ -643,17 +643,8 @@ static int table_finish(struct mrt_table *t, char *err, size_t errlen)
 	t->hdr = (const struct mrt_fmt_header *)t->base;
 	if (verify(&v))
 		return -1;
-	if (t->n[MRT_SEC_REGX]) {
-		t->rx = calloc(t->n[MRT_SEC_REGX], sizeof(*t->rx));
-		if (!t->rx)
-			return fail(&v, "out of memory");
-	}
-	t->mctx = pcre2_match_context_create(NULL);
-	if (!t->mctx)
+	if (mrt_regex_init(t) != 0)
 		return fail(&v, "out of memory");
-	/* Guards against pathological patterns (backtracking limits). */
-	pcre2_set_match_limit(t->mctx, 100000);
-	pcre2_set_depth_limit(t->mctx, 1000);
 	return 0;
 }
 
@@ -759,15 +750,7 @@ void mrt_close(mrt_table *t)
 {
 	if (!t)
 		return;
-	if (t->rx) {
-		for (uint32_t i = 0; i < t->n[MRT_SEC_REGX]; i++) {
-			uintptr_t c = atomic_load(&t->rx[i]);
-			if (c > 1)
-				pcre2_code_free((pcre2_code *)c);
-		}
-		free(t->rx);
-	}
-	pcre2_match_context_free(t->mctx);
+	mrt_regex_release(t);
 	if (t->mapped)
 		munmap((void *)t->base, t->size);
 	free(t);
