@@ -169,14 +169,16 @@ long long cli_parse_uint(const char *s, long long min, long long max)
 	return v;
 }
 
-int cli_outbound_policy(const char *opt, bool no_config, bool *registry_only)
+int cli_outbound_policy(const char *opt, const char *config, bool no_config,
+			bool *registry_only)
 {
 	const char *v = opt;
 	struct config cfg;
 	memset(&cfg, 0, sizeof(cfg));
 	if (!v && !no_config) {
-		char *found = config_find();
-		int rc = found ? config_load(&cfg, found) : 0;
+		char *found = config ? NULL : config_find();
+		const char *path = config ? config : found;
+		int rc = path ? config_load(&cfg, path) : 0;
 		free(found);
 		if (rc != 0) {
 			config_release(&cfg);

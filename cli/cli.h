@@ -53,10 +53,12 @@ bool cli_use_color(const char *when, int fd);
 /*
  * The mesh's outbound traffic policy for query and test: the option
  * value `opt` (ALLOW_ANY or REGISTRY_ONLY, any case), else the
- * `outbound-traffic-policy` key of .meshc.yaml (unless no_config), else
- * ALLOW_ANY. 0, or 2 after printing a message.
+ * `outbound-traffic-policy` key of the config file (`config`, or the
+ * .meshc.yaml found from the current directory up; none with no_config),
+ * else ALLOW_ANY. 0, or 2 after printing a message.
  */
-int cli_outbound_policy(const char *opt, bool no_config, bool *registry_only);
+int cli_outbound_policy(const char *opt, const char *config, bool no_config,
+			bool *registry_only);
 
 /* Parses "error", "warning", "info" (any case); -1 when unknown. */
 int cli_parse_level(const char *s);

@@ -51,7 +51,8 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 	}
 	putchar('\n');
 	if (res->listener != MRT_UNSET && mrt_listener_get(t, res->listener, &l) == 0)
-		printf("listener: %s:%u\n", l.gateway, l.port);
+		printf("listener: %s:%u%s%s\n", l.gateway, l.port, l.sni ? " server names " : "",
+		       l.sni ? l.sni : "");
 	if (res->vhost != MRT_UNSET && mrt_vhost_get(t, res->listener, res->vhost, &vh) == 0)
 		printf("virtual host: %s\n", vh.host);
 	for (size_t i = 0; i < mrt_route_destination_count(t, r); i++) {
@@ -122,7 +123,7 @@ int cmd_query(int argc, char **argv)
 	mrt_request q = { .gateway = "mesh", .method = "GET", .path = "/" };
 	mrt_header *headers = xcalloc((size_t)argc + 1, sizeof(*headers));
 	mrt_header *labels = xcalloc((size_t)argc + 1, sizeof(*labels));
-	const char *format = "text", *ns = NULL, *outbound = NULL;
+	const char *format = "text", *ns = NULL, *outbound = NULL, *config = NULL;
 	bool no_config = false, registry_only = false, gateway_set = false;
 	mrt_header *workload = xcalloc((size_t)argc + 1, sizeof(*workload));
 	size_t n_workload = 0;
@@ -137,6 +138,7 @@ int cmd_query(int argc, char **argv)
 		case OPT_GATEWAY: q.gateway = optarg; gateway_set = true; break;
 		case OPT_OUTBOUND_TRAFFIC_POLICY: outbound = optarg; break;
 		case OPT_NO_CONFIG: no_config = true; break;
+		case OPT_CONFIG: config = optarg; break;
 		case OPT_HOST: q.host = optarg; break;
 		case OPT_METHOD: q.method = optarg; break;
 		case OPT_PATH: q.path = optarg; break;
@@ -178,7 +180,11 @@ int cmd_query(int argc, char **argv)
 		fprintf(stderr, "meshc: --gateway and --workload exclude each other\n");
 		goto done;
 	}
-	if (cli_outbound_policy(outbound, no_config, &registry_only) != 0)
+	if (config && no_config) {
+		rc = cli_usage_error("query", "--config and --no-config exclude each other");
+		goto done;
+	}
+	if (cli_outbound_policy(outbound, config, no_config, &registry_only) != 0)
 		goto done;
 
 	mrt_table *t;
@@ -241,6 +247,8 @@ int cmd_query(int argc, char **argv)
 				json_t *lj = json_object();
 				json_object_set_new(lj, "gateway", json_string(l.gateway));
 				json_object_set_new(lj, "port", json_integer(l.port));
+				if (l.sni)
+					json_object_set_new(lj, "serverNames", json_string(l.sni));
 				json_object_set_new(o, "listener", lj);
 			}
 			mrt_vhost vh;

@@ -15,7 +15,9 @@
  * the newer spellings; virtual_host_name and code_redirect are Envoy's
  * too.) meshc's additions to `input`: gateway (default mesh), workload
  * (a map of gateway workload labels, instead of gateway), port, sni,
- * source_namespace, source_labels (a map). To `validate`: outcome
+ * source_namespace, source_labels (a map), outbound_traffic_policy
+ * (ALLOW_ANY or REGISTRY_ONLY, over --outbound-traffic-policy). To
+ * `validate`: outcome
  * (route, redirect, directResponse, passthrough, blackhole, notFound),
  * route_name, match_name, virtual_service, direct_response_status,
  * timeout, retry_attempts, retry_on, fault_abort_status,
@@ -123,8 +125,8 @@ static void want_num(struct suite *s, const char *test, const struct node *val,
 	const struct node *n = get(val, key);
 	if (!n || (n->type != NODE_INT && n->type != NODE_FLOAT))
 		return;
-	if (have && n->dval == got)
-		return;
+	if ((have && n->dval == got) || (!have && n->dval == 0))
+		return;   /* 0 expects none */
 	char g[32], w[32];
 	snprintf(g, sizeof(g), "%g", got);
 	snprintf(w, sizeof(w), "%g", n->dval);
@@ -134,11 +136,11 @@ static void want_num(struct suite *s, const char *test, const struct node *val,
 /* meshc's additions to `validate` (see the top of this file). */
 static void check_meshc_fields(struct suite *s, const char *test, const mrt_route *r,
 			       const mrt_result *res, const mrt_request *q,
-			       const struct node *val)
+			       const struct node *val, bool registry_only)
 {
 	const mrt_table *t = s->t;
 	char buf[64];
-	const char *outcome = !r ? route_json_outcome(t, res, q->gateway, s->registry_only) :
+	const char *outcome = !r ? route_json_outcome(t, res, q->gateway, registry_only) :
 		mrt_route_action(t, r) == MRT_ACTION_REDIRECT ? "redirect" :
 		mrt_route_action(t, r) == MRT_ACTION_DIRECT_RESPONSE ? "directResponse" : "route";
 	want_str(s, test, val, "outcome", outcome);
@@ -303,7 +305,9 @@ static void run_case(struct suite *s, const struct node *tc, size_t index)
 		if (strcmp(got, want) != 0)
 			failure(s, name, "host_rewrite", got, want);
 	}
-	check_meshc_fields(s, name, r, &res, &q, val);
+	const char *otp = nstr(get(in, "outbound_traffic_policy"));
+	check_meshc_fields(s, name, r, &res, &q, val,
+			   otp ? strcasecmp(otp, "REGISTRY_ONLY") == 0 : s->registry_only);
 	size_t nf;
 	mrt_header *fields = header_list(get2(val, "request_header_fields", "header_fields"), &nf);
 	for (size_t i = 0; i < nf; i++) {
@@ -359,7 +363,7 @@ static void unit_free(struct source_unit *u)
 int cmd_test(int argc, char **argv)
 {
 	double fail_under = -1;
-	const char *ns = NULL, *outbound = NULL;
+	const char *ns = NULL, *outbound = NULL, *config = NULL;
 	bool quiet = false, no_config = false, registry_only = false;
 	int c;
 
@@ -390,11 +394,16 @@ int cmd_test(int argc, char **argv)
 		case OPT_NO_CONFIG:
 			no_config = true;
 			break;
+		case OPT_CONFIG:
+			config = optarg;
+			break;
 		}
 	}
 	if (optind + 2 != argc)
 		return cli_usage_error("test", "test needs TABLE and CASES.yaml");
-	if (cli_outbound_policy(outbound, no_config, &registry_only) != 0)
+	if (config && no_config)
+		return cli_usage_error("test", "--config and --no-config exclude each other");
+	if (cli_outbound_policy(outbound, config, no_config, &registry_only) != 0)
 		return 2;
 	mrt_table *t;
 	void *buf;

@@ -130,6 +130,9 @@ static const struct cli_option outbound_options[] = {
 	  .help = "unmatched sidecar requests pass through or are dropped (ALLOW_ANY, "
 		  "or the .meshc.yaml key)",
 	  .values = "ALLOW_ANY REGISTRY_ONLY", .complete = COMPLETE_WORDS },
+	{ .name = "config", .key = OPT_CONFIG, .arg = "FILE",
+	  .help = "read the outbound traffic policy from FILE, not .meshc.yaml",
+	  .complete = COMPLETE_FILE },
 	{ .name = "no-config", .key = OPT_NO_CONFIG,
 	  .help = "ignore .meshc.yaml" },
 	{ 0 },
@@ -157,7 +160,8 @@ static const struct cli_option query_options[] = {
 	{ .name = "source-namespace", .key = OPT_SOURCE_NAMESPACE, .arg = "NS",
 	  .help = "the sending workload's namespace" },
 	{ .name = "sni", .key = OPT_SNI, .arg = "NAME",
-	  .help = "the TLS server name (TLS routes)" },
+	  .help = "the TLS server name (TLS routes; a gateway's TLS server, "
+		  "the host by default)" },
 	{ .name = "workload", .key = OPT_WORKLOAD, .arg = "K=V",
 	  .help = "a gateway workload by its labels, instead of --gateway (repeatable)",
 	  .repeat = true },

@@ -269,19 +269,22 @@ static void build_workload(struct builder *b, const struct workload *w)
 		if (!first)
 			continue;   /* the port was built with its first server */
 		bool plain = server_kind(sv[i].srv) == SK_HTTP;
-		/* The TCP/TLS listener answers for the hosts of every such server. */
+		/* The TCP/TLS listener answers for the hosts of every such
+		 * server (any name when one of them is plain TCP: no SNI). */
 		struct sb l4sni = { 0 };
 		bool l4any = false;
 		for (size_t k = i; k < ns; k++) {
 			if (sv[k].port != port || plain || server_kind(sv[k].srv) != SK_L4)
 				continue;
 			const char *s = server_sni(b, sv[k].srv);
-			l4any |= strcmp(s, "*") == 0;
+			const char *proto = nstr(get(get(sv[k].srv, "port"), "protocol"));
+			l4any |= strcmp(s, "*") == 0 ||
+				 !prim_protocol_is_tls(prim_protocol_parse(proto ? proto : ""));
 			if (l4sni.n)
 				sb_put(&l4sni, ",", 1);
 			sb_put(&l4sni, s, strlen(s));
 		}
-		const char *l4key = l4any ? "*" : l4sni.p ? arena_strdup(&b->m->arena, l4sni.p) : NULL;
+		const char *l4key = l4any ? NULL : l4sni.p ? arena_strdup(&b->m->arena, l4sni.p) : NULL;
 		free(l4sni.p);
 		for (size_t k = i; k < ns; k++) {
 			if (sv[k].port != port)

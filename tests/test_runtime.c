@@ -718,8 +718,55 @@ static void test_input_order(void)
 	free(b);
 }
 
+/*
+ * A regex that does not compile (possible only in a hand-made table:
+ * meshc compile refuses one) never matches: not as a header match, and
+ * not inverted either (an inverted failure must not turn into a match).
+ */
+static void test_bad_regex(void)
+{
+	struct route_model saved = model;
+	route_model_init(&model, "cluster.local");
+	struct rm_listener *l = route_model_listener(&model, "mesh", 80, NULL);
+	struct rm_vhost *vh = route_model_vhost(&model, l, "web.ns.svc.cluster.local");
+	struct rm_cond c = cond(MRT_FIELD_HEADER, MRT_OP_REGEX, "x-id", "(unclosed");
+	struct rm_route *r = route_new("bad", "ns/web", 0);
+	route_match(r, &c, 1);
+	route_dest(r, "web.ns.svc.cluster.local", "bad", 80, 100);
+	route_list_add(&model, vh->routes, r);
+	c.flags = MRT_COND_INVERT;
+	r = route_new("bad-inverted", "ns/web", 1);
+	route_match(r, &c, 1);
+	route_dest(r, "web.ns.svc.cluster.local", "bad", 80, 100);
+	route_list_add(&model, vh->routes, r);
+	r = route_new("fallthrough", "ns/web", 2);
+	route_dest(r, "web.ns.svc.cluster.local", "good", 80, 100);
+	route_list_add(&model, vh->routes, r);
+	char err[256];
+	size_t len = 0;
+	void *b = route_emit(&model, &len, err, sizeof(err));
+	mrt_table *t;
+	CHECK(b && mrt_open_buffer(b, len, &t, err, sizeof(err)) == 0);
+	if (b && t) {
+		mrt_header h = { "x-id", "anything" };
+		mrt_request q = { .host = "web.ns.svc.cluster.local", .port = 80, .path = "/" };
+		const mrt_route *m = mrt_match(t, &q);
+		CHECK(m && strcmp(mrt_route_name(t, m), "fallthrough") == 0);
+		q.headers = &h;
+		q.n_headers = 1;
+		m = mrt_match(t, &q);
+		CHECK(m && strcmp(mrt_route_name(t, m), "fallthrough") == 0);
+		CHECK(mrt_regex_check(t, 0, err, sizeof(err)) == -1);
+		mrt_close(t);
+	}
+	free(b);
+	route_model_release(&model);
+	model = saved;
+}
+
 int main(void)
 {
+	RUN(test_bad_regex);
 	RUN(test_input_order);
 	RUN(test_checksum);
 	RUN(test_layout);
