@@ -170,7 +170,7 @@ typedef struct {
 	unsigned port;              /* 0 when unknown */
 	unsigned weight;            /* mirrors: percentage in millionths */
 	const char *cluster;        /* "outbound|9080|v2|reviews.books.svc.cluster.local" */
-	unsigned cluster_index;     /* for mrt_cluster_policy() */
+	unsigned cluster_index;     /* for mrt_cluster_get() */
 } mrt_destination;
 
 size_t mrt_route_destination_count(const mrt_table *t, const mrt_route *r);
@@ -376,6 +376,30 @@ int mrt_regex_check(const mrt_table *t, size_t i, char *err, size_t errlen);
 
 /* The cluster domain the table was compiled for ("cluster.local"). */
 const char *mrt_table_domain(const mrt_table *t);
+
+/* ---- Picking up a new table ------------------------------------------ */
+/*
+ * `meshc compile` replaces a table by renaming a new file into place; a
+ * proxy that keeps the old one mapped keeps serving it, complete, until
+ * it opens the new one. examples/route-reload/ shows the whole loop.
+ *
+ * mrt_table_changed: 1 when `path` now names another file than the one
+ * t was opened from (another inode or device, size or modification
+ * time), 0 when it is the same file, -1 (errno set) when `path` cannot be
+ * examined, or t came from mrt_open_buffer: keep serving t. One stat()
+ * per call; safe from any thread.
+ *
+ * mrt_table_checksum: the checksum from the table's header (XXH64), its
+ * identity: byte-identical tables, so tables compiled from the same
+ * config, have the same one. For logs and stats ("routed by 3f9e...").
+ *
+ * mrt_table_generation: 1 for the first table this process opened
+ * (mrt_open or mrt_open_buffer), one more for each later one, so a newer
+ * table always has a larger number.
+ */
+int mrt_table_changed(const mrt_table *t, const char *path);
+uint64_t mrt_table_checksum(const mrt_table *t);
+uint64_t mrt_table_generation(const mrt_table *t);
 
 #ifdef __cplusplus
 }

@@ -46,6 +46,10 @@ struct mrt_table {
 	_Atomic uintptr_t *nfa;
 	pcre2_match_context *mctx;   /* match limits; shared read-only */
 	uint32_t domain_len;         /* length of the header's domain string */
+	uint64_t generation;         /* mrt_table_generation */
+	/* The file mrt_open mapped, for mrt_table_changed (mapped only). */
+	uint64_t file_dev, file_ino, file_size;
+	int64_t file_mtime_sec, file_mtime_nsec;
 };
 
 /* A verified string reference: its text, or NULL for 0. */
@@ -69,6 +73,9 @@ uint32_t mrt_gateway_find(const struct mrt_table *t, const char *gw, size_t n);
  * (0, or -1 out of memory), and their release. */
 int mrt_regex_init(struct mrt_table *t);
 void mrt_regex_release(struct mrt_table *t);
+/* The next table generation (1, 2, ...), for a table just verified. */
+uint64_t mrt_next_generation(void);
+
 /* The compiled regex i, compiling it on first use; NULL if it fails. */
 pcre2_code *mrt_regex_get(const struct mrt_table *t, uint32_t i);
 /*

@@ -645,6 +645,7 @@ static int table_finish(struct mrt_table *t, char *err, size_t errlen)
 		return -1;
 	if (mrt_regex_init(t) != 0)
 		return fail(&v, "out of memory");
+	t->generation = mrt_next_generation();
 	return 0;
 }
 
@@ -728,6 +729,11 @@ int mrt_open(const char *path, mrt_table **out, char *err, size_t errlen)
 	t->base = map;
 	t->size = (size_t)st.st_size;
 	t->mapped = true;
+	t->file_dev = (uint64_t)st.st_dev;
+	t->file_ino = (uint64_t)st.st_ino;
+	t->file_size = (uint64_t)st.st_size;
+	t->file_mtime_sec = (int64_t)st.st_mtim.tv_sec;
+	t->file_mtime_nsec = (int64_t)st.st_mtim.tv_nsec;
 	if (table_finish(t, err, errlen)) {
 		/* Prefix the file name to the verifier's message. */
 		if (err && errlen) {

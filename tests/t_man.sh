@@ -1,8 +1,9 @@
 #!/bin/sh
 # man/meshc.1: its DIAGNOSTICS section is what `meshc explain --man`
 # generates from the diagnostics table (so it lists every code; fix with
-# sh tools/update-man.sh), it documents every subcommand of cli.md, and it
-# passes `mandoc -T lint` where mandoc is installed.
+# sh tools/update-man.sh), it documents every subcommand of cli.md;
+# man/meshrt.3 documents every function of runtime/meshrt.h (below); all
+# pages pass `mandoc -T lint` where mandoc is installed.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 MESHC=${MESHC:-$root/meshc}
@@ -29,9 +30,42 @@ for cmd in check explain compile query dump test diff help; do
 	if grep -q "^\.Ss meshc $cmd\$" "$page"; then pass=$((pass+1)); else
 		fail=$((fail+1)); echo "FAIL: no COMMANDS subsection for $cmd"; fi
 done
+# meshrt(3) against meshrt.h and the library: every function the header
+# names (each "mrt_xxx(" in it, comments included) is defined in the
+# library, the page's NAME section lists exactly those, and each has a
+# prototype (.Fn with its arguments) in SYNOPSIS and is described
+# (.Fn in DESCRIPTION); make install links each NAME to the page.
+page3=$root/man/meshrt.3
+lib=$(dirname "$MESHC")/libmeshrt.a
+grep -o 'mrt_[a-z0-9_]*(' "$root/runtime/meshrt.h" | tr -d '(' | sort -u >"$tmp/hdr"
+if [ -f "$lib" ]; then
+	nm -g --defined-only "$lib" | awk '$2 == "T" { print $3 }' | sort -u >"$tmp/lib"
+	missing=$(comm -23 "$tmp/hdr" "$tmp/lib" | tr '\n' ' ')
+	if [ -z "$missing" ]; then pass=$((pass+1)); else
+		fail=$((fail+1)); echo "FAIL: meshrt.h names functions libmeshrt does not define: $missing"; fi
+else
+	fail=$((fail+1)); echo "FAIL: no $lib to check meshrt.h against"
+fi
+sed -n 's/^\.Nm \(mrt_[a-z0-9_]*\).*/\1/p' "$page3" | sort >"$tmp/names"
+if diff "$tmp/hdr" "$tmp/names" >"$tmp/diff"; then pass=$((pass+1)); else
+	fail=$((fail+1)); echo "FAIL: meshrt(3) NAME and meshrt.h differ (< only in the header, > only in the page):"
+	grep '^[<>]' "$tmp/diff"; fi
+undocumented=""
+for f in $(cat "$tmp/hdr"); do
+	awk -v f="$f" '
+		/^\.Sh SYNOPSIS/ { sec = "s" } /^\.Sh DESCRIPTION/ { sec = "d" } /^\.Sh RETURN/ { sec = "" }
+		sec == "s" && $1 == ".Fn" && $2 == f && NF > 2 { proto = 1 }
+		sec == "d" && $1 == ".Fn" && $2 == f { described = 1 }
+		END { exit !(proto && described) }
+	' "$page3" || undocumented="$undocumented $f"
+done
+if [ -z "$undocumented" ]; then pass=$((pass+1)); else
+	fail=$((fail+1)); echo "FAIL: meshrt(3) lacks a SYNOPSIS prototype or a description of:$undocumented"; fi
 if command -v mandoc >/dev/null 2>&1; then
-	if mandoc -T lint -W warning "$page" >"$tmp/lint" 2>&1; then pass=$((pass+1)); else
-		fail=$((fail+1)); echo "FAIL: mandoc -T lint:"; head -20 "$tmp/lint"; fi
+	for p in "$page" "$page3" "$root/man/meshrt.5"; do
+		if mandoc -T lint -W warning "$p" >"$tmp/lint" 2>&1; then pass=$((pass+1)); else
+			fail=$((fail+1)); echo "FAIL: mandoc -T lint $(basename "$p"):"; head -20 "$tmp/lint"; fi
+	done
 else
 	echo "skipped: mandoc not installed"
 fi

@@ -1,12 +1,26 @@
 #!/bin/sh
 # Installs what meshc needs to build on Debian/Ubuntu, skipping what is
-# already there; with --test also what the whole test suite uses (python3
-# for the output-format checks, valgrind for the leak test, mandoc for the
-# man-page lint), so no test is skipped. Uses sudo only when not root.
+# already there. Uses sudo only when not root.
+#   sh tools/install-deps.sh          building meshc and libmeshrt
+#   sh tools/install-deps.sh --test   also what the whole test suite uses, so
+#                                     no test is skipped: python3 (output-format
+#                                     checks), valgrind (leak test), mandoc (man
+#                                     page lint), python3-jsonschema and
+#                                     libxml2-utils (SARIF and JUnit schema
+#                                     validation), zsh and fish (completion
+#                                     tests), man-db, git and pre-commit (the
+#                                     README's examples)
+#   sh tools/install-deps.sh --deb    also what `make deb` uses (debhelper,
+#                                     lintian, ...)
 # libcyaml-dev does not pull in libyaml-dev, so both are listed.
 set -eu
 PKGS="make gcc pkg-config libyaml-dev libcyaml-dev libjansson-dev libpcre2-dev"
-[ "${1:-}" = "--test" ] && PKGS="$PKGS python3 valgrind mandoc"
+case "${1:-}" in
+--test) PKGS="$PKGS python3 valgrind mandoc python3-jsonschema libxml2-utils zsh fish man-db git pre-commit" ;;
+--deb) PKGS="$PKGS dpkg-dev debhelper fakeroot lintian" ;;
+"") ;;
+*) echo "usage: sh tools/install-deps.sh [--test | --deb]" >&2; exit 2 ;;
+esac
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
