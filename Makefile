@@ -140,7 +140,12 @@ $(B)/tests/%: tests/%.c $(LIBMESHC) $(RTLIB) $(wildcard tests/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIBMESHC) $(RTLIB) $(ALL_LDFLAGS) $(PKG_LIBS) -lm
 
-tests: $(TEST_BINS)
+# Fault injection for the scripted tests (LD_PRELOAD; never sanitised).
+$(B)/tests/inject_errors.so: tests/inject_errors.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(WARN) $(CFLAGS) -fPIC -shared -o $@ $< -ldl
+
+tests: $(TEST_BINS) $(B)/tests/inject_errors.so
 
 check: all tests
 	MESHC=$(abspath $(MESHC_BIN)) TEST_BIN_DIR=$(abspath $(B)/tests) sh tests/run.sh

@@ -16,6 +16,10 @@
 #include "commands.h"
 #include "route_json.h"
 
+/* The request could not be routed (mrt_match_checked: MRT_MATCH_ERROR). */
+#define QUERY_REGEX_ERROR "the request cannot be routed: a regex it must be matched " \
+	"against could not be decided"
+
 /* Splits "K=V" into a header; false when there is no '='. */
 static bool split_kv(char *s, mrt_header *h)
 {
@@ -201,7 +205,22 @@ int cmd_query(int argc, char **argv)
 	}
 	char err[512];
 	mrt_result res;
-	const mrt_route *r = mrt_match_result(t, &q, &res);
+	enum mrt_match_status st = mrt_match_checked(t, &q, &res);
+	const mrt_route *r = res.route;
+	if (st == MRT_MATCH_ERROR) {
+		/* Not "no match": a later route may not take what this one might. */
+		if (strcasecmp(format, "json") == 0)
+			printf("{\"match\":null,\"outcome\":\"error\",\"error\":\"%s\"}\n",
+			       QUERY_REGEX_ERROR);
+		else
+			printf("error: %s\n", QUERY_REGEX_ERROR);
+		fprintf(stderr, "meshc: %s\n", QUERY_REGEX_ERROR);
+		rc = 2;
+		fflush(stdout);
+		mrt_close(t);
+		free(buf);
+		goto done;
+	}
 	if (strcasecmp(format, "json") == 0) {
 		json_t *o = json_object();
 		if (!r) {

@@ -12,19 +12,13 @@
  * gateway index and each listener's host index are hash tables filled
  * in that order; everything else keeps the model's order, which
  * route_build.c makes independent of input order. Same model, same
- * bytes.
- *
- * route_write_atomic() puts the bytes on disk: temporary file in the
- * target's directory, fsync, rename, fsync of the directory.
+ * bytes. (route_write.c puts them on disk.)
  */
-#include <errno.h>
-#include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "mrt_format.h"
 #include "hash.h"
@@ -61,6 +55,7 @@ struct emitter {
 	size_t rxmap_cap;
 	unsigned *cluster_pos;       /* model cluster id -> CLST index */
 	bool too_big;
+	const char *fail;            /* why the table cannot be written, or NULL */
 	struct dedup {               /* per section: record ranges by content */
 		uint32_t *first, *count; /* open addressing; count 0: empty */
 		size_t n, cap;
@@ -468,9 +463,45 @@ static int wild_cmp(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
+/*
+ * The longest run of used slots (cyclically) in an index of n slots, at
+ * least one of them empty: slot i's key is the uint32_t at first + i *
+ * stride bytes, `empty` in an empty slot (as mrt_open() measures it).
+ */
+static uint32_t longest_run(const uint32_t *first, size_t stride, uint32_t empty,
+			    uint32_t n)
+{
+	const uint8_t *base = (const uint8_t *)first;
+	uint32_t start = 0, run = 0, longest = 0, key;
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(&key, base + (size_t)i * stride, 4);
+		if (key == empty) {
+			start = i;
+			break;
+		}
+	}
+	for (uint32_t k = 1; k <= n; k++) {
+		memcpy(&key, base + (size_t)((start + k) % n) * stride, 4);
+		run = key == empty ? 0 : run + 1;
+		if (run > longest)
+			longest = run;
+	}
+	return longest;
+}
+
 /* One listener: its vhosts, host index and wildcard list. */
+static int vhost_name_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct rm_vhost *const *)a)->host,
+		      (*(const struct rm_vhost *const *)b)->host);
+}
+
 static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen)
 {
+	/* Readers require a listener's virtual hosts sorted by name (each
+	 * host once); the route builder sorts them already. */
+	if (l->n_vhosts > 1)
+		qsort(l->vhosts, l->n_vhosts, sizeof(*l->vhosts), vhost_name_cmp);
 	uint32_t vfirst = NREC(e, MRT_SEC_VHST), star = MRT_NONE;
 	uint32_t *route_first = xcalloc(2 * l->n_vhosts + 1, sizeof(*route_first));
 	for (size_t v = 0; v < l->n_vhosts; v++) {
@@ -486,6 +517,8 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
 	size_t n_exact = 0, n_wild = 0;
 	for (size_t v = 0; v < l->n_vhosts; v++) {
 		const struct rm_vhost *vh = l->vhosts[v];
+		if (strlen(vh->host) > MRT_NAME_MAX)
+			e->fail = "a host name is longer than the format allows (1024 bytes)";
 		uint32_t name = intern(e, vh->host);
 		struct mrt_fmt_vhost *f = ADD(e, MRT_SEC_VHST, struct mrt_fmt_vhost);
 		f->name = name;
@@ -503,24 +536,36 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
 	free(route_first);
 
 	/* Exact hosts: hash slots at most two thirds full, each holding the
-	 * host's hash beside its index; linear probing in vhost order. */
+	 * host's hash beside its index; linear probing in vhost order. The
+	 * index doubles until no run of used slots is longer than
+	 * MRT_PROBE_MAX, which readers require (a bounded lookup). */
 	uint32_t hsize = 0, hfirst = NREC(e, MRT_SEC_HASH);
 	if (n_exact) {
 		hsize = 2;
 		while (hsize * 2 < n_exact * 3)
 			hsize *= 2;
-		buf_grow(&e->sec[MRT_SEC_HASH], hsize * sizeof(struct mrt_fmt_slot));
-		struct mrt_fmt_slot *slots = (struct mrt_fmt_slot *)(void *)e->sec[MRT_SEC_HASH].p + hfirst;
-		memset(slots, 0xff, hsize * sizeof(*slots));
-		for (size_t v = 0; v < l->n_vhosts; v++) {
-			const char *h = l->vhosts[v]->host;
-			if (strcmp(h, "*") == 0 || is_wild(h))
-				continue;
-			uint32_t hash = mrt_fmt_hash(h, strlen(h)), j = hash & (hsize - 1);
-			while (slots[j].vhost != MRT_NONE)
-				j = (j + 1) & (hsize - 1);
-			slots[j].hash = hash;
-			slots[j].vhost = vfirst + (uint32_t)v;
+		for (;;) {
+			e->sec[MRT_SEC_HASH].len = (size_t)hfirst * sizeof(struct mrt_fmt_slot);
+			buf_grow(&e->sec[MRT_SEC_HASH], hsize * sizeof(struct mrt_fmt_slot));
+			struct mrt_fmt_slot *slots = (struct mrt_fmt_slot *)(void *)e->sec[MRT_SEC_HASH].p + hfirst;
+			memset(slots, 0xff, hsize * sizeof(*slots));
+			for (size_t v = 0; v < l->n_vhosts; v++) {
+				const char *h = l->vhosts[v]->host;
+				if (strcmp(h, "*") == 0 || is_wild(h))
+					continue;
+				uint32_t hash = mrt_fmt_hash(h, strlen(h)), j = hash & (hsize - 1);
+				while (slots[j].vhost != MRT_NONE)
+					j = (j + 1) & (hsize - 1);
+				slots[j].hash = hash;
+				slots[j].vhost = vfirst + (uint32_t)v;
+			}
+			if (longest_run(&slots[0].vhost, sizeof(*slots), MRT_NONE, hsize) <= MRT_PROBE_MAX)
+				break;
+			if (hsize >= 64 * n_exact) {
+				e->fail = "too many hosts of one listener share an index hash";
+				break;
+			}
+			hsize *= 2;
 		}
 	}
 	uint32_t wfirst = NREC(e, MRT_SEC_WILD);
@@ -538,6 +583,8 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
 	}
 	uint32_t gw = intern(e, l->gateway), proto = intern(e, l->protocol);
 	uint32_t tls = intern(e, l->tls_mode), name = intern(e, l->name);
+	if (l->sni && strlen(l->sni) > MRT_LIST_MAX)
+		e->fail = "a listener's server names are longer than the format allows (64 KiB)";
 	uint32_t sni = intern(e, l->sni);
 	struct mrt_fmt_listener *f = ADD(e, MRT_SEC_LSTN, struct mrt_fmt_listener);
 	f->gateway = gw;
@@ -563,6 +610,9 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
  * gateway naming its run of listeners, in hash slots at most half full,
  * inserted in gateway order.
  */
+static void gateway_slots(struct emitter *e, struct rm_listener **ls, size_t n,
+			  uint32_t size);
+
 static void emit_gateways(struct emitter *e, struct rm_listener **ls, size_t n)
 {
 	size_t groups = 0;
@@ -573,7 +623,25 @@ static void emit_gateways(struct emitter *e, struct rm_listener **ls, size_t n)
 	uint32_t size = 2;
 	while (size < groups * 2)
 		size *= 2;
-	buf_grow(&e->sec[MRT_SEC_GWAY], size * sizeof(struct mrt_fmt_gateway));
+	for (;;) {
+		e->sec[MRT_SEC_GWAY].len = 0;
+		buf_grow(&e->sec[MRT_SEC_GWAY], size * sizeof(struct mrt_fmt_gateway));
+		gateway_slots(e, ls, n, size);
+		const struct mrt_fmt_gateway *g = (const void *)e->sec[MRT_SEC_GWAY].p;
+		if (longest_run(&g[0].name, sizeof(*g), 0, size) <= MRT_PROBE_MAX)
+			break;
+		if (size >= 64 * groups) {
+			e->fail = "too many gateways share an index hash";
+			break;
+		}
+		size *= 2;
+	}
+}
+
+/* Fills the gateway index of `size` slots (zeroed) from listeners ls. */
+static void gateway_slots(struct emitter *e, struct rm_listener **ls, size_t n,
+			  uint32_t size)
+{
 	for (size_t i = 0, end; i < n; i = end) {
 		for (end = i + 1; end < n && strcmp(ls[end]->gateway, ls[i]->gateway) == 0; end++)
 			;
@@ -668,6 +736,11 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 		emitter_release(&e);
 		return NULL;
 	}
+	if (e.fail) {
+		snprintf(err, errlen, "cannot write the route table: %s", e.fail);
+		emitter_release(&e);
+		return NULL;
+	}
 	uint8_t *out = xcalloc(1, (size_t)off);
 	struct mrt_fmt_header h;
 	memset(&h, 0, sizeof(h));
@@ -684,69 +757,10 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 		if (e.sec[s].len)
 			memcpy(out + offs[s], e.sec[s].p, e.sec[s].len);
 	}
-	h.checksum = mrt_fmt_checksum(out + HDR_SIZE, (size_t)off - HDR_SIZE);
 	memcpy(out, &h, sizeof(h));
+	h.checksum = mrt_fmt_table_checksum(out, (size_t)off);
+	memcpy(out + offsetof(struct mrt_fmt_header, checksum), &h.checksum, 8);
 	emitter_release(&e);
 	*len = (size_t)off;
 	return out;
-}
-
-int route_write_atomic(const char *path, const void *buf, size_t len,
-		       char *err, size_t errlen)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir = slash ? xstrdup(path) : xstrdup(".");
-	if (slash)
-		dir[slash == path ? 1 : (size_t)(slash - path)] = 0;
-	size_t tl = strlen(path) + 32;
-	char *tmp = xmalloc(tl);
-	snprintf(tmp, tl, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	const uint8_t *p = buf;
-	size_t left = len;
-	if (fd < 0) {
-		snprintf(err, errlen, "%s: cannot create a temporary file: %s", path, strerror(errno));
-		goto fail;
-	}
-	while (left) {
-		ssize_t w = write(fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			snprintf(err, errlen, "%s: write error: %s", tmp, strerror(w < 0 ? errno : EIO));
-			goto fail_unlink;
-		}
-		p += w;
-		left -= (size_t)w;
-	}
-	if (fchmod(fd, 0644) != 0 || fsync(fd) != 0) {
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto fail_unlink;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto fail_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		snprintf(err, errlen, "%s: cannot rename into place: %s", path, strerror(errno));
-		goto fail_unlink;
-	}
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		(void)fsync(dfd);   /* best effort: some file systems refuse */
-		close(dfd);
-	}
-	free(tmp);
-	free(dir);
-	return 0;
-fail_unlink:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-fail:
-	free(tmp);
-	free(dir);
-	return -1;
 }

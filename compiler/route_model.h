@@ -174,9 +174,12 @@ void route_list_add(struct route_model *m, struct rm_route_list *l,
  */
 void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen);
 /*
- * Writes buf atomically to path: a temporary file in the same directory,
- * fsync, rename, fsync of the directory. 0, or -1 with a message in err
- * (the temporary file is removed and path left untouched).
+ * route_write.c: writes buf atomically to path: a temporary file in the
+ * target's directory, fsync, rename, fsync of the directory. A symbolic
+ * link is written through (the file it names is replaced); anything but
+ * a regular file at the target is refused; an existing file keeps its
+ * mode. 0, or -1 with a message in err (path left untouched, unless only
+ * the directory's fsync failed after the rename).
  */
 int route_write_atomic(const char *path, const void *buf, size_t len,
 		       char *err, size_t errlen);

@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(buf, data, size);
 	if (size >= sizeof(struct mrt_fmt_header)) {
 		struct mrt_fmt_header *h = buf;
-		h->checksum = mrt_fmt_checksum((uint8_t *)buf + sizeof(*h), size - sizeof(*h));
+		h->checksum = mrt_fmt_table_checksum(buf, size);
 	}
 	mrt_table *t;
 	char err[256];

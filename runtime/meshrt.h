@@ -47,7 +47,8 @@ int mrt_open(const char *path, mrt_table **out, char *err, size_t errlen);
 void mrt_close(mrt_table *t);
 
 /* The first matching route in Istio order, or NULL. Safe to call from many
- * threads at once on one table; allocates nothing on the heap per call. */
+ * threads at once on one table; allocates nothing on the heap per call.
+ * (NULL also when a regex could not be decided: mrt_match_checked() tells.) */
 const mrt_route *mrt_match(const mrt_table *t, const mrt_request *req);
 
 /* ---- Additions to the contract ---------------------------------------- */
@@ -75,6 +76,28 @@ typedef struct {
 /* As mrt_match(), filling *res (never NULL). Returns res->route. */
 const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
 				  mrt_result *res);
+
+/*
+ * As mrt_match_result(), telling apart the two reasons for no route:
+ *   MRT_MATCH_FOUND  res->route is the first matching route;
+ *   MRT_MATCH_NONE   no route matches the request;
+ *   MRT_MATCH_ERROR  the request could not be routed: a regex it had to
+ *                    be matched against could not be decided, so which
+ *                    route comes first is unknown (res->route is NULL).
+ * Regexes are matched with PCRE2 and, where it gives up (its match
+ * limit or JIT stack), with a linear-time engine, as RE2 matches them;
+ * so every pattern meshc accepts is decided on values up to Envoy's
+ * 60 KiB header limit and far beyond. MRT_MATCH_ERROR is left for a
+ * pattern the linear-time engine cannot run (a construct RE2 lacks, or a
+ * program over 65,536 instructions; only in a hand-made table) or for
+ * memory running out. A proxy must not treat it as "no route", or a
+ * later route would take a request an earlier one may match: fail the
+ * request (a 503, say). mrt_match() and mrt_match_result() return NULL
+ * in both cases.
+ */
+enum mrt_match_status { MRT_MATCH_FOUND, MRT_MATCH_NONE, MRT_MATCH_ERROR };
+enum mrt_match_status mrt_match_checked(const mrt_table *t, const mrt_request *req,
+					mrt_result *res);
 
 /* ---- Routes -------------------------------------------------------------- */
 

@@ -20,11 +20,19 @@
 /* "\x89MRT\r\n\x1a\n": a high byte, CR LF and ^Z catch text-mode damage. */
 #define MRT_MAGIC "\x89MRT\r\n\x1a\n"
 #define MRT_MAGIC_LEN 8
-#define MRT_FORMAT_VERSION 3u
+#define MRT_FORMAT_VERSION 4u
 #define MRT_BYTE_ORDER 0x01020304u   /* reads 0x04030201 on big-endian */
 #define MRT_NONE 0xffffffffu
 #define MRT_MAX_SECTIONS 16
 #define MRT_MAX_SIZE 0xfffffff0u     /* offsets are 32-bit */
+/* Virtual host names are at most this long, and a listener's server
+ * names this long in all, so checking one (its case, its hash, its
+ * order) costs a bounded time per reference. */
+#define MRT_NAME_MAX 1024u
+#define MRT_LIST_MAX 65536u
+/* The host and gateway indexes never hold a run of more used slots than
+ * this, so a lookup probes a bounded number of slots. */
+#define MRT_PROBE_MAX 64u
 
 enum mrt_section {
 	MRT_SEC_STRS,   /* string table */
@@ -58,7 +66,7 @@ struct mrt_fmt_header {
 	uint32_t flags;              /* none defined yet: must be 0 */
 	uint32_t header_size;        /* sizeof(struct mrt_fmt_header) = 176 */
 	uint64_t total_size;         /* the whole file */
-	uint64_t checksum;           /* XXH64, seed 0, of bytes [header_size, total_size) */
+	uint64_t checksum;           /* mrt_fmt_table_checksum(): every byte but this field */
 	uint32_t nsections;          /* MRT_SEC_COUNT */
 	uint32_t domain;             /* string: the cluster domain */
 	struct mrt_fmt_section sections[MRT_MAX_SECTIONS];  /* unused: zero */
@@ -309,7 +317,13 @@ static inline uint32_t mrt_fmt_hash(const char *s, size_t len)
 	return (uint32_t)h;
 }
 
-/* XXH64 with seed 0 (the header's checksum); in mrt_open.c. */
+/* XXH64 with seed 0 of data[0..len); in mrt_checksum.c. */
 uint64_t mrt_fmt_checksum(const void *data, size_t len);
+/*
+ * The header's checksum of a table of len bytes: XXH64 (seed 0) of the
+ * whole file, header included, with the 8 bytes of the checksum field
+ * read as zeros. A flipped bit anywhere changes it.
+ */
+uint64_t mrt_fmt_table_checksum(const void *table, size_t len);
 
 #endif

@@ -41,6 +41,9 @@ struct mrt_table {
 	uint32_t n[MRT_SEC_COUNT];   /* records per section */
 	/* Per regex: 0 not compiled yet, 1 failed to compile, else pcre2_code*. */
 	_Atomic uintptr_t *rx;
+	/* Per regex: 0 not built yet, 1 cannot be built, else its linear-time
+	 * program (mrt_regex.c), built on the first match PCRE2 gives up on. */
+	_Atomic uintptr_t *nfa;
 	pcre2_match_context *mctx;   /* match limits; shared read-only */
 	uint32_t domain_len;         /* length of the header's domain string */
 	uint64_t generation;         /* mrt_table_generation */
@@ -66,14 +69,24 @@ static inline uint32_t mrt_strlen(const struct mrt_table *t, uint32_t ref)
  * MRT_NONE. In mrt_match.c. */
 uint32_t mrt_gateway_find(const struct mrt_table *t, const char *gw, size_t n);
 
+/* mrt_regex.c: the regex slots and match context of a verified table
+ * (0, or -1 out of memory), and their release. */
+int mrt_regex_init(struct mrt_table *t);
+void mrt_regex_release(struct mrt_table *t);
 /* The next table generation (1, 2, ...), for a table just verified. */
 uint64_t mrt_next_generation(void);
 
 /* The compiled regex i, compiling it on first use; NULL if it fails. */
 pcre2_code *mrt_regex_get(const struct mrt_table *t, uint32_t i);
-/* Whole-value match of s[0..n) against regex i. */
-bool mrt_regex_match(const struct mrt_table *t, uint32_t i, const char *s,
-		     size_t n);
+/*
+ * Whole-value match of s[0..n) against regex i: 1 it matches, 0 it does
+ * not (or the pattern does not compile), -1 it could not be decided
+ * (neither PCRE2 nor the linear-time engine could finish).
+ */
+int mrt_regex_match(const struct mrt_table *t, uint32_t i, const char *s, size_t n);
+/* The linear-time engine alone, as mrt_regex_match() falls back to it
+ * (for tests comparing the two engines). */
+int mrt_regex_match_nfa(const mrt_table *t, size_t i, const char *s, size_t n);
 
 /*
  * The length of the path part route r matched req on, as Envoy's

@@ -16,11 +16,11 @@
  * most once per call, when a condition first needs them.
  *
  * The table was verified by mrt_open(), so nothing here bounds-checks
- * table data; only request data is checked. Regexes are compiled on
- * first use (one atomic compare-and-swap per pattern) and matched with
- * a per-thread match-data block: no heap allocation per call.
+ * table data; only request data is checked. Regexes are matched by
+ * mrt_regex.c (no heap allocation per call); one it cannot decide makes
+ * the whole request an error (mrt_match_checked), never a "no match"
+ * that would let a later route take it.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,102 +29,6 @@
 #include "mrt_internal.h"
 
 #define HOST_MAX 512
-
-/* ---- Regexes ------------------------------------------------------------ */
-
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static pthread_key_t md_key;
-static bool md_key_ok;
-
-static void md_free(void *p)
-{
-	pcre2_match_data_free(p);
-}
-
-static void md_init(void)
-{
-	md_key_ok = pthread_key_create(&md_key, md_free) == 0;
-}
-
-/* This thread's match data (one ovector pair: whole-value matches only). */
-static pcre2_match_data *thread_md(void)
-{
-	pthread_once(&md_once, md_init);
-	if (!md_key_ok)
-		return NULL;
-	pcre2_match_data *md = pthread_getspecific(md_key);
-	if (!md) {
-		md = pcre2_match_data_create(1, NULL);
-		if (md && pthread_setspecific(md_key, md) != 0) {
-			pcre2_match_data_free(md);
-			md = NULL;
-		}
-	}
-	return md;
-}
-
-/* Compiles pattern i anchored at both ends; NULL with a message on error. */
-static pcre2_code *regex_compile(const struct mrt_table *t, uint32_t i,
-				 char *err, size_t errlen)
-{
-	uint32_t ref = t->regx[i].pattern;
-	int code;
-	PCRE2_SIZE off;
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)mrt_str(t, ref), mrt_strlen(t, ref),
-		PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
-		PCRE2_NEVER_BACKSLASH_C, &code, &off, NULL);
-	if (!re) {
-		if (err && errlen) {
-			PCRE2_UCHAR msg[256];
-			pcre2_get_error_message(code, msg, sizeof(msg));
-			snprintf(err, errlen, "%s at offset %zu", (char *)msg, (size_t)off);
-		}
-		return NULL;
-	}
-	(void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);   /* optional speed-up */
-	return re;
-}
-
-pcre2_code *mrt_regex_get(const struct mrt_table *t, uint32_t i)
-{
-	uintptr_t cur = atomic_load_explicit(&t->rx[i], memory_order_acquire);
-	if (cur > 1)
-		return (pcre2_code *)cur;
-	if (cur == 1)
-		return NULL;
-	pcre2_code *re = regex_compile(t, i, NULL, 0);
-	uintptr_t want = re ? (uintptr_t)re : 1, expected = 0;
-	if (!atomic_compare_exchange_strong_explicit(&t->rx[i], &expected, want,
-			memory_order_acq_rel, memory_order_acquire)) {
-		/* Another thread won; use its result. */
-		pcre2_code_free(re);
-		return expected > 1 ? (pcre2_code *)expected : NULL;
-	}
-	return re;
-}
-
-bool mrt_regex_match(const struct mrt_table *t, uint32_t i, const char *s,
-		     size_t n)
-{
-	pcre2_code *re = mrt_regex_get(t, i);
-	pcre2_match_data *md;
-	if (!re || !(md = thread_md()))
-		return false;
-	return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, t->mctx) >= 0;
-}
-
-int mrt_regex_check(const mrt_table *t, size_t i, char *err, size_t errlen)
-{
-	if (i >= t->n[MRT_SEC_REGX]) {
-		snprintf(err, errlen, "no regex %zu", i);
-		return -1;
-	}
-	pcre2_code *re = regex_compile(t, (uint32_t)i, err, errlen);
-	if (!re)
-		return -1;
-	pcre2_code_free(re);
-	return 0;
-}
 
 /* ---- Conditions --------------------------------------------------------- */
 
@@ -141,6 +45,7 @@ struct rq {
 	const char *path;            /* "/" when the request has none */
 	size_t path_len;             /* SIZE_MAX until first needed */
 	size_t path_noq;             /* length without "?query"; SIZE_MAX until needed */
+	bool error;                  /* a regex could not be decided */
 };
 
 static void rq_init(struct rq *q, const mrt_request *req, unsigned port)
@@ -151,6 +56,7 @@ static void rq_init(struct rq *q, const mrt_request *req, unsigned port)
 	q->port = port;
 	q->path = req->path ? req->path : "/";
 	q->path_len = q->path_noq = SIZE_MAX;
+	q->error = false;
 }
 
 static size_t rq_path_len(struct rq *q)
@@ -172,7 +78,7 @@ static size_t rq_path_noq(struct rq *q)
 
 /* A string condition on s[0..n); s NULL means the attribute is absent. */
 static bool cond_string(const struct mrt_table *t, const struct mrt_fmt_cond *c,
-			const char *s, size_t n)
+			const char *s, size_t n, struct rq *st)
 {
 	bool r;
 	if (!s) {
@@ -202,7 +108,13 @@ static bool cond_string(const struct mrt_table *t, const struct mrt_fmt_cond *c,
 		 * meshc compile refuses one) never matches, inverted or not. */
 		if (!mrt_regex_get(t, c->regex))
 			return false;
-		r = mrt_regex_match(t, c->regex, s, n);
+		switch (mrt_regex_match(t, c->regex, s, n)) {
+		case 1: r = true; break;
+		case 0: r = false; break;
+		default:
+			st->error = true;   /* the request's outcome is unknown */
+			return false;
+		}
 		break;
 	case MRT_OP_PRESENT:
 		r = true;
@@ -345,7 +257,7 @@ static bool cond_eval(const struct mrt_table *t, const struct mrt_fmt_cond *c,
 		n = 0;
 	else if (n == SIZE_MAX)
 		n = strlen(s);
-	return cond_string(t, c, s, n);
+	return cond_string(t, c, s, n, q);
 }
 
 /* The index of the first match of route r whose conditions all hold,
@@ -389,6 +301,8 @@ static const struct mrt_fmt_route *routes_eval(const struct mrt_table *t,
 			return r;
 		}
 		uint32_t m = route_first_match(t, r, q);
+		if (q->error)
+			return NULL;
 		if (m != MRT_NONE) {
 			res->match_index = m;
 			return r;
@@ -751,8 +665,9 @@ static size_t host_len(const char *host, unsigned *port)
 	return hn;
 }
 
-const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
-				  mrt_result *res)
+/* The match; *error set when a regex could not be decided (then NULL). */
+static const mrt_route *match(const mrt_table *t, const mrt_request *req,
+			      mrt_result *res, bool *error)
 {
 	res->route = NULL;
 	res->listener = res->vhost = res->match_index = MRT_UNSET;
@@ -779,8 +694,8 @@ const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
 	 * server, takes the one whose server names fit the request's best),
 	 * then the any-port listener; with no port known, every listener of
 	 * the gateway in port order. */
-	for (int pass = 0; pass < 2 && !found; pass++) {
-		for (uint32_t i = lo; i < hi && !found; i++) {
+	for (int pass = 0; pass < 2 && !found && !q.error; pass++) {
+		for (uint32_t i = lo; i < hi && !found && !q.error; i++) {
 			unsigned lp = t->lstn[i].port;
 			if (port != 0 && (pass == 0 ? lp != port : lp != 0))
 				continue;
@@ -807,8 +722,29 @@ const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
 					  res, &found);
 		}
 	}
+	*error = q.error;
+	if (q.error) {
+		r = NULL;
+		res->listener = res->vhost = res->match_index = MRT_UNSET;
+	}
 	res->route = (const mrt_route *)r;
 	return res->route;
+}
+
+const mrt_route *mrt_match_result(const mrt_table *t, const mrt_request *req,
+				  mrt_result *res)
+{
+	bool error;
+	return match(t, req, res, &error);
+}
+
+enum mrt_match_status mrt_match_checked(const mrt_table *t, const mrt_request *req,
+					mrt_result *res)
+{
+	bool error;
+	if (match(t, req, res, &error))
+		return MRT_MATCH_FOUND;
+	return error ? MRT_MATCH_ERROR : MRT_MATCH_NONE;
 }
 
 const mrt_route *mrt_match(const mrt_table *t, const mrt_request *req)

@@ -2,15 +2,18 @@
  * Opening a route table: map the file, then verify all of it once, in
  * one linear pass over the sections (the FlatBuffers verifier is the
  * model). The header comes first (magic, byte order, version, sizes),
- * then the checksum of everything after the header, then every record
- * of every section: each string reference, index and range is checked
- * against the section it names. After mrt_open() succeeds, the matcher
- * and the accessors read the mapping without any further check and can
- * never read outside it.
+ * then the checksum of the whole file (header included; mrt_checksum.c),
+ * then every record of every section: each string reference, index and
+ * range is checked against the section it names, and each listener's
+ * index entries against the virtual hosts it owns. After mrt_open()
+ * succeeds, the matcher and the accessors read the mapping without any
+ * further check and can never read outside it.
  *
- * Nothing proportional to the table is allocated: the table handle, a
- * PCRE2 match context, and one pointer-sized slot per regex (calloc'd,
- * filled on first use of each regex).
+ * Linear whatever the table's shape: every check costs a bounded amount
+ * per record (names are at most MRT_NAME_MAX bytes, probe runs at most
+ * MRT_PROBE_MAX slots). Nothing proportional to the table is allocated:
+ * the table handle, a PCRE2 match context, and one pointer-sized slot per
+ * regex (calloc'd, filled on first use of each regex).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,90 +27,11 @@
 
 #include "mrt_internal.h"
 
-/* ---- XXH64 (seed 0), the header checksum --------------------------------- */
-
-#define P1 0x9E3779B185EBCA87ULL
-#define P2 0xC2B2AE3D27D4EB4FULL
-#define P3 0x165667B19E3779F9ULL
-#define P4 0x85EBCA77C2B2AE63ULL
-#define P5 0x27D4EB2F165667C5ULL
-
-static inline uint64_t rotl64(uint64_t x, int r)
-{
-	return (x << r) | (x >> (64 - r));
-}
-
-static inline uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;            /* little-endian hosts only; checked at open */
-}
-
 static inline uint32_t rd32(const uint8_t *p)
 {
 	uint32_t v;
 	memcpy(&v, p, 4);
 	return v;
-}
-
-static inline uint64_t xround(uint64_t acc, uint64_t in)
-{
-	acc += in * P2;
-	acc = rotl64(acc, 31);
-	return acc * P1;
-}
-
-static inline uint64_t xmerge(uint64_t acc, uint64_t v)
-{
-	acc ^= xround(0, v);
-	return acc * P1 + P4;
-}
-
-uint64_t mrt_fmt_checksum(const void *data, size_t len)
-{
-	const uint8_t *p = data, *end = p + len;
-	uint64_t h;
-
-	if (len >= 32) {
-		uint64_t v1 = P1 + P2, v2 = P2, v3 = 0, v4 = 0 - P1;
-		const uint8_t *limit = end - 32;
-		do {
-			v1 = xround(v1, rd64(p));
-			v2 = xround(v2, rd64(p + 8));
-			v3 = xround(v3, rd64(p + 16));
-			v4 = xround(v4, rd64(p + 24));
-			p += 32;
-		} while (p <= limit);
-		h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
-		h = xmerge(h, v1);
-		h = xmerge(h, v2);
-		h = xmerge(h, v3);
-		h = xmerge(h, v4);
-	} else {
-		h = P5;
-	}
-	h += (uint64_t)len;
-	while (p + 8 <= end) {
-		h ^= xround(0, rd64(p));
-		h = rotl64(h, 27) * P1 + P4;
-		p += 8;
-	}
-	if (p + 4 <= end) {
-		h ^= (uint64_t)rd32(p) * P1;
-		h = rotl64(h, 23) * P2 + P3;
-		p += 4;
-	}
-	while (p < end) {
-		h ^= (*p++) * P5;
-		h = rotl64(h, 11) * P1;
-	}
-	h ^= h >> 33;
-	h *= P2;
-	h ^= h >> 29;
-	h *= P3;
-	h ^= h >> 32;
-	return h;
 }
 
 /* ---- Verification ------------------------------------------------------- */
@@ -173,87 +97,85 @@ static bool index_ok(uint32_t i, uint32_t n, bool none_ok)
 #define INDEX(x, s, none, what) do { if (!index_ok((x), t->n[s], (none))) \
 	return fail(v, "%s %u: %s index out of range", sec, i, what); } while (0)
 
-static int verify_listeners(struct verifier *v)
+/* A virtual host name: a string of at most MRT_NAME_MAX bytes. */
+static bool name_ok(const struct verifier *v, uint32_t ref)
 {
-	struct mrt_table *t = v->t;
-	const char *sec = "listener";
-	for (uint32_t i = 0; i < t->n[MRT_SEC_LSTN]; i++) {
-		const struct mrt_fmt_listener *l = &t->lstn[i];
-		STR(l->gateway, false, "gateway");
-		STR(l->sni, true, "server names");
-		if (l->flags & ~MRT_LS_TERMINATES_TLS)
-			return fail(v, "listener %u: unknown flags %#x", i, l->flags);
-		STR(l->protocol, true, "protocol");
-		STR(l->tls_mode, true, "tls mode");
-		STR(l->name, true, "name");
-		RANGE(l->vhost_first, l->vhost_count, MRT_SEC_VHST, "virtual host");
-		RANGE(l->hash_first, l->hash_size, MRT_SEC_HASH, "host index");
-		if (l->hash_size & (l->hash_size - 1))
-			return fail(v, "listener %u: host index size %u is not a power of two",
-				    i, l->hash_size);
-		RANGE(l->wild_first, l->wild_count, MRT_SEC_WILD, "wildcard");
-		INDEX(l->star, MRT_SEC_VHST, true, "catch-all virtual host");
-		RANGE(l->l4_first, l->l4_count, MRT_SEC_ROUT, "tcp/tls route");
-		if (i > 0) {
-			const struct mrt_fmt_listener *p = &t->lstn[i - 1];
-			int c = strcmp(mrt_str(t, p->gateway), mrt_str(t, l->gateway));
-			if (c == 0 && p->port == l->port)
-				c = !p->sni || !l->sni ? (p->sni != 0) - (l->sni != 0) :
-				    strcmp(mrt_str(t, p->sni), mrt_str(t, l->sni));
-			else if (c == 0)
-				c = p->port > l->port ? 1 : -1;
-			if (c >= 0)
-				return fail(v, "listener %u: listeners not sorted by gateway, port "
-					    "and server names", i);
-		}
-	}
-
-	/* The gateway index: each entry names a whole run of listeners with
-	 * that gateway, and together the entries cover each listener once
-	 * (which also bounds this loop by the listener count). */
-	uint32_t ng = t->n[MRT_SEC_GWAY], covered = 0;
-	sec = "gateway index slot";
-	if (ng & (ng - 1))
-		return fail(v, "gateway index size %u is not a power of two", ng);
-	for (uint32_t i = 0; i < ng; i++) {
-		const struct mrt_fmt_gateway *g = &t->gway[i];
-		if (g->name == 0) {
-			if (g->hash || g->lstn_first || g->lstn_count)
-				return fail(v, "gateway index slot %u: empty slot is not zero", i);
-			continue;
-		}
-		STR(g->name, false, "gateway");
-		RANGE(g->lstn_first, g->lstn_count, MRT_SEC_LSTN, "listener");
-		if (g->lstn_count == 0 || g->lstn_count > t->n[MRT_SEC_LSTN] - covered)
-			return fail(v, "gateway index slot %u: listener range does not "
-				    "partition the listeners", i);
-		covered += g->lstn_count;
-		if (g->hash != mrt_fmt_hash(mrt_str(t, g->name), mrt_strlen(t, g->name)))
-			return fail(v, "gateway index slot %u: bad hash", i);
-		for (uint32_t k = g->lstn_first; k < g->lstn_first + g->lstn_count; k++)
-			if (t->lstn[k].gateway != g->name)
-				return fail(v, "gateway index slot %u: listener %u has another gateway",
-					    i, k);
-		uint32_t end = g->lstn_first + g->lstn_count;
-		if ((g->lstn_first > 0 &&
-		     strcmp(mrt_str(t, t->lstn[g->lstn_first - 1].gateway), mrt_str(t, g->name)) == 0) ||
-		    (end < t->n[MRT_SEC_LSTN] &&
-		     strcmp(mrt_str(t, t->lstn[end].gateway), mrt_str(t, g->name)) == 0))
-			return fail(v, "gateway index slot %u: not all of the gateway's listeners", i);
-	}
-	if (covered != t->n[MRT_SEC_LSTN])
-		return fail(v, "gateway index: %u of %u listeners indexed", covered,
-			    t->n[MRT_SEC_LSTN]);
-	return 0;
+	return str_ok(v, ref, false) && mrt_strlen(v->t, ref) <= MRT_NAME_MAX;
 }
 
+/*
+ * The order of two verified strings, for the sorted lists of the format:
+ * 0 for the same reference; else strcmp(), where equal text under two
+ * references counts as out of order (1), since the writer stores each
+ * string once. So a sorted list names each string in one run and each
+ * comparison reads bytes no other comparison of that list reads: the
+ * checks stay linear however long the strings are.
+ */
+static int str_order(const struct mrt_table *t, uint32_t a, uint32_t b)
+{
+	if (a == b)
+		return 0;
+	int c = strcmp(mrt_str(t, a), mrt_str(t, b));
+	return c ? c : 1;
+}
+
+static uint32_t name_hash(const struct mrt_table *t, uint32_t ref)
+{
+	return mrt_fmt_hash(mrt_str(t, ref), mrt_strlen(t, ref));
+}
+
+/*
+ * The longest run of used slots (cyclically) in an open-addressing
+ * index of n slots, at least one empty: slot i's key is the uint32_t at
+ * first + i * stride bytes, `empty` in an empty slot. A lookup probes at
+ * most that many slots, so bounding it bounds every lookup.
+ */
+static uint32_t longest_run(const uint32_t *first, size_t stride, uint32_t empty,
+			    uint32_t n)
+{
+	const uint8_t *base = (const uint8_t *)first;
+	uint32_t start = 0, run = 0, longest = 0, key;
+	for (uint32_t i = 0; i < n; i++) {
+		memcpy(&key, base + (size_t)i * stride, 4);
+		if (key == empty) {
+			start = i;
+			break;
+		}
+	}
+	for (uint32_t k = 1; k <= n; k++) {
+		memcpy(&key, base + (size_t)((start + k) % n) * stride, 4);
+		run = key == empty ? 0 : run + 1;
+		if (run > longest)
+			longest = run;
+	}
+	return longest;
+}
+
+enum vhost_kind { VH_EXACT, VH_WILD, VH_STAR };
+
+/* How the matcher finds virtual host vi: "*", "*.suffix", or exactly. */
+static enum vhost_kind vhost_kind(const struct mrt_table *t, uint32_t vi)
+{
+	const char *name = mrt_str(t, t->vhst[vi].name);
+	if (name[0] != '*')
+		return VH_EXACT;
+	return name[1] == 0 ? VH_STAR : name[1] == '.' ? VH_WILD : VH_EXACT;
+}
+
+/*
+ * Virtual host records on their own: names (bounded, lower case), flags,
+ * route ranges; host index slots and wildcard entries in range. Which
+ * listener owns which is verify_listener_index()'s business.
+ */
 static int verify_vhosts(struct verifier *v)
 {
 	struct mrt_table *t = v->t;
 	const char *sec = "virtual host";
 	for (uint32_t i = 0; i < t->n[MRT_SEC_VHST]; i++) {
 		const struct mrt_fmt_vhost *h = &t->vhst[i];
-		STR(h->name, false, "name");
+		if (!name_ok(v, h->name))
+			return fail(v, "virtual host %u: bad name (a string of at most %u bytes)",
+				    i, MRT_NAME_MAX);
 		RANGE(h->route_first, h->route_count, MRT_SEC_ROUT, "route");
 		if (h->flags & ~(MRT_VH_HTTPS_REDIRECT | MRT_VH_SOURCE_SCOPED))
 			return fail(v, "virtual host %u: unknown flags %#x", i, h->flags);
@@ -271,15 +193,213 @@ static int verify_vhosts(struct verifier *v)
 			return fail(v, "host index slot %u: empty slot with a hash", i);
 	}
 	sec = "wildcard index entry";
-	for (uint32_t i = 0; i < t->n[MRT_SEC_WILD]; i++) {
+	for (uint32_t i = 0; i < t->n[MRT_SEC_WILD]; i++)
 		INDEX(t->wild[i], MRT_SEC_VHST, false, "virtual host");
-		const struct mrt_fmt_vhost *h = &t->vhst[t->wild[i]];
-		const char *name = mrt_str(t, h->name);
-		if (mrt_strlen(t, h->name) < 2 || name[0] != '*' || name[1] != '.')
-			return fail(v, "wildcard index entry %u: virtual host \"%s\" is not a wildcard",
-				    i, name);
+	return 0;
+}
+
+/*
+ * What listener i owns and how the matcher reaches it: its virtual hosts
+ * (names strictly increasing, so each host once); each exact host found
+ * through the host index as the matcher probes (from its hash, no empty
+ * slot before it, at most MRT_PROBE_MAX steps), in a slot holding its
+ * hash, and no slot used otherwise; the wildcard entries exactly its
+ * wildcard hosts, longest first; the catch-all exactly its "*" host. So
+ * every index entry points into the listener's own virtual hosts, and
+ * every virtual host a dump shows is the one a request for it reaches.
+ * Work: a bounded amount per virtual host, slot and entry.
+ */
+static int verify_listener_index(struct verifier *v, uint32_t i)
+{
+	struct mrt_table *t = v->t;
+	const struct mrt_fmt_listener *l = &t->lstn[i];
+	uint32_t vf = l->vhost_first, ve = vf + l->vhost_count;
+	uint32_t n_exact = 0, n_wild = 0, star = MRT_NONE;
+	for (uint32_t vi = vf; vi < ve; vi++) {
+		if (vi > vf && str_order(t, t->vhst[vi - 1].name, t->vhst[vi].name) >= 0)
+			return fail(v, "listener %u: virtual hosts not sorted by name, or one "
+				    "listed twice", i);
+		switch (vhost_kind(t, vi)) {
+		case VH_EXACT: n_exact++; break;
+		case VH_WILD: n_wild++; break;
+		case VH_STAR: star = vi; break;
+		}
+	}
+	if (l->star != star)
+		return fail(v, "listener %u: catch-all entry is not its \"*\" virtual host", i);
+
+	uint32_t used = 0, mask = l->hash_size - 1;
+	for (uint32_t k = 0; k < l->hash_size; k++)
+		used += t->hash[l->hash_first + k].vhost != MRT_NONE;
+	if (used != n_exact || (used && used == l->hash_size))
+		return fail(v, "listener %u: host index has %u of %u slots used for %u exact "
+			    "hosts", i, used, l->hash_size, n_exact);
+	if (longest_run(&t->hash[l->hash_first].vhost, sizeof(struct mrt_fmt_slot),
+			MRT_NONE, l->hash_size) > MRT_PROBE_MAX)
+		return fail(v, "listener %u: host index has a run of more than %u used slots",
+			    i, MRT_PROBE_MAX);
+	for (uint32_t vi = vf; vi < ve; vi++) {
+		if (vhost_kind(t, vi) != VH_EXACT)
+			continue;
+		uint32_t h = name_hash(t, t->vhst[vi].name);
+		const struct mrt_fmt_slot *s = NULL;
+		for (uint32_t k = 0; k <= MRT_PROBE_MAX; k++) {
+			s = &t->hash[l->hash_first + ((h + k) & mask)];
+			if (s->vhost == vi || s->vhost == MRT_NONE)
+				break;
+		}
+		if (s->vhost != vi)
+			return fail(v, "listener %u: virtual host \"%s\" cannot be found through "
+				    "the host index", i, mrt_str(t, t->vhst[vi].name));
+		if (s->hash != h)
+			return fail(v, "listener %u: host index slot of \"%s\" has a wrong hash",
+				    i, mrt_str(t, t->vhst[vi].name));
+	}
+
+	if (l->wild_count != n_wild)
+		return fail(v, "listener %u: %u wildcard entries for %u wildcard hosts",
+			    i, l->wild_count, n_wild);
+	for (uint32_t k = 0; k < l->wild_count; k++) {
+		uint32_t vi = t->wild[l->wild_first + k];
+		if (vi < vf || vi >= ve || vhost_kind(t, vi) != VH_WILD)
+			return fail(v, "listener %u: wildcard entry %u is not one of its "
+				    "wildcard hosts", i, k);
+		if (k > 0) {
+			/* longest first (Envoy's pick), then by name: each host once */
+			uint32_t p = t->vhst[t->wild[l->wild_first + k - 1]].name, q = t->vhst[vi].name;
+			uint32_t pl = mrt_strlen(t, p), ql = mrt_strlen(t, q);
+			if (pl < ql || (pl == ql && str_order(t, p, q) >= 0))
+				return fail(v, "listener %u: wildcard entries not longest first, or "
+					    "one listed twice", i);
+		}
 	}
 	return 0;
+}
+
+/*
+ * The gateway index, as the matcher uses it: probing from a gateway
+ * name's hash finds, within MRT_PROBE_MAX slots, the first slot with that
+ * hash and those bytes, and that slot's range must be exactly the run of
+ * listeners of that gateway; every gateway of the listeners is checked
+ * so. Each used slot's range holds only listeners with that very name
+ * (so whatever a request finds is a gateway's own listeners), and the
+ * ranges together hold no more listeners than there are, which bounds
+ * the work. Names are read once per gateway (each is one run of the
+ * sorted listeners).
+ */
+static int verify_gateway_index(struct verifier *v)
+{
+	struct mrt_table *t = v->t;
+	const char *sec = "gateway index slot";
+	uint32_t ng = t->n[MRT_SEC_GWAY], nl = t->n[MRT_SEC_LSTN], covered = 0, used = 0;
+	if (ng & (ng - 1))
+		return fail(v, "gateway index size %u is not a power of two", ng);
+	for (uint32_t i = 0; i < ng; i++) {
+		const struct mrt_fmt_gateway *g = &t->gway[i];
+		if (g->name == 0) {
+			if (g->hash || g->lstn_first || g->lstn_count)
+				return fail(v, "gateway index slot %u: empty slot is not zero", i);
+			continue;
+		}
+		used++;
+		STR(g->name, false, "gateway");
+		RANGE(g->lstn_first, g->lstn_count, MRT_SEC_LSTN, "listener");
+		if (g->lstn_count == 0 || g->lstn_count > nl - covered)
+			return fail(v, "gateway index slot %u: listener ranges overlap or are empty", i);
+		covered += g->lstn_count;
+		for (uint32_t k = g->lstn_first; k < g->lstn_first + g->lstn_count; k++)
+			if (t->lstn[k].gateway != g->name)
+				return fail(v, "gateway index slot %u: listener %u has another gateway",
+					    i, k);
+	}
+	if ((ng == 0 && nl) || (ng && used == ng))
+		return fail(v, "gateway index: no empty slot");
+	if (ng && longest_run(&t->gway[0].name, sizeof(struct mrt_fmt_gateway), 0, ng) >
+	    MRT_PROBE_MAX)
+		return fail(v, "gateway index: a run of more than %u used slots", MRT_PROBE_MAX);
+	for (uint32_t first = 0, end; first < nl; first = end) {
+		uint32_t name = t->lstn[first].gateway;
+		for (end = first + 1; end < nl && t->lstn[end].gateway == name; end++)
+			;
+		const char *s = mrt_str(t, name);
+		uint32_t len = mrt_strlen(t, name), h = mrt_fmt_hash(s, len);
+		const struct mrt_fmt_gateway *g = NULL;
+		for (uint32_t k = 0, j = h & (ng - 1); k <= MRT_PROBE_MAX; k++, j = (j + 1) & (ng - 1)) {
+			const struct mrt_fmt_gateway *c = &t->gway[j];
+			if (c->name == 0)
+				break;
+			if (c->hash == h && mrt_strlen(t, c->name) == len &&
+			    memcmp(mrt_str(t, c->name), s, len) == 0) {
+				g = c;
+				break;
+			}
+		}
+		if (!g || g->lstn_first != first || g->lstn_count != end - first)
+			return fail(v, "gateway index: gateway \"%s\" does not lead to its %u "
+				    "listeners", s, end - first);
+	}
+	return 0;
+}
+
+/*
+ * Listeners: fields, order (by gateway, then port), and their ranges:
+ * each inside its section, and the virtual host, host index and
+ * wildcard ranges of successive listeners laid out in listener order,
+ * so that no two listeners share an entry. Then the gateway index.
+ */
+static int verify_listeners(struct verifier *v)
+{
+	struct mrt_table *t = v->t;
+	const char *sec = "listener";
+	uint32_t vh_end = 0, hash_end = 0, wild_end = 0;
+	for (uint32_t i = 0; i < t->n[MRT_SEC_LSTN]; i++) {
+		const struct mrt_fmt_listener *l = &t->lstn[i];
+		STR(l->gateway, false, "gateway");
+		STR(l->sni, true, "server names");
+		if (l->flags & ~MRT_LS_TERMINATES_TLS)
+			return fail(v, "listener %u: unknown flags %#x", i, l->flags);
+		if (l->sni && mrt_strlen(t, l->sni) > MRT_LIST_MAX)
+			return fail(v, "listener %u: server names longer than %u bytes", i,
+				    MRT_LIST_MAX);
+		STR(l->protocol, true, "protocol");
+		STR(l->tls_mode, true, "tls mode");
+		STR(l->name, true, "name");
+		RANGE(l->vhost_first, l->vhost_count, MRT_SEC_VHST, "virtual host");
+		RANGE(l->hash_first, l->hash_size, MRT_SEC_HASH, "host index");
+		if (l->hash_size & (l->hash_size - 1))
+			return fail(v, "listener %u: host index size %u is not a power of two",
+				    i, l->hash_size);
+		RANGE(l->wild_first, l->wild_count, MRT_SEC_WILD, "wildcard");
+		RANGE(l->l4_first, l->l4_count, MRT_SEC_ROUT, "tcp/tls route");
+		if ((l->vhost_count && l->vhost_first < vh_end) ||
+		    (l->hash_size && l->hash_first < hash_end) ||
+		    (l->wild_count && l->wild_first < wild_end))
+			return fail(v, "listener %u: its virtual host, host index or wildcard "
+				    "range overlaps another listener's", i);
+		if (l->vhost_count)
+			vh_end = l->vhost_first + l->vhost_count;
+		if (l->hash_size)
+			hash_end = l->hash_first + l->hash_size;
+		if (l->wild_count)
+			wild_end = l->wild_first + l->wild_count;
+		if (verify_listener_index(v, i))
+			return -1;
+		if (i > 0) {
+			/* by gateway, port, then server names (none first) */
+			const struct mrt_fmt_listener *p = &t->lstn[i - 1];
+			int c = str_order(t, p->gateway, l->gateway);
+			if (c == 0 && p->port == l->port)
+				c = !p->sni || !l->sni ? (p->sni != 0) - (l->sni != 0) :
+				    p->sni == l->sni ? 0 : strcmp(mrt_str(t, p->sni), mrt_str(t, l->sni));
+			else if (c == 0)
+				c = p->port > l->port ? 1 : -1;
+			if (c >= 0)
+				return fail(v, "listener %u: listeners not sorted by gateway, port "
+					    "and server names", i);
+		}
+	}
+
+	return verify_gateway_index(v);
 }
 
 static int verify_routes(struct verifier *v)
@@ -379,18 +499,18 @@ static int verify_actions(struct verifier *v)
 		STR(c->policy, true, "policy");
 		STR(c->destination_rule, true, "destination rule");
 	}
-	sec = "regex";
-	for (uint32_t i = 0; i < t->n[MRT_SEC_REGX]; i++)
-		STR(t->regx[i].pattern, false, "pattern");
 	sec = "gateway";
 	for (uint32_t i = 0; i < t->n[MRT_SEC_GSEL]; i++) {
 		const struct mrt_fmt_gwsel *g = &t->gsel[i];
 		STR(g->name, false, "name");
 		STR(g->selector, true, "selector");
 		STR(g->workload, false, "workload");
-		if (i > 0 && strcmp(mrt_str(t, t->gsel[i - 1].name), mrt_str(t, g->name)) >= 0)
+		if (i > 0 && str_order(t, t->gsel[i - 1].name, g->name) >= 0)
 			return fail(v, "gateway %u: gateways not sorted by name", i);
 	}
+	sec = "regex";
+	for (uint32_t i = 0; i < t->n[MRT_SEC_REGX]; i++)
+		STR(t->regx[i].pattern, false, "pattern");
 	return 0;
 }
 
@@ -427,7 +547,7 @@ static int verify_header(struct verifier *v)
 		return fail(v, "unknown flags %#x", h->flags);
 	if (h->nsections != MRT_SEC_COUNT)
 		return fail(v, "bad section count %u", h->nsections);
-	uint64_t sum = mrt_fmt_checksum(t->base + hs, t->size - hs);
+	uint64_t sum = mrt_fmt_table_checksum(t->base, t->size);
 	if (sum != h->checksum)
 		return fail(v, "checksum mismatch: the table is damaged");
 
@@ -510,7 +630,7 @@ static int verify_header(struct verifier *v)
 
 static int verify(struct verifier *v)
 {
-	if (verify_header(v) || verify_listeners(v) || verify_vhosts(v) ||
+	if (verify_header(v) || verify_vhosts(v) || verify_listeners(v) ||
 	    verify_routes(v) || verify_actions(v))
 		return -1;
 	return 0;
@@ -523,17 +643,8 @@ static int table_finish(struct mrt_table *t, char *err, size_t errlen)
 	t->hdr = (const struct mrt_fmt_header *)t->base;
 	if (verify(&v))
 		return -1;
-	if (t->n[MRT_SEC_REGX]) {
-		t->rx = calloc(t->n[MRT_SEC_REGX], sizeof(*t->rx));
-		if (!t->rx)
-			return fail(&v, "out of memory");
-	}
-	t->mctx = pcre2_match_context_create(NULL);
-	if (!t->mctx)
+	if (mrt_regex_init(t) != 0)
 		return fail(&v, "out of memory");
-	/* Guards against pathological patterns (backtracking limits). */
-	pcre2_set_match_limit(t->mctx, 100000);
-	pcre2_set_depth_limit(t->mctx, 1000);
 	t->generation = mrt_next_generation();
 	return 0;
 }
@@ -645,15 +756,7 @@ void mrt_close(mrt_table *t)
 {
 	if (!t)
 		return;
-	if (t->rx) {
-		for (uint32_t i = 0; i < t->n[MRT_SEC_REGX]; i++) {
-			uintptr_t c = atomic_load(&t->rx[i]);
-			if (c > 1)
-				pcre2_code_free((pcre2_code *)c);
-		}
-		free(t->rx);
-	}
-	pcre2_match_context_free(t->mctx);
+	mrt_regex_release(t);
 	if (t->mapped)
 		munmap((void *)t->base, t->size);
 	free(t);
