@@ -417,6 +417,32 @@ static const char *const type_words[] = {
 	[ST_BOOLEAN] = "boolean", [ST_INT_OR_STRING] = "integer or string",
 };
 
+/*
+ * The hint for scalar n where a string was expected: " (quote it: ...)"
+ * for a plain scalar YAML 1.1 reads as a boolean or a number, "" otherwise.
+ */
+static const char *string_hint(char *buf, size_t cap, const struct node *n)
+{
+	char tmp[256];
+	const char *text = show(tmp, sizeof(tmp), n->text ? n->text : "", n->len);
+	buf[0] = '\0';
+	if (n->type == NODE_BOOL)
+		snprintf(buf, cap,
+			 " (YAML 1.1 reads unquoted %s as a boolean; quote it: \"%s\")",
+			 text, text);
+	else if (n->type == NODE_INT || n->type == NODE_FLOAT)
+		snprintf(buf, cap, " (quote it: \"%s\")", text);
+	return buf;
+}
+
+const char *schema_expected_string(char *buf, size_t cap, const struct node *n)
+{
+	char got[300], hint[300];
+	snprintf(buf, cap, "expected string, got %s%s", describe(got, sizeof(got), n),
+		 string_hint(hint, sizeof(hint), n));
+	return buf;
+}
+
 /* A wrong-type report at n with a hint where one helps. */
 static void type_error(struct walk *w, const struct schema_node *s,
 		       const struct node *n)
@@ -424,16 +450,12 @@ static void type_error(struct walk *w, const struct schema_node *s,
 	if (s->flags & SCHEMA_QUIET_TYPE)
 		return;
 	char got[300], hint[300] = "";
-	char tmp[256];
 	describe(got, sizeof(got), n);
-	const char *text = show(tmp, sizeof(tmp), n->text ? n->text : "", n->len);
 	switch (s->type) {
 	case ST_STRING:
 	case ST_INT_OR_STRING:
 		if (n->type == NODE_BOOL)
-			snprintf(hint, sizeof(hint),
-				 " (YAML 1.1 reads unquoted %s as a boolean; quote it: \"%s\")",
-				 text, text);
+			string_hint(hint, sizeof(hint), n);
 		else if (s->nenums && n->type == NODE_INT)
 			snprintf(hint, sizeof(hint), " (enum values are written by name%s%s%s)",
 				 n->ival >= 0 && (unsigned long long)n->ival < s->nenums ?
@@ -443,7 +465,7 @@ static void type_error(struct walk *w, const struct schema_node *s,
 				 n->ival >= 0 && (unsigned long long)n->ival < s->nenums ?
 				 "\"" : "");
 		else if (n->type == NODE_INT || n->type == NODE_FLOAT)
-			snprintf(hint, sizeof(hint), " (quote it: \"%s\")", text);
+			string_hint(hint, sizeof(hint), n);
 		break;
 	case ST_INTEGER:
 		if (n->type == NODE_STR && text_is_integer(n->text, n->len))
