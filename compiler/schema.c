@@ -817,15 +817,27 @@ static const char *group_keys(char *buf, size_t cap, const struct schema_node *s
 	return buf;
 }
 
-/* An unknown key: a typo suggestion, or a sibling object that knows it. */
+/*
+ * An unknown key: a typo suggestion, or a sibling object that knows it.
+ * `seen` holds the required fields the mapping has: a typo of one it
+ * lacks says so here, and its bit is set in *covered so the mapping does
+ * not also report it missing (one mistake, one diagnostic).
+ */
 static void unknown_field(struct walk *w, const struct schema_node *s,
-			  const struct node_pair *p)
+			  const struct node_pair *p, uint64_t seen, uint64_t *covered)
 {
 	char tmp[256];
 	const struct node *k = p->key;
 	const char *name = show(tmp, sizeof(tmp), k->text, k->len);
 	const char *near = schema_suggest(s, k->text, k->len);
 	if (near) {
+		const struct schema_prop *np = schema_find_prop(s, near, strlen(near));
+		if (np && np->req_bit >= 0 && !(seen & ((uint64_t)1 << np->req_bit))) {
+			*covered |= (uint64_t)1 << np->req_bit;
+			REPORT_KEY(w, p, "unknown field \"%s\", did you mean \"%s\"? "
+				   "(required field \"%s\" is missing)", name, near, near);
+			return;
+		}
 		REPORT_KEY(w, p, "unknown field \"%s\", did you mean \"%s\"?", name, near);
 		return;
 	}
@@ -848,7 +860,8 @@ static void check_object(struct walk *w, const struct schema_node *s,
 	if (s->max_props != SCHEMA_NO_LIMIT && m->n > s->max_props)
 		report(w, m, NULL, "too many entries: %zu, at most %u allowed",
 		       m->n, s->max_props);
-	uint64_t seen = 0;
+	uint64_t seen = 0, covered = 0;
+	size_t unknown = 0;
 	const struct node_pair *first[8] = { NULL };
 	const struct schema_node *child = s->child ? &schema_nodes[s->child] : NULL;
 	for (size_t i = 0; i < m->n; i++) {
@@ -860,7 +873,7 @@ static void check_object(struct walk *w, const struct schema_node *s,
 				if (p->value->type != NODE_NULL)
 					check_value(w, child, p->value);
 			} else if (!(s->flags & SCHEMA_PRESERVE)) {
-				unknown_field(w, s, p);
+				unknown++;   /* reported below, once `seen` is known */
 			}
 			continue;
 		}
@@ -886,6 +899,11 @@ static void check_object(struct walk *w, const struct schema_node *s,
 		}
 		check_value(w, ps, p->value);
 	}
+	for (size_t i = 0; unknown && i < m->n; i++)
+		if (!s->nprops ||
+		    !schema_find_prop(s, m->pairs[i].key->text, m->pairs[i].key->len))
+			unknown_field(w, s, &m->pairs[i], seen, &covered);
+	seen |= covered;
 	if (s->nreq && seen != (((uint64_t)1 << s->nreq) - 1)) {
 		for (unsigned i = 0; i < s->nprops; i++) {
 			const struct schema_prop *sp = &schema_props[s->props + i];
