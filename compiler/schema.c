@@ -1013,7 +1013,7 @@ static void check_value(struct walk *w, const struct schema_node *s,
 
 void schema_check(struct diag_list *d, const struct resource *r)
 {
-	const struct schema_node *s = schema_root_for(r->kind_name);
+	const struct schema_node *s = schema_root_for(resource_schema_name(r->kind));
 	if (!s || !r->root)
 		return;
 	struct walk w = { d, r };
