@@ -355,6 +355,10 @@ static void object(struct source_unit *u, const struct meshc_options *opt,
 	const struct node *ns = node_get(r->metadata, "namespace");
 	r->name = node_str(name);
 	r->namespace = node_str(ns);
+	/* `namespace: n` (a YAML 1.1 boolean): reported below, but the
+	 * resource keeps the namespace its author meant. */
+	if (!r->namespace && ns && node_is_scalar(ns) && ns->type != NODE_NULL)
+		r->namespace = ns->text;
 	if (resource_kind_is_cluster_scoped(r->kind)) {
 		/* The API server ignores metadata.namespace on these. */
 		r->namespace = "";
@@ -376,16 +380,20 @@ static void object(struct source_unit *u, const struct meshc_options *opt,
 			     "object has no \"metadata\"");
 		return;
 	}
+	char msg[700];
 	if (!r->name || !*r->name) {
-		diag_reportf(&u->diags, MSH0006, r, name ? name : r->metadata,
-			     name ? "\"metadata.name\" must be a non-empty string" :
-			     "object has no \"metadata.name\"");
+		if (name && node_is_scalar(name) && name->type != NODE_NULL)
+			diag_reportf(&u->diags, MSH0006, r, name, "\"metadata.name\": %s",
+				     schema_expected_string(msg, sizeof(msg), name));
+		else
+			diag_reportf(&u->diags, MSH0006, r, name ? name : r->metadata,
+				     name ? "\"metadata.name\" must be a non-empty string" :
+				     "object has no \"metadata.name\"");
 		return;
 	}
-	if (ns && ns->type != NODE_STR && ns->type != NODE_NULL) {
-		diag_reportf(&u->diags, IST0106, r, ns,
-			     "expected string, got %s", node_type_name(ns->type));
-	}
+	if (ns && ns->type != NODE_STR && ns->type != NODE_NULL)
+		diag_reportf(&u->diags, IST0106, r, ns, "%s",
+			     schema_expected_string(msg, sizeof(msg), ns));
 	r->annotations = node_get(r->metadata, "annotations");
 	r->labels = node_get(r->metadata, "labels");
 	const struct node *spec = node_get(obj, "spec");
