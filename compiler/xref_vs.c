@@ -164,6 +164,27 @@ static bool host_match_any(const char *gh, const struct vs_rec *rec)
 	return false;
 }
 
+/*
+ * IST0132 for a Gateway API Gateway, as vsHostInKubernetesGateway
+ * (pkg/config/analysis/analyzers/virtualservice/gateways.go): a listener
+ * without a hostname takes every host, else a listener hostname must
+ * match one of the VirtualService's hosts.
+ */
+static void k8s_gateway_hosts(struct xref *x, const struct resource *vs,
+			      const struct vs_rec *rec, const struct node *gn,
+			      const struct resource *g)
+{
+	const struct node *ls = xref_list(g->spec, "listeners");
+	for (size_t i = 0; ls && i < ls->n; i++) {
+		const char *h = node_str(node_get(ls->items[i], "hostname"));
+		if (!h || !*h || host_match_any(h, rec))
+			return;
+	}
+	diag_report(x->diags, IST0132, vs, gn, go_list(x, rec->hosts),
+		    arena_printf(x->arena, "%s/%s", vs->namespace, vs->name),
+		    arena_printf(x->arena, "%s/%s", g->namespace, g->name));
+}
+
 static void vs_gateways(struct xref *x, const struct resource *vs,
 			const struct vs_rec *rec)
 {
@@ -192,7 +213,15 @@ static void vs_gateways(struct xref *x, const struct resource *vs,
 		const char *full;
 		const struct resource *g = xref_gateway_lookup(x, ref, vs->namespace, &full);
 		if (!g) {
-			diag_report(x->diags, IST0101, vs, gn, "gateway", xref_quote(x, ref));
+			/* A Gateway API Gateway (virtualservice.GatewayAnalyzer
+			 * looks for one when no Istio Gateway has the name). */
+			const struct resource *k = xref_k8s_gateway_lookup(x, ref, vs->namespace,
+									   &full);
+			if (k)
+				k8s_gateway_hosts(x, vs, rec, gn, k);
+			else
+				diag_report(x->diags, IST0101, vs, gn, "gateway",
+					    xref_quote(x, ref));
 			continue;
 		}
 		/* Which servers carry one of the VirtualService's hosts. */
