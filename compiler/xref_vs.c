@@ -164,6 +164,27 @@ static bool host_match_any(const char *gh, const struct vs_rec *rec)
 	return false;
 }
 
+/*
+ * IST0132 for a Gateway API Gateway, as vsHostInKubernetesGateway
+ * (pkg/config/analysis/analyzers/virtualservice/gateways.go): a listener
+ * without a hostname takes every host, else a listener hostname must
+ * match one of the VirtualService's hosts.
+ */
+static void k8s_gateway_hosts(struct xref *x, const struct resource *vs,
+			      const struct vs_rec *rec, const struct node *gn,
+			      const struct resource *g)
+{
+	const struct node *ls = xref_list(g->spec, "listeners");
+	for (size_t i = 0; ls && i < ls->n; i++) {
+		const char *h = node_str(node_get(ls->items[i], "hostname"));
+		if (!h || !*h || host_match_any(h, rec))
+			return;
+	}
+	diag_report(x->diags, IST0132, vs, gn, go_list(x, rec->hosts),
+		    arena_printf(x->arena, "%s/%s", vs->namespace, vs->name),
+		    arena_printf(x->arena, "%s/%s", g->namespace, g->name));
+}
+
 static void vs_gateways(struct xref *x, const struct resource *vs,
 			const struct vs_rec *rec)
 {
@@ -192,7 +213,15 @@ static void vs_gateways(struct xref *x, const struct resource *vs,
 		const char *full;
 		const struct resource *g = xref_gateway_lookup(x, ref, vs->namespace, &full);
 		if (!g) {
-			diag_report(x->diags, IST0101, vs, gn, "gateway", xref_quote(x, ref));
+			/* A Gateway API Gateway (virtualservice.GatewayAnalyzer
+			 * looks for one when no Istio Gateway has the name). */
+			const struct resource *k = xref_k8s_gateway_lookup(x, ref, vs->namespace,
+									   &full);
+			if (k)
+				k8s_gateway_hosts(x, vs, rec, gn, k);
+			else
+				diag_report(x->diags, IST0101, vs, gn, "gateway",
+					    xref_quote(x, ref));
 			continue;
 		}
 		/* Which servers carry one of the VirtualService's hosts. */
@@ -416,6 +445,48 @@ static long long split_share(const struct dest *d)
 	return d->weight->ival * 100 / total;
 }
 
+/* At most this many subset names are listed after an unknown subset. */
+#define SUBSETS_LISTED 10
+
+/*
+ * What exists instead of an unknown subset, for the end of its IST0101:
+ * ` (subsets of "reviews.default.svc.cluster.local": "v1", "v2")`, each
+ * name once across the host's DestinationRules, the first SUBSETS_LISTED
+ * of them; or that there is no rule or no named subset. In x's arena.
+ */
+static const char *subsets_known(struct xref *x, const struct xref_dr *drs,
+				 const char *fqdn)
+{
+	if (!drs)
+		return arena_printf(x->arena, " (no DestinationRule for host %s)",
+				    xref_quote(x, fqdn));
+	const char *names[SUBSETS_LISTED];
+	size_t listed = 0;
+	bool more = false;
+	for (const struct xref_dr *dr = drs; dr && !more; dr = dr->next)
+		for (size_t i = 0; i < dr->nsubsets && !more; i++) {
+			const char *name = dr->subset_names[i];
+			bool dup = !name;
+			for (size_t j = 0; !dup && j < listed; j++)
+				dup = strcmp(names[j], name) == 0;
+			if (dup)
+				continue;
+			if (listed == SUBSETS_LISTED)
+				more = true;
+			else
+				names[listed++] = name;
+		}
+	if (!listed)
+		return arena_printf(x->arena, " (no DestinationRule for host %s "
+				    "defines subsets)", xref_quote(x, fqdn));
+	const char *list = "";
+	for (size_t j = 0; j < listed; j++)
+		list = arena_printf(x->arena, "%s%s%s", list, j ? ", " : "",
+				    xref_quote(x, names[j]));
+	return arena_printf(x->arena, " (subsets of %s: %s%s)", xref_quote(x, fqdn),
+			    list, more ? ", ..." : "");
+}
+
 /*
  * IST0101 host+subset / mirror+subset when no DestinationRule for the
  * destination's host defines the subset; MSH0303 when one does, but not
@@ -447,7 +518,10 @@ static void check_subset(struct xref *x, const struct resource *vs,
 		diag_report(x->diags, IST0101, vs, d->subset,
 			    d->mirror ? "mirror+subset in destinationrule" :
 					"host+subset in destinationrule",
-			    xref_quote(x, arena_printf(x->arena, "%s+%s", host, subset)));
+			    arena_printf(x->arena, "%s%s",
+					 xref_quote(x, arena_printf(x->arena, "%s+%s",
+								    host, subset)),
+					 subsets_known(x, drs, fqdn)));
 		return;
 	}
 	if (!rec->mesh)
