@@ -58,12 +58,26 @@ struct diff_outcome {
 	const mrt_route *r;          /* NULL: nothing routes the class there */
 };
 
+/*
+ * A setting of the route a request class reaches that differs between
+ * the sides (both reach a route): `name` is query JSON's key (timeout,
+ * retries, fault, mirrors, rewrite, corsPolicy, headers) and the values
+ * are query JSON's, compact with sorted keys ("null": not set; retries
+ * then carry the mesh default marked "default":true).
+ */
+struct diff_setting {
+	const char *name;
+	const char *oldj, *newj;
+};
+
 struct diff_route {
 	const char *listener;        /* "shop/shop-gw:443", "mesh:9080", "mesh:*" */
 	const char *host;            /* virtual host; NULL for TCP/TLS routes
 	                                of a listener without host names */
 	const char *match;           /* "uri prefix /api, method GET", "any" */
 	struct diff_outcome oldo, newo;
+	struct diff_setting *settings;   /* arena array */
+	size_t nsettings;
 };
 
 struct diff_result {

@@ -374,6 +374,16 @@ static void sb_outcome_text(struct sbuf *b, const struct diff_outcome *o)
 	}
 }
 
+/* A route setting that differs: "timeout: "3s" -> none", values as JSON. */
+static void sb_setting_text(struct sbuf *b, const struct diff_setting *st)
+{
+	sb_str(b, st->name);
+	sb_str(b, ": ");
+	sb_str(b, strcmp(st->oldj, "null") ? st->oldj : "none");
+	sb_str(b, " -> ");
+	sb_str(b, strcmp(st->newj, "null") ? st->newj : "none");
+}
+
 /* ---- formats ---- */
 
 static const char *const change_names[] = {
@@ -474,6 +484,11 @@ static void print_text(struct sbuf *b, const struct diff_result *d)
 		sb_str(b, "\n  new: ");
 		sb_outcome_text(b, &rt->newo);
 		sb_put(b, "\n", 1);
+		for (size_t k = 0; k < rt->nsettings; k++) {
+			sb_str(b, "  ");
+			sb_setting_text(b, &rt->settings[k]);
+			sb_put(b, "\n", 1);
+		}
 	}
 	summary(b, d);
 	sb_put(b, "\n", 1);
@@ -534,6 +549,18 @@ static void print_json(struct sbuf *b, const struct diff_result *d)
 		sb_outcome_json(b, &rt->oldo);
 		sb_str(b, ",\"new\":");
 		sb_outcome_json(b, &rt->newo);
+		sb_str(b, ",\"settings\":[");
+		for (size_t k = 0; k < rt->nsettings; k++) {
+			const struct diff_setting *st = &rt->settings[k];
+			sb_str(b, k ? ",{\"field\":" : "{\"field\":");
+			sb_json_cstr(b, st->name);
+			sb_str(b, ",\"old\":");
+			sb_str(b, st->oldj);   /* compact JSON from jansson */
+			sb_str(b, ",\"new\":");
+			sb_str(b, st->newj);
+			sb_put(b, "}", 1);
+		}
+		sb_put(b, "]", 1);
 		sb_str(b, i + 1 < d->nroutes ? "},\n" : "}\n  ]\n");
 	}
 	sb_str(b, "}\n");
@@ -633,6 +660,12 @@ static void print_markdown(struct sbuf *b, const struct diff_result *d)
 			sb_reset(&tmp);
 			sb_outcome_text(&tmp, &rt->newo);
 			sb_md_cell(b, tmp.s, false);
+			for (size_t k = 0; k < rt->nsettings; k++) {
+				sb_str(b, k ? "; " : "<br>");
+				sb_reset(&tmp);
+				sb_setting_text(&tmp, &rt->settings[k]);
+				sb_md_cell(b, tmp.s, true);
+			}
 			sb_str(b, " |\n");
 		}
 	}

@@ -29,13 +29,20 @@
  * (host, subset, port, weight, in any order, each with the merged
  * DestinationRule policy of its cluster, so a circuit-breaking or TLS
  * change shows), or the redirect, or the direct response; or none.
+ * Where both sides forward to destinations, the route's settings that decide what happens
+ * to the request on the way (timeout, retries with the mesh default
+ * where none is set, fault, mirrors, rewrite, CORS, headers) are compared
+ * as query shows them, and a class whose settings differ is listed too.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "diff.h"
+#include "route_json.h"
 
 #define NONE SIZE_MAX
 
@@ -575,13 +582,57 @@ static bool sample_faithful(const struct sample *sp, const struct rside *s,
 	return mrt_match_result(s->t, &sp->req, &res) == c->r && res.listener == c->li;
 }
 
-static void add_entry(struct diff_result *d, const struct rclass *c,
-		      const struct diff_outcome *o, const struct diff_outcome *n)
+/* The route settings compared beside the outcome, as query JSON names them. */
+static const char *const setting_keys[] = {
+	"timeout", "retries", "fault", "mirrors", "rewrite", "corsPolicy", "headers",
+};
+#define NSETTING (sizeof(setting_keys) / sizeof(setting_keys[0]))
+
+/* The settings of the two routes that differ (at most NSETTING, into out). */
+static size_t settings_diff(struct arena *ar, const struct diff_outcome *o,
+			    const struct diff_outcome *n, struct diff_setting *out)
 {
+	/* Only between two forwarding routes: a redirect or a direct
+	 * response has no timeout or retries, and a change of action
+	 * already shows as the outcome. */
+	if (!o->r || !n->r || mrt_route_action(o->t, o->r) != MRT_ACTION_ROUTE ||
+	    mrt_route_action(n->t, n->r) != MRT_ACTION_ROUTE)
+		return 0;
+	json_t *a = route_json_action(o->t, o->r, false);
+	json_t *b = route_json_action(n->t, n->r, false);
+	size_t k = 0;
+	for (size_t i = 0; i < NSETTING; i++) {
+		json_t *x = json_object_get(a, setting_keys[i]);
+		json_t *y = json_object_get(b, setting_keys[i]);
+		if (json_equal(x, y))
+			continue;
+		char *xs = json_dumps(x, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
+		char *ys = json_dumps(y, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(12));
+		out[k++] = (struct diff_setting){
+			setting_keys[i], arena_strdup(ar, xs ? xs : "null"),
+			arena_strdup(ar, ys ? ys : "null"),
+		};
+		free(xs);
+		free(ys);
+	}
+	json_decref(a);
+	json_decref(b);
+	return k;
+}
+
+static void add_entry(struct diff_result *d, const struct rclass *c,
+		      const struct diff_outcome *o, const struct diff_outcome *n,
+		      const struct diff_setting *set, size_t nset)
+{
+	struct diff_setting *copy = NULL;
+	if (nset) {
+		copy = arena_alloc(&d->arena, nset * sizeof(*copy));
+		memcpy(copy, set, nset * sizeof(*copy));
+	}
 	GROW(d->routes, d->nroutes, d->cap_routes);
 	d->routes[d->nroutes++] = (struct diff_route){
 		.listener = c->listener, .host = c->host, .match = c->match,
-		.oldo = *o, .newo = *n,
+		.oldo = *o, .newo = *n, .settings = copy, .nsettings = nset,
 	};
 }
 
@@ -603,8 +654,10 @@ static void compare_class(struct diff_result *d, struct sample *sp,
 		o.r = ca ? ca->r : NULL;
 		n.r = cb ? cb->r : NULL;
 	}
-	if (!outcome_eq(&o, &n))
-		add_entry(d, def, &o, &n);
+	struct diff_setting set[NSETTING];
+	size_t nset = settings_diff(&d->arena, &o, &n, set);
+	if (nset || !outcome_eq(&o, &n))
+		add_entry(d, def, &o, &n, set, nset);
 }
 
 static int route_entry_cmp(const void *x, const void *y)

@@ -359,10 +359,11 @@ static distil_fn *const distil_kind[KIND_COUNT] = {
 };
 
 /* Kinds whose metadata.labels later phases read (workloads, topology,
- * Istio's own Services). */
+ * Istio's own Services, Namespaces for allowedRoutes selectors). */
 static bool keeps_labels(enum resource_kind k)
 {
-	return k == KIND_POD || k == KIND_NODE || k == KIND_SERVICE;
+	return k == KIND_POD || k == KIND_NODE || k == KIND_SERVICE ||
+	       k == KIND_NAMESPACE;
 }
 
 void distil_resource(struct arena *a, struct resource *r, bool irregular)

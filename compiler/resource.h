@@ -1,6 +1,9 @@
 /*
  * Resources: the Kubernetes objects meshc reads, identified from a
- * document's apiVersion and kind. Kinds meshc does not read are dropped.
+ * document's apiVersion and kind. Kinds meshc does not read are dropped;
+ * in the groups meshc checks (networking.istio.io and
+ * gateway.networking.k8s.io) an unknown kind or unserved version is an
+ * error (MSH0500, MSH0501).
  */
 #ifndef MESHC_RESOURCE_H
 #define MESHC_RESOURCE_H
@@ -20,6 +23,17 @@ enum resource_kind {
 	KIND_POD,            /* core v1, workloads for selector checks */
 	KIND_NODE,           /* core v1, topology labels */
 	KIND_SECRET,         /* core v1, names only */
+	KIND_NAMESPACE,      /* core v1, labels for allowedRoutes selectors */
+	/* Kubernetes Gateway API, gateway.networking.k8s.io */
+	KIND_GATEWAY_CLASS,
+	KIND_K8S_GATEWAY,    /* kind "Gateway", not Istio's KIND_GATEWAY */
+	KIND_HTTP_ROUTE,
+	KIND_GRPC_ROUTE,
+	KIND_REFERENCE_GRANT,
+	KIND_BACKEND_TLS_POLICY,
+	KIND_TCP_ROUTE,
+	KIND_TLS_ROUTE,
+	KIND_LISTENER_SET,
 	KIND_COUNT
 };
 
@@ -80,6 +94,16 @@ struct resource {
 const char *resource_kind_name(enum resource_kind kind);
 /* Istio networking kinds have a networking.istio.io apiVersion. */
 bool resource_kind_is_istio(enum resource_kind kind);
+/* Gateway API kinds have a gateway.networking.k8s.io apiVersion. */
+bool resource_kind_is_gateway_api(enum resource_kind kind);
+/* Cluster-scoped kinds have no namespace (r->namespace is ""). */
+bool resource_kind_is_cluster_scoped(enum resource_kind kind);
+/*
+ * The name of the kind's schema in the embedded tables (schema.h):
+ * the kind for Istio and core kinds, "group/Kind" for Gateway API kinds,
+ * whose Gateway would otherwise be taken for Istio's.
+ */
+const char *resource_schema_name(enum resource_kind kind);
 /*
  * The value of annotation `key`, or NULL. The model keeps the two
  * annotations meshc reads after checking (RESOURCE_ANN_SUPPRESS,

@@ -115,6 +115,18 @@ static int res_nsname_cmp(const void *a, const void *b)
 	}
 }
 
+/* Registry resources: Services before ServiceEntries (Istio's
+ * aggregate registry lists the Kubernetes registry first), then by
+ * namespace and name. */
+static int res_registry_cmp(const void *a, const void *b)
+{
+	const struct resource *x = *(const struct resource *const *)a;
+	const struct resource *y = *(const struct resource *const *)b;
+	if (x->kind != y->kind)
+		return x->kind == KIND_SERVICE ? -1 : 1;
+	return res_nsname_cmp(a, b);
+}
+
 /*
  * The protocol of a Service or ServiceEntry port as Istio reads it: a
  * ServiceEntry's `protocol`; for a Service, UDP, else `appProtocol`
@@ -155,17 +167,27 @@ static enum prim_protocol port_protocol(const struct resource *r, const struct n
 
 /*
  * The hosts of every Service and ServiceEntry with their ports (b->svc,
- * b->svc_by_host; a host defined twice keeps its first definition), and
+ * b->svc_by_host; a host defined twice keeps its first definition in
+ * res_registry_cmp order), and
  * the exact and wildcard hosts of the mesh VirtualServices
  * (b->mesh_exact, b->mesh_wild), for wildcard binding.
  */
 static void index_hosts(struct builder *b)
 {
 	struct arena *a = &b->m->arena;
+	/* In a fixed order, not the input's: which definition of a host
+	 * wins and the order of the default routes must not depend on
+	 * file or document order. */
+	const struct resource **regs = xcalloc(b->p->nres + 1, sizeof(*regs));
+	size_t nregs = 0;
 	for (size_t i = 0; i < b->p->nres; i++) {
 		const struct resource *r = b->p->res[i];
-		if ((r->kind != KIND_SERVICE && r->kind != KIND_SERVICE_ENTRY) || !r->spec)
-			continue;
+		if ((r->kind == KIND_SERVICE || r->kind == KIND_SERVICE_ENTRY) && r->spec)
+			regs[nregs++] = r;
+	}
+	qsort(regs, nregs, sizeof(*regs), res_registry_cmp);
+	for (size_t i = 0; i < nregs; i++) {
+		const struct resource *r = regs[i];
 		const struct node *ports = get(r->spec, "ports");
 		size_t np = ports && ports->type == NODE_SEQ ? ports->n : 0;
 		unsigned *pv = arena_alloc(a, (np + 1) * sizeof(*pv));
@@ -196,6 +218,7 @@ static void index_hosts(struct builder *b)
 			*xref_map_put(&b->svc_by_host, host) = (void *)(uintptr_t)b->nsvc;
 		}
 	}
+	free(regs);
 	for (size_t i = 0; i < b->nvs; i++) {
 		const struct resource *vs = b->vs[i];
 		const struct node *vh = get(vs->spec, "hosts");

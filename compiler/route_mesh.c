@@ -231,8 +231,37 @@ static bool has_tcp_catchall(const struct rm_route_list *l)
 	return false;
 }
 
+/* A TLS default route waiting for its place on its port's listener. */
+struct tls_default {
+	unsigned port;
+	const char *host;
+};
+
+/*
+ * Envoy picks the filter chain whose server name is the most specific
+ * (exact before wildcard, longer wildcard suffix first: listener
+ * filter_chain_match server_names); the table's TLS routes are tried in
+ * order, so they are sorted that way, by port first. Host names break
+ * ties, so the order never depends on the input's.
+ */
+static int tls_default_cmp(const void *a, const void *b)
+{
+	const struct tls_default *x = a, *y = b;
+	if (x->port != y->port)
+		return x->port < y->port ? -1 : 1;
+	bool wx = x->host[0] == '*', wy = y->host[0] == '*';
+	if (wx != wy)
+		return wx ? 1 : -1;
+	size_t lx = strlen(x->host), ly = strlen(y->host);
+	if (wx && lx != ly)
+		return lx > ly ? -1 : 1;
+	return strcmp(x->host, y->host);
+}
+
 void route_build_defaults(struct builder *b)
 {
+	struct tls_default *tls = NULL;
+	size_t ntls = 0, cap_tls = 0;
 	for (size_t i = 0; i < b->nsvc; i++) {
 		const struct mesh_svc *s = &b->svc[i];
 		for (size_t k = 0; k < s->nports; k++) {
@@ -240,7 +269,9 @@ void route_build_defaults(struct builder *b)
 			enum prim_protocol p = s->protos[k];
 			struct rm_listener *l = route_model_listener(b->m, "mesh", port, NULL);
 			if (prim_protocol_is_tls(p)) {
-				route_list_add(b->m, l->l4, default_route(b, s->host, port, MRT_ROUTE_TLS));
+				GROW(tls, ntls, cap_tls);
+				tls[ntls].port = port;
+				tls[ntls++].host = s->host;
 				continue;
 			}
 			struct rm_vhost *v = route_model_vhost(b->m, l, s->host);
@@ -262,4 +293,11 @@ void route_build_defaults(struct builder *b)
 			v->routes = nl;
 		}
 	}
+	if (ntls > 1)
+		qsort(tls, ntls, sizeof(*tls), tls_default_cmp);
+	for (size_t i = 0; i < ntls; i++) {
+		struct rm_listener *l = route_model_listener(b->m, "mesh", tls[i].port, NULL);
+		route_list_add(b->m, l->l4, default_route(b, tls[i].host, tls[i].port, MRT_ROUTE_TLS));
+	}
+	free(tls);
 }

@@ -417,6 +417,32 @@ static const char *const type_words[] = {
 	[ST_BOOLEAN] = "boolean", [ST_INT_OR_STRING] = "integer or string",
 };
 
+/*
+ * The hint for scalar n where a string was expected: " (quote it: ...)"
+ * for a plain scalar YAML 1.1 reads as a boolean or a number, "" otherwise.
+ */
+static const char *string_hint(char *buf, size_t cap, const struct node *n)
+{
+	char tmp[256];
+	const char *text = show(tmp, sizeof(tmp), n->text ? n->text : "", n->len);
+	buf[0] = '\0';
+	if (n->type == NODE_BOOL)
+		snprintf(buf, cap,
+			 " (YAML 1.1 reads unquoted %s as a boolean; quote it: \"%s\")",
+			 text, text);
+	else if (n->type == NODE_INT || n->type == NODE_FLOAT)
+		snprintf(buf, cap, " (quote it: \"%s\")", text);
+	return buf;
+}
+
+const char *schema_expected_string(char *buf, size_t cap, const struct node *n)
+{
+	char got[300], hint[300];
+	snprintf(buf, cap, "expected string, got %s%s", describe(got, sizeof(got), n),
+		 string_hint(hint, sizeof(hint), n));
+	return buf;
+}
+
 /* A wrong-type report at n with a hint where one helps. */
 static void type_error(struct walk *w, const struct schema_node *s,
 		       const struct node *n)
@@ -424,16 +450,12 @@ static void type_error(struct walk *w, const struct schema_node *s,
 	if (s->flags & SCHEMA_QUIET_TYPE)
 		return;
 	char got[300], hint[300] = "";
-	char tmp[256];
 	describe(got, sizeof(got), n);
-	const char *text = show(tmp, sizeof(tmp), n->text ? n->text : "", n->len);
 	switch (s->type) {
 	case ST_STRING:
 	case ST_INT_OR_STRING:
 		if (n->type == NODE_BOOL)
-			snprintf(hint, sizeof(hint),
-				 " (YAML 1.1 reads unquoted %s as a boolean; quote it: \"%s\")",
-				 text, text);
+			string_hint(hint, sizeof(hint), n);
 		else if (s->nenums && n->type == NODE_INT)
 			snprintf(hint, sizeof(hint), " (enum values are written by name%s%s%s)",
 				 n->ival >= 0 && (unsigned long long)n->ival < s->nenums ?
@@ -443,7 +465,7 @@ static void type_error(struct walk *w, const struct schema_node *s,
 				 n->ival >= 0 && (unsigned long long)n->ival < s->nenums ?
 				 "\"" : "");
 		else if (n->type == NODE_INT || n->type == NODE_FLOAT)
-			snprintf(hint, sizeof(hint), " (quote it: \"%s\")", text);
+			string_hint(hint, sizeof(hint), n);
 		break;
 	case ST_INTEGER:
 		if (n->type == NODE_STR && text_is_integer(n->text, n->len))
@@ -795,15 +817,27 @@ static const char *group_keys(char *buf, size_t cap, const struct schema_node *s
 	return buf;
 }
 
-/* An unknown key: a typo suggestion, or a sibling object that knows it. */
+/*
+ * An unknown key: a typo suggestion, or a sibling object that knows it.
+ * `seen` holds the required fields the mapping has: a typo of one it
+ * lacks says so here, and its bit is set in *covered so the mapping does
+ * not also report it missing (one mistake, one diagnostic).
+ */
 static void unknown_field(struct walk *w, const struct schema_node *s,
-			  const struct node_pair *p)
+			  const struct node_pair *p, uint64_t seen, uint64_t *covered)
 {
 	char tmp[256];
 	const struct node *k = p->key;
 	const char *name = show(tmp, sizeof(tmp), k->text, k->len);
 	const char *near = schema_suggest(s, k->text, k->len);
 	if (near) {
+		const struct schema_prop *np = schema_find_prop(s, near, strlen(near));
+		if (np && np->req_bit >= 0 && !(seen & ((uint64_t)1 << np->req_bit))) {
+			*covered |= (uint64_t)1 << np->req_bit;
+			REPORT_KEY(w, p, "unknown field \"%s\", did you mean \"%s\"? "
+				   "(required field \"%s\" is missing)", name, near, near);
+			return;
+		}
 		REPORT_KEY(w, p, "unknown field \"%s\", did you mean \"%s\"?", name, near);
 		return;
 	}
@@ -826,7 +860,8 @@ static void check_object(struct walk *w, const struct schema_node *s,
 	if (s->max_props != SCHEMA_NO_LIMIT && m->n > s->max_props)
 		report(w, m, NULL, "too many entries: %zu, at most %u allowed",
 		       m->n, s->max_props);
-	uint64_t seen = 0;
+	uint64_t seen = 0, covered = 0;
+	size_t unknown = 0;
 	const struct node_pair *first[8] = { NULL };
 	const struct schema_node *child = s->child ? &schema_nodes[s->child] : NULL;
 	for (size_t i = 0; i < m->n; i++) {
@@ -838,7 +873,7 @@ static void check_object(struct walk *w, const struct schema_node *s,
 				if (p->value->type != NODE_NULL)
 					check_value(w, child, p->value);
 			} else if (!(s->flags & SCHEMA_PRESERVE)) {
-				unknown_field(w, s, p);
+				unknown++;   /* reported below, once `seen` is known */
 			}
 			continue;
 		}
@@ -864,6 +899,11 @@ static void check_object(struct walk *w, const struct schema_node *s,
 		}
 		check_value(w, ps, p->value);
 	}
+	for (size_t i = 0; unknown && i < m->n; i++)
+		if (!s->nprops ||
+		    !schema_find_prop(s, m->pairs[i].key->text, m->pairs[i].key->len))
+			unknown_field(w, s, &m->pairs[i], seen, &covered);
+	seen |= covered;
 	if (s->nreq && seen != (((uint64_t)1 << s->nreq) - 1)) {
 		for (unsigned i = 0; i < s->nprops; i++) {
 			const struct schema_prop *sp = &schema_props[s->props + i];
@@ -973,7 +1013,7 @@ static void check_value(struct walk *w, const struct schema_node *s,
 
 void schema_check(struct diag_list *d, const struct resource *r)
 {
-	const struct schema_node *s = schema_root_for(r->kind_name);
+	const struct schema_node *s = schema_root_for(resource_schema_name(r->kind));
 	if (!s || !r->root)
 		return;
 	struct walk w = { d, r };

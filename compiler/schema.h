@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct node;
+
 enum schema_type {
 	ST_ANY,            /* anything; not descended */
 	ST_OBJECT,
@@ -139,6 +141,12 @@ const char *schema_closest(const void *cands, size_t n, size_t stride,
 /* The known property of s closest to `name` within a small distance, or NULL. */
 const char *schema_suggest(const struct schema_node *s, const char *name,
 			   size_t len);
+/*
+ * "expected string, got boolean yes (YAML 1.1 reads unquoted yes as a
+ * boolean; quote it: \"yes\")" for node n into buf: the message the schema
+ * gives a string field, for fields checked outside the schema walk.
+ */
+const char *schema_expected_string(char *buf, size_t cap, const struct node *n);
 /* Standard base64 (with padding), as the API server's "byte" format. */
 bool schema_is_base64(const char *s, size_t len);
 /* RFC 3339 date-time, as the API server's "date-time" format. */

@@ -30,6 +30,17 @@ void validate_resource(struct diag_list *d, const struct resource *r,
 		/* hook: ServiceEntry rules */
 		rules_service_entry(d, r, opt);
 		break;
+	case KIND_GATEWAY_CLASS:
+	case KIND_K8S_GATEWAY:
+	case KIND_HTTP_ROUTE:
+	case KIND_GRPC_ROUTE:
+	case KIND_REFERENCE_GRANT:
+	case KIND_BACKEND_TLS_POLICY:
+	case KIND_TCP_ROUTE:
+	case KIND_TLS_ROUTE:
+	case KIND_LISTENER_SET:
+		/* hook: Gateway API rules (the schema layer covers the CRDs) */
+		break;
 	default:
 		break;
 	}

@@ -506,6 +506,7 @@ void xref_init(struct xref *x, struct project *p)
 	xref_map_init(&x->drs, x->arena);
 	xref_map_init(&x->wild_drs, x->arena);
 	xref_map_init(&x->gateways, x->arena);
+	xref_map_init(&x->k8s_gateways, x->arena);
 	xref_map_init(&x->secrets, x->arena);
 	xref_map_init(&x->pods_by_label, x->arena);
 	xref_map_init(&x->nodes, x->arena);
@@ -541,6 +542,9 @@ void xref_init(struct xref *x, struct project *p)
 		case KIND_GATEWAY:
 			*xref_map_put(&x->gateways, xref_key2(x, r->namespace, r->name)) = (void *)r;
 			break;
+		case KIND_K8S_GATEWAY:
+			*xref_map_put(&x->k8s_gateways, xref_key2(x, r->namespace, r->name)) = (void *)r;
+			break;
 		case KIND_SECRET:
 			*xref_map_put(&x->secrets, xref_key2(x, r->namespace, r->name)) = (void *)r;
 			*xref_map_put(&x->secrets, r->name) = (void *)r;
@@ -575,6 +579,7 @@ void xref_release(struct xref *x)
 	xref_map_release(&x->drs);
 	xref_map_release(&x->wild_drs);
 	xref_map_release(&x->gateways);
+	xref_map_release(&x->k8s_gateways);
 	xref_map_release(&x->secrets);
 	xref_map_release(&x->pods_by_label);
 	xref_map_release(&x->nodes);
@@ -636,27 +641,40 @@ struct xref_dr *xref_dr_lookup(struct xref *x, const char *fqdn)
 	return NULL;
 }
 
-const struct resource *xref_gateway_lookup(struct xref *x, const char *ref,
-					   const char *ns, const char **fullname)
+static const struct resource *gateway_in(struct xref *x, struct xref_map *m,
+					 const char *ref, const char *ns,
+					 const char **fullname)
 {
 	const char *slash = strchr(ref, '/');
 	const struct resource *g;
 	if (slash) {
 		char *gns = arena_strndup(x->arena, ref, (size_t)(slash - ref));
 		*fullname = ref;
-		return xref_map_get(&x->gateways, xref_key2(x, gns, slash + 1));
+		return xref_map_get(m, xref_key2(x, gns, slash + 1));
 	}
 	*fullname = arena_printf(x->arena, "%s/%s", ns, ref);
-	g = xref_map_get(&x->gateways, xref_key2(x, ns, ref));
+	g = xref_map_get(m, xref_key2(x, ns, ref));
 	if (g)
 		return g;
 	/* The legacy `name.namespace` form, which Pilot still resolves. */
 	const char *dot = strchr(ref, '.');
 	if (dot && dot != ref && dot[1] && !strchr(dot + 1, '.')) {
 		char *name = arena_strndup(x->arena, ref, (size_t)(dot - ref));
-		return xref_map_get(&x->gateways, xref_key2(x, dot + 1, name));
+		return xref_map_get(m, xref_key2(x, dot + 1, name));
 	}
 	return NULL;
+}
+
+const struct resource *xref_gateway_lookup(struct xref *x, const char *ref,
+					   const char *ns, const char **fullname)
+{
+	return gateway_in(x, &x->gateways, ref, ns, fullname);
+}
+
+const struct resource *xref_k8s_gateway_lookup(struct xref *x, const char *ref,
+					       const char *ns, const char **fullname)
+{
+	return gateway_in(x, &x->k8s_gateways, ref, ns, fullname);
 }
 
 /* ---- labels and selectors ---- */

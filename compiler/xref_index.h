@@ -132,6 +132,7 @@ struct xref {
 	struct xref_dr **dr_list;    /* every DR in input order (heap) */
 	size_t ndr;
 	struct xref_map gateways;    /* "ns/name" -> const struct resource * */
+	struct xref_map k8s_gateways;    /* Gateway API Gateways, "ns/name" */
 	struct xref_map secrets;     /* "ns/name" and "name" -> resource */
 	struct xref_map pods_by_label;   /* "k=v" -> struct xref_pod list */
 	struct xref_pod *pods;       /* every pod (array, npods) */
@@ -193,6 +194,9 @@ struct xref_dr *xref_dr_lookup(struct xref *x, const char *fqdn);
 /* `gateway` named from a VirtualService in `ns`: "ns/name", `name`, or legacy `name.ns`. */
 const struct resource *xref_gateway_lookup(struct xref *x, const char *ref,
 					   const char *ns, const char **fullname);
+/* The same for a Gateway API Gateway (a VirtualService may name one). */
+const struct resource *xref_k8s_gateway_lookup(struct xref *x, const char *ref,
+					       const char *ns, const char **fullname);
 
 /* Whether every pair of the selector map is in `labels` (an empty selector matches). */
 bool xref_labels_match(const struct node *selector, const struct node *labels);

@@ -164,6 +164,27 @@ static bool host_match_any(const char *gh, const struct vs_rec *rec)
 	return false;
 }
 
+/*
+ * IST0132 for a Gateway API Gateway, as vsHostInKubernetesGateway
+ * (pkg/config/analysis/analyzers/virtualservice/gateways.go): a listener
+ * without a hostname takes every host, else a listener hostname must
+ * match one of the VirtualService's hosts.
+ */
+static void k8s_gateway_hosts(struct xref *x, const struct resource *vs,
+			      const struct vs_rec *rec, const struct node *gn,
+			      const struct resource *g)
+{
+	const struct node *ls = xref_list(g->spec, "listeners");
+	for (size_t i = 0; ls && i < ls->n; i++) {
+		const char *h = node_str(node_get(ls->items[i], "hostname"));
+		if (!h || !*h || host_match_any(h, rec))
+			return;
+	}
+	diag_report(x->diags, IST0132, vs, gn, go_list(x, rec->hosts),
+		    arena_printf(x->arena, "%s/%s", vs->namespace, vs->name),
+		    arena_printf(x->arena, "%s/%s", g->namespace, g->name));
+}
+
 static void vs_gateways(struct xref *x, const struct resource *vs,
 			const struct vs_rec *rec)
 {
@@ -192,7 +213,15 @@ static void vs_gateways(struct xref *x, const struct resource *vs,
 		const char *full;
 		const struct resource *g = xref_gateway_lookup(x, ref, vs->namespace, &full);
 		if (!g) {
-			diag_report(x->diags, IST0101, vs, gn, "gateway", xref_quote(x, ref));
+			/* A Gateway API Gateway (virtualservice.GatewayAnalyzer
+			 * looks for one when no Istio Gateway has the name). */
+			const struct resource *k = xref_k8s_gateway_lookup(x, ref, vs->namespace,
+									   &full);
+			if (k)
+				k8s_gateway_hosts(x, vs, rec, gn, k);
+			else
+				diag_report(x->diags, IST0101, vs, gn, "gateway",
+					    xref_quote(x, ref));
 			continue;
 		}
 		/* Which servers carry one of the VirtualService's hosts. */
@@ -416,6 +445,48 @@ static long long split_share(const struct dest *d)
 	return d->weight->ival * 100 / total;
 }
 
+/* At most this many subset names are listed after an unknown subset. */
+#define SUBSETS_LISTED 10
+
+/*
+ * What exists instead of an unknown subset, for the end of its IST0101:
+ * ` (subsets of "reviews.default.svc.cluster.local": "v1", "v2")`, each
+ * name once across the host's DestinationRules, the first SUBSETS_LISTED
+ * of them; or that there is no rule or no named subset. In x's arena.
+ */
+static const char *subsets_known(struct xref *x, const struct xref_dr *drs,
+				 const char *fqdn)
+{
+	if (!drs)
+		return arena_printf(x->arena, " (no DestinationRule for host %s)",
+				    xref_quote(x, fqdn));
+	const char *names[SUBSETS_LISTED];
+	size_t listed = 0;
+	bool more = false;
+	for (const struct xref_dr *dr = drs; dr && !more; dr = dr->next)
+		for (size_t i = 0; i < dr->nsubsets && !more; i++) {
+			const char *name = dr->subset_names[i];
+			bool dup = !name;
+			for (size_t j = 0; !dup && j < listed; j++)
+				dup = strcmp(names[j], name) == 0;
+			if (dup)
+				continue;
+			if (listed == SUBSETS_LISTED)
+				more = true;
+			else
+				names[listed++] = name;
+		}
+	if (!listed)
+		return arena_printf(x->arena, " (no DestinationRule for host %s "
+				    "defines subsets)", xref_quote(x, fqdn));
+	const char *list = "";
+	for (size_t j = 0; j < listed; j++)
+		list = arena_printf(x->arena, "%s%s%s", list, j ? ", " : "",
+				    xref_quote(x, names[j]));
+	return arena_printf(x->arena, " (subsets of %s: %s%s)", xref_quote(x, fqdn),
+			    list, more ? ", ..." : "");
+}
+
 /*
  * IST0101 host+subset / mirror+subset when no DestinationRule for the
  * destination's host defines the subset; MSH0303 when one does, but not
@@ -447,7 +518,10 @@ static void check_subset(struct xref *x, const struct resource *vs,
 		diag_report(x->diags, IST0101, vs, d->subset,
 			    d->mirror ? "mirror+subset in destinationrule" :
 					"host+subset in destinationrule",
-			    xref_quote(x, arena_printf(x->arena, "%s+%s", host, subset)));
+			    arena_printf(x->arena, "%s%s",
+					 xref_quote(x, arena_printf(x->arena, "%s+%s",
+								    host, subset)),
+					 subsets_known(x, drs, fqdn)));
 		return;
 	}
 	if (!rec->mesh)
@@ -593,12 +667,46 @@ static void vs_ingress_subsets(struct xref *x, const struct resource *vs,
 
 /* ---- IST0109 ---- */
 
+/*
+ * IST0109 reads, for each VirtualService and host, the VirtualServices of
+ * that host visible to it. Walking the whole list of a host for each of
+ * them is quadratic (N VirtualServices on one host), so each host keeps
+ * its VirtualServices in lists by visibility, each in input order, and a
+ * VirtualService merges only the lists it can see, stopping at the cap of
+ * names a message lists: near-linear however many share a host.
+ */
+enum { CONFLICT_NAMES = 64 };
+
+/* One VirtualService defining a host. */
 struct mesh_host {
 	const struct resource *vs;
 	size_t index;                /* its position in the project's list */
 	const struct xref_vis *vis;
-	struct mesh_host *next;
 };
+
+struct mesh_link {
+	const struct mesh_host *h;
+	struct mesh_link *next;
+};
+
+/* The VirtualServices defining one fully qualified host. */
+struct mesh_hosts {
+	struct mesh_link *seen_by_all;   /* visible to one exported everywhere:
+	                                  * exported everywhere or somewhere */
+	struct mesh_link *everywhere;    /* exported everywhere */
+	const struct resource *last;     /* the latest added (one entry each) */
+	size_t nvs;
+	/* Those exported to namespace ns are under "fqdn\x1fns" in by_ns. */
+};
+
+static void mesh_push(struct xref *x, struct mesh_link **head,
+		      const struct mesh_host *h)
+{
+	struct mesh_link *l = arena_alloc(x->arena, sizeof(*l));
+	l->h = h;
+	l->next = *head;
+	*head = l;
+}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -618,80 +726,125 @@ static const char *common_scope(const struct xref_vis *a, const struct xref_vis 
 }
 
 /*
+ * The first CONFLICT_NAMES distinct VirtualServices of host `mh` that vs
+ * (visibility vis) sees, in input order, into taken[]; their number.
+ * Seen are those whose exportTo meets vis (xref_vis_meet): exported
+ * everywhere, or to one of vis's namespaces; everything but `~` when vis
+ * is everywhere. vs itself is among them unless vis is `~`.
+ */
+static size_t mesh_visible(struct xref *x, const struct xref_map *by_ns,
+			   const char *fqdn, const struct mesh_hosts *mh,
+			   const struct xref_vis *vis,
+			   const struct mesh_host **taken)
+{
+	if (vis->all) {
+		size_t n = 0;
+		for (const struct mesh_link *l = mh->seen_by_all;
+		     l && n < CONFLICT_NAMES; l = l->next)
+			taken[n++] = l->h;
+		return n;
+	}
+	/* Merge the lists by input position: everywhere, then one per namespace. */
+	size_t k = vis->n + 1, n = 0;
+	const struct mesh_link **cur = xmalloc(k * sizeof(*cur));
+	cur[0] = mh->everywhere;
+	for (size_t i = 0; i < vis->n; i++)
+		cur[i + 1] = xref_map_get(by_ns, xref_key2(x, fqdn, vis->ns[i]));
+	while (n < CONFLICT_NAMES) {
+		const struct mesh_host *min = NULL;
+		for (size_t i = 0; i < k; i++)
+			if (cur[i] && (!min || cur[i]->h->index < min->index))
+				min = cur[i]->h;
+		if (!min)
+			break;
+		taken[n++] = min;
+		for (size_t i = 0; i < k; i++)
+			if (cur[i] && cur[i]->h == min)
+				cur[i] = cur[i]->next;
+	}
+	free(cur);
+	return n;
+}
+
+/*
  * Mesh-bound VirtualServices visible in a common namespace that define the
  * same fully qualified host: IST0109 once on each, at its first
- * conflicting host. One VirtualService listing a host twice (`svc` and its
- * FQDN) does not conflict with itself (Istio #42561), and a wildcard host
- * does not conflict with a more specific one: sidecars route the request
- * by the most specific host.
+ * conflicting host, naming (sorted) the first 64 of them in input order.
+ * One VirtualService listing a host twice (`svc` and its FQDN) does not
+ * conflict with itself (Istio #42561), and a wildcard host does not
+ * conflict with a more specific one: sidecars route the request by the
+ * most specific host.
  */
 static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 {
-	struct xref_map idx, reported;
+	struct xref_map idx, by_ns;
 	xref_map_init(&idx, x->arena);
-	xref_map_init(&reported, x->arena);
+	xref_map_init(&by_ns, x->arena);
 	struct project *p = x->p;
-	/* shared[i]: res[i] defines a host some VirtualService defines too. */
-	bool *shared = xcalloc(p->nres ? p->nres : 1, sizeof(*shared));
+	/* Backwards, pushing on the front: every list ends up in input order. */
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *vs = p->res[i];
 		if (!is_vs(vs) || !recs[vs->seq].mesh)
 			continue;
 		const struct vs_rec *rec = &recs[vs->seq];
+		struct mesh_host *me = NULL;
 		for (size_t h = rec->hosts ? rec->hosts->n : 0; h-- > 0;) {
-			if (!rec->fqdns[h])
+			const char *fqdn = rec->fqdns[h];
+			if (!fqdn)
 				continue;
-			void **slot = xref_map_put_ref(&idx, rec->fqdns[h]);
-			struct mesh_host *mh = arena_alloc(x->arena, sizeof(*mh));
-			mh->vs = vs;
-			mh->index = i;
-			mh->vis = &rec->vis;
-			mh->next = *slot;
-			*slot = mh;
-			if (mh->next)
-				shared[i] = shared[mh->next->index] = true;
+			void **slot = xref_map_put_ref(&idx, fqdn);
+			struct mesh_hosts *mh = *slot;
+			if (!mh)
+				*slot = mh = arena_alloc(x->arena, sizeof(*mh));
+			if (mh->last == vs)
+				continue;    /* a host listed twice */
+			mh->last = vs;
+			mh->nvs++;
+			if (!me) {
+				me = arena_alloc(x->arena, sizeof(*me));
+				me->vs = vs;
+				me->index = i;
+				me->vis = &rec->vis;
+			}
+			if (rec->vis.all || rec->vis.n)
+				mesh_push(x, &mh->seen_by_all, me);
+			if (rec->vis.all)
+				mesh_push(x, &mh->everywhere, me);
+			for (size_t k = 0; !rec->vis.all && k < rec->vis.n; k++)
+				mesh_push(x, (struct mesh_link **)xref_map_put(&by_ns,
+					xref_key2(x, fqdn, rec->vis.ns[k])), me);
 		}
 	}
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *vs = p->res[i];
-		if (!shared[i])
-			continue;       /* each of its hosts is defined once */
+		if (!is_vs(vs) || !recs[vs->seq].mesh)
+			continue;
 		const struct vs_rec *rec = &recs[vs->seq];
+		if (!rec->vis.all && !rec->vis.n)
+			continue;       /* `~`: it sees no other */
 		const struct node *hosts = rec->hosts;
 		for (size_t h = 0; hosts && h < hosts->n; h++) {
 			const char *fqdn = rec->fqdns[h];
 			if (!fqdn)
 				continue;
-			const struct mesh_host *list = xref_map_get(&idx, fqdn);
-			if (!list || !list->next)
+			const struct mesh_hosts *mh = xref_map_get(&idx, fqdn);
+			if (!mh || mh->nvs < 2)
 				continue;    /* only this VirtualService defines it */
-			const char *names[64];
-			size_t nn = 0;
-			const char *scope = NULL;
-			for (const struct mesh_host *mh = list; mh; mh = mh->next) {
-				if (mh->vs != vs && !xref_vis_meet(mh->vis, &rec->vis))
-					continue;
-				const char *name = arena_printf(x->arena, "%s/%s",
-								mh->vs->namespace, mh->vs->name);
-				bool dup = false;
-				for (size_t k = 0; k < nn; k++)
-					if (strcmp(names[k], name) == 0)
-						dup = true;
-				if (dup || nn == 64)
-					continue;
-				names[nn++] = name;
-				if (mh->vs != vs && !scope)
-					scope = common_scope(mh->vis, &rec->vis);
-			}
+			const struct mesh_host *taken[CONFLICT_NAMES];
+			size_t nn = mesh_visible(x, &by_ns, fqdn, mh, &rec->vis, taken);
 			if (nn < 2)
 				continue;
-			if (*xref_map_put(&reported, xref_key2(x, vs->namespace, vs->name)))
-				break;
-			*xref_map_put(&reported, xref_key2(x, vs->namespace, vs->name)) = (void *)vs;
-			qsort(names, nn, sizeof(*names), cmp_str);
+			const char *names[CONFLICT_NAMES];
+			const char *scope = NULL;
 			size_t len = 1;
-			for (size_t k = 0; k < nn; k++)
+			for (size_t k = 0; k < nn; k++) {
+				const struct resource *o = taken[k]->vs;
+				names[k] = arena_printf(x->arena, "%s/%s", o->namespace, o->name);
 				len += strlen(names[k]) + 1;
+				if (o != vs && !scope)
+					scope = common_scope(taken[k]->vis, &rec->vis);
+			}
+			qsort(names, nn, sizeof(*names), cmp_str);
 			char *list_text = arena_alloc(x->arena, len);
 			for (size_t k = 0; k < nn; k++) {
 				if (k)
@@ -703,9 +856,8 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 			break;
 		}
 	}
-	free(shared);
 	xref_map_release(&idx);
-	xref_map_release(&reported);
+	xref_map_release(&by_ns);
 }
 
 /* ---- IST0002 ---- */

@@ -22,8 +22,11 @@ split_docs() {   # split_docs CONFIG DIR
 		{ print > f }' "$1"
 }
 
-for topic in actions delegate merge l4; do
-	cfg=testdata/routeqa/$topic/config.yaml
+# routefid/determinism: default TLS routes of several registry services on
+# one port and a host defined twice (their order once followed the input's).
+for dir in routeqa/actions routeqa/delegate routeqa/merge routeqa/l4 routefid/determinism routefid/mesh; do
+	topic=${dir##*/}
+	cfg=testdata/$dir/config.yaml
 	[ -f "$cfg" ] || { bad "$topic: $cfg missing"; continue; }
 	"$MESHC" compile -o "$tmp/$topic.ref.mrt" "$cfg" 2>"$tmp/err" || { bad "$topic: compile failed"; cat "$tmp/err"; continue; }
 	split_docs "$cfg" "$tmp/$topic.docs"
