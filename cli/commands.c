@@ -459,9 +459,12 @@ static int bad_option(const struct cli_command *c, int argc, char **argv, int re
 	const char *arg = optind - 1 < argc ? argv[optind - 1] : "";
 	if (ret == ':') {
 		const struct cli_option *o = optopt ? option_by_key(c, optopt) : NULL;
-		if (o)
+		if (o && o->key < 256)
 			fprintf(stderr, "meshc: %s: option -%c/--%s needs a value (%s)\n",
 				c->name, o->key, o->name, o->arg);
+		else if (o)   /* a long-only option: its key is no character */
+			fprintf(stderr, "meshc: %s: option --%s needs a value (%s)\n",
+				c->name, o->name, o->arg);
 		else
 			fprintf(stderr, "meshc: %s: option %s needs a value\n", c->name, arg);
 		return CLI_ERROR;
