@@ -123,6 +123,9 @@ void cli_summary(FILE *f, const struct project *p, const size_t by_level[3],
 	count(f, p->nunits, "file", "files");
 	if (suppressed)
 		fprintf(f, " (%zu suppressed)", suppressed);
+	/* exit 2: the counts do not cover what could not be read */
+	if (p->usage_error)
+		fputs("; not every input was read", f);
 	fputc('\n', f);
 }
 

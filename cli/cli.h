@@ -29,7 +29,8 @@ bool cli_progress_wanted(bool quiet);
  * The summary line `check` prints on stderr: "2 errors, 1 warning in 41
  * resources, 9 files", or "no problems in ...". by_level counts the
  * diagnostics after suppression (before the output threshold) by
- * LEVEL_*; suppressed says how many suppression removed.
+ * LEVEL_*; suppressed says how many suppression removed. After an input
+ * that could not be read (exit 2) the line says the counts are partial.
  */
 void cli_summary(FILE *f, const struct project *p, const size_t by_level[3],
 		 size_t suppressed);

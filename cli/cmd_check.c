@@ -198,7 +198,8 @@ int cmd_check(int argc, char **argv)
 	 * output threshold.
 	 */
 	size_t found = p.diags.n;
-	p.diags.n = suppress_filter(&sl, p.diags.items, p.diags.n);
+	suppress_lint_comments(&p);
+	p.diags.n = suppress_filter(&sl, &p, p.diags.items, p.diags.n);
 	size_t suppressed = found - p.diags.n;
 	size_t by_level[3] = { 0 };
 	bool failed = false;

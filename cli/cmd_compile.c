@@ -69,7 +69,8 @@ int cmd_compile(int argc, char **argv)
 	project_init(&p, &mopt);
 	cli_run_checks(&p, argv + optind, (size_t)(argc - optind),
 		       cli_progress_wanted(false));
-	p.diags.n = suppress_filter(&sl, p.diags.items, p.diags.n);
+	suppress_lint_comments(&p);
+	p.diags.n = suppress_filter(&sl, &p, p.diags.items, p.diags.n);
 	bool failed = false;
 	for (size_t i = 0; i < p.diags.n; i++)
 		failed |= p.diags.items[i].level == LEVEL_ERROR;
@@ -82,7 +83,8 @@ int cmd_compile(int argc, char **argv)
 		struct diag_list route_diags;
 		diag_list_init(&route_diags, &p.arena);
 		blob = route_compile(&p, &route_diags, &len, err, sizeof(err));
-		route_diags.n = suppress_filter(&sl, route_diags.items, route_diags.n);
+		route_diags.n = suppress_filter(&sl, &p, route_diags.items,
+						route_diags.n);
 		diag_list_append(&p.diags, &route_diags);
 		diag_sort(&p.diags);
 		diag_list_release(&route_diags);

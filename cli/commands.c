@@ -94,6 +94,13 @@ static const struct cli_option completion_options[] = {
 	{ 0 },
 };
 
+static const struct cli_option convert_options[] = {
+	{ .name = "status", .key = OPT_STATUS,
+	  .help = "print the status Istio writes on each input resource" },
+	{ .include = input_options },
+	{ 0 },
+};
+
 static const struct cli_option diff_options[] = {
 	{ .name = "output", .key = 'o', .arg = "FORMAT",
 	  .help = "output format (text)",
@@ -199,6 +206,11 @@ const struct cli_command cli_commands[] = {
 	  "bash|zsh|fish", completion_options,
 	  "bash: source <(meshc completion bash); installed by make install.",
 	  COMPLETE_SHELL },
+	{ "convert", cmd_convert, "print the Istio resources Istio derives from Gateway API config",
+	  "[options] PATH...", convert_options,
+	  "Prints the Istio Gateways and VirtualServices (or, with --status, the\n"
+	  "statuses) Istio derives from Kubernetes Gateway API resources.",
+	  COMPLETE_FILE },
 	{ "diff", cmd_diff, "compare two configs or route tables",
 	  "[options] OLD NEW", diff_options,
 	  "OLD and NEW are each a file, a directory, - (stdin, one side) or a\n"
@@ -447,9 +459,12 @@ static int bad_option(const struct cli_command *c, int argc, char **argv, int re
 	const char *arg = optind - 1 < argc ? argv[optind - 1] : "";
 	if (ret == ':') {
 		const struct cli_option *o = optopt ? option_by_key(c, optopt) : NULL;
-		if (o)
+		if (o && o->key < 256)
 			fprintf(stderr, "meshc: %s: option -%c/--%s needs a value (%s)\n",
 				c->name, o->key, o->name, o->arg);
+		else if (o)   /* a long-only option: its key is no character */
+			fprintf(stderr, "meshc: %s: option --%s needs a value (%s)\n",
+				c->name, o->name, o->arg);
 		else
 			fprintf(stderr, "meshc: %s: option %s needs a value\n", c->name, arg);
 		return CLI_ERROR;

@@ -53,6 +53,7 @@ enum cli_key {
 	OPT_FAIL_UNDER,
 	OPT_WORKLOAD,
 	OPT_OUTBOUND_TRAFFIC_POLICY,
+	OPT_STATUS,
 };
 
 /* What a shell offers when completing an option's value or an operand. */
@@ -141,6 +142,7 @@ int cli_input_option(int key, const char *arg, struct meshc_options *o);
 int cmd_check(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_explain(int argc, char **argv);

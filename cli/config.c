@@ -20,6 +20,7 @@
 
 #include "compiler.h"
 #include "config.h"
+#include "schema.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_ITEMS 4096
@@ -417,13 +418,26 @@ static void report_cyaml(const struct config *c, const struct log_capture *cap,
 		line = c->pos[0].line;
 		col = c->pos[0].col;
 	}
-	char text[300];
+	char text[400], known[300];
 	reword(msg ? msg : cyaml_strerror(err), text, sizeof(text));
 	const char *hint = unexpected ? NULL : in_item ? "each item must be a string" :
 			   key_hint(key[0] ? key : NULL);
-	if (unexpected)
-		hint = "known keys: output, failure-threshold, output-threshold, "
-		       "suppress, namespace, domain, require-hosts, ignore, outbound-traffic-policy";
+	if (unexpected) {
+		/* A likely typo gets its key named; every key is listed. */
+		const char *name = unexpected + strlen("Unexpected key: ");
+		size_t nfields = CYAML_ARRAY_LEN(config_fields) - 1, o;
+		const char *near = schema_closest(config_fields, nfields,
+						  sizeof(config_fields[0]), name,
+						  strlen(name));
+		o = strlen(text);
+		if (near)
+			snprintf(text + o, sizeof(text) - o, ", did you mean \"%s\"?", near);
+		o = (size_t)snprintf(known, sizeof(known), "known keys:");
+		for (size_t i = 0; i < nfields && o < sizeof(known); i++)
+			o += (size_t)snprintf(known + o, sizeof(known) - o, "%s %s",
+					      i ? "," : "", config_fields[i].key);
+		hint = known;
+	}
 	if (line)
 		fprintf(stderr, "meshc: %s:%u:%u: invalid config: %s%s%s%s\n", path,
 			line, col, text, hint ? " (" : "", hint ? hint : "",

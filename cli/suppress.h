@@ -8,7 +8,12 @@
  *     diagnostic's origin, "Kind namespace/name";
  *   - the annotation `galley.istio.io/analyze-suppress: "IST0101,IST0130"`
  *     (or `"*"`) on the resource the diagnostic is about.
- * Diagnostics without an origin (YAML errors) cannot be suppressed.
+ * Diagnostics without an origin (YAML errors) cannot be suppressed that
+ * way. meshc adds a third form, for one finding next to its line:
+ *   - a comment `# meshc:ignore IST0101` (codes separated by commas or
+ *     spaces, `*` for any; words after the codes are a free reason) at
+ *     the end of the line the diagnostic points at, or on the comment
+ *     lines directly above it.
  */
 #ifndef MESHC_SUPPRESS_H
 #define MESHC_SUPPRESS_H
@@ -46,7 +51,19 @@ int suppress_add(struct suppress_list *l, const char *value, const char *where);
 /* True when a rule of l or the origin resource's annotation drops d. */
 bool suppress_match(const struct suppress_list *l, const struct diag *d);
 
-/* Removes the suppressed items in place, keeping order; returns the new count. */
-size_t suppress_filter(const struct suppress_list *l, struct diag *items, size_t n);
+/*
+ * Removes the suppressed items in place, keeping order; returns the new
+ * count. Besides l and the annotation, the `# meshc:ignore` comments in
+ * the source units of p (NULL: none) drop the items they name.
+ */
+size_t suppress_filter(const struct suppress_list *l, const struct project *p,
+		       struct diag *items, size_t n);
+
+/*
+ * Warns on stderr ("meshc: warning: FILE:LINE:COL: ...") about each
+ * `# meshc:ignore` comment of p that names no code or an unknown one, as
+ * -S does for an unknown code. Returns how many it warned about.
+ */
+size_t suppress_lint_comments(const struct project *p);
 
 #endif

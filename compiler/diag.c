@@ -4,6 +4,7 @@
  * de-duplication. Printing lives in cli/output.c.
  */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,7 @@ const char *diag_layer_name(enum diag_layer layer)
 
 void diag_list_init(struct diag_list *l, struct arena *a)
 {
-	l->items = NULL;
-	l->n = l->cap = 0;
+	memset(l, 0, sizeof(*l));
 	l->arena = a;
 }
 
@@ -68,6 +68,70 @@ void diag_list_release(struct diag_list *l)
 	free(l->items);
 	l->items = NULL;
 	l->n = l->cap = 0;
+	free(l->counts);
+	l->counts = NULL;
+	l->ncounts = l->counts_mask = 0;
+	l->summary = NULL;
+}
+
+/* Reports of one code in one document (see DIAG_CAP_PER_KIND). */
+struct diag_count {
+	uintptr_t scope;         /* the resource, or list.scope * 2 + 1; 0: free slot */
+	enum diag_code code;
+	size_t n;                /* reports counted, kept or not */
+	char *summary;           /* the summary line's message buffer, once made */
+};
+
+#define SUMMARY_BYTES 200
+
+static struct diag_count *count_slot(struct diag_count *t, size_t mask,
+				     uintptr_t scope, enum diag_code code)
+{
+	size_t i = (size_t)((scope * 0x9e3779b97f4a7c15ULL) ^ (uint64_t)code * 0xff51afd7ed558ccdULL);
+	i = (i ^ (i >> 29)) & mask;
+	while (t[i].scope && !(t[i].scope == scope && t[i].code == code))
+		i = (i + 1) & mask;
+	return &t[i];
+}
+
+/*
+ * Counts a report of `code` on `res` (or in the list's current scope);
+ * false when the report is to be dropped. The first report past the cap is
+ * kept as the summary: l->summary tells push() to give it the summary's
+ * message, which later drops keep up to date.
+ */
+static bool admit(struct diag_list *l, enum diag_code code,
+		  const struct resource *res)
+{
+	uintptr_t scope = res ? (uintptr_t)res : (uintptr_t)l->scope * 2 + 1;
+	if ((l->ncounts + 1) * 2 > l->counts_mask + 1) {
+		size_t slots = l->counts ? (l->counts_mask + 1) * 2 : 16;
+		struct diag_count *t = xcalloc(slots, sizeof(*t));
+		for (size_t i = 0; l->counts && i <= l->counts_mask; i++)
+			if (l->counts[i].scope)
+				*count_slot(t, slots - 1, l->counts[i].scope,
+					    l->counts[i].code) = l->counts[i];
+		free(l->counts);
+		l->counts = t;
+		l->counts_mask = slots - 1;
+	}
+	struct diag_count *c = count_slot(l->counts, l->counts_mask, scope, code);
+	if (!c->scope) {
+		*c = (struct diag_count){ .scope = scope, .code = code };
+		l->ncounts++;
+	}
+	c->n++;
+	if (c->n <= DIAG_CAP_PER_KIND)
+		return true;
+	if (!c->summary) {
+		c->summary = arena_alloc_raw(l->arena, SUMMARY_BYTES);
+		l->summary = c;
+	}
+	snprintf(c->summary, SUMMARY_BYTES,
+		 "%zu more %s (%s) in this document not shown: at most %d of one kind are reported per document",
+		 c->n - DIAG_CAP_PER_KIND, diag_table[code].id, diag_table[code].name,
+		 DIAG_CAP_PER_KIND);
+	return l->summary == c;
 }
 
 void diag_list_append(struct diag_list *dst, struct diag_list *src)
@@ -154,6 +218,10 @@ static void push(struct diag_list *l, enum diag_code code, const char *message,
 		 const char *origin, const char *file, unsigned line,
 		 unsigned col, const char *path, const struct resource *res)
 {
+	if (l->summary) {
+		message = l->summary->summary;
+		l->summary = NULL;
+	}
 	GROW(l->items, l->n, l->cap);
 	struct diag *d = &l->items[l->n++];
 	memset(d, 0, sizeof(*d));
@@ -183,6 +251,8 @@ static void vreport(struct diag_list *l, enum diag_code code,
 void diag_report(struct diag_list *l, enum diag_code code,
 		 const struct resource *res, const struct node *at, ...)
 {
+	if (!admit(l, code, res))
+		return;
 	va_list ap;
 	va_start(ap, at);
 	char *msg = arena_vprintf(l->arena, diag_table[code].tmpl, ap);
@@ -194,6 +264,8 @@ void diag_reportf(struct diag_list *l, enum diag_code code,
 		  const struct resource *res, const struct node *at,
 		  const char *fmt, ...)
 {
+	if (!admit(l, code, res))
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	char *detail = arena_vprintf(l->arena, fmt, ap);
@@ -226,6 +298,8 @@ void diag_report_at(struct diag_list *l, enum diag_code code,
 		    const struct resource *res, const struct mpos *at,
 		    const char *path, ...)
 {
+	if (!admit(l, code, res))
+		return;
 	va_list ap;
 	va_start(ap, path);
 	char *msg = arena_vprintf(l->arena, diag_table[code].tmpl, ap);
@@ -237,6 +311,8 @@ void diag_reportf_at(struct diag_list *l, enum diag_code code,
 		     const struct resource *res, const struct mpos *at,
 		     const char *path, const char *fmt, ...)
 {
+	if (!admit(l, code, res))
+		return;
 	va_list ap;
 	va_start(ap, fmt);
 	char *detail = arena_vprintf(l->arena, fmt, ap);
@@ -270,6 +346,8 @@ void diag_report_pos(struct diag_list *l, enum diag_code code,
 		     const char *file, unsigned line, unsigned col,
 		     const char *origin, const char *path, ...)
 {
+	if (!admit(l, code, NULL))
+		return;
 	va_list ap;
 	va_start(ap, path);
 	char *msg = arena_vprintf(l->arena, diag_table[code].tmpl, ap);

@@ -65,10 +65,30 @@ struct diag {
 	const struct diag *related;   /* unused by printers yet; kept for duplicates */
 };
 
+/*
+ * At most DIAG_CAP_PER_KIND reports of one code per document (per resource,
+ * or per `scope` for reports tied to no resource) are kept; the first one
+ * past the cap becomes a summary line counting the rest, so a hostile
+ * document cannot turn into gigabytes of diagnostics.
+ */
+#define DIAG_CAP_PER_KIND 100
+
+struct diag_count;
+
 struct diag_list {
 	struct diag *items;      /* heap array */
 	size_t n, cap;
 	struct arena *arena;     /* messages and paths live here */
+	/*
+	 * The document reports without a resource belong to (the YAML front
+	 * end sets it per document; 0: the whole list). Reports per
+	 * (code, resource or scope) are counted in `counts`, a heap hash
+	 * table of counts_mask + 1 slots (NULL until the first report).
+	 */
+	size_t scope;
+	struct diag_count *counts;
+	size_t ncounts, counts_mask;
+	struct diag_count *summary;   /* set by the cap for the next push */
 };
 
 void diag_list_init(struct diag_list *l, struct arena *a);

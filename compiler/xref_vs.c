@@ -487,6 +487,54 @@ static const char *subsets_known(struct xref *x, const struct xref_dr *drs,
 			    list, more ? ", ..." : "");
 }
 
+static void report_subset_elsewhere(struct xref *x, const struct resource *vs,
+				    const struct dest *d,
+				    const struct xref_dr *definer,
+				    const struct xref_dr *local);
+
+/* IST0101 host+subset in destinationrule (or mirror+subset). */
+static void report_no_subset(struct xref *x, const struct resource *vs,
+			     const struct dest *d, const struct xref_dr *drs)
+{
+	diag_report(x->diags, IST0101, vs, d->subset,
+		    d->mirror ? "mirror+subset in destinationrule" :
+				"host+subset in destinationrule",
+		    arena_printf(x->arena, "%s%s",
+				 xref_quote(x, arena_printf(x->arena, "%s+%s",
+							    node_str(d->host),
+							    node_str(d->subset))),
+				 subsets_known(x, drs, d->fqdn)));
+}
+
+/*
+ * check_subset for a host several DestinationRules share (drs): the same
+ * answers from the index's facts (xref_index.h, struct xref_subset)
+ * instead of a walk of every rule, which N rules on one host would make
+ * quadratic. With no rule of the VirtualService's namespace, the rules
+ * it sees are those exported everywhere or to it by name.
+ */
+static void check_shared_subset(struct xref *x, const struct resource *vs,
+				const struct vs_rec *rec, const struct dest *d,
+				const struct xref_dr *drs)
+{
+	const char *subset = node_str(d->subset);
+	struct xref_subset *si = xref_dr_fact(x, "S", drs->host, NULL, subset);
+	if (!si) {
+		report_no_subset(x, vs, d, drs);
+		return;
+	}
+	atomic_store_explicit(&si->used, true, memory_order_relaxed);
+	if (!rec->mesh)
+		return;
+	const char *ns = vs->namespace;
+	const struct xref_dr *local = xref_dr_fact(x, "L", drs->host, ns, NULL);
+	bool has = local ? xref_dr_fact(x, "LS", drs->host, ns, subset) != NULL :
+		   xref_dr_fact(x, "ES", drs->host, NULL, subset) ||
+		   xref_dr_fact(x, "XS", drs->host, ns, subset);
+	if (!has)
+		report_subset_elsewhere(x, vs, d, si->definer, local);
+}
+
 /*
  * IST0101 host+subset / mirror+subset when no DestinationRule for the
  * destination's host defines the subset; MSH0303 when one does, but not
@@ -499,12 +547,15 @@ static const char *subsets_known(struct xref *x, const struct xref_dr *drs,
 static void check_subset(struct xref *x, const struct resource *vs,
 			 const struct vs_rec *rec, const struct dest *d)
 {
-	const char *host = node_str(d->host);
 	const char *fqdn = d->fqdn;
 	struct xref_dr *drs = xref_dr_lookup(x, fqdn);
 	if (!d->subset)
 		return;
 	const char *subset = node_str(d->subset);
+	if (drs && drs->shared) {
+		check_shared_subset(x, vs, rec, d, drs);
+		return;
+	}
 	const struct xref_dr *definer = NULL;
 	for (struct xref_dr *dr = drs; dr; dr = dr->next)
 		for (size_t i = 0; i < dr->nsubsets; i++)
@@ -515,13 +566,7 @@ static void check_subset(struct xref *x, const struct resource *vs,
 					definer = dr;
 			}
 	if (!definer) {
-		diag_report(x->diags, IST0101, vs, d->subset,
-			    d->mirror ? "mirror+subset in destinationrule" :
-					"host+subset in destinationrule",
-			    arena_printf(x->arena, "%s%s",
-					 xref_quote(x, arena_printf(x->arena, "%s+%s",
-								    host, subset)),
-					 subsets_known(x, drs, fqdn)));
+		report_no_subset(x, vs, d, drs);
 		return;
 	}
 	if (!rec->mesh)
@@ -542,6 +587,18 @@ static void check_subset(struct xref *x, const struct resource *vs,
 	}
 	if (local ? local_has : visible_has)
 		return;
+	report_subset_elsewhere(x, vs, d, definer, local);
+}
+
+/* MSH0303: subset d->subset is defined by `definer`, not by the rule the
+ * VirtualService's namespace uses (`local`, or none visible there). */
+static void report_subset_elsewhere(struct xref *x, const struct resource *vs,
+				    const struct dest *d,
+				    const struct xref_dr *definer,
+				    const struct xref_dr *local)
+{
+	const char *subset = node_str(d->subset);
+	const char *fqdn = d->fqdn;
 	long long share = split_share(d);
 	const char *lead = share >= 0 ?
 		arena_printf(x->arena, "the weight split sends %lld%% of traffic to subset %s,",
@@ -667,12 +724,46 @@ static void vs_ingress_subsets(struct xref *x, const struct resource *vs,
 
 /* ---- IST0109 ---- */
 
+/*
+ * IST0109 reads, for each VirtualService and host, the VirtualServices of
+ * that host visible to it. Walking the whole list of a host for each of
+ * them is quadratic (N VirtualServices on one host), so each host keeps
+ * its VirtualServices in lists by visibility, each in input order, and a
+ * VirtualService merges only the lists it can see, stopping at the cap of
+ * names a message lists: near-linear however many share a host.
+ */
+enum { CONFLICT_NAMES = 64 };
+
+/* One VirtualService defining a host. */
 struct mesh_host {
 	const struct resource *vs;
 	size_t index;                /* its position in the project's list */
 	const struct xref_vis *vis;
-	struct mesh_host *next;
 };
+
+struct mesh_link {
+	const struct mesh_host *h;
+	struct mesh_link *next;
+};
+
+/* The VirtualServices defining one fully qualified host. */
+struct mesh_hosts {
+	struct mesh_link *seen_by_all;   /* visible to one exported everywhere:
+	                                  * exported everywhere or somewhere */
+	struct mesh_link *everywhere;    /* exported everywhere */
+	const struct resource *last;     /* the latest added (one entry each) */
+	size_t nvs;
+	/* Those exported to namespace ns are under "fqdn\x1fns" in by_ns. */
+};
+
+static void mesh_push(struct xref *x, struct mesh_link **head,
+		      const struct mesh_host *h)
+{
+	struct mesh_link *l = arena_alloc(x->arena, sizeof(*l));
+	l->h = h;
+	l->next = *head;
+	*head = l;
+}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -692,80 +783,125 @@ static const char *common_scope(const struct xref_vis *a, const struct xref_vis 
 }
 
 /*
+ * The first CONFLICT_NAMES distinct VirtualServices of host `mh` that vs
+ * (visibility vis) sees, in input order, into taken[]; their number.
+ * Seen are those whose exportTo meets vis (xref_vis_meet): exported
+ * everywhere, or to one of vis's namespaces; everything but `~` when vis
+ * is everywhere. vs itself is among them unless vis is `~`.
+ */
+static size_t mesh_visible(struct xref *x, const struct xref_map *by_ns,
+			   const char *fqdn, const struct mesh_hosts *mh,
+			   const struct xref_vis *vis,
+			   const struct mesh_host **taken)
+{
+	if (vis->all) {
+		size_t n = 0;
+		for (const struct mesh_link *l = mh->seen_by_all;
+		     l && n < CONFLICT_NAMES; l = l->next)
+			taken[n++] = l->h;
+		return n;
+	}
+	/* Merge the lists by input position: everywhere, then one per namespace. */
+	size_t k = vis->n + 1, n = 0;
+	const struct mesh_link **cur = xmalloc(k * sizeof(*cur));
+	cur[0] = mh->everywhere;
+	for (size_t i = 0; i < vis->n; i++)
+		cur[i + 1] = xref_map_get(by_ns, xref_key2(x, fqdn, vis->ns[i]));
+	while (n < CONFLICT_NAMES) {
+		const struct mesh_host *min = NULL;
+		for (size_t i = 0; i < k; i++)
+			if (cur[i] && (!min || cur[i]->h->index < min->index))
+				min = cur[i]->h;
+		if (!min)
+			break;
+		taken[n++] = min;
+		for (size_t i = 0; i < k; i++)
+			if (cur[i] && cur[i]->h == min)
+				cur[i] = cur[i]->next;
+	}
+	free(cur);
+	return n;
+}
+
+/*
  * Mesh-bound VirtualServices visible in a common namespace that define the
  * same fully qualified host: IST0109 once on each, at its first
- * conflicting host. One VirtualService listing a host twice (`svc` and its
- * FQDN) does not conflict with itself (Istio #42561), and a wildcard host
- * does not conflict with a more specific one: sidecars route the request
- * by the most specific host.
+ * conflicting host, naming (sorted) the first 64 of them in input order.
+ * One VirtualService listing a host twice (`svc` and its FQDN) does not
+ * conflict with itself (Istio #42561), and a wildcard host does not
+ * conflict with a more specific one: sidecars route the request by the
+ * most specific host.
  */
 static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 {
-	struct xref_map idx, reported;
+	struct xref_map idx, by_ns;
 	xref_map_init(&idx, x->arena);
-	xref_map_init(&reported, x->arena);
+	xref_map_init(&by_ns, x->arena);
 	struct project *p = x->p;
-	/* shared[i]: res[i] defines a host some VirtualService defines too. */
-	bool *shared = xcalloc(p->nres ? p->nres : 1, sizeof(*shared));
+	/* Backwards, pushing on the front: every list ends up in input order. */
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *vs = p->res[i];
 		if (!is_vs(vs) || !recs[vs->seq].mesh)
 			continue;
 		const struct vs_rec *rec = &recs[vs->seq];
+		struct mesh_host *me = NULL;
 		for (size_t h = rec->hosts ? rec->hosts->n : 0; h-- > 0;) {
-			if (!rec->fqdns[h])
+			const char *fqdn = rec->fqdns[h];
+			if (!fqdn)
 				continue;
-			void **slot = xref_map_put_ref(&idx, rec->fqdns[h]);
-			struct mesh_host *mh = arena_alloc(x->arena, sizeof(*mh));
-			mh->vs = vs;
-			mh->index = i;
-			mh->vis = &rec->vis;
-			mh->next = *slot;
-			*slot = mh;
-			if (mh->next)
-				shared[i] = shared[mh->next->index] = true;
+			void **slot = xref_map_put_ref(&idx, fqdn);
+			struct mesh_hosts *mh = *slot;
+			if (!mh)
+				*slot = mh = arena_alloc(x->arena, sizeof(*mh));
+			if (mh->last == vs)
+				continue;    /* a host listed twice */
+			mh->last = vs;
+			mh->nvs++;
+			if (!me) {
+				me = arena_alloc(x->arena, sizeof(*me));
+				me->vs = vs;
+				me->index = i;
+				me->vis = &rec->vis;
+			}
+			if (rec->vis.all || rec->vis.n)
+				mesh_push(x, &mh->seen_by_all, me);
+			if (rec->vis.all)
+				mesh_push(x, &mh->everywhere, me);
+			for (size_t k = 0; !rec->vis.all && k < rec->vis.n; k++)
+				mesh_push(x, (struct mesh_link **)xref_map_put(&by_ns,
+					xref_key2(x, fqdn, rec->vis.ns[k])), me);
 		}
 	}
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *vs = p->res[i];
-		if (!shared[i])
-			continue;       /* each of its hosts is defined once */
+		if (!is_vs(vs) || !recs[vs->seq].mesh)
+			continue;
 		const struct vs_rec *rec = &recs[vs->seq];
+		if (!rec->vis.all && !rec->vis.n)
+			continue;       /* `~`: it sees no other */
 		const struct node *hosts = rec->hosts;
 		for (size_t h = 0; hosts && h < hosts->n; h++) {
 			const char *fqdn = rec->fqdns[h];
 			if (!fqdn)
 				continue;
-			const struct mesh_host *list = xref_map_get(&idx, fqdn);
-			if (!list || !list->next)
+			const struct mesh_hosts *mh = xref_map_get(&idx, fqdn);
+			if (!mh || mh->nvs < 2)
 				continue;    /* only this VirtualService defines it */
-			const char *names[64];
-			size_t nn = 0;
-			const char *scope = NULL;
-			for (const struct mesh_host *mh = list; mh; mh = mh->next) {
-				if (mh->vs != vs && !xref_vis_meet(mh->vis, &rec->vis))
-					continue;
-				const char *name = arena_printf(x->arena, "%s/%s",
-								mh->vs->namespace, mh->vs->name);
-				bool dup = false;
-				for (size_t k = 0; k < nn; k++)
-					if (strcmp(names[k], name) == 0)
-						dup = true;
-				if (dup || nn == 64)
-					continue;
-				names[nn++] = name;
-				if (mh->vs != vs && !scope)
-					scope = common_scope(mh->vis, &rec->vis);
-			}
+			const struct mesh_host *taken[CONFLICT_NAMES];
+			size_t nn = mesh_visible(x, &by_ns, fqdn, mh, &rec->vis, taken);
 			if (nn < 2)
 				continue;
-			if (*xref_map_put(&reported, xref_key2(x, vs->namespace, vs->name)))
-				break;
-			*xref_map_put(&reported, xref_key2(x, vs->namespace, vs->name)) = (void *)vs;
-			qsort(names, nn, sizeof(*names), cmp_str);
+			const char *names[CONFLICT_NAMES];
+			const char *scope = NULL;
 			size_t len = 1;
-			for (size_t k = 0; k < nn; k++)
+			for (size_t k = 0; k < nn; k++) {
+				const struct resource *o = taken[k]->vs;
+				names[k] = arena_printf(x->arena, "%s/%s", o->namespace, o->name);
 				len += strlen(names[k]) + 1;
+				if (o != vs && !scope)
+					scope = common_scope(taken[k]->vis, &rec->vis);
+			}
+			qsort(names, nn, sizeof(*names), cmp_str);
 			char *list_text = arena_alloc(x->arena, len);
 			for (size_t k = 0; k < nn; k++) {
 				if (k)
@@ -777,9 +913,8 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 			break;
 		}
 	}
-	free(shared);
 	xref_map_release(&idx);
-	xref_map_release(&reported);
+	xref_map_release(&by_ns);
 }
 
 /* ---- IST0002 ---- */

@@ -20,11 +20,13 @@
 #include <yaml.h>
 
 #include "compiler.h"
+#include "hash.h"
 
 /* One anchor per name; later definitions of a name replace earlier ones. */
 struct anchor {
 	const char *name;
 	struct node *node;
+	size_t slot;           /* its place in builder.anchor_slots */
 };
 
 /* An open collection while events are read. */
@@ -50,7 +52,13 @@ struct builder {
 	size_t nscratch, cap_scratch;
 	struct anchor *anchors;
 	size_t nanchors, cap_anchors;
+	/* Open-addressing index into anchors (slot = index + 1, 0 = free),
+	 * so a document of n anchors and aliases costs O(n), not O(n^2). */
+	size_t *anchor_slots;
+	size_t anchor_mask;     /* slots - 1; 0 while there is no index */
 	size_t alias_budget_used;
+	size_t nodes, node_budget;   /* nodes made for the unit, and the cap */
+	size_t docno;          /* documents begun: the diagnostic scope */
 	bool irregular;        /* the current document uses aliases or merge keys */
 	bool failed;           /* the current document was abandoned */
 };
@@ -110,10 +118,35 @@ static void report(struct builder *b, enum diag_code code, unsigned line,
 			msg);
 }
 
+/*
+ * Names a byte order mark the parser stumbled on: a UTF-8 one anywhere
+ * but at the start of the input (libyaml skips it at a line start, which
+ * then shifts the indentation), or a UTF-16 one (meshc reads UTF-8 only).
+ */
+static void report_bom(struct builder *b)
+{
+	const char *c = b->chunk;
+	unsigned line, col;
+	if (b->chunk_len >= 2 && (((unsigned char)c[0] == 0xFF && (unsigned char)c[1] == 0xFE) ||
+				  ((unsigned char)c[0] == 0xFE && (unsigned char)c[1] == 0xFF))) {
+		offset_position(b, 0, &line, &col);
+		report(b, MSH0003, line, col,
+		       "UTF-16 byte order mark: the input is UTF-16, and meshc reads UTF-8 only (as kubectl does); save it as UTF-8");
+		return;
+	}
+	const char *bom = memmem(c, b->chunk_len, "\xEF\xBB\xBF", 3);
+	if (!bom)
+		return;
+	offset_position(b, (size_t)(bom - c), &line, &col);
+	report(b, MSH0003, line, col,
+	       "byte order mark (U+FEFF) inside the input: YAML allows one only at the very start");
+}
+
 static void report_parser_error(struct builder *b, yaml_parser_t *p)
 {
 	unsigned line, col;
 	char msg[512];
+	report_bom(b);
 	if (p->error == YAML_READER_ERROR) {
 		offset_position(b, p->problem_offset, &line, &col);
 		if (p->problem_value != -1 && p->problem_value < 0x20)
@@ -370,10 +403,33 @@ static void resolve_tagged(struct node *n, const char *tag)
 
 /* ---- tree building ---- */
 
-/* A node with `extra` bytes after it (a scalar's text), in one allocation. */
+/*
+ * Memory per input byte is bounded by a node budget per unit: one node per
+ * NODE_BYTES bytes of input, plus NODE_FLOOR for small files. A node costs
+ * about 100 bytes with its slot in the parent, so a 64 MiB input stays
+ * near 1 GiB however it is written; real configs spend 8 or more bytes per
+ * node (keys count), so they never reach it, while `[1,1,1,...]` (two bytes
+ * per node) would otherwise cost 50 bytes per input byte.
+ */
+#define NODE_BYTES 6
+#define NODE_FLOOR 65536
+
+/*
+ * A node with `extra` bytes after it (a scalar's text), in one allocation;
+ * NULL (reported, document abandoned) past the unit's node budget.
+ */
 static struct node *new_node(struct builder *b, enum node_type t,
 			     yaml_mark_t m, size_t extra)
 {
+	if (++b->nodes > b->node_budget) {
+		char msg[200];
+		snprintf(msg, sizeof(msg),
+			 "more than %zu YAML nodes in this input (at most one per %d bytes of it, plus %d); the rest of the document is not read",
+			 b->node_budget, NODE_BYTES, NODE_FLOOR);
+		report(b, MSH0002, mark_line(b, m), mark_col_at(b, m), msg);
+		b->failed = true;
+		return NULL;
+	}
 	struct node *n = arena_alloc_packed(&b->u->arena, sizeof(*n) + extra);
 	*n = (struct node){
 		.type = (unsigned char)t,
@@ -390,28 +446,67 @@ static void scratch_push(struct builder *b, struct node *n)
 	b->scratch[b->nscratch++] = n;
 }
 
-static void anchor_set(struct builder *b, const unsigned char *name,
-		       struct node *n)
+/* The slot holding `name`, or the free slot where it would go. */
+static size_t *anchor_slot(struct builder *b, const char *name, size_t len)
 {
-	if (!name)
-		return;
-	for (size_t i = 0; i < b->nanchors; i++)
-		if (strcmp(b->anchors[i].name, (const char *)name) == 0) {
-			b->anchors[i].node = n;
-			return;
-		}
-	GROW(b->anchors, b->nanchors, b->cap_anchors);
-	b->anchors[b->nanchors].name = arena_strdup(&b->u->arena, (const char *)name);
-	b->anchors[b->nanchors].node = n;
-	b->nanchors++;
+	size_t i = (size_t)hash_bytes(name, len) & b->anchor_mask;
+	while (b->anchor_slots[i] &&
+	       strcmp(b->anchors[b->anchor_slots[i] - 1].name, name) != 0)
+		i = (i + 1) & b->anchor_mask;
+	return &b->anchor_slots[i];
 }
 
-static struct node *anchor_get(struct builder *b, const unsigned char *name)
+/* Doubles the index (and rehashes) once it is half full. */
+static void anchor_index_grow(struct builder *b)
 {
-	for (size_t i = b->nanchors; i-- > 0;)
-		if (strcmp(b->anchors[i].name, (const char *)name) == 0)
-			return b->anchors[i].node;
-	return NULL;
+	size_t slots = b->anchor_mask ? (b->anchor_mask + 1) * 2 : 64;
+	free(b->anchor_slots);
+	b->anchor_slots = xcalloc(slots, sizeof(*b->anchor_slots));
+	b->anchor_mask = slots - 1;
+	for (size_t k = 0; k < b->nanchors; k++) {
+		const char *name = b->anchors[k].name;
+		size_t *slot = anchor_slot(b, name, strlen(name));
+		*slot = k + 1;
+		b->anchors[k].slot = (size_t)(slot - b->anchor_slots);
+	}
+}
+
+/* Forgets every anchor (a new document), clearing only the slots used. */
+static void anchors_reset(struct builder *b)
+{
+	for (size_t k = 0; k < b->nanchors; k++)
+		b->anchor_slots[b->anchors[k].slot] = 0;
+	b->nanchors = 0;
+}
+
+static void anchor_set(struct builder *b, const unsigned char *uname,
+		       struct node *n)
+{
+	if (!uname)
+		return;
+	const char *name = (const char *)uname;
+	size_t len = strlen(name);
+	if ((b->nanchors + 1) * 2 > b->anchor_mask + 1)
+		anchor_index_grow(b);
+	size_t *slot = anchor_slot(b, name, len);
+	if (*slot) {
+		b->anchors[*slot - 1].node = n;
+		return;
+	}
+	GROW(b->anchors, b->nanchors, b->cap_anchors);
+	b->anchors[b->nanchors].name = arena_strndup(&b->u->arena, name, len);
+	b->anchors[b->nanchors].node = n;
+	b->anchors[b->nanchors].slot = (size_t)(slot - b->anchor_slots);
+	*slot = ++b->nanchors;
+}
+
+static struct node *anchor_get(struct builder *b, const unsigned char *uname)
+{
+	if (!b->nanchors)
+		return NULL;
+	const char *name = (const char *)uname;
+	size_t slot = *anchor_slot(b, name, strlen(name));
+	return slot ? b->anchors[slot - 1].node : NULL;
 }
 
 static bool is_merge_key(const struct node *k)
@@ -569,10 +664,55 @@ static void attach(struct builder *b, struct node *n, struct node **root)
 	scratch_push(b, n);
 }
 
+/*
+ * Byte offset in the chunk of the escape that put a NUL into the
+ * double-quoted scalar starting at `start`: \0, \x00, \u0000 or
+ * \U00000000. The scalar's own offset when none is found.
+ */
+static size_t nul_escape_offset(const struct builder *b, size_t start)
+{
+	static const char *const forms[] = { "0", "x00", "u0000", "U00000000" };
+	const char *s = b->chunk;
+	for (size_t i = start + 1; i + 1 < b->chunk_len && s[i] != '"'; i++) {
+		if (s[i] != '\\')
+			continue;
+		for (size_t f = 0; f < 4; f++) {
+			size_t fl = strlen(forms[f]);
+			if (i + 1 + fl <= b->chunk_len &&
+			    memcmp(s + i + 1, forms[f], fl) == 0)
+				return i;
+		}
+		i++;   /* skip the escaped character */
+	}
+	return start;
+}
+
+/*
+ * A NUL inside a scalar (only an escape can put one there: libyaml refuses
+ * raw ones) is an error at the escape: C strings would silently cut the
+ * value at it (`exact: "jason\0admin"` matching "jason").
+ */
+static bool scalar_has_nul(struct builder *b, const yaml_event_t *ev)
+{
+	if (!memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
+		return false;
+	size_t start = char_offset(b, ev->start_mark.index);
+	size_t at = ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE ?
+		nul_escape_offset(b, start) : start;
+	unsigned line, col;
+	offset_position(b, at, &line, &col);
+	report(b, MSH0003, line, col,
+	       "NUL character (\\0) in a string: YAML text cannot carry it, and it would cut the value short");
+	b->failed = true;
+	return true;
+}
+
 static struct node *scalar_node(struct builder *b, const yaml_event_t *ev)
 {
 	size_t len = ev->data.scalar.length;
 	struct node *n = new_node(b, NODE_STR, ev->start_mark, len + 1);
+	if (!n)
+		return NULL;
 	char *text = (char *)(n + 1);
 	memcpy(text, ev->data.scalar.value, len);
 	text[len] = '\0';
@@ -686,9 +826,11 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 		case YAML_DOCUMENT_START_EVENT:
 			in_doc = true;
 			root = NULL;
-			b->nframes = b->nscratch = b->nanchors = 0;
+			b->nframes = b->nscratch = 0;
+			anchors_reset(b);
 			b->alias_budget_used = 0;
 			b->irregular = false;
+			b->u->diags.scope = ++b->docno;
 			break;
 		case YAML_DOCUMENT_END_EVENT:
 			if (root && root->type != NODE_NULL) {
@@ -713,7 +855,11 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 				b->failed = true;
 				break;
 			}
+			if (scalar_has_nul(b, &ev))
+				break;
 			struct node *n = scalar_node(b, &ev);
+			if (!n)
+				break;
 			anchor_set(b, ev.data.scalar.anchor, n);
 			attach(b, n, &root);
 			break;
@@ -769,6 +915,8 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 			bool is_map = type == YAML_MAPPING_START_EVENT;
 			struct node *n = new_node(b, is_map ? NODE_MAP : NODE_SEQ,
 						  ev.start_mark, 0);
+			if (!n)
+				break;
 			const unsigned char *anchor = is_map ?
 				ev.data.mapping_start.anchor : ev.data.sequence_start.anchor;
 			GROW(b->frames, b->nframes, b->cap_frames);
@@ -862,8 +1010,18 @@ void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim)
 	memset(&b, 0, sizeof(b));
 	b.u = u;
 	b.lim = lim;
+	b.node_budget = NODE_FLOOR + u->len / NODE_BYTES;
 
 	const char *data = u->bytes, *end = u->bytes + u->len;
+	/*
+	 * A UTF-8 byte order mark may open a YAML stream (YAML 1.2, 5.2).
+	 * libyaml skips it only when it detects the encoding itself, and we
+	 * fix the encoding to UTF-8, so it would read as a character in
+	 * column 1 and shift the first mapping. Dropped here; columns on the
+	 * first line count from after it, as editors show them.
+	 */
+	if (u->len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		data += 3;
 	const char *chunk = data;
 	unsigned chunk_line = 0, line = 0;
 	const char *p = data;
@@ -900,4 +1058,6 @@ void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim)
 	free(b.frames);
 	free(b.scratch);
 	free(b.anchors);
+	free(b.anchor_slots);
+	u->diags.scope = 0;
 }

@@ -101,6 +101,16 @@ expect_error 'check needs at least one PATH' check
 expect_error 'explain needs one CODE' explain
 expect_error 'unknown shell "tcsh"' completion tcsh
 expect_error 'unknown option --gatway, did you mean --gateway?' query t.mrt --gatway mesh
+expect_error 'option --host needs a value (HOST)$' query t.mrt --host
+printf 'output: json\nsupress: ["*=*"]\n' >"$tmp/typo.meshc.yaml"
+expect_error 'typo.meshc.yaml:2:1: invalid config: unknown key "supress", did you mean "suppress"?' \
+	check --config "$tmp/typo.meshc.yaml" x.yaml
+# An input that cannot be read: exit 2, and the summary says the counts
+# are partial rather than "no problems".
+"$MESHC" check "$tmp/nonexistent.yaml" >"$tmp/out" 2>"$tmp/err"; rc=$?
+if [ $rc = 2 ] && grep -q '^meshc: cannot read ".*nonexistent.yaml"' "$tmp/err" &&
+   grep -q '^no problems in 0 resources, 0 files; not every input was read$' "$tmp/err"; then ok; else
+	bad "check of a missing file: exit $rc"; sed 's/^/    /' "$tmp/err"; fi
 # Values are case-insensitive, as the levels always were.
 printf 'apiVersion: v1\nkind: Service\nmetadata: {name: a}\nspec: {ports: [{name: http, port: 80}]}\n' >"$tmp/svc.yaml"
 if "$MESHC" check -o JSON --failure-threshold Warning "$tmp/svc.yaml" >"$tmp/out" 2>/dev/null &&

@@ -61,6 +61,14 @@ for f in $(cat "$tmp/hdr"); do
 done
 if [ -z "$undocumented" ]; then pass=$((pass+1)); else
 	fail=$((fail+1)); echo "FAIL: meshrt(3) lacks a SYNOPSIS prototype or a description of:$undocumented"; fi
+# meshrt(3) Structures shows every structure of meshrt.h as declared
+# there (each "typedef struct {" block, blank lines aside).
+structs() { awk '/^typedef struct \{.*\} mrt_[a-z_]*;$/ { print; next }
+	/^typedef struct \{$/ { on = 1 } on && NF { sub(/^\\&/, ""); print } /^\} mrt_[a-z_]*;$/ { on = 0 }' "$1"; }
+structs "$root/runtime/meshrt.h" >"$tmp/hs"
+sed -n '/^\.Ss Structures/,/^\.Ed/p' "$page3" | structs /dev/stdin >"$tmp/ms"
+if [ -s "$tmp/hs" ] && diff -u "$tmp/hs" "$tmp/ms" >"$tmp/diff"; then pass=$((pass+1)); else
+	fail=$((fail+1)); echo "FAIL: meshrt(3) Structures differs from meshrt.h:"; head -20 "$tmp/diff"; fi
 if command -v mandoc >/dev/null 2>&1; then
 	for p in "$page" "$page3" "$root/man/meshrt.5"; do
 		if mandoc -T lint -W warning "$p" >"$tmp/lint" 2>&1; then pass=$((pass+1)); else

@@ -1,10 +1,14 @@
 /*
  * Unit tests of the YAML front end: scalar typing as go-yaml v2 does it,
  * positions, merge keys, aliases by reference, duplicate keys, limits, and
- * field paths.
+ * field paths; hostile input (issue 11): anchors in linear time, memory
+ * bounded per input byte, repeated diagnostics capped per document, NUL
+ * escapes refused at their position, byte order marks.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "compiler.h"
 #include "unit.h"
@@ -148,6 +152,211 @@ static void test_resources(void)
 	unit_yaml_free(p);
 }
 
+
+/* ---- hostile input (issue 11) ---- */
+
+/* A heap buffer that grows as text is appended. */
+struct text {
+	char *s;
+	size_t n, cap;
+};
+
+static void text_add(struct text *t, const char *s)
+{
+	size_t l = strlen(s);
+	if (t->n + l + 1 > t->cap) {
+		t->cap = (t->n + l + 1) * 2;
+		t->s = xrealloc(t->s, t->cap);
+	}
+	memcpy(t->s + t->n, s, l + 1);
+	t->n += l;
+}
+
+static double cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A document of n anchors, then an alias to every 100th (within the alias budget). */
+static char *anchors_doc(size_t n)
+{
+	struct text t = { 0 };
+	char line[64];
+	text_add(&t, "defs:\n");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "- &a%zu v%zu\n", i, i);
+		text_add(&t, line);
+	}
+	text_add(&t, "uses:\n");
+	for (size_t i = 0; i < n; i += 100) {
+		snprintf(line, sizeof(line), "- *a%zu\n", i);
+		text_add(&t, line);
+	}
+	return t.s;
+}
+
+/* Best of two parses: CPU seconds. */
+static double parse_time(const char *text, size_t *diags)
+{
+	double best = 1e9;
+	for (int r = 0; r < 2; r++) {
+		double t0 = cpu_seconds();
+		struct unit_yaml *p = unit_yaml_parse(text);
+		double t = cpu_seconds() - t0;
+		*diags = p->u.diags.n;
+		unit_yaml_free(p);
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+/*
+ * Anchors are found by hash: 8x the anchors costs about 8x the time
+ * (a linear scan per anchor and alias made it 64x: 200,000 anchors took
+ * over a minute). Bound: 24x plus 50 ms of slack.
+ */
+static void test_anchors_linear(void)
+{
+	char *small = anchors_doc(25000), *big = anchors_doc(200000);
+	size_t ds = 1, db = 1;
+	double ts = parse_time(small, &ds), tb = parse_time(big, &db);
+	CHECK(ds == 0 && db == 0);
+	CHECK(tb <= 24 * ts + 0.05);
+	if (tb > 24 * ts + 0.05)
+		fprintf(stderr, "anchors: 25k %.3fs, 200k %.3fs\n", ts, tb);
+	free(small);
+	free(big);
+	/* A redefined anchor: aliases after it see the new node. */
+	struct unit_yaml *p = unit_yaml_parse("a: &x 1\nb: *x\nc: &x 2\nd: *x\n---\ne: *x\n");
+	CHECK(node_get(p->u.docs[0], "b")->ival == 1);
+	CHECK(node_get(p->u.docs[0], "d")->ival == 2);
+	/* Anchors do not outlive their document. */
+	CHECK(p->u.ndocs == 1 && p->u.diags.n == 1 && p->u.diags.items[0].code == MSH0001);
+	unit_yaml_free(p);
+}
+
+/*
+ * Memory per input byte is bounded: a flow sequence of two-byte items
+ * (`[1,1,...]`, 50 bytes of tree per input byte without a bound) stops
+ * at the node budget with MSH0002 at the node, and the arena stays within
+ * 20 bytes per input byte plus the floor's share.
+ */
+static void test_memory_per_input_byte(void)
+{
+	size_t items = 1500000;
+	char *s = xmalloc(items * 2 + 8);
+	size_t n = 0;
+	s[n++] = 'x'; s[n++] = ':'; s[n++] = ' '; s[n++] = '[';
+	for (size_t i = 0; i < items; i++) {
+		s[n++] = '1';
+		s[n++] = i + 1 < items ? ',' : ']';
+	}
+	s[n++] = '\n';
+	s[n] = '\0';
+	struct unit_yaml *p = unit_yaml_parse(s);
+	CHECK(p->u.ndocs == 0);
+	CHECK(p->u.diags.n == 1 && p->u.diags.items[0].code == MSH0002);
+	CHECK(p->u.diags.n == 1 && p->u.diags.items[0].line == 1 &&
+	      p->u.diags.items[0].col > 100000);
+	CHECK(p->u.arena.used_bytes <= 20 * n + 100 * 65536);
+	if (p->u.arena.used_bytes > 20 * n + 100 * 65536)
+		fprintf(stderr, "tree: %zu bytes for %zu bytes of input\n",
+			p->u.arena.used_bytes, n);
+	unit_yaml_free(p);
+	free(s);
+	/* An ordinary dense config is far from the budget. */
+	struct text t = { 0 };
+	for (int i = 0; i < 20000; i++)
+		text_add(&t, "- host: a\n  port: 80\n");
+	p = unit_yaml_parse(t.s);
+	CHECK(p->u.ndocs == 1 && p->u.diags.n == 0);
+	unit_yaml_free(p);
+	free(t.s);
+}
+
+/*
+ * 10,000 duplicate keys in one document (a flow map writes them in 5
+ * bytes each) give 100 diagnostics and one summary counting the rest;
+ * the next document has its own count.
+ */
+static void test_duplicate_key_cap(void)
+{
+	struct text t = { 0 };
+	text_add(&t, "{");
+	for (int i = 0; i < 10000; i++)
+		text_add(&t, i ? ",a: 1" : "a: 1");
+	text_add(&t, "}\n---\nb: 1\nb: 2\n");
+	struct unit_yaml *p = unit_yaml_parse(t.s);
+	size_t dup = 0, summary = 0;
+	for (size_t i = 0; i < p->u.diags.n; i++) {
+		const struct diag *d = &p->u.diags.items[i];
+		CHECK(d->code == MSH0004);
+		if (strstr(d->message, "9899 more MSH0004 (DuplicateKey)"))
+			summary++;
+		else if (strstr(d->message, "duplicate key \"a\""))
+			dup++;
+	}
+	CHECK(dup == DIAG_CAP_PER_KIND && summary == 1);
+	CHECK(p->u.diags.n == DIAG_CAP_PER_KIND + 2);   /* + b in document 2 */
+	unit_yaml_free(p);
+	free(t.s);
+}
+
+/* The one diagnostic of `text`: its code, line, column. */
+static void one_diag(const char *text, enum diag_code code, unsigned line,
+		     unsigned col, size_t ndocs)
+{
+	struct unit_yaml *p = unit_yaml_parse(text);
+	CHECK(p->u.diags.n == 1);
+	if (p->u.diags.n == 1) {
+		const struct diag *d = &p->u.diags.items[0];
+		CHECK(d->code == code && d->line == line && d->col == col);
+		if (!(d->code == code && d->line == line && d->col == col))
+			fprintf(stderr, "  %u:%u %s\n", d->line, d->col, d->message);
+	}
+	CHECK(p->u.ndocs == ndocs);
+	unit_yaml_free(p);
+}
+
+/*
+ * A NUL from an escape is refused at the escape, whatever its form; the
+ * value is never cut short (`exact: "jason\0admin"` read as "jason").
+ */
+static void test_nul_escapes(void)
+{
+	one_diag("m:\n  exact: \"jason\\0admin\"\n", MSH0003, 2, 16, 0);
+	one_diag("a: \"x\\x00\"\n", MSH0003, 1, 6, 0);
+	one_diag("a: \"\\\\0 \\u0000\"\n", MSH0003, 1, 9, 0);
+	one_diag("a: \"p\\\n  \\U00000000\"\n", MSH0003, 2, 3, 0);
+	one_diag("{k: \"\\0\"}\n---\nb: 1\n", MSH0003, 1, 6, 1);   /* next document read */
+	/* "\\0" is a backslash and a zero, not a NUL. */
+	struct unit_yaml *p = unit_yaml_parse("a: \"\\\\0\"\n");
+	CHECK(p->u.diags.n == 0);
+	CHECK_STR(node_str(node_get(p->u.docs[0], "a")), "\\0");
+	unit_yaml_free(p);
+}
+
+/* A UTF-8 byte order mark opens a stream as YAML allows; elsewhere it is named. */
+static void test_byte_order_mark(void)
+{
+	struct unit_yaml *p = unit_yaml_parse("\xEF\xBB\xBF" "a: 1\nb: 2\n");
+	CHECK(p->u.diags.n == 0 && p->u.ndocs == 1);
+	CHECK(node_get(p->u.docs[0], "b") && node_get(p->u.docs[0], "b")->ival == 2);
+	CHECK(node_get_pair(p->u.docs[0], "a")->key->col == 1);
+	unit_yaml_free(p);
+	p = unit_yaml_parse("a: 1\n\xEF\xBB\xBF" "b: 2\n");
+	bool named = false;
+	for (size_t i = 0; i < p->u.diags.n; i++)
+		named |= p->u.diags.items[i].code == MSH0003 &&
+			 p->u.diags.items[i].line == 2 &&
+			 strstr(p->u.diags.items[i].message, "byte order mark") != NULL;
+	CHECK(named);
+	unit_yaml_free(p);
+}
+
 int main(void)
 {
 	RUN(test_yaml11_scalars);
@@ -158,6 +367,11 @@ int main(void)
 	RUN(test_errors_do_not_stop_other_documents);
 	RUN(test_limits);
 	RUN(test_paths);
+	RUN(test_anchors_linear);
+	RUN(test_memory_per_input_byte);
+	RUN(test_duplicate_key_cap);
+	RUN(test_nul_escapes);
+	RUN(test_byte_order_mark);
 	RUN(test_resources);
 	return unit_end();
 }

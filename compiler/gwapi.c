@@ -1,0 +1,267 @@
+/*
+ * Gateway API: reading the objects of a loaded project, and the helpers
+ * the conversion files share (see gwapi.h for the order of work).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "compiler.h"
+#include "gwapi.h"
+#include "onode.h"
+
+static const struct {
+	const char *group;           /* apiVersion up to the '/', "" for core */
+	const char *kind;
+	enum gwk k;
+	bool cluster;                /* cluster-scoped: no namespace */
+} kinds[] = {
+	{ "gateway.networking.k8s.io", "GatewayClass", GWK_GATEWAY_CLASS, true },
+	{ "gateway.networking.k8s.io", "Gateway", GWK_GATEWAY, false },
+	{ "gateway.networking.k8s.io", "ListenerSet", GWK_LISTENER_SET, false },
+	{ "gateway.networking.x-k8s.io", "XListenerSet", GWK_LISTENER_SET, false },
+	{ "gateway.networking.k8s.io", "HTTPRoute", GWK_HTTP_ROUTE, false },
+	{ "gateway.networking.k8s.io", "GRPCRoute", GWK_GRPC_ROUTE, false },
+	{ "gateway.networking.k8s.io", "TCPRoute", GWK_TCP_ROUTE, false },
+	{ "gateway.networking.k8s.io", "TLSRoute", GWK_TLS_ROUTE, false },
+	{ "gateway.networking.k8s.io", "ReferenceGrant", GWK_REFERENCE_GRANT, false },
+	{ "gateway.networking.k8s.io", "BackendTLSPolicy", GWK_BACKEND_TLS_POLICY, false },
+	{ "", "Namespace", GWK_NAMESPACE, true },
+	{ "", "Service", GWK_SERVICE, false },
+	{ "", "Secret", GWK_SECRET, false },
+	{ "", "ConfigMap", GWK_CONFIG_MAP, false },
+	{ "networking.istio.io", "ServiceEntry", GWK_SERVICE_ENTRY, false },
+	{ "inference.networking.k8s.io", "InferencePool", GWK_INFERENCE_POOL, false },
+};
+
+const char *gwapi_str(const struct node *map, const char *key)
+{
+	const struct node *n = node_get(map, key);
+	if (!n || n->type == NODE_MAP || n->type == NODE_SEQ || n->type == NODE_NULL)
+		return NULL;
+	return n->text;
+}
+
+static void add_obj(struct gwapi *g, const struct node *obj, const char *file,
+		    const char *dflt_ns)
+{
+	const char *av = gwapi_str(obj, "apiVersion"), *kind = gwapi_str(obj, "kind");
+	if (!av || !kind)
+		return;
+	if (strcmp(kind, "List") == 0) {
+		const struct node *items = node_get(obj, "items");
+		if (items && items->type == NODE_SEQ)
+			for (size_t i = 0; i < items->n; i++)
+				if (items->items[i]->type == NODE_MAP)
+					add_obj(g, items->items[i], file, dflt_ns);
+		return;
+	}
+	const char *slash = strchr(av, '/');
+	size_t glen = slash ? (size_t)(slash - av) : 0;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(kinds[i].kind, kind) != 0 || strlen(kinds[i].group) != glen ||
+		    strncmp(kinds[i].group, av, glen) != 0)
+			continue;
+		const struct node *meta = node_get(obj, "metadata");
+		const char *name = gwapi_str(meta, "name");
+		if (!name)
+			return;
+		struct gw_obj *o = arena_alloc(&g->arena, sizeof(*o));
+		o->kind = kinds[i].k;
+		o->kind_name = kinds[i].kind;
+		o->api_version = av;
+		o->name = name;
+		const char *ns = gwapi_str(meta, "namespace");
+		o->ns = kinds[i].cluster ? "" : ns ? ns : dflt_ns;
+		o->created = gwapi_str(meta, "creationTimestamp");
+		if (!o->created)
+			o->created = "";
+		o->file = file;
+		o->line = obj->line;
+		o->col = obj->col;
+		o->seq = g->nobjs;
+		o->root = obj;
+		o->meta = meta;
+		o->spec = node_get(obj, "spec");
+		o->labels = node_get(meta, "labels");
+		o->annotations = node_get(meta, "annotations");
+		if (glen && strncmp(av, "gateway.networking", 18) == 0)
+			g->any = true;
+		if (g->nobjs == g->cap) {
+			g->cap = g->cap ? g->cap * 2 : 64;
+			g->objs = xrealloc(g->objs, g->cap * sizeof(*g->objs));
+		}
+		g->objs[g->nobjs++] = o;
+		return;
+	}
+}
+
+struct gw_obj *gwapi_find(const struct gwapi *g, enum gwk kind,
+			  const char *ns, const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < g->nobjs; i++) {
+		struct gw_obj *o = g->objs[i];
+		if (o->kind == kind && strcmp(o->name, name) == 0 &&
+		    (!ns || strcmp(o->ns, ns) == 0))
+			return o;
+	}
+	return NULL;
+}
+
+void gwapi_add_parent(struct gwapi *g, struct gw_parent *p)
+{
+	if (g->nparents == g->pcap) {
+		g->pcap = g->pcap ? g->pcap * 2 : 16;
+		g->parents = xrealloc(g->parents, g->pcap * sizeof(*g->parents));
+	}
+	g->parents[g->nparents++] = p;
+}
+
+struct gw_out *gwapi_add_out(struct gwapi *g)
+{
+	if (g->nouts == g->ocap) {
+		g->ocap = g->ocap ? g->ocap * 2 : 16;
+		g->outs = xrealloc(g->outs, g->ocap * sizeof(*g->outs));
+	}
+	struct gw_out *o = &g->outs[g->nouts++];
+	memset(o, 0, sizeof(*o));
+	return o;
+}
+
+void gwapi_issue(struct gwapi *g, struct gw_obj *o, const char *type,
+		 const char *reason, const char *message, const char *parent)
+{
+	if (g->nissues == g->icap) {
+		g->icap = g->icap ? g->icap * 2 : 16;
+		g->issues = xrealloc(g->issues, g->icap * sizeof(*g->issues));
+	}
+	struct gw_issue *i = &g->issues[g->nissues++];
+	i->obj = o;
+	i->type = type;
+	i->reason = reason;
+	i->message = message;
+	i->parent = parent;
+	i->warning = false;
+}
+
+void gwapi_condition(struct gwapi *g, struct node *conds, const char *type,
+		     bool status, const char *reason, const char *message)
+{
+	struct arena *a = &g->arena;
+	struct node *c = NULL;
+	for (size_t i = 0; i < conds->n && !c; i++) {
+		const char *t = gwapi_str(conds->items[i], "type");
+		if (t && strcmp(t, type) == 0)
+			c = conds->items[i] = onode_map(a);
+	}
+	if (!c)
+		c = onode_push(a, conds, onode_map(a));
+	onode_set(a, c, "type", onode_str(a, type));
+	onode_set(a, c, "status", onode_str(a, status ? "True" : "False"));
+	onode_set(a, c, "reason", onode_str(a, reason));
+	onode_set(a, c, "message", onode_str(a, message));
+}
+
+/* The value of label key, with the implicit kubernetes.io/metadata.name. */
+static const char *label_value(const struct node *labels, const char *key,
+			       const char *ns_name)
+{
+	const char *v = gwapi_str(labels, key);
+	if (!v && ns_name && strcmp(key, "kubernetes.io/metadata.name") == 0)
+		return ns_name;
+	return v;
+}
+
+static bool in_values(const struct node *values, const char *v)
+{
+	if (!values || values->type != NODE_SEQ || !v)
+		return false;
+	for (size_t i = 0; i < values->n; i++)
+		if (values->items[i]->text && strcmp(values->items[i]->text, v) == 0)
+			return true;
+	return false;
+}
+
+bool gwapi_selector_matches(const struct node *sel, const struct node *labels,
+			    const char *ns_name)
+{
+	const struct node *ml = node_get(sel, "matchLabels");
+	if (ml && ml->type == NODE_MAP)
+		for (size_t i = 0; i < ml->n; i++) {
+			const char *want = ml->pairs[i].value->text;
+			const char *have = label_value(labels, ml->pairs[i].key->text, ns_name);
+			if (!want || !have || strcmp(want, have) != 0)
+				return false;
+		}
+	const struct node *me = node_get(sel, "matchExpressions");
+	if (me && me->type == NODE_SEQ)
+		for (size_t i = 0; i < me->n; i++) {
+			const char *key = gwapi_str(me->items[i], "key");
+			const char *op = gwapi_str(me->items[i], "operator");
+			const struct node *vals = node_get(me->items[i], "values");
+			if (!key || !op)
+				return false;
+			const char *have = label_value(labels, key, ns_name);
+			if (strcmp(op, "In") == 0 ? !in_values(vals, have) :
+			    strcmp(op, "NotIn") == 0 ? have && in_values(vals, have) :
+			    strcmp(op, "Exists") == 0 ? !have :
+			    strcmp(op, "DoesNotExist") == 0 ? have != NULL : true)
+				return false;
+		}
+	return true;
+}
+
+static bool has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+bool gwapi_host_matches(const char *a, const char *b)
+{
+	bool aw = a[0] == '*', bw = b[0] == '*';
+	if (aw && bw)
+		return strlen(a) < strlen(b) ? has_suffix(b + 1, a + 1) : has_suffix(a + 1, b + 1);
+	if (aw)
+		return has_suffix(b, a + 1);
+	if (bw)
+		return has_suffix(a, b + 1);
+	return strcmp(a, b) == 0;
+}
+
+bool gwapi_host_subset(const char *a, const char *b)
+{
+	bool aw = a[0] == '*', bw = b[0] == '*';
+	if (aw)
+		return bw && has_suffix(a + 1, b + 1);
+	if (bw)
+		return has_suffix(a, b + 1);
+	return strcmp(a, b) == 0;
+}
+
+void gwapi_build(struct gwapi *g, const struct project *p, const char *domain)
+{
+	memset(g, 0, sizeof(*g));
+	arena_init(&g->arena);
+	g->domain = domain ? domain : "cluster.local";
+	const char *dflt_ns = p->opt.namespace ? p->opt.namespace : "default";
+	for (size_t u = 0; u < p->nunits; u++) {
+		const struct source_unit *su = &p->units[u];
+		for (size_t d = 0; d < su->ndocs; d++)
+			if (su->docs[d] && su->docs[d]->type == NODE_MAP)
+				add_obj(g, su->docs[d], su->file, dflt_ns);
+	}
+	gwapi_convert_gateways(g);
+	gwapi_convert_routes(g);
+}
+
+void gwapi_release(struct gwapi *g)
+{
+	free(g->objs);
+	free(g->parents);
+	free(g->outs);
+	free(g->issues);
+	arena_release(&g->arena);
+	memset(g, 0, sizeof(*g));
+}
