@@ -116,6 +116,9 @@ int output_text(FILE *out, const struct diag *items, size_t n,
 		fprintf(out, ": %s\n", d->message);
 		if (ctx->excerpt)
 			excerpt(out, d, ctx);
+		/* a suggestion beyond Istio's message, on a line of its own */
+		if (d->hint)
+			fprintf(out, "  hint: %s\n", d->hint);
 	}
 	return ferror(out) ? -1 : 0;
 }

@@ -123,6 +123,7 @@ static bool admit(struct diag_list *l, enum diag_code code,
 	c->n++;
 	if (c->n <= DIAG_CAP_PER_KIND)
 		return true;
+	l->next_hint = NULL;   /* this report is not kept as such */
 	if (!c->summary) {
 		c->summary = arena_alloc_raw(l->arena, SUMMARY_BYTES);
 		l->summary = c;
@@ -132,6 +133,11 @@ static bool admit(struct diag_list *l, enum diag_code code,
 		 c->n - DIAG_CAP_PER_KIND, diag_table[code].id, diag_table[code].name,
 		 DIAG_CAP_PER_KIND);
 	return l->summary == c;
+}
+
+void diag_next_hint(struct diag_list *l, const char *hint)
+{
+	l->next_hint = hint;
 }
 
 void diag_list_append(struct diag_list *dst, struct diag_list *src)
@@ -218,13 +224,17 @@ static void push(struct diag_list *l, enum diag_code code, const char *message,
 		 const char *origin, const char *file, unsigned line,
 		 unsigned col, const char *path, const struct resource *res)
 {
+	const char *hint = l->next_hint;
+	l->next_hint = NULL;
 	if (l->summary) {
 		message = l->summary->summary;
 		l->summary = NULL;
+		hint = NULL;
 	}
 	GROW(l->items, l->n, l->cap);
 	struct diag *d = &l->items[l->n++];
 	memset(d, 0, sizeof(*d));
+	d->hint = hint;
 	d->code = code;
 	d->level = diag_table[code].level;
 	d->message = message;

@@ -63,6 +63,7 @@ struct diag {
 	const char *path;        /* "spec.http[0].route", or NULL */
 	const struct resource *res;   /* for annotation suppression; may be NULL */
 	const struct diag *related;   /* unused by printers yet; kept for duplicates */
+	const char *hint;        /* a suggestion kept apart from the message, or NULL */
 };
 
 /*
@@ -89,6 +90,7 @@ struct diag_list {
 	struct diag_count *counts;
 	size_t ncounts, counts_mask;
 	struct diag_count *summary;   /* set by the cap for the next push */
+	const char *next_hint;        /* set by diag_next_hint for the next push */
 };
 
 void diag_list_init(struct diag_list *l, struct arena *a);
@@ -101,6 +103,15 @@ const struct diag_info *diag_info(enum diag_code code);
 int diag_code_lookup(const char *id);
 const char *diag_level_name(enum diag_level level);   /* "Error" */
 const char *diag_layer_name(enum diag_layer layer);
+
+/*
+ * The next report on l carries `hint` (an arena string the list outlives,
+ * or NULL): what meshc suggests beyond the message, such as the subsets
+ * that do exist. Istio's codes keep Istio's message templates exactly, so
+ * a suggestion goes here; the text printer shows it on a line of its own.
+ * Dropped if that report is not kept (the per-kind cap).
+ */
+void diag_next_hint(struct diag_list *l, const char *hint);
 
 /*
  * Reports `code` on resource `res` at node `at` (the resource's root when

@@ -449,16 +449,17 @@ static long long split_share(const struct dest *d)
 #define SUBSETS_LISTED 10
 
 /*
- * What exists instead of an unknown subset, for the end of its IST0101:
- * ` (subsets of "reviews.default.svc.cluster.local": "v1", "v2")`, each
- * name once across the host's DestinationRules, the first SUBSETS_LISTED
- * of them; or that there is no rule or no named subset. In x's arena.
+ * What exists instead of an unknown subset, the hint of its IST0101
+ * (whose message stays Istio's, exactly): `subsets of "reviews.default.
+ * svc.cluster.local": "v1", "v2"`, each name once across the host's
+ * DestinationRules, the first SUBSETS_LISTED of them; or that there is
+ * no rule or no named subset. In x's arena.
  */
 static const char *subsets_known(struct xref *x, const struct xref_dr *drs,
 				 const char *fqdn)
 {
 	if (!drs)
-		return arena_printf(x->arena, " (no DestinationRule for host %s)",
+		return arena_printf(x->arena, "no DestinationRule for host %s",
 				    xref_quote(x, fqdn));
 	const char *names[SUBSETS_LISTED];
 	size_t listed = 0;
@@ -477,13 +478,13 @@ static const char *subsets_known(struct xref *x, const struct xref_dr *drs,
 				names[listed++] = name;
 		}
 	if (!listed)
-		return arena_printf(x->arena, " (no DestinationRule for host %s "
-				    "defines subsets)", xref_quote(x, fqdn));
+		return arena_printf(x->arena, "no DestinationRule for host %s "
+				    "defines subsets", xref_quote(x, fqdn));
 	const char *list = "";
 	for (size_t j = 0; j < listed; j++)
 		list = arena_printf(x->arena, "%s%s%s", list, j ? ", " : "",
 				    xref_quote(x, names[j]));
-	return arena_printf(x->arena, " (subsets of %s: %s%s)", xref_quote(x, fqdn),
+	return arena_printf(x->arena, "subsets of %s: %s%s", xref_quote(x, fqdn),
 			    list, more ? ", ..." : "");
 }
 
@@ -496,14 +497,12 @@ static void report_subset_elsewhere(struct xref *x, const struct resource *vs,
 static void report_no_subset(struct xref *x, const struct resource *vs,
 			     const struct dest *d, const struct xref_dr *drs)
 {
+	diag_next_hint(x->diags, subsets_known(x, drs, d->fqdn));
 	diag_report(x->diags, IST0101, vs, d->subset,
 		    d->mirror ? "mirror+subset in destinationrule" :
 				"host+subset in destinationrule",
-		    arena_printf(x->arena, "%s%s",
-				 xref_quote(x, arena_printf(x->arena, "%s+%s",
-							    node_str(d->host),
-							    node_str(d->subset))),
-				 subsets_known(x, drs, d->fqdn)));
+		    xref_quote(x, arena_printf(x->arena, "%s+%s", node_str(d->host),
+					       node_str(d->subset))));
 }
 
 /*
