@@ -149,7 +149,14 @@ void gwapi_condition(struct gwapi *g, struct node *conds, const char *type,
 		     bool status, const char *reason, const char *message)
 {
 	struct arena *a = &g->arena;
-	struct node *c = onode_push(a, conds, onode_map(a));
+	struct node *c = NULL;
+	for (size_t i = 0; i < conds->n && !c; i++) {
+		const char *t = gwapi_str(conds->items[i], "type");
+		if (t && strcmp(t, type) == 0)
+			c = conds->items[i] = onode_map(a);
+	}
+	if (!c)
+		c = onode_push(a, conds, onode_map(a));
 	onode_set(a, c, "type", onode_str(a, type));
 	onode_set(a, c, "status", onode_str(a, status ? "True" : "False"));
 	onode_set(a, c, "reason", onode_str(a, reason));

@@ -879,10 +879,13 @@ static void route_status(struct gwapi *g, struct gw_obj *route, struct rparent *
 	struct arena *a = &g->arena;
 	route->status = onode_map(a);
 	struct node *parents = onode_child_seq(a, route->status, "parents");
-	int best = 5;
-	for (size_t i = 0; i < n; i++)
-		if (reason_rank(rps[i].deny_reason) < best)
-			best = reason_rank(rps[i].deny_reason);
+	/* Other controllers' entries stay, first (createRouteStatus). */
+	const struct node *old = node_get(node_get(route->root, "status"), "parents");
+	for (size_t i = 0; old && old->type == NODE_SEQ && i < old->n; i++) {
+		const char *ctl = gwapi_str(old->items[i], "controllerName");
+		if (!ctl || strcmp(ctl, "istio.io/gateway-controller") != 0)
+			onode_push(a, parents, onode_copy(a, old->items[i]));
+	}
 	/* Entries sorted by reference string, descending, as Istio sorts them. */
 	for (size_t i = n; i-- > 0;) {
 		if (i + 1 < n && strcmp(rps[i].refkey, rps[i + 1].refkey) == 0)
@@ -893,6 +896,10 @@ static void route_status(struct gwapi *g, struct gw_obj *route, struct rparent *
 		const struct rparent *pick = NULL;
 		char *msg = NULL;
 		unsigned ok = 0;
+		int best = 5;
+		for (size_t k = first; k <= i; k++)
+			if (reason_rank(rps[k].deny_reason) < best)
+				best = reason_rank(rps[k].deny_reason);
 		for (size_t k = first; k <= i; k++) {
 			ok += rps[k].deny_reason == NULL;
 			if (reason_rank(rps[k].deny_reason) != best)
@@ -910,6 +917,17 @@ static void route_status(struct gwapi *g, struct gw_obj *route, struct rparent *
 		onode_set(a, e, "parentRef", onode_copy(a, pick->ref));
 		onode_set(a, e, "controllerName", onode_str(a, "istio.io/gateway-controller"));
 		struct node *conds = onode_child_seq(a, e, "conditions");
+		/* Our earlier entry for this reference: its other conditions stay. */
+		for (size_t k = 0; old && old->type == NODE_SEQ && k < old->n; k++) {
+			const char *ctl = gwapi_str(old->items[k], "controllerName");
+			const struct node *oc = node_get(old->items[k], "conditions");
+			if (ctl && strcmp(ctl, "istio.io/gateway-controller") == 0 && oc &&
+			    oc->type == NODE_SEQ &&
+			    strcmp(ref_string(a, node_get(old->items[k], "parentRef"), route->ns),
+				   pick->refkey) == 0)
+				for (size_t c = 0; c < oc->n; c++)
+					onode_push(a, conds, onode_copy(a, oc->items[c]));
+		}
 		char *pname = arena_printf(a, "%s %s/%s", pick->ref_kind, pick->ref_ns, pick->ref_name);
 		if (pick->deny_reason) {
 			gwapi_condition(g, conds, "Accepted", false, pick->deny_reason, msg);
