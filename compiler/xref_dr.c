@@ -68,6 +68,15 @@ static const struct xref_hostdef *wildcard_covers(struct xref *x,
 	for (; h; h = h->next)
 		if (xref_vis_meet(&h->vis, &dr->vis))
 			return h;
+	if (suffix[0] == '.') {
+		/* Hosts ending with it, in the table's order, by one lookup. */
+		for (const struct xref_suffix *l = xref_map_get(&x->host_suffixes, suffix);
+		     l; l = l->next)
+			for (h = l->defs; h; h = h->next)
+				if (xref_vis_meet(&h->vis, &dr->vis))
+					return h;
+		return NULL;
+	}
 	for (size_t i = 0; i < x->hosts.cap; i++) {
 		const struct xref_slot *s = &x->hosts.slots[i];
 		if (!s->key)
@@ -118,23 +127,68 @@ static const char *pod_label(struct xref *x, const struct xref_pod *pod,
 	return v && *v ? v : NULL;
 }
 
-struct subset_scan {
-	struct xref *x;
-	const struct node *labels;   /* the subset's labels */
-	bool found;
-};
-
-static bool pod_in_subset(const struct xref_pod *pod, void *ctx)
+/* Labels pod_label can give a pod that does not carry them itself. */
+static bool node_derived(const char *key)
 {
-	struct subset_scan *s = ctx;
-	const struct node *l = s->labels;
-	for (size_t i = 0; l && l->type == NODE_MAP && i < l->n; i++) {
-		const char *want = xref_text(l->pairs[i].value);
-		const char *got = pod_label(s->x, pod, l->pairs[i].key->text);
-		if (!want || !got || strcmp(want, got) != 0)
+	return strcmp(key, "kubernetes.io/hostname") == 0 ||
+	       strcmp(key, "topology.kubernetes.io/region") == 0 ||
+	       strcmp(key, "topology.kubernetes.io/zone") == 0 ||
+	       strcmp(key, "topology.istio.io/subzone") == 0;
+}
+
+/*
+ * Narrows *shortest to the pods carrying pair (key, value) when fewer do;
+ * false when none does (then no pod can match).
+ */
+static bool narrow(struct xref *x, const struct xref_pods **shortest,
+		   const char *key, const struct node *value)
+{
+	const char *v = xref_text(value);
+	const struct xref_pods *l = v ? xref_map_get(&x->pods_by_label,
+						     xref_key2(x, key, v)) : NULL;
+	if (!l)
+		return false;
+	if (!*shortest || l->n < (*shortest)->n)
+		*shortest = l;
+	return true;
+}
+
+/*
+ * Whether some pod of namespace ns is selected by `sel` (a non-empty
+ * map) and carries the subset's labels. The scan reads the pods of the
+ * rarest label pair of either (a subset's pair only when the pod must
+ * carry it itself), so N rules over one workload do not read every pod
+ * N times.
+ */
+static bool subset_has_pod(struct xref *x, const struct node *sel,
+			   const char *ns, const struct node *labels)
+{
+	const struct xref_pods *shortest = NULL;
+	for (size_t i = 0; i < sel->n; i++)
+		if (!narrow(x, &shortest, sel->pairs[i].key->text, sel->pairs[i].value))
+			return false;
+	bool lmap = labels && labels->type == NODE_MAP;
+	for (size_t i = 0; lmap && i < labels->n; i++) {
+		if (!xref_text(labels->pairs[i].value))
+			return false;
+		if (!node_derived(labels->pairs[i].key->text) &&
+		    !narrow(x, &shortest, labels->pairs[i].key->text,
+			    labels->pairs[i].value))
+			return false;
+	}
+	for (const struct xref_pod *pod = shortest->head; pod; pod = pod->next) {
+		if (strcmp(pod->r->namespace, ns) != 0 ||
+		    !xref_labels_match(sel, pod->labels))
+			continue;
+		bool all = true;
+		for (size_t i = 0; lmap && i < labels->n && all; i++) {
+			const char *want = xref_text(labels->pairs[i].value);
+			const char *got = pod_label(x, pod, labels->pairs[i].key->text);
+			all = got && strcmp(want, got) == 0;
+		}
+		if (all)
 			return true;
 	}
-	s->found = true;
 	return false;
 }
 
@@ -160,9 +214,7 @@ static void dr_subset_pods(struct xref *x, const struct xref_dr *dr,
 		const struct node *subset = dr->subset_nodes[i];
 		if (!dr->subset_names[i])
 			continue;
-		struct subset_scan s = { .x = x, .labels = node_get(subset, "labels") };
-		xref_pods_matching(x, sel, def->r->namespace, pod_in_subset, &s);
-		if (!s.found)
+		if (!subset_has_pod(x, sel, def->r->namespace, node_get(subset, "labels")))
 			diag_report(x->diags, IST0173, dr->r,
 				    node_get(subset, "name"), dr->subset_names[i]);
 	}
@@ -173,7 +225,8 @@ static void dr_subset_pods(struct xref *x, const struct xref_dr *dr,
 static void dr_unused_subsets(struct xref *x, const struct xref_dr *dr)
 {
 	for (size_t i = 0; i < dr->nsubsets; i++) {
-		if (!dr->subset_names[i] || dr->subset_used[i])
+		if (!dr->subset_names[i] || dr->subset_used[i] ||
+		    (dr->subset_info && dr->subset_info[i]->used))
 			continue;
 		diag_report(x->diags, MSH0301, dr->r,
 			    node_get(dr->subset_nodes[i], "name"),
@@ -230,6 +283,9 @@ static void dr_unit(struct project *p, struct source_unit *u, void *ctx)
 /* Each rule's checks only read the index: they run per unit on the pool. */
 void xref_destination_rules(struct xref *x)
 {
-	if (x->p->has_kind[KIND_DESTINATION_RULE])
-		project_each_unit(x->p, dr_unit, x);
+	if (!x->p->has_kind[KIND_DESTINATION_RULE])
+		return;
+	if (x->any_wild_dr && x->check_hosts)
+		xref_host_suffixes(x);
+	project_each_unit(x->p, dr_unit, x);
 }

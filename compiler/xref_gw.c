@@ -300,12 +300,33 @@ static const char *server_key(struct xref *x, long long port, const char *bind,
 	return arena_printf(x->arena, "%lld\x1f%s\x1f%s", port, bind, host);
 }
 
+/* The same key for the Gateways with selector string selstr only. */
+static const char *server_sel_key(struct xref *x, long long port,
+				  const char *bind, const char *host,
+				  const char *selstr)
+{
+	return arena_printf(x->arena, "%lld\x1f%s\x1f%s\x1f%s", port, bind, host,
+			    selstr);
+}
+
+enum { CONFLICT_GATEWAYS = 32 };
+
+/*
+ * IST0145: Gateways of one workload with a server on the same port, bind
+ * address and host. Each Gateway names the first 32 others in input
+ * order. Without Pods, one workload is one selector: the index has a
+ * list per selector too, so a Gateway reads only its own selector's
+ * (N Gateways with N selectors on one host stay linear). With Pods,
+ * selectors that share a pod are one workload, and the whole list of
+ * the address is read, up to the 32 names.
+ */
 static void gateway_conflicts(struct xref *x)
 {
 	struct xref_map idx;
 	xref_map_init(&idx, x->arena);
 	struct project *p = x->p;
-	/* Index every (port, bind, host) -> gateways, in input order. */
+	/* Index every (port, bind, host) -> gateways, in input order, and
+	 * without Pods (port, bind, host, selector) -> gateways. */
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *g = p->res[i];
 		const struct node *servers = gateway_servers(g);
@@ -321,8 +342,10 @@ static void gateway_conflicts(struct xref *x)
 				const char *host = node_str(hosts->items[h]);
 				if (!host)
 					continue;
-				struct server_ref *ref = list_gateway(x, &idx,
-					server_key(x, num->ival, bind, server_host(host)), g);
+				const char *key = x->have_pods ?
+					server_key(x, num->ival, bind, server_host(host)) :
+					server_sel_key(x, num->ival, bind, server_host(host), selstr);
+				struct server_ref *ref = list_gateway(x, &idx, key, g);
 				if (ref) {
 					ref->selstr = selstr;
 					ref->selector = selector_of(g);
@@ -344,23 +367,26 @@ static void gateway_conflicts(struct xref *x)
 			const char *bind;
 			if (!server_address(servers->items[s], &num, &hosts, &bind))
 				continue;
-			const struct resource *seen[32];
+			const struct resource *seen[CONFLICT_GATEWAYS];
 			size_t nseen = 0;
 			const struct node *at = NULL;
-			for (size_t h = 0; h < hosts->n; h++) {
+			for (size_t h = 0; h < hosts->n && nseen < CONFLICT_GATEWAYS; h++) {
 				const char *host = node_str(hosts->items[h]);
 				if (!host)
 					continue;
-				const struct server_ref *ref = xref_map_get(&idx,
-					server_key(x, num->ival, bind, server_host(host)));
-				for (; ref; ref = ref->next) {
+				const char *key = x->have_pods ?
+					server_key(x, num->ival, bind, server_host(host)) :
+					server_sel_key(x, num->ival, bind, server_host(host),
+						       self.selstr);
+				const struct server_ref *ref = xref_map_get(&idx, key);
+				for (; ref && nseen < CONFLICT_GATEWAYS; ref = ref->next) {
 					if (ref->g == g || !same_workload(x, &self, ref))
 						continue;
 					bool dup = false;
 					for (size_t k = 0; k < nseen; k++)
 						if (seen[k] == ref->g)
 							dup = true;
-					if (dup || nseen == 32)
+					if (dup)
 						continue;
 					seen[nseen++] = ref->g;
 					if (!at)
@@ -446,13 +472,14 @@ static void gateway_certificates(struct xref *x)
 		const struct node *servers = gateway_servers(g);
 		const struct resource *seen[32];
 		size_t nseen = 0;
-		for (size_t s = 0; servers && s < servers->n; s++) {
+		/* Up to 32 others per Gateway; past them nothing is reported. */
+		for (size_t s = 0; servers && s < servers->n && nseen < 32; s++) {
 			const struct node *at;
 			const char *key = cert_key(x, node_get(servers->items[s], "tls"), &at);
 			if (!key)
 				continue;
-			for (const struct server_ref *ref = xref_map_get(&idx, key); ref;
-			     ref = ref->next) {
+			for (const struct server_ref *ref = xref_map_get(&idx, key);
+			     ref && nseen < 32; ref = ref->next) {
 				if (ref->g == g ||
 				    !selector_subset(selector_of(g), selector_of(ref->g)))
 					continue;
@@ -460,7 +487,7 @@ static void gateway_certificates(struct xref *x)
 				for (size_t k = 0; k < nseen; k++)
 					if (seen[k] == ref->g)
 						dup = true;
-				if (dup || nseen == 32)
+				if (dup)
 					continue;
 				seen[nseen++] = ref->g;
 				diag_report(x->diags, IST0138, g, at,

@@ -410,8 +410,92 @@ static void index_destination_rule(struct xref *x, struct xref_dr *d)
 		slot = xref_map_put_ref(&x->drs, d->host);
 	}
 	d->next = *slot;
+	if (d->next)
+		d->shared = d->next->shared = true;
 	*slot = d;
 	x->dr_list[x->ndr++] = d;
+}
+
+/* The key of a fact: tag, host, then ns and subset when not NULL. */
+static const char *fact_key(struct xref *x, const char *tag, const char *host,
+			    const char *ns, const char *subset)
+{
+	return arena_printf(x->arena, "%s\x1f%s\x1f%s\x1f%s", tag, host,
+			    ns ? ns : "", subset ? subset : "");
+}
+
+void *xref_dr_fact(struct xref *x, const char *tag, const char *host,
+		   const char *ns, const char *subset)
+{
+	if (x->dr_facts.n == 0)
+		return NULL;
+	return xref_map_get(&x->dr_facts, fact_key(x, tag, host, ns, subset));
+}
+
+/* Sets fact (tag, host, ns, subset) to val unless it is set: the first wins. */
+static void fact_first(struct xref *x, const char *tag, const char *host,
+		       const char *ns, const char *subset, void *val)
+{
+	void **slot = xref_map_put(&x->dr_facts, fact_key(x, tag, host, ns, subset));
+	if (!*slot)
+		*slot = val;
+}
+
+/* The facts of the rules of shared hosts (xref_index.h), in input order. */
+static void index_dr_facts(struct xref *x)
+{
+	for (size_t i = 0; i < x->ndr; i++) {
+		struct xref_dr *d = x->dr_list[i];
+		if (!d->shared)
+			continue;
+		const char *ns = d->r->namespace;
+		fact_first(x, "L", d->host, ns, NULL, d);
+		d->subset_info = arena_alloc(x->arena, (d->nsubsets ? d->nsubsets : 1) *
+					     sizeof(*d->subset_info));
+		for (size_t k = 0; k < d->nsubsets; k++) {
+			const char *sub = d->subset_names[k];
+			if (!sub)
+				continue;
+			void **slot = xref_map_put(&x->dr_facts, fact_key(x, "S", d->host, NULL, sub));
+			struct xref_subset *si = *slot;
+			if (!si) {
+				*slot = si = arena_alloc(x->arena, sizeof(*si));
+				si->definer = d;
+			}
+			d->subset_info[k] = si;
+			fact_first(x, "LS", d->host, ns, sub, d);
+			if (d->vis.all)
+				fact_first(x, "ES", d->host, NULL, sub, d);
+			for (size_t v = 0; !d->vis.all && v < d->vis.n; v++)
+				fact_first(x, "XS", d->host, d->vis.ns[v], sub, d);
+		}
+	}
+}
+
+void xref_host_suffixes(struct xref *x)
+{
+	if (x->host_suffixes.n)
+		return;
+	/* Appended in table order: a list's first entry is the first slot. */
+	struct xref_map tails;
+	xref_map_init(&tails, x->arena);
+	for (size_t i = 0; i < x->hosts.cap; i++) {
+		const struct xref_slot *s = &x->hosts.slots[i];
+		if (!s->key)
+			continue;
+		for (const char *dot = strchr(s->key, '.'); dot; dot = strchr(dot + 1, '.')) {
+			struct xref_suffix *l = arena_alloc(x->arena, sizeof(*l));
+			l->defs = s->val;
+			void **head = xref_map_put_ref(&x->host_suffixes, dot);
+			void **tail = xref_map_put_ref(&tails, dot);
+			if (*tail)
+				((struct xref_suffix *)*tail)->next = l;
+			else
+				*head = l;
+			*tail = l;
+		}
+	}
+	xref_map_release(&tails);
 }
 
 /* What the parallel part of xref_init builds for one resource. */
@@ -483,8 +567,12 @@ static void index_pod_labels(struct xref *x)
 			*link = *pod;
 			void **slot = xref_map_put(&x->pods_by_label,
 						   xref_key2(x, pod->labels->pairs[j].key->text, v));
-			link->next = *slot;
-			*slot = link;
+			struct xref_pods *l = *slot;
+			if (!l)
+				*slot = l = arena_alloc(x->arena, sizeof(*l));
+			link->next = l->head;
+			l->head = link;
+			l->n++;
 		}
 	}
 }
@@ -510,6 +598,8 @@ void xref_init(struct xref *x, struct project *p)
 	xref_map_init(&x->secrets, x->arena);
 	xref_map_init(&x->pods_by_label, x->arena);
 	xref_map_init(&x->nodes, x->arena);
+	xref_map_init(&x->dr_facts, x->arena);
+	xref_map_init(&x->host_suffixes, x->arena);
 
 	size_t ndr = 0, npod = 0;
 	for (size_t i = 0; i < p->nres; i++) {
@@ -566,6 +656,7 @@ void xref_init(struct xref *x, struct project *p)
 		x->dr_list[i] = x->dr_list[j - 1];
 		x->dr_list[j - 1] = t;
 	}
+	index_dr_facts(x);
 	for (size_t i = 0; i < p->nres; i++)
 		if (p->res[i]->kind == KIND_POD)
 			index_pod(x, p->res[i]);
@@ -583,6 +674,8 @@ void xref_release(struct xref *x)
 	xref_map_release(&x->secrets);
 	xref_map_release(&x->pods_by_label);
 	xref_map_release(&x->nodes);
+	xref_map_release(&x->dr_facts);
+	xref_map_release(&x->host_suffixes);
 	free(x->dr_list);
 	free(x->pods);
 	free(x->key);
@@ -708,12 +801,18 @@ void xref_pods_matching(struct xref *x, const struct node *selector,
 		}
 		return;
 	}
-	const char *v = xref_text(selector->pairs[0].value);
-	if (!v)
-		return;
-	const struct xref_pod *pod = xref_map_get(&x->pods_by_label,
-		xref_key2(x, selector->pairs[0].key->text, v));
-	for (; pod; pod = pod->next) {
+	/* The pods carrying the selector's rarest pair: every match is there. */
+	const struct xref_pods *shortest = NULL;
+	for (size_t i = 0; i < selector->n; i++) {
+		const char *v = xref_text(selector->pairs[i].value);
+		const struct xref_pods *l = v ? xref_map_get(&x->pods_by_label,
+			xref_key2(x, selector->pairs[i].key->text, v)) : NULL;
+		if (!l)
+			return;      /* no pod has this pair */
+		if (!shortest || l->n < shortest->n)
+			shortest = l;
+	}
+	for (const struct xref_pod *pod = shortest->head; pod; pod = pod->next) {
 		if (ns && strcmp(pod->r->namespace, ns) != 0)
 			continue;
 		if (!xref_labels_match(selector, pod->labels))

@@ -107,12 +107,35 @@ struct xref_dr {
 	const struct node **subset_nodes;   /* the subsets[i] maps */
 	atomic_bool *subset_used;    /* set by the VirtualService pass (in parallel) */
 	struct xref_dr *next;        /* the next DR of the same host */
+	bool shared;                 /* another DR has the same host: see xref_dr_facts */
+	struct xref_subset **subset_info;   /* shared: by subset, NULL if unnamed */
+};
+
+/*
+ * What the analyzers ask of the DestinationRules of a host that several
+ * rules share, answered by lookups rather than by walking the rules (N
+ * rules on one host, each named by routes, would be quadratic). In
+ * xref.dr_facts under keys "<tag>\x1fhost\x1f...": S (host, subset) ->
+ * struct xref_subset; L (host, ns) -> the first rule in namespace ns; LS
+ * (host, ns, subset) -> a rule in ns defines the subset; ES (host,
+ * subset), XS (host, ns, subset) -> a rule exported everywhere,
+ * respectively to ns by name, defines the subset.
+ */
+struct xref_subset {
+	const struct xref_dr *definer;   /* the first rule defining it */
+	atomic_bool used;            /* a route names it */
 };
 
 struct xref_pod {
 	const struct resource *r;
 	const struct node *labels;
 	struct xref_pod *next;       /* next pod with the same label pair */
+};
+
+/* The pods carrying one label pair, in input order. */
+struct xref_pods {
+	struct xref_pod *head;
+	size_t n;
 };
 
 struct xref {
@@ -129,12 +152,15 @@ struct xref {
 	struct xref_map drs;         /* fqdn -> struct xref_dr list */
 	struct xref_map wild_drs;    /* host minus `*` -> list */
 	bool any_wild_dr;
+	struct xref_map dr_facts;    /* shared hosts' rules (struct xref_subset) */
+	struct xref_map host_suffixes;   /* ".suffix" of a host -> struct xref_suffix list
+	                                  * (built by xref_host_suffixes) */
 	struct xref_dr **dr_list;    /* every DR in input order (heap) */
 	size_t ndr;
 	struct xref_map gateways;    /* "ns/name" -> const struct resource * */
 	struct xref_map k8s_gateways;    /* Gateway API Gateways, "ns/name" */
 	struct xref_map secrets;     /* "ns/name" and "name" -> resource */
-	struct xref_map pods_by_label;   /* "k=v" -> struct xref_pod list */
+	struct xref_map pods_by_label;   /* "k\x1fv" -> struct xref_pods */
 	struct xref_pod *pods;       /* every pod (array, npods) */
 	size_t npods;
 	struct xref_map nodes;       /* Node name -> resource */
@@ -190,6 +216,21 @@ const struct xref_hostdef *xref_host_lookup(struct xref *x, const char *fqdn,
  * most specific wildcard host (the longest suffix). NULL if none.
  */
 struct xref_dr *xref_dr_lookup(struct xref *x, const char *fqdn);
+
+/* A fact about a shared host's rules (see struct xref_subset), or NULL. */
+void *xref_dr_fact(struct xref *x, const char *tag, const char *host,
+		   const char *ns, const char *subset);
+
+/* The host definitions whose hosts end with a suffix, in hosts' table order. */
+struct xref_suffix {
+	const struct xref_hostdef *defs;
+	struct xref_suffix *next;
+};
+/*
+ * Indexes every host by each of its suffixes starting at a dot (for
+ * wildcard DestinationRule hosts); before a parallel pass reads it.
+ */
+void xref_host_suffixes(struct xref *x);
 
 /* `gateway` named from a VirtualService in `ns`: "ns/name", `name`, or legacy `name.ns`. */
 const struct resource *xref_gateway_lookup(struct xref *x, const char *ref,

@@ -57,7 +57,13 @@ struct proto_key {
 	const char *key;             /* scope \x1f host \x1f port */
 	const char *scope, *host;
 	long long port;
-	struct proto_entry *entries;
+	struct proto_entry *entries, *last;
+	/* Its first 64 distinct protocols and resources, in entry order:
+	 * what a namespace key adds of the `*` key (collect_key). */
+	const char **protos;
+	const struct resource **res;
+	size_t np, nr;
+	bool collected;
 };
 
 static char *upper(struct arena *a, const char *s)
@@ -91,6 +97,35 @@ static void collect(const struct proto_entry *e, const char **protos,
 				seen = true;
 		if (!seen && *nr < cap)
 			res[(*nr)++] = e->r;
+	}
+}
+
+/* Adds the distinct protocols and resources of `*` key sk (each read once). */
+static void collect_key(struct xref *x, struct proto_key *sk, const char **protos,
+			size_t *np, const struct resource **res, size_t *nr,
+			size_t cap)
+{
+	if (!sk->collected) {
+		sk->protos = arena_alloc(x->arena, cap * sizeof(*sk->protos));
+		sk->res = arena_alloc(x->arena, cap * sizeof(*sk->res));
+		collect(sk->entries, sk->protos, &sk->np, sk->res, &sk->nr, cap);
+		sk->collected = true;
+	}
+	/* The first `cap` distinct of the list are the only ones that can
+	 * be added: at most as many as are there already are skipped. */
+	for (size_t k = 0; k < sk->np && *np < cap; k++) {
+		bool seen = false;
+		for (size_t i = 0; i < *np && !seen; i++)
+			seen = strcmp(protos[i], sk->protos[k]) == 0;
+		if (!seen)
+			protos[(*np)++] = sk->protos[k];
+	}
+	for (size_t k = 0; k < sk->nr && *nr < cap; k++) {
+		bool seen = false;
+		for (size_t i = 0; i < *nr && !seen; i++)
+			seen = res[i] == sk->res[k];
+		if (!seen)
+			res[(*nr)++] = sk->res[k];
 	}
 }
 
@@ -153,10 +188,11 @@ static void se_protocol_conflicts(struct xref *x)
 					e->at = ports->items[k];
 					e->protocol = upper(x->arena, proto ? proto : "");
 					/* Append to keep input order. */
-					struct proto_entry **tail = &pk->entries;
-					while (*tail)
-						tail = &(*tail)->next;
-					*tail = e;
+					if (pk->last)
+						pk->last->next = e;
+					else
+						pk->entries = e;
+					pk->last = e;
 				}
 			}
 		}
@@ -174,9 +210,9 @@ static void se_protocol_conflicts(struct xref *x)
 		if (strcmp(pk->scope, "*") != 0) {
 			char *star = arena_printf(x->arena, "*\x1f%s\x1f%lld", pk->host,
 						  pk->port);
-			const struct proto_key *sk = xref_map_get(&idx, star);
+			struct proto_key *sk = xref_map_get(&idx, star);
 			if (sk)
-				collect(sk->entries, protos, &np, res, &nr, CAP);
+				collect_key(x, sk, protos, &np, res, &nr, CAP);
 		}
 		if (np < 2)
 			continue;
