@@ -397,10 +397,10 @@ static void run_case(struct suite *s, const struct node *tc, size_t index)
 }
 
 /* Reads and parses the cases file; 0 or -1 with a message printed. */
-static int load_cases(const char *path, struct source_unit *u)
+static int load_cases(const char *path, const struct meshc_options *o,
+		      struct source_unit *u)
 {
-	struct meshc_options opt;
-	meshc_options_init(&opt);
+	struct meshc_options opt = *o;
 	char *bytes, err[256];
 	size_t len;
 	if (source_read_file(path, opt.limits.max_file_bytes, &bytes, &len, err,
@@ -440,6 +440,8 @@ int cmd_test(int argc, char **argv)
 	const char *ns = NULL, *outbound = NULL, *config = NULL;
 	bool quiet = false, no_config = false, registry_only = false;
 	int c;
+	struct meshc_options mopt;   /* input limits: the cases file, config TABLE */
+	meshc_options_init(&mopt);
 
 	while ((c = cli_getopt("test", argc, argv)) != -1) {
 		switch (c) {
@@ -471,21 +473,25 @@ int cmd_test(int argc, char **argv)
 		case OPT_CONFIG:
 			config = optarg;
 			break;
+		default:
+			if (cli_input_option(c, optarg, &mopt) < 0)
+				return 2;
+			break;
 		}
 	}
 	if (optind + 2 != argc)
 		return cli_usage_error("test", "test needs TABLE and CASES.yaml");
 	if (config && no_config)
 		return cli_usage_error("test", "--config and --no-config exclude each other");
-	if (cli_outbound_policy(outbound, config, no_config, &registry_only) != 0)
+	if (cli_outbound_policy(outbound, config, no_config, &registry_only, &mopt) != 0)
 		return 2;
 	mrt_table *t;
 	void *buf;
-	if (!cli_open_table(argv[optind], ns, &t, &buf))
+	if (!cli_open_table(argv[optind], ns, &mopt.limits, &t, &buf))
 		return 2;
 	struct source_unit u;
 	int rc = 2;
-	if (load_cases(argv[optind + 1], &u) != 0)
+	if (load_cases(argv[optind + 1], &mopt, &u) != 0)
 		goto out_table;
 	const struct node *tests = u.ndocs ? get(u.docs[0], "tests") : NULL;
 	if (!tests || tests->type != NODE_SEQ) {
