@@ -396,11 +396,23 @@ static void run_case(struct suite *s, const struct node *tc, size_t index)
 	free(labels);
 }
 
-/* Reads and parses the cases file; 0 or -1 with a message printed. */
-static int load_cases(const char *path, struct source_unit *u)
+static void unit_free(struct source_unit *u)
 {
-	struct meshc_options opt;
-	meshc_options_init(&opt);
+	diag_list_release(&u->diags);
+	arena_release(&u->arena);
+	free(u->bytes);
+	free(u->docs);
+	free(u->doc_irregular);
+}
+
+/*
+ * Reads and parses the cases file; 0, or -1 with a message printed (and
+ * nothing left to free: a leak the fuzzer found).
+ */
+static int load_cases(const char *path, const struct meshc_options *o,
+		      struct source_unit *u)
+{
+	struct meshc_options opt = *o;
 	char *bytes, err[256];
 	size_t len;
 	if (source_read_file(path, opt.limits.max_file_bytes, &bytes, &len, err,
@@ -419,19 +431,11 @@ static int load_cases(const char *path, struct source_unit *u)
 		const struct diag *d = &u->diags.items[i];
 		if (d->level == LEVEL_ERROR) {
 			fprintf(stderr, "meshc: %s:%u:%u: %s\n", path, d->line, d->col, d->message);
+			unit_free(u);
 			return -1;
 		}
 	}
 	return 0;
-}
-
-static void unit_free(struct source_unit *u)
-{
-	diag_list_release(&u->diags);
-	arena_release(&u->arena);
-	free(u->bytes);
-	free(u->docs);
-	free(u->doc_irregular);
 }
 
 int cmd_test(int argc, char **argv)
@@ -440,6 +444,8 @@ int cmd_test(int argc, char **argv)
 	const char *ns = NULL, *outbound = NULL, *config = NULL;
 	bool quiet = false, no_config = false, registry_only = false;
 	int c;
+	struct meshc_options mopt;   /* input limits: the cases file, config TABLE */
+	meshc_options_init(&mopt);
 
 	while ((c = cli_getopt("test", argc, argv)) != -1) {
 		switch (c) {
@@ -471,21 +477,25 @@ int cmd_test(int argc, char **argv)
 		case OPT_CONFIG:
 			config = optarg;
 			break;
+		default:
+			if (cli_input_option(c, optarg, &mopt) < 0)
+				return 2;
+			break;
 		}
 	}
 	if (optind + 2 != argc)
 		return cli_usage_error("test", "test needs TABLE and CASES.yaml");
 	if (config && no_config)
 		return cli_usage_error("test", "--config and --no-config exclude each other");
-	if (cli_outbound_policy(outbound, config, no_config, &registry_only) != 0)
+	if (cli_outbound_policy(outbound, config, no_config, &registry_only, &mopt) != 0)
 		return 2;
 	mrt_table *t;
 	void *buf;
-	if (!cli_open_table(argv[optind], ns, &t, &buf))
+	if (!cli_open_table(argv[optind], ns, &mopt.limits, &t, &buf))
 		return 2;
 	struct source_unit u;
 	int rc = 2;
-	if (load_cases(argv[optind + 1], &u) != 0)
+	if (load_cases(argv[optind + 1], &mopt, &u) != 0)
 		goto out_table;
 	const struct node *tests = u.ndocs ? get(u.docs[0], "tests") : NULL;
 	if (!tests || tests->type != NODE_SEQ) {
