@@ -49,6 +49,11 @@ for f in "$gen/base"/*.yaml; do
 	     { print }' "$f" > "$gen/broken/$(basename "$f")"
 done
 
+# The scaling shapes (many resources on one host, port, selector,
+# certificate), where the analyzers' caps and lookups matter.
+mkdir -p "$gen/scaling"
+sh "$ROOT/tests/t_scaling.sh" --gen "$gen/scaling" 300
+
 n=0
 # run NAME CMD...: stdout, stderr and exit status of one meshc run.
 run() {
@@ -90,6 +95,9 @@ if [ -d "$SHARED/corpus" ]; then
 	done
 fi
 cd "$gen"
+for f in scaling/*.yaml; do
+	each "$f" "gen-$f"
+done
 for m in base drift broken; do
 	each "$m" "gen-$m"
 done

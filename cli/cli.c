@@ -3,6 +3,7 @@
  * a TABLE argument, and option value parsing.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "config.h"
 #include "route_model.h"
 
@@ -129,10 +131,34 @@ void cli_summary(FILE *f, const struct project *p, const size_t by_level[3],
 	fputc('\n', f);
 }
 
-bool cli_open_table(const char *path, const char *ns, mrt_table **t, void **buf)
+int cli_config_limits(const struct config *cfg, struct meshc_options *o)
+{
+	_Static_assert(CLI_NLIMITS == sizeof(cfg->data->limit) / sizeof(cfg->data->limit[0]),
+		       "config_data.limit follows cli_limits");
+	if (!cfg->data)
+		return 0;
+	for (size_t i = 0; i < CLI_NLIMITS; i++) {
+		const struct cli_limit *l = &cli_limits[i];
+		const long long *v = cfg->data->limit[i];
+		if (!v || (o->limits_given & (1u << i)))
+			continue;
+		if (*v < l->min || *v > l->max) {
+			char where[PATH_MAX + 64];
+			fprintf(stderr, "meshc: %s: %s must be an integer in %lld..%lld\n",
+				config_where(cfg, l->name, -1, where, sizeof(where)),
+				l->name, l->min, l->max);
+			return 2;
+		}
+		cli_limit_store(i, *v, o);
+	}
+	return 0;
+}
+
+bool cli_open_table(const char *path, const char *ns,
+		    const struct meshc_limits *lim, mrt_table **t, void **buf)
 {
 	char err[512];
-	if (route_table_load(path, ns, t, buf, err, sizeof(err)) != 0) {
+	if (route_table_load(path, ns, lim, t, buf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "meshc: %s\n", err);
 		return false;
 	}
@@ -173,21 +199,23 @@ long long cli_parse_uint(const char *s, long long min, long long max)
 }
 
 int cli_outbound_policy(const char *opt, const char *config, bool no_config,
-			bool *registry_only)
+			bool *registry_only, struct meshc_options *o)
 {
 	const char *v = opt;
 	struct config cfg;
 	memset(&cfg, 0, sizeof(cfg));
-	if (!v && !no_config) {
+	if (!no_config) {
 		char *found = config ? NULL : config_find();
 		const char *path = config ? config : found;
 		int rc = path ? config_load(&cfg, path) : 0;
 		free(found);
+		if (rc == 0 && o)
+			rc = cli_config_limits(&cfg, o);
 		if (rc != 0) {
 			config_release(&cfg);
 			return 2;
 		}
-		if (cfg.data && cfg.data->outbound_traffic_policy)
+		if (!v && cfg.data && cfg.data->outbound_traffic_policy)
 			v = cfg.data->outbound_traffic_policy == CONFIG_REGISTRY_ONLY ?
 			    "REGISTRY_ONLY" : "ALLOW_ANY";
 	}

@@ -42,7 +42,8 @@ void cli_summary(FILE *f, const struct project *p, const size_t by_level[3],
  * then free(*buf)). Otherwise prints "meshc: <why>" on stderr and returns
  * false; the caller exits 2.
  */
-bool cli_open_table(const char *path, const char *ns, mrt_table **t, void **buf);
+bool cli_open_table(const char *path, const char *ns,
+		    const struct meshc_limits *lim, mrt_table **t, void **buf);
 
 /*
  * Whether to colour output written to fd: `when` is --color's value
@@ -59,7 +60,15 @@ bool cli_use_color(const char *when, int fd);
  * else ALLOW_ANY. 0, or 2 after printing a message.
  */
 int cli_outbound_policy(const char *opt, const char *config, bool no_config,
-			bool *registry_only);
+			bool *registry_only, struct meshc_options *o);
+
+struct config;
+/*
+ * Applies the config file's limit keys (max-depth, ...) to o, except those
+ * the command line set. 0, or 2 after printing "meshc: FILE:LINE:COL: ..."
+ * for a value out of range.
+ */
+int cli_config_limits(const struct config *cfg, struct meshc_options *o);
 
 /* Parses "error", "warning", "info" (any case); -1 when unknown. */
 int cli_parse_level(const char *s);

@@ -64,6 +64,8 @@ static int apply_settings(const struct check_args *a, struct config *cfg,
 			return 2;
 	}
 	const struct config_data *c = cfg->data;
+	if (cli_config_limits(cfg, mopt) != 0)
+		return 2;
 
 	*format = a->format;
 	if (!*format && c && c->output) {

@@ -135,6 +135,8 @@ int cmd_dump(int argc, char **argv)
 {
 	const char *format = "json", *ns = NULL;
 	int c;
+	struct meshc_options mopt;   /* the input limits, when TABLE is config */
+	meshc_options_init(&mopt);
 
 	while ((c = cli_getopt("dump", argc, argv)) != -1) {
 		switch (c) {
@@ -148,13 +150,17 @@ int cmd_dump(int argc, char **argv)
 		case 'n':
 			ns = optarg;
 			break;
+		default:
+			if (cli_input_option(c, optarg, &mopt) < 0)
+				return 2;
+			break;
 		}
 	}
 	if (optind + 1 != argc)
 		return cli_usage_error("dump", "dump needs exactly one TABLE");
 	mrt_table *t;
 	void *buf;
-	if (!cli_open_table(argv[optind], ns, &t, &buf))
+	if (!cli_open_table(argv[optind], ns, &mopt.limits, &t, &buf))
 		return 2;
 	char err[512];
 	int rc = 0;

@@ -128,6 +128,8 @@ int cmd_query(int argc, char **argv)
 	mrt_header *workload = xcalloc((size_t)argc + 1, sizeof(*workload));
 	size_t n_workload = 0;
 	int c, rc = 2;
+	struct meshc_options mopt;   /* the input limits, when TABLE is config */
+	meshc_options_init(&mopt);
 
 	q.headers = headers;
 	q.source_labels = labels;
@@ -147,6 +149,10 @@ int cmd_query(int argc, char **argv)
 		case OPT_SNI: q.sni = optarg; break;
 		case 'o': format = optarg; break;
 		case 'n': ns = optarg; break;
+		default:
+			if (cli_input_option(c, optarg, &mopt) < 0)
+				goto done;
+			break;
 		case OPT_PORT: {
 			long long v = cli_parse_uint(optarg, 0, 65535);
 			if (v < 0) {
@@ -184,12 +190,12 @@ int cmd_query(int argc, char **argv)
 		rc = cli_usage_error("query", "--config and --no-config exclude each other");
 		goto done;
 	}
-	if (cli_outbound_policy(outbound, config, no_config, &registry_only) != 0)
+	if (cli_outbound_policy(outbound, config, no_config, &registry_only, &mopt) != 0)
 		goto done;
 
 	mrt_table *t;
 	void *buf;
-	if (!cli_open_table(argv[optind], ns, &t, &buf))
+	if (!cli_open_table(argv[optind], ns, &mopt.limits, &t, &buf))
 		goto done;
 	if (n_workload) {
 		q.gateway = mrt_workload_gateway(t, workload, n_workload);

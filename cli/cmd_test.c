@@ -22,7 +22,11 @@
  * route_name, match_name, virtual_service, direct_response_status,
  * timeout, retry_attempts, retry_on, fault_abort_status,
  * fault_abort_percent, fault_delay, fault_delay_percent, mirror_clusters
- * (a list), destination_rule. The weighted pick is random_value % total
+ * (a list), and of the cluster of the picked destination
+ * destination_rule, tls_mode, load_balancer and policy (a map in the
+ * DestinationRule's TrafficPolicy shape: the fields it names must hold in
+ * the merged policy), retry_default (true: the mesh's default retries
+ * apply). The weighted pick is random_value % total
  * weight. An empty expected string means "none". Prints each failure,
  * then the coverage (routes exercised / routes in the table). Exit 0 all
  * pass, 1 a failure or coverage under --fail-under, 2 error.
@@ -33,8 +37,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 #include "commands.h"
+#include "node_json.h"
 #include "route_json.h"
 
 static const char *nstr(const struct node *n)
@@ -133,10 +140,70 @@ static void want_num(struct suite *s, const char *test, const struct node *val,
 	failure(s, test, key, have ? g : "", w);
 }
 
+/*
+ * Whether every field `want` names (a YAML map, nested as a
+ * TrafficPolicy) holds the same value in the merged policy `got`
+ * (canonical JSON): fields left out are not compared. A scalar compares
+ * by its text, so 100 and "100" agree, as do true and "true".
+ */
+static bool policy_holds(const struct node *want, json_t *got)
+{
+	if (!want || want->type == NODE_NULL)
+		return !got || json_is_null(got);
+	if (!got)
+		return false;
+	if (want->type == NODE_MAP) {
+		if (!json_is_object(got))
+			return false;
+		for (size_t i = 0; i < want->n; i++)
+			if (!policy_holds(want->pairs[i].value,
+					  json_object_get(got, want->pairs[i].key->text)))
+				return false;
+		return true;
+	}
+	if (want->type == NODE_SEQ) {
+		if (!json_is_array(got) || json_array_size(got) != want->n)
+			return false;
+		for (size_t i = 0; i < want->n; i++)
+			if (!policy_holds(want->items[i], json_array_get(got, i)))
+				return false;
+		return true;
+	}
+	char num[64];
+	const char *g = NULL;
+	if (json_is_string(got))
+		g = json_string_value(got);
+	else if (json_is_integer(got))
+		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(got)), g = num;
+	else if (json_is_real(got))
+		snprintf(num, sizeof(num), "%g", json_real_value(got)), g = num;
+	else if (json_is_boolean(got))
+		g = json_is_true(got) ? "true" : "false";
+	if (!g || !want->text)
+		return false;
+	if (want->type == NODE_FLOAT && json_is_number(got))
+		return want->dval == json_number_value(got);
+	return strcmp(want->text, g) == 0;
+}
+
+/* validate.policy: the fields given hold in the chosen cluster's policy. */
+static void want_policy(struct suite *s, const char *test, const struct node *want,
+			const char *policy_json)
+{
+	json_t *got = policy_json ? json_loads(policy_json, 0, NULL) : NULL;
+	if (!policy_holds(want, got)) {
+		struct sb w = { 0 };
+		sb_json_node(&w, want);
+		failure(s, test, "policy", policy_json ? policy_json : "", w.p);
+		free(w.p);
+	}
+	json_decref(got);
+}
+
 /* meshc's additions to `validate` (see the top of this file). */
 static void check_meshc_fields(struct suite *s, const char *test, const mrt_route *r,
 			       const mrt_result *res, const mrt_request *q,
-			       const struct node *val, bool registry_only)
+			       const struct node *val, bool registry_only, unsigned dest)
 {
 	const mrt_table *t = s->t;
 	char buf[64];
@@ -194,16 +261,23 @@ static void check_meshc_fields(struct suite *s, const char *test, const mrt_rout
 			failure(s, test, "mirror_clusters", got, "(the listed clusters)");
 		}
 	}
-	if (get(val, "destination_rule")) {
-		unsigned pick = r ? mrt_route_pick(t, r, 0) : MRT_UNSET;
+	if (get(val, "destination_rule") || get(val, "tls_mode") || get(val, "load_balancer") ||
+	    get(val, "policy")) {
 		mrt_destination d;
 		mrt_cluster c;
-		const char *got = NULL;
-		if (pick != MRT_UNSET && mrt_route_destination(t, r, pick, &d) == 0 &&
-		    mrt_cluster_get(t, d.cluster_index, &c) == 0)
-			got = c.destination_rule;
-		want_str(s, test, val, "destination_rule", got);
+		bool have = r && dest != MRT_UNSET && mrt_route_destination(t, r, dest, &d) == 0 &&
+			    mrt_cluster_get(t, d.cluster_index, &c) == 0;
+		want_str(s, test, val, "destination_rule", have ? c.destination_rule : NULL);
+		want_str(s, test, val, "tls_mode", have ? c.tls_mode : NULL);
+		want_str(s, test, val, "load_balancer", have ? c.lb_policy : NULL);
+		const struct node *pol = get(val, "policy");
+		if (pol)
+			want_policy(s, test, pol, have ? c.policy_json : NULL);
 	}
+	const struct node *rd_n = get(val, "retry_default");
+	if (rd_n && rd_n->type == NODE_BOOL && (has_rt && rt.is_default) != rd_n->bval)
+		failure(s, test, "retry_default", has_rt && rt.is_default ? "true" : "false",
+			rd_n->bval ? "true" : "false");
 }
 
 static void run_case(struct suite *s, const struct node *tc, size_t index)
@@ -307,7 +381,7 @@ static void run_case(struct suite *s, const struct node *tc, size_t index)
 	}
 	const char *otp = nstr(get(in, "outbound_traffic_policy"));
 	check_meshc_fields(s, name, r, &res, &q, val,
-			   otp ? strcasecmp(otp, "REGISTRY_ONLY") == 0 : s->registry_only);
+			   otp ? strcasecmp(otp, "REGISTRY_ONLY") == 0 : s->registry_only, dest);
 	size_t nf;
 	mrt_header *fields = header_list(get2(val, "request_header_fields", "header_fields"), &nf);
 	for (size_t i = 0; i < nf; i++) {
@@ -323,10 +397,10 @@ static void run_case(struct suite *s, const struct node *tc, size_t index)
 }
 
 /* Reads and parses the cases file; 0 or -1 with a message printed. */
-static int load_cases(const char *path, struct source_unit *u)
+static int load_cases(const char *path, const struct meshc_options *o,
+		      struct source_unit *u)
 {
-	struct meshc_options opt;
-	meshc_options_init(&opt);
+	struct meshc_options opt = *o;
 	char *bytes, err[256];
 	size_t len;
 	if (source_read_file(path, opt.limits.max_file_bytes, &bytes, &len, err,
@@ -366,6 +440,8 @@ int cmd_test(int argc, char **argv)
 	const char *ns = NULL, *outbound = NULL, *config = NULL;
 	bool quiet = false, no_config = false, registry_only = false;
 	int c;
+	struct meshc_options mopt;   /* input limits: the cases file, config TABLE */
+	meshc_options_init(&mopt);
 
 	while ((c = cli_getopt("test", argc, argv)) != -1) {
 		switch (c) {
@@ -397,21 +473,25 @@ int cmd_test(int argc, char **argv)
 		case OPT_CONFIG:
 			config = optarg;
 			break;
+		default:
+			if (cli_input_option(c, optarg, &mopt) < 0)
+				return 2;
+			break;
 		}
 	}
 	if (optind + 2 != argc)
 		return cli_usage_error("test", "test needs TABLE and CASES.yaml");
 	if (config && no_config)
 		return cli_usage_error("test", "--config and --no-config exclude each other");
-	if (cli_outbound_policy(outbound, config, no_config, &registry_only) != 0)
+	if (cli_outbound_policy(outbound, config, no_config, &registry_only, &mopt) != 0)
 		return 2;
 	mrt_table *t;
 	void *buf;
-	if (!cli_open_table(argv[optind], ns, &t, &buf))
+	if (!cli_open_table(argv[optind], ns, &mopt.limits, &t, &buf))
 		return 2;
 	struct source_unit u;
 	int rc = 2;
-	if (load_cases(argv[optind + 1], &u) != 0)
+	if (load_cases(argv[optind + 1], &mopt, &u) != 0)
 		goto out_table;
 	const struct node *tests = u.ndocs ? get(u.docs[0], "tests") : NULL;
 	if (!tests || tests->type != NODE_SEQ) {

@@ -119,6 +119,7 @@ static const struct cli_option dump_options[] = {
 	  .values = "json text", .complete = COMPLETE_WORDS },
 	{ .name = "namespace", .key = 'n', .arg = "NS",
 	  .help = "namespace of config without one, when TABLE is config" },
+	{ .include = limit_options },
 	{ 0 },
 };
 
@@ -178,6 +179,7 @@ static const struct cli_option query_options[] = {
 	  .values = "text json", .complete = COMPLETE_WORDS },
 	{ .name = "namespace", .key = 'n', .arg = "NS",
 	  .help = "namespace of config without one, when TABLE is config" },
+	{ .include = limit_options },
 	{ 0 },
 };
 
@@ -189,6 +191,7 @@ static const struct cli_option test_options[] = {
 	  .help = "print failures only, no coverage line" },
 	{ .name = "namespace", .key = 'n', .arg = "NS",
 	  .help = "namespace of config without one, when TABLE is config" },
+	{ .include = limit_options },
 	{ 0 },
 };
 
@@ -546,6 +549,35 @@ int cli_getopt(const char *name, int argc, char **argv)
 	return key;
 }
 
+/*
+ * The input limits, as --max-* options and .meshc.yaml keys of the same
+ * names, with the range each accepts (one table, so both agree).
+ */
+const struct cli_limit cli_limits[CLI_NLIMITS] = {
+	{ "max-depth", OPT_MAX_DEPTH, 1, 10000 },
+	{ "max-aliases", OPT_MAX_ALIASES, 0, 10000000 },
+	{ "max-scalar-bytes", OPT_MAX_SCALAR_BYTES, 1, 256LL << 20 },
+	{ "max-document-bytes", OPT_MAX_DOCUMENT_BYTES, 1, 1LL << 30 },
+};
+
+void cli_limit_store(size_t i, long long v, struct meshc_options *o)
+{
+	switch (cli_limits[i].key) {
+	case OPT_MAX_DEPTH:
+		o->limits.max_depth = (unsigned)v;
+		break;
+	case OPT_MAX_ALIASES:
+		o->limits.max_alias_nodes = (size_t)v;
+		break;
+	case OPT_MAX_SCALAR_BYTES:
+		o->limits.max_scalar_bytes = (size_t)v;
+		break;
+	case OPT_MAX_DOCUMENT_BYTES:
+		o->limits.max_document_bytes = (size_t)v;
+		break;
+	}
+}
+
 /* Sets *out from an option value within [min, max]; false if invalid. */
 static bool set_limit(const char *opt, const char *val, long long min,
 		      long long max, long long *out)
@@ -576,27 +608,17 @@ int cli_input_option(int key, const char *arg, struct meshc_options *o)
 		}
 		o->stdin_name = arg;
 		return 1;
-	case OPT_MAX_DEPTH:
-		if (!set_limit("max-depth", arg, 1, 10000, &v))
-			return -1;
-		o->limits.max_depth = (unsigned)v;
-		return 1;
-	case OPT_MAX_ALIASES:
-		if (!set_limit("max-aliases", arg, 0, 10000000, &v))
-			return -1;
-		o->limits.max_alias_nodes = (size_t)v;
-		return 1;
-	case OPT_MAX_SCALAR_BYTES:
-		if (!set_limit("max-scalar-bytes", arg, 1, 256LL << 20, &v))
-			return -1;
-		o->limits.max_scalar_bytes = (size_t)v;
-		return 1;
-	case OPT_MAX_DOCUMENT_BYTES:
-		if (!set_limit("max-document-bytes", arg, 1, 1LL << 30, &v))
-			return -1;
-		o->limits.max_document_bytes = (size_t)v;
-		return 1;
 	default:
+		for (size_t i = 0; i < CLI_NLIMITS; i++) {
+			const struct cli_limit *l = &cli_limits[i];
+			if (l->key != key)
+				continue;
+			if (!set_limit(l->name, arg, l->min, l->max, &v))
+				return -1;
+			cli_limit_store(i, v, o);
+			o->limits_given |= 1u << i;
+			return 1;
+		}
 		return 0;
 	}
 }

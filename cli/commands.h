@@ -139,6 +139,17 @@ int cli_usage_error(const char *name, const char *fmt, ...)
  */
 int cli_input_option(int key, const char *arg, struct meshc_options *o);
 
+/* The input limits: option and config key name, OPT_* key, range. */
+struct cli_limit {
+	const char *name;
+	int key;
+	long long min, max;
+};
+#define CLI_NLIMITS 4
+extern const struct cli_limit cli_limits[CLI_NLIMITS];
+/* Stores value v of limit i (within its range) into o->limits. */
+void cli_limit_store(size_t i, long long v, struct meshc_options *o);
+
 int cmd_check(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_completion(int argc, char **argv);

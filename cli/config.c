@@ -75,6 +75,15 @@ static const cyaml_schema_field_t config_fields[] = {
 	CYAML_FIELD_ENUM("outbound-traffic-policy", OPT_ENUM, struct config_data,
 			 outbound_traffic_policy, outbound_strings,
 			 CYAML_ARRAY_LEN(outbound_strings)),
+	/* The input limits (ranges checked by cli_config_limits). */
+	CYAML_FIELD_INT_PTR("max-depth", CYAML_FLAG_OPTIONAL, struct config_data,
+			    limit[0]),
+	CYAML_FIELD_INT_PTR("max-aliases", CYAML_FLAG_OPTIONAL, struct config_data,
+			    limit[1]),
+	CYAML_FIELD_INT_PTR("max-scalar-bytes", CYAML_FLAG_OPTIONAL, struct config_data,
+			    limit[2]),
+	CYAML_FIELD_INT_PTR("max-document-bytes", CYAML_FLAG_OPTIONAL,
+			    struct config_data, limit[3]),
 	CYAML_FIELD_END
 };
 
@@ -95,6 +104,8 @@ static const char *key_hint(const char *key)
 		return "expected ALLOW_ANY or REGISTRY_ONLY";
 	if (strcmp(key, "suppress") == 0 || strcmp(key, "ignore") == 0)
 		return "expected a list of strings";
+	if (strncmp(key, "max-", 4) == 0)
+		return "expected an integer";
 	return "expected a string";
 }
 

@@ -16,6 +16,10 @@
  *   require-hosts: true
  *   ignore: [charts, "*.tmpl.yaml"]
  *   outbound-traffic-policy: REGISTRY_ONLY   # query, test: ALLOW_ANY|REGISTRY_ONLY
+ *   max-depth: 64                  # the input limits, as the --max-* options
+ *   max-aliases: 1000              #   (check, query, test)
+ *   max-scalar-bytes: 65536
+ *   max-document-bytes: 1048576
  */
 #ifndef MESHC_CONFIG_H
 #define MESHC_CONFIG_H
@@ -41,6 +45,9 @@ struct config_data {
 	char **ignore;
 	unsigned ignore_count;
 	int outbound_traffic_policy;  /* enum config_outbound; 0 when unset */
+	/* max-depth, max-aliases, max-scalar-bytes, max-document-bytes, in
+	 * the order of cli_limits[]; NULL when unset. */
+	long long *limit[4];
 };
 
 /* Where a top-level key, its value and its list items are (1-based). */

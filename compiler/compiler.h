@@ -34,6 +34,8 @@ struct meshc_options {
 	bool require_hosts;          /* host checks even without Services */
 	unsigned jobs;               /* worker threads; 0 = number of cores */
 	struct meshc_limits limits;
+	unsigned limits_given;       /* bit i: limit i of cli_limits[] set on the
+	                              * command line (config keys do not override it) */
 	/*
 	 * Path globs (fnmatch) of inputs to skip, walked or named: a pattern
 	 * without '/' matches any component of a path, one with '/' the path

@@ -74,7 +74,8 @@ static bool annotation_suppresses(const struct diag *d)
 	}
 }
 
-int route_table_load(const char *path, const char *ns, mrt_table **t,
+int route_table_load(const char *path, const char *ns,
+		     const struct meshc_limits *lim, mrt_table **t,
 		     void **buf, char *err, size_t errlen)
 {
 	*t = NULL;
@@ -86,6 +87,8 @@ int route_table_load(const char *path, const char *ns, mrt_table **t,
 	meshc_options_init(&opt);
 	if (ns)
 		opt.namespace = ns;
+	if (lim)
+		opt.limits = *lim;
 	struct project p;
 	project_init(&p, &opt);
 	char *paths[1] = { (char *)path };

@@ -327,7 +327,7 @@ void route_build_gateways(struct builder *b)
 		struct workload w;
 		bool ok = i < b->ngw ?
 			workload_for(b, selector_of(b->gws[i]), b->gws[i]->namespace, &w) :
-			workload_for(b, b->x.pods[i - b->ngw].labels,
+			workload_for(b, b->x.pods[i - b->ngw].r->labels,
 				     b->x.pods[i - b->ngw].r->namespace, &w);
 		bool dup = false;
 		for (size_t k = 0; ok && k < nw && !dup; k++)

@@ -208,11 +208,14 @@ void *route_compile(struct project *p, struct diag_list *d, size_t *len,
  * Opens TABLE for the tools that read tables (query, dump, test): a
  * compiled table (recognised by its magic), or else config paths (a
  * directory, or a .yaml/.yml file) compiled in memory with the default
- * options and namespace `ns` (NULL: default). Config with errors is
+ * options, namespace `ns` (NULL: default) and input limits `lim` (NULL:
+ * the defaults). Config with errors is
  * refused. On success *t is open and *buf holds the bytes it uses (free
  * after mrt_close; NULL for a mapped file). -1 with a message otherwise.
  */
-int route_table_load(const char *path, const char *ns, mrt_table **t,
+struct meshc_limits;
+int route_table_load(const char *path, const char *ns,
+		     const struct meshc_limits *lim, mrt_table **t,
 		     void **buf, char *err, size_t errlen);
 
 #endif

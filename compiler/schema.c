@@ -7,7 +7,8 @@
  * as the API server's structural schema makes them), bad enum values,
  * missing required fields, "at most one of" groups, numeric ranges, list,
  * string and map size limits, base64 and date-time formats, Go durations
- * with the CRD's ">= 1ms" rule, and the CRDs' other CEL rules.
+ * with the CRD's ">= 1ms" rule, and the CRDs' other CEL rules: Istio's
+ * as hand-written checks, the Gateway API's evaluated by compiler/cel_eval.c.
  *
  * Null field values count as absent (the API server prunes them). Where a
  * diagnostic points follows cli.md: unknown field and "at most one of" at
@@ -25,6 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+
+#include "cel.h"
 #include "checks.h"
 #include "prim.h"
 #include "schema.h"
@@ -543,6 +547,20 @@ static void check_integer(struct walk *w, const struct schema_node *s,
 		return;
 	}
 	check_range(w, s, n, (double)n->ival);
+	if (s->nenums && s->type == ST_INTEGER) {
+		/* integer enums are kept as decimal text */
+		char num[32], list[256];
+		snprintf(num, sizeof(num), "%lld", n->ival);
+		size_t o = 0;
+		for (size_t i = 0; i < s->nenums; i++) {
+			if (strcmp(schema_strings[s->enums + i], num) == 0)
+				return;
+			if (o + 40 < sizeof(list))
+				o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+						      i ? ", " : "", schema_strings[s->enums + i]);
+		}
+		report(w, n, NULL, "unsupported value %s: expected one of %s", num, list);
+	}
 }
 
 static void check_enum(struct walk *w, const struct schema_node *s,
@@ -588,6 +606,40 @@ static void check_duration(struct walk *w, const struct schema_node *s,
 		report(w, n, NULL, "%s", prim_check_duration_ns(w->d->arena, ns));
 }
 
+/* The API server's ipv4 and ipv6 formats (strfmt). */
+static bool is_ip_text(const struct node *n, enum schema_format f)
+{
+	char buf[64];
+	unsigned char out[16];
+	if (n->len == 0 || n->len >= sizeof(buf))
+		return false;
+	memcpy(buf, n->text, n->len);
+	buf[n->len] = '\0';
+	return inet_pton(f == SF_IPV4 ? AF_INET : AF_INET6, buf, out) == 1;
+}
+
+/*
+ * A CEL rule of the Gateway API CRDs on node n (schema s), reported at n
+ * with the CRD's message. A rule that fails to evaluate rejects the object
+ * at the API server, so it is reported too, with the reason. Transition
+ * rules (oldSelf) do not apply to a new object: nothing to check offline.
+ */
+static void cel_expr_rule(struct walk *w, const struct schema_node *s,
+			  const struct schema_cel *c, const struct node *n)
+{
+	char err[256];
+	switch (cel_eval_rule((unsigned)(c - schema_cels), n, s, err, sizeof(err))) {
+	case CEL_FAIL:
+		report(w, n, NULL, "%s", c->message);
+		break;
+	case CEL_ERROR:
+		report(w, n, NULL, "%s (the rule could not be evaluated: %s)", c->message, err);
+		break;
+	default:
+		break;
+	}
+}
+
 static void check_string(struct walk *w, const struct schema_node *s,
 			 const struct node *n)
 {
@@ -598,6 +650,16 @@ static void check_string(struct walk *w, const struct schema_node *s,
 			report(w, n, NULL, "too long: %zu characters, at most %u allowed",
 			       c, s->max_length);
 	}
+	if (s->min_length != SCHEMA_NO_LIMIT && utf8_chars(n->text, n->len) < s->min_length)
+		report(w, n, NULL, "too short: at least %u character%s required",
+		       s->min_length, s->min_length == 1 ? "" : "s");
+	if (s->pattern && cel_regex_search(s->pattern, n->text, n->len) != 1)
+		report(w, n, NULL, "\"%s\" does not match the pattern %s",
+		       show(tmp, sizeof(tmp), n->text, n->len), s->pattern);
+	if ((s->format == SF_IPV4 || s->format == SF_IPV6) && !is_ip_text(n, s->format))
+		report(w, n, NULL, "\"%s\" is not an %s address",
+		       show(tmp, sizeof(tmp), n->text, n->len),
+		       s->format == SF_IPV4 ? "IPv4" : "IPv6");
 	if (s->nenums)
 		check_enum(w, s, n);
 	if (s->format == SF_BYTE && !schema_is_base64(n->text, n->len))
@@ -628,10 +690,13 @@ static bool scalar_eq(const struct node *a, const struct node *b)
 }
 
 /* Rules on a scalar value. */
-static void cel_scalar(struct walk *w, const struct schema_cel *c,
-		       const struct node *n)
+static void cel_scalar(struct walk *w, const struct schema_node *s,
+		       const struct schema_cel *c, const struct node *n)
 {
 	switch (c->id) {
+	case CEL_EXPR:
+		cel_expr_rule(w, s, c, n);
+		break;
 	case CEL_PORT_RANGE:
 		if (n->type == NODE_INT && !n->int_overflow &&
 		    (n->ival <= 0 || n->ival > 65535))
@@ -673,6 +738,9 @@ static void cel_map(struct walk *w, const struct schema_node *s,
 		    const struct schema_cel *c, const struct node *m)
 {
 	switch (c->id) {
+	case CEL_EXPR:
+		cel_expr_rule(w, s, c, m);
+		break;
 	case CEL_KEYS_NO_WILDCARD:
 	case CEL_KEYS_NONEMPTY:
 	case CEL_KEYS_PORT_NAME:
@@ -744,11 +812,14 @@ static void cel_map(struct walk *w, const struct schema_node *s,
 }
 
 /* Rules on a list. */
-static void cel_list(struct walk *w, const struct schema_cel *c,
-		     const struct node *l)
+static void cel_list(struct walk *w, const struct schema_node *s,
+		     const struct schema_cel *c, const struct node *l)
 {
 	size_t n = l->n < UNIQUE_SCAN_MAX ? l->n : UNIQUE_SCAN_MAX;
 	switch (c->id) {
+	case CEL_EXPR:
+		cel_expr_rule(w, s, c, l);
+		break;
 	case CEL_UNIQUE_FIELD:
 		for (size_t i = 1; i < n; i++) {
 			const struct node_pair *fi = field(l->items[i], c->arg[0]);
@@ -774,6 +845,24 @@ static void cel_list(struct walk *w, const struct schema_cel *c,
 		break;
 	default:
 		break;
+	}
+}
+
+/* x-kubernetes-list-type: set: scalar items must be unique. */
+static void check_list_set(struct walk *w, const struct node *l)
+{
+	char tmp[256];
+	size_t n = l->n < UNIQUE_SCAN_MAX ? l->n : UNIQUE_SCAN_MAX;
+	for (size_t i = 1; i < n; i++) {
+		if (!node_is_scalar(l->items[i]))
+			continue;
+		for (size_t j = 0; j < i; j++)
+			if (scalar_eq(l->items[i], l->items[j])) {
+				report(w, l->items[i], NULL, "duplicate value \"%s\" in a set",
+				       show(tmp, sizeof(tmp), l->items[i]->text,
+					    l->items[i]->len));
+				break;
+			}
 	}
 }
 
@@ -930,8 +1019,10 @@ static void check_array(struct walk *w, const struct schema_node *s,
 		check_value(w, item, l->items[i]);
 	if (s->list_key)
 		check_list_key(w, s, l);
+	if (s->flags & SCHEMA_LIST_SET)
+		check_list_set(w, l);
 	for (unsigned i = 0; i < s->ncels; i++)
-		cel_list(w, &schema_cels[s->cels + i], l);
+		cel_list(w, s, &schema_cels[s->cels + i], l);
 }
 
 /* Checks node n against schema s (n may be any node of the tree). */
@@ -1008,12 +1099,20 @@ static void check_value(struct walk *w, const struct schema_node *s,
 		return;
 	}
 	for (unsigned i = 0; i < s->ncels; i++)
-		cel_scalar(w, &schema_cels[s->cels + i], n);
+		cel_scalar(w, s, &schema_cels[s->cels + i], n);
 }
 
 void schema_check(struct diag_list *d, const struct resource *r)
 {
-	const struct schema_node *s = schema_root_for(resource_schema_name(r->kind));
+	const struct schema_node *s = NULL;
+	if (resource_kind_is_gateway_api(r->kind) && r->api_version) {
+		/* A version whose schema differs: "group/version/Kind". */
+		char key[160];
+		snprintf(key, sizeof(key), "%s/%s", r->api_version, r->kind_name);
+		s = schema_root_for(key);
+	}
+	if (!s)
+		s = schema_root_for(resource_schema_name(r->kind));
 	if (!s || !r->root)
 		return;
 	struct walk w = { d, r };

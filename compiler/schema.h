@@ -35,6 +35,8 @@ enum schema_format {
 	SF_DOUBLE,
 	SF_BYTE,           /* base64 */
 	SF_DATE_TIME,      /* RFC 3339 */
+	SF_IPV4,
+	SF_IPV6,
 };
 
 enum schema_duration {
@@ -49,6 +51,7 @@ enum schema_duration {
 #define SCHEMA_QUIET_TYPE 0x04u   /* a type mismatch is reported elsewhere */
 #define SCHEMA_HAS_MIN    0x08u
 #define SCHEMA_HAS_MAX    0x10u
+#define SCHEMA_LIST_SET   0x20u   /* x-kubernetes-list-type: set */
 
 #define SCHEMA_NO_LIMIT 0xffffffffu
 
@@ -72,12 +75,14 @@ enum schema_cel_id {
 	CEL_REQUIRED_IF_MANY,      /* list items need arg0 when there are >1 */
 	CEL_DNS_LABEL,             /* string is a DNS-1123 label */
 	CEL_IANA_SVC_NAME,         /* string form is an IANA service name */
+	CEL_EXPR,                  /* a CEL expression (expr), compiler/cel.c */
 };
 
 struct schema_cel {
 	enum schema_cel_id id;
 	const char *message;       /* the CRD's message, verbatim */
 	const char *arg[4];        /* field names or values, NULL when unused */
+	const char *expr;          /* CEL_EXPR: the CRD's rule */
 };
 
 struct schema_prop {
@@ -101,8 +106,10 @@ struct schema_node {
 	unsigned cels, ncels;      /* schema_cels[cels .. cels+ncels) */
 	const char *list_key;      /* x-kubernetes-list-map-keys (one key), or NULL */
 	const char *dur_message;   /* the CEL message of SD_MIN_1MS */
+	const char *pattern;       /* a Go regexp the string must contain a match of */
+	const char *default_json;  /* the default, as JSON (a CEL literal), or NULL */
 	double min, max;
-	unsigned min_items, max_items, max_length, max_props;   /* SCHEMA_NO_LIMIT: none */
+	unsigned min_items, max_items, max_length, min_length, max_props;   /* SCHEMA_NO_LIMIT: none */
 };
 
 struct schema_root {
@@ -114,6 +121,7 @@ extern const struct schema_node schema_nodes[];
 extern const struct schema_prop schema_props[];
 extern const char *const schema_strings[];
 extern const struct schema_cel schema_cels[];
+extern const size_t schema_ncels;
 extern const struct schema_root schema_roots[];
 extern const size_t schema_nroots;
 extern const size_t schema_nnodes;

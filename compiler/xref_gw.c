@@ -5,6 +5,7 @@
  *   IST0145                     gateway.ConflictingGatewayAnalyzer
  *   IST0138                     gateway.CertificateAnalyzer
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,23 +62,19 @@ static bool scan_pod(const struct xref_pod *pod, void *ctx)
 		return false;        /* replicas of one workload: enough seen */
 	for (const struct svc_link *l = xref_map_get(w->svc_by_ns, pod->r->namespace);
 	     l; l = l->next) {
-		const struct node *sel = node_get(l->r->spec, "selector");
-		if (!sel || sel->type != NODE_MAP || sel->n == 0 ||
-		    !xref_labels_match(sel, pod->labels))
+		const struct m_svc *svc = model_svc(l->r);
+		const struct mlabels *sel = &svc->selector;
+		if (!sel->map || sel->n == 0 || !xref_mlabels_match(sel, pod->labels))
 			continue;
-		const struct node *ports = node_get(l->r->spec, "ports");
-		if (!ports || ports->type != NODE_SEQ)
-			continue;
-		for (size_t i = 0; i < ports->n; i++) {
-			const char *proto = xref_text(node_get(ports->items[i], "protocol"));
+		for (size_t i = 0; i < svc->ports.n; i++) {
+			const struct m_port *port = &svc->ports.v[i];
+			const char *proto = port->protocol;
 			if (proto && strcmp(proto, "TCP") != 0)
 				continue;
-			const struct node *num = node_get(ports->items[i], "port");
-			if (num && num->type == NODE_INT)
-				port_add(&w->ports, num->ival);
-			const struct node *tp = node_get(ports->items[i], "targetPort");
-			if (tp && tp->type == NODE_INT)
-				port_add(&w->ports, tp->ival);
+			if (port->port.set)
+				port_add(&w->ports, port->port.v);
+			if (port->target_port.set)
+				port_add(&w->ports, port->target_port.v);
 		}
 	}
 	return true;
@@ -93,7 +90,7 @@ struct workload {
 static const struct workload *gateway_workload(struct xref *x,
 					       struct xref_map *cache,
 					       struct xref_map *svc_by_ns,
-					       const struct node *selector,
+					       const struct mlabels *selector,
 					       const char *selstr)
 {
 	void **slot = xref_map_put(cache, selstr);
@@ -109,18 +106,25 @@ static const struct workload *gateway_workload(struct xref *x,
 	return wl;
 }
 
-static const struct node *selector_of(const struct resource *g)
+static const struct mlabels *selector_of(const struct resource *g)
 {
-	const struct node *s = node_get(g->spec, "selector");
-	return s && s->type == NODE_MAP ? s : NULL;
+	const struct mlabels *s = &model_gw(g)->selector;
+	return s->map ? s : NULL;
 }
 
-/* The servers list of r when it is a Gateway with a spec; else NULL. */
-static const struct node *gateway_servers(const struct resource *r)
+/* The Gateway record of r when it is a Gateway with a servers list; else NULL. */
+static const struct m_gw *gateway_servers(const struct resource *r)
 {
-	if (r->kind != KIND_GATEWAY || !r->spec)
+	const struct m_gw *gw = model_gw(r);
+	if (!gw || !r->has_spec || !gw->servers_list)
 		return NULL;
-	return xref_list(r->spec, "servers");
+	return gw;
+}
+
+/* The field path of a server's field: spec.servers[s].<field> (x's arena). */
+static const char *server_path(struct xref *x, size_t s, const char *field)
+{
+	return arena_printf(x->arena, "spec.servers[%zu].%s", s, field);
 }
 
 static void gateway_workloads(struct xref *x)
@@ -140,28 +144,33 @@ static void gateway_workloads(struct xref *x)
 	}
 	for (size_t i = 0; i < x->p->nres; i++) {
 		const struct resource *g = x->p->res[i];
-		if (g->kind != KIND_GATEWAY || !g->spec)
+		if (g->kind != KIND_GATEWAY || !g->has_spec)
 			continue;
-		const struct node *sel = selector_of(g);
-		const char *selstr = xref_selector_string(x, sel);
+		const struct mlabels *sel = selector_of(g);
+		const char *selstr = xref_mselector_string(x, sel);
 		const struct workload *wl = gateway_workload(x, &cache, &svc_by_ns,
 							     sel, selstr);
 		if (wl->matched == 0) {
-			const struct node *at = node_get_pair(g->spec, "selector") ?
-				node_get_pair(g->spec, "selector")->key : NULL;
+			/* At the selector's first value, else at the key (no path). */
+			const struct mlabels *ms = &model_gw(g)->selector;
 			if (sel && sel->n)
-				at = sel->pairs[0].value;
-			diag_report(x->diags, IST0101, g, at, "selector",
-				    xref_quote(x, selstr));
+				diag_report_at(x->diags, IST0101, g, &sel->v[0].pos,
+					       diag_path_key(x->arena, "spec.selector",
+							     sel->v[0].key),
+					       "selector", xref_quote(x, selstr));
+			else
+				diag_report_at(x->diags, IST0101, g,
+					       ms->present ? &ms->key_pos : NULL, NULL,
+					       "selector", xref_quote(x, selstr));
 			continue;
 		}
-		const struct node *servers = gateway_servers(g);
-		for (size_t s = 0; servers && s < servers->n; s++) {
-			const struct node *num = node_get(node_get(servers->items[s], "port"),
-							  "number");
-			if (!num || num->type != NODE_INT || port_has(&wl->ports, num->ival))
+		const struct m_gw *gw = gateway_servers(g);
+		for (size_t s = 0; gw && s < gw->nservers; s++) {
+			const struct mint *num = &gw->servers[s].port;
+			if (!num->set || port_has(&wl->ports, num->v))
 				continue;
-			diag_report(x->diags, IST0162, g, num, num->ival, selstr);
+			diag_report_at(x->diags, IST0162, g, &num->pos,
+				       server_path(x, s, "port.number"), num->v, selstr);
 		}
 	}
 	/* Free the port arrays of the cached workloads. */
@@ -185,8 +194,8 @@ static bool first_pod(const struct xref_pod *pod, void *ctx)
 
 static void gateway_credentials(struct xref *x, const struct resource *g)
 {
-	const struct node *servers = gateway_servers(g);
-	if (!servers)
+	const struct m_gw *gw = gateway_servers(g);
+	if (!gw)
 		return;
 	const char *wns = NULL;
 	if (x->have_pods) {
@@ -194,10 +203,9 @@ static void gateway_credentials(struct xref *x, const struct resource *g)
 		if (!wns)
 			return;      /* reported as IST0101 selector */
 	}
-	for (size_t s = 0; s < servers->n; s++) {
-		const struct node *cn = node_get(node_get(servers->items[s], "tls"),
-						 "credentialName");
-		const char *cred = node_str(cn);
+	for (size_t s = 0; s < gw->nservers; s++) {
+		const struct mstr *cn = &gw->servers[s].credential_name;
+		const char *cred = cn->s;
 		if (!cred || !*cred || strstr(cred, "://"))
 			continue;
 		bool found;
@@ -213,8 +221,9 @@ static void gateway_credentials(struct xref *x, const struct resource *g)
 			found = xref_map_get(&x->secrets, cred) != NULL;
 		}
 		if (!found)
-			diag_report(x->diags, IST0101, g, cn, "credentialName",
-				    xref_quote(x, cred));
+			diag_report_at(x->diags, IST0101, g, &cn->pos,
+				       server_path(x, s, "tls.credentialName"),
+				       "credentialName", xref_quote(x, cred));
 	}
 }
 
@@ -224,7 +233,7 @@ static void gateway_credentials(struct xref *x, const struct resource *g)
 struct server_ref {
 	const struct resource *g;
 	const char *selstr;
-	const struct node *selector;
+	const struct mlabels *selector;
 	struct server_ref *next;
 };
 
@@ -248,27 +257,22 @@ static struct server_ref *list_gateway(struct xref *x, struct xref_map *idx,
 }
 
 /* A server's port number and hosts list; false when either is missing. */
-static bool server_address(const struct node *srv, const struct node **num,
-			   const struct node **hosts, const char **bind)
+static bool server_address(const struct m_server *srv, const char **bind)
 {
-	*num = node_get(node_get(srv, "port"), "number");
-	*hosts = xref_list(srv, "hosts");
-	*bind = node_str(node_get(srv, "bind"));
-	if (!*bind)
-		*bind = "";
-	return *num && (*num)->type == NODE_INT && *hosts;
+	*bind = srv->bind ? srv->bind : "";
+	return srv->port.set && srv->hosts.list;
 }
 
 /* Whether some pod is selected by both selectors. */
 struct both_scan {
-	const struct node *other;
+	const struct mlabels *other;
 	bool found;
 };
 
 static bool pod_in_both(const struct xref_pod *pod, void *ctx)
 {
 	struct both_scan *b = ctx;
-	if (xref_labels_match(b->other, pod->labels)) {
+	if (xref_mlabels_match(b->other, pod->labels)) {
 		b->found = true;
 		return false;
 	}
@@ -300,29 +304,53 @@ static const char *server_key(struct xref *x, long long port, const char *bind,
 	return arena_printf(x->arena, "%lld\x1f%s\x1f%s", port, bind, host);
 }
 
+/* The same key for the Gateways with selector string selstr only. */
+static const char *server_sel_key(struct xref *x, long long port,
+				  const char *bind, const char *host,
+				  const char *selstr)
+{
+	return arena_printf(x->arena, "%lld\x1f%s\x1f%s\x1f%s", port, bind, host,
+			    selstr);
+}
+
+enum { CONFLICT_GATEWAYS = 32 };
+
+/*
+ * IST0145: Gateways of one workload with a server on the same port, bind
+ * address and host. Each Gateway names the first 32 others in input
+ * order. Without Pods, one workload is one selector: the index has a
+ * list per selector too, so a Gateway reads only its own selector's
+ * (N Gateways with N selectors on one host stay linear). With Pods,
+ * selectors that share a pod are one workload, and the whole list of
+ * the address is read, up to the 32 names.
+ */
 static void gateway_conflicts(struct xref *x)
 {
 	struct xref_map idx;
 	xref_map_init(&idx, x->arena);
 	struct project *p = x->p;
-	/* Index every (port, bind, host) -> gateways, in input order. */
+	/* Index every (port, bind, host) -> gateways, in input order, and
+	 * without Pods (port, bind, host, selector) -> gateways. */
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *g = p->res[i];
-		const struct node *servers = gateway_servers(g);
-		if (!servers)
+		const struct m_gw *gw = gateway_servers(g);
+		if (!gw)
 			continue;
-		const char *selstr = xref_selector_string(x, selector_of(g));
-		for (size_t s = 0; s < servers->n; s++) {
-			const struct node *num, *hosts;
+		const char *selstr = xref_mselector_string(x, selector_of(g));
+		for (size_t s = 0; s < gw->nservers; s++) {
+			const struct m_server *srv = &gw->servers[s];
 			const char *bind;
-			if (!server_address(servers->items[s], &num, &hosts, &bind))
+			if (!server_address(srv, &bind))
 				continue;
-			for (size_t h = 0; h < hosts->n; h++) {
-				const char *host = node_str(hosts->items[h]);
+			long long num = srv->port.v;
+			for (size_t h = 0; h < srv->hosts.n; h++) {
+				const char *host = srv->hosts.v[h].s;
 				if (!host)
 					continue;
-				struct server_ref *ref = list_gateway(x, &idx,
-					server_key(x, num->ival, bind, server_host(host)), g);
+				const char *key = x->have_pods ?
+					server_key(x, num, bind, server_host(host)) :
+					server_sel_key(x, num, bind, server_host(host), selstr);
+				struct server_ref *ref = list_gateway(x, &idx, key, g);
 				if (ref) {
 					ref->selstr = selstr;
 					ref->selector = selector_of(g);
@@ -332,39 +360,44 @@ static void gateway_conflicts(struct xref *x)
 	}
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *g = p->res[i];
-		const struct node *servers = gateway_servers(g);
-		if (!servers)
+		const struct m_gw *gw = gateway_servers(g);
+		if (!gw)
 			continue;
 		struct server_ref self = {
 			.g = g, .selector = selector_of(g),
-			.selstr = xref_selector_string(x, selector_of(g)),
+			.selstr = xref_mselector_string(x, selector_of(g)),
 		};
-		for (size_t s = 0; s < servers->n; s++) {
-			const struct node *num, *hosts;
+		for (size_t s = 0; s < gw->nservers; s++) {
+			const struct m_server *srv = &gw->servers[s];
+			const struct mstrs *hosts = &srv->hosts;
 			const char *bind;
-			if (!server_address(servers->items[s], &num, &hosts, &bind))
+			if (!server_address(srv, &bind))
 				continue;
-			const struct resource *seen[32];
+			long long num = srv->port.v;
+			const struct resource *seen[CONFLICT_GATEWAYS];
 			size_t nseen = 0;
-			const struct node *at = NULL;
-			for (size_t h = 0; h < hosts->n; h++) {
-				const char *host = node_str(hosts->items[h]);
+			size_t at = SIZE_MAX;        /* hosts[at] */
+			for (size_t h = 0; h < hosts->n && nseen < CONFLICT_GATEWAYS; h++) {
+				const char *host = hosts->v[h].s;
 				if (!host)
 					continue;
-				const struct server_ref *ref = xref_map_get(&idx,
-					server_key(x, num->ival, bind, server_host(host)));
-				for (; ref; ref = ref->next) {
+				const char *key = x->have_pods ?
+					server_key(x, num, bind, server_host(host)) :
+					server_sel_key(x, num, bind, server_host(host),
+						       self.selstr);
+				const struct server_ref *ref = xref_map_get(&idx, key);
+				for (; ref && nseen < CONFLICT_GATEWAYS; ref = ref->next) {
 					if (ref->g == g || !same_workload(x, &self, ref))
 						continue;
 					bool dup = false;
 					for (size_t k = 0; k < nseen; k++)
 						if (seen[k] == ref->g)
 							dup = true;
-					if (dup || nseen == 32)
+					if (dup)
 						continue;
 					seen[nseen++] = ref->g;
-					if (!at)
-						at = hosts->items[h];
+					if (at == SIZE_MAX)
+						at = h;
 				}
 			}
 			if (!nseen)
@@ -382,18 +415,19 @@ static void gateway_conflicts(struct xref *x)
 			}
 			len = 1;
 			for (size_t h = 0; h < hosts->n; h++)
-				len += (node_str(hosts->items[h]) ?
-					strlen(node_str(hosts->items[h])) : 0) + 1;
+				len += (hosts->v[h].s ? strlen(hosts->v[h].s) : 0) + 1;
 			char *hl = arena_alloc(x->arena, len);
 			for (size_t h = 0; h < hosts->n; h++) {
-				if (!node_str(hosts->items[h]))
+				if (!hosts->v[h].s)
 					continue;
 				if (*hl)
 					strcat(hl, ",");
-				strcat(hl, node_str(hosts->items[h]));
+				strcat(hl, hosts->v[h].s);
 			}
-			diag_report(x->diags, IST0145, g, at, names, self.selstr,
-				    arena_printf(x->arena, "%lld", num->ival), hl);
+			diag_report_at(x->diags, IST0145, g, &hosts->v[at].pos,
+				       arena_printf(x->arena, "spec.servers[%zu].hosts[%zu]", s, at),
+				       names, self.selstr,
+				       arena_printf(x->arena, "%lld", num), hl);
 		}
 	}
 	xref_map_release(&idx);
@@ -402,28 +436,28 @@ static void gateway_conflicts(struct xref *x)
 /* ---- IST0138 ---- */
 
 /* The certificate identity of a server's TLS settings, or NULL. */
-static const char *cert_key(struct xref *x, const struct node *tls,
-			    const struct node **at)
+static const char *cert_key(struct xref *x, const struct m_server *srv,
+			    const struct mpos **at, const char **field)
 {
-	const struct node *cn = node_get(tls, "credentialName");
-	const char *cred = node_str(cn);
+	const char *cred = srv->credential_name.s;
 	if (cred && *cred) {
-		*at = cn;
+		*at = &srv->credential_name.pos;
+		*field = "tls.credentialName";
 		return xref_key2(x, "cred", cred);
 	}
-	const struct node *cert = node_get(tls, "serverCertificate");
-	const char *c = node_str(cert), *k = node_str(node_get(tls, "privateKey"));
+	const char *c = srv->server_certificate.s, *k = srv->private_key;
 	if (c && *c && k && *k) {
-		*at = cert;
+		*at = &srv->server_certificate.pos;
+		*field = "tls.serverCertificate";
 		return arena_printf(x->arena, "file\x1f%s\x1f%s", c, k);
 	}
 	return NULL;
 }
 
 /* Every pair of `sub` is in `super` (an empty `sub` is in everything). */
-static bool selector_subset(const struct node *sub, const struct node *super)
+static bool selector_subset(const struct mlabels *sub, const struct mlabels *super)
 {
-	return xref_labels_match(sub, super);
+	return xref_mlabels_match(sub, super);
 }
 
 static void gateway_certificates(struct xref *x)
@@ -433,26 +467,29 @@ static void gateway_certificates(struct xref *x)
 	struct project *p = x->p;
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *g = p->res[i];
-		const struct node *servers = gateway_servers(g);
-		for (size_t s = 0; servers && s < servers->n; s++) {
-			const struct node *at;
-			const char *key = cert_key(x, node_get(servers->items[s], "tls"), &at);
+		const struct m_gw *gw = gateway_servers(g);
+		for (size_t s = 0; gw && s < gw->nservers; s++) {
+			const struct mpos *at;
+			const char *field;
+			const char *key = cert_key(x, &gw->servers[s], &at, &field);
 			if (key)
 				list_gateway(x, &idx, key, g);
 		}
 	}
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *g = p->res[i];
-		const struct node *servers = gateway_servers(g);
+		const struct m_gw *gw = gateway_servers(g);
 		const struct resource *seen[32];
 		size_t nseen = 0;
-		for (size_t s = 0; servers && s < servers->n; s++) {
-			const struct node *at;
-			const char *key = cert_key(x, node_get(servers->items[s], "tls"), &at);
+		/* Up to 32 others per Gateway; past them nothing is reported. */
+		for (size_t s = 0; gw && s < gw->nservers && nseen < 32; s++) {
+			const struct mpos *at;
+			const char *field;
+			const char *key = cert_key(x, &gw->servers[s], &at, &field);
 			if (!key)
 				continue;
-			for (const struct server_ref *ref = xref_map_get(&idx, key); ref;
-			     ref = ref->next) {
+			for (const struct server_ref *ref = xref_map_get(&idx, key);
+			     ref && nseen < 32; ref = ref->next) {
 				if (ref->g == g ||
 				    !selector_subset(selector_of(g), selector_of(ref->g)))
 					continue;
@@ -460,13 +497,14 @@ static void gateway_certificates(struct xref *x)
 				for (size_t k = 0; k < nseen; k++)
 					if (seen[k] == ref->g)
 						dup = true;
-				if (dup || nseen == 32)
+				if (dup)
 					continue;
 				seen[nseen++] = ref->g;
-				diag_report(x->diags, IST0138, g, at,
-					    arena_printf(x->arena, "[%s/%s %s/%s]",
-							 g->namespace, g->name,
-							 ref->g->namespace, ref->g->name));
+				diag_report_at(x->diags, IST0138, g, at,
+					       server_path(x, s, field),
+					       arena_printf(x->arena, "[%s/%s %s/%s]",
+							    g->namespace, g->name,
+							    ref->g->namespace, ref->g->name));
 			}
 		}
 	}

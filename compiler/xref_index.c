@@ -201,6 +201,20 @@ void xref_vis_from_list(struct arena *a, struct xref_vis *v,
 	}
 }
 
+void xref_vis_from_mstrs(struct arena *a, struct xref_vis *v,
+			 const struct mstrs *list, const char *own)
+{
+	memset(v, 0, sizeof(*v));
+	if (!list->list || list->n == 0) {
+		v->all = true;
+		return;
+	}
+	size_t cap = 0;
+	for (unsigned i = 0; i < list->n; i++)
+		if (list->v[i].s)
+			vis_entry(a, v, list->v[i].s, own, &cap);
+}
+
 void xref_vis_from_annotation(struct arena *a, struct xref_vis *v,
 			      const char *value, const char *own)
 {
@@ -290,19 +304,17 @@ const char *xref_service_namespace(struct xref *x, const char *fqdn)
 
 /* ---- building ---- */
 
+/* The port numbers of a Service (`port`) or ServiceEntry (`number`). */
 static void collect_ports(struct xref *x, struct xref_hostdef *h,
-			  const struct node *ports, const char *field)
+			  const struct m_ports *ports, bool entry)
 {
-	if (!ports || ports->type != NODE_SEQ || ports->n == 0)
+	if (ports->n == 0)
 		return;
 	h->ports = arena_alloc(x->arena, ports->n * sizeof(*h->ports));
-	h->port_nodes = arena_alloc(x->arena, ports->n * sizeof(*h->port_nodes));
 	for (size_t i = 0; i < ports->n; i++) {
-		const struct node *num = node_get(ports->items[i], field);
-		if (!num || num->type != NODE_INT)
-			continue;
-		h->port_nodes[h->nports] = num;
-		h->ports[h->nports++] = num->ival;
+		const struct mint *num = entry ? &ports->v[i].number : &ports->v[i].port;
+		if (num->set)
+			h->ports[h->nports++] = num->v;
 	}
 }
 
@@ -335,11 +347,8 @@ static struct xref_hostdef *build_service(struct xref *x, const struct resource 
 	w += 5;
 	memcpy(w, x->domain, dl + 1);
 	h->host = host;
-	h->at = node_get(r->metadata, "name");
-	collect_ports(x, h, node_get(r->spec, "ports"), "port");
-	xref_vis_from_annotation(x->arena, &h->vis,
-				 resource_annotation(r, "networking.istio.io/exportTo"),
-				 r->namespace);
+	collect_ports(x, h, &model_svc(r)->ports, false);
+	xref_vis_from_annotation(x->arena, &h->vis, r->export_to, r->namespace);
 	return h;
 }
 
@@ -347,26 +356,23 @@ static struct xref_hostdef *build_service(struct xref *x, const struct resource 
 static size_t build_service_entry(struct xref *x, const struct resource *r,
 				  struct xref_hostdef **defs)
 {
-	const struct node *hosts = node_get(r->spec, "hosts");
-	if (!hosts || hosts->type != NODE_SEQ || hosts->n == 0)
+	const struct m_se *se = model_se(r);
+	const struct mstrs *hosts = &se->hosts;
+	if (hosts->n == 0)
 		return 0;
 	struct xref_vis vis;
-	xref_vis_from_list(x->arena, &vis, node_get(r->spec, "exportTo"),
-			   r->namespace);
-	const struct node *sel = node_get(node_get(r->spec, "workloadSelector"),
-					  "labels");
+	xref_vis_from_mstrs(x->arena, &vis, &se->export_to, r->namespace);
 	struct xref_hostdef *hs = arena_alloc(x->arena, hosts->n * sizeof(*hs));
 	size_t n = 0;
 	for (size_t i = 0; i < hosts->n; i++) {
-		const char *host = node_str(hosts->items[i]);
+		const char *host = hosts->v[i].s;
 		if (!host || !*host)
 			continue;
 		struct xref_hostdef *h = &hs[n++];
 		h->r = r;
 		h->host = xref_fqdn(x, host, r->namespace);
-		h->at = hosts->items[i];
-		collect_ports(x, h, node_get(r->spec, "ports"), "number");
-		h->selector = sel && sel->type == NODE_MAP ? sel : NULL;
+		collect_ports(x, h, &se->ports, true);
+		h->selector = se->selector.map ? &se->selector : NULL;
 		h->vis = vis;
 	}
 	*defs = hs;
@@ -376,26 +382,22 @@ static size_t build_service_entry(struct xref *x, const struct resource *r,
 /* The index entry of a DestinationRule; NULL when it names no host. */
 static struct xref_dr *build_destination_rule(struct xref *x, const struct resource *r)
 {
-	const struct node *hn = node_get(r->spec, "host");
-	const char *host = node_str(hn);
+	const struct m_dr *m = model_dr(r);
+	const char *host = m->host;
 	if (!host || !*host)
 		return NULL;
 	struct xref_dr *d = arena_alloc(x->arena, sizeof(*d));
 	d->r = r;
 	d->host = xref_fqdn(x, host, r->namespace);
-	d->host_node = hn;
-	xref_vis_from_list(x->arena, &d->vis, node_get(r->spec, "exportTo"),
-			   r->namespace);
-	const struct node *subsets = node_get(r->spec, "subsets");
-	if (subsets && subsets->type == NODE_SEQ && subsets->n) {
-		d->nsubsets = subsets->n;
-		d->subset_names = arena_alloc(x->arena, subsets->n * sizeof(char *));
-		d->subset_nodes = arena_alloc(x->arena, subsets->n * sizeof(void *));
-		d->subset_used = arena_alloc(x->arena, subsets->n * sizeof(*d->subset_used));
-		for (size_t i = 0; i < subsets->n; i++) {
-			d->subset_nodes[i] = subsets->items[i];
-			d->subset_names[i] = node_str(node_get(subsets->items[i], "name"));
-		}
+	d->host_pos = &m->host_pos;
+	xref_vis_from_mstrs(x->arena, &d->vis, &m->export_to, r->namespace);
+	if (m->nsubsets) {
+		d->nsubsets = m->nsubsets;
+		d->subsets = m->subsets;
+		d->subset_names = arena_alloc(x->arena, m->nsubsets * sizeof(char *));
+		d->subset_used = arena_alloc(x->arena, m->nsubsets * sizeof(*d->subset_used));
+		for (size_t i = 0; i < m->nsubsets; i++)
+			d->subset_names[i] = m->subsets[i].name;
 	}
 	return d;
 }
@@ -410,8 +412,92 @@ static void index_destination_rule(struct xref *x, struct xref_dr *d)
 		slot = xref_map_put_ref(&x->drs, d->host);
 	}
 	d->next = *slot;
+	if (d->next)
+		d->shared = d->next->shared = true;
 	*slot = d;
 	x->dr_list[x->ndr++] = d;
+}
+
+/* The key of a fact: tag, host, then ns and subset when not NULL. */
+static const char *fact_key(struct xref *x, const char *tag, const char *host,
+			    const char *ns, const char *subset)
+{
+	return arena_printf(x->arena, "%s\x1f%s\x1f%s\x1f%s", tag, host,
+			    ns ? ns : "", subset ? subset : "");
+}
+
+void *xref_dr_fact(struct xref *x, const char *tag, const char *host,
+		   const char *ns, const char *subset)
+{
+	if (x->dr_facts.n == 0)
+		return NULL;
+	return xref_map_get(&x->dr_facts, fact_key(x, tag, host, ns, subset));
+}
+
+/* Sets fact (tag, host, ns, subset) to val unless it is set: the first wins. */
+static void fact_first(struct xref *x, const char *tag, const char *host,
+		       const char *ns, const char *subset, void *val)
+{
+	void **slot = xref_map_put(&x->dr_facts, fact_key(x, tag, host, ns, subset));
+	if (!*slot)
+		*slot = val;
+}
+
+/* The facts of the rules of shared hosts (xref_index.h), in input order. */
+static void index_dr_facts(struct xref *x)
+{
+	for (size_t i = 0; i < x->ndr; i++) {
+		struct xref_dr *d = x->dr_list[i];
+		if (!d->shared)
+			continue;
+		const char *ns = d->r->namespace;
+		fact_first(x, "L", d->host, ns, NULL, d);
+		d->subset_info = arena_alloc(x->arena, (d->nsubsets ? d->nsubsets : 1) *
+					     sizeof(*d->subset_info));
+		for (size_t k = 0; k < d->nsubsets; k++) {
+			const char *sub = d->subset_names[k];
+			if (!sub)
+				continue;
+			void **slot = xref_map_put(&x->dr_facts, fact_key(x, "S", d->host, NULL, sub));
+			struct xref_subset *si = *slot;
+			if (!si) {
+				*slot = si = arena_alloc(x->arena, sizeof(*si));
+				si->definer = d;
+			}
+			d->subset_info[k] = si;
+			fact_first(x, "LS", d->host, ns, sub, d);
+			if (d->vis.all)
+				fact_first(x, "ES", d->host, NULL, sub, d);
+			for (size_t v = 0; !d->vis.all && v < d->vis.n; v++)
+				fact_first(x, "XS", d->host, d->vis.ns[v], sub, d);
+		}
+	}
+}
+
+void xref_host_suffixes(struct xref *x)
+{
+	if (x->host_suffixes.n)
+		return;
+	/* Appended in table order: a list's first entry is the first slot. */
+	struct xref_map tails;
+	xref_map_init(&tails, x->arena);
+	for (size_t i = 0; i < x->hosts.cap; i++) {
+		const struct xref_slot *s = &x->hosts.slots[i];
+		if (!s->key)
+			continue;
+		for (const char *dot = strchr(s->key, '.'); dot; dot = strchr(dot + 1, '.')) {
+			struct xref_suffix *l = arena_alloc(x->arena, sizeof(*l));
+			l->defs = s->val;
+			void **head = xref_map_put_ref(&x->host_suffixes, dot);
+			void **tail = xref_map_put_ref(&tails, dot);
+			if (*tail)
+				((struct xref_suffix *)*tail)->next = l;
+			else
+				*head = l;
+			*tail = l;
+		}
+	}
+	xref_map_release(&tails);
 }
 
 /* What the parallel part of xref_init builds for one resource. */
@@ -462,7 +548,7 @@ static void index_pod(struct xref *x, const struct resource *r)
 {
 	struct xref_pod *pod = &x->pods[x->npods++];
 	pod->r = r;
-	pod->labels = r->labels && r->labels->type == NODE_MAP ? r->labels : NULL;
+	pod->labels = r->meta_labels && r->meta_labels->map ? r->meta_labels : NULL;
 }
 
 /* Pods are indexed by each label pair, so a selector scans only the pods
@@ -475,16 +561,20 @@ static void index_pod_labels(struct xref *x)
 		if (!pod->labels)
 			continue;
 		for (size_t j = 0; j < pod->labels->n; j++) {
-			const char *v = xref_text(pod->labels->pairs[j].value);
+			const char *v = pod->labels->v[j].text;
 			if (!v)
 				continue;
 			/* A pod is in several lists; each list needs its own link. */
 			struct xref_pod *link = arena_alloc(x->arena, sizeof(*link));
 			*link = *pod;
 			void **slot = xref_map_put(&x->pods_by_label,
-						   xref_key2(x, pod->labels->pairs[j].key->text, v));
-			link->next = *slot;
-			*slot = link;
+						   xref_key2(x, pod->labels->v[j].key, v));
+			struct xref_pods *l = *slot;
+			if (!l)
+				*slot = l = arena_alloc(x->arena, sizeof(*l));
+			link->next = l->head;
+			l->head = link;
+			l->n++;
 		}
 	}
 }
@@ -510,6 +600,8 @@ void xref_init(struct xref *x, struct project *p)
 	xref_map_init(&x->secrets, x->arena);
 	xref_map_init(&x->pods_by_label, x->arena);
 	xref_map_init(&x->nodes, x->arena);
+	xref_map_init(&x->dr_facts, x->arena);
+	xref_map_init(&x->host_suffixes, x->arena);
 
 	size_t ndr = 0, npod = 0;
 	for (size_t i = 0; i < p->nres; i++) {
@@ -566,6 +658,7 @@ void xref_init(struct xref *x, struct project *p)
 		x->dr_list[i] = x->dr_list[j - 1];
 		x->dr_list[j - 1] = t;
 	}
+	index_dr_facts(x);
 	for (size_t i = 0; i < p->nres; i++)
 		if (p->res[i]->kind == KIND_POD)
 			index_pod(x, p->res[i]);
@@ -583,6 +676,8 @@ void xref_release(struct xref *x)
 	xref_map_release(&x->secrets);
 	xref_map_release(&x->pods_by_label);
 	xref_map_release(&x->nodes);
+	xref_map_release(&x->dr_facts);
+	xref_map_release(&x->host_suffixes);
 	free(x->dr_list);
 	free(x->pods);
 	free(x->key);
@@ -693,12 +788,25 @@ bool xref_labels_match(const struct node *selector, const struct node *labels)
 	return true;
 }
 
-void xref_pods_matching(struct xref *x, const struct node *selector,
+bool xref_mlabels_match(const struct mlabels *selector, const struct mlabels *labels)
+{
+	if (!selector || !selector->map)
+		return true;
+	for (size_t i = 0; i < selector->n; i++) {
+		const char *want = selector->v[i].text;
+		const char *got = mlabels_text(labels, selector->v[i].key);
+		if (!want || !got || strcmp(want, got) != 0)
+			return false;
+	}
+	return true;
+}
+
+void xref_pods_matching(struct xref *x, const struct mlabels *selector,
 			const char *ns,
 			bool (*fn)(const struct xref_pod *pod, void *ctx),
 			void *ctx)
 {
-	bool empty = !selector || selector->type != NODE_MAP || selector->n == 0;
+	bool empty = !selector || !selector->map || selector->n == 0;
 	if (empty) {
 		for (size_t i = 0; i < x->npods; i++) {
 			if (ns && strcmp(x->pods[i].r->namespace, ns) != 0)
@@ -708,19 +816,54 @@ void xref_pods_matching(struct xref *x, const struct node *selector,
 		}
 		return;
 	}
-	const char *v = xref_text(selector->pairs[0].value);
-	if (!v)
-		return;
-	const struct xref_pod *pod = xref_map_get(&x->pods_by_label,
-		xref_key2(x, selector->pairs[0].key->text, v));
-	for (; pod; pod = pod->next) {
+	/* The pods carrying the selector's rarest pair: every match is there. */
+	const struct xref_pods *shortest = NULL;
+	for (size_t i = 0; i < selector->n; i++) {
+		const char *v = selector->v[i].text;
+		const struct xref_pods *l = v ? xref_map_get(&x->pods_by_label,
+			xref_key2(x, selector->v[i].key, v)) : NULL;
+		if (!l)
+			return;      /* no pod has this pair */
+		if (!shortest || l->n < shortest->n)
+			shortest = l;
+	}
+	for (const struct xref_pod *pod = shortest->head; pod; pod = pod->next) {
 		if (ns && strcmp(pod->r->namespace, ns) != 0)
 			continue;
-		if (!xref_labels_match(selector, pod->labels))
+		if (!xref_mlabels_match(selector, pod->labels))
 			continue;
 		if (!fn(pod, ctx))
 			return;
 	}
+}
+
+static int cmp_label_key(const void *a, const void *b)
+{
+	const struct mlabel *la = *(const struct mlabel *const *)a;
+	const struct mlabel *lb = *(const struct mlabel *const *)b;
+	return strcmp(la->key, lb->key);
+}
+
+const char *xref_mselector_string(struct xref *x, const struct mlabels *selector)
+{
+	if (!selector || !selector->map || selector->n == 0)
+		return "";
+	const struct mlabel **pairs = xmalloc(selector->n * sizeof(*pairs));
+	size_t len = 1;
+	for (size_t i = 0; i < selector->n; i++) {
+		pairs[i] = &selector->v[i];
+		const char *v = pairs[i]->text;
+		len += strlen(pairs[i]->key) + (v ? strlen(v) : 0) + 2;
+	}
+	qsort(pairs, selector->n, sizeof(*pairs), cmp_label_key);
+	char *out = arena_alloc_raw(x->arena, len), *w = out;
+	for (size_t i = 0; i < selector->n; i++) {
+		const char *v = pairs[i]->text;
+		w += sprintf(w, "%s%s=%s", i ? "," : "", pairs[i]->key, v ? v : "");
+	}
+	*w = '\0';
+	free(pairs);
+	return out;
 }
 
 static int cmp_pair_key(const void *a, const void *b)

@@ -29,6 +29,7 @@
 #include <stddef.h>
 
 #include "compiler.h"
+#include "model.h"
 
 /* ---- a string-keyed hash table ---- */
 
@@ -74,6 +75,9 @@ struct xref_vis {
  */
 void xref_vis_from_list(struct arena *a, struct xref_vis *v,
 			const struct node *list, const char *own);
+/* The same from the typed model's exportTo list. */
+void xref_vis_from_mstrs(struct arena *a, struct xref_vis *v,
+			 const struct mstrs *list, const char *own);
 /* The same for the comma-separated networking.istio.io/exportTo annotation. */
 void xref_vis_from_annotation(struct arena *a, struct xref_vis *v,
 			      const char *value, const char *own);
@@ -87,11 +91,9 @@ bool xref_vis_meet(const struct xref_vis *a, const struct xref_vis *b);
 struct xref_hostdef {
 	const struct resource *r;
 	const char *host;            /* fully qualified, or `*suffix` */
-	const struct node *at;       /* the node naming it (hosts[i], or metadata.name) */
 	long long *ports;            /* port numbers (arena), nports of them */
-	const struct node **port_nodes;
 	size_t nports;
-	const struct node *selector; /* SE workloadSelector.labels; NULL for Services */
+	const struct mlabels *selector;  /* SE workloadSelector.labels; NULL for Services */
 	struct xref_vis vis;
 	struct xref_hostdef *next;   /* the next definition of the same host */
 };
@@ -100,19 +102,42 @@ struct xref_hostdef {
 struct xref_dr {
 	const struct resource *r;
 	const char *host;            /* fully qualified (or wildcard) */
-	const struct node *host_node;
+	const struct mpos *host_pos;   /* spec.host */
 	struct xref_vis vis;
 	size_t nsubsets;
 	const char **subset_names;   /* NULL entries for unnamed subsets */
-	const struct node **subset_nodes;   /* the subsets[i] maps */
+	const struct m_subset *subsets;     /* the model's, nsubsets of them */
 	atomic_bool *subset_used;    /* set by the VirtualService pass (in parallel) */
 	struct xref_dr *next;        /* the next DR of the same host */
+	bool shared;                 /* another DR has the same host: see xref_dr_facts */
+	struct xref_subset **subset_info;   /* shared: by subset, NULL if unnamed */
+};
+
+/*
+ * What the analyzers ask of the DestinationRules of a host that several
+ * rules share, answered by lookups rather than by walking the rules (N
+ * rules on one host, each named by routes, would be quadratic). In
+ * xref.dr_facts under keys "<tag>\x1fhost\x1f...": S (host, subset) ->
+ * struct xref_subset; L (host, ns) -> the first rule in namespace ns; LS
+ * (host, ns, subset) -> a rule in ns defines the subset; ES (host,
+ * subset), XS (host, ns, subset) -> a rule exported everywhere,
+ * respectively to ns by name, defines the subset.
+ */
+struct xref_subset {
+	const struct xref_dr *definer;   /* the first rule defining it */
+	atomic_bool used;            /* a route names it */
 };
 
 struct xref_pod {
 	const struct resource *r;
-	const struct node *labels;
+	const struct mlabels *labels;    /* metadata.labels when a map, else NULL */
 	struct xref_pod *next;       /* next pod with the same label pair */
+};
+
+/* The pods carrying one label pair, in input order. */
+struct xref_pods {
+	struct xref_pod *head;
+	size_t n;
 };
 
 struct xref {
@@ -129,12 +154,15 @@ struct xref {
 	struct xref_map drs;         /* fqdn -> struct xref_dr list */
 	struct xref_map wild_drs;    /* host minus `*` -> list */
 	bool any_wild_dr;
+	struct xref_map dr_facts;    /* shared hosts' rules (struct xref_subset) */
+	struct xref_map host_suffixes;   /* ".suffix" of a host -> struct xref_suffix list
+	                                  * (built by xref_host_suffixes) */
 	struct xref_dr **dr_list;    /* every DR in input order (heap) */
 	size_t ndr;
 	struct xref_map gateways;    /* "ns/name" -> const struct resource * */
 	struct xref_map k8s_gateways;    /* Gateway API Gateways, "ns/name" */
 	struct xref_map secrets;     /* "ns/name" and "name" -> resource */
-	struct xref_map pods_by_label;   /* "k=v" -> struct xref_pod list */
+	struct xref_map pods_by_label;   /* "k\x1fv" -> struct xref_pods */
 	struct xref_pod *pods;       /* every pod (array, npods) */
 	size_t npods;
 	struct xref_map nodes;       /* Node name -> resource */
@@ -191,6 +219,21 @@ const struct xref_hostdef *xref_host_lookup(struct xref *x, const char *fqdn,
  */
 struct xref_dr *xref_dr_lookup(struct xref *x, const char *fqdn);
 
+/* A fact about a shared host's rules (see struct xref_subset), or NULL. */
+void *xref_dr_fact(struct xref *x, const char *tag, const char *host,
+		   const char *ns, const char *subset);
+
+/* The host definitions whose hosts end with a suffix, in hosts' table order. */
+struct xref_suffix {
+	const struct xref_hostdef *defs;
+	struct xref_suffix *next;
+};
+/*
+ * Indexes every host by each of its suffixes starting at a dot (for
+ * wildcard DestinationRule hosts); before a parallel pass reads it.
+ */
+void xref_host_suffixes(struct xref *x);
+
 /* `gateway` named from a VirtualService in `ns`: "ns/name", `name`, or legacy `name.ns`. */
 const struct resource *xref_gateway_lookup(struct xref *x, const char *ref,
 					   const char *ns, const char **fullname);
@@ -200,16 +243,20 @@ const struct resource *xref_k8s_gateway_lookup(struct xref *x, const char *ref,
 
 /* Whether every pair of the selector map is in `labels` (an empty selector matches). */
 bool xref_labels_match(const struct node *selector, const struct node *labels);
+/* The same over the typed model's labels. */
+bool xref_mlabels_match(const struct mlabels *selector, const struct mlabels *labels);
 /*
  * Calls fn for every pod matching `selector` (all pods for an empty one),
  * optionally only in namespace `ns`, until fn returns false.
  */
-void xref_pods_matching(struct xref *x, const struct node *selector,
+void xref_pods_matching(struct xref *x, const struct mlabels *selector,
 			const char *ns,
 			bool (*fn)(const struct xref_pod *pod, void *ctx),
 			void *ctx);
 /* A selector map rendered as Kubernetes does: "k1=v1,k2=v2" sorted by key. */
 const char *xref_selector_string(struct xref *x, const struct node *selector);
+/* The same from the typed model's labels. */
+const char *xref_mselector_string(struct xref *x, const struct mlabels *selector);
 
 /* The list stored under key in map, or NULL (absent or not a list). */
 const struct node *xref_list(const struct node *map, const char *key);

@@ -14,10 +14,10 @@
 
 /* ---- IST0134 ---- */
 
-static bool seq_nonempty(const struct node *map, const char *key)
+/* The field path of spec.ports[i] (x's arena). */
+static const char *port_path(struct xref *x, size_t i)
 {
-	const struct node *n = xref_list(map, key);
-	return n && n->n > 0;
+	return arena_printf(x->arena, "spec.ports[%zu]", i);
 }
 
 /*
@@ -28,19 +28,17 @@ static bool seq_nonempty(const struct node *map, const char *key)
  */
 static void se_addresses(struct xref *x, const struct resource *r)
 {
-	if (seq_nonempty(r->spec, "addresses") ||
-	    seq_nonempty(node_get(r->root, "status"), "addresses"))
+	const struct m_se *se = model_se(r);
+	if (se->addresses || se->status_addresses)
 		return;
-	const struct node *ports = xref_list(r->spec, "ports");
-	for (size_t i = 0; ports && i < ports->n; i++) {
-		const struct node *port = ports->items[i];
-		if (port->type != NODE_MAP)
+	for (size_t i = 0; i < se->ports.n; i++) {
+		const struct m_port *port = &se->ports.v[i];
+		if (!port->map)
 			continue;
-		const struct node *proto = node_get(port, "protocol");
-		const char *ps = xref_text(proto);
+		const char *ps = port->protocol;
 		if (ps && *ps && strcasecmp(ps, "TCP") != 0)
 			continue;
-		diag_report(x->diags, IST0134, r, port);
+		diag_report_at(x->diags, IST0134, r, &port->pos, port_path(x, i));
 	}
 }
 
@@ -48,7 +46,8 @@ static void se_addresses(struct xref *x, const struct resource *r)
 
 struct proto_entry {
 	const struct resource *r;
-	const struct node *at;       /* the ports[i] item */
+	const struct mpos *at;       /* the ports[i] item */
+	size_t port_index;           /* i */
 	const char *protocol;        /* upper-cased; "" when unset */
 	struct proto_entry *next;
 };
@@ -57,7 +56,13 @@ struct proto_key {
 	const char *key;             /* scope \x1f host \x1f port */
 	const char *scope, *host;
 	long long port;
-	struct proto_entry *entries;
+	struct proto_entry *entries, *last;
+	/* Its first 64 distinct protocols and resources, in entry order:
+	 * what a namespace key adds of the `*` key (collect_key). */
+	const char **protos;
+	const struct resource **res;
+	size_t np, nr;
+	bool collected;
 };
 
 static char *upper(struct arena *a, const char *s)
@@ -94,6 +99,35 @@ static void collect(const struct proto_entry *e, const char **protos,
 	}
 }
 
+/* Adds the distinct protocols and resources of `*` key sk (each read once). */
+static void collect_key(struct xref *x, struct proto_key *sk, const char **protos,
+			size_t *np, const struct resource **res, size_t *nr,
+			size_t cap)
+{
+	if (!sk->collected) {
+		sk->protos = arena_alloc(x->arena, cap * sizeof(*sk->protos));
+		sk->res = arena_alloc(x->arena, cap * sizeof(*sk->res));
+		collect(sk->entries, sk->protos, &sk->np, sk->res, &sk->nr, cap);
+		sk->collected = true;
+	}
+	/* The first `cap` distinct of the list are the only ones that can
+	 * be added: at most as many as are there already are skipped. */
+	for (size_t k = 0; k < sk->np && *np < cap; k++) {
+		bool seen = false;
+		for (size_t i = 0; i < *np && !seen; i++)
+			seen = strcmp(protos[i], sk->protos[k]) == 0;
+		if (!seen)
+			protos[(*np)++] = sk->protos[k];
+	}
+	for (size_t k = 0; k < sk->nr && *nr < cap; k++) {
+		bool seen = false;
+		for (size_t i = 0; i < *nr && !seen; i++)
+			seen = res[i] == sk->res[k];
+		if (!seen)
+			res[(*nr)++] = sk->res[k];
+	}
+}
+
 /*
  * Index (scope, host, port) -> protocols over every ServiceEntry, where
  * the scope is `*` or each namespace the entry is exported to; a
@@ -111,31 +145,28 @@ static void se_protocol_conflicts(struct xref *x)
 
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *r = p->res[i];
-		if (r->kind != KIND_SERVICE_ENTRY)
+		const struct m_se *se = model_se(r);
+		if (!se || !se->hosts.list || !se->ports.list)
 			continue;
-		const struct node *hosts = node_get(r->spec, "hosts");
-		const struct node *ports = node_get(r->spec, "ports");
-		if (!hosts || hosts->type != NODE_SEQ || !ports ||
-		    ports->type != NODE_SEQ)
-			continue;
+		const struct mstrs *hosts = &se->hosts;
+		const struct m_ports *ports = &se->ports;
 		struct xref_vis vis;
-		xref_vis_from_list(x->arena, &vis, node_get(r->spec, "exportTo"),
-				   r->namespace);
+		xref_vis_from_mstrs(x->arena, &vis, &se->export_to, r->namespace);
 		size_t nscopes = vis.all ? 1 : vis.n;
 		for (size_t s = 0; s < nscopes; s++) {
 			const char *scope = vis.all ? "*" : vis.ns[s];
 			for (size_t h = 0; h < hosts->n; h++) {
-				const char *host = node_str(hosts->items[h]);
+				const char *host = hosts->v[h].s;
 				if (!host)
 					continue;
 				host = xref_fqdn(x, host, r->namespace);
 				for (size_t k = 0; k < ports->n; k++) {
-					const struct node *num = node_get(ports->items[k], "number");
-					if (!num || num->type != NODE_INT)
+					const struct mint *num = &ports->v[k].number;
+					if (!num->set)
 						continue;
-					const char *proto = xref_text(node_get(ports->items[k], "protocol"));
+					const char *proto = ports->v[k].protocol;
 					char *key = arena_printf(x->arena, "%s\x1f%s\x1f%lld",
-								 scope, host, num->ival);
+								 scope, host, num->v);
 					void **slot = xref_map_put(&idx, key);
 					struct proto_key *pk = *slot;
 					if (!pk) {
@@ -143,20 +174,22 @@ static void se_protocol_conflicts(struct xref *x)
 						pk->key = key;
 						pk->scope = scope;
 						pk->host = host;
-						pk->port = num->ival;
+						pk->port = num->v;
 						*slot = pk;
 						GROW(keys, nkeys, capkeys);
 						keys[nkeys++] = pk;
 					}
 					struct proto_entry *e = arena_alloc(x->arena, sizeof(*e));
 					e->r = r;
-					e->at = ports->items[k];
+					e->at = &ports->v[k].pos;
+					e->port_index = k;
 					e->protocol = upper(x->arena, proto ? proto : "");
 					/* Append to keep input order. */
-					struct proto_entry **tail = &pk->entries;
-					while (*tail)
-						tail = &(*tail)->next;
-					*tail = e;
+					if (pk->last)
+						pk->last->next = e;
+					else
+						pk->entries = e;
+					pk->last = e;
 				}
 			}
 		}
@@ -174,9 +207,9 @@ static void se_protocol_conflicts(struct xref *x)
 		if (strcmp(pk->scope, "*") != 0) {
 			char *star = arena_printf(x->arena, "*\x1f%s\x1f%lld", pk->host,
 						  pk->port);
-			const struct proto_key *sk = xref_map_get(&idx, star);
+			struct proto_key *sk = xref_map_get(&idx, star);
 			if (sk)
-				collect(sk->entries, protos, &np, res, &nr, CAP);
+				collect_key(x, sk, protos, &np, res, &nr, CAP);
 		}
 		if (np < 2)
 			continue;
@@ -211,20 +244,21 @@ static void se_protocol_conflicts(struct xref *x)
 				continue;
 			*done = (void *)res[k];
 			/* Point at the resource's own port entry for this key. */
-			const struct node *at = NULL;
+			const struct proto_entry *at = NULL;
 			const struct proto_key *owner = pk;
 			for (int pass = 0; pass < 2 && !at; pass++) {
 				for (const struct proto_entry *e = owner ? owner->entries : NULL;
 				     e; e = e->next)
 					if (e->r == res[k]) {
-						at = e->at;
+						at = e;
 						break;
 					}
 				owner = xref_map_get(&idx, arena_printf(x->arena,
 					"*\x1f%s\x1f%lld", pk->host, pk->port));
 			}
-			diag_report(x->diags, IST0177, res[k], at, nl,
-				    xref_quote(x, pk->host), pk->port, pl);
+			diag_report_at(x->diags, IST0177, res[k], at ? at->at : NULL,
+				       at ? port_path(x, at->port_index) : NULL, nl,
+				       xref_quote(x, pk->host), pk->port, pl);
 		}
 	}
 	free(keys);
@@ -236,7 +270,7 @@ void xref_service_entries(struct xref *x)
 {
 	for (size_t i = 0; i < x->p->nres; i++) {
 		const struct resource *r = x->p->res[i];
-		if (r->kind == KIND_SERVICE_ENTRY && r->spec)
+		if (r->kind == KIND_SERVICE_ENTRY && r->has_spec)
 			se_addresses(x, r);
 	}
 	se_protocol_conflicts(x);
@@ -258,22 +292,22 @@ static bool system_namespace(const char *ns)
 /* Istio's own control-plane and gateway-controller Services are skipped. */
 static bool istio_managed(const struct resource *r)
 {
-	if (node_get(r->labels, "istio"))
+	if (mlabels_has(r->meta_labels, "istio"))
 		return true;
-	const char *rel = xref_text(node_get(r->labels, "release"));
+	const char *rel = mlabels_text(r->meta_labels, "release");
 	if (rel && strcmp(rel, "istio") == 0)
 		return true;
-	return node_get(r->labels, "gateway.istio.io/managed") != NULL;
+	return mlabels_has(r->meta_labels, "gateway.istio.io/managed");
 }
 
 /* pkg/config/kube ConvertProtocol: the protocol Istio infers for a port. */
-static enum prim_protocol service_port_protocol(const struct node *port)
+static enum prim_protocol service_port_protocol(const struct m_port *port)
 {
-	const char *l4 = xref_text(node_get(port, "protocol"));
+	const char *l4 = port->protocol;
 	if (l4 && strcmp(l4, "UDP") == 0)
 		return PROTO_UDP;
-	const char *name = xref_text(node_get(port, "name"));
-	const char *app = xref_text(node_get(port, "appProtocol"));
+	const char *name = port->name;
+	const char *app = port->app_protocol;
 	if (app) {
 		if (strcmp(app, "kubernetes.io/h2c") == 0)
 			return PROTO_HTTP2;
@@ -297,10 +331,9 @@ static enum prim_protocol service_port_protocol(const struct node *port)
 		p = prim_protocol_parse(prefix);
 	}
 	if (p == PROTO_UNSUPPORTED) {
-		const struct node *num = node_get(port, "port");
-		if (num && num->type == NODE_INT &&
-		    (num->ival == 25 || num->ival == 53 || num->ival == 3306 ||
-		     num->ival == 27017))
+		const struct mint *num = &port->port;
+		if (num->set && (num->v == 25 || num->v == 53 || num->v == 3306 ||
+				 num->v == 27017))
 			return PROTO_TCP;
 	}
 	return p;
@@ -310,26 +343,25 @@ static void service_port_names(struct xref *x, const struct resource *r)
 {
 	if (system_namespace(r->namespace) || istio_managed(r))
 		return;
-	const char *type = xref_text(node_get(r->spec, "type"));
+	const struct m_svc *svc = model_svc(r);
+	const char *type = svc->type;
 	bool external = type && strcmp(type, "ExternalName") == 0;
-	const struct node *ports = xref_list(r->spec, "ports");
-	for (size_t i = 0; ports && i < ports->n; i++) {
-		const struct node *port = ports->items[i];
-		if (port->type != NODE_MAP)
+	for (size_t i = 0; i < svc->ports.n; i++) {
+		const struct m_port *port = &svc->ports.v[i];
+		if (!port->map)
 			continue;
-		const char *name = xref_text(node_get(port, "name"));
+		const char *name = port->name;
 		bool bad = service_port_protocol(port) == PROTO_UNSUPPORTED;
 		if (!bad && !(external && name && strcmp(name, "tcp") == 0))
 			continue;
 		if (external) {
-			diag_report(x->diags, IST0150, r, port);
+			diag_report_at(x->diags, IST0150, r, &port->pos, port_path(x, i));
 			continue;
 		}
-		const struct node *num = node_get(port, "port");
-		const char *target = xref_text(node_get(port, "targetPort"));
-		diag_report(x->diags, IST0118, r, port, name ? name : "",
-			    num && num->type == NODE_INT ? num->ival : 0LL,
-			    target ? target : "0");
+		const char *target = port->target_text;
+		diag_report_at(x->diags, IST0118, r, &port->pos, port_path(x, i),
+			       name ? name : "", port->port.set ? port->port.v : 0LL,
+			       target ? target : "0");
 	}
 }
 
@@ -341,7 +373,7 @@ static void services_unit(struct project *p, struct source_unit *u, void *ctx)
 	xref_for_unit(&view, ctx, u);
 	for (size_t i = 0; i < u->nres; i++) {
 		const struct resource *r = u->res[i];
-		if (r->kind == KIND_SERVICE && r->spec)
+		if (r->kind == KIND_SERVICE && r->has_spec)
 			service_port_names(&view, r);
 	}
 	xref_view_release(&view);

@@ -487,6 +487,54 @@ static const char *subsets_known(struct xref *x, const struct xref_dr *drs,
 			    list, more ? ", ..." : "");
 }
 
+static void report_subset_elsewhere(struct xref *x, const struct resource *vs,
+				    const struct dest *d,
+				    const struct xref_dr *definer,
+				    const struct xref_dr *local);
+
+/* IST0101 host+subset in destinationrule (or mirror+subset). */
+static void report_no_subset(struct xref *x, const struct resource *vs,
+			     const struct dest *d, const struct xref_dr *drs)
+{
+	diag_report(x->diags, IST0101, vs, d->subset,
+		    d->mirror ? "mirror+subset in destinationrule" :
+				"host+subset in destinationrule",
+		    arena_printf(x->arena, "%s%s",
+				 xref_quote(x, arena_printf(x->arena, "%s+%s",
+							    node_str(d->host),
+							    node_str(d->subset))),
+				 subsets_known(x, drs, d->fqdn)));
+}
+
+/*
+ * check_subset for a host several DestinationRules share (drs): the same
+ * answers from the index's facts (xref_index.h, struct xref_subset)
+ * instead of a walk of every rule, which N rules on one host would make
+ * quadratic. With no rule of the VirtualService's namespace, the rules
+ * it sees are those exported everywhere or to it by name.
+ */
+static void check_shared_subset(struct xref *x, const struct resource *vs,
+				const struct vs_rec *rec, const struct dest *d,
+				const struct xref_dr *drs)
+{
+	const char *subset = node_str(d->subset);
+	struct xref_subset *si = xref_dr_fact(x, "S", drs->host, NULL, subset);
+	if (!si) {
+		report_no_subset(x, vs, d, drs);
+		return;
+	}
+	atomic_store_explicit(&si->used, true, memory_order_relaxed);
+	if (!rec->mesh)
+		return;
+	const char *ns = vs->namespace;
+	const struct xref_dr *local = xref_dr_fact(x, "L", drs->host, ns, NULL);
+	bool has = local ? xref_dr_fact(x, "LS", drs->host, ns, subset) != NULL :
+		   xref_dr_fact(x, "ES", drs->host, NULL, subset) ||
+		   xref_dr_fact(x, "XS", drs->host, ns, subset);
+	if (!has)
+		report_subset_elsewhere(x, vs, d, si->definer, local);
+}
+
 /*
  * IST0101 host+subset / mirror+subset when no DestinationRule for the
  * destination's host defines the subset; MSH0303 when one does, but not
@@ -499,12 +547,15 @@ static const char *subsets_known(struct xref *x, const struct xref_dr *drs,
 static void check_subset(struct xref *x, const struct resource *vs,
 			 const struct vs_rec *rec, const struct dest *d)
 {
-	const char *host = node_str(d->host);
 	const char *fqdn = d->fqdn;
 	struct xref_dr *drs = xref_dr_lookup(x, fqdn);
 	if (!d->subset)
 		return;
 	const char *subset = node_str(d->subset);
+	if (drs && drs->shared) {
+		check_shared_subset(x, vs, rec, d, drs);
+		return;
+	}
 	const struct xref_dr *definer = NULL;
 	for (struct xref_dr *dr = drs; dr; dr = dr->next)
 		for (size_t i = 0; i < dr->nsubsets; i++)
@@ -515,13 +566,7 @@ static void check_subset(struct xref *x, const struct resource *vs,
 					definer = dr;
 			}
 	if (!definer) {
-		diag_report(x->diags, IST0101, vs, d->subset,
-			    d->mirror ? "mirror+subset in destinationrule" :
-					"host+subset in destinationrule",
-			    arena_printf(x->arena, "%s%s",
-					 xref_quote(x, arena_printf(x->arena, "%s+%s",
-								    host, subset)),
-					 subsets_known(x, drs, fqdn)));
+		report_no_subset(x, vs, d, drs);
 		return;
 	}
 	if (!rec->mesh)
@@ -542,6 +587,18 @@ static void check_subset(struct xref *x, const struct resource *vs,
 	}
 	if (local ? local_has : visible_has)
 		return;
+	report_subset_elsewhere(x, vs, d, definer, local);
+}
+
+/* MSH0303: subset d->subset is defined by `definer`, not by the rule the
+ * VirtualService's namespace uses (`local`, or none visible there). */
+static void report_subset_elsewhere(struct xref *x, const struct resource *vs,
+				    const struct dest *d,
+				    const struct xref_dr *definer,
+				    const struct xref_dr *local)
+{
+	const char *subset = node_str(d->subset);
+	const char *fqdn = d->fqdn;
 	long long share = split_share(d);
 	const char *lead = share >= 0 ?
 		arena_printf(x->arena, "the weight split sends %lld%% of traffic to subset %s,",

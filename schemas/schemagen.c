@@ -20,14 +20,16 @@
 
 #include <jansson.h>
 
+#include "../compiler/cel.h"
+
 struct gen_node {
 	int type, format, duration;
 	unsigned flags;
 	size_t props, nprops, nreq, ngroups, child;
 	size_t enums, nenums, cels, ncels;
-	const char *list_key, *dur_message;
+	const char *list_key, *dur_message, *pattern, *default_json;
 	double min, max;
-	unsigned long long min_items, max_items, max_length, max_props;
+	unsigned long long min_items, max_items, max_length, min_length, max_props;
 };
 
 struct gen_prop {
@@ -37,7 +39,7 @@ struct gen_prop {
 };
 
 struct gen_cel {
-	const char *id, *message;
+	const char *id, *message, *expr;
 	const char *arg[4];
 };
 
@@ -174,10 +176,11 @@ static const char *const type_enum[] = {
 };
 static const char *const format_names[] = {
 	"", "int32", "uint32", "int64", "uint64", "double", "byte", "date-time",
+	"ipv4", "ipv6",
 };
 static const char *const format_enum[] = {
 	"SF_NONE", "SF_INT32", "SF_UINT32", "SF_INT64", "SF_UINT64", "SF_DOUBLE",
-	"SF_BYTE", "SF_DATE_TIME",
+	"SF_BYTE", "SF_DATE_TIME", "SF_IPV4", "SF_IPV6",
 };
 static const char *const duration_names[] = { "", "parse", "min1ms" };
 static const char *const duration_enum[] = { "SD_NONE", "SD_PARSE", "SD_MIN_1MS" };
@@ -208,7 +211,7 @@ static const char *const known_keywords[] = {
 	"enum", "format", "minimum", "maximum", "minItems", "maxItems",
 	"maxLength", "maxProperties", "nullable", "oneOf", "duration",
 	"durationMessage", "cel", "listMapKeys", "preserveUnknownFields",
-	"quietType", "$ref",
+	"quietType", "$ref", "pattern", "minLength", "default", "listSet",
 };
 
 static size_t emit(json_t *s, const char *path);
@@ -336,6 +339,23 @@ static size_t emit(json_t *s, const char *path)
 	n.min_items = get_count(s, "minItems", path);
 	n.max_items = get_count(s, "maxItems", path);
 	n.max_length = get_count(s, "maxLength", path);
+	n.min_length = get_count(s, "minLength", path);
+	n.pattern = get_str(s, "pattern", path);
+	if (n.pattern && n.type != 3)
+		die(path, "\"pattern\" needs type string");
+	if (get_bool(s, "listSet", path)) {
+		if (n.type != 2)
+			die(path, "\"listSet\" needs type array");
+		n.flags |= 0x20u;
+	}
+	json_t *def = json_object_get(s, "default");
+	if (def) {
+		/* Kept as JSON text: CEL reads it as a literal (compiler/cel.c). */
+		n.default_json = json_dumps(def, JSON_COMPACT | JSON_ENCODE_ANY |
+					    JSON_SORT_KEYS);
+		if (!n.default_json)
+			die(path, "cannot serialise \"default\"");
+	}
 	n.max_props = get_count(s, "maxProperties", path);
 
 	/* Children first: items / additionalProperties, then properties. */
@@ -416,11 +436,20 @@ static size_t emit(json_t *s, const char *path)
 	}
 	json_t *en = json_object_get(s, "enum");
 	if (en) {
-		if (!json_is_array(en) || n.type != 3)
-			die(path, "\"enum\" must be a list, on type string");
+		if (!json_is_array(en) || (n.type != 3 && n.type != 4))
+			die(path, "\"enum\" must be a list, on type string or integer");
 		n.enums = nstrs;
 		for (size_t i = 0; i < json_array_size(en); i++) {
-			const char *e = json_string_value(json_array_get(en, i));
+			json_t *ev = json_array_get(en, i);
+			char num[32];
+			const char *e = json_string_value(ev);
+			if (n.type == 4) {
+				/* integer enums are kept as their decimal text */
+				if (!json_is_integer(ev))
+					die(path, "enum values must be integers");
+				snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(ev));
+				e = num;
+			}
 			if (!e)
 				die(path, "enum values must be strings");
 			strs = grow(strs, nstrs, &cap_strs, sizeof(*strs));
@@ -444,7 +473,23 @@ static size_t emit(json_t *s, const char *path)
 			json_t *c = json_array_get(cl, i);
 			const char *id = get_str(c, "id", path);
 			const char *msg = get_str(c, "message", path);
+			const char *expr = get_str(c, "expr", path);
 			json_t *args = json_object_get(c, "args");
+			if (expr) {
+				/* A CEL expression compiler/cel.c evaluates. */
+				if (id || args || !msg)
+					die(path, "a cel expression needs \"expr\" and \"message\" only");
+				const char *err = cel_check_syntax(expr);
+				if (err)
+					die(path, "CEL rule does not parse: %s: %s", err, expr);
+				cels = grow(cels, ncels, &cap_cels, sizeof(*cels));
+				struct gen_cel *gc = &cels[ncels++];
+				memset(gc, 0, sizeof(*gc));
+				gc->id = "CEL_EXPR";
+				gc->message = xstrdup(msg);
+				gc->expr = xstrdup(expr);
+				continue;
+			}
 			if (!id || !msg || (args && !json_is_array(args)))
 				die(path, "a cel rule needs \"id\", \"message\" and \"args\"");
 			size_t k;
@@ -530,12 +575,18 @@ static void write_tables(FILE *o)
 		put_cstr(o, n->list_key);
 		fputs(", ", o);
 		put_cstr(o, n->dur_message);
+		fputs(", ", o);
+		put_cstr(o, n->pattern);
+		fputs(", ", o);
+		put_cstr(o, n->default_json);
 		fprintf(o, ", %.17g, %.17g, ", n->min, n->max);
 		put_count(o, n->min_items);
 		fputs(", ", o);
 		put_count(o, n->max_items);
 		fputs(", ", o);
 		put_count(o, n->max_length);
+		fputs(", ", o);
+		put_count(o, n->min_length);
 		fputs(", ", o);
 		put_count(o, n->max_props);
 		fprintf(o, " },\n");
@@ -562,12 +613,15 @@ static void write_tables(FILE *o)
 		fputs(", { ", o);
 		for (int a = 0; a < 4; a++) {
 			put_cstr(o, cels[i].arg[a]);
-			fputs(a < 3 ? ", " : " } },\n", o);
+			fputs(a < 3 ? ", " : " }, ", o);
 		}
+		put_cstr(o, cels[i].expr);
+		fputs(" },\n", o);
 	}
 	if (ncels == 0)
-		fputs("\t{ CEL_PORT_RANGE, NULL, { NULL, NULL, NULL, NULL } },\n", o);
-	fputs("};\n\nconst struct schema_root schema_roots[] = {\n", o);
+		fputs("\t{ CEL_PORT_RANGE, NULL, { NULL, NULL, NULL, NULL }, NULL },\n", o);
+	fprintf(o, "};\n\nconst size_t schema_ncels = %zu;\n", ncels);
+	fputs("\nconst struct schema_root schema_roots[] = {\n", o);
 	for (size_t i = 0; i < nfiles; i++) {
 		fputs("\t{ ", o);
 		put_cstr(o, files[i].kind);

@@ -13,9 +13,10 @@ endif
 SCHEMA_JSON = $(sort $(wildcard schemas/*.json))
 GEN_SRCS += $(B)/schema_tables.c
 
-$(B)/schemagen: schemas/schemagen.c
+# schemagen links the CEL parser to reject a rule meshc could not evaluate.
+$(B)/schemagen: schemas/schemagen.c compiler/cel_parse.c compiler/cel.h
 	@mkdir -p $(dir $@)
-	$(HOSTCC) -std=c11 -D_GNU_SOURCE $(WARN) $(JANSSON_CFLAGS) $(CFLAGS) -o $@ $< $(JANSSON_LIBS)
+	$(HOSTCC) -std=c11 -D_GNU_SOURCE $(WARN) $(JANSSON_CFLAGS) $(CFLAGS) -o $@ schemas/schemagen.c compiler/cel_parse.c $(JANSSON_LIBS)
 
 $(B)/schema_tables.c: $(B)/schemagen $(SCHEMA_JSON)
 	$(B)/schemagen $@ $(SCHEMA_JSON)

@@ -11,6 +11,8 @@
 #   - the example routes requests read from stdin and picks up a new table
 #     when the installed meshc compiles one over the old (both builds);
 #   - `man mrt_route_destination` finds the page (where man is installed);
+#   - the installed completions load: bash through bash-completion's
+#     loader, zsh through compinit (each skipped where not installed);
 #   - `make uninstall` removes exactly what install put there.
 # The optimised build is what make install installs, so under SANITIZE
 # this prints "skipped" and 0 passed, 0 failed.
@@ -148,6 +150,35 @@ if command -v man >/dev/null 2>&1; then
 	[ "$got" = "$stage$prefix/share/man/man1/meshc.1" ] && ok || bad "man -w meshc: $got"
 else
 	echo "skipped: man is not installed"
+fi
+
+# ---- completions, loaded from where they are installed ----
+# bash: bash-completion's loader finds share/bash-completion/completions/
+# meshc through XDG_DATA_DIRS (as /usr/local/share by default, or
+# ~/.local/share for PREFIX=$HOME/.local), then completes a command.
+bc=/usr/share/bash-completion/bash_completion
+if command -v bash >/dev/null 2>&1 && [ -f "$bc" ]; then
+	got=$(XDG_DATA_DIRS="$stage$prefix/share" BASH_COMPLETION_USER_DIR="$tmp/none" \
+		PATH="$stage$prefix/bin:$PATH" bash -c '
+		source "$1" || exit 3
+		__load_completion meshc || { echo "not loaded"; exit 1; }
+		complete -p meshc
+		COMP_WORDS=(meshc check --outp); COMP_CWORD=2; COMPREPLY=(); _meshc
+		echo "${COMPREPLY[*]}"' bash "$bc" 2>&1)
+	want='complete -F _meshc meshc
+--output --output-threshold'
+	[ "$got" = "$want" ] && ok || bad "bash-completion loading the installed meshc completion: $got"
+else
+	echo "skipped: bash-completion is not installed"
+fi
+# zsh: compinit finds _meshc on an fpath holding share/zsh/site-functions.
+if command -v zsh >/dev/null 2>&1; then
+	got=$(HOME=$tmp zsh -f -c 'fpath=("$1" $fpath); autoload -Uz compinit
+		compinit -u -D; print -r -- "$_comps[meshc]"' zsh \
+		"$stage$prefix/share/zsh/site-functions" 2>&1)
+	[ "$got" = _meshc ] && ok || bad "zsh compinit with the installed _meshc: $got"
+else
+	echo "skipped: zsh is not installed"
 fi
 
 # ---- uninstall ----

@@ -3,7 +3,8 @@
 # generates from the diagnostics table (so it lists every code; fix with
 # sh tools/update-man.sh), it documents every subcommand of cli.md;
 # man/meshrt.3 documents every function of runtime/meshrt.h (below); all
-# pages pass `mandoc -T lint` where mandoc is installed.
+# pages pass `mandoc -T lint` where mandoc is installed, and groff as
+# lintian runs it where man-db is.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 MESHC=${MESHC:-$root/meshc}
@@ -76,6 +77,18 @@ if command -v mandoc >/dev/null 2>&1; then
 	done
 else
 	echo "skipped: mandoc not installed"
+fi
+# groff, as lintian runs it on the packaged pages (its groff-message
+# check): no warning, e.g. a "\z" that groff reads as an escape.
+if command -v man >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
+	for p in "$page" "$page3" "$root/man/meshrt.5"; do
+		LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$p" \
+			2>"$tmp/groff" >/dev/null
+		if [ ! -s "$tmp/groff" ]; then pass=$((pass+1)); else
+			fail=$((fail+1)); echo "FAIL: groff warnings in $(basename "$p"):"; head -5 "$tmp/groff"; fi
+	done
+else
+	echo "skipped: man or groff not installed"
 fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -82,6 +82,14 @@ gen() {
 	}'
 }
 
+# --gen DIR N: only write each family's config at N into DIR (bench/compare.sh).
+if [ "${1:-}" = --gen ]; then
+	for f in vs vs-gw dr gw gw-sel se pods; do
+		gen "$f" "$3" >"$2/$f.yaml"
+	done
+	exit 0
+fi
+
 # cpu FILE: the least CPU seconds (user + system) of three `meshc check`
 # runs on FILE, as "S.SSS".
 cpu() {
@@ -122,7 +130,10 @@ family() {
 
 family vs IST0109
 family vs-gw IST0140
+family dr IST0174
+family gw IST0145 IST0138
 family gw-sel
 family se IST0177
+family pods IST0173
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

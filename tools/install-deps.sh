@@ -7,8 +7,8 @@
 #                                     checks), valgrind (leak test), mandoc (man
 #                                     page lint), python3-jsonschema and
 #                                     libxml2-utils (SARIF and JUnit schema
-#                                     validation), zsh and fish (completion
-#                                     tests), man-db, git and pre-commit (the
+#                                     validation), zsh, fish and bash-completion
+#                                     (completion tests), man-db, git and pre-commit (the
 #                                     README's examples)
 #   sh tools/install-deps.sh --deb    also what `make deb` uses (debhelper,
 #                                     lintian, ...)
@@ -16,7 +16,7 @@
 set -eu
 PKGS="make gcc pkg-config libyaml-dev libcyaml-dev libjansson-dev libpcre2-dev"
 case "${1:-}" in
---test) PKGS="$PKGS python3 valgrind mandoc python3-jsonschema libxml2-utils python3-yaml zsh fish man-db git pre-commit" ;;
+--test) PKGS="$PKGS python3 valgrind mandoc python3-jsonschema libxml2-utils python3-yaml zsh fish bash-completion man-db git pre-commit" ;;
 --deb) PKGS="$PKGS dpkg-dev debhelper fakeroot lintian" ;;
 "") ;;
 *) echo "usage: sh tools/install-deps.sh [--test | --deb]" >&2; exit 2 ;;
