@@ -155,6 +155,11 @@ bool gwapi_grant_allows(struct gwapi *g, const char *from_kind, const char *from
  * found while converting (gwapi_diag.c).
  */
 void gwapi_report(struct gwapi *g, const struct project *p, struct diag_list *d);
+/*
+ * Adds the derived Gateways and VirtualServices to p as resources, for
+ * the route builder (gwapi_compile.c); they live in g. Returns how many.
+ */
+size_t gwapi_add_resources(struct gwapi *g, struct project *p);
 /* project_analyze's step: build, report, release. */
 void gwapi_analyze(struct project *p);
 /* Builds a condition into the sequence conds (lastTransitionTime omitted). */

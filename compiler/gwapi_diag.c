@@ -148,20 +148,29 @@ static const char *where_text(struct gwapi *g, const char *key)
 			    arena_strndup(&g->arena, l, (size_t)(host - l)), host + 1);
 }
 
-/* "m; m; m" (one message per listener of a parentRef) read as "m". */
+/*
+ * Istio joins the messages of every listener a parentRef matches with
+ * "; ": the diagnostic gives the first, and how many more listeners
+ * refused the route.
+ */
 static const char *once(struct gwapi *g, const char *msg)
 {
 	const char *sep = strstr(msg, "; ");
 	if (!sep)
 		return msg;
 	size_t n = (size_t)(sep - msg);
-	for (const char *p = msg; *p; p += n + 2) {
-		if (strncmp(p, msg, n) != 0 || (p[n] && strncmp(p + n, "; ", 2) != 0))
-			return msg;
-		if (!p[n])
-			break;
+	unsigned more = 0;
+	bool same = true;
+	for (const char *p = sep; p; p = strstr(p + 2, "; ")) {
+		more++;
+		const char *next = strstr(p + 2, "; ");
+		size_t len = next ? (size_t)(next - p - 2) : strlen(p + 2);
+		same &= len == n && strncmp(p + 2, msg, n) == 0;
 	}
-	return arena_strndup(&g->arena, msg, n);
+	if (same)
+		return arena_strndup(&g->arena, msg, n);
+	return arena_printf(&g->arena, "%.*s (and %u more listener%s)", (int)n, msg, more,
+			    more == 1 ? "" : "s");
 }
 
 void gwapi_report(struct gwapi *g, const struct project *p, struct diag_list *d)
