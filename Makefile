@@ -7,7 +7,8 @@
 #   make deb                  the Debian packages, into build/deb/ (see debian/)
 #   make check                build and run every test
 #   make check SANITIZE=address,undefined   the same under ASan+UBSan (build-san/)
-#   make check-all            both of the above (the README's test command)
+#   make check-all            both of the above and the fuzz smoke run (every
+#                             fuzz/ target briefly; the README's test command)
 #   make demo                 build and check the bundled example mesh
 #   make bench                the benchmark (not part of the tests)
 
@@ -153,6 +154,7 @@ check: all tests
 check-all:
 	$(MAKE) check
 	$(MAKE) check SANITIZE=address,undefined
+	$(MAKE) fuzz-smoke
 
 update-golden: all
 	MESHC=$(abspath $(MESHC_BIN)) sh tests/golden.sh --update

@@ -396,7 +396,19 @@ static void run_case(struct suite *s, const struct node *tc, size_t index)
 	free(labels);
 }
 
-/* Reads and parses the cases file; 0 or -1 with a message printed. */
+static void unit_free(struct source_unit *u)
+{
+	diag_list_release(&u->diags);
+	arena_release(&u->arena);
+	free(u->bytes);
+	free(u->docs);
+	free(u->doc_irregular);
+}
+
+/*
+ * Reads and parses the cases file; 0, or -1 with a message printed (and
+ * nothing left to free: a leak the fuzzer found).
+ */
 static int load_cases(const char *path, const struct meshc_options *o,
 		      struct source_unit *u)
 {
@@ -419,19 +431,11 @@ static int load_cases(const char *path, const struct meshc_options *o,
 		const struct diag *d = &u->diags.items[i];
 		if (d->level == LEVEL_ERROR) {
 			fprintf(stderr, "meshc: %s:%u:%u: %s\n", path, d->line, d->col, d->message);
+			unit_free(u);
 			return -1;
 		}
 	}
 	return 0;
-}
-
-static void unit_free(struct source_unit *u)
-{
-	diag_list_release(&u->diags);
-	arena_release(&u->arena);
-	free(u->bytes);
-	free(u->docs);
-	free(u->doc_irregular);
 }
 
 int cmd_test(int argc, char **argv)

@@ -100,10 +100,9 @@ static void find_duplicates(struct project *p)
 		s->last->shadowed = true;
 		s->last = r;
 		any = true;
-		const struct node *fat = node_get(s->first->metadata, "name");
-		diag_report(&p->diags, MSH0007, r, node_get(r->metadata, "name"),
-			    s->first->file,
-			    fat ? fat->line : 0, fat ? fat->col : 0);
+		diag_report_at(&p->diags, MSH0007, r, &r->name_pos, "metadata.name",
+			       s->first->file, s->first->name_pos.line,
+			       s->first->name_pos.col);
 	}
 	free(slots);
 	free(hashes);

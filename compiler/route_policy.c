@@ -111,22 +111,110 @@ static const char *policy_json(struct builder *b, const struct node *const f[POL
 	return arena_strndup(&b->m->arena, s->p, s->n);
 }
 
-static void cluster_policy(struct builder *b, struct rm_cluster *c)
+static int dr_cmp(const void *x, const void *y)
 {
-	struct xref_dr *dr = xref_dr_lookup(&b->x, c->host);
-	if (!dr || !dr->r->spec)
-		return;
-	const struct node *top = get(dr->r->spec, "trafficPolicy"), *sub = NULL;
-	if (c->subset) {
-		const struct node *subsets = get(dr->r->spec, "subsets");
-		for (size_t i = 0; subsets && subsets->type == NODE_SEQ && i < subsets->n; i++) {
-			const char *name = nstr(get(subsets->items[i], "name"));
+	const struct xref_dr *a = *(const struct xref_dr *const *)x;
+	const struct xref_dr *b = *(const struct xref_dr *const *)y;
+	int r = strcmp(a->r->namespace, b->r->namespace);
+	return r ? r : strcmp(a->r->name, b->r->name);
+}
+
+/* The namespace of a Kubernetes Service host NAME.NS.svc.DOMAIN, in buf,
+ * or NULL. */
+static const char *host_namespace(const char *host, const char *domain,
+				  char *buf, size_t len)
+{
+	const char *dot = strchr(host, '.');
+	if (!dot)
+		return NULL;
+	const char *ns = dot + 1, *end = strchr(ns, '.');
+	if (!end || strncmp(end, ".svc.", 5) != 0 || strcmp(end + 5, domain) != 0 ||
+	    (size_t)(end - ns) >= len)
+		return NULL;
+	memcpy(buf, ns, (size_t)(end - ns));
+	buf[end - ns] = '\0';
+	return buf;
+}
+
+/*
+ * The DestinationRules of c's host that apply, as Istio consolidates
+ * them (pilot/pkg/model/push_context.go mergeDestinationRule): the rules
+ * of one namespace for one host merge, the first (by creation time;
+ * meshc, without one, by name) keeping its top-level trafficPolicy unless
+ * it has none, each later one adding the subsets not yet defined. A rule
+ * with a workloadSelector applies only to the workloads it selects and
+ * is used only when no rule without one exists. Of several namespaces,
+ * the Service's own (a caller there reads its local rules first; callers
+ * elsewhere read the exported ones of the Service's namespace) is taken,
+ * else the first. Writes the rule giving the top-level policy and the
+ * one defining the subset (either may be NULL); returns the first rule
+ * that applies, or NULL.
+ */
+static const struct xref_dr *cluster_rules(struct builder *b, const struct rm_cluster *c,
+					    const struct xref_dr **top_dr,
+					    const struct xref_dr **sub_dr,
+					    const struct node **sub_node)
+{
+	size_t n = 0;
+	for (struct xref_dr *d = xref_dr_lookup(&b->x, c->host); d; d = d->next)
+		n++;
+	if (n == 0)
+		return NULL;
+	const struct xref_dr **v = xcalloc(n, sizeof(*v));
+	n = 0;
+	for (struct xref_dr *d = xref_dr_lookup(&b->x, c->host); d; d = d->next)
+		if (d->r->spec)
+			v[n++] = d;
+	qsort(v, n, sizeof(*v), dr_cmp);
+	bool plain = false;
+	for (size_t i = 0; i < n; i++)
+		plain |= get(v[i]->r->spec, "workloadSelector") == NULL;
+	char buf[256];
+	const char *ns = host_namespace(c->host, b->m->domain, buf, sizeof(buf));
+	bool ns_has = false;
+	for (size_t i = 0; ns && i < n; i++)
+		ns_has |= strcmp(v[i]->r->namespace, ns) == 0;
+	const char *pick_ns = NULL;
+	*top_dr = *sub_dr = NULL;
+	*sub_node = NULL;
+	const struct xref_dr *any = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct xref_dr *d = v[i];
+		bool selects = get(d->r->spec, "workloadSelector") != NULL;
+		if (plain == selects)
+			continue;
+		if (!pick_ns)
+			pick_ns = ns_has ? ns : d->r->namespace;
+		if (strcmp(d->r->namespace, pick_ns) != 0)
+			continue;
+		if (!plain && any)
+			break;   /* selector rules: the first only */
+		if (!any)
+			any = d;
+		if (!*top_dr && get(d->r->spec, "trafficPolicy"))
+			*top_dr = d;
+		const struct node *subsets = get(d->r->spec, "subsets");
+		for (size_t k = 0; c->subset && !*sub_dr && subsets &&
+				   subsets->type == NODE_SEQ && k < subsets->n; k++) {
+			const char *name = nstr(get(subsets->items[k], "name"));
 			if (name && strcmp(name, c->subset) == 0) {
-				sub = get(subsets->items[i], "trafficPolicy");
-				break;
+				*sub_dr = d;
+				*sub_node = get(subsets->items[k], "trafficPolicy");
 			}
 		}
 	}
+	free(v);
+	return any;
+}
+
+static void cluster_policy(struct builder *b, struct rm_cluster *c)
+{
+	const struct xref_dr *top_dr, *sub_dr;
+	const struct node *sub;
+	const struct xref_dr *first = cluster_rules(b, c, &top_dr, &sub_dr, &sub);
+	if (!first)
+		return;
+	const struct node *top = top_dr ? get(top_dr->r->spec, "trafficPolicy") : NULL;
 	const struct node *f[POL_N];
 	const struct node *tpl = port_level(top, c->port);
 	if (tpl)
@@ -145,7 +233,14 @@ static void cluster_policy(struct builder *b, struct rm_cluster *c)
 	}
 	struct arena *a = &b->m->arena;
 	c->policy_json = policy_json(b, f);
-	c->destination_rule = arena_printf(a, "%s/%s", dr->r->namespace, dr->r->name);
+	/* The rule(s) the policy came from: "ns/name", or two joined by ','
+	 * when the subset is another rule's. */
+	if (top_dr || sub_dr)
+		first = top_dr ? top_dr : sub_dr;
+	c->destination_rule = sub_dr && top_dr && sub_dr != top_dr ?
+		arena_printf(a, "%s/%s,%s/%s", top_dr->r->namespace, top_dr->r->name,
+			     sub_dr->r->namespace, sub_dr->r->name) :
+		arena_printf(a, "%s/%s", first->r->namespace, first->r->name);
 	if (f[POL_LB]) {
 		const char *simple = nstr(get(f[POL_LB], "simple"));
 		c->lb_policy = simple ? arena_strdup(a, simple) :

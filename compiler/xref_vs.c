@@ -39,9 +39,23 @@ bool xref_vs_mesh_bound(const struct resource *vs)
 	return false;
 }
 
-/* An HTTP route destination without a subset: its host node and FQDN. */
+/*
+ * Where a destination is written: spec.<tcp|tls|http>[rule].route[item]
+ * .destination, spec.http[rule].mirror, or spec.http[rule].mirrors[item]
+ * .destination (dest_path builds the field path when one is reported).
+ */
+enum dest_where { AT_ROUTE, AT_MIRROR, AT_MIRRORS };
+
+struct dest_loc {
+	enum dest_where where;
+	const char *kind;            /* "tcp", "tls", "http" */
+	unsigned rule, item;
+};
+
+/* An HTTP route destination without a subset: its host and FQDN. */
 struct plain_dest {
-	const struct node *host;
+	const struct mpos *host;
+	struct dest_loc loc;
 	const char *fqdn;
 };
 
@@ -53,8 +67,8 @@ struct plain_dest {
 struct vs_rec {
 	struct xref_vis vis;         /* the namespaces it applies to */
 	bool mesh;                   /* applies to sidecars */
-	const struct node *hosts;    /* spec.hosts when a list, else NULL */
-	const char **fqdns;          /* hosts->items[i] fully qualified; NULL: not a string */
+	const struct mstrs *hosts;   /* spec.hosts when a list, else NULL */
+	const char **fqdns;          /* hosts->v[i] fully qualified; NULL: not a string */
 	const char **routed;         /* IST0140: hosts it routes to with a subset and lists */
 	size_t nrouted, caprouted;
 	bool gateways;               /* lists gateways (IST0140's second pass) */
@@ -73,21 +87,40 @@ struct vs_pass {
 
 static bool is_vs(const struct resource *r)
 {
-	return r->kind == KIND_VIRTUAL_SERVICE && r->spec;
+	return r->kind == KIND_VIRTUAL_SERVICE && r->has_spec;
+}
+
+/* Whether a VirtualService record applies to sidecars: no gateways, or `mesh`. */
+static bool mesh_bound(const struct m_vs *m)
+{
+	if (m->gateways.n == 0)
+		return true;
+	for (size_t i = 0; i < m->gateways.n; i++) {
+		const char *g = m->gateways.v[i].s;
+		if (g && strcmp(g, "mesh") == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The field path of spec.gateways[i] (x's arena). */
+static const char *gateway_path(struct xref *x, size_t i)
+{
+	return arena_printf(x->arena, "spec.gateways[%zu]", i);
 }
 
 /* "[a b c]": a list of strings as Go's %v prints a []string. */
-static const char *go_list(struct xref *x, const struct node *list)
+static const char *go_list(struct xref *x, const struct mstrs *list)
 {
 	size_t len = 3;
 	for (size_t i = 0; list && i < list->n; i++) {
-		const char *s = node_str(list->items[i]);
+		const char *s = list->v[i].s;
 		len += (s ? strlen(s) : 0) + 1;
 	}
 	char *out = arena_alloc(x->arena, len);
 	strcat(out, "[");
 	for (size_t i = 0, k = 0; list && i < list->n; i++) {
-		const char *s = node_str(list->items[i]);
+		const char *s = list->v[i].s;
 		if (!s)
 			continue;
 		if (k++)
@@ -107,10 +140,10 @@ static const char *go_list(struct xref *x, const struct node *list)
  */
 enum { CARRY_HTTP = 1, CARRY_TCP = 2, CARRY_TLS = 4 };
 
-static unsigned server_carries(const struct node *srv, const char **what)
+static unsigned server_carries(const struct m_server *srv, const char **what)
 {
-	const char *proto = node_str(node_get(node_get(srv, "port"), "protocol"));
-	const char *mode = node_str(node_get(node_get(srv, "tls"), "mode"));
+	const char *proto = srv->protocol;
+	const char *mode = srv->tls_mode;
 	bool passthrough = !mode || strcmp(mode, "PASSTHROUGH") == 0 ||
 			   strcmp(mode, "AUTO_PASSTHROUGH") == 0;
 	enum prim_protocol p = prim_protocol_parse(proto ? proto : "");
@@ -155,7 +188,7 @@ static const char *gateway_host_for(const char *h, const char *gwns,
 static bool host_match_any(const char *gh, const struct vs_rec *rec)
 {
 	for (size_t i = 0; rec->hosts && i < rec->hosts->n; i++) {
-		const char *vh = node_str(rec->hosts->items[i]);
+		const char *vh = rec->hosts->v[i].s;
 		if (!vh)
 			continue;
 		if (prim_host_matches(gh, vh) || prim_host_matches(gh, rec->fqdns[i]))
@@ -171,43 +204,46 @@ static bool host_match_any(const char *gh, const struct vs_rec *rec)
  * match one of the VirtualService's hosts.
  */
 static void k8s_gateway_hosts(struct xref *x, const struct resource *vs,
-			      const struct vs_rec *rec, const struct node *gn,
+			      const struct vs_rec *rec, size_t gi,
 			      const struct resource *g)
 {
+	/* The Gateway API kinds have no model record yet: their tree is read. */
 	const struct node *ls = xref_list(g->spec, "listeners");
 	for (size_t i = 0; ls && i < ls->n; i++) {
 		const char *h = node_str(node_get(ls->items[i], "hostname"));
 		if (!h || !*h || host_match_any(h, rec))
 			return;
 	}
-	diag_report(x->diags, IST0132, vs, gn, go_list(x, rec->hosts),
-		    arena_printf(x->arena, "%s/%s", vs->namespace, vs->name),
-		    arena_printf(x->arena, "%s/%s", g->namespace, g->name));
+	diag_report_at(x->diags, IST0132, vs, &model_vs(vs)->gateways.v[gi].pos,
+		       gateway_path(x, gi), go_list(x, rec->hosts),
+		       arena_printf(x->arena, "%s/%s", vs->namespace, vs->name),
+		       arena_printf(x->arena, "%s/%s", g->namespace, g->name));
 }
 
 static void vs_gateways(struct xref *x, const struct resource *vs,
 			const struct vs_rec *rec)
 {
-	const struct node *gws = xref_list(vs->spec, "gateways");
-	if (!gws)
+	const struct m_vs *m = model_vs(vs);
+	const struct mstrs *gws = &m->gateways;
+	if (!gws->list)
 		return;
-	const struct node *hosts = rec->hosts;
+	const struct mstrs *hosts = rec->hosts;
 	unsigned wants = 0;
-	if (xref_list(vs->spec, "http") && xref_list(vs->spec, "http")->n)
+	if (m->nhttp)
 		wants |= CARRY_HTTP;
-	if (xref_list(vs->spec, "tcp") && xref_list(vs->spec, "tcp")->n)
+	if (m->ntcp)
 		wants |= CARRY_TCP;
-	if (xref_list(vs->spec, "tls") && xref_list(vs->spec, "tls")->n)
+	if (m->ntls)
 		wants |= CARRY_TLS;
 	for (size_t i = 0; i < gws->n; i++) {
-		const struct node *gn = gws->items[i];
-		const char *ref = node_str(gn);
+		const struct mpos *gn = &gws->v[i].pos;
+		const char *ref = gws->v[i].s;
 		if (!ref || strcmp(ref, "mesh") == 0)
 			continue;
 		if (strstr(ref, "~istio-autogenerated-k8s-gateway~")) {
-			diag_report(x->diags, IST0165, vs, gn,
-				    arena_printf(x->arena, "%s/%s", vs->namespace, vs->name),
-				    ref);
+			diag_report_at(x->diags, IST0165, vs, gn, gateway_path(x, i),
+				       arena_printf(x->arena, "%s/%s", vs->namespace, vs->name),
+				       ref);
 			continue;
 		}
 		const char *full;
@@ -218,23 +254,23 @@ static void vs_gateways(struct xref *x, const struct resource *vs,
 			const struct resource *k = xref_k8s_gateway_lookup(x, ref, vs->namespace,
 									   &full);
 			if (k)
-				k8s_gateway_hosts(x, vs, rec, gn, k);
+				k8s_gateway_hosts(x, vs, rec, i, k);
 			else
-				diag_report(x->diags, IST0101, vs, gn, "gateway",
-					    xref_quote(x, ref));
+				diag_report_at(x->diags, IST0101, vs, gn, gateway_path(x, i),
+					       "gateway", xref_quote(x, ref));
 			continue;
 		}
 		/* Which servers carry one of the VirtualService's hosts. */
-		const struct node *servers = xref_list(g->spec, "servers");
+		const struct m_gw *gw = model_gw(g);
 		bool any = false;
 		unsigned carries = 0;
 		const char *what = NULL;
 		long long what_port = 0;
-		for (size_t s = 0; servers && s < servers->n; s++) {
-			const struct node *shosts = xref_list(servers->items[s], "hosts");
+		for (size_t s = 0; s < gw->nservers; s++) {
+			const struct mstrs *shosts = &gw->servers[s].hosts;
 			bool match = false;
-			for (size_t h = 0; shosts && h < shosts->n && !match; h++) {
-				const char *gh = node_str(shosts->items[h]);
+			for (size_t h = 0; h < shosts->n && !match; h++) {
+				const char *gh = shosts->v[h].s;
 				if (!gh)
 					continue;
 				if (strcmp(gh, "*/*") == 0)
@@ -247,25 +283,24 @@ static void vs_gateways(struct xref *x, const struct resource *vs,
 				continue;
 			any = true;
 			const char *w;
-			carries |= server_carries(servers->items[s], &w);
+			carries |= server_carries(&gw->servers[s], &w);
 			if (!what) {
 				what = w;
-				const struct node *num = node_get(node_get(servers->items[s], "port"),
-								  "number");
-				what_port = num && num->type == NODE_INT ? num->ival : 0;
+				what_port = gw->servers[s].port.set ? gw->servers[s].port.v : 0;
 			}
 		}
 		if (!any) {
-			diag_report(x->diags, IST0132, vs, gn, go_list(x, hosts),
-				    arena_printf(x->arena, "%s/%s", vs->namespace, vs->name),
-				    arena_printf(x->arena, "%s/%s", g->namespace, g->name));
+			diag_report_at(x->diags, IST0132, vs, gn, gateway_path(x, i),
+				       go_list(x, hosts),
+				       arena_printf(x->arena, "%s/%s", vs->namespace, vs->name),
+				       arena_printf(x->arena, "%s/%s", g->namespace, g->name));
 			continue;
 		}
 		if (wants && !(wants & carries)) {
 			const char *kinds = wants == CARRY_HTTP ? "http" :
 					    wants == CARRY_TCP ? "tcp" :
 					    wants == CARRY_TLS ? "tls" : "its";
-			diag_reportf(x->diags, MSH0302, vs, gn,
+			diag_reportf_at(x->diags, MSH0302, vs, gn, gateway_path(x, i),
 				     "Gateway %s/%s carries none of the routes of VirtualService %s/%s: "
 				     "its servers for these hosts (port %lld, %s) cannot serve %s routes",
 				     g->namespace, g->name, vs->namespace, vs->name,
@@ -277,81 +312,117 @@ static void vs_gateways(struct xref *x, const struct resource *vs,
 /* ---- destinations ---- */
 
 struct dest {
-	const struct node *dest;     /* the Destination map */
-	const struct node *host;     /* its host value (string) */
-	const struct node *subset;   /* its subset value, or NULL */
-	const struct node *port;     /* port.number, or NULL */
-	const struct node *route;    /* the route list it is in (NULL for mirrors) */
-	const struct node *weight;   /* its weight, or NULL */
+	const struct m_dest *m;      /* the Destination (host a string) */
+	const char *subset;          /* its subset when a non-empty string, else NULL */
+	const struct mint *port;     /* port.number when an integer, else NULL */
+	const struct m_route_dest *route;   /* the route list it is in (NULL for mirrors) */
+	unsigned nroute;
+	const struct mint *weight;   /* its weight (NULL for mirrors) */
 	const char *fqdn;            /* its host fully qualified */
+	struct dest_loc loc;
 	bool mirror;
 	bool http;
 };
+
+/* The field path of the destination's `field` (x's arena). */
+static const char *loc_path(struct xref *x, const struct dest_loc *l,
+			    const char *field)
+{
+	switch (l->where) {
+	case AT_ROUTE:
+		return arena_printf(x->arena, "spec.%s[%u].route[%u].destination.%s",
+				    l->kind, l->rule, l->item, field);
+	case AT_MIRROR:
+		return arena_printf(x->arena, "spec.http[%u].mirror.%s", l->rule, field);
+	default:
+		return arena_printf(x->arena, "spec.http[%u].mirrors[%u].destination.%s",
+				    l->rule, l->item, field);
+	}
+}
+
+static const char *dest_path(struct xref *x, const struct dest *d, const char *field)
+{
+	return loc_path(x, &d->loc, field);
+}
 
 typedef void dest_fn(struct xref *x, const struct resource *vs,
 		     const struct vs_rec *rec, const struct dest *d);
 
 static void note_subset_route(struct xref *x, struct vs_rec *rec, const char *fqdn);
 static void note_plain_dest(struct xref *x, struct vs_rec *rec,
-			    const struct node *host, const char *fqdn);
+			    const struct dest *d);
 
 /*
- * Calls fn on one destination with a host. An HTTP route destination is
+ * Calls fn on destination d (its m, route, weight, loc, mirror and http
+ * set by the caller) when it has a host. An HTTP route destination is
  * first noted for IST0140 (note_subset_route, note_plain_dest), even with
  * an empty host.
  */
 static void visit_dest(struct xref *x, const struct resource *vs,
-		       struct vs_rec *rec, const struct node *dn,
-		       const struct node *route, const struct node *weight,
-		       bool mirror, bool http, dest_fn *fn)
+		       struct vs_rec *rec, struct dest *d, dest_fn *fn)
 {
-	if (!dn || dn->type != NODE_MAP)
+	if (!d->m->map)
 		return;
-	struct dest d = {
-		.dest = dn, .host = node_get(dn, "host"), .route = route,
-		.weight = weight, .mirror = mirror, .http = http,
-	};
-	const char *host = node_str(d.host);
+	const char *host = d->m->host;
 	if (!host)
 		return;              /* the schema layer reports a missing host */
-	d.subset = node_get(dn, "subset");
-	if (!node_str(d.subset) || !*node_str(d.subset))
-		d.subset = NULL;
-	d.fqdn = xref_fqdn(x, host, vs->namespace);
-	if (http && route && d.subset && x->check_hosts && rec->mesh)
-		note_subset_route(x, rec, d.fqdn);
-	if (http && route && !d.subset && x->check_hosts && rec->gateways)
-		note_plain_dest(x, rec, d.host, d.fqdn);
+	d->subset = d->m->subset && *d->m->subset ? d->m->subset : NULL;
+	d->fqdn = xref_fqdn(x, host, vs->namespace);
+	if (d->http && d->route && d->subset && x->check_hosts && rec->mesh)
+		note_subset_route(x, rec, d->fqdn);
+	if (d->http && d->route && !d->subset && x->check_hosts && rec->gateways)
+		note_plain_dest(x, rec, d);
 	if (!*host)
 		return;
-	const struct node *num = node_get(node_get(dn, "port"), "number");
-	d.port = num && num->type == NODE_INT ? num : NULL;
-	fn(x, vs, rec, &d);
+	d->port = d->m->port.set ? &d->m->port : NULL;
+	fn(x, vs, rec, d);
 }
 
 /* Every route destination (tcp, tls, http) then every http mirror. */
 static void each_dest(struct xref *x, const struct resource *vs,
 		      struct vs_rec *rec, dest_fn *fn)
 {
+	const struct m_vs *m = model_vs(vs);
 	static const char *const kinds[] = { "tcp", "tls", "http" };
-	for (size_t k = 0; k < 3; k++) {
-		const struct node *rules = xref_list(vs->spec, kinds[k]);
-		for (size_t i = 0; rules && i < rules->n; i++) {
-			const struct node *route = xref_list(rules->items[i], "route");
-			for (size_t j = 0; route && j < route->n; j++)
-				visit_dest(x, vs, rec, node_get(route->items[j], "destination"),
-					   route, node_get(route->items[j], "weight"),
-					   false, k == 2, fn);
+	for (unsigned k = 0; k < 3; k++) {
+		unsigned nrules = k == 0 ? m->ntcp : k == 1 ? m->ntls : m->nhttp;
+		for (unsigned i = 0; i < nrules; i++) {
+			const struct m_route_dest *route;
+			unsigned nroute;
+			bool is_list;
+			if (k == 2) {
+				route = m->http[i].route;
+				nroute = m->http[i].nroute;
+				is_list = m->http[i].route_list;
+			} else {
+				const struct m_l4 *l4 = k == 0 ? &m->tcp[i] : &m->tls[i];
+				route = l4->route;
+				nroute = l4->nroute;
+				is_list = l4->route_list;
+			}
+			for (unsigned j = 0; is_list && j < nroute; j++) {
+				struct dest d = {
+					.m = &route[j].dest, .route = route, .nroute = nroute,
+					.weight = &route[j].weight, .http = k == 2,
+					.loc = { AT_ROUTE, kinds[k], i, j },
+				};
+				visit_dest(x, vs, rec, &d, fn);
+			}
 		}
 	}
-	const struct node *rules = xref_list(vs->spec, "http");
-	for (size_t i = 0; rules && i < rules->n; i++) {
-		visit_dest(x, vs, rec, node_get(rules->items[i], "mirror"), NULL,
-			   NULL, true, true, fn);
-		const struct node *mirrors = xref_list(rules->items[i], "mirrors");
-		for (size_t j = 0; mirrors && j < mirrors->n; j++)
-			visit_dest(x, vs, rec, node_get(mirrors->items[j], "destination"),
-				   NULL, NULL, true, true, fn);
+	for (unsigned i = 0; i < m->nhttp; i++) {
+		struct dest d = {
+			.m = &m->http[i].mirror, .mirror = true, .http = true,
+			.loc = { AT_MIRROR, "http", i, 0 },
+		};
+		visit_dest(x, vs, rec, &d, fn);
+		for (unsigned j = 0; j < m->http[i].nmirrors; j++) {
+			struct dest dm = {
+				.m = &m->http[i].mirrors[j], .mirror = true, .http = true,
+				.loc = { AT_MIRRORS, "http", i, j },
+			};
+			visit_dest(x, vs, rec, &dm, fn);
+		}
 	}
 }
 
@@ -378,7 +449,7 @@ static void check_host(struct xref *x, const struct resource *vs,
 		       const struct vs_rec *rec, const struct dest *d)
 {
 	const struct xref_vis *vis = &rec->vis;
-	const char *host = node_str(d->host);
+	const char *host = d->m->host;
 	const char *fqdn = d->fqdn;
 	bool wild;
 	const struct xref_hostdef *defs = xref_host_lookup(x, fqdn, &wild);
@@ -392,19 +463,21 @@ static void check_host(struct xref *x, const struct resource *vs,
 		if (h->nports)
 			any_ports = true;
 		for (size_t i = 0; d->port && i < h->nports; i++)
-			if (h->ports[i] == d->port->ival)
+			if (h->ports[i] == d->port->v)
 				port_found = true;
 	}
 	if (!first) {
-		diag_report(x->diags, IST0101, vs, d->host,
-			    d->mirror ? "mirror host" : "host", xref_quote(x, host));
+		diag_report_at(x->diags, IST0101, vs, &d->m->host_pos,
+			       dest_path(x, d, "host"),
+			       d->mirror ? "mirror host" : "host", xref_quote(x, host));
 		return;
 	}
 	if (d->port) {
 		if (any_ports && !port_found)
-			diag_report(x->diags, IST0101, vs, d->port, "host:port",
-				    xref_quote(x, arena_printf(x->arena, "%s:%lld", host,
-							       d->port->ival)));
+			diag_report_at(x->diags, IST0101, vs, &d->port->pos,
+				       dest_path(x, d, "port.number"), "host:port",
+				       xref_quote(x, arena_printf(x->arena, "%s:%lld", host,
+								  d->port->v)));
 		return;
 	}
 	if (first->nports > 1) {
@@ -417,7 +490,8 @@ static void check_host(struct xref *x, const struct resource *vs,
 			w += sprintf(w, "%s%lld", i ? " " : "", first->ports[i]);
 		*w++ = ']';
 		*w = '\0';
-		diag_report(x->diags, IST0112, vs, d->host, xref_quote(x, host), ports);
+		diag_report_at(x->diags, IST0112, vs, &d->m->host_pos,
+			       dest_path(x, d, "host"), xref_quote(x, host), ports);
 	}
 }
 
@@ -432,17 +506,17 @@ static bool dr_has_subset(const struct xref_dr *dr, const char *subset)
 /* The share of traffic a destination in a weight split gets, or -1. */
 static long long split_share(const struct dest *d)
 {
-	if (!d->route || d->route->n < 2)
+	if (!d->route || d->nroute < 2)
 		return -1;
 	long long total = 0;
-	for (size_t i = 0; i < d->route->n; i++) {
-		const struct node *w = node_get(d->route->items[i], "weight");
-		if (w && w->type == NODE_INT && w->ival > 0)
-			total += w->ival;
+	for (size_t i = 0; i < d->nroute; i++) {
+		const struct mint *w = &d->route[i].weight;
+		if (w->set && w->v > 0)
+			total += w->v;
 	}
-	if (!d->weight || d->weight->type != NODE_INT || total <= 0)
+	if (!d->weight || !d->weight->set || total <= 0)
 		return -1;
-	return d->weight->ival * 100 / total;
+	return d->weight->v * 100 / total;
 }
 
 /* At most this many subset names are listed after an unknown subset. */
@@ -496,14 +570,14 @@ static void report_subset_elsewhere(struct xref *x, const struct resource *vs,
 static void report_no_subset(struct xref *x, const struct resource *vs,
 			     const struct dest *d, const struct xref_dr *drs)
 {
-	diag_report(x->diags, IST0101, vs, d->subset,
-		    d->mirror ? "mirror+subset in destinationrule" :
-				"host+subset in destinationrule",
-		    arena_printf(x->arena, "%s%s",
-				 xref_quote(x, arena_printf(x->arena, "%s+%s",
-							    node_str(d->host),
-							    node_str(d->subset))),
-				 subsets_known(x, drs, d->fqdn)));
+	diag_report_at(x->diags, IST0101, vs, &d->m->subset_pos,
+		       dest_path(x, d, "subset"),
+		       d->mirror ? "mirror+subset in destinationrule" :
+				   "host+subset in destinationrule",
+		       arena_printf(x->arena, "%s%s",
+				    xref_quote(x, arena_printf(x->arena, "%s+%s",
+							       d->m->host, d->subset)),
+				    subsets_known(x, drs, d->fqdn)));
 }
 
 /*
@@ -517,7 +591,7 @@ static void check_shared_subset(struct xref *x, const struct resource *vs,
 				const struct vs_rec *rec, const struct dest *d,
 				const struct xref_dr *drs)
 {
-	const char *subset = node_str(d->subset);
+	const char *subset = d->subset;
 	struct xref_subset *si = xref_dr_fact(x, "S", drs->host, NULL, subset);
 	if (!si) {
 		report_no_subset(x, vs, d, drs);
@@ -551,7 +625,7 @@ static void check_subset(struct xref *x, const struct resource *vs,
 	struct xref_dr *drs = xref_dr_lookup(x, fqdn);
 	if (!d->subset)
 		return;
-	const char *subset = node_str(d->subset);
+	const char *subset = d->subset;
 	if (drs && drs->shared) {
 		check_shared_subset(x, vs, rec, d, drs);
 		return;
@@ -597,7 +671,7 @@ static void report_subset_elsewhere(struct xref *x, const struct resource *vs,
 				    const struct xref_dr *definer,
 				    const struct xref_dr *local)
 {
-	const char *subset = node_str(d->subset);
+	const char *subset = d->subset;
 	const char *fqdn = d->fqdn;
 	long long share = split_share(d);
 	const char *lead = share >= 0 ?
@@ -605,13 +679,15 @@ static void report_subset_elsewhere(struct xref *x, const struct resource *vs,
 			     share, xref_quote(x, subset)) :
 		arena_printf(x->arena, "subset %s is", xref_quote(x, subset));
 	if (local)
-		diag_reportf(x->diags, MSH0303, vs, d->subset,
+		diag_reportf_at(x->diags, MSH0303, vs, &d->m->subset_pos,
+			     dest_path(x, d, "subset"),
 			     "%s defined only by DestinationRule %s/%s; in namespace \"%s\" "
 			     "DestinationRule %s/%s applies to host \"%s\" instead and lacks it",
 			     lead, definer->r->namespace, definer->r->name, vs->namespace,
 			     local->r->namespace, local->r->name, fqdn);
 	else
-		diag_reportf(x->diags, MSH0303, vs, d->subset,
+		diag_reportf_at(x->diags, MSH0303, vs, &d->m->subset_pos,
+			     dest_path(x, d, "subset"),
 			     "%s defined only by DestinationRule %s/%s, which is not exported "
 			     "to namespace \"%s\"",
 			     lead, definer->r->namespace, definer->r->name, vs->namespace);
@@ -664,7 +740,7 @@ static void note_subset_route(struct xref *x, struct vs_rec *rec, const char *fq
  * route order, for vs_ingress_subsets.
  */
 static void note_plain_dest(struct xref *x, struct vs_rec *rec,
-			    const struct node *host, const char *fqdn)
+			    const struct dest *d)
 {
 	if (rec->nplain == rec->capplain) {
 		size_t cap = rec->capplain ? rec->capplain * 2 : 8;
@@ -674,8 +750,9 @@ static void note_plain_dest(struct xref *x, struct vs_rec *rec,
 		rec->plain = a;
 		rec->capplain = cap;
 	}
-	rec->plain[rec->nplain].host = host;
-	rec->plain[rec->nplain].fqdn = fqdn;
+	rec->plain[rec->nplain].host = &d->m->host_pos;
+	rec->plain[rec->nplain].loc = d->loc;
+	rec->plain[rec->nplain].fqdn = d->fqdn;
 	rec->nplain++;
 }
 
@@ -714,10 +791,11 @@ static void vs_ingress_subsets(struct xref *x, const struct resource *vs,
 		for (; sr; sr = sr->next) {
 			if (sr->vs == vs)
 				continue;
-			diag_report(x->diags, IST0140, vs, rec->plain[i].host,
-				    arena_printf(x->arena, "%s/%s", sr->vs->namespace,
-						 sr->vs->name),
-				    arena_printf(x->arena, "%s/%s", vs->namespace, vs->name));
+			diag_report_at(x->diags, IST0140, vs, rec->plain[i].host,
+				       loc_path(x, &rec->plain[i].loc, "host"),
+				       arena_printf(x->arena, "%s/%s", sr->vs->namespace,
+						    sr->vs->name),
+				       arena_printf(x->arena, "%s/%s", vs->namespace, vs->name));
 		}
 	}
 }
@@ -879,7 +957,7 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 		const struct vs_rec *rec = &recs[vs->seq];
 		if (!rec->vis.all && !rec->vis.n)
 			continue;       /* `~`: it sees no other */
-		const struct node *hosts = rec->hosts;
+		const struct mstrs *hosts = rec->hosts;
 		for (size_t h = 0; hosts && h < hosts->n; h++) {
 			const char *fqdn = rec->fqdns[h];
 			if (!fqdn)
@@ -908,8 +986,9 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 					strcat(list_text, ",");
 				strcat(list_text, names[k]);
 			}
-			diag_report(x->diags, IST0109, vs, hosts->items[h], list_text,
-				    arena_printf(x->arena, "%s/%s", scope, fqdn));
+			diag_report_at(x->diags, IST0109, vs, &hosts->v[h].pos,
+				       arena_printf(x->arena, "spec.hosts[%zu]", h), list_text,
+				       arena_printf(x->arena, "%s/%s", scope, fqdn));
 			break;
 		}
 	}
@@ -921,15 +1000,14 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 
 static void vs_deprecations(struct xref *x, const struct resource *vs)
 {
-	const struct node *http = xref_list(vs->spec, "http");
-	for (size_t i = 0; http && i < http->n; i++) {
-		const struct node *pct = node_get(node_get(node_get(http->items[i],
-			"fault"), "delay"), "percent");
-		if (pct && (pct->type == NODE_INT || pct->type == NODE_FLOAT) &&
-		    pct->dval > 0)
-			diag_report(x->diags, IST0002, vs, pct,
-				    "HTTPRoute.fault.delay.percent is deprecated; "
-				    "use HTTPRoute.fault.delay.percentage");
+	const struct m_vs *m = model_vs(vs);
+	for (size_t i = 0; i < m->nhttp; i++) {
+		const struct mpos *pct = &m->http[i].delay_percent;
+		if (pct->line)
+			diag_report_at(x->diags, IST0002, vs, pct,
+				       arena_printf(x->arena, "spec.http[%zu].fault.delay.percent", i),
+				       "HTTPRoute.fault.delay.percent is deprecated; "
+				       "use HTTPRoute.fault.delay.percentage");
 	}
 }
 
@@ -950,16 +1028,15 @@ static void vs_prepare_check(struct xref *x, struct vs_pass *pass,
 			     const struct resource *vs)
 {
 	struct vs_rec *rec = &pass->recs[vs->seq];
-	xref_vis_from_list(x->arena, &rec->vis, node_get(vs->spec, "exportTo"),
-			   vs->namespace);
-	rec->mesh = xref_vs_mesh_bound(vs);
-	const struct node *gws = xref_list(vs->spec, "gateways");
-	rec->gateways = gws && gws->n > 0;
-	rec->hosts = xref_list(vs->spec, "hosts");
+	const struct m_vs *m = model_vs(vs);
+	xref_vis_from_mstrs(x->arena, &rec->vis, &m->export_to, vs->namespace);
+	rec->mesh = mesh_bound(m);
+	rec->gateways = m->gateways.n > 0;
+	rec->hosts = m->hosts.list ? &m->hosts : NULL;
 	size_t nh = rec->hosts ? rec->hosts->n : 0;
 	rec->fqdns = arena_alloc(x->arena, (nh ? nh : 1) * sizeof(*rec->fqdns));
 	for (size_t h = 0; h < nh; h++) {
-		const char *host = node_str(rec->hosts->items[h]);
+		const char *host = rec->hosts->v[h].s;
 		rec->fqdns[h] = host ? xref_fqdn(x, host, vs->namespace) : NULL;
 	}
 

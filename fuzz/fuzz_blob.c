@@ -8,7 +8,8 @@
  *     fuzz/fuzz_blob.c runtime/mrt_*.c -lpcre2-8 -pthread -o build-fuzz/fuzz_blob
  * The checksum is recomputed over the mutated bytes (or the fuzzer would
  * only ever test the checksum).
- * Seed corpus: any table `meshc compile` writes (testdata/route/).
+ * Seed corpus: build-fuzz/seeds/fuzz_blob, tables `meshc compile` writes
+ * from testdata (fuzz.mk), so mutations start past the header.
  */
 #include <stdint.h>
 #include <stdlib.h>

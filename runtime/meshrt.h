@@ -300,7 +300,9 @@ typedef struct {
 	                               portLevelSettings) as canonical JSON,
 	                               or NULL */
 	const char *destination_rule;   /* "namespace/name" of the
-	                               DestinationRule it comes from, or NULL */
+	                               DestinationRule it comes from ("ns/a,ns/b"
+	                               when the subset is another merged
+	                               rule's), or NULL */
 } mrt_cluster;
 size_t mrt_cluster_count(const mrt_table *t);
 int mrt_cluster_get(const mrt_table *t, size_t i, mrt_cluster *out);

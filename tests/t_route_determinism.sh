@@ -23,8 +23,9 @@ split_docs() {   # split_docs CONFIG DIR
 }
 
 # routefid/determinism: default TLS routes of several registry services on
-# one port and a host defined twice (their order once followed the input's).
-for dir in routeqa/actions routeqa/delegate routeqa/merge routeqa/l4 routefid/determinism routefid/mesh; do
+# one port and a host defined twice, several DestinationRules of one host
+# (their order once followed the input's).
+for dir in routeqa/actions routeqa/delegate routeqa/merge routeqa/l4 routefid/determinism routefid/mesh routefid/drmerge; do
 	topic=${dir##*/}
 	cfg=testdata/$dir/config.yaml
 	[ -f "$cfg" ] || { bad "$topic: $cfg missing"; continue; }

@@ -9,14 +9,15 @@
 #                                     libxml2-utils (SARIF and JUnit schema
 #                                     validation), zsh, fish and bash-completion
 #                                     (completion tests), man-db, git and pre-commit (the
-#                                     README's examples)
+#                                     README's examples), clang (the fuzz smoke run
+#                                     of make check-all: libFuzzer and its sanitizers)
 #   sh tools/install-deps.sh --deb    also what `make deb` uses (debhelper,
 #                                     lintian, ...)
 # libcyaml-dev does not pull in libyaml-dev, so both are listed.
 set -eu
 PKGS="make gcc pkg-config libyaml-dev libcyaml-dev libjansson-dev libpcre2-dev"
 case "${1:-}" in
---test) PKGS="$PKGS python3 valgrind mandoc python3-jsonschema libxml2-utils python3-yaml zsh fish bash-completion man-db git pre-commit" ;;
+--test) PKGS="$PKGS python3 valgrind mandoc python3-jsonschema libxml2-utils python3-yaml zsh fish bash-completion man-db git pre-commit clang" ;;
 --deb) PKGS="$PKGS dpkg-dev debhelper fakeroot lintian" ;;
 "") ;;
 *) echo "usage: sh tools/install-deps.sh [--test | --deb]" >&2; exit 2 ;;
