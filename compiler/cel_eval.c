@@ -12,7 +12,6 @@
  * arena released after each rule. A budget bounds the work of one rule,
  * as the API server's cost limit does.
  */
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -408,18 +407,15 @@ static size_t utf8_offset(const char *s, size_t n, long long cp)
 	return i;
 }
 
+/* isIP (k8s.io/apiserver/pkg/cel/library/ip.go): netip.ParseAddr, no zone. */
 static bool is_ip(const char *s, size_t n)
 {
 	char buf[64];
-	unsigned char out[16];
-	if (n == 0 || n >= sizeof(buf))
+	if (n == 0 || n >= sizeof(buf) || memchr(s, '%', n))
 		return false;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	/* netip.ParseAddr: no zones here (isIP rejects them), no leading zeros. */
-	if (inet_pton(AF_INET, buf, out) == 1)
-		return true;
-	return strchr(buf, ':') && inet_pton(AF_INET6, buf, out) == 1;
+	return prim_is_ip(buf);
 }
 
 /* ---- macros and calls ---- */

@@ -26,8 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
-
 #include "cel.h"
 #include "checks.h"
 #include "prim.h"
@@ -606,18 +604,6 @@ static void check_duration(struct walk *w, const struct schema_node *s,
 		report(w, n, NULL, "%s", prim_check_duration_ns(w->d->arena, ns));
 }
 
-/* The API server's ipv4 and ipv6 formats (strfmt). */
-static bool is_ip_text(const struct node *n, enum schema_format f)
-{
-	char buf[64];
-	unsigned char out[16];
-	if (n->len == 0 || n->len >= sizeof(buf))
-		return false;
-	memcpy(buf, n->text, n->len);
-	buf[n->len] = '\0';
-	return inet_pton(f == SF_IPV4 ? AF_INET : AF_INET6, buf, out) == 1;
-}
-
 /*
  * A CEL rule of the Gateway API CRDs on node n (schema s), reported at n
  * with the CRD's message. A rule that fails to evaluate rejects the object
@@ -656,10 +642,6 @@ static void check_string(struct walk *w, const struct schema_node *s,
 	if (s->pattern && cel_regex_search(s->pattern, n->text, n->len) != 1)
 		report(w, n, NULL, "\"%s\" does not match the pattern %s",
 		       show(tmp, sizeof(tmp), n->text, n->len), s->pattern);
-	if ((s->format == SF_IPV4 || s->format == SF_IPV6) && !is_ip_text(n, s->format))
-		report(w, n, NULL, "\"%s\" is not an %s address",
-		       show(tmp, sizeof(tmp), n->text, n->len),
-		       s->format == SF_IPV4 ? "IPv4" : "IPv6");
 	if (s->nenums)
 		check_enum(w, s, n);
 	if (s->format == SF_BYTE && !schema_is_base64(n->text, n->len))

@@ -35,8 +35,6 @@ enum schema_format {
 	SF_DOUBLE,
 	SF_BYTE,           /* base64 */
 	SF_DATE_TIME,      /* RFC 3339 */
-	SF_IPV4,
-	SF_IPV6,
 };
 
 enum schema_duration {

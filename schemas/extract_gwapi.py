@@ -16,8 +16,8 @@ from the preferred one gets its own file, named "group/version/Kind".
 Beyond extract.py's format (schemas/README.md) these CRDs use "pattern"
 (a Go regular expression a string must contain a match of), "minLength",
 "default" (the value the API server fills in before the CEL rules run),
-"listSet" (x-kubernetes-list-type: set, items unique), the formats "ipv4"
-and "ipv6", and CEL rules as expressions ({"expr", "message"}) that
+"listSet" (x-kubernetes-list-type: set, items unique), integer enums,
+and CEL rules as expressions ({"expr", "message"}) that
 compiler/cel.c evaluates; every rule of the CRDs is kept, none is mapped
 to hand-written C. The one oneOf (a Gateway address of type IPAddress
 must be an IP) becomes a CEL expression with the same meaning.
@@ -31,7 +31,7 @@ import yaml
 GROUP = "gateway.networking.k8s.io"
 KINDS = ("GatewayClass", "Gateway", "HTTPRoute", "GRPCRoute", "ReferenceGrant",
          "BackendTLSPolicy", "TCPRoute", "TLSRoute", "ListenerSet")
-FORMATS = ("int32", "int64", "date-time", "ipv4", "ipv6")
+FORMATS = ("int32", "int64", "date-time")
 
 # The CRD's oneOf on Gateway addresses, as a rule: type IPAddress (the
 # default) needs an IPv4 or IPv6 value; other types any value.

@@ -176,11 +176,10 @@ static const char *const type_enum[] = {
 };
 static const char *const format_names[] = {
 	"", "int32", "uint32", "int64", "uint64", "double", "byte", "date-time",
-	"ipv4", "ipv6",
 };
 static const char *const format_enum[] = {
 	"SF_NONE", "SF_INT32", "SF_UINT32", "SF_INT64", "SF_UINT64", "SF_DOUBLE",
-	"SF_BYTE", "SF_DATE_TIME", "SF_IPV4", "SF_IPV6",
+	"SF_BYTE", "SF_DATE_TIME",
 };
 static const char *const duration_names[] = { "", "parse", "min1ms" };
 static const char *const duration_enum[] = { "SD_NONE", "SD_PARSE", "SD_MIN_1MS" };

@@ -159,6 +159,7 @@ static void test_strings(void)
 	CHECK(holds("'unix:///x'.substring(7, 8) == '/'", NULL));
 	CHECK(errs("'ab'.substring(3) == ''", NULL, "out of range"));
 	CHECK(holds("isIP('10.0.0.1') && isIP('::1') && !isIP('example.com')", NULL));
+	CHECK(holds("!isIP('fe80::1%eth0') && !isIP('010.0.0.1')", NULL));
 	CHECK(holds("duration('1m30s') > duration('90s') == false && duration('2s') > duration('1500ms')", NULL));
 	CHECK(errs("duration('soon') > duration('1s')", NULL, "invalid duration"));
 	CHECK(holds("int('42') == 42 && string(42) == '42' && 'AbC'.lowerAscii() == 'abc'", NULL));
