@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "compiler.h"
+#include "gwapi.h"
 #include "xref_index.h"
 
 /* FNV-1a over a resource's kind, namespace and name. */
@@ -124,4 +125,5 @@ void project_analyze(struct project *p)
 	xref_virtual_services(&x);    /* marks the subsets routes use */
 	xref_destination_rules(&x);
 	xref_release(&x);
+	gwapi_analyze(p);             /* Gateway API status (MSH06xx) */
 }

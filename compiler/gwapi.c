@@ -86,6 +86,15 @@ static void add_obj(struct gwapi *g, const struct node *obj, const char *file,
 		o->annotations = node_get(meta, "annotations");
 		if (glen && strncmp(av, "gateway.networking", 18) == 0)
 			g->any = true;
+		/* A later definition replaces an earlier one (MSH0007). */
+		for (size_t k = 0; k < g->nobjs; k++)
+			if (g->objs[k]->kind == o->kind && strcmp(g->objs[k]->name, o->name) == 0 &&
+			    strcmp(g->objs[k]->ns, o->ns) == 0 &&
+			    strcmp(g->objs[k]->kind_name, o->kind_name) == 0) {
+				o->seq = g->objs[k]->seq;
+				g->objs[k] = o;
+				return;
+			}
 		if (g->nobjs == g->cap) {
 			g->cap = g->cap ? g->cap * 2 : 64;
 			g->objs = xrealloc(g->objs, g->cap * sizeof(*g->objs));
@@ -129,8 +138,9 @@ struct gw_out *gwapi_add_out(struct gwapi *g)
 	return o;
 }
 
-void gwapi_issue(struct gwapi *g, struct gw_obj *o, const char *type,
-		 const char *reason, const char *message, const char *parent)
+void gwapi_issue(struct gwapi *g, struct gw_obj *o, const struct node *at,
+		 const char *type, const char *reason, const char *message,
+		 const char *parent)
 {
 	if (g->nissues == g->icap) {
 		g->icap = g->icap ? g->icap * 2 : 16;
@@ -138,6 +148,7 @@ void gwapi_issue(struct gwapi *g, struct gw_obj *o, const char *type,
 	}
 	struct gw_issue *i = &g->issues[g->nissues++];
 	i->obj = o;
+	i->at = at;
 	i->type = type;
 	i->reason = reason;
 	i->message = message;
@@ -252,6 +263,13 @@ void gwapi_build(struct gwapi *g, const struct project *p, const char *domain)
 			if (su->docs[d] && su->docs[d]->type == NODE_MAP)
 				add_obj(g, su->docs[d], su->file, dflt_ns);
 	}
+	/* The resource of each object, for suppression annotations. */
+	for (size_t i = 0; i < p->nres; i++)
+		for (size_t k = 0; k < g->nobjs; k++)
+			if (g->objs[k]->root == p->res[i]->root && p->res[i]->root) {
+				g->objs[k]->res = p->res[i];
+				break;
+			}
 	gwapi_convert_gateways(g);
 	gwapi_convert_routes(g);
 }
@@ -262,6 +280,7 @@ void gwapi_release(struct gwapi *g)
 	free(g->parents);
 	free(g->outs);
 	free(g->issues);
+	free(g->ties);
 	arena_release(&g->arena);
 	memset(g, 0, sizeof(*g));
 }

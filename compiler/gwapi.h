@@ -62,6 +62,8 @@ struct gw_obj {
 	size_t seq;                  /* input order */
 	const struct node *root, *meta, *spec, *labels, *annotations;
 	struct node *status;         /* the status Istio writes; NULL: none */
+	const struct resource *res;  /* its resource (suppression), or NULL */
+	bool managed;                /* a Gateway Istio deploys itself (no addresses) */
 };
 
 /* A listener (or the mesh) a route may attach to: Istio's parentInfo. */
@@ -94,13 +96,22 @@ struct gw_out {
 /* A diagnostic-worthy condition: which object, which reason, what text. */
 struct gw_issue {
 	struct gw_obj *obj;
+	const struct node *at;       /* the value it is about, or NULL: the object */
 	const char *type, *reason, *message;
 	const char *parent;          /* "Gateway ns/name" the route refers to, or NULL */
 	bool warning;
 };
 
+/* Two routes Istio orders by creation time (MSH0620). */
+struct gw_tie {
+	struct gw_obj *a, *b;
+	const char *where;
+};
+
 struct gwapi {
 	struct arena arena;
+	struct gw_tie *ties;
+	size_t nties, tcap;
 	const char *domain;
 	struct gw_obj **objs;
 	size_t nobjs, cap;
@@ -131,8 +142,26 @@ struct gw_obj *gwapi_find(const struct gwapi *g, enum gwk kind,
 const char *gwapi_str(const struct node *map, const char *key);
 void gwapi_add_parent(struct gwapi *g, struct gw_parent *p);
 struct gw_out *gwapi_add_out(struct gwapi *g);
-void gwapi_issue(struct gwapi *g, struct gw_obj *o, const char *type,
-		 const char *reason, const char *message, const char *parent);
+void gwapi_issue(struct gwapi *g, struct gw_obj *o, const struct node *at,
+		 const char *type, const char *reason, const char *message,
+		 const char *parent);
+/* Whether a ReferenceGrant in to_ns lets from_kind objects of from_ns refer
+ * to to_kind `name`. */
+bool gwapi_grant_allows(struct gwapi *g, const char *from_kind, const char *from_ns,
+			const char *to_kind, const char *to_ns, const char *name);
+/*
+ * Reports the unhealthy conditions as diagnostics (MSH06xx,
+ * diag_gwapi.def), and the precedence ties and VirtualService mixes
+ * found while converting (gwapi_diag.c).
+ */
+void gwapi_report(struct gwapi *g, const struct project *p, struct diag_list *d);
+/*
+ * Adds the derived Gateways and VirtualServices to p as resources, for
+ * the route builder (gwapi_compile.c); they live in g. Returns how many.
+ */
+size_t gwapi_add_resources(struct gwapi *g, struct project *p);
+/* project_analyze's step: build, report, release. */
+void gwapi_analyze(struct project *p);
 /* Builds a condition into the sequence conds (lastTransitionTime omitted). */
 void gwapi_condition(struct gwapi *g, struct node *conds, const char *type,
 		     bool status, const char *reason, const char *message);

@@ -259,10 +259,6 @@ static bool pem_in_base64(const char *s)
 	return ok;
 }
 
-/* Whether a ReferenceGrant in to_ns lets from_kind objects of from_ns refer to to_kind `name`. */
-bool gwapi_grant_allows(struct gwapi *g, const char *from_kind, const char *from_ns,
-			const char *to_kind, const char *to_ns, const char *name);
-
 bool gwapi_grant_allows(struct gwapi *g, const char *from_kind, const char *from_ns,
 			const char *to_kind, const char *to_ns, const char *name)
 {
@@ -347,13 +343,19 @@ static struct node *build_tls(struct gwapi *g, struct gw_obj *gw, const struct n
 			const struct node *data = s ? node_get(s->root, "data") : NULL;
 			const char *crt = gwapi_str(data, "tls.crt");
 			const char *scrt = gwapi_str(node_get(s ? s->root : NULL, "stringData"), "tls.crt");
-			if (!s)
+			/* Offline, Secrets are often left out: a missing one counts
+			 * only when the input has Secrets. */
+			bool have_secrets = false;
+			for (size_t k = 0; k < g->nobjs && !have_secrets; k++)
+				have_secrets = g->objs[k]->kind == GWK_SECRET;
+			if (!s && have_secrets)
 				e = arena_printf(a, "invalid certificate reference %s, secret %s/%s not found",
 						 refstr, ns, name ? name : "");
-			else if (!(scrt && strstr(scrt, "-----BEGIN")) && !(crt && pem_in_base64(crt)))
+			else if (s && (crt || scrt) && !(scrt && strstr(scrt, "-----BEGIN")) &&
+				 !(crt && pem_in_base64(crt)))   /* data left out: not checked */
 				e = arena_printf(a, "invalid certificate reference %s, the certificate is malformed: "
 						 "tls: failed to find any PEM data in certificate input", refstr);
-			else if (strcmp(ns, gw->ns) != 0 &&
+			else if (strcmp(ns, gw->ns) != 0 && name &&
 				 !gwapi_grant_allows(g, "Gateway", gw->ns, "Secret", ns, name)) {
 				er = "RefNotPermitted";
 				e = arena_printf(a, "certificateRef %s/%s not accessible to a Gateway in namespace \"%s\" (missing a ReferenceGrant?)",
@@ -451,7 +453,7 @@ static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *
 	struct node *conds = onode_child_seq(a, ls, "conditions");
 	if (perr || werr) {
 		gwapi_condition(g, conds, "Accepted", false, "UnsupportedProtocol", perr ? perr : werr);
-		gwapi_issue(g, owner, "Accepted", "UnsupportedProtocol", perr ? perr : werr, NULL);
+		gwapi_issue(g, owner, l, "Accepted", "UnsupportedProtocol", perr ? perr : werr, NULL);
 		ok = !perr;
 	} else {
 		gwapi_condition(g, conds, "Accepted", true, "Accepted", "No errors found");
@@ -465,11 +467,11 @@ static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *
 	}
 	if (!kinds_valid) {
 		gwapi_condition(g, conds, "ResolvedRefs", false, "InvalidRouteKinds", "Invalid route kinds");
-		gwapi_issue(g, owner, "ResolvedRefs", "InvalidRouteKinds",
+		gwapi_issue(g, owner, node_get(node_get(l, "allowedRoutes"), "kinds"), "ResolvedRefs", "InvalidRouteKinds",
 			    "listener allows route kinds Istio does not support", NULL);
 	} else if (tls_reason) {
 		gwapi_condition(g, conds, "ResolvedRefs", false, tls_reason, tls_msg);
-		gwapi_issue(g, owner, "ResolvedRefs", tls_reason, tls_msg, NULL);
+		gwapi_issue(g, owner, node_get(l, "tls"), "ResolvedRefs", tls_reason, tls_msg, NULL);
 	} else {
 		gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "No errors found");
 	}
@@ -567,6 +569,7 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 	const char *addr_err = NULL;
 	const char *t0 = naddrs == 1 ? gwapi_str(addrs->items[0], "type") : NULL;
 	if (naddrs == 0 || (naddrs == 1 && (!t0 || strcmp(t0, "IPAddress") == 0))) {
+		gw->managed = true;
 		const char *over = gwapi_str(gw->annotations, "gateway.istio.io/name-override");
 		svcs[nsvcs++] = over ? arena_printf(a, "%s.%s.svc.%s", over, gw->ns, g->domain) :
 				arena_printf(a, "%s-%s.%s.svc.%s", gw->name, cls, gw->ns, g->domain);
@@ -589,9 +592,9 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 	}
 	if (nsvcs == 0 && addr_err) {
 		gwapi_condition(g, conds, "Accepted", false, "UnsupportedAddress", addr_err);
-		gwapi_issue(g, gw, "Accepted", "UnsupportedAddress", addr_err, NULL);
+		gwapi_issue(g, gw, NULL, "Accepted", "UnsupportedAddress", addr_err, NULL);
 		programmed(g, conds, svcs, 0, NULL, 0);
-		gwapi_issue(g, gw, "Programmed", "UnsupportedAddress",
+		gwapi_issue(g, gw, NULL, "Programmed", "UnsupportedAddress",
 			    "Failed to assign to any requested addresses", NULL);
 		return;
 	}
@@ -625,14 +628,14 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 
 	if (param_err) {
 		gwapi_condition(g, conds, "Accepted", false, "InvalidParameters", param_err);
-		gwapi_issue(g, gw, "Accepted", "InvalidParameters", param_err, NULL);
+		gwapi_issue(g, gw, NULL, "Accepted", "InvalidParameters", param_err, NULL);
 	} else if (addr_err) {
 		gwapi_condition(g, conds, "Accepted", false, "UnsupportedAddress", addr_err);
-		gwapi_issue(g, gw, "Accepted", "UnsupportedAddress", addr_err, NULL);
+		gwapi_issue(g, gw, NULL, "Accepted", "UnsupportedAddress", addr_err, NULL);
 	} else if (nl && invalid == nl) {
 		gwapi_condition(g, conds, "Accepted", false, "ListenersNotValid",
 				"None of the Gateway's listeners are valid");
-		gwapi_issue(g, gw, "Accepted", "ListenersNotValid",
+		gwapi_issue(g, gw, NULL, "Accepted", "ListenersNotValid",
 			    "None of the Gateway's listeners are valid", NULL);
 	} else if (invalid) {
 		gwapi_condition(g, conds, "Accepted", true, "ListenersNotValid",
@@ -643,7 +646,7 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 	programmed(g, conds, svcs, nsvcs, ports, nl);
 	struct node *pc = conds->items[conds->n - 1];
 	if (strcmp(gwapi_str(pc, "status"), "False") == 0)
-		gwapi_issue(g, gw, "Programmed", gwapi_str(pc, "reason"), gwapi_str(pc, "message"), NULL);
+		gwapi_issue(g, gw, NULL, "Programmed", gwapi_str(pc, "reason"), gwapi_str(pc, "message"), NULL);
 	gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "All references resolved");
 }
 

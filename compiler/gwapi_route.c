@@ -22,9 +22,6 @@
 
 #define GROUP "gateway.networking.k8s.io"
 
-bool gwapi_grant_allows(struct gwapi *g, const char *from_kind, const char *from_ns,
-			const char *to_kind, const char *to_ns, const char *name);
-
 /* A parentRef resolved to one parent (Istio's routeParentReference). */
 struct rparent {
 	struct gw_parent *p;
@@ -931,7 +928,7 @@ static void route_status(struct gwapi *g, struct gw_obj *route, struct rparent *
 		char *pname = arena_printf(a, "%s %s/%s", pick->ref_kind, pick->ref_ns, pick->ref_name);
 		if (pick->deny_reason) {
 			gwapi_condition(g, conds, "Accepted", false, pick->deny_reason, msg);
-			gwapi_issue(g, route, "Accepted", pick->deny_reason, msg, pname);
+			gwapi_issue(g, route, pick->ref, "Accepted", pick->deny_reason, msg, pname);
 		} else {
 			gwapi_condition(g, conds, "Accepted", true, "Accepted", ok > 1 ?
 					arena_printf(a, "Route was valid, bound to %u parents", ok) :
@@ -940,7 +937,7 @@ static void route_status(struct gwapi *g, struct gw_obj *route, struct rparent *
 		const struct conv *c = pick->mesh ? meshc : gwc;
 		if (c && c->err_reason) {
 			gwapi_condition(g, conds, "ResolvedRefs", false, c->err_reason, c->err_msg);
-			gwapi_issue(g, route, "ResolvedRefs", c->err_reason, c->err_msg, pname);
+			gwapi_issue(g, route, NULL, "ResolvedRefs", c->err_reason, c->err_msg, pname);
 		} else {
 			gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "All references resolved");
 		}
@@ -1164,17 +1161,51 @@ static bool route_before(const struct node *a, const struct node *b)
 	return (q1 ? q1->n : 0) > (q2 ? q2->n : 0);
 }
 
-static void sort_routes(struct node *seq)
+/* Stable insertion sort of the routes, and of src (their routes' objects) alike. */
+static void sort_routes(struct node *seq, struct gw_obj **src)
 {
-	/* Stable insertion sort. */
 	for (size_t i = 1; i < seq->n; i++)
 		for (size_t j = i; j > 0 && route_before(seq->items[j], seq->items[j - 1]); j--) {
 			struct node *t = seq->items[j];
 			seq->items[j] = seq->items[j - 1];
 			seq->items[j - 1] = t;
+			struct gw_obj *o = src[j];
+			src[j] = src[j - 1];
+			src[j - 1] = o;
 		}
 	for (size_t i = 0; i < seq->n; i++)
 		seq->items[i]->index = (unsigned)i;
+}
+
+/*
+ * Routes of two objects that rank equally after sorting: Istio orders
+ * them by creation time (sortRoutesByCreationTime), which offline input
+ * does not have (MSH0620).
+ */
+static void find_ties(struct gwapi *g, const struct node *seq, struct gw_obj **src,
+		      const char *where)
+{
+	for (size_t i = 1; i < seq->n; i++) {
+		const struct node *a = seq->items[i - 1], *b = seq->items[i];
+		const struct node *ma = node_get(a, "match");
+		if (src[i - 1] == src[i] || !ma || ma->n == 0 ||
+		    route_before(a, b) || route_before(b, a))
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < g->nties; k++)
+			seen |= g->ties[k].a == src[i - 1] && g->ties[k].b == src[i] &&
+				strcmp(g->ties[k].where, where) == 0;
+		if (seen)
+			continue;
+		if (g->nties == g->tcap) {
+			g->tcap = g->tcap ? g->tcap * 2 : 8;
+			g->ties = xrealloc(g->ties, g->tcap * sizeof(*g->ties));
+		}
+		g->ties[g->nties].a = src[i - 1];
+		g->ties[g->nties].b = src[i];
+		g->ties[g->nties].where = where;
+		g->nties++;
+	}
 }
 
 static int out_by_creation(const void *x, const void *y)
@@ -1207,17 +1238,29 @@ static void merge_http(struct gwapi *g)
 		struct node *spec = (struct node *)node_get(base->doc, "spec");
 		struct node *http = (struct node *)node_get(spec, "http");
 		struct node *ann = (struct node *)node_get(node_get(base->doc, "metadata"), "annotations");
+		size_t total = 0;
+		for (size_t k = 0; k < ns; k++) {
+			const struct node *oh = node_get(node_get(same[k]->doc, "spec"), "http");
+			total += oh ? oh->n : 0;
+		}
+		struct gw_obj **src = xmalloc((total + 1) * sizeof(*src));
+		for (size_t r = 0; r < http->n; r++)
+			src[r] = base->from;
 		for (size_t k = 1; k < ns; k++) {
 			const struct node *oh = node_get(node_get(same[k]->doc, "spec"), "http");
-			for (size_t r = 0; oh && r < oh->n; r++)
+			for (size_t r = 0; oh && r < oh->n; r++) {
+				src[http->n] = same[k]->from;
 				onode_push(a, http, oh->items[r]);
+			}
 			const char *pp = gwapi_str(node_get(node_get(same[k]->doc, "metadata"), "annotations"),
 						   "internal.istio.io/parents");
 			onode_set(a, ann, "internal.istio.io/parents",
 				  onode_str(a, arena_printf(a, "%s,%s", gwapi_str(ann, "internal.istio.io/parents"), pp)));
 			gone[same[k] - g->outs] = true;
 		}
-		sort_routes(http);
+		sort_routes(http, src);
+		find_ties(g, http, src, base->key);
+		free(src);
 		char *name = arena_strdup(a, base->key);
 		for (char *p = name; *p; p++)
 			if (*p == '/')

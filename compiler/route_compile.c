@@ -14,16 +14,29 @@
 
 #include "compiler.h"
 #include "mrt_format.h"
+#include "gwapi.h"
 #include "route_model.h"
 
 void *route_compile(struct project *p, struct diag_list *d, size_t *len,
 		    char *err, size_t errlen)
 {
 	struct route_model m;
-	route_model_init(&m, p->opt.domain && *p->opt.domain ? p->opt.domain : "cluster.local");
+	const char *domain = p->opt.domain && *p->opt.domain ? p->opt.domain : "cluster.local";
+	/* Gateway API routes compile as the Istio config Istio derives from them. */
+	struct gwapi g;
+	size_t nres = p->nres, nseq = p->nseq;
+	bool had_gw = p->has_kind[KIND_GATEWAY], had_vs = p->has_kind[KIND_VIRTUAL_SERVICE];
+	gwapi_build(&g, p, domain);
+	gwapi_add_resources(&g, p);
+	route_model_init(&m, domain);
 	route_build(&m, p, d);
 	void *buf = route_emit(&m, len, err, errlen);
 	route_model_release(&m);
+	p->nres = nres;
+	p->nseq = nseq;
+	p->has_kind[KIND_GATEWAY] = had_gw;
+	p->has_kind[KIND_VIRTUAL_SERVICE] = had_vs;
+	gwapi_release(&g);
 	return buf;
 }
 

@@ -65,6 +65,16 @@ static bool workload_for(struct builder *b, const struct node *labels, const cha
 	}
 	if (w->n)
 		w->key = arena_strdup(&b->m->arena, key.p);
+	/* The Gateways Istio derives from one Kubernetes Gateway (gwapi_compile.c)
+	 * are its workload: the listeners carry its "namespace/name". */
+	const char *k8s = w->n ? resource_annotation(w->members[0], "internal.istio.io/k8s-gateway") : NULL;
+	for (size_t i = 1; k8s && i < w->n; i++) {
+		const char *o = resource_annotation(w->members[i], "internal.istio.io/k8s-gateway");
+		if (!o || strcmp(o, k8s) != 0)
+			k8s = NULL;
+	}
+	if (k8s)
+		w->key = k8s;
 	free(key.p);
 	w->labels = labels;
 	w->ns = ns;

@@ -11,6 +11,7 @@ crds=${GWAPI_CRDS:-$root/../shared/corpus/gateway-api/crds}
 pass=0; fail=0
 if [ ! -d "$crds/experimental" ] || ! python3 -c 'import yaml' 2>/dev/null; then
 	echo "t_gwapi_schemas: skipped (no $crds or no python3-yaml)"
+	echo "t_gwapi_schemas: 0 passed, 0 failed"
 	exit 0
 fi
 tmp=$(mktemp -d)
