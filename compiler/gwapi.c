@@ -272,6 +272,7 @@ void gwapi_build(struct gwapi *g, const struct project *p, const char *domain)
 			}
 	gwapi_convert_gateways(g);
 	gwapi_convert_routes(g);
+	gwapi_convert_policies(g);
 }
 
 void gwapi_release(struct gwapi *g)

@@ -190,5 +190,7 @@ const char *gwapi_client_cert_error(struct gwapi *g, struct gw_obj *gw, const ch
 
 void gwapi_convert_gateways(struct gwapi *g);
 void gwapi_convert_routes(struct gwapi *g);
+/* BackendTLSPolicies -> DestinationRules and policy status (gwapi_policy.c). */
+void gwapi_convert_policies(struct gwapi *g);
 
 #endif

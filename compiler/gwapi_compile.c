@@ -7,12 +7,15 @@
  * Gateway (label gateway.networking.k8s.io/gateway-name) and names it in
  * annotation internal.istio.io/k8s-gateway, so the table's listeners
  * carry the Kubernetes Gateway's "namespace/name" (query --gateway).
+ * DestinationRules derived from BackendTLSPolicies give the clusters
+ * their TLS settings as any DestinationRule does.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "compiler.h"
 #include "gwapi.h"
+#include "model.h"
 #include "onode.h"
 
 size_t gwapi_add_resources(struct gwapi *g, struct project *p)
@@ -36,7 +39,8 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 				  onode_str(a, arena_printf(a, "%s/%s", o->from->ns, o->from->name)));
 		}
 		struct resource *r = arena_alloc(a, sizeof(*r));
-		r->kind = gw ? KIND_GATEWAY : KIND_VIRTUAL_SERVICE;
+		bool dr = strcmp(o->kind, "DestinationRule") == 0;
+		r->kind = gw ? KIND_GATEWAY : dr ? KIND_DESTINATION_RULE : KIND_VIRTUAL_SERVICE;
 		r->kind_name = o->kind;
 		r->api_version = "networking.istio.io/v1";
 		r->name = o->name;
@@ -51,6 +55,8 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 		r->metadata = meta;
 		r->spec = spec;
 		r->annotations = node_get(meta, "annotations");
+		if (dr)   /* the route builder reads DestinationRules through their record */
+			distil_resource(a, r, false);
 		p->res[p->nres++] = r;
 		p->has_kind[r->kind] = true;
 	}
