@@ -44,6 +44,7 @@ void project_release(struct project *p)
 		free(u->doc_irregular);
 		free(u->res);
 	}
+	project_index_release(p);
 	free(p->units);
 	free(p->res);
 	diag_list_release(&p->diags);
