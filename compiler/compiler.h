@@ -221,6 +221,30 @@ void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim);
 typedef bool yaml_chunk_fn(struct source_unit *u, size_t first, void *ctx);
 void yaml_parse_unit_each(struct source_unit *u, const struct meshc_limits *lim,
 			  struct arena *tree, yaml_chunk_fn *fn, void *ctx);
+/*
+ * A part of an input parsed on its own: project.c splits a large input
+ * at document boundaries (yaml_split_point) so that its parts load in
+ * parallel. The source unit of a part holds the part's bytes; line0 is
+ * the number of lines before it, budget_bytes the size of the whole
+ * input (the node budget is the input's); nodes returns the nodes made,
+ * so that the caller can tell whether the parts together stayed within
+ * the budget (else the input is loaded again in one piece).
+ */
+struct yaml_part {
+	unsigned line0;
+	size_t budget_bytes;
+	size_t nodes;                /* out: nodes made (tried) */
+	size_t budget;               /* out: the budget they count against */
+};
+void yaml_parse_part(struct source_unit *u, const struct meshc_limits *lim,
+		     struct arena *tree, yaml_chunk_fn *fn, void *ctx,
+		     struct yaml_part *part);
+/*
+ * The offset of the first line at or after byte `from` where the front
+ * end starts a new chunk of the input (a `---` line), so that parsing
+ * the two sides apart gives the same documents; 0 when there is none.
+ */
+size_t yaml_split_point(const char *bytes, size_t len, size_t from);
 void resources_from_docs(struct source_unit *u, const struct meshc_options *opt,
 			 size_t first);
 void resources_from_unit(struct source_unit *u, const struct meshc_options *opt);
