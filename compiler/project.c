@@ -112,8 +112,14 @@ static void load_unit(struct project *p, struct source_unit *u, void *ctx)
 	resources_from_unit(u, &p->opt);
 	if (ctx)
 		validate_unit(p, u, NULL);
-	for (size_t i = 0; i < u->nres; i++)
-		distil_resource(&u->arena, u->res[i], u->res[i]->irregular);
+	for (size_t i = 0; i < u->nres; i++) {
+		struct resource *r = u->res[i];
+		if (p->opt.canonical_hashes && r->root) {
+			r->chash = resource_canonical_hash(r, p->opt.domain);
+			r->has_chash = true;
+		}
+		distil_resource(&u->arena, r, r->irregular);
+	}
 }
 
 static void load(struct project *p, char *const *paths, size_t npaths,
