@@ -484,6 +484,7 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 		programmed(g, conds, svcs, 0, NULL, 0);
 		gwapi_issue(g, gw, NULL, "Programmed", "UnsupportedAddress",
 			    "Failed to assign to any requested addresses", NULL);
+		gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "All references resolved");
 		return;
 	}
 	char *svcjoin = "";

@@ -51,14 +51,29 @@ static void conv_push(struct conv *c, struct node *r)
 	c->routes[c->n++] = r;
 }
 
+/*
+ * Records an error; a later one replaces an earlier one, as Istio keeps
+ * the last invalid backend of a rule (buildHTTPDestination) and the last
+ * failing rule of a route (computeRoute).
+ */
 static void conv_error(struct gwapi *g, struct conv *c, const char *reason, const char *msg)
 {
-	if (c->err_reason) {
-		c->err_msg = arena_printf(&g->arena, "%s; %s", c->err_msg, msg);
-		return;
-	}
+	(void)g;
 	c->err_reason = reason;
 	c->err_msg = msg;
+}
+
+/* joinErrors: a rule's backend error, then its mirror error after "; ". */
+static void conv_join(struct gwapi *g, struct conv *c, const struct conv *backend,
+		      const struct conv *mirror)
+{
+	if (backend->err_reason && mirror->err_reason)
+		conv_error(g, c, backend->err_reason,
+			   arena_printf(&g->arena, "%s; %s", backend->err_msg, mirror->err_msg));
+	else if (backend->err_reason)
+		conv_error(g, c, backend->err_reason, backend->err_msg);
+	else if (mirror->err_reason)
+		conv_error(g, c, mirror->err_reason, mirror->err_msg);
 }
 
 /* ---- durations -------------------------------------------------------------- */
@@ -448,8 +463,10 @@ static struct node *redirect(struct gwapi *g, const struct node *f)
 	if (pt && strcmp(pt, "ReplaceFullPath") == 0)
 		onode_set(a, out, "uri", onode_str(a, gwapi_str(path, "replaceFullPath")));
 	else if (pt && strcmp(pt, "ReplacePrefixMatch") == 0) {
+		/* createRedirectFilter as of the corpus's Istio commit:
+		 * HTTPRedirect.prefixRewrite, no longer a "%PREFIX()%" uri. */
 		const char *v = gwapi_str(path, "replacePrefixMatch");
-		onode_set(a, out, "uri", onode_str(a, arena_printf(a, "%%PREFIX()%%%s", v ? v : "")));
+		onode_set(a, out, "prefixRewrite", onode_str(a, v ? v : ""));
 	}
 	return out;
 }
@@ -482,10 +499,16 @@ static struct node *mirror(struct gwapi *g, struct gw_obj *route, const struct n
 			   bool enforce, struct conv *c, struct conv *mc)
 {
 	struct arena *a = &g->arena;
-	struct node *d = destination(g, route, node_get(f, "backendRef"), enforce, mc);
-	if (mc->hard) {
+	struct conv one = { 0 };
+	struct node *d = destination(g, route, node_get(f, "backendRef"), enforce, &one);
+	if (one.hard) {
 		c->hard = true;
-		conv_error(g, c, mc->err_reason, mc->err_msg);
+		conv_error(g, c, one.err_reason, one.err_msg);
+		return NULL;
+	}
+	if (one.err_reason) {
+		/* createMirrorFilter failed: no mirror, the error is kept. */
+		conv_error(g, mc, one.err_reason, one.err_msg);
 		return NULL;
 	}
 	struct node *m = onode_map(a);
@@ -539,7 +562,13 @@ static struct node *http_rule(struct gwapi *g, struct gw_obj *route, const struc
 			struct node *m = mirror(g, route, node_get(f, "requestMirror"), enforce, c, &mc);
 			if (c->hard)
 				return NULL;
-			if (!mc.err_reason || grpc)
+			if (!m && grpc) {
+				/* convertGRPCRoute: a mirror error is a hard one. */
+				conv_error(g, c, mc.err_reason, mc.err_msg);
+				c->hard = true;
+				return NULL;
+			}
+			if (m)
 				onode_push(a, onode_child_seq(a, r, "mirrors"), m);
 		} else if (t && !grpc && strcmp(t, "URLRewrite") == 0) {
 			struct node *rw = rewrite(g, node_get(f, "urlRewrite"));
@@ -586,21 +615,24 @@ static struct node *http_rule(struct gwapi *g, struct gw_obj *route, const struc
 		}
 	}
 	const struct node *refs = node_get(rule, "backendRefs");
+	struct conv bc = { 0 };
 	if (weight_sum(refs) == 0 && !has_redirect) {
 		onode_set(a, onode_child_map(a, r, "directResponse"), "status", onode_int(a, 500));
-		if (mc.err_reason)
-			conv_error(g, c, mc.err_reason, mc.err_msg);
+		conv_join(g, c, &bc, &mc);
 		return r;
 	}
 	if (refs && refs->type == NODE_SEQ) {
-		struct node *d = route_dests(g, route, refs, enforce, true, c);
-		if (c->hard)
+		struct node *d = route_dests(g, route, refs, enforce, true, &bc);
+		if (bc.hard) {
+			conv_error(g, c, bc.err_reason, bc.err_msg);
+			c->hard = true;
+			free(bc.routes);
 			return NULL;
+		}
 		if (d->n)
 			onode_set(a, r, "route", d);
 	}
-	if (mc.err_reason)
-		conv_error(g, c, mc.err_reason, mc.err_msg);
+	conv_join(g, c, &bc, &mc);
 	return r;
 }
 
