@@ -174,6 +174,7 @@ int cmd_diff(int argc, char **argv)
 {
 	struct meshc_options mopt;
 	meshc_options_init(&mopt);
+	mopt.canonical_hashes = true;   /* diff_resources skips equal resources */
 	const char *format = "text";
 	bool quiet = false, git = false;
 	int c;

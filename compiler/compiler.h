@@ -33,6 +33,7 @@ struct meshc_options {
 	const char *domain;          /* cluster domain, "cluster.local" */
 	const char *stdin_name;      /* what "-" is called in diagnostics; NULL: "<stdin>" */
 	bool require_hosts;          /* host checks even without Services */
+	bool canonical_hashes;       /* fill resource.chash while loading (diff) */
 	unsigned jobs;               /* worker threads; 0 = number of cores */
 	/*
 	 * Nothing reads a node tree after loading (check): each document's
@@ -247,6 +248,13 @@ void yaml_parse_part(struct source_unit *u, const struct meshc_limits *lim,
 size_t yaml_split_point(const char *bytes, size_t len, size_t from);
 void resources_from_docs(struct source_unit *u, const struct meshc_options *opt,
 			 size_t first);
+/*
+ * The byte range [*off, *off + *clen) of bytes that yaml_parse_unit parses
+ * as one chunk (documents sharing no anchors or directives with the rest)
+ * and that holds 1-based line `line`; false when there is none.
+ */
+bool yaml_chunk_at(const char *bytes, size_t len, unsigned line,
+		   size_t *off, size_t *clen);
 void resources_from_unit(struct source_unit *u, const struct meshc_options *opt);
 void validate_resource(struct diag_list *d, const struct resource *r,
 		       const struct meshc_options *opt);
