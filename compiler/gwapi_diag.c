@@ -31,6 +31,7 @@ static const struct {
 	{ "ResolvedRefs", "InvalidDestination", MSH0616 },
 	{ "ResolvedRefs", "InvalidFilter", MSH0617 },
 	{ "ResolvedRefs", "InvalidConfiguration", MSH0618 },
+	{ "Accepted", "Invalid", MSH0670 },   /* an XBackend's only */
 };
 
 /* Reports code at object o (at node `at` when given), with the template's arguments. */
@@ -187,7 +188,7 @@ void gwapi_report(struct gwapi *g, const struct project *p, struct diag_list *d)
 				code = (int)codes[k].code;
 		if (code == MSH0613 && !route)
 			code = MSH0603;
-		if (code < 0)
+		if (code < 0 || (code == MSH0670 && is->obj->kind != GWK_XBACKEND))
 			continue;
 		/* Backends and gateway Services are checked when the input has Services. */
 		if ((code == MSH0614 || code == MSH0608) && !check_hosts)

@@ -20,7 +20,7 @@
 #define GROUP "gateway.networking.k8s.io"
 
 /* The controller of class `name`: its GatewayClass, else Istio's built-in classes. */
-static const char *class_controller(struct gwapi *g, const char *name)
+const char *gwapi_class_controller(struct gwapi *g, const char *name)
 {
 	struct gw_obj *c = gwapi_find(g, GWK_GATEWAY_CLASS, NULL, name);
 	if (c)
@@ -38,7 +38,7 @@ static const char *class_controller(struct gwapi *g, const char *name)
 	return NULL;
 }
 
-static bool istio_controller(const char *c)
+bool gwapi_istio_controller(const char *c)
 {
 	return c && (strcmp(c, CTRL_GATEWAY) == 0 || strcmp(c, CTRL_MESH) == 0 ||
 		     strcmp(c, CTRL_EASTWEST) == 0 || strcmp(c, CTRL_REMOTE) == 0);
@@ -319,6 +319,10 @@ static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *
 	if (!perr && strcmp(ctrl, CTRL_MESH) == 0 &&
 	    (port != 15008 || !proto || strcmp(proto, "HBONE") != 0))
 		werr = "Expected a single listener on port 15008 with protocol \"HBONE\"";
+	else if (!perr && strcmp(ctrl, CTRL_EASTWEST) == 0)
+		werr = gwapi_eastwest_listener_error(l);
+	if (tls && gwapi_auto_passthrough(gw, l))
+		onode_set(a, tls, "mode", onode_str(a, "AUTO_PASSTHROUGH"));
 
 	const char **kinds;
 	bool kinds_valid;
@@ -364,8 +368,9 @@ static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *
 		gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "No errors found");
 	}
 
-	if (strcmp(ctrl, CTRL_MESH) == 0 || strcmp(ctrl, CTRL_EASTWEST) == 0)
-		return ok;   /* waypoints: routes are mesh routes, no Istio Gateway */
+	if (strcmp(ctrl, CTRL_MESH) == 0 ||
+	    (strcmp(ctrl, CTRL_EASTWEST) == 0 && (!proto || strcmp(proto, "TLS") != 0)))
+		return ok;   /* waypoints, HBONE: routes are mesh routes, no Istio Gateway */
 
 	/* The Istio Gateway of this listener. */
 	const char **nss;
@@ -437,8 +442,8 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 {
 	struct arena *a = &g->arena;
 	const char *cls = gwapi_str(gw->spec, "gatewayClassName");
-	const char *ctrl = class_controller(g, cls);
-	if (!istio_controller(ctrl))
+	const char *ctrl = gwapi_class_controller(g, cls);
+	if (!gwapi_istio_controller(ctrl))
 		return;
 	struct node *conds = status_conditions(g, gw);
 	const struct node *addrs = node_get(gw->spec, "addresses");
@@ -553,7 +558,7 @@ void gwapi_convert_gateways(struct gwapi *g)
 		struct gw_obj *o = g->objs[i];
 		if (o->kind == GWK_GATEWAY_CLASS) {
 			const char *ctrl = gwapi_str(o->spec, "controllerName");
-			if (istio_controller(ctrl))
+			if (gwapi_istio_controller(ctrl))
 				gwapi_condition(g, status_conditions(g, o), "Accepted", true,
 						"Accepted", "Handled by Istio controller");
 		}

@@ -135,8 +135,10 @@ static struct node *destination(struct gwapi *g, struct gw_obj *route, const str
 	const char *ns = rns ? rns : route->ns;
 	if (!name)
 		name = "";
+	bool xb = gwapi_is_xbackend(group, kind);
 	if (enforce && rns && strcmp(rns, route->ns) != 0 &&
-	    !gwapi_grant_allows(g, route->kind_name, route->ns, "Service", rns, name)) {
+	    !(xb ? gwapi_xbackend_granted(g, route->kind_name, route->ns, rns, name) :
+	      gwapi_grant_allows(g, route->kind_name, route->ns, "Service", rns, name))) {
 		conv_error(g, c, "RefNotPermitted",
 			   arena_printf(a, "backendRef %s/%s not accessible to a %s in namespace \"%s\" (missing a ReferenceGrant?)",
 					name, rns, route->kind_name, route->ns));
@@ -167,6 +169,19 @@ static struct node *destination(struct gwapi *g, struct gw_obj *route, const str
 		host = arena_printf(a, "%s.%s.svc.%s", name, ns, g->domain);
 		if (!service_exists(g, ns, name))
 			conv_error(g, c, "BackendNotFound", arena_printf(a, "backend(%s) not found", host));
+	} else if (xb) {
+		long long xport = 0;
+		const char *reason, *msg;
+		host = gwapi_xbackend_host(g, ns, name, port, &xport, &reason, &msg);
+		if (!host) {
+			conv_error(g, c, reason, msg);
+			return onode_map(a);
+		}
+		/* The XBackend declares the port; backendRef.port may be left out. */
+		struct node *d = onode_map(a);
+		onode_set(a, d, "host", onode_str(a, host));
+		onode_set(a, onode_child_map(a, d, "port"), "number", onode_int(a, xport));
+		return d;
 	} else {
 		conv_error(g, c, "InvalidKind",
 			   arena_printf(a, "referencing unsupported backendRef: group \"%s\" kind \"%s\"",
@@ -825,6 +840,10 @@ static size_t resolve_parents(struct gwapi *g, struct gw_obj *route, struct rpar
 			ns = route->ns;
 		struct gw_parent **cands = xmalloc((g->nparents + 1) * sizeof(*cands));
 		size_t nc = 0;
+		if ((svc || se) && gwapi_foreign_waypoint(g, se, ns, name)) {
+			free(cands);
+			continue;   /* another controller's waypoint serves it */
+		}
 		if (svc || se) {
 			cands[nc++] = &mesh_parent;
 		} else {

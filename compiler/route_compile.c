@@ -16,6 +16,7 @@
 #include "mrt_format.h"
 #include "gwapi.h"
 #include "route_model.h"
+#include "xref_index.h"
 
 void *route_compile(struct project *p, struct diag_list *d, size_t *len,
 		    char *err, size_t errlen)
@@ -26,35 +27,19 @@ void *route_compile(struct project *p, struct diag_list *d, size_t *len,
 	struct gwapi g;
 	size_t nres = p->nres, nseq = p->nseq;
 	bool had_gw = p->has_kind[KIND_GATEWAY], had_vs = p->has_kind[KIND_VIRTUAL_SERVICE];
-	bool had_dr = p->has_kind[KIND_DESTINATION_RULE];
+	struct xref *x = project_index(p);   /* the input's, built once per run */
 	gwapi_build(&g, p, domain);
 	size_t added = gwapi_add_resources(&g, p);
-	/* The derived resources form one more unit, so the phases that work
-	 * unit by unit (the cross-reference index) see them too. */
-	if (added) {
-		p->units = xrealloc(p->units, (p->nunits + 1) * sizeof(*p->units));
-		struct source_unit *u = &p->units[p->nunits++];
-		memset(u, 0, sizeof(*u));
-		u->file = "<gateway-api>";
-		arena_init(&u->arena);
-		diag_list_init(&u->diags, &u->arena);
-		u->res = &p->res[nres];
-		u->nres = u->res_cap = added;
-	}
+	xref_add_gateways(x, p->res + nres, added);
 	route_model_init(&m, domain);
 	route_build(&m, p, d);
-	if (added) {
-		struct source_unit *u = &p->units[--p->nunits];
-		diag_list_release(&u->diags);
-		arena_release(&u->arena);
-	}
 	void *buf = route_emit(&m, len, err, errlen);
 	route_model_release(&m);
+	xref_drop_gateways(x, p->res + nres, added);
 	p->nres = nres;
 	p->nseq = nseq;
 	p->has_kind[KIND_GATEWAY] = had_gw;
 	p->has_kind[KIND_VIRTUAL_SERVICE] = had_vs;
-	p->has_kind[KIND_DESTINATION_RULE] = had_dr;
 	gwapi_release(&g);
 	return buf;
 }
