@@ -33,6 +33,12 @@ struct meshc_options {
 	const char *stdin_name;      /* what "-" is called in diagnostics; NULL: "<stdin>" */
 	bool require_hosts;          /* host checks even without Services */
 	unsigned jobs;               /* worker threads; 0 = number of cores */
+	/*
+	 * Nothing reads a node tree after loading (check): each document's
+	 * tree is dropped once it is checked and distilled, unless the input
+	 * holds Gateway API objects, whose conversion reads trees.
+	 */
+	bool release_trees;
 	struct meshc_limits limits;
 	unsigned limits_given;       /* bit i: limit i of cli_limits[] set on the
 	                              * command line (config keys do not override it) */
@@ -66,6 +72,7 @@ struct source_unit {
 	size_t ndocs, docs_cap;
 	struct resource **res;       /* heap array, in document order */
 	size_t nres, res_cap;
+	bool trees_needed;           /* a dropped tree was a Gateway API object */
 };
 
 struct project {
@@ -80,6 +87,7 @@ struct project {
 	struct diag_list diags;      /* every diagnostic after project_finish_diags */
 	bool usage_error;            /* an unreadable path: exit 2 */
 	bool validated;              /* project_validate's work is done */
+	bool trees_released;         /* resources have no trees (release_trees) */
 	bool has_kind[KIND_COUNT];   /* which kinds the input has */
 };
 
@@ -132,6 +140,20 @@ int source_read_file(const char *path, size_t max, char **bytes, size_t *len,
 
 /* Phases, one module each; each reports into the unit's diagnostics. */
 void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim);
+/*
+ * yaml_parse_unit with the trees in `tree`, calling fn after each chunk
+ * of the input (a document, or the few that share a `---`-free stretch)
+ * with the documents it added, u->docs[first..u->ndocs). The anchors of
+ * a chunk do not reach past it, so fn may drop those documents: it sets
+ * u->ndocs back to first and returns true, and `tree` is reset for the
+ * next chunk. fn runs with u->diags.scope 0, as the phases after parsing
+ * do.
+ */
+typedef bool yaml_chunk_fn(struct source_unit *u, size_t first, void *ctx);
+void yaml_parse_unit_each(struct source_unit *u, const struct meshc_limits *lim,
+			  struct arena *tree, yaml_chunk_fn *fn, void *ctx);
+void resources_from_docs(struct source_unit *u, const struct meshc_options *opt,
+			 size_t first);
 void resources_from_unit(struct source_unit *u, const struct meshc_options *opt);
 void validate_resource(struct diag_list *d, const struct resource *r,
 		       const struct meshc_options *opt);

@@ -226,6 +226,22 @@ void gwapi_convert_listenersets(struct gwapi *g, struct gw_obj *gw, const char *
 				const struct gw_lsparent *pp, const struct gw_conflicts *c,
 				struct gw_lsresult *res);
 
+/* A listener's TLS as buildTLS converts it (gwapi_tls.c). */
+struct gw_tls {
+	const char *reason, *message; /* why its references do not resolve, or NULL */
+	const struct node *at;        /* the reference at fault */
+	bool not_accepted;            /* the listener is not Accepted (NoValidCACertificate) */
+	const char *bad_cipher;       /* the first cipher suite Istio drops, or NULL */
+	const struct node *options;   /* tls.options */
+};
+/* The Istio server's tls settings of listener l of gw (NULL: none), and t. */
+struct node *gwapi_listener_tls(struct gwapi *g, struct gw_obj *gw, const struct node *l,
+				struct gw_tls *t);
+/* Why gw's spec.tls.backend.clientCertificateRef does not resolve, or NULL;
+ * *reason is the Gateway's ResolvedRefs reason, *at the reference. */
+const char *gwapi_client_cert_error(struct gwapi *g, struct gw_obj *gw, const char **reason,
+				    const struct node **at);
+
 void gwapi_convert_gateways(struct gwapi *g);
 void gwapi_convert_routes(struct gwapi *g);
 

@@ -197,7 +197,7 @@ size_t gwapi_supported_kinds(struct gwapi *g, const struct node *l, const char *
 	const char *mode = gwapi_str(node_get(l, "tls"), "mode");
 	static const char *const http[] = { "HTTPRoute", "GRPCRoute" };
 	static const char *const tcp[] = { "TCPRoute" };
-	static const char *const tls[] = { "TLSRoute" };
+	static const char *const tls_term[] = { "TLSRoute", "TCPRoute" };
 	const char *const *sup = NULL;
 	size_t ns = 0;
 	if (proto && (strcmp(proto, "HTTP") == 0 || strcmp(proto, "HTTPS") == 0)) {
@@ -207,8 +207,10 @@ size_t gwapi_supported_kinds(struct gwapi *g, const struct node *l, const char *
 		sup = tcp;
 		ns = 1;
 	} else if (proto && strcmp(proto, "TLS") == 0) {
-		sup = mode && strcmp(mode, "Passthrough") == 0 ? tls : tcp;
-		ns = 1;
+		/* TLSRoute; a terminating listener also takes TCPRoutes
+		 * (GenerateGatewaySupportedKinds). */
+		sup = tls_term;
+		ns = mode && strcmp(mode, "Terminate") == 0 ? 2 : 1;
 	}
 	const char **v = arena_alloc(&g->arena, 3 * sizeof(*v));
 	*out = v;
@@ -231,32 +233,6 @@ size_t gwapi_supported_kinds(struct gwapi *g, const struct node *l, const char *
 		}
 	*valid = n == kinds->n;
 	return n;
-}
-
-/* Whether the base64 text decodes to something holding PEM data. */
-static bool pem_in_base64(const char *s)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t len = strlen(s);
-	char *out = xmalloc(len + 1);
-	size_t o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	for (; *s; s++) {
-		const char *p = strchr(tbl, *s);
-		if (!p || !*s)
-			continue;
-		acc = acc << 6 | (unsigned)(p - tbl);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	out[o] = 0;
-	bool ok = strstr(out, "-----BEGIN") != NULL;
-	free(out);
-	return ok;
 }
 
 bool gwapi_grant_allows(struct gwapi *g, const char *from_kind, const char *from_ns,
@@ -288,105 +264,6 @@ bool gwapi_grant_allows(struct gwapi *g, const char *from_kind, const char *from
 		}
 	}
 	return false;
-}
-
-/*
- * The server's tls settings (buildTLS) of a listener of `gw` (the Gateway
- * or ListenerSet declaring it: references are resolved from its
- * namespace, grants are to its kind). *reason and *msg are set when the
- * certificate references do not resolve.
- */
-static struct node *build_tls(struct gwapi *g, struct gw_obj *gw, const struct node *tls,
-			      const char **reason, const char **msg)
-{
-	struct arena *a = &g->arena;
-	*reason = *msg = NULL;
-	if (!tls || tls->type != NODE_MAP)
-		return NULL;
-	struct node *out = onode_map(a);
-	const char *mode = gwapi_str(tls, "mode");
-	if (mode && strcmp(mode, "Passthrough") == 0)
-		return out;   /* PASSTHROUGH is the zero value Istio leaves out */
-	onode_set(a, out, "mode", onode_str(a, "SIMPLE"));
-	const char *tm = gwapi_str(node_get(tls, "options"), "gateway.istio.io/tls-terminate-mode");
-	if (tm && (strcmp(tm, "MUTUAL") == 0 || strcmp(tm, "OPTIONAL_MUTUAL") == 0))
-		onode_set(a, out, "mode", onode_str(a, tm));
-	else if (tm && strcmp(tm, "ISTIO_SIMPLE") == 0) {
-		onode_set(a, out, "credentialName", onode_str(a, "builtin://"));
-		return out;
-	} else if (tm && strcmp(tm, "ISTIO_MUTUAL") == 0) {
-		onode_set(a, out, "mode", onode_str(a, "ISTIO_MUTUAL"));
-		return out;
-	}
-	const struct node *refs = node_get(tls, "certificateRefs");
-	size_t nrefs = refs && refs->type == NODE_SEQ ? refs->n : 0;
-	if (nrefs > 2) {
-		*reason = "InvalidCertificateRef";
-		*msg = "TLS mode can only support up to 2 server certificates";
-		return out;
-	}
-	const char *creds[2];
-	size_t nvalid = 0;
-	char *err = NULL;
-	const char *err_reason = NULL;
-	for (size_t i = 0; i < nrefs; i++) {
-		const struct node *r = refs->items[i];
-		const char *group = gwapi_str(r, "group"), *kind = gwapi_str(r, "kind");
-		const char *name = gwapi_str(r, "name"), *rns = gwapi_str(r, "namespace");
-		const char *ns = rns ? rns : gw->ns;
-		char *refstr = arena_printf(a, "%s/%s/%s.%s", group ? group : "", kind ? kind : "",
-					    name ? name : "", rns ? rns : "");
-		char *e = NULL;
-		const char *er = "InvalidCertificateRef";
-		if ((group && *group) || (kind && strcmp(kind, "Secret") != 0)) {
-			e = arena_printf(a, "invalid certificate reference %s, only secret is allowed", refstr);
-		} else {
-			struct gw_obj *s = gwapi_find(g, GWK_SECRET, ns, name);
-			const struct node *data = s ? node_get(s->root, "data") : NULL;
-			const char *crt = gwapi_str(data, "tls.crt");
-			const char *scrt = gwapi_str(node_get(s ? s->root : NULL, "stringData"), "tls.crt");
-			/* Offline, Secrets are often left out: a missing one counts
-			 * only when the input has Secrets. */
-			bool have_secrets = false;
-			for (size_t k = 0; k < g->nobjs && !have_secrets; k++)
-				have_secrets = g->objs[k]->kind == GWK_SECRET;
-			if (!s && have_secrets)
-				e = arena_printf(a, "invalid certificate reference %s, secret %s/%s not found",
-						 refstr, ns, name ? name : "");
-			else if (s && (crt || scrt) && !(scrt && strstr(scrt, "-----BEGIN")) &&
-				 !(crt && pem_in_base64(crt)))   /* data left out: not checked */
-				e = arena_printf(a, "invalid certificate reference %s, the certificate is malformed: "
-						 "tls: failed to find any PEM data in certificate input", refstr);
-			else if (strcmp(ns, gw->ns) != 0 && name &&
-				 !gwapi_grant_allows(g, gw->kind_name, gw->ns, "Secret", ns, name)) {
-				er = "RefNotPermitted";
-				e = arena_printf(a, "certificateRef %s/%s not accessible to a Gateway in namespace \"%s\" (missing a ReferenceGrant?)",
-						 name, ns, gw->ns);
-			}
-		}
-		if (e) {
-			err = err ? arena_printf(a, "%s; %s", err, e) : e;
-			if (!err_reason)
-				err_reason = er;
-			continue;
-		}
-		creds[nvalid++] = arena_printf(a, "kubernetes-gateway://%s/%s", ns, name);
-	}
-	if (nvalid == 0) {
-		if (err) {
-			*reason = err_reason;
-			*msg = err;
-		}
-		return out;
-	}
-	if (nvalid == 1) {
-		onode_set(a, out, "credentialName", onode_str(a, creds[0]));
-	} else {
-		struct node *cn = onode_child_seq(a, out, "credentialNames");
-		for (size_t i = 0; i < nvalid; i++)
-			onode_push(a, cn, onode_str(a, creds[i]));
-	}
-	return out;
 }
 
 /* The Accepted error of a listener's protocol (listenerProtocolToIstio), or NULL. */
@@ -461,8 +338,12 @@ bool gwapi_convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *o
 	*port_out = port;
 	bool ok = true;
 
-	const char *tls_reason, *tls_msg;
-	struct node *tls = build_tls(g, owner, node_get(l, "tls"), &tls_reason, &tls_msg);
+	struct gw_tls tt;
+	struct node *tls = gwapi_listener_tls(g, owner, l, &tt);
+	const char *tls_reason = tt.reason, *tls_msg = tt.message;
+	if (tt.bad_cipher)
+		gwapi_issue(g, owner, node_get(tt.options, "gateway.istio.io/tls-cipher-suites"),
+			    "TLS", "InvalidCipherSuite", tt.bad_cipher, NULL);
 	const char *perr = protocol_error(g, ctrl, proto);
 	/* The ListenerSet CRD, unlike the Gateway's, lets an HTTPS listener
 	 * leave out tls; Istio refuses it (the listenerset-https-missing-tls
@@ -488,6 +369,10 @@ bool gwapi_convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *o
 		gwapi_condition(g, conds, "Accepted", false, "UnsupportedProtocol", perr ? perr : werr);
 		gwapi_issue(g, owner, l, "Accepted", "UnsupportedProtocol", perr ? perr : werr, NULL);
 		ok = !perr;
+	} else if (tt.not_accepted) {
+		/* A CA or a reference another namespace did not grant: the
+		 * listener is not accepted, with the reference's message. */
+		gwapi_condition(g, conds, "Accepted", false, "NoValidCACertificate", tls_msg);
 	} else {
 		gwapi_condition(g, conds, "Accepted", true, "Accepted", "No errors found");
 	}
@@ -504,7 +389,8 @@ bool gwapi_convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *o
 			    "listener allows route kinds Istio does not support", NULL);
 	} else if (tls_reason && *tls_reason) {
 		gwapi_condition(g, conds, "ResolvedRefs", false, tls_reason, tls_msg);
-		gwapi_issue(g, owner, node_get(l, "tls"), "ResolvedRefs", tls_reason, tls_msg, NULL);
+		gwapi_issue(g, owner, tt.at ? tt.at : node_get(l, "tls"), "ResolvedRefs", tls_reason,
+			    tls_msg, NULL);
 	} else {
 		gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "No errors found");
 	}
@@ -716,7 +602,15 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 	struct node *pc = conds->items[conds->n - 1];
 	if (strcmp(gwapi_str(pc, "status"), "False") == 0)
 		gwapi_issue(g, gw, NULL, "Programmed", gwapi_str(pc, "reason"), gwapi_str(pc, "message"), NULL);
-	gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "All references resolved");
+	const char *cc_reason;
+	const struct node *cc_at;
+	const char *cc = gwapi_client_cert_error(g, gw, &cc_reason, &cc_at);
+	if (cc) {
+		gwapi_condition(g, conds, "ResolvedRefs", false, cc_reason, cc);
+		gwapi_issue(g, gw, cc_at, "ResolvedRefs", cc_reason, cc, NULL);
+	} else {
+		gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "All references resolved");
+	}
 }
 
 void gwapi_convert_gateways(struct gwapi *g)

@@ -38,6 +38,7 @@ struct frame {
 struct builder {
 	struct source_unit *u;
 	const struct meshc_limits *lim;
+	struct arena *tree;    /* nodes, pairs, items, anchor names */
 	unsigned line_base;    /* lines before the chunk */
 	const char *chunk;
 	size_t chunk_len;
@@ -430,7 +431,7 @@ static struct node *new_node(struct builder *b, enum node_type t,
 		b->failed = true;
 		return NULL;
 	}
-	struct node *n = arena_alloc_packed(&b->u->arena, sizeof(*n) + extra);
+	struct node *n = arena_alloc_packed(b->tree, sizeof(*n) + extra);
 	*n = (struct node){
 		.type = (unsigned char)t,
 		.line = mark_line(b, m),
@@ -494,7 +495,7 @@ static void anchor_set(struct builder *b, const unsigned char *uname,
 		return;
 	}
 	GROW(b->anchors, b->nanchors, b->cap_anchors);
-	b->anchors[b->nanchors].name = arena_strndup(&b->u->arena, name, len);
+	b->anchors[b->nanchors].name = arena_strndup(b->tree, name, len);
 	b->anchors[b->nanchors].node = n;
 	b->anchors[b->nanchors].slot = (size_t)(slot - b->anchor_slots);
 	*slot = ++b->nanchors;
@@ -589,7 +590,7 @@ static void finish_map(struct builder *b, struct node *map, struct node **kv,
 					merged_extra += v->items[j]->n;
 	}
 	size_t cap = npairs_max + merged_extra;
-	struct node_pair *pairs = arena_alloc_raw(&b->u->arena,
+	struct node_pair *pairs = arena_alloc_raw(b->tree,
 						  (cap ? cap : 1) * sizeof(*pairs));
 	size_t n = 0;
 	size_t *table = NULL, tcap = 0;
@@ -645,7 +646,7 @@ static void finish_map(struct builder *b, struct node *map, struct node **kv,
 static void finish_seq(struct builder *b, struct node *seq, struct node **items,
 		       size_t n)
 {
-	seq->items = arena_alloc_raw(&b->u->arena, (n ? n : 1) * sizeof(*items));
+	seq->items = arena_alloc_raw(b->tree, (n ? n : 1) * sizeof(*items));
 	if (n)
 		memcpy(seq->items, items, n * sizeof(*items));
 	seq->n = n;
@@ -1006,10 +1007,17 @@ static bool only_preamble(const char *p, const char *end)
 
 void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim)
 {
+	yaml_parse_unit_each(u, lim, &u->arena, NULL, NULL);
+}
+
+void yaml_parse_unit_each(struct source_unit *u, const struct meshc_limits *lim,
+			  struct arena *tree, yaml_chunk_fn *fn, void *ctx)
+{
 	struct builder b;
 	memset(&b, 0, sizeof(b));
 	b.u = u;
 	b.lim = lim;
+	b.tree = tree;
 	b.node_budget = NODE_FLOOR + u->len / NODE_BYTES;
 
 	const char *data = u->bytes, *end = u->bytes + u->len;
@@ -1040,7 +1048,15 @@ void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim)
 				b.line_base = chunk_line;
 				b.chunk = chunk;
 				b.chunk_len = len;
+				size_t first = u->ndocs;
 				parse_chunk(&b);
+				if (fn) {
+					size_t scope = u->diags.scope;
+					u->diags.scope = 0;
+					if (fn(u, first, ctx))
+						arena_reset(tree);
+					u->diags.scope = scope;
+				}
 			}
 			chunk = p;
 			chunk_line = line;
