@@ -51,6 +51,7 @@ enum gwk {
 	GWK_SECRET,
 	GWK_CONFIG_MAP,
 	GWK_INFERENCE_POOL,
+	GWK_XBACKEND,
 	GWK_COUNT
 };
 
@@ -243,6 +244,31 @@ const char *gwapi_client_cert_error(struct gwapi *g, struct gw_obj *gw, const ch
 				    const struct node **at);
 
 void gwapi_convert_gateways(struct gwapi *g);
+
+/* XBackend backends and their status (gwapi_xbackend.c). */
+bool gwapi_is_xbackend(const char *group, const char *kind);
+bool gwapi_xbackend_granted(struct gwapi *g, const char *from_kind, const char *from_ns,
+			    const char *to_ns, const char *name);
+/*
+ * The external hostname and port of XBackend ns/name for a backendRef
+ * with port ref_port (NULL: none); NULL with *reason and *msg set when
+ * it does not resolve.
+ */
+const char *gwapi_xbackend_host(struct gwapi *g, const char *ns, const char *name,
+				const struct node *ref_port, long long *port,
+				const char **reason, const char **msg);
+void gwapi_xbackend_statuses(struct gwapi *g);
+/* The controller of GatewayClass `name` (built-in classes included), and
+ * whether it is one of Istio's (gwapi_gateway.c). */
+const char *gwapi_class_controller(struct gwapi *g, const char *name);
+bool gwapi_istio_controller(const char *controller);
+/* Whether Service/ServiceEntry ns/name uses a waypoint of another
+ * controller (gwapi_waypoint.c). */
+/* East-west gateways (gwapi_eastwest.c). */
+bool gwapi_auto_passthrough(const struct gw_obj *gw, const struct node *listener);
+const char *gwapi_eastwest_listener_error(const struct node *listener);
+bool gwapi_foreign_waypoint(struct gwapi *g, bool service_entry, const char *ns,
+			    const char *name);
 void gwapi_convert_routes(struct gwapi *g);
 
 #endif

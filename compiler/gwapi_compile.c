@@ -1,7 +1,8 @@
 /*
  * Gateway API routes in the route table: the Istio Gateways and
- * VirtualServices Istio derives (gwapi.h) join the project as resources
- * for the route builder, which reads them as it reads those of the input
+ * VirtualServices Istio derives (gwapi.h) join the project as resources,
+ * distilled into records (model.h) for the route builder, which reads
+ * them as it reads those of the input
  * (as Istio does: its proxies only ever see the converted config). Each
  * derived Gateway selects the workload Istio deploys for the Kubernetes
  * Gateway (label gateway.networking.k8s.io/gateway-name) and names it in
@@ -13,6 +14,7 @@
 
 #include "compiler.h"
 #include "gwapi.h"
+#include "model.h"
 #include "onode.h"
 
 size_t gwapi_add_resources(struct gwapi *g, struct project *p)
@@ -51,6 +53,12 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 		r->metadata = meta;
 		r->spec = spec;
 		r->annotations = node_get(meta, "annotations");
+		/* Distilled like any input resource: the route builder reads
+		 * records only. Its position stays its source's. */
+		struct mpos at = r->pos;
+		distil_resource(a, r, false);
+		r->pos = at;
+		r->name_pos = (struct mpos){ 0, 0 };
 		p->res[p->nres++] = r;
 		p->has_kind[r->kind] = true;
 	}

@@ -359,6 +359,10 @@ bool gwapi_convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *o
 	if (!perr && strcmp(ctrl, CTRL_MESH) == 0 &&
 	    (port != 15008 || !proto || strcmp(proto, "HBONE") != 0))
 		werr = "Expected a single listener on port 15008 with protocol \"HBONE\"";
+	else if (!perr && strcmp(ctrl, CTRL_EASTWEST) == 0)
+		werr = gwapi_eastwest_listener_error(l);
+	if (tls && gwapi_auto_passthrough(gw, l))
+		onode_set(a, tls, "mode", onode_str(a, "AUTO_PASSTHROUGH"));
 
 	const char **kinds;
 	bool kinds_valid;
@@ -395,8 +399,9 @@ bool gwapi_convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *o
 		gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "No errors found");
 	}
 
-	if (strcmp(ctrl, CTRL_MESH) == 0 || strcmp(ctrl, CTRL_EASTWEST) == 0)
-		return ok;   /* waypoints: routes are mesh routes, no Istio Gateway */
+	if (strcmp(ctrl, CTRL_MESH) == 0 ||
+	    (strcmp(ctrl, CTRL_EASTWEST) == 0 && (!proto || strcmp(proto, "TLS") != 0)))
+		return ok;   /* waypoints, HBONE: routes are mesh routes, no Istio Gateway */
 
 	/* The Istio Gateway of this listener. */
 	const char **nss;
