@@ -98,6 +98,26 @@ void arena_reset(struct arena *a)
 	a->used_bytes = 0;
 }
 
+void arena_adopt(struct arena *dst, struct arena *src)
+{
+	if (src->head) {
+		/* Behind dst's current block, which stays the one carved. */
+		struct arena_block *tail = src->head;
+		while (tail->next)
+			tail = tail->next;
+		if (dst->head) {
+			tail->next = dst->head->next;
+			dst->head->next = src->head;
+		} else {
+			dst->head = src->head;
+		}
+	}
+	free_blocks(src->spare);
+	dst->used_bytes += src->used_bytes;
+	src->head = src->spare = NULL;
+	src->used_bytes = 0;
+}
+
 /* A spare block of at least size bytes, unlinked; NULL when none. */
 static struct arena_block *take_spare(struct arena *a, size_t size)
 {

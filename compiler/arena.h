@@ -25,6 +25,8 @@ void arena_release(struct arena *a);
  * (already faulted-in) memory instead of returning it to the kernel.
  */
 void arena_reset(struct arena *a);
+/* Moves every allocation of src into dst (src is left empty). */
+void arena_adopt(struct arena *dst, struct arena *src);
 
 /* Zeroed, aligned for any type. */
 void *arena_alloc(struct arena *a, size_t size);

@@ -33,6 +33,7 @@ static const struct {
 	{ "ResolvedRefs", "InvalidConfiguration", MSH0618 },
 	{ "Conflicted", "HostnameConflict", MSH0633 },
 	{ "Conflicted", "ProtocolConflict", MSH0634 },
+	{ "Accepted", "Invalid", MSH0670 },   /* an XBackend's only */
 };
 
 /* A ListenerSet's own conditions (diag_listenerset.def); its listeners'
@@ -206,7 +207,7 @@ void gwapi_report(struct gwapi *g, const struct project *p, struct diag_list *d)
 			code = MSH0603;
 		if (is->obj->kind == GWK_LISTENER_SET && (!is->at || listenerset_code(is) >= 0))
 			code = listenerset_code(is);
-		if (code < 0)
+		if (code < 0 || (code == MSH0670 && is->obj->kind != GWK_XBACKEND))
 			continue;
 		/* Backends and gateway Services are checked when the input has Services. */
 		if ((code == MSH0614 || code == MSH0608 || code == MSH0635) && !check_hosts)

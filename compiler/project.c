@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ void project_release(struct project *p)
 		free(u->doc_irregular);
 		free(u->res);
 	}
+	project_index_release(p);
 	free(p->units);
 	free(p->res);
 	diag_list_release(&p->diags);
@@ -53,13 +55,16 @@ void project_release(struct project *p)
 
 /* ---- the worker pool ---- */
 
+/*
+ * n items handed out one at a time: the units (fn), or the parts of a
+ * load (item, which gets the worker's scratch arena).
+ */
 struct pool_job {
 	struct project *p;
+	size_t n;
 	atomic_size_t next;
 	void (*fn)(struct project *p, struct source_unit *u, void *ctx);
-	/* Instead of fn: with the worker's scratch arena (load_unit). */
-	void (*fn_scratch)(struct project *p, struct source_unit *u, void *ctx,
-			   struct arena *scratch);
+	void (*item)(void *ctx, size_t i, struct arena *scratch);
 	void *ctx;
 };
 
@@ -72,12 +77,13 @@ static void *pool_worker(void *arg)
 	arena_init(&scratch);
 	for (;;) {
 		size_t i = atomic_fetch_add(&job->next, 1);
-		if (i >= job->p->nunits)
+		if (i >= job->n)
 			break;
-		if (job->fn_scratch)
-			job->fn_scratch(job->p, &job->p->units[i], job->ctx, &scratch);
-		else
-			job->fn(job->p, &job->p->units[i], job->ctx);
+		if (job->item) {
+			job->item(job->ctx, i, &scratch);
+			continue;
+		}
+		job->fn(job->p, &job->p->units[i], job->ctx);
 		if (job->p->opt.progress)
 			job->p->opt.progress(job->p->opt.progress_ctx, i + 1, job->p->nunits);
 	}
@@ -96,8 +102,8 @@ static void pool_run(struct pool_job *job)
 	}
 	if (jobs > 64)
 		jobs = 64;
-	if (jobs > p->nunits)
-		jobs = (unsigned)p->nunits;
+	if (jobs > job->n)
+		jobs = (unsigned)job->n;
 	if (jobs <= 1) {
 		pool_worker(job);
 		return;
@@ -116,16 +122,47 @@ void project_each_unit(struct project *p,
 		       void (*fn)(struct project *p, struct source_unit *u, void *ctx),
 		       void *ctx)
 {
-	struct pool_job job = { .p = p, .fn = fn, .ctx = ctx };
+	struct pool_job job = { .p = p, .n = p->nunits, .fn = fn, .ctx = ctx };
 	pool_run(&job);
 }
 
 /* ---- loading ---- */
 
+/*
+ * Inputs larger than twice this are split into parts of about this size
+ * at document boundaries, so one large file (a `kubectl get -o yaml`
+ * dump) loads on every core as many small files do.
+ */
+#define PART_BYTES (512 * 1024)
+
+/* PART_BYTES, or MESHC_PART_BYTES from the environment (tests split
+ * small inputs with it; 0 splits nothing). */
+static size_t part_bytes(void)
+{
+	const char *e = getenv("MESHC_PART_BYTES");
+	if (!e || !*e)
+		return PART_BYTES;
+	char *end;
+	unsigned long long v = strtoull(e, &end, 10);
+	return *end ? PART_BYTES : v ? (size_t)v : SIZE_MAX / 4;
+}
+
+/* A part of an input, or the whole of it. */
+struct part {
+	struct source_unit *u;       /* the input */
+	struct source_unit sub;      /* the part's own results (not whole) */
+	bool whole;                  /* u itself is loaded, not sub */
+	struct yaml_part y;
+};
+
 struct load {
 	struct project *p;
 	bool validate;
 	bool release;          /* drop each chunk's trees after distilling */
+	struct part *parts;
+	size_t nparts;
+	atomic_uint *parts_left;     /* per unit, for the progress line */
+	atomic_size_t units_done;
 };
 
 /* Whether obj, or an item of a List it is, has a Gateway API apiVersion
@@ -155,9 +192,14 @@ static bool load_chunk(struct source_unit *u, size_t first, void *ctx)
 	size_t r0 = u->nres;
 	resources_from_docs(u, &l->p->opt, first);
 	for (size_t i = r0; i < u->nres; i++) {
+		struct resource *r = u->res[i];
 		if (l->validate)
-			validate_resource(&u->diags, u->res[i], &l->p->opt);
-		distil_resource(&u->arena, u->res[i], u->res[i]->irregular);
+			validate_resource(&u->diags, r, &l->p->opt);
+		if (l->p->opt.canonical_hashes && r->root) {
+			r->chash = resource_canonical_hash(r, l->p->opt.domain);
+			r->has_chash = true;
+		}
+		distil_resource(&u->arena, r, r->irregular);
 	}
 	if (!l->release)
 		return false;
@@ -171,19 +213,27 @@ static bool load_chunk(struct source_unit *u, size_t first, void *ctx)
 	return true;
 }
 
-static void load_unit(struct project *p, struct source_unit *u, void *ctx,
-		      struct arena *scratch)
+static void load_part(struct load *l, struct part *pt, struct arena *scratch)
 {
-	struct load *l = ctx;
-	(void)p;
-	if (!l->release) {
-		yaml_parse_unit_each(u, &p->opt.limits, &u->arena, load_chunk, l);
-		return;
-	}
-	yaml_parse_unit_each(u, &p->opt.limits, scratch, load_chunk, l);
+	struct source_unit *u = pt->whole ? pt->u : &pt->sub;
+	yaml_parse_part(u, &l->p->opt.limits, l->release ? scratch : &u->arena,
+			load_chunk, l, &pt->y);
 }
 
-/* Puts a unit back as source_read_paths left it, for a second load. */
+static void load_item(void *ctx, size_t i, struct arena *scratch)
+{
+	struct load *l = ctx;
+	struct part *pt = &l->parts[i];
+	load_part(l, pt, scratch);
+	struct project *p = l->p;
+	size_t ui = (size_t)(pt->u - p->units);
+	if (p->opt.progress && atomic_fetch_sub(&l->parts_left[ui], 1) == 1)
+		p->opt.progress(p->opt.progress_ctx,
+				atomic_fetch_add(&l->units_done, 1) + 1, p->nunits);
+}
+
+/* Puts a unit back as source_read_paths left it (its diagnostics too:
+ * only an unread input has one, and it is not loaded). */
 static void unit_unload(struct source_unit *u)
 {
 	diag_list_release(&u->diags);
@@ -200,12 +250,158 @@ static void unit_unload(struct source_unit *u)
 	u->trees_needed = false;
 }
 
+static void add_part(struct load *l, size_t *cap, struct source_unit *u,
+		     size_t off, size_t len, unsigned line0)
+{
+	GROW(l->parts, l->nparts, *cap);
+	struct part *pt = &l->parts[l->nparts++];
+	memset(pt, 0, sizeof(*pt));
+	pt->u = u;
+	pt->whole = off == 0 && len == u->len;
+	pt->y.line0 = line0;
+	pt->y.budget_bytes = u->len;
+	if (pt->whole)
+		return;
+	pt->sub.file = u->file;
+	pt->sub.bytes = u->bytes + off;
+	pt->sub.len = len;
+	/* Its arena and diagnostics once the array stops moving (plan_parts). */
+}
+
+static unsigned count_lines(const char *s, size_t len)
+{
+	unsigned n = 0;
+	for (const char *e = s + len; (s = memchr(s, '\n', (size_t)(e - s))) != NULL; s++)
+		n++;
+	return n;
+}
+
+/* The parts of every input, in input order. */
+static void plan_parts(struct load *l)
+{
+	struct project *p = l->p;
+	size_t cap = 0, part = part_bytes();
+	l->parts = NULL;
+	l->nparts = 0;
+	for (size_t i = 0; i < p->nunits; i++) {
+		struct source_unit *u = &p->units[i];
+		size_t first = l->nparts;
+		if (!u->bytes || u->len / 2 < part) {
+			add_part(l, &cap, u, 0, u->len, 0);
+		} else {
+			size_t off = 0;
+			unsigned line = 0;
+			for (;;) {
+				size_t cut = u->len - off > part + part / 2 ?
+					yaml_split_point(u->bytes, u->len, off + part) : 0;
+				size_t end = cut ? cut : u->len;
+				add_part(l, &cap, u, off, end - off, line);
+				if (!cut)
+					break;
+				line += count_lines(u->bytes + off, end - off);
+				off = cut;
+			}
+		}
+		atomic_init(&l->parts_left[i], (unsigned)(l->nparts - first));
+	}
+	for (size_t i = 0; i < l->nparts; i++)
+		if (!l->parts[i].whole) {
+			arena_init(&l->parts[i].sub.arena);
+			diag_list_init(&l->parts[i].sub.diags, &l->parts[i].sub.arena);
+		}
+}
+
+/* Appends part pt's results to its unit's. */
+static void merge_part(struct part *pt)
+{
+	struct source_unit *u = pt->u, *s = &pt->sub;
+	for (size_t i = 0; i < s->ndocs; i++) {
+		size_t cap = u->docs_cap;
+		GROW(u->docs, u->ndocs, u->docs_cap);
+		if (cap != u->docs_cap)
+			u->doc_irregular = xrealloc(u->doc_irregular,
+						    u->docs_cap * sizeof(*u->doc_irregular));
+		u->doc_irregular[u->ndocs] = s->doc_irregular[i];
+		u->docs[u->ndocs++] = s->docs[i];
+	}
+	for (size_t i = 0; i < s->nres; i++) {
+		GROW(u->res, u->nres, u->res_cap);
+		u->res[u->nres++] = s->res[i];
+	}
+	u->trees_needed |= s->trees_needed;
+	diag_list_append(&u->diags, &s->diags);
+	diag_list_release(&s->diags);
+	arena_adopt(&u->arena, &s->arena);
+	free(s->docs);
+	free(s->doc_irregular);
+	free(s->res);
+}
+
+/*
+ * Joins the parts of each split input. Parsed apart, an input gives the
+ * same results as in one piece, except for two limits that count over
+ * the whole input: the node budget, and the per-document cap of the
+ * reports that belong to no resource (all counted in one scope after
+ * parsing). When the parts together come near either, the input is
+ * loaded again in one piece (hostile inputs only).
+ */
+static void merge_parts(struct load *l, struct arena *scratch)
+{
+	for (size_t i = 0; i < l->nparts;) {
+		struct part *pt = &l->parts[i];
+		size_t j = i + 1;
+		while (j < l->nparts && l->parts[j].u == pt->u)
+			j++;
+		if (pt->whole) {
+			i = j;
+			continue;
+		}
+		size_t nodes = 0, loose = 0;
+		for (size_t k = i; k < j; k++) {
+			nodes += l->parts[k].y.nodes;
+			for (size_t d = 0; d < l->parts[k].sub.diags.n; d++)
+				loose += l->parts[k].sub.diags.items[d].res == NULL;
+		}
+		if (nodes > pt->y.budget || loose >= DIAG_CAP_PER_KIND) {
+			for (size_t k = i; k < j; k++)
+				unit_unload(&l->parts[k].sub);
+			for (size_t k = i; k < j; k++)
+				arena_release(&l->parts[k].sub.arena);
+			struct part whole = { .u = pt->u, .whole = true,
+					      .y = { .budget_bytes = pt->u->len } };
+			load_part(l, &whole, scratch);
+			if (l->release)
+				arena_reset(scratch);
+		} else {
+			for (size_t k = i; k < j; k++)
+				merge_part(&l->parts[k]);
+		}
+		i = j;
+	}
+}
+
+static void load_pass(struct load *l)
+{
+	struct project *p = l->p;
+	plan_parts(l);
+	struct pool_job job = { .p = p, .n = l->nparts, .item = load_item, .ctx = l };
+	pool_run(&job);
+	struct arena scratch;
+	arena_init(&scratch);
+	merge_parts(l, &scratch);
+	arena_release(&scratch);
+	free(l->parts);
+	l->parts = NULL;
+}
+
 static void load(struct project *p, char *const *paths, size_t npaths,
 		 bool validate)
 {
 	source_read_paths(p, paths, npaths);
 	struct load l = { .p = p, .validate = validate,
 			  .release = validate && p->opt.release_trees };
+	l.parts_left = xmalloc((p->nunits ? p->nunits : 1) * sizeof(*l.parts_left));
+	atomic_init(&l.units_done, 0);
 	/*
 	 * The Gateway API conversion (gwapi.c) reads the trees of its kinds
 	 * and of the Services, Secrets, ... they name: an input that may hold
@@ -216,8 +412,7 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 		if (p->units[i].bytes && memmem(p->units[i].bytes, p->units[i].len,
 						"gateway.networking", 18))
 			l.release = false;
-	struct pool_job job = { .p = p, .fn_scratch = load_unit, .ctx = &l };
-	pool_run(&job);
+	load_pass(&l);
 	if (l.release) {
 		bool again = false;
 		for (size_t i = 0; i < p->nunits; i++)
@@ -227,9 +422,11 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 				if (p->units[i].bytes)
 					unit_unload(&p->units[i]);
 			l.release = false;
-			pool_run(&job);
+			atomic_store(&l.units_done, 0);
+			load_pass(&l);
 		}
 	}
+	free(l.parts_left);
 	p->validated = validate;
 	p->trees_released = l.release;
 
