@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "arena.h"
 #include "diag.h"
@@ -32,6 +33,7 @@ struct meshc_options {
 	const char *domain;          /* cluster domain, "cluster.local" */
 	const char *stdin_name;      /* what "-" is called in diagnostics; NULL: "<stdin>" */
 	bool require_hosts;          /* host checks even without Services */
+	bool canonical_hashes;       /* fill resource.chash while loading (diff) */
 	unsigned jobs;               /* worker threads; 0 = number of cores */
 	/*
 	 * Nothing reads a node tree after loading (check): each document's
@@ -89,6 +91,10 @@ struct project {
 	bool validated;              /* project_validate's work is done */
 	bool trees_released;         /* resources have no trees (release_trees) */
 	bool has_kind[KIND_COUNT];   /* which kinds the input has */
+	/* The cross-reference index (xref_index.h), built once by the first
+	 * phase that needs it (project_index) and shared by the analyzers,
+	 * the route builder and diff; released with the project. */
+	struct xref *index;
 };
 
 void project_init(struct project *p, const struct meshc_options *opt);
@@ -111,8 +117,72 @@ void project_load_validated(struct project *p, char *const *paths,
 void project_validate(struct project *p);
 /* Cross-resource analysis over all resources. */
 void project_analyze(struct project *p);
+/*
+ * The run's cross-reference index over p->res (xref_index.c), built on
+ * the first call. Resources loaded later are not in it.
+ */
+struct xref *project_index(struct project *p);
+/* project_release's part: the index project_index built, if any. */
+void project_index_release(struct project *p);
 /* Gathers every unit's diagnostics into p->diags and sorts them. */
 void project_finish_diags(struct project *p);
+
+/* ---- shared with the CLI ---- */
+
+/*
+ * schema.c: the candidate closest to name (len bytes) within a small edit distance
+ * (equal ignoring case, '-' and '_' first), or NULL when none is close.
+ * cands points at the first candidate string pointer; the next is stride
+ * bytes further (an array of structs whose first field is the name, or of
+ * plain strings with stride sizeof(char *)).
+ */
+const char *schema_closest(const void *cands, size_t n, size_t stride,
+			   const char *name, size_t len);
+
+/*
+ * `meshc convert` (gwapi_out.c): the Istio config Istio derives from the
+ * project's Gateway API resources, or with `status` their statuses, as
+ * YAML on f.
+ */
+void gwapi_convert_print(const struct project *p, const char *domain, bool status,
+			 FILE *f);
+
+/* ---- compile: route build and emit (route_*.c) ---- */
+
+struct mrt_table;
+/*
+ * route_compile.c: the route table of a project that has been loaded,
+ * validated and analysed: route_build() then route_emit(). Returns a heap
+ * buffer (*len bytes; caller frees) or NULL with a message in err. The
+ * MSH04xx warnings go to d.
+ */
+void *route_compile(struct project *p, struct diag_list *d, size_t *len,
+		    char *err, size_t errlen);
+
+/*
+ * Opens TABLE for the tools that read tables (query, dump, test): a
+ * compiled table (recognised by its magic), or else config paths (a
+ * directory, or a .yaml/.yml file) compiled in memory with the default
+ * options, namespace `ns` (NULL: default) and input limits `lim` (NULL:
+ * the defaults). Config with errors is
+ * refused. On success *t is open and *buf holds the bytes it uses (free
+ * after mrt_close; NULL for a mapped file). -1 with a message otherwise.
+ */
+int route_table_load(const char *path, const char *ns,
+		     const struct meshc_limits *lim, struct mrt_table **t,
+		     void **buf, char *err, size_t errlen);
+
+/*
+ * route_write.c: writes buf atomically to path: a temporary file in the
+ * target's directory, fsync, rename, fsync of the directory. A symbolic
+ * link is written through (the file it names is replaced); anything but
+ * a regular file at the target is refused; an existing file keeps its
+ * mode. 0, or -1 with a message in err (path left untouched, unless only
+ * the directory's fsync failed after the rename).
+ */
+int route_write_atomic(const char *path, const void *buf, size_t len,
+		       char *err, size_t errlen);
+
 
 /*
  * Reads every path (file, directory, or "-" for stdin) into p->units
@@ -178,6 +248,13 @@ void yaml_parse_part(struct source_unit *u, const struct meshc_limits *lim,
 size_t yaml_split_point(const char *bytes, size_t len, size_t from);
 void resources_from_docs(struct source_unit *u, const struct meshc_options *opt,
 			 size_t first);
+/*
+ * The byte range [*off, *off + *clen) of bytes that yaml_parse_unit parses
+ * as one chunk (documents sharing no anchors or directives with the rest)
+ * and that holds 1-based line `line`; false when there is none.
+ */
+bool yaml_chunk_at(const char *bytes, size_t len, unsigned line,
+		   size_t *off, size_t *clen);
 void resources_from_unit(struct source_unit *u, const struct meshc_options *opt);
 void validate_resource(struct diag_list *d, const struct resource *r,
 		       const struct meshc_options *opt);

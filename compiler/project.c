@@ -45,6 +45,7 @@ void project_release(struct project *p)
 		free(u->doc_irregular);
 		free(u->res);
 	}
+	project_index_release(p);
 	free(p->units);
 	free(p->res);
 	diag_list_release(&p->diags);
@@ -191,9 +192,14 @@ static bool load_chunk(struct source_unit *u, size_t first, void *ctx)
 	size_t r0 = u->nres;
 	resources_from_docs(u, &l->p->opt, first);
 	for (size_t i = r0; i < u->nres; i++) {
+		struct resource *r = u->res[i];
 		if (l->validate)
-			validate_resource(&u->diags, u->res[i], &l->p->opt);
-		distil_resource(&u->arena, u->res[i], u->res[i]->irregular);
+			validate_resource(&u->diags, r, &l->p->opt);
+		if (l->p->opt.canonical_hashes && r->root) {
+			r->chash = resource_canonical_hash(r, l->p->opt.domain);
+			r->has_chash = true;
+		}
+		distil_resource(&u->arena, r, r->irregular);
 	}
 	if (!l->release)
 		return false;

@@ -56,7 +56,7 @@ char *lower(struct arena *a, const char *s)
 
 const char *route_fqdn(struct builder *b, const char *host, const char *ns)
 {
-	return lower(&b->m->arena, xref_fqdn(&b->x, host, ns));
+	return lower(&b->m->arena, xref_fqdn(b->x, host, ns));
 }
 
 const struct mesh_svc *route_svc(struct builder *b, const char *host)
@@ -239,7 +239,7 @@ static void index_bindings(struct builder *b)
 		for (size_t k = 0; k < gws->n; k++) {
 			const char *g = gws->v[k].s, *full = NULL;
 			if (!g || strcmp(g, "mesh") == 0 ||
-			    !xref_gateway_lookup(&b->x, g, vs->namespace, &full) || !full)
+			    !xref_gateway_lookup(b->x, g, vs->namespace, &full) || !full)
 				continue;
 			void **slot = xref_map_put(&b->bound, full);
 			struct vs_set *set = *slot;
@@ -274,7 +274,7 @@ void route_build(struct route_model *m, struct project *p, struct diag_list *d)
 	b.m = m;
 	b.p = p;
 	b.d = d;
-	xref_init(&b.x, p);
+	b.x = project_index(p);
 	xref_map_init(&b.delegates, &m->arena);
 	xref_map_init(&b.bound, &m->arena);
 	xref_map_init(&b.mesh_exact, &m->arena);
@@ -318,5 +318,4 @@ void route_build(struct route_model *m, struct project *p, struct diag_list *d)
 	free(b.svc);
 	free(b.mesh_wild);
 	free(b.sb_pol.p);
-	xref_release(&b.x);
 }

@@ -61,7 +61,7 @@ struct mesh_svc {
 struct builder {
 	struct route_model *m;
 	struct project *p;
-	struct xref x;
+	struct xref *x;              /* the run's index (project_index) */
 	struct diag_list *d;
 	const struct resource **vs;  /* VirtualServices with hosts, by name then namespace */
 	size_t nvs;

@@ -331,12 +331,12 @@ void route_build_gateways(struct builder *b)
 	struct workload *ws = NULL;
 	size_t nw = 0, cap = 0;
 	/* Workloads: each Gateway's selector, then each Pod a Gateway selects. */
-	for (size_t i = 0; i < b->ngw + b->x.npods; i++) {
+	for (size_t i = 0; i < b->ngw + b->x->npods; i++) {
 		struct workload w;
 		bool ok = i < b->ngw ?
 			workload_for(b, selector_of(b->gws[i]), b->gws[i]->namespace, &w) :
-			workload_for(b, b->x.pods[i - b->ngw].labels,
-				     b->x.pods[i - b->ngw].r->namespace, &w);
+			workload_for(b, b->x->pods[i - b->ngw].labels,
+				     b->x->pods[i - b->ngw].r->namespace, &w);
 		bool dup = false;
 		for (size_t k = 0; ok && k < nw && !dup; k++)
 			dup = strcmp(ws[k].key, w.key) == 0;
@@ -355,7 +355,7 @@ void route_build_gateways(struct builder *b)
 		GROW(m->gateways, m->n_gateways, m->cap_gateways);
 		struct rm_gateway *g = &m->gateways[m->n_gateways++];
 		g->name = arena_printf(&m->arena, "%s/%s", b->gws[i]->namespace, b->gws[i]->name);
-		const char *s = xref_mselector_string(&b->x, sel);
+		const char *s = xref_mselector_string(b->x, sel);
 		g->selector = *s ? arena_strdup(&m->arena, s) : NULL;
 		g->workload = w.key;
 	}

@@ -105,7 +105,7 @@ const char *route_gateway_list(struct builder *b, const struct resource *r,
 			continue;
 		if (strcmp(g, "mesh") == 0)
 			full = "mesh";
-		else if (!xref_gateway_lookup(&b->x, g, r->namespace, &full) || !full)
+		else if (!xref_gateway_lookup(b->x, g, r->namespace, &full) || !full)
 			full = strchr(g, '/') ? g : arena_printf(&b->m->arena, "%s/%s", r->namespace, g);
 		if (s.n)
 			sb_put(&s, ",", 1);

@@ -127,13 +127,13 @@ static const struct xref_dr *cluster_rules(struct builder *b, const struct rm_cl
 					    const struct m_policy **sub_pol)
 {
 	size_t n = 0;
-	for (struct xref_dr *d = xref_dr_lookup(&b->x, c->host); d; d = d->next)
+	for (struct xref_dr *d = xref_dr_lookup(b->x, c->host); d; d = d->next)
 		n++;
 	if (n == 0)
 		return NULL;
 	const struct xref_dr **v = xcalloc(n, sizeof(*v));
 	n = 0;
-	for (struct xref_dr *d = xref_dr_lookup(&b->x, c->host); d; d = d->next)
+	for (struct xref_dr *d = xref_dr_lookup(b->x, c->host); d; d = d->next)
 		if (d->r->has_spec)
 			v[n++] = d;
 	qsort(v, n, sizeof(*v), dr_cmp);

@@ -1118,3 +1118,42 @@ void yaml_parse_part(struct source_unit *u, const struct meshc_limits *lim,
 	part->nodes = b.nodes;
 	part->budget = b.node_budget;
 }
+
+/*
+ * The chunk yaml_parse_unit parses on its own (see the loop there) that
+ * holds 1-based line `line`: a chunk has no anchors or directives reaching
+ * past it, so meshc diff can parse a changed resource's chunk again
+ * without the rest of its file.
+ */
+bool yaml_chunk_at(const char *bytes, size_t len, unsigned line,
+		   size_t *off, size_t *clen)
+{
+	const char *data = bytes, *end = bytes + len;
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		data += 3;
+	const char *chunk = data, *p = data;
+	unsigned chunk_line = 0, n = 0;
+	while (p <= end) {
+		bool at_end = p == end;
+		if (at_end || (p != chunk && is_doc_start(p, end) &&
+			       !only_preamble(chunk, p))) {
+			if (line > chunk_line && line <= n + (at_end ? 1 : 0)) {
+				*off = (size_t)(chunk - bytes);
+				*clen = (size_t)(p - chunk);
+				return true;
+			}
+			chunk = p;
+			chunk_line = n;
+			if (at_end)
+				break;
+		}
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			p = end;
+		else {
+			p = nl + 1;
+			n++;
+		}
+	}
+	return false;
+}
