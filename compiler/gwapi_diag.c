@@ -56,11 +56,14 @@ static void report(struct gwapi *g, struct diag_list *d, enum diag_code code,
 		   const struct gw_obj *o, const struct node *at, ...)
 {
 	va_list ap;
-	char *path = at && at->line ? diag_node_path(&g->arena, o->root, at) : NULL;
+	(void)g;
+	/* Path and origin live in the diagnostics' arena: the list keeps
+	 * them, and g is released before the list is printed. */
+	char *path = at && at->line ? diag_node_path(d->arena, o->root, at) : NULL;
 	unsigned line = at && at->line ? at->line : o->line;
 	unsigned col = at && at->line ? at->col : o->col;
-	char *origin = *o->ns ? arena_printf(&g->arena, "%s %s/%s", o->kind_name, o->ns, o->name) :
-			arena_printf(&g->arena, "%s %s", o->kind_name, o->name);
+	char *origin = *o->ns ? arena_printf(d->arena, "%s %s/%s", o->kind_name, o->ns, o->name) :
+			arena_printf(d->arena, "%s %s", o->kind_name, o->name);
 	/* Format the message here so both reporters get one string. */
 	va_start(ap, at);
 	const char *a1 = va_arg(ap, const char *);
