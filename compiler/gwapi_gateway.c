@@ -105,7 +105,7 @@ static char *human_join(struct arena *a, const char **v, size_t n)
  * The Programmed condition: every listener port must be a port of a
  * service the gateway is deployed as (ResolveGatewayInstances).
  */
-static void programmed(struct gwapi *g, struct node *conds, const char **svcs,
+void gwapi_programmed(struct gwapi *g, struct node *conds, const char **svcs,
 		       size_t nsvcs, const long long *ports, size_t nports)
 {
 	struct arena *a = &g->arena;
@@ -160,7 +160,7 @@ static void programmed(struct gwapi *g, struct node *conds, const char **svcs,
 /* ---- listeners ------------------------------------------------------------ */
 
 /* Namespaces whose routes a listener admits, for the server's hosts. */
-static size_t allowed_namespaces(struct gwapi *g, struct gw_obj *gw,
+static size_t allowed_namespaces(struct gwapi *g, struct gw_obj *owner,
 				 const struct node *l, const char ***out)
 {
 	const struct node *nsn = node_get(node_get(l, "allowedRoutes"), "namespaces");
@@ -168,7 +168,7 @@ static size_t allowed_namespaces(struct gwapi *g, struct gw_obj *gw,
 	const char **v = arena_alloc(&g->arena, (g->nobjs + 1) * sizeof(*v));
 	*out = v;
 	if (!from || strcmp(from, "Same") == 0) {
-		v[0] = gw->ns;
+		v[0] = owner->ns;
 		return 1;
 	}
 	if (strcmp(from, "All") == 0) {
@@ -190,8 +190,8 @@ static size_t allowed_namespaces(struct gwapi *g, struct gw_obj *gw,
 }
 
 /* Route kinds a listener supports, and whether allowedRoutes.kinds are all supported. */
-static size_t supported_kinds(struct gwapi *g, const struct node *l, const char ***out,
-			      bool *valid)
+size_t gwapi_supported_kinds(struct gwapi *g, const struct node *l, const char ***out,
+			     bool *valid)
 {
 	const char *proto = gwapi_str(l, "protocol");
 	const char *mode = gwapi_str(node_get(l, "tls"), "mode");
@@ -289,31 +289,71 @@ static const char *protocol_error(struct gwapi *g, const char *ctrl, const char 
 	return arena_printf(&g->arena, "protocol \"%s\" is unsupported", p);
 }
 
+struct node *gwapi_listener_status(struct gwapi *g, const struct node *l, struct node *lst,
+				   bool *kinds_valid, const char ***kinds, size_t *nkinds)
+{
+	struct arena *a = &g->arena;
+	const char *lname = gwapi_str(l, "name");
+	*nkinds = gwapi_supported_kinds(g, l, kinds, kinds_valid);
+	struct node *ls = onode_push(a, lst, onode_map(a));
+	onode_set(a, ls, "name", onode_str(a, lname ? lname : ""));
+	onode_set(a, ls, "attachedRoutes", onode_int(a, 0));
+	struct node *sk = onode_child_seq(a, ls, "supportedKinds");
+	for (size_t i = 0; i < *nkinds; i++) {
+		struct node *k = onode_push(a, sk, onode_map(a));
+		onode_set(a, k, "group", onode_str(a, GROUP));
+		onode_set(a, k, "kind", onode_str(a, (*kinds)[i]));
+	}
+	onode_child_seq(a, ls, "conditions");
+	return ls;
+}
+
+/* The port of a listener; a ListenerSet's may be left out for HTTP and HTTPS
+ * (detectListenerPortNumber). */
+long long gwapi_listener_port(const struct gw_obj *owner, const struct node *l)
+{
+	const struct node *pn = node_get(l, "port");
+	long long port = pn && pn->type == NODE_INT ? pn->ival : 0;
+	const char *proto = gwapi_str(l, "protocol");
+	if (port == 0 && owner->kind == GWK_LISTENER_SET && proto)
+		port = strcmp(proto, "HTTP") == 0 ? 80 : strcmp(proto, "HTTPS") == 0 ? 443 : 0;
+	return port;
+}
+
 /*
- * One listener: its server, its status entry in `lst`, and (for gateways
- * whose routes Istio converts) the Istio Gateway and the parent. Returns
- * false when the listener is not valid.
+ * One listener of `owner` (gw itself, or a ListenerSet attached to gw):
+ * its server, its status entry in `lst`, and (for gateways whose routes
+ * Istio converts) the Istio Gateway and the parent. Returns false when
+ * the listener is not valid.
  */
-static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *owner,
-			     const struct node *l, const char *ctrl, const char *svcs,
-			     struct node *lst, long long *port_out)
+bool gwapi_convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *owner,
+			    const struct node *l, const char *ctrl, const char *svcs,
+			    struct node *lst, long long *port_out)
 {
 	struct arena *a = &g->arena;
 	const char *lname = gwapi_str(l, "name");
 	const char *proto = gwapi_str(l, "protocol");
 	const char *hostname = gwapi_str(l, "hostname");
-	const struct node *pn = node_get(l, "port");
-	long long port = pn && pn->type == NODE_INT ? pn->ival : 0;
+	long long port = gwapi_listener_port(owner, l);
 	*port_out = port;
 	bool ok = true;
 
 	struct gw_tls tt;
-	struct node *tls = gwapi_listener_tls(g, gw, l, &tt);
+	struct node *tls = gwapi_listener_tls(g, owner, l, &tt);
 	const char *tls_reason = tt.reason, *tls_msg = tt.message;
 	if (tt.bad_cipher)
 		gwapi_issue(g, owner, node_get(tt.options, "gateway.istio.io/tls-cipher-suites"),
 			    "TLS", "InvalidCipherSuite", tt.bad_cipher, NULL);
 	const char *perr = protocol_error(g, ctrl, proto);
+	/* The ListenerSet CRD, unlike the Gateway's, lets an HTTPS listener
+	 * leave out tls; Istio refuses it (the listenerset-https-missing-tls
+	 * case of its conversion tests). */
+	bool lset_no_tls = !perr && owner->kind == GWK_LISTENER_SET && !tls &&
+			   strcmp(proto, "HTTPS") == 0;
+	if (lset_no_tls) {
+		perr = "protocol is HTTPS but no TLS section is defined";
+		tls_reason = "";
+	}
 	/* A waypoint's unexpected listener is reported, yet stays valid. */
 	const char *werr = NULL;
 	if (!perr && strcmp(ctrl, CTRL_MESH) == 0 &&
@@ -326,18 +366,9 @@ static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *
 
 	const char **kinds;
 	bool kinds_valid;
-	size_t nkinds = supported_kinds(g, l, &kinds, &kinds_valid);
-
-	struct node *ls = onode_push(a, lst, onode_map(a));
-	onode_set(a, ls, "name", onode_str(a, lname ? lname : ""));
-	onode_set(a, ls, "attachedRoutes", onode_int(a, 0));
-	struct node *sk = onode_child_seq(a, ls, "supportedKinds");
-	for (size_t i = 0; i < nkinds; i++) {
-		struct node *k = onode_push(a, sk, onode_map(a));
-		onode_set(a, k, "group", onode_str(a, GROUP));
-		onode_set(a, k, "kind", onode_str(a, kinds[i]));
-	}
-	struct node *conds = onode_child_seq(a, ls, "conditions");
+	size_t nkinds;
+	struct node *ls = gwapi_listener_status(g, l, lst, &kinds_valid, &kinds, &nkinds);
+	struct node *conds = (struct node *)node_get(ls, "conditions");
 	if (perr || werr) {
 		gwapi_condition(g, conds, "Accepted", false, "UnsupportedProtocol", perr ? perr : werr);
 		gwapi_issue(g, owner, l, "Accepted", "UnsupportedProtocol", perr ? perr : werr, NULL);
@@ -360,7 +391,7 @@ static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *
 		gwapi_condition(g, conds, "ResolvedRefs", false, "InvalidRouteKinds", "Invalid route kinds");
 		gwapi_issue(g, owner, node_get(node_get(l, "allowedRoutes"), "kinds"), "ResolvedRefs", "InvalidRouteKinds",
 			    "listener allows route kinds Istio does not support", NULL);
-	} else if (tls_reason) {
+	} else if (tls_reason && *tls_reason) {
 		gwapi_condition(g, conds, "ResolvedRefs", false, tls_reason, tls_msg);
 		gwapi_issue(g, owner, tt.at ? tt.at : node_get(l, "tls"), "ResolvedRefs", tls_reason,
 			    tls_msg, NULL);
@@ -374,7 +405,7 @@ static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *
 
 	/* The Istio Gateway of this listener. */
 	const char **nss;
-	size_t nns = allowed_namespaces(g, gw, l, &nss);
+	size_t nns = allowed_namespaces(g, owner, l, &nss);
 	const char *h = hostname ? hostname : "*";
 	struct node *hosts = onode_seq(a);
 	const char **hv = arena_alloc(a, (nns + 1) * sizeof(*hv));
@@ -390,13 +421,16 @@ static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *
 	const char *gname = arena_printf(a, "%s~istio-autogenerated-k8s-gateway~%s", owner->name,
 					 lname ? lname : "");
 	/* An invalid listener still takes routes (their status says so) but
-	 * Istio programs no server for it. */
-	struct gw_out scratch, *out = ok ? gwapi_add_out(g) : &scratch;
+	 * Istio programs no server for it; nor for an HTTPS or TLS server
+	 * without tls, which Istio's Gateway validation refuses (the
+	 * listenerset-overlapping-port case). */
+	bool no_tls = !tls && proto && (strcmp(proto, "HTTPS") == 0 || strcmp(proto, "TLS") == 0);
+	struct gw_out scratch, *out = ok && !no_tls ? gwapi_add_out(g) : &scratch;
 	out->kind = "Gateway";
 	out->ns = owner->ns;
 	out->name = gname;
 	out->from = owner;
-	out->created = gw->created;
+	out->created = owner->created;
 	struct node *doc = onode_map(a);
 	out->doc = doc;
 	onode_set(a, doc, "apiVersion", onode_str(a, "networking.istio.io/v1"));
@@ -449,10 +483,13 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 	const struct node *addrs = node_get(gw->spec, "addresses");
 	size_t naddrs = addrs && addrs->type == NODE_SEQ ? addrs->n : 0;
 
+	struct gw_lsparent pp = { 0 };
+	struct gw_lsresult lsr;
 	if (strcmp(ctrl, CTRL_REMOTE) == 0) {
 		gwapi_condition(g, conds, "Accepted", true, "Accepted", "Resource accepted");
 		gwapi_condition(g, conds, "Programmed", true, "Programmed",
 				"This Gateway is remote; Istio will not program it");
+		gwapi_convert_listenersets(g, gw, ctrl, &pp, NULL, &lsr);
 		return;
 	}
 
@@ -483,27 +520,56 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 		if (skipped)
 			addr_err = arena_printf(a, "only Hostname is supported, ignoring [%s]", skipped);
 	}
+	pp.svcs = svcs;
+	pp.nsvcs = nsvcs;
+	pp.err_reason = addr_err ? "UnsupportedAddress" : NULL;
+	pp.err_msg = addr_err;
 	if (nsvcs == 0 && addr_err) {
 		gwapi_condition(g, conds, "Accepted", false, "UnsupportedAddress", addr_err);
 		gwapi_issue(g, gw, NULL, "Accepted", "UnsupportedAddress", addr_err, NULL);
-		programmed(g, conds, svcs, 0, NULL, 0);
+		gwapi_programmed(g, conds, svcs, 0, NULL, 0);
 		gwapi_issue(g, gw, NULL, "Programmed", "UnsupportedAddress",
 			    "Failed to assign to any requested addresses", NULL);
 		gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "All references resolved");
+		gwapi_convert_listenersets(g, gw, ctrl, &pp, NULL, &lsr);
 		return;
 	}
 	char *svcjoin = "";
 	for (size_t i = 0; i < nsvcs; i++)
 		svcjoin = arena_printf(a, "%s%s%s", svcjoin, i ? "," : "", svcs[i]);
+	pp.svcjoin = svcjoin;
 
+	/* Listeners that lose the merge with the ListenerSets' get no server. */
+	struct gw_conflicts conflicts = { 0 };
+	if (strcmp(ctrl, CTRL_GATEWAY) == 0)
+		gwapi_listener_conflicts(g, gw, &conflicts);
 	const struct node *ls = node_get(gw->spec, "listeners");
 	size_t nl = ls && ls->type == NODE_SEQ ? ls->n : 0;
 	long long *ports = arena_alloc(a, (nl + 1) * sizeof(*ports));
-	size_t invalid = 0;
-	struct node *lst = onode_child_seq(a, gw->status, "listeners");
-	for (size_t i = 0; i < nl; i++)
-		if (!convert_listener(g, gw, gw, ls->items[i], ctrl, svcjoin, lst, &ports[i]))
+	size_t invalid = 0, nports = 0;
+	struct node *lst = onode_seq(a);   /* Istio leaves an empty list out */
+	if (nl)
+		onode_set(a, gw->status, "listeners", lst);
+	for (size_t i = 0; i < nl; i++) {
+		const struct gw_conflict *cf = gwapi_conflict(&conflicts, gw, ls->items[i]);
+		if (cf) {
+			gwapi_conflicted_listener(g, gw, ls->items[i], lst, cf);
 			invalid++;
+		} else if (!gwapi_convert_listener(g, gw, gw, ls->items[i], ctrl, svcjoin, lst,
+						   &ports[nports++])) {
+			invalid++;
+		}
+	}
+	gwapi_convert_listenersets(g, gw, ctrl, &pp, &conflicts, &lsr);
+	if (lsr.nports) {
+		long long *all = arena_alloc(a, (nports + lsr.nports + 1) * sizeof(*all));
+		memcpy(all, ports, nports * sizeof(*all));
+		memcpy(all + nports, lsr.ports, lsr.nports * sizeof(*all));
+		ports = all;
+		nports += lsr.nports;
+	}
+	if (lsr.attached)
+		onode_set(a, gw->status, "attachedListenerSets", onode_int(a, (long long)lsr.attached));
 
 	/* Parameters: only a ConfigMap that exists. */
 	const struct node *pref = node_get(gw->spec, "infrastructure");
@@ -537,7 +603,7 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 	} else {
 		gwapi_condition(g, conds, "Accepted", true, "Accepted", "Resource accepted");
 	}
-	programmed(g, conds, svcs, nsvcs, ports, nl);
+	gwapi_programmed(g, conds, svcs, nsvcs, ports, nports);
 	struct node *pc = conds->items[conds->n - 1];
 	if (strcmp(gwapi_str(pc, "status"), "False") == 0)
 		gwapi_issue(g, gw, NULL, "Programmed", gwapi_str(pc, "reason"), gwapi_str(pc, "message"), NULL);

@@ -158,7 +158,7 @@ static const char *frontend_ca(struct gwapi *g, struct gw_obj *gw, const struct 
 		return NULL;
 	}
 	if (strcmp(ns, gw->ns) != 0 &&
-	    !gwapi_grant_allows(g, "Gateway", gw->ns, cm ? "ConfigMap" : "Secret", ns, name)) {
+	    !gwapi_grant_allows(g, gw->kind_name, gw->ns, cm ? "ConfigMap" : "Secret", ns, name)) {
 		fail(t, "RefNotPermitted",
 		     arena_printf(a, "caCertificateRef %s/%s not accessible to a Gateway in namespace \"%s\" (missing a ReferenceGrant?)",
 				  ns, name, gw->ns), r, true);
@@ -264,7 +264,7 @@ struct node *gwapi_listener_tls(struct gwapi *g, struct gw_obj *gw, const struct
 			e = arena_printf(a, "invalid certificate reference %s, only secret is allowed",
 					 ref_string(g, r));
 		} else if (strcmp(ns, gw->ns) != 0 &&
-			   !gwapi_grant_allows(g, "Gateway", gw->ns, "Secret", ns, name)) {
+			   !gwapi_grant_allows(g, gw->kind_name, gw->ns, "Secret", ns, name)) {
 			er = "RefNotPermitted";
 			e = arena_printf(a, "certificateRef %s/%s not accessible to a Gateway in namespace \"%s\" (missing a ReferenceGrant?)",
 					 name, ns, gw->ns);
@@ -335,7 +335,7 @@ const char *gwapi_client_cert_error(struct gwapi *g, struct gw_obj *gw, const ch
 	if (!core_kind(r, "Secret", false))
 		return arena_printf(a, "invalid clientCertificateRef %s, only secret is allowed",
 				    ref_string(g, r));
-	if (strcmp(ns, gw->ns) != 0 && !gwapi_grant_allows(g, "Gateway", gw->ns, "Secret", ns, name)) {
+	if (strcmp(ns, gw->ns) != 0 && !gwapi_grant_allows(g, gw->kind_name, gw->ns, "Secret", ns, name)) {
 		*reason = "RefNotPermitted";
 		return arena_printf(a, "clientCertificateRef %s/%s not accessible to a Gateway in namespace \"%s\" (missing a ReferenceGrant?)",
 				    name, ns, gw->ns);
