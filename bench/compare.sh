@@ -90,7 +90,7 @@ for d in examples/bookinfo examples/shop; do
 done
 if [ -d "$SHARED/corpus" ]; then
 	for f in $(cd "$SHARED/corpus" && find realworld istio-testdata route-real \
-			-name '*.yaml' | LC_ALL=C sort); do
+			istio-gateway-conversion -name '*.yaml' | LC_ALL=C sort); do
 		each "$SHARED/corpus/$f" "corpus/$f"
 	done
 fi

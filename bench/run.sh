@@ -8,7 +8,7 @@
 # yamllint) and the ratio to meshc; the pre-commit case; meshc compile
 # (wall, RSS, bytes per route); mrt_open and mrt_match (bench_rt) against
 # one hash-table probe; meshc diff of two 10k meshes; and last, each
-# target of issue 6 marked met or MISSED. A peer or step that cannot run
+# target of issues 6 and 10 marked met or MISSED. A peer or step that cannot run
 # is reported as "skipped: <reason>", never estimated.
 #
 # Environment: MESHC (default ./meshc), BENCH_BIN_DIR (default
@@ -57,7 +57,8 @@ le() { awk "BEGIN { exit !($1 <= $2) }"; }
 mb() { calc "$1 / 1000000" "%.1f"; }
 
 # timeit NAME RUNS WARMUP CMD...: runs CMD through runstat and sets
-# NAME_ms, NAME_min, NAME_max, NAME_rss (KiB), NAME_rc, NAME_runs. The
+# NAME_ms, NAME_min, NAME_max, NAME_cpu (ms, user + system), NAME_rss
+# (KiB), NAME_rc, NAME_runs. The
 # last run's standard output goes to $TIMEIT_OUT when set, its standard
 # error to bench/out/NAME.err.
 timeit() {
@@ -65,12 +66,13 @@ timeit() {
 	shift 3
 	line=$("$RUNSTAT" -n "$runs" -w "$warm" -T "$BUDGET_MS" -O "${TIMEIT_OUT:-/dev/null}" \
 		-E "$OUT/$name.err" -- "$@") || line="rc=127"
-	local runs_v="" rc="" wall_ms="" wall_min_ms="" wall_max_ms="" rss_kb=""
+	local runs_v="" rc="" wall_ms="" wall_min_ms="" wall_max_ms="" cpu_ms="" rss_kb=""
 	eval "${line//runs=/runs_v=}"
 	printf -v "${name}_ms" '%s' "${wall_ms:-0}"
 	printf -v "${name}_min" '%s' "${wall_min_ms:-0}"
 	printf -v "${name}_max" '%s' "${wall_max_ms:-0}"
 	printf -v "${name}_rss" '%s' "${rss_kb:-0}"
+	printf -v "${name}_cpu" '%s' "${cpu_ms:-0}"
 	printf -v "${name}_rc" '%s' "${rc:-127}"
 	printf -v "${name}_runs" '%s' "${runs_v:-0}"
 }
@@ -78,9 +80,9 @@ timeit() {
 # row LABEL NAME BYTES [NOTE]: one result line for a timed command.
 row() {
 	local label=$1 name=$2 bytes=$3 note=${4:-}
-	local ms=${name}_ms rss=${name}_rss runs=${name}_runs min=${name}_min max=${name}_max
-	printf '  %-24s %9s ms %7s MB/s  rss %7s MB  %-14s (median of %s: %s..%s ms)\n' "$label" \
-		"$(calc "${!ms}" %.1f)" "$(calc "$bytes / 1000 / ${!ms}" %.1f)" \
+	local ms=${name}_ms rss=${name}_rss runs=${name}_runs min=${name}_min max=${name}_max cpu=${name}_cpu
+	printf '  %-24s %9s ms %7s MB/s  cpu %9s ms  rss %7s MB  %-14s (median of %s: %s..%s ms)\n' "$label" \
+		"$(calc "${!ms}" %.1f)" "$(calc "$bytes / 1000 / ${!ms}" %.1f)" "$(calc "${!cpu}" %.1f)" \
 		"$(calc "${!rss} / 1024" %.1f)" "$note" "${!runs}" "$(calc "${!min}" %.1f)" "$(calc "${!max}" %.1f)"
 }
 
@@ -186,11 +188,24 @@ for N in "${SIZE_LIST[@]}"; do
 		echo "  WARNING: meshc check exited $chk_rc with $ndiag diagnostics on the generated mesh (bench/out/check-$N.json)"
 	fi
 	row "meshc check" chk "$bytes"
-	eval "chk_ms_$N=$chk_ms chk_rss_$N=$chk_rss bytes_$N=$bytes"
+	eval "chk_ms_$N=$chk_ms chk_cpu_$N=$chk_cpu chk_rss_$N=$chk_rss bytes_$N=$bytes"
 
 	timeit flr "$R" 1 "$BIN/yaml_floor" "$DIR"
 	row "floor: libyaml parse" flr "$bytes" "$(ratio flr)"
-	eval "flr_ms_$N=$flr_ms"
+	eval "flr_ms_$N=$flr_ms flr_cpu_$N=$flr_cpu"
+
+	# The same bytes in one file (a kubectl dump): documents joined by
+	# `---`, checked against the 200 files. Only below meshc's 64 MiB
+	# file limit.
+	if [ "$bytes" -lt 60000000 ]; then
+		ONE=$OUT/m$N-one.yaml
+		for f in "$DIR"/*.yaml; do echo "---"; cat "$f"; done >"$ONE"
+		timeit one "$R" 1 "$MESHC" check -o json "$ONE"
+		row "meshc check, one file" one "$(stat -c %s "$ONE")" "$(calc "$one_ms / $chk_ms") x dir"
+		[ "$one_rc" = 0 ] || echo "  WARNING: meshc check exited $one_rc on the one-file mesh (bench/out/one.err)"
+		eval "one_ms_$N=$one_ms"
+		rm -f "$ONE"
+	fi
 
 	if [ "$AJV_OK" = 1 ]; then
 		timeit ajv "$R" 0 node "$HERE/peer_ajv.js" --crd "$CRD" "$DIR"
@@ -283,6 +298,9 @@ timeit pre 21 2 "$MESHC" check "$PRE"
 printf '  %-24s %10s ms  rss %6s MB   (median of %s, %s..%s ms)\n' "meshc check" \
 	"$(calc "$pre_ms" %.2f)" "$(calc "$pre_rss / 1024" %.2f)" "$pre_runs" "$(calc "$pre_min" %.2f)" "$(calc "$pre_max" %.2f)"
 [ "$pre_rc" = 0 ] || echo "  WARNING: meshc check exited $pre_rc on the pre-commit file"
+timeit tru 21 2 /bin/true
+printf '  %-24s %10s ms  rss %6s MB   meshc takes %s ms more\n' "floor: /bin/true" "$(calc "$tru_ms" %.2f)" \
+	"$(calc "$tru_rss / 1024" %.2f)" "$(calc "$pre_ms - $tru_ms" %.2f)"
 timeit pfl 21 2 "$BIN/yaml_floor" "$PRE"
 printf '  %-24s %10s ms  rss %6s MB   %s x meshc\n' "floor: libyaml parse" "$(calc "$pfl_ms" %.2f)" \
 	"$(calc "$pfl_rss / 1024" %.2f)" "$(calc "$pfl_ms / $pre_ms")"
@@ -309,9 +327,10 @@ if [ "$DIFF_OK" = 1 ]; then
 	$GEN -n "$DIFF_SIZE" -o "$OUT/d$DIFF_SIZE-old" 2>/dev/null
 	$GEN -n "$DIFF_SIZE" --drift 100 -o "$OUT/d$DIFF_SIZE-new" 2>/dev/null
 	dbytes=$(cat "$OUT/d$DIFF_SIZE-old"/*.yaml "$OUT/d$DIFF_SIZE-new"/*.yaml | wc -c)
+	dside=$(cat "$OUT/d$DIFF_SIZE-old"/*.yaml | wc -c)
 	timeit dif "$RUNS" 1 "$MESHC" diff -o json "$OUT/d$DIFF_SIZE-old" "$OUT/d$DIFF_SIZE-new"
 	if [ "$dif_rc" = 1 ]; then
-		row "meshc diff (both sides)" dif "$dbytes"
+		row "meshc diff (both sides)" dif "$dbytes" "rss $(calc "$dif_rss * 1024 / $dside") x one side"
 		"$MESHC" diff -o json "$OUT/d$DIFF_SIZE-old" "$OUT/d$DIFF_SIZE-new" >"$OUT/diff.json" 2>/dev/null
 		printf '  %-24s %s resources changed (expected %s)\n' "" \
 			"$(grep -o '"change"' "$OUT/diff.json" | wc -l)" "$(( (DIFF_SIZE + 66) / 100 ))"
@@ -370,3 +389,61 @@ for N in "${SIZE_LIST[@]}"; do
 done
 echo "== targets (issue 6) =="
 printf '%s\n' "${TARGETS[@]}"
+echo
+
+# ---- targets (issue 10): each a ratio of figures measured above, in this run ----
+
+T10=()
+# t10 TEXT VALUE LIMIT [ge]: met when VALUE <= LIMIT (>= with "ge").
+t10() {
+	local ok
+	if [ "${4:-}" = ge ]; then ok=$(le "$3" "$2" && echo 1); else ok=$(le "$2" "$3" && echo 1); fi
+	if [ "$ok" = 1 ]; then T10+=("  [met]    $1"); else T10+=("  [MISSED] $1"); fi
+}
+t10_na() { T10+=("  [n/a]    $1"); }
+for N in 10000 100000; do
+	k=$((N / 1000))k
+	if [ -z "$(v "chk_ms_$N")" ]; then
+		t10_na "check $k, compile $k ($N not in BENCH_SIZES)"
+		continue
+	fi
+	r=$(calc "$(v "chk_cpu_$N") / $(v "flr_cpu_$N")" %.2f)
+	t10 "check $k: CPU <= 1.3x libyaml's bare parse CPU (${r}x: $(calc "$(v "chk_cpu_$N")" %.0f) / $(calc "$(v "flr_cpu_$N")" %.0f) ms)" "$r" 1.3
+	r=$(calc "$(v "chk_ms_$N") / $(v "flr_ms_$N")" %.2f)
+	t10 "check $k: wall <= 0.75x libyaml's bare parse wall on $(nproc) cores (${r}x: $(calc "$(v "chk_ms_$N")" %.0f) / $(calc "$(v "flr_ms_$N")" %.0f) ms)" "$r" 0.75
+	r=$(calc "$(v "chk_rss_$N") * 1024 / $(v "bytes_$N")" %.2f)
+	t10 "check $k: peak RSS <= 2x the input (${r}x: $(calc "$(v "chk_rss_$N") / 1024" %.0f) MB for $(mb "$(v "bytes_$N")") MB)" "$r" 2
+	want=8
+	[ "$N" = 100000 ] && want=4
+	if [ -n "$(v "ajv_ms_$N")" ]; then
+		r=$(calc "$(v "ajv_ms_$N") / $(v "chk_ms_$N")" %.2f)
+		t10 "check $k: >= ${want}x faster than js-yaml+ajv (${r}x)" "$r" "$want" ge
+	else
+		t10_na "check $k: >= ${want}x faster than js-yaml+ajv (peer skipped)"
+	fi
+	lim=600
+	[ "$N" = 100000 ] && lim=6000
+	if [ -n "$(v "cmp_ms_$N")" ]; then
+		t10 "compile $k: < $(calc "$lim / 1000" %.1f) s ($(calc "$(v "cmp_ms_$N")" %.0f) ms)" "$(v "cmp_ms_$N")" "$lim"
+		r=$(calc "$(v "cmp_rss_$N") * 1024 / $(v "bytes_$N")" %.2f)
+		t10 "compile $k: peak RSS <= 3x the input (${r}x)" "$r" 3
+	else
+		t10_na "compile $k (not measured)"
+	fi
+	if [ -n "$(v "one_ms_$N")" ]; then
+		r=$(calc "$(v "one_ms_$N") / $(v "chk_ms_$N")" %.2f)
+		t10 "check $k as one file: wall within 1.2x of the same bytes in files (${r}x: $(calc "$(v "one_ms_$N")" %.0f) / $(calc "$(v "chk_ms_$N")" %.0f) ms)" "$r" 1.2
+	fi
+done
+if [ "$DIFF_OK" = 1 ] && [ "${dif_rc:-}" = 1 ]; then
+	k=$((DIFF_SIZE / 1000))k
+	t10 "diff of two $k meshes: < 1 s ($(calc "$dif_ms" %.0f) ms)" "$dif_ms" 1000
+	r=$(calc "$dif_rss * 1024 / $dside" %.2f)
+	t10 "diff of two $k meshes: peak RSS <= 3x one side (${r}x: $(calc "$dif_rss / 1024" %.0f) MB for $(mb "$dside") MB)" "$r" 3
+else
+	t10_na "diff (not measured)"
+fi
+r=$(calc "$pre_ms - $tru_ms" %.2f)
+t10 "pre-commit: within 2 ms of /bin/true (+${r} ms: $(calc "$pre_ms" %.2f) / $(calc "$tru_ms" %.2f) ms)" "$r" 2
+echo "== targets (issue 10) =="
+printf '%s\n' "${T10[@]}"

@@ -1,8 +1,9 @@
 /*
  * runstat: times a command for `make bench`. Runs it a few times (after
  * warm-up runs that are not counted) and reports the median, minimum and
- * maximum wall-clock time and the median peak resident set size of the
- * child, read from wait4's rusage. The command's standard input is
+ * maximum wall-clock time, the median CPU time (user + system, every
+ * thread) and the median peak resident set size of the child, read from
+ * wait4's rusage. The command's standard input is
  * /dev/null; its output is discarded unless -O/-E name files for it.
  *
  * Usage: runstat [-n RUNS] [-w WARMUP] [-T BUDGET_MS] [-O OUT] [-E ERR] -- CMD [ARG...]
@@ -11,7 +12,7 @@
  * than BUDGET_MS is counted as the one timed run, so that a slow command
  * costs about the budget rather than RUNS times itself.
  * Prints one line of shell assignments on standard output:
- *   runs=5 rc=0 wall_ms=123.4 wall_min_ms=120.1 wall_max_ms=130.0 rss_kb=4096
+ *   runs=5 rc=0 wall_ms=123.4 wall_min_ms=120.1 wall_max_ms=130.0 cpu_ms=180.2 rss_kb=4096
  * rc is the exit status of the last run (128+N for a signal); runstat
  * itself exits 0 when it could run the command, 2 otherwise, and warns on
  * standard error when the runs disagree on the exit status.
@@ -42,10 +43,12 @@ static int runstat_open_out(const char *path)
 }
 
 /*
- * Runs argv once; stores wall time in ms and peak RSS in KiB. Returns the
- * exit status (128+N for signal N), or -1 when the command cannot start.
+ * Runs argv once; stores wall and CPU time in ms and peak RSS in KiB.
+ * Returns the exit status (128+N for signal N), or -1 when the command
+ * cannot start.
  */
-static int runstat_once(char **argv, const char *out, const char *err, double *ms, long *rss)
+static int runstat_once(char **argv, const char *out, const char *err, double *ms,
+			double *cpu, long *rss)
 {
 	int ofd = runstat_open_out(out), efd = runstat_open_out(err);
 	struct timespec t0, t1;
@@ -75,6 +78,8 @@ static int runstat_once(char **argv, const char *out, const char *err, double *m
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	*ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	*rss = ru.ru_maxrss;
+	*cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
@@ -129,7 +134,7 @@ int main(int argc, char **argv)
 	    warmup > RUNSTAT_MAX_RUNS)
 		runstat_usage();
 	char **cmd = argv + optind;
-	double ms[RUNSTAT_MAX_RUNS];
+	double ms[RUNSTAT_MAX_RUNS], cpu[RUNSTAT_MAX_RUNS];
 	long rss[RUNSTAT_MAX_RUNS];
 	int rc = 0, first_rc = -2, done = 0;
 	double spent = 0;
@@ -137,10 +142,10 @@ int main(int argc, char **argv)
 	 * be the last, so every run writes them then. */
 	const char *o = budget > 0 ? out : NULL, *e = budget > 0 ? err : NULL;
 	for (int i = 0; i < warmup + runs && done < runs; i++) {
-		double t;
+		double t, c;
 		long r;
 		int last = i == warmup + runs - 1;
-		rc = runstat_once(cmd, last ? out : o, last ? err : e, &t, &r);
+		rc = runstat_once(cmd, last ? out : o, last ? err : e, &t, &c, &r);
 		if (rc < 0)
 			return 2;
 		if (rc == 127 && i == 0) {
@@ -154,6 +159,7 @@ int main(int argc, char **argv)
 		spent += t;
 		if (i >= warmup || (budget > 0 && t > budget)) {
 			ms[done] = t;
+			cpu[done] = c;
 			rss[done] = r;
 			done++;
 		}
@@ -164,10 +170,12 @@ int main(int argc, char **argv)
 	double sorted_ms[RUNSTAT_MAX_RUNS];
 	memcpy(sorted_ms, ms, sizeof(double) * (size_t)runs);
 	qsort(sorted_ms, (size_t)runs, sizeof(double), runstat_cmp_double);
+	qsort(cpu, (size_t)runs, sizeof(double), runstat_cmp_double);
 	qsort(rss, (size_t)runs, sizeof(long), runstat_cmp_long);
 	double med = runs % 2 ? sorted_ms[runs / 2] :
 		(sorted_ms[runs / 2 - 1] + sorted_ms[runs / 2]) / 2;
-	printf("runs=%d rc=%d wall_ms=%.3f wall_min_ms=%.3f wall_max_ms=%.3f rss_kb=%ld\n",
-		runs, rc, med, sorted_ms[0], sorted_ms[runs - 1], rss[runs / 2]);
+	double cmed = runs % 2 ? cpu[runs / 2] : (cpu[runs / 2 - 1] + cpu[runs / 2]) / 2;
+	printf("runs=%d rc=%d wall_ms=%.3f wall_min_ms=%.3f wall_max_ms=%.3f cpu_ms=%.3f rss_kb=%ld\n",
+		runs, rc, med, sorted_ms[0], sorted_ms[runs - 1], cmed, rss[runs / 2]);
 	return 0;
 }

@@ -15,7 +15,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
-#include "route_model.h"
 
 static double now_ms(void)
 {

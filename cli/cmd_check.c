@@ -190,6 +190,7 @@ int cmd_check(int argc, char **argv)
 	const struct printer *printer = output_find(format);
 
 	struct project p;
+	mopt.release_trees = true;   /* nothing after the checks reads a tree */
 	project_init(&p, &mopt);
 	cli_run_checks(&p, argv + optind, (size_t)(argc - optind),
 		       cli_progress_wanted(a.quiet));

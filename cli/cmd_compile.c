@@ -16,7 +16,6 @@
 #include "cli.h"
 #include "commands.h"
 #include "output.h"
-#include "route_model.h"
 #include "suppress.h"
 
 int cmd_compile(int argc, char **argv)

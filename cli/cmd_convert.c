@@ -11,7 +11,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "gwapi.h"
 #include "output.h"
 
 int cmd_convert(int argc, char **argv)
@@ -59,13 +58,7 @@ int cmd_convert(int argc, char **argv)
 	} else if (failed) {
 		rc = 1;
 	} else {
-		struct gwapi g;
-		gwapi_build(&g, &p, mopt.domain);
-		if (status)
-			gwapi_print_status(stdout, &g);
-		else
-			gwapi_print_config(stdout, &g);
-		gwapi_release(&g);
+		gwapi_convert_print(&p, mopt.domain, status, stdout);
 		rc = fflush(stdout) == 0 && !ferror(stdout) ? 0 : 2;
 	}
 	project_release(&p);

@@ -28,9 +28,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "diff.h"
-#include "mrt_format.h"
 #include "output.h"
-#include "route_model.h"
 
 /* One side of the diff: a loaded project, or an opened table. */
 struct side {
@@ -52,10 +50,10 @@ static bool is_table_file(const char *path)
 	int fd = source_open(path, err, sizeof(err));
 	if (fd < 0)
 		return false;
-	unsigned char magic[MRT_MAGIC_LEN];
+	unsigned char magic[8];
 	ssize_t n = read(fd, magic, sizeof(magic));
 	close(fd);
-	return n == (ssize_t)sizeof(magic) && memcmp(magic, MRT_MAGIC, MRT_MAGIC_LEN) == 0;
+	return n > 0 && mrt_is_table(magic, (size_t)n);
 }
 
 /* Diagnostics that make a side unreadable as config (see the top comment). */
@@ -176,6 +174,7 @@ int cmd_diff(int argc, char **argv)
 {
 	struct meshc_options mopt;
 	meshc_options_init(&mopt);
+	mopt.canonical_hashes = true;   /* diff_resources skips equal resources */
 	const char *format = "text";
 	bool quiet = false, git = false;
 	int c;

@@ -12,7 +12,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "schema.h"
 
 /* ---- the tables ---- */
 

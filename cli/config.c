@@ -20,7 +20,6 @@
 
 #include "compiler.h"
 #include "config.h"
-#include "schema.h"
 
 #define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_ITEMS 4096

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "schema.h"
 
 #ifndef MESHC_VERSION
 #define MESHC_VERSION "0.1.0"

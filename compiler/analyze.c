@@ -117,13 +117,11 @@ void project_analyze(struct project *p)
 {
 	find_duplicates(p);
 
-	struct xref x;
-	xref_init(&x, p);
-	xref_service_entries(&x);
-	xref_services(&x);
-	xref_gateways(&x);
-	xref_virtual_services(&x);    /* marks the subsets routes use */
-	xref_destination_rules(&x);
-	xref_release(&x);
+	struct xref *x = project_index(p);
+	xref_service_entries(x);
+	xref_services(x);
+	xref_gateways(x);
+	xref_virtual_services(x);     /* marks the subsets routes use */
+	xref_destination_rules(x);
 	gwapi_analyze(p);             /* Gateway API status (MSH06xx) */
 }

@@ -60,19 +60,74 @@ char *xstrdup(const char *s)
 void arena_init(struct arena *a)
 {
 	a->head = NULL;
+	a->spare = NULL;
 	a->used_bytes = 0;
 }
 
-void arena_release(struct arena *a)
+static void free_blocks(struct arena_block *b)
 {
-	struct arena_block *b = a->head;
 	while (b) {
 		struct arena_block *next = b->next;
 		free(b);
 		b = next;
 	}
+}
+
+void arena_release(struct arena *a)
+{
+	free_blocks(a->head);
+	free_blocks(a->spare);
+	a->head = NULL;
+	a->spare = NULL;
+	a->used_bytes = 0;
+}
+
+void arena_reset(struct arena *a)
+{
+	/* Spare blocks stay in the order they were first allocated
+	 * (smallest first), so reuse follows the same growth. */
+	struct arena_block *b = a->head;
+	while (b) {
+		struct arena_block *next = b->next;
+		b->used = 0;
+		b->next = a->spare;
+		a->spare = b;
+		b = next;
+	}
 	a->head = NULL;
 	a->used_bytes = 0;
+}
+
+void arena_adopt(struct arena *dst, struct arena *src)
+{
+	if (src->head) {
+		/* Behind dst's current block, which stays the one carved. */
+		struct arena_block *tail = src->head;
+		while (tail->next)
+			tail = tail->next;
+		if (dst->head) {
+			tail->next = dst->head->next;
+			dst->head->next = src->head;
+		} else {
+			dst->head = src->head;
+		}
+	}
+	free_blocks(src->spare);
+	dst->used_bytes += src->used_bytes;
+	src->head = src->spare = NULL;
+	src->used_bytes = 0;
+}
+
+/* A spare block of at least size bytes, unlinked; NULL when none. */
+static struct arena_block *take_spare(struct arena *a, size_t size)
+{
+	for (struct arena_block **pp = &a->spare; *pp; pp = &(*pp)->next)
+		if ((*pp)->size >= size) {
+			struct arena_block *b = *pp;
+			*pp = b->next;
+			return b;
+		}
+	return NULL;
 }
 
 /* size bytes at the next multiple of align (a power of two) in a block. */
@@ -82,6 +137,14 @@ static void *carve(struct arena *a, size_t size, size_t align)
 	size_t start = b ? (b->used + align - 1) & ~(align - 1) : 0;
 
 	if (!b || start > b->size || b->size - start < size) {
+		struct arena_block *reuse = a->spare ? take_spare(a, size) : NULL;
+		if (reuse) {
+			reuse->next = a->head;
+			a->head = reuse;
+			reuse->used = size;
+			a->used_bytes += size;
+			return reuse->data;
+		}
 		size_t bsize = b ? b->size * 2 : ARENA_MIN_BLOCK;
 		if (bsize > 16 * 1024 * 1024)
 			bsize = 16 * 1024 * 1024;

@@ -13,11 +13,20 @@ struct arena_block;
 
 struct arena {
 	struct arena_block *head;
+	struct arena_block *spare;   /* blocks kept by arena_reset, for reuse */
 	size_t used_bytes;       /* bytes handed out, for statistics */
 };
 
 void arena_init(struct arena *a);
 void arena_release(struct arena *a);
+/*
+ * Forgets every allocation but keeps the blocks for the next ones: a
+ * worker that builds and drops one tree after another reuses the same
+ * (already faulted-in) memory instead of returning it to the kernel.
+ */
+void arena_reset(struct arena *a);
+/* Moves every allocation of src into dst (src is left empty). */
+void arena_adopt(struct arena *dst, struct arena *src);
 
 /* Zeroed, aligned for any type. */
 void *arena_alloc(struct arena *a, size_t size);

@@ -20,6 +20,8 @@ void rules_gateway(struct diag_list *d, const struct resource *r,
 		   const struct meshc_options *opt);
 void rules_service_entry(struct diag_list *d, const struct resource *r,
 			 const struct meshc_options *opt);
+/* rules_gw.c: security.IsValidCipherSuite (also read by gwapi_tls.c). */
+bool istio_cipher_suite_valid(const char *cs);
 /* rules_unreachable.c: §2.5, IST0130/IST0131 for a VirtualService. */
 void rules_vs_unreachable(struct diag_list *d, const struct resource *r);
 

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "arena.h"
 #include "diag.h"
@@ -32,7 +33,14 @@ struct meshc_options {
 	const char *domain;          /* cluster domain, "cluster.local" */
 	const char *stdin_name;      /* what "-" is called in diagnostics; NULL: "<stdin>" */
 	bool require_hosts;          /* host checks even without Services */
+	bool canonical_hashes;       /* fill resource.chash while loading (diff) */
 	unsigned jobs;               /* worker threads; 0 = number of cores */
+	/*
+	 * Nothing reads a node tree after loading (check): each document's
+	 * tree is dropped once it is checked and distilled, unless the input
+	 * holds Gateway API objects, whose conversion reads trees.
+	 */
+	bool release_trees;
 	struct meshc_limits limits;
 	unsigned limits_given;       /* bit i: limit i of cli_limits[] set on the
 	                              * command line (config keys do not override it) */
@@ -66,6 +74,7 @@ struct source_unit {
 	size_t ndocs, docs_cap;
 	struct resource **res;       /* heap array, in document order */
 	size_t nres, res_cap;
+	bool trees_needed;           /* a dropped tree was a Gateway API object */
 };
 
 struct project {
@@ -80,7 +89,12 @@ struct project {
 	struct diag_list diags;      /* every diagnostic after project_finish_diags */
 	bool usage_error;            /* an unreadable path: exit 2 */
 	bool validated;              /* project_validate's work is done */
+	bool trees_released;         /* resources have no trees (release_trees) */
 	bool has_kind[KIND_COUNT];   /* which kinds the input has */
+	/* The cross-reference index (xref_index.h), built once by the first
+	 * phase that needs it (project_index) and shared by the analyzers,
+	 * the route builder and diff; released with the project. */
+	struct xref *index;
 };
 
 void project_init(struct project *p, const struct meshc_options *opt);
@@ -103,8 +117,72 @@ void project_load_validated(struct project *p, char *const *paths,
 void project_validate(struct project *p);
 /* Cross-resource analysis over all resources. */
 void project_analyze(struct project *p);
+/*
+ * The run's cross-reference index over p->res (xref_index.c), built on
+ * the first call. Resources loaded later are not in it.
+ */
+struct xref *project_index(struct project *p);
+/* project_release's part: the index project_index built, if any. */
+void project_index_release(struct project *p);
 /* Gathers every unit's diagnostics into p->diags and sorts them. */
 void project_finish_diags(struct project *p);
+
+/* ---- shared with the CLI ---- */
+
+/*
+ * schema.c: the candidate closest to name (len bytes) within a small edit distance
+ * (equal ignoring case, '-' and '_' first), or NULL when none is close.
+ * cands points at the first candidate string pointer; the next is stride
+ * bytes further (an array of structs whose first field is the name, or of
+ * plain strings with stride sizeof(char *)).
+ */
+const char *schema_closest(const void *cands, size_t n, size_t stride,
+			   const char *name, size_t len);
+
+/*
+ * `meshc convert` (gwapi_out.c): the Istio config Istio derives from the
+ * project's Gateway API resources, or with `status` their statuses, as
+ * YAML on f.
+ */
+void gwapi_convert_print(const struct project *p, const char *domain, bool status,
+			 FILE *f);
+
+/* ---- compile: route build and emit (route_*.c) ---- */
+
+struct mrt_table;
+/*
+ * route_compile.c: the route table of a project that has been loaded,
+ * validated and analysed: route_build() then route_emit(). Returns a heap
+ * buffer (*len bytes; caller frees) or NULL with a message in err. The
+ * MSH04xx warnings go to d.
+ */
+void *route_compile(struct project *p, struct diag_list *d, size_t *len,
+		    char *err, size_t errlen);
+
+/*
+ * Opens TABLE for the tools that read tables (query, dump, test): a
+ * compiled table (recognised by its magic), or else config paths (a
+ * directory, or a .yaml/.yml file) compiled in memory with the default
+ * options, namespace `ns` (NULL: default) and input limits `lim` (NULL:
+ * the defaults). Config with errors is
+ * refused. On success *t is open and *buf holds the bytes it uses (free
+ * after mrt_close; NULL for a mapped file). -1 with a message otherwise.
+ */
+int route_table_load(const char *path, const char *ns,
+		     const struct meshc_limits *lim, struct mrt_table **t,
+		     void **buf, char *err, size_t errlen);
+
+/*
+ * route_write.c: writes buf atomically to path: a temporary file in the
+ * target's directory, fsync, rename, fsync of the directory. A symbolic
+ * link is written through (the file it names is replaced); anything but
+ * a regular file at the target is refused; an existing file keeps its
+ * mode. 0, or -1 with a message in err (path left untouched, unless only
+ * the directory's fsync failed after the rename).
+ */
+int route_write_atomic(const char *path, const void *buf, size_t len,
+		       char *err, size_t errlen);
+
 
 /*
  * Reads every path (file, directory, or "-" for stdin) into p->units
@@ -132,6 +210,51 @@ int source_read_file(const char *path, size_t max, char **bytes, size_t *len,
 
 /* Phases, one module each; each reports into the unit's diagnostics. */
 void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim);
+/*
+ * yaml_parse_unit with the trees in `tree`, calling fn after each chunk
+ * of the input (a document, or the few that share a `---`-free stretch)
+ * with the documents it added, u->docs[first..u->ndocs). The anchors of
+ * a chunk do not reach past it, so fn may drop those documents: it sets
+ * u->ndocs back to first and returns true, and `tree` is reset for the
+ * next chunk. fn runs with u->diags.scope 0, as the phases after parsing
+ * do.
+ */
+typedef bool yaml_chunk_fn(struct source_unit *u, size_t first, void *ctx);
+void yaml_parse_unit_each(struct source_unit *u, const struct meshc_limits *lim,
+			  struct arena *tree, yaml_chunk_fn *fn, void *ctx);
+/*
+ * A part of an input parsed on its own: project.c splits a large input
+ * at document boundaries (yaml_split_point) so that its parts load in
+ * parallel. The source unit of a part holds the part's bytes; line0 is
+ * the number of lines before it, budget_bytes the size of the whole
+ * input (the node budget is the input's); nodes returns the nodes made,
+ * so that the caller can tell whether the parts together stayed within
+ * the budget (else the input is loaded again in one piece).
+ */
+struct yaml_part {
+	unsigned line0;
+	size_t budget_bytes;
+	size_t nodes;                /* out: nodes made (tried) */
+	size_t budget;               /* out: the budget they count against */
+};
+void yaml_parse_part(struct source_unit *u, const struct meshc_limits *lim,
+		     struct arena *tree, yaml_chunk_fn *fn, void *ctx,
+		     struct yaml_part *part);
+/*
+ * The offset of the first line at or after byte `from` where the front
+ * end starts a new chunk of the input (a `---` line), so that parsing
+ * the two sides apart gives the same documents; 0 when there is none.
+ */
+size_t yaml_split_point(const char *bytes, size_t len, size_t from);
+void resources_from_docs(struct source_unit *u, const struct meshc_options *opt,
+			 size_t first);
+/*
+ * The byte range [*off, *off + *clen) of bytes that yaml_parse_unit parses
+ * as one chunk (documents sharing no anchors or directives with the rest)
+ * and that holds 1-based line `line`; false when there is none.
+ */
+bool yaml_chunk_at(const char *bytes, size_t len, unsigned line,
+		   size_t *off, size_t *clen);
 void resources_from_unit(struct source_unit *u, const struct meshc_options *opt);
 void validate_resource(struct diag_list *d, const struct resource *r,
 		       const struct meshc_options *opt);

@@ -294,6 +294,12 @@ static const char *model_path(const struct resource *r, const struct mpos *at,
 	return path;
 }
 
+const char *diag_model_path(const struct resource *r, const struct mpos *at,
+			    const char *path)
+{
+	return model_path(r, at, path);
+}
+
 static void vreport_at(struct diag_list *l, enum diag_code code,
 		       const struct resource *res, const struct mpos *at,
 		       const char *path, const char *message)

@@ -143,6 +143,13 @@ void diag_reportf_at(struct diag_list *l, enum diag_code code,
 		     const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 /*
+ * The field path of position `at` of r's record: as written when r's
+ * document uses aliases or merge keys (resource.xpaths), else `path`.
+ * For a report on another resource than the one holding `at`.
+ */
+const char *diag_model_path(const struct resource *r, const struct mpos *at,
+			    const char *path);
+/*
  * A map key as a field path writes it, appended to `prefix`: `.key`, or
  * `["key"]` when it has unusual characters (arena string).
  */

@@ -1,8 +1,13 @@
 /*
  * Resource-level diff: the resources of two loaded projects matched by
- * (kind, namespace, name) through a hash table, and the trees of each
- * matched pair compared in one pass, recording changed fields with their
- * paths (the syntax of diagnostics' field paths, diag.c).
+ * (kind, namespace, name) through a hash table. A matched pair whose
+ * canonical hashes (resource.chash, computed from each tree while loading:
+ * the hash of what the comparison below sees, so equal resources hash
+ * equal) agree is unchanged and skipped at once; the others are parsed
+ * again from their input's bytes (only the chunk of the input holding the
+ * resource, yaml_chunk_at) and the trees of the pair compared in one
+ * pass, recording changed fields with their paths (the syntax of
+ * diagnostics' field paths, diag.c).
  *
  * What is no difference:
  *  - the order of documents, files and map keys; comments, quoting and
@@ -1001,8 +1006,8 @@ static int res_table_build(struct res_table *t, const struct project *p,
 		if (first) {
 			snprintf(err, errlen, "%s %s/%s is defined more than once in %s "
 				 "(%s:%u and %s:%u)", r->kind_name, r->namespace, r->name,
-				 side, first->file, first->root->line, r->file,
-				 r->root->line);
+				 side, first->file, first->pos.line, r->file,
+				 r->pos.line);
 			return -1;
 		}
 	}
@@ -1033,24 +1038,128 @@ static int res_entry_cmp(const void *x, const void *y)
 	return r;
 }
 
-/* Compares a matched pair; records a changed entry when they differ. */
-static void cmp_resource(struct cmp *c, const struct resource *a,
-			 const struct resource *b)
+/*
+ * One side of diff_resources: its project and each resource's unit (by
+ * seq), and the chunk parsed last (the items of a List share one).
+ */
+struct dside {
+	const struct project *p;
+	const struct source_unit **unit_of;
+	const struct source_unit *last_u;
+	size_t last_off;
+	struct source_unit *last;
+};
+
+/*
+ * Parses bytes [off, off + len) of u again into a unit the result keeps
+ * (the changed fields point into its tree), and returns the root of the
+ * resource there that is r: the same identity and canonical hash. NULL
+ * when there is none.
+ */
+static const struct node *reparse(struct diff_result *d, struct dside *s,
+				  const char *domain, const struct source_unit *u,
+				  size_t off, size_t len, const struct resource *r)
 {
+	struct source_unit *t = NULL;
+	if (s->last && s->last_u == u && s->last_off == off && s->last->len == len) {
+		t = s->last;
+	} else {
+		GROW(d->units, d->nunits, d->cap_units);
+		t = xcalloc(1, sizeof(*t));
+		d->units[d->nunits++] = t;
+		arena_init(&t->arena);
+		diag_list_init(&t->diags, &t->arena);
+		t->file = u->file;
+		t->bytes = xmalloc(len + 1);
+		memcpy(t->bytes, u->bytes + off, len);
+		t->bytes[len] = '\0';
+		t->len = len;
+		yaml_parse_unit(t, &s->p->opt.limits);
+		resources_from_unit(t, &s->p->opt);
+		s->last = t;
+		s->last_u = u;
+		s->last_off = off;
+	}
+	for (size_t i = 0; i < t->nres; i++) {
+		const struct resource *x = t->res[i];
+		if (x->root && x->name && x->namespace && res_same(x, r) &&
+		    resource_canonical_hash(x, domain) == r->chash)
+			return x->root;
+	}
+	return NULL;
+}
+
+/*
+ * The tree of a resource whose canonical hash differs from its partner's.
+ * Trees are released after distilling, so the resource's chunk of its
+ * input (the bytes are kept) is parsed again; its whole input when that
+ * does not give the same resource back (it always does in practice).
+ */
+static const struct node *tree_of(struct diff_result *d, struct dside *s,
+				  const char *domain, const struct resource *r)
+{
+	if (!r->has_chash)
+		return r->root;
+	const struct source_unit *u = s->unit_of[r->seq];
+	const struct node *t = NULL;
+	size_t off, len;
+	if (u && yaml_chunk_at(u->bytes, u->len, r->pos.line, &off, &len))
+		t = reparse(d, s, domain, u, off, len, r);
+	if (!t && u)
+		t = reparse(d, s, domain, u, 0, u->len, r);
+	return t ? t : r->root;
+}
+
+/*
+ * Compares a matched pair; records a changed entry when they differ.
+ * Equal canonical hashes are equal resources: skipped at once. -1 when a
+ * tree cannot be read back.
+ */
+static int cmp_resource(struct cmp *c, struct dside *so, struct dside *sn,
+			const struct resource *a, const struct resource *b)
+{
+	if (a->has_chash && b->has_chash && a->chash == b->chash)
+		return 0;
 	c->kind = b->kind;
 	c->ns = b->namespace;
 	c->nfields = 0;
 	path_pop(&c->po, 0);
 	path_pop(&c->pn, 0);
-	if (node_eq(c, a->root, b->root, R_ROOT, 0))
-		return;
-	cmp_node(c, a->root, b->root, R_ROOT, 0);
+	const struct node *ta = tree_of(c->d, so, c->domain, a);
+	const struct node *tb = tree_of(c->d, sn, c->domain, b);
+	if (!ta || !tb)
+		return -1;
+	if (node_eq(c, ta, tb, R_ROOT, 0))
+		return 0;
+	cmp_node(c, ta, tb, R_ROOT, 0);
 	if (c->nfields == 0)
-		return;
+		return 0;
 	struct diff_resource *e = add_res(c->d, DIFF_CHANGED, b);
 	e->fields = arena_alloc_raw(&c->d->arena, c->nfields * sizeof(*e->fields));
 	memcpy(e->fields, c->fields, c->nfields * sizeof(*e->fields));
 	e->nfields = c->nfields;
+	return 0;
+}
+
+/* Each resource's unit, by seq (heap array of p->nseq). */
+static const struct source_unit **units_by_seq(const struct project *p)
+{
+	const struct source_unit **v = xcalloc(p->nseq + 1, sizeof(*v));
+	for (size_t i = 0; i < p->nunits; i++)
+		for (size_t j = 0; j < p->units[i].nres; j++)
+			if (p->units[i].res[j]->seq < p->nseq)
+				v[p->units[i].res[j]->seq] = &p->units[i];
+	return v;
+}
+
+unsigned long long resource_canonical_hash(const struct resource *r,
+					   const char *domain)
+{
+	struct cmp c = {
+		.kind = r->kind, .ns = r->namespace ? r->namespace : "",
+		.domain = domain && *domain ? domain : "cluster.local",
+	};
+	return node_hash(&c, r->root, R_ROOT, 0);
 }
 
 int diff_resources(struct diff_result *d, const struct project *oldp,
@@ -1058,22 +1167,28 @@ int diff_resources(struct diff_result *d, const struct project *oldp,
 		   char *err, size_t errlen)
 {
 	struct res_table to = { 0 }, tn = { 0 };
+	struct dside so = { .p = oldp }, sn = { .p = newp };
+	struct cmp c = { .d = d, .domain = domain && *domain ? domain : "cluster.local" };
 	int rc = -1;
 	if (res_table_build(&to, oldp, "OLD", err, errlen) != 0 ||
 	    res_table_build(&tn, newp, "NEW", err, errlen) != 0)
 		goto fail;
+	so.unit_of = units_by_seq(oldp);
+	sn.unit_of = units_by_seq(newp);
 
-	struct cmp c = { .d = d, .domain = domain && *domain ? domain : "cluster.local" };
 	size_t first = d->nres;
 	for (size_t i = 0; i < newp->nres; i++) {
 		const struct resource *b = newp->res[i];
 		if (!b->name || !b->namespace)
 			continue;
 		const struct resource *a = res_get(&to, b);
-		if (!a)
+		if (!a) {
 			add_res(d, DIFF_ADDED, b);
-		else
-			cmp_resource(&c, a, b);
+		} else if (cmp_resource(&c, &so, &sn, a, b) != 0) {
+			snprintf(err, errlen, "cannot read %s %s/%s again from %s",
+				 b->kind_name, b->namespace, b->name, b->file);
+			goto fail;
+		}
 	}
 	for (size_t i = 0; i < oldp->nres; i++) {
 		const struct resource *a = oldp->res[i];
@@ -1082,11 +1197,13 @@ int diff_resources(struct diff_result *d, const struct project *oldp,
 	}
 	if (d->nres > first)
 		qsort(d->res + first, d->nres - first, sizeof(*d->res), res_entry_cmp);
+	rc = 0;
+fail:
 	free(c.fields);
 	free(c.po.s);
 	free(c.pn.s);
-	rc = 0;
-fail:
+	free(so.unit_of);
+	free(sn.unit_of);
 	free(to.slots);
 	free(tn.slots);
 	return rc;
@@ -1100,6 +1217,17 @@ void diff_result_init(struct diff_result *d)
 
 void diff_result_release(struct diff_result *d)
 {
+	for (size_t i = 0; i < d->nunits; i++) {
+		struct source_unit *u = d->units[i];
+		diag_list_release(&u->diags);
+		arena_release(&u->arena);
+		free(u->bytes);
+		free(u->docs);
+		free(u->doc_irregular);
+		free(u->res);
+		free(u);
+	}
+	free(d->units);
 	free(d->res);
 	free(d->routes);
 	arena_release(&d->arena);

@@ -86,6 +86,9 @@ struct diff_result {
 	size_t nres, cap_res;
 	struct diff_route *routes;   /* heap array, sorted by listener, host, match */
 	size_t nroutes, cap_routes;
+	/* Inputs parsed again for the trees of changed resources (diff.c). */
+	struct source_unit **units;
+	size_t nunits, cap_units;
 };
 
 void diff_result_init(struct diff_result *d);
@@ -95,8 +98,12 @@ void diff_result_release(struct diff_result *d);
  * Compares the resources of two loaded projects (project_load only; no
  * validation needed) and appends the differences to d, sorted. Resources
  * are matched by (kind, namespace, name); `domain` is the cluster domain
- * short host names expand with. Returns 0, or -1 with a message in err
- * when a side defines one resource twice (the side is ambiguous).
+ * short host names expand with. Projects loaded with
+ * meshc_options.canonical_hashes (the same domain) carry each resource's
+ * canonical hash: pairs with equal hashes are skipped at once, and only
+ * the others are parsed again from their input's bytes for the field
+ * paths, so the trees need not be kept. Returns 0, or -1 with a message
+ * in err when a side defines one resource twice (the side is ambiguous).
  */
 int diff_resources(struct diff_result *d, const struct project *oldp,
 		   const struct project *newp, const char *domain,

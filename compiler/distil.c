@@ -16,8 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <strings.h>
+
 #include "compiler.h"
 #include "model.h"
+#include "node_json.h"
 
 struct distil {
 	struct arena *a;
@@ -115,6 +118,7 @@ static void mlabels(struct distil *dc, struct mlabels *l, const struct node *map
 		const struct node *k = m->pairs[i].key;
 		l->v[i].key = copy(dc, k->text, k->len);
 		l->v[i].text = text(dc, m->pairs[i].value);
+		l->v[i].str = m->pairs[i].value && m->pairs[i].value->type == NODE_STR;
 		pos(dc, &l->v[i].pos, m->pairs[i].value);
 	}
 }
@@ -133,7 +137,166 @@ static const struct node *list(const struct node *map, const char *key)
 	return n && n->type == NODE_SEQ ? n : NULL;
 }
 
+/* An integer in [0, 2^32-1) (model.h mint_u), else dflt. */
+static unsigned uval(const struct node *n, unsigned dflt)
+{
+	return n && n->type == NODE_INT && n->ival >= 0 && n->ival < 0xffffffffLL ?
+	       (unsigned)n->ival : dflt;
+}
+
+/* A boolean: 1 or 0; -1 when absent or not a boolean. */
+static mtri tri(const struct node *n)
+{
+	return n && n->type == NODE_BOOL ? (mtri)(n->bval ? 1 : 0) : -1;
+}
+
+/* The string items of list n joined by ','; NULL when there are none. */
+static const char *joined(struct distil *dc, const struct node *n)
+{
+	struct sb s = { 0 };
+	for (size_t i = 0; n && n->type == NODE_SEQ && i < n->n; i++) {
+		const struct node *it = n->items[i];
+		if (!it || it->type != NODE_STR)
+			continue;
+		if (s.n)
+			sb_put(&s, ",", 1);
+		sb_put(&s, it->text, it->len);
+	}
+	const char *out = s.p ? copy(dc, s.p, s.n) : NULL;
+	free(s.p);
+	return out;
+}
+
 /* ---- VirtualService ------------------------------------------------------ */
+
+static void smatch(struct distil *dc, struct m_smatch *m, const struct node *n)
+{
+	m->present = n != NULL;
+	m->exact = str(dc, node_get(n, "exact"));
+	m->prefix = str(dc, node_get(n, "prefix"));
+	m->regex = str(dc, node_get(n, "regex"));
+}
+
+static void smatches(struct distil *dc, struct m_smatches *l, const struct node *n)
+{
+	if (!n || n->type != NODE_MAP)
+		return;
+	l->n = (unsigned)n->n;
+	l->v = arena_alloc(dc->a, (n->n ? n->n : 1) * sizeof(*l->v));
+	for (size_t i = 0; i < n->n; i++) {
+		const struct node *k = n->pairs[i].key;
+		l->v[i].key = copy(dc, k->text, k->len);
+		smatch(dc, &l->v[i].m, n->pairs[i].value);
+	}
+}
+
+static void pct(struct m_pct *p, const struct node *n)
+{
+	const struct node *v = node_get(n, "value");
+	p->present = n != NULL;
+	p->num = v && (v->type == NODE_INT || v->type == NODE_FLOAT);
+	p->v = p->num ? v->dval : 0;
+}
+
+/* A match of an http, tls or tcp route: every field any of them has. */
+static void match(struct distil *dc, struct m_match *m, const struct node *n)
+{
+	m->name = str(dc, node_get(n, "name"));
+	smatch(dc, &m->uri, node_get(n, "uri"));
+	smatch(dc, &m->scheme, node_get(n, "scheme"));
+	smatch(dc, &m->method, node_get(n, "method"));
+	smatch(dc, &m->authority, node_get(n, "authority"));
+	smatches(dc, &m->headers, node_get(n, "headers"));
+	smatches(dc, &m->without_headers, node_get(n, "withoutHeaders"));
+	smatches(dc, &m->query_params, node_get(n, "queryParams"));
+	m->ignore_uri_case = tri(node_get(n, "ignoreUriCase")) == 1;
+	mstrs(dc, &m->gateways, node_get(n, "gateways"));
+	m->port = uval(node_get(n, "port"), 0);
+	m->source_ns = str(dc, node_get(n, "sourceNamespace"));
+	const struct node *sl = node_get(n, "sourceLabels");
+	if (sl && sl->type == NODE_MAP && sl->n) {
+		m->nsource_labels = (unsigned)sl->n;
+		m->source_labels = arena_alloc(dc->a, sl->n * sizeof(*m->source_labels));
+		for (size_t i = 0; i < sl->n; i++) {
+			const struct node *k = sl->pairs[i].key;
+			m->source_labels[i].key = copy(dc, k->text, k->len);
+			m->source_labels[i].value = str(dc, sl->pairs[i].value);
+		}
+	}
+	mstrs(dc, &m->sni_hosts, node_get(n, "sniHosts"));
+	m->destination_subnets = joined(dc, node_get(n, "destinationSubnets"));
+	m->source_subnet = str(dc, node_get(n, "sourceSubnet"));
+}
+
+static struct m_match *matches(struct distil *dc, const struct node *l, unsigned *n)
+{
+	if (!l)
+		return NULL;
+	*n = (unsigned)l->n;
+	struct m_match *v = arena_alloc(dc->a, (l->n ? l->n : 1) * sizeof(*v));
+	for (size_t i = 0; i < l->n; i++)
+		match(dc, &v[i], l->items[i]);
+	return v;
+}
+
+/* Headers: every set/add entry and string remove item, in the order
+ * request set, add, remove, then response. */
+static void headers(struct distil *dc, struct m_headers *h, const struct node *n)
+{
+	static const char *const targets[2] = { "request", "response" };
+	static const char *const ops[2] = { "set", "add" };
+	h->present = n != NULL;
+	if (!n || n->type != NODE_MAP)
+		return;
+	size_t cnt = 0;
+	for (int t = 0; t < 2; t++) {
+		const struct node *tn = node_get(n, targets[t]);
+		for (int o = 0; o < 2; o++) {
+			const struct node *map = node_get(tn, ops[o]);
+			cnt += map && map->type == NODE_MAP ? map->n : 0;
+		}
+		const struct node *rm = list(tn, "remove");
+		cnt += rm ? rm->n : 0;
+	}
+	h->ops = cnt ? arena_alloc(dc->a, cnt * sizeof(*h->ops)) : NULL;
+	for (int t = 0; t < 2; t++) {
+		const struct node *tn = node_get(n, targets[t]);
+		for (int o = 0; o < 2; o++) {
+			const struct node *map = node_get(tn, ops[o]);
+			for (size_t i = 0; map && map->type == NODE_MAP && i < map->n; i++) {
+				const struct node *k = map->pairs[i].key, *v = map->pairs[i].value;
+				struct m_hop *op = &h->ops[h->nops++];
+				op->name = copy(dc, k->text, k->len);
+				op->value = v && v->text ? copy(dc, v->text, v->len) : "";
+				op->target = (unsigned char)t;
+				op->op = (unsigned char)o;
+			}
+		}
+		const struct node *rm = list(tn, "remove");
+		for (size_t i = 0; rm && i < rm->n; i++) {
+			if (!rm->items[i] || rm->items[i]->type != NODE_STR)
+				continue;
+			struct m_hop *op = &h->ops[h->nops++];
+			op->name = str(dc, rm->items[i]);
+			op->value = NULL;
+			op->target = (unsigned char)t;
+			op->op = 2;
+		}
+	}
+	/* Istio's host rewrite from headers: request set over add, the last
+	 * :authority or Host string of the map. */
+	for (int o = 0; o < 2 && !h->authority; o++) {
+		const struct node *map = node_get(node_get(n, "request"), ops[o]);
+		const struct node *v = NULL;
+		for (size_t i = 0; map && map->type == NODE_MAP && i < map->n; i++) {
+			const char *k = map->pairs[i].key->text;
+			if (strcasecmp(k, ":authority") == 0 || strcasecmp(k, "host") == 0)
+				v = map->pairs[i].value;
+		}
+		if (v && v->type == NODE_STR && v->len)
+			h->authority = str(dc, v);
+	}
+}
 
 static void dest(struct distil *dc, struct m_dest *d, const struct node *n)
 {
@@ -160,26 +323,140 @@ static struct m_route_dest *route_dests(struct distil *dc, const struct node *l,
 	for (size_t i = 0; i < l->n; i++) {
 		dest(dc, &v[i].dest, node_get(l->items[i], "destination"));
 		mint(dc, &v[i].weight, node_get(l->items[i], "weight"));
+		headers(dc, &v[i].headers, node_get(l->items[i], "headers"));
 	}
 	return v;
 }
 
-static void http_route(struct distil *dc, struct m_http *h, const struct node *n)
+static void redirect(struct distil *dc, struct m_redirect *r, const struct node *n)
 {
+	if (!(r->present = n != NULL))
+		return;
+	r->uri = str(dc, node_get(n, "uri"));
+	r->authority = str(dc, node_get(n, "authority"));
+	r->scheme = str(dc, node_get(n, "scheme"));
+	r->prefix_rewrite = str(dc, node_get(n, "prefixRewrite"));
+	r->derive_port = str(dc, node_get(n, "derivePort"));
+	r->port = uval(node_get(n, "port"), M_UNSET);
+	r->code = uval(node_get(n, "redirectCode"), M_UNSET);
+}
+
+static void retries(struct distil *dc, struct m_retries *r, const struct node *n)
+{
+	if (!(r->present = n != NULL))
+		return;
+	mint(dc, &r->attempts, node_get(n, "attempts"));
+	r->retry_on = str(dc, node_get(n, "retryOn"));
+	r->per_try_timeout = str(dc, node_get(n, "perTryTimeout"));
+	r->backoff = str(dc, node_get(n, "backoff"));
+	r->remote_localities = tri(node_get(n, "retryRemoteLocalities"));
+	r->ignore_previous_hosts = tri(node_get(n, "retryIgnorePreviousHosts"));
+}
+
+static void fault(struct distil *dc, struct m_fault *f, const struct node *n)
+{
+	if (!(f->present = n != NULL))
+		return;
+	const struct node *dl = node_get(n, "delay"), *ab = node_get(n, "abort");
+	if ((f->delay = dl != NULL)) {
+		pos(dc, &f->delay_pos, dl);
+		f->fixed_delay = str(dc, node_get(dl, "fixedDelay"));
+		pct(&f->delay_pct, node_get(dl, "percentage"));
+		f->delay_percent = uval(node_get(dl, "percent"), 0);
+	}
+	if ((f->abort = ab != NULL)) {
+		pos(dc, &f->abort_pos, ab);
+		f->http_status = uval(node_get(ab, "httpStatus"), M_UNSET);
+		f->grpc_status = str(dc, node_get(ab, "grpcStatus"));
+		pct(&f->abort_pct, node_get(ab, "percentage"));
+	}
+}
+
+static void cors(struct distil *dc, struct m_cors *c, const struct node *n)
+{
+	if (!(c->present = n != NULL))
+		return;
+	const struct node *ao = node_get(n, "allowOrigins");
+	c->origins_present = ao != NULL;
+	if (ao && ao->type == NODE_SEQ) {
+		c->norigins = (unsigned)ao->n;
+		c->origins = arena_alloc(dc->a, (ao->n ? ao->n : 1) * sizeof(*c->origins));
+		for (size_t i = 0; i < ao->n; i++)
+			smatch(dc, &c->origins[i], ao->items[i]);
+	}
+	mstrs(dc, &c->allow_origin, node_get(n, "allowOrigin"));
+	c->methods = joined(dc, node_get(n, "allowMethods"));
+	c->allow_headers = joined(dc, node_get(n, "allowHeaders"));
+	c->expose_headers = joined(dc, node_get(n, "exposeHeaders"));
+	c->max_age = str(dc, node_get(n, "maxAge"));
+	c->credentials = tri(node_get(n, "allowCredentials"));
+	c->unmatched_preflights = str(dc, node_get(n, "unmatchedPreflights"));
+}
+
+static void http_route(struct distil *dc, struct m_http *h, const struct node *n,
+		       unsigned index)
+{
+	const struct node *f;
+	h->index = index;
+	h->map = n && n->type == NODE_MAP;
+	h->name = str(dc, node_get(n, "name"));
+	h->match = matches(dc, list(n, "match"), &h->nmatch);
+	if ((f = node_get(n, "delegate")) != NULL) {
+		h->delegate = true;
+		pos(dc, &h->delegate_pos, f);
+		const struct node *name = node_get(f, "name");
+		h->delegate_name = str(dc, name);
+		pos(dc, &h->delegate_name_pos, name);
+		h->delegate_ns = str(dc, node_get(f, "namespace"));
+	}
 	h->route = route_dests(dc, list(n, "route"), &h->nroute, &h->route_list);
-	dest(dc, &h->mirror, node_get(n, "mirror"));
+	redirect(dc, &h->redirect, node_get(n, "redirect"));
+	if ((f = node_get(n, "directResponse")) != NULL) {
+		h->direct_response.present = true;
+		h->direct_response.status = uval(node_get(f, "status"), 0);
+		const struct node *body = node_get(f, "body");
+		h->direct_response.body_string = str(dc, node_get(body, "string"));
+		h->direct_response.body_bytes = str(dc, node_get(body, "bytes"));
+	}
+	if ((f = node_get(n, "rewrite")) != NULL) {
+		const struct node *rr = node_get(f, "uriRegexRewrite");
+		h->rewrite.present = true;
+		h->rewrite.uri = str(dc, node_get(f, "uri"));
+		h->rewrite.authority = str(dc, node_get(f, "authority"));
+		h->rewrite.regex = str(dc, node_get(rr, "match"));
+		h->rewrite.regex_sub = str(dc, node_get(rr, "rewrite"));
+	}
+	f = node_get(n, "timeout");
+	h->timeout_present = f != NULL;
+	h->timeout = str(dc, f);
+	retries(dc, &h->retries, node_get(n, "retries"));
+	fault(dc, &h->fault, node_get(n, "fault"));
+	f = node_get(n, "mirror");
+	h->mirror_present = f != NULL;
+	dest(dc, &h->mirror, f);
+	pct(&h->mirror_percentage, node_get(n, "mirrorPercentage"));
+	f = node_get(n, "mirrorPercent");
+	h->mirror_percent_present = f != NULL;
+	h->mirror_percent = uval(f, 0);
+	h->mirrors_present = node_get(n, "mirrors") != NULL;
 	const struct node *mirrors = list(n, "mirrors");
 	if (mirrors) {
 		h->nmirrors = (unsigned)mirrors->n;
 		h->mirrors = arena_alloc(dc->a, (mirrors->n ? mirrors->n : 1) *
 					 sizeof(*h->mirrors));
-		for (size_t j = 0; j < mirrors->n; j++)
+		h->mirrors_pct = arena_alloc(dc->a, (mirrors->n ? mirrors->n : 1) *
+					     sizeof(*h->mirrors_pct));
+		for (size_t j = 0; j < mirrors->n; j++) {
 			dest(dc, &h->mirrors[j], node_get(mirrors->items[j], "destination"));
+			pct(&h->mirrors_pct[j], node_get(mirrors->items[j], "percentage"));
+		}
 	}
-	const struct node *pct = node_get(node_get(node_get(n, "fault"), "delay"),
-					  "percent");
-	if (pct && (pct->type == NODE_INT || pct->type == NODE_FLOAT) && pct->dval > 0)
-		pos(dc, &h->delay_percent, pct);
+	cors(dc, &h->cors, node_get(n, "corsPolicy"));
+	headers(dc, &h->headers, node_get(n, "headers"));
+	const struct node *pc = node_get(node_get(node_get(n, "fault"), "delay"),
+					 "percent");
+	if (pc && (pc->type == NODE_INT || pc->type == NODE_FLOAT) && pc->dval > 0)
+		pos(dc, &h->delay_percent, pc);
 }
 
 static struct m_l4 *l4_routes(struct distil *dc, const struct node *l, unsigned *n)
@@ -188,9 +465,12 @@ static struct m_l4 *l4_routes(struct distil *dc, const struct node *l, unsigned 
 		return NULL;
 	*n = (unsigned)l->n;
 	struct m_l4 *v = arena_alloc(dc->a, (l->n ? l->n : 1) * sizeof(*v));
-	for (size_t i = 0; i < l->n; i++)
+	for (size_t i = 0; i < l->n; i++) {
+		v[i].name = str(dc, node_get(l->items[i], "name"));
+		v[i].match = matches(dc, list(l->items[i], "match"), &v[i].nmatch);
 		v[i].route = route_dests(dc, list(l->items[i], "route"), &v[i].nroute,
 					 &v[i].route_list);
+	}
 	return v;
 }
 
@@ -205,7 +485,7 @@ static const void *distil_vs(struct distil *dc, const struct node *spec)
 		vs->nhttp = (unsigned)http->n;
 		vs->http = arena_alloc(dc->a, (http->n ? http->n : 1) * sizeof(*vs->http));
 		for (size_t i = 0; i < http->n; i++)
-			http_route(dc, &vs->http[i], http->items[i]);
+			http_route(dc, &vs->http[i], http->items[i], (unsigned)i);
 	}
 	vs->tcp = l4_routes(dc, list(spec, "tcp"), &vs->ntcp);
 	vs->tls = l4_routes(dc, list(spec, "tls"), &vs->ntls);
@@ -223,6 +503,51 @@ static void client_tls(struct distil *dc, struct m_tls *t, const struct node *n)
 	t->credential_name = str(dc, node_get(n, "credentialName"));
 }
 
+static const char *const pol_keys[M_POL_N] = {
+	[M_POL_LB] = "loadBalancer", [M_POL_CP] = "connectionPool",
+	[M_POL_OD] = "outlierDetection", [M_POL_TLS] = "tls",
+	[M_POL_TUNNEL] = "tunnel", [M_POL_PROXY] = "proxyProtocol",
+	[M_POL_BUDGET] = "retryBudget",
+};
+
+/* Field i of policy map n, as canonical JSON (the form the table stores). */
+static void polfield(struct distil *dc, struct m_polfield *f, const struct node *n,
+		     int i)
+{
+	if (!n)
+		return;
+	struct sb s = { 0 };
+	sb_json_node(&s, n);
+	f->json = copy(dc, s.p, s.n);
+	f->len = s.n;
+	free(s.p);
+	if (i == M_POL_LB) {
+		f->aux = str(dc, node_get(n, "simple"));
+		f->chash = node_get(n, "consistentHash") != NULL;
+	} else if (i == M_POL_TLS) {
+		f->aux = str(dc, node_get(n, "mode"));
+	}
+}
+
+static void policy(struct distil *dc, struct m_policy *p, const struct node *n)
+{
+	if (!(p->present = n != NULL))
+		return;
+	for (int i = 0; i < M_POL_N; i++)
+		polfield(dc, &p->f[i], node_get(n, pol_keys[i]), i);
+	const struct node *pls = list(n, "portLevelSettings");
+	if (!pls)
+		return;
+	p->nlevels = (unsigned)pls->n;
+	p->levels = arena_alloc(dc->a, (pls->n ? pls->n : 1) * sizeof(*p->levels));
+	for (size_t k = 0; k < pls->n; k++) {
+		const struct node *item = pls->items[k];
+		p->levels[k].port = uval(node_get(node_get(item, "port"), "number"), 0);
+		for (int i = 0; i <= M_POL_TLS; i++)
+			polfield(dc, &p->levels[k].f[i], node_get(item, pol_keys[i]), i);
+	}
+}
+
 static const void *distil_dr(struct distil *dc, const struct node *spec)
 {
 	struct m_dr *dr = arena_alloc(dc->a, sizeof(*dr));
@@ -232,6 +557,7 @@ static const void *distil_dr(struct distil *dc, const struct node *spec)
 	mstrs(dc, &dr->export_to, node_get(spec, "exportTo"));
 	dr->workload_selector = node_get(spec, "workloadSelector") != NULL;
 	const struct node *tp = node_get(spec, "trafficPolicy");
+	policy(dc, &dr->policy, tp);
 	client_tls(dc, &dr->tls, node_get(tp, "tls"));
 	const struct node *pls = list(tp, "portLevelSettings");
 	if (pls) {
@@ -257,6 +583,7 @@ static const void *distil_dr(struct distil *dc, const struct node *spec)
 			s->name = str(dc, name);
 			pos(dc, &s->name_pos, name);
 			mlabels(dc, &s->labels, subsets->items[i], "labels");
+			policy(dc, &s->policy, node_get(subsets->items[i], "trafficPolicy"));
 		}
 	}
 	return dr;
@@ -267,6 +594,8 @@ static const void *distil_dr(struct distil *dc, const struct node *spec)
 static const void *distil_gw(struct distil *dc, const struct node *spec)
 {
 	struct m_gw *gw = arena_alloc(dc->a, sizeof(*gw));
+	const char *k8s = resource_annotation(dc->r, "internal.istio.io/k8s-gateway");
+	gw->k8s_gateway = k8s ? arena_strdup(dc->a, k8s) : NULL;
 	mlabels(dc, &gw->selector, spec, "selector");
 	const struct node *servers = list(spec, "servers");
 	if (!servers)
@@ -281,6 +610,8 @@ static const void *distil_gw(struct distil *dc, const struct node *spec)
 		const struct node *port = node_get(srv, "port"), *tls = node_get(srv, "tls");
 		mint(dc, &s->port, node_get(port, "number"));
 		s->protocol = str(dc, node_get(port, "protocol"));
+		s->port_name = str(dc, node_get(port, "name"));
+		s->https_redirect = tri(node_get(tls, "httpsRedirect")) == 1;
 		s->bind = str(dc, node_get(srv, "bind"));
 		mstrs(dc, &s->hosts, node_get(srv, "hosts"));
 		s->tls_mode = str(dc, node_get(tls, "mode"));
@@ -312,6 +643,10 @@ static void ports(struct distil *dc, struct m_ports *p, const struct node *l)
 		mp->protocol = text(dc, node_get(item, "protocol"));
 		mp->app_protocol = text(dc, node_get(item, "appProtocol"));
 		mp->target_text = text(dc, node_get(item, "targetPort"));
+		mp->strs = (unsigned char)(
+			(node_str(node_get(item, "name")) ? M_PORT_NAME_STR : 0) |
+			(node_str(node_get(item, "protocol")) ? M_PORT_PROTOCOL_STR : 0) |
+			(node_str(node_get(item, "appProtocol")) ? M_PORT_APP_PROTOCOL_STR : 0));
 	}
 }
 
@@ -403,6 +738,14 @@ const char *mlabels_text(const struct mlabels *l, const char *key)
 	for (unsigned i = 0; l && i < l->n; i++)
 		if (strcmp(l->v[i].key, key) == 0)
 			return l->v[i].text;
+	return NULL;
+}
+
+const char *mlabels_str(const struct mlabels *l, const char *key)
+{
+	for (unsigned i = 0; l && i < l->n; i++)
+		if (strcmp(l->v[i].key, key) == 0)
+			return l->v[i].str ? l->v[i].text : NULL;
 	return NULL;
 }
 

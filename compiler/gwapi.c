@@ -31,6 +31,7 @@ static const struct {
 	{ "", "ConfigMap", GWK_CONFIG_MAP, false },
 	{ "networking.istio.io", "ServiceEntry", GWK_SERVICE_ENTRY, false },
 	{ "inference.networking.k8s.io", "InferencePool", GWK_INFERENCE_POOL, false },
+	{ "gateway.networking.x-k8s.io", "XBackend", GWK_XBACKEND, false },
 };
 
 const char *gwapi_str(const struct node *map, const char *key)
@@ -272,6 +273,8 @@ void gwapi_build(struct gwapi *g, const struct project *p, const char *domain)
 			}
 	gwapi_convert_gateways(g);
 	gwapi_convert_routes(g);
+	gwapi_convert_policies(g);
+	gwapi_xbackend_statuses(g);
 }
 
 void gwapi_release(struct gwapi *g)

@@ -11,6 +11,8 @@
  *   gwapi_gateway.c   classes, gateways and their listeners -> Istio
  *                     Gateways, one per listener, and the parents routes
  *                     attach to; GatewayClass and Gateway status
+ *   gwapi_listenerset.c  ListenerSets merged into their Gateway: listener
+ *                     conflicts, their listeners as above, their status
  *   gwapi_route.c     routes -> parents (parentRefs, allowedRoutes,
  *                     hostnames, sectionName, port), rules -> Istio
  *                     HTTP/TCP/TLS routes, merged into VirtualServices
@@ -49,6 +51,7 @@ enum gwk {
 	GWK_SECRET,
 	GWK_CONFIG_MAP,
 	GWK_INFERENCE_POOL,
+	GWK_XBACKEND,
 	GWK_COUNT
 };
 
@@ -172,7 +175,102 @@ bool gwapi_selector_matches(const struct node *sel, const struct node *labels,
 bool gwapi_host_matches(const char *a, const char *b);
 bool gwapi_host_subset(const char *a, const char *b);
 
+/* Listeners (gwapi_gateway.c), for gateways and ListenerSets alike. */
+const char *gwapi_class_controller(struct gwapi *g, const char *name);
+bool gwapi_istio_controller(const char *ctrl);
+size_t gwapi_supported_kinds(struct gwapi *g, const struct node *l, const char ***out,
+			     bool *valid);
+long long gwapi_listener_port(const struct gw_obj *owner, const struct node *l);
+/* A listener's status entry appended to lst (name, supportedKinds, empty conditions). */
+struct node *gwapi_listener_status(struct gwapi *g, const struct node *l, struct node *lst,
+				   bool *kinds_valid, const char ***kinds, size_t *nkinds);
+bool gwapi_convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *owner,
+			    const struct node *l, const char *ctrl, const char *svcs,
+			    struct node *lst, long long *port_out);
+/* The Programmed condition of a gateway (or ListenerSet) deployed as svcs
+ * with servers on ports (ResolveGatewayInstances). */
+void gwapi_programmed(struct gwapi *g, struct node *conds, const char **svcs,
+		      size_t nsvcs, const long long *ports, size_t nports);
+
+/* A listener that loses the merge of a Gateway's listeners (gwapi_listenerset.c). */
+struct gw_conflict {
+	struct gw_obj *owner;        /* the Gateway or ListenerSet declaring it */
+	const char *name;
+	const char *reason;          /* HostnameConflict, ProtocolConflict */
+	struct gw_obj *winner;       /* the earlier listener it conflicts with */
+	const struct node *winner_l;
+};
+struct gw_conflicts {
+	struct gw_conflict *v;
+	size_t n, cap;
+};
+/* What a ListenerSet takes from its parent Gateway. */
+struct gw_lsparent {
+	const char **svcs;           /* the services the Gateway is deployed as */
+	size_t nsvcs;
+	const char *svcjoin;
+	const char *err_reason, *err_msg;   /* the Gateway's address error, or NULL */
+};
+/* What the parent Gateway takes from its ListenerSets. */
+struct gw_lsresult {
+	long long *ports;            /* ports of their valid listeners */
+	size_t nports;
+	size_t attached;             /* sets with a valid listener (attachedListenerSets) */
+};
+void gwapi_listener_conflicts(struct gwapi *g, struct gw_obj *gw, struct gw_conflicts *c);
+const struct gw_conflict *gwapi_conflict(const struct gw_conflicts *c, const struct gw_obj *owner,
+					 const struct node *l);
+void gwapi_conflicted_listener(struct gwapi *g, struct gw_obj *owner, const struct node *l,
+			       struct node *lst, const struct gw_conflict *cf);
+/* The ListenerSets naming gw as parent, for a Gateway of controller ctrl. */
+void gwapi_convert_listenersets(struct gwapi *g, struct gw_obj *gw, const char *ctrl,
+				const struct gw_lsparent *pp, const struct gw_conflicts *c,
+				struct gw_lsresult *res);
+
+/* A listener's TLS as buildTLS converts it (gwapi_tls.c). */
+struct gw_tls {
+	const char *reason, *message; /* why its references do not resolve, or NULL */
+	const struct node *at;        /* the reference at fault */
+	bool not_accepted;            /* the listener is not Accepted (NoValidCACertificate) */
+	const char *bad_cipher;       /* the first cipher suite Istio drops, or NULL */
+	const struct node *options;   /* tls.options */
+};
+/* The Istio server's tls settings of listener l of gw (NULL: none), and t. */
+struct node *gwapi_listener_tls(struct gwapi *g, struct gw_obj *gw, const struct node *l,
+				struct gw_tls *t);
+/* Why gw's spec.tls.backend.clientCertificateRef does not resolve, or NULL;
+ * *reason is the Gateway's ResolvedRefs reason, *at the reference. */
+const char *gwapi_client_cert_error(struct gwapi *g, struct gw_obj *gw, const char **reason,
+				    const struct node **at);
+
 void gwapi_convert_gateways(struct gwapi *g);
+
+/* XBackend backends and their status (gwapi_xbackend.c). */
+bool gwapi_is_xbackend(const char *group, const char *kind);
+bool gwapi_xbackend_granted(struct gwapi *g, const char *from_kind, const char *from_ns,
+			    const char *to_ns, const char *name);
+/*
+ * The external hostname and port of XBackend ns/name for a backendRef
+ * with port ref_port (NULL: none); NULL with *reason and *msg set when
+ * it does not resolve.
+ */
+const char *gwapi_xbackend_host(struct gwapi *g, const char *ns, const char *name,
+				const struct node *ref_port, long long *port,
+				const char **reason, const char **msg);
+void gwapi_xbackend_statuses(struct gwapi *g);
+/* The controller of GatewayClass `name` (built-in classes included), and
+ * whether it is one of Istio's (gwapi_gateway.c). */
+const char *gwapi_class_controller(struct gwapi *g, const char *name);
+bool gwapi_istio_controller(const char *controller);
+/* Whether Service/ServiceEntry ns/name uses a waypoint of another
+ * controller (gwapi_waypoint.c). */
+/* East-west gateways (gwapi_eastwest.c). */
+bool gwapi_auto_passthrough(const struct gw_obj *gw, const struct node *listener);
+const char *gwapi_eastwest_listener_error(const struct node *listener);
+bool gwapi_foreign_waypoint(struct gwapi *g, bool service_entry, const char *ns,
+			    const char *name);
 void gwapi_convert_routes(struct gwapi *g);
+/* BackendTLSPolicies -> DestinationRules and policy status (gwapi_policy.c). */
+void gwapi_convert_policies(struct gwapi *g);
 
 #endif

@@ -1,18 +1,22 @@
 /*
  * Gateway API routes in the route table: the Istio Gateways and
- * VirtualServices Istio derives (gwapi.h) join the project as resources
- * for the route builder, which reads them as it reads those of the input
+ * VirtualServices Istio derives (gwapi.h) join the project as resources,
+ * distilled into records (model.h) for the route builder, which reads
+ * them as it reads those of the input
  * (as Istio does: its proxies only ever see the converted config). Each
  * derived Gateway selects the workload Istio deploys for the Kubernetes
  * Gateway (label gateway.networking.k8s.io/gateway-name) and names it in
  * annotation internal.istio.io/k8s-gateway, so the table's listeners
  * carry the Kubernetes Gateway's "namespace/name" (query --gateway).
+ * DestinationRules derived from BackendTLSPolicies give the clusters
+ * their TLS settings as any DestinationRule does.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "compiler.h"
 #include "gwapi.h"
+#include "model.h"
 #include "onode.h"
 
 size_t gwapi_add_resources(struct gwapi *g, struct project *p)
@@ -36,7 +40,8 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 				  onode_str(a, arena_printf(a, "%s/%s", o->from->ns, o->from->name)));
 		}
 		struct resource *r = arena_alloc(a, sizeof(*r));
-		r->kind = gw ? KIND_GATEWAY : KIND_VIRTUAL_SERVICE;
+		bool dr = strcmp(o->kind, "DestinationRule") == 0;
+		r->kind = gw ? KIND_GATEWAY : dr ? KIND_DESTINATION_RULE : KIND_VIRTUAL_SERVICE;
 		r->kind_name = o->kind;
 		r->api_version = "networking.istio.io/v1";
 		r->name = o->name;
@@ -51,6 +56,12 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 		r->metadata = meta;
 		r->spec = spec;
 		r->annotations = node_get(meta, "annotations");
+		/* Distilled like any input resource: the route builder reads
+		 * records only. Its position stays its source's. */
+		struct mpos at = r->pos;
+		distil_resource(a, r, false);
+		r->pos = at;
+		r->name_pos = (struct mpos){ 0, 0 };
 		p->res[p->nres++] = r;
 		p->has_kind[r->kind] = true;
 	}

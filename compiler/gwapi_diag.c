@@ -31,18 +31,39 @@ static const struct {
 	{ "ResolvedRefs", "InvalidDestination", MSH0616 },
 	{ "ResolvedRefs", "InvalidFilter", MSH0617 },
 	{ "ResolvedRefs", "InvalidConfiguration", MSH0618 },
+	{ "Conflicted", "HostnameConflict", MSH0633 },
+	{ "Conflicted", "ProtocolConflict", MSH0634 },
+	{ "Accepted", "Invalid", MSH0670 },   /* an XBackend's only */
 };
+
+/* A ListenerSet's own conditions (diag_listenerset.def); its listeners'
+ * are those of a Gateway's. */
+static int listenerset_code(const struct gw_issue *is)
+{
+	if (strcmp(is->type, "Accepted") == 0 && strcmp(is->reason, "NotAllowed") == 0)
+		return MSH0630;
+	if (strcmp(is->type, "Accepted") == 0 && strcmp(is->reason, "ParentNotAccepted") == 0)
+		return MSH0631;
+	if (strcmp(is->type, "Accepted") == 0 && strcmp(is->reason, "ListenersNotValid") == 0)
+		return MSH0632;
+	if (strcmp(is->type, "Programmed") == 0 && strcmp(is->reason, "AddressNotUsable") == 0)
+		return MSH0635;
+	return -1;
+}
 
 /* Reports code at object o (at node `at` when given), with the template's arguments. */
 static void report(struct gwapi *g, struct diag_list *d, enum diag_code code,
 		   const struct gw_obj *o, const struct node *at, ...)
 {
 	va_list ap;
-	char *path = at && at->line ? diag_node_path(&g->arena, o->root, at) : NULL;
+	(void)g;
+	/* Path and origin live in the diagnostics' arena: the list keeps
+	 * them, and g is released before the list is printed. */
+	char *path = at && at->line ? diag_node_path(d->arena, o->root, at) : NULL;
 	unsigned line = at && at->line ? at->line : o->line;
 	unsigned col = at && at->line ? at->col : o->col;
-	char *origin = *o->ns ? arena_printf(&g->arena, "%s %s/%s", o->kind_name, o->ns, o->name) :
-			arena_printf(&g->arena, "%s %s", o->kind_name, o->name);
+	char *origin = *o->ns ? arena_printf(d->arena, "%s %s/%s", o->kind_name, o->ns, o->name) :
+			arena_printf(d->arena, "%s %s", o->kind_name, o->name);
 	/* Format the message here so both reporters get one string. */
 	va_start(ap, at);
 	const char *a1 = va_arg(ap, const char *);
@@ -187,11 +208,15 @@ void gwapi_report(struct gwapi *g, const struct project *p, struct diag_list *d)
 				code = (int)codes[k].code;
 		if (code == MSH0613 && !route)
 			code = MSH0603;
-		if (code < 0)
+		if (is->obj->kind == GWK_LISTENER_SET && (!is->at || listenerset_code(is) >= 0))
+			code = listenerset_code(is);
+		if (code < 0 || (code == MSH0670 && is->obj->kind != GWK_XBACKEND))
 			continue;
 		/* Backends and gateway Services are checked when the input has Services. */
-		if ((code == MSH0614 || code == MSH0608) && !check_hosts)
+		if ((code == MSH0614 || code == MSH0608 || code == MSH0635) && !check_hosts)
 			continue;
+		if (code == MSH0635 && is->obj->managed)
+			continue;   /* Istio deploys that Service itself */
 		if (code == MSH0608 && (is->obj->managed || strcmp(is->reason, "AddressNotUsable") != 0))
 			continue;   /* Istio deploys that Service itself */
 		if (code >= MSH0610 && code <= MSH0612)

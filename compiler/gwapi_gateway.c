@@ -20,7 +20,7 @@
 #define GROUP "gateway.networking.k8s.io"
 
 /* The controller of class `name`: its GatewayClass, else Istio's built-in classes. */
-static const char *class_controller(struct gwapi *g, const char *name)
+const char *gwapi_class_controller(struct gwapi *g, const char *name)
 {
 	struct gw_obj *c = gwapi_find(g, GWK_GATEWAY_CLASS, NULL, name);
 	if (c)
@@ -38,7 +38,7 @@ static const char *class_controller(struct gwapi *g, const char *name)
 	return NULL;
 }
 
-static bool istio_controller(const char *c)
+bool gwapi_istio_controller(const char *c)
 {
 	return c && (strcmp(c, CTRL_GATEWAY) == 0 || strcmp(c, CTRL_MESH) == 0 ||
 		     strcmp(c, CTRL_EASTWEST) == 0 || strcmp(c, CTRL_REMOTE) == 0);
@@ -105,7 +105,7 @@ static char *human_join(struct arena *a, const char **v, size_t n)
  * The Programmed condition: every listener port must be a port of a
  * service the gateway is deployed as (ResolveGatewayInstances).
  */
-static void programmed(struct gwapi *g, struct node *conds, const char **svcs,
+void gwapi_programmed(struct gwapi *g, struct node *conds, const char **svcs,
 		       size_t nsvcs, const long long *ports, size_t nports)
 {
 	struct arena *a = &g->arena;
@@ -160,7 +160,7 @@ static void programmed(struct gwapi *g, struct node *conds, const char **svcs,
 /* ---- listeners ------------------------------------------------------------ */
 
 /* Namespaces whose routes a listener admits, for the server's hosts. */
-static size_t allowed_namespaces(struct gwapi *g, struct gw_obj *gw,
+static size_t allowed_namespaces(struct gwapi *g, struct gw_obj *owner,
 				 const struct node *l, const char ***out)
 {
 	const struct node *nsn = node_get(node_get(l, "allowedRoutes"), "namespaces");
@@ -168,7 +168,7 @@ static size_t allowed_namespaces(struct gwapi *g, struct gw_obj *gw,
 	const char **v = arena_alloc(&g->arena, (g->nobjs + 1) * sizeof(*v));
 	*out = v;
 	if (!from || strcmp(from, "Same") == 0) {
-		v[0] = gw->ns;
+		v[0] = owner->ns;
 		return 1;
 	}
 	if (strcmp(from, "All") == 0) {
@@ -190,14 +190,14 @@ static size_t allowed_namespaces(struct gwapi *g, struct gw_obj *gw,
 }
 
 /* Route kinds a listener supports, and whether allowedRoutes.kinds are all supported. */
-static size_t supported_kinds(struct gwapi *g, const struct node *l, const char ***out,
-			      bool *valid)
+size_t gwapi_supported_kinds(struct gwapi *g, const struct node *l, const char ***out,
+			     bool *valid)
 {
 	const char *proto = gwapi_str(l, "protocol");
 	const char *mode = gwapi_str(node_get(l, "tls"), "mode");
 	static const char *const http[] = { "HTTPRoute", "GRPCRoute" };
 	static const char *const tcp[] = { "TCPRoute" };
-	static const char *const tls[] = { "TLSRoute" };
+	static const char *const tls_term[] = { "TLSRoute", "TCPRoute" };
 	const char *const *sup = NULL;
 	size_t ns = 0;
 	if (proto && (strcmp(proto, "HTTP") == 0 || strcmp(proto, "HTTPS") == 0)) {
@@ -207,8 +207,10 @@ static size_t supported_kinds(struct gwapi *g, const struct node *l, const char 
 		sup = tcp;
 		ns = 1;
 	} else if (proto && strcmp(proto, "TLS") == 0) {
-		sup = mode && strcmp(mode, "Passthrough") == 0 ? tls : tcp;
-		ns = 1;
+		/* TLSRoute; a terminating listener also takes TCPRoutes
+		 * (GenerateGatewaySupportedKinds). */
+		sup = tls_term;
+		ns = mode && strcmp(mode, "Terminate") == 0 ? 2 : 1;
 	}
 	const char **v = arena_alloc(&g->arena, 3 * sizeof(*v));
 	*out = v;
@@ -231,32 +233,6 @@ static size_t supported_kinds(struct gwapi *g, const struct node *l, const char 
 		}
 	*valid = n == kinds->n;
 	return n;
-}
-
-/* Whether the base64 text decodes to something holding PEM data. */
-static bool pem_in_base64(const char *s)
-{
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t len = strlen(s);
-	char *out = xmalloc(len + 1);
-	size_t o = 0;
-	unsigned acc = 0;
-	int bits = 0;
-	for (; *s; s++) {
-		const char *p = strchr(tbl, *s);
-		if (!p || !*s)
-			continue;
-		acc = acc << 6 | (unsigned)(p - tbl);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	out[o] = 0;
-	bool ok = strstr(out, "-----BEGIN") != NULL;
-	free(out);
-	return ok;
 }
 
 bool gwapi_grant_allows(struct gwapi *g, const char *from_kind, const char *from_ns,
@@ -290,103 +266,6 @@ bool gwapi_grant_allows(struct gwapi *g, const char *from_kind, const char *from
 	return false;
 }
 
-/*
- * The server's tls settings (buildTLS). *reason and *msg are set when
- * the certificate references do not resolve.
- */
-static struct node *build_tls(struct gwapi *g, struct gw_obj *gw, const struct node *tls,
-			      const char **reason, const char **msg)
-{
-	struct arena *a = &g->arena;
-	*reason = *msg = NULL;
-	if (!tls || tls->type != NODE_MAP)
-		return NULL;
-	struct node *out = onode_map(a);
-	const char *mode = gwapi_str(tls, "mode");
-	if (mode && strcmp(mode, "Passthrough") == 0)
-		return out;   /* PASSTHROUGH is the zero value Istio leaves out */
-	onode_set(a, out, "mode", onode_str(a, "SIMPLE"));
-	const char *tm = gwapi_str(node_get(tls, "options"), "gateway.istio.io/tls-terminate-mode");
-	if (tm && (strcmp(tm, "MUTUAL") == 0 || strcmp(tm, "OPTIONAL_MUTUAL") == 0))
-		onode_set(a, out, "mode", onode_str(a, tm));
-	else if (tm && strcmp(tm, "ISTIO_SIMPLE") == 0) {
-		onode_set(a, out, "credentialName", onode_str(a, "builtin://"));
-		return out;
-	} else if (tm && strcmp(tm, "ISTIO_MUTUAL") == 0) {
-		onode_set(a, out, "mode", onode_str(a, "ISTIO_MUTUAL"));
-		return out;
-	}
-	const struct node *refs = node_get(tls, "certificateRefs");
-	size_t nrefs = refs && refs->type == NODE_SEQ ? refs->n : 0;
-	if (nrefs > 2) {
-		*reason = "InvalidCertificateRef";
-		*msg = "TLS mode can only support up to 2 server certificates";
-		return out;
-	}
-	const char *creds[2];
-	size_t nvalid = 0;
-	char *err = NULL;
-	const char *err_reason = NULL;
-	for (size_t i = 0; i < nrefs; i++) {
-		const struct node *r = refs->items[i];
-		const char *group = gwapi_str(r, "group"), *kind = gwapi_str(r, "kind");
-		const char *name = gwapi_str(r, "name"), *rns = gwapi_str(r, "namespace");
-		const char *ns = rns ? rns : gw->ns;
-		char *refstr = arena_printf(a, "%s/%s/%s.%s", group ? group : "", kind ? kind : "",
-					    name ? name : "", rns ? rns : "");
-		char *e = NULL;
-		const char *er = "InvalidCertificateRef";
-		if ((group && *group) || (kind && strcmp(kind, "Secret") != 0)) {
-			e = arena_printf(a, "invalid certificate reference %s, only secret is allowed", refstr);
-		} else {
-			struct gw_obj *s = gwapi_find(g, GWK_SECRET, ns, name);
-			const struct node *data = s ? node_get(s->root, "data") : NULL;
-			const char *crt = gwapi_str(data, "tls.crt");
-			const char *scrt = gwapi_str(node_get(s ? s->root : NULL, "stringData"), "tls.crt");
-			/* Offline, Secrets are often left out: a missing one counts
-			 * only when the input has Secrets. */
-			bool have_secrets = false;
-			for (size_t k = 0; k < g->nobjs && !have_secrets; k++)
-				have_secrets = g->objs[k]->kind == GWK_SECRET;
-			if (!s && have_secrets)
-				e = arena_printf(a, "invalid certificate reference %s, secret %s/%s not found",
-						 refstr, ns, name ? name : "");
-			else if (s && (crt || scrt) && !(scrt && strstr(scrt, "-----BEGIN")) &&
-				 !(crt && pem_in_base64(crt)))   /* data left out: not checked */
-				e = arena_printf(a, "invalid certificate reference %s, the certificate is malformed: "
-						 "tls: failed to find any PEM data in certificate input", refstr);
-			else if (strcmp(ns, gw->ns) != 0 && name &&
-				 !gwapi_grant_allows(g, "Gateway", gw->ns, "Secret", ns, name)) {
-				er = "RefNotPermitted";
-				e = arena_printf(a, "certificateRef %s/%s not accessible to a Gateway in namespace \"%s\" (missing a ReferenceGrant?)",
-						 name, ns, gw->ns);
-			}
-		}
-		if (e) {
-			err = err ? arena_printf(a, "%s; %s", err, e) : e;
-			if (!err_reason)
-				err_reason = er;
-			continue;
-		}
-		creds[nvalid++] = arena_printf(a, "kubernetes-gateway://%s/%s", ns, name);
-	}
-	if (nvalid == 0) {
-		if (err) {
-			*reason = err_reason;
-			*msg = err;
-		}
-		return out;
-	}
-	if (nvalid == 1) {
-		onode_set(a, out, "credentialName", onode_str(a, creds[0]));
-	} else {
-		struct node *cn = onode_child_seq(a, out, "credentialNames");
-		for (size_t i = 0; i < nvalid; i++)
-			onode_push(a, cn, onode_str(a, creds[i]));
-	}
-	return out;
-}
-
 /* The Accepted error of a listener's protocol (listenerProtocolToIstio), or NULL. */
 static const char *protocol_error(struct gwapi *g, const char *ctrl, const char *p)
 {
@@ -410,51 +289,94 @@ static const char *protocol_error(struct gwapi *g, const char *ctrl, const char 
 	return arena_printf(&g->arena, "protocol \"%s\" is unsupported", p);
 }
 
+struct node *gwapi_listener_status(struct gwapi *g, const struct node *l, struct node *lst,
+				   bool *kinds_valid, const char ***kinds, size_t *nkinds)
+{
+	struct arena *a = &g->arena;
+	const char *lname = gwapi_str(l, "name");
+	*nkinds = gwapi_supported_kinds(g, l, kinds, kinds_valid);
+	struct node *ls = onode_push(a, lst, onode_map(a));
+	onode_set(a, ls, "name", onode_str(a, lname ? lname : ""));
+	onode_set(a, ls, "attachedRoutes", onode_int(a, 0));
+	struct node *sk = onode_child_seq(a, ls, "supportedKinds");
+	for (size_t i = 0; i < *nkinds; i++) {
+		struct node *k = onode_push(a, sk, onode_map(a));
+		onode_set(a, k, "group", onode_str(a, GROUP));
+		onode_set(a, k, "kind", onode_str(a, (*kinds)[i]));
+	}
+	onode_child_seq(a, ls, "conditions");
+	return ls;
+}
+
+/* The port of a listener; a ListenerSet's may be left out for HTTP and HTTPS
+ * (detectListenerPortNumber). */
+long long gwapi_listener_port(const struct gw_obj *owner, const struct node *l)
+{
+	const struct node *pn = node_get(l, "port");
+	long long port = pn && pn->type == NODE_INT ? pn->ival : 0;
+	const char *proto = gwapi_str(l, "protocol");
+	if (port == 0 && owner->kind == GWK_LISTENER_SET && proto)
+		port = strcmp(proto, "HTTP") == 0 ? 80 : strcmp(proto, "HTTPS") == 0 ? 443 : 0;
+	return port;
+}
+
 /*
- * One listener: its server, its status entry in `lst`, and (for gateways
- * whose routes Istio converts) the Istio Gateway and the parent. Returns
- * false when the listener is not valid.
+ * One listener of `owner` (gw itself, or a ListenerSet attached to gw):
+ * its server, its status entry in `lst`, and (for gateways whose routes
+ * Istio converts) the Istio Gateway and the parent. Returns false when
+ * the listener is not valid.
  */
-static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *owner,
-			     const struct node *l, const char *ctrl, const char *svcs,
-			     struct node *lst, long long *port_out)
+bool gwapi_convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *owner,
+			    const struct node *l, const char *ctrl, const char *svcs,
+			    struct node *lst, long long *port_out)
 {
 	struct arena *a = &g->arena;
 	const char *lname = gwapi_str(l, "name");
 	const char *proto = gwapi_str(l, "protocol");
 	const char *hostname = gwapi_str(l, "hostname");
-	const struct node *pn = node_get(l, "port");
-	long long port = pn && pn->type == NODE_INT ? pn->ival : 0;
+	long long port = gwapi_listener_port(owner, l);
 	*port_out = port;
 	bool ok = true;
 
-	const char *tls_reason, *tls_msg;
-	struct node *tls = build_tls(g, gw, node_get(l, "tls"), &tls_reason, &tls_msg);
+	struct gw_tls tt;
+	struct node *tls = gwapi_listener_tls(g, owner, l, &tt);
+	const char *tls_reason = tt.reason, *tls_msg = tt.message;
+	if (tt.bad_cipher)
+		gwapi_issue(g, owner, node_get(tt.options, "gateway.istio.io/tls-cipher-suites"),
+			    "TLS", "InvalidCipherSuite", tt.bad_cipher, NULL);
 	const char *perr = protocol_error(g, ctrl, proto);
+	/* The ListenerSet CRD, unlike the Gateway's, lets an HTTPS listener
+	 * leave out tls; Istio refuses it (the listenerset-https-missing-tls
+	 * case of its conversion tests). */
+	bool lset_no_tls = !perr && owner->kind == GWK_LISTENER_SET && !tls &&
+			   strcmp(proto, "HTTPS") == 0;
+	if (lset_no_tls) {
+		perr = "protocol is HTTPS but no TLS section is defined";
+		tls_reason = "";
+	}
 	/* A waypoint's unexpected listener is reported, yet stays valid. */
 	const char *werr = NULL;
 	if (!perr && strcmp(ctrl, CTRL_MESH) == 0 &&
 	    (port != 15008 || !proto || strcmp(proto, "HBONE") != 0))
 		werr = "Expected a single listener on port 15008 with protocol \"HBONE\"";
+	else if (!perr && strcmp(ctrl, CTRL_EASTWEST) == 0)
+		werr = gwapi_eastwest_listener_error(l);
+	if (tls && gwapi_auto_passthrough(gw, l))
+		onode_set(a, tls, "mode", onode_str(a, "AUTO_PASSTHROUGH"));
 
 	const char **kinds;
 	bool kinds_valid;
-	size_t nkinds = supported_kinds(g, l, &kinds, &kinds_valid);
-
-	struct node *ls = onode_push(a, lst, onode_map(a));
-	onode_set(a, ls, "name", onode_str(a, lname ? lname : ""));
-	onode_set(a, ls, "attachedRoutes", onode_int(a, 0));
-	struct node *sk = onode_child_seq(a, ls, "supportedKinds");
-	for (size_t i = 0; i < nkinds; i++) {
-		struct node *k = onode_push(a, sk, onode_map(a));
-		onode_set(a, k, "group", onode_str(a, GROUP));
-		onode_set(a, k, "kind", onode_str(a, kinds[i]));
-	}
-	struct node *conds = onode_child_seq(a, ls, "conditions");
+	size_t nkinds;
+	struct node *ls = gwapi_listener_status(g, l, lst, &kinds_valid, &kinds, &nkinds);
+	struct node *conds = (struct node *)node_get(ls, "conditions");
 	if (perr || werr) {
 		gwapi_condition(g, conds, "Accepted", false, "UnsupportedProtocol", perr ? perr : werr);
 		gwapi_issue(g, owner, l, "Accepted", "UnsupportedProtocol", perr ? perr : werr, NULL);
 		ok = !perr;
+	} else if (tt.not_accepted) {
+		/* A CA or a reference another namespace did not grant: the
+		 * listener is not accepted, with the reference's message. */
+		gwapi_condition(g, conds, "Accepted", false, "NoValidCACertificate", tls_msg);
 	} else {
 		gwapi_condition(g, conds, "Accepted", true, "Accepted", "No errors found");
 	}
@@ -469,19 +391,21 @@ static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *
 		gwapi_condition(g, conds, "ResolvedRefs", false, "InvalidRouteKinds", "Invalid route kinds");
 		gwapi_issue(g, owner, node_get(node_get(l, "allowedRoutes"), "kinds"), "ResolvedRefs", "InvalidRouteKinds",
 			    "listener allows route kinds Istio does not support", NULL);
-	} else if (tls_reason) {
+	} else if (tls_reason && *tls_reason) {
 		gwapi_condition(g, conds, "ResolvedRefs", false, tls_reason, tls_msg);
-		gwapi_issue(g, owner, node_get(l, "tls"), "ResolvedRefs", tls_reason, tls_msg, NULL);
+		gwapi_issue(g, owner, tt.at ? tt.at : node_get(l, "tls"), "ResolvedRefs", tls_reason,
+			    tls_msg, NULL);
 	} else {
 		gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "No errors found");
 	}
 
-	if (strcmp(ctrl, CTRL_MESH) == 0 || strcmp(ctrl, CTRL_EASTWEST) == 0)
-		return ok;   /* waypoints: routes are mesh routes, no Istio Gateway */
+	if (strcmp(ctrl, CTRL_MESH) == 0 ||
+	    (strcmp(ctrl, CTRL_EASTWEST) == 0 && (!proto || strcmp(proto, "TLS") != 0)))
+		return ok;   /* waypoints, HBONE: routes are mesh routes, no Istio Gateway */
 
 	/* The Istio Gateway of this listener. */
 	const char **nss;
-	size_t nns = allowed_namespaces(g, gw, l, &nss);
+	size_t nns = allowed_namespaces(g, owner, l, &nss);
 	const char *h = hostname ? hostname : "*";
 	struct node *hosts = onode_seq(a);
 	const char **hv = arena_alloc(a, (nns + 1) * sizeof(*hv));
@@ -497,13 +421,16 @@ static bool convert_listener(struct gwapi *g, struct gw_obj *gw, struct gw_obj *
 	const char *gname = arena_printf(a, "%s~istio-autogenerated-k8s-gateway~%s", owner->name,
 					 lname ? lname : "");
 	/* An invalid listener still takes routes (their status says so) but
-	 * Istio programs no server for it. */
-	struct gw_out scratch, *out = ok ? gwapi_add_out(g) : &scratch;
+	 * Istio programs no server for it; nor for an HTTPS or TLS server
+	 * without tls, which Istio's Gateway validation refuses (the
+	 * listenerset-overlapping-port case). */
+	bool no_tls = !tls && proto && (strcmp(proto, "HTTPS") == 0 || strcmp(proto, "TLS") == 0);
+	struct gw_out scratch, *out = ok && !no_tls ? gwapi_add_out(g) : &scratch;
 	out->kind = "Gateway";
 	out->ns = owner->ns;
 	out->name = gname;
 	out->from = owner;
-	out->created = gw->created;
+	out->created = owner->created;
 	struct node *doc = onode_map(a);
 	out->doc = doc;
 	onode_set(a, doc, "apiVersion", onode_str(a, "networking.istio.io/v1"));
@@ -549,17 +476,20 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 {
 	struct arena *a = &g->arena;
 	const char *cls = gwapi_str(gw->spec, "gatewayClassName");
-	const char *ctrl = class_controller(g, cls);
-	if (!istio_controller(ctrl))
+	const char *ctrl = gwapi_class_controller(g, cls);
+	if (!gwapi_istio_controller(ctrl))
 		return;
 	struct node *conds = status_conditions(g, gw);
 	const struct node *addrs = node_get(gw->spec, "addresses");
 	size_t naddrs = addrs && addrs->type == NODE_SEQ ? addrs->n : 0;
 
+	struct gw_lsparent pp = { 0 };
+	struct gw_lsresult lsr;
 	if (strcmp(ctrl, CTRL_REMOTE) == 0) {
 		gwapi_condition(g, conds, "Accepted", true, "Accepted", "Resource accepted");
 		gwapi_condition(g, conds, "Programmed", true, "Programmed",
 				"This Gateway is remote; Istio will not program it");
+		gwapi_convert_listenersets(g, gw, ctrl, &pp, NULL, &lsr);
 		return;
 	}
 
@@ -590,26 +520,56 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 		if (skipped)
 			addr_err = arena_printf(a, "only Hostname is supported, ignoring [%s]", skipped);
 	}
+	pp.svcs = svcs;
+	pp.nsvcs = nsvcs;
+	pp.err_reason = addr_err ? "UnsupportedAddress" : NULL;
+	pp.err_msg = addr_err;
 	if (nsvcs == 0 && addr_err) {
 		gwapi_condition(g, conds, "Accepted", false, "UnsupportedAddress", addr_err);
 		gwapi_issue(g, gw, NULL, "Accepted", "UnsupportedAddress", addr_err, NULL);
-		programmed(g, conds, svcs, 0, NULL, 0);
+		gwapi_programmed(g, conds, svcs, 0, NULL, 0);
 		gwapi_issue(g, gw, NULL, "Programmed", "UnsupportedAddress",
 			    "Failed to assign to any requested addresses", NULL);
+		gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "All references resolved");
+		gwapi_convert_listenersets(g, gw, ctrl, &pp, NULL, &lsr);
 		return;
 	}
 	char *svcjoin = "";
 	for (size_t i = 0; i < nsvcs; i++)
 		svcjoin = arena_printf(a, "%s%s%s", svcjoin, i ? "," : "", svcs[i]);
+	pp.svcjoin = svcjoin;
 
+	/* Listeners that lose the merge with the ListenerSets' get no server. */
+	struct gw_conflicts conflicts = { 0 };
+	if (strcmp(ctrl, CTRL_GATEWAY) == 0)
+		gwapi_listener_conflicts(g, gw, &conflicts);
 	const struct node *ls = node_get(gw->spec, "listeners");
 	size_t nl = ls && ls->type == NODE_SEQ ? ls->n : 0;
 	long long *ports = arena_alloc(a, (nl + 1) * sizeof(*ports));
-	size_t invalid = 0;
-	struct node *lst = onode_child_seq(a, gw->status, "listeners");
-	for (size_t i = 0; i < nl; i++)
-		if (!convert_listener(g, gw, gw, ls->items[i], ctrl, svcjoin, lst, &ports[i]))
+	size_t invalid = 0, nports = 0;
+	struct node *lst = onode_seq(a);   /* Istio leaves an empty list out */
+	if (nl)
+		onode_set(a, gw->status, "listeners", lst);
+	for (size_t i = 0; i < nl; i++) {
+		const struct gw_conflict *cf = gwapi_conflict(&conflicts, gw, ls->items[i]);
+		if (cf) {
+			gwapi_conflicted_listener(g, gw, ls->items[i], lst, cf);
 			invalid++;
+		} else if (!gwapi_convert_listener(g, gw, gw, ls->items[i], ctrl, svcjoin, lst,
+						   &ports[nports++])) {
+			invalid++;
+		}
+	}
+	gwapi_convert_listenersets(g, gw, ctrl, &pp, &conflicts, &lsr);
+	if (lsr.nports) {
+		long long *all = arena_alloc(a, (nports + lsr.nports + 1) * sizeof(*all));
+		memcpy(all, ports, nports * sizeof(*all));
+		memcpy(all + nports, lsr.ports, lsr.nports * sizeof(*all));
+		ports = all;
+		nports += lsr.nports;
+	}
+	if (lsr.attached)
+		onode_set(a, gw->status, "attachedListenerSets", onode_int(a, (long long)lsr.attached));
 
 	/* Parameters: only a ConfigMap that exists. */
 	const struct node *pref = node_get(gw->spec, "infrastructure");
@@ -643,11 +603,19 @@ static void convert_gateway(struct gwapi *g, struct gw_obj *gw)
 	} else {
 		gwapi_condition(g, conds, "Accepted", true, "Accepted", "Resource accepted");
 	}
-	programmed(g, conds, svcs, nsvcs, ports, nl);
+	gwapi_programmed(g, conds, svcs, nsvcs, ports, nports);
 	struct node *pc = conds->items[conds->n - 1];
 	if (strcmp(gwapi_str(pc, "status"), "False") == 0)
 		gwapi_issue(g, gw, NULL, "Programmed", gwapi_str(pc, "reason"), gwapi_str(pc, "message"), NULL);
-	gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "All references resolved");
+	const char *cc_reason;
+	const struct node *cc_at;
+	const char *cc = gwapi_client_cert_error(g, gw, &cc_reason, &cc_at);
+	if (cc) {
+		gwapi_condition(g, conds, "ResolvedRefs", false, cc_reason, cc);
+		gwapi_issue(g, gw, cc_at, "ResolvedRefs", cc_reason, cc, NULL);
+	} else {
+		gwapi_condition(g, conds, "ResolvedRefs", true, "ResolvedRefs", "All references resolved");
+	}
 }
 
 void gwapi_convert_gateways(struct gwapi *g)
@@ -656,7 +624,7 @@ void gwapi_convert_gateways(struct gwapi *g)
 		struct gw_obj *o = g->objs[i];
 		if (o->kind == GWK_GATEWAY_CLASS) {
 			const char *ctrl = gwapi_str(o->spec, "controllerName");
-			if (istio_controller(ctrl))
+			if (gwapi_istio_controller(ctrl))
 				gwapi_condition(g, status_conditions(g, o), "Accepted", true,
 						"Accepted", "Handled by Istio controller");
 		}

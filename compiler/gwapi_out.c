@@ -83,3 +83,15 @@ void gwapi_print_status(FILE *f, const struct gwapi *g)
 	}
 	free(v);
 }
+
+void gwapi_convert_print(const struct project *p, const char *domain, bool status,
+			 FILE *f)
+{
+	struct gwapi g;
+	gwapi_build(&g, p, domain);
+	if (status)
+		gwapi_print_status(f, &g);
+	else
+		gwapi_print_config(f, &g);
+	gwapi_release(&g);
+}

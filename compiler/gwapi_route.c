@@ -51,14 +51,29 @@ static void conv_push(struct conv *c, struct node *r)
 	c->routes[c->n++] = r;
 }
 
+/*
+ * Records an error; a later one replaces an earlier one, as Istio keeps
+ * the last invalid backend of a rule (buildHTTPDestination) and the last
+ * failing rule of a route (computeRoute).
+ */
 static void conv_error(struct gwapi *g, struct conv *c, const char *reason, const char *msg)
 {
-	if (c->err_reason) {
-		c->err_msg = arena_printf(&g->arena, "%s; %s", c->err_msg, msg);
-		return;
-	}
+	(void)g;
 	c->err_reason = reason;
 	c->err_msg = msg;
+}
+
+/* joinErrors: a rule's backend error, then its mirror error after "; ". */
+static void conv_join(struct gwapi *g, struct conv *c, const struct conv *backend,
+		      const struct conv *mirror)
+{
+	if (backend->err_reason && mirror->err_reason)
+		conv_error(g, c, backend->err_reason,
+			   arena_printf(&g->arena, "%s; %s", backend->err_msg, mirror->err_msg));
+	else if (backend->err_reason)
+		conv_error(g, c, backend->err_reason, backend->err_msg);
+	else if (mirror->err_reason)
+		conv_error(g, c, mirror->err_reason, mirror->err_msg);
 }
 
 /* ---- durations -------------------------------------------------------------- */
@@ -120,8 +135,10 @@ static struct node *destination(struct gwapi *g, struct gw_obj *route, const str
 	const char *ns = rns ? rns : route->ns;
 	if (!name)
 		name = "";
+	bool xb = gwapi_is_xbackend(group, kind);
 	if (enforce && rns && strcmp(rns, route->ns) != 0 &&
-	    !gwapi_grant_allows(g, route->kind_name, route->ns, "Service", rns, name)) {
+	    !(xb ? gwapi_xbackend_granted(g, route->kind_name, route->ns, rns, name) :
+	      gwapi_grant_allows(g, route->kind_name, route->ns, "Service", rns, name))) {
 		conv_error(g, c, "RefNotPermitted",
 			   arena_printf(a, "backendRef %s/%s not accessible to a %s in namespace \"%s\" (missing a ReferenceGrant?)",
 					name, rns, route->kind_name, route->ns));
@@ -152,6 +169,19 @@ static struct node *destination(struct gwapi *g, struct gw_obj *route, const str
 		host = arena_printf(a, "%s.%s.svc.%s", name, ns, g->domain);
 		if (!service_exists(g, ns, name))
 			conv_error(g, c, "BackendNotFound", arena_printf(a, "backend(%s) not found", host));
+	} else if (xb) {
+		long long xport = 0;
+		const char *reason, *msg;
+		host = gwapi_xbackend_host(g, ns, name, port, &xport, &reason, &msg);
+		if (!host) {
+			conv_error(g, c, reason, msg);
+			return onode_map(a);
+		}
+		/* The XBackend declares the port; backendRef.port may be left out. */
+		struct node *d = onode_map(a);
+		onode_set(a, d, "host", onode_str(a, host));
+		onode_set(a, onode_child_map(a, d, "port"), "number", onode_int(a, xport));
+		return d;
 	} else {
 		conv_error(g, c, "InvalidKind",
 			   arena_printf(a, "referencing unsupported backendRef: group \"%s\" kind \"%s\"",
@@ -448,8 +478,10 @@ static struct node *redirect(struct gwapi *g, const struct node *f)
 	if (pt && strcmp(pt, "ReplaceFullPath") == 0)
 		onode_set(a, out, "uri", onode_str(a, gwapi_str(path, "replaceFullPath")));
 	else if (pt && strcmp(pt, "ReplacePrefixMatch") == 0) {
+		/* createRedirectFilter as of the corpus's Istio commit:
+		 * HTTPRedirect.prefixRewrite, no longer a "%PREFIX()%" uri. */
 		const char *v = gwapi_str(path, "replacePrefixMatch");
-		onode_set(a, out, "uri", onode_str(a, arena_printf(a, "%%PREFIX()%%%s", v ? v : "")));
+		onode_set(a, out, "prefixRewrite", onode_str(a, v ? v : ""));
 	}
 	return out;
 }
@@ -482,10 +514,16 @@ static struct node *mirror(struct gwapi *g, struct gw_obj *route, const struct n
 			   bool enforce, struct conv *c, struct conv *mc)
 {
 	struct arena *a = &g->arena;
-	struct node *d = destination(g, route, node_get(f, "backendRef"), enforce, mc);
-	if (mc->hard) {
+	struct conv one = { 0 };
+	struct node *d = destination(g, route, node_get(f, "backendRef"), enforce, &one);
+	if (one.hard) {
 		c->hard = true;
-		conv_error(g, c, mc->err_reason, mc->err_msg);
+		conv_error(g, c, one.err_reason, one.err_msg);
+		return NULL;
+	}
+	if (one.err_reason) {
+		/* createMirrorFilter failed: no mirror, the error is kept. */
+		conv_error(g, mc, one.err_reason, one.err_msg);
 		return NULL;
 	}
 	struct node *m = onode_map(a);
@@ -539,7 +577,13 @@ static struct node *http_rule(struct gwapi *g, struct gw_obj *route, const struc
 			struct node *m = mirror(g, route, node_get(f, "requestMirror"), enforce, c, &mc);
 			if (c->hard)
 				return NULL;
-			if (!mc.err_reason || grpc)
+			if (!m && grpc) {
+				/* convertGRPCRoute: a mirror error is a hard one. */
+				conv_error(g, c, mc.err_reason, mc.err_msg);
+				c->hard = true;
+				return NULL;
+			}
+			if (m)
 				onode_push(a, onode_child_seq(a, r, "mirrors"), m);
 		} else if (t && !grpc && strcmp(t, "URLRewrite") == 0) {
 			struct node *rw = rewrite(g, node_get(f, "urlRewrite"));
@@ -586,21 +630,24 @@ static struct node *http_rule(struct gwapi *g, struct gw_obj *route, const struc
 		}
 	}
 	const struct node *refs = node_get(rule, "backendRefs");
+	struct conv bc = { 0 };
 	if (weight_sum(refs) == 0 && !has_redirect) {
 		onode_set(a, onode_child_map(a, r, "directResponse"), "status", onode_int(a, 500));
-		if (mc.err_reason)
-			conv_error(g, c, mc.err_reason, mc.err_msg);
+		conv_join(g, c, &bc, &mc);
 		return r;
 	}
 	if (refs && refs->type == NODE_SEQ) {
-		struct node *d = route_dests(g, route, refs, enforce, true, c);
-		if (c->hard)
+		struct node *d = route_dests(g, route, refs, enforce, true, &bc);
+		if (bc.hard) {
+			conv_error(g, c, bc.err_reason, bc.err_msg);
+			c->hard = true;
+			free(bc.routes);
 			return NULL;
+		}
 		if (d->n)
 			onode_set(a, r, "route", d);
 	}
-	if (mc.err_reason)
-		conv_error(g, c, mc.err_reason, mc.err_msg);
+	conv_join(g, c, &bc, &mc);
 	return r;
 }
 
@@ -793,6 +840,10 @@ static size_t resolve_parents(struct gwapi *g, struct gw_obj *route, struct rpar
 			ns = route->ns;
 		struct gw_parent **cands = xmalloc((g->nparents + 1) * sizeof(*cands));
 		size_t nc = 0;
+		if ((svc || se) && gwapi_foreign_waypoint(g, se, ns, name)) {
+			free(cands);
+			continue;   /* another controller's waypoint serves it */
+		}
 		if (svc || se) {
 			cands[nc++] = &mesh_parent;
 		} else {

@@ -67,6 +67,7 @@ struct mint {
 struct mlabel {
 	const char *key, *text;
 	struct mpos pos;             /* the value */
+	bool str;                    /* the value is a string */
 };
 
 struct mlabels {
@@ -78,10 +79,134 @@ struct mlabels {
 
 /* The value of label `key`: its text, NULL when absent or not a scalar. */
 const char *mlabels_text(const struct mlabels *l, const char *key);
+/* The same when the value is a string, else NULL. */
+const char *mlabels_str(const struct mlabels *l, const char *key);
 /* Whether label `key` is there (any value, null included). */
 bool mlabels_has(const struct mlabels *l, const char *key);
 
+/* An unsigned field as the route builder reads it: a YAML integer in
+ * [0, 2^32-1), else the default the distil call names (0 or M_UNSET). */
+#define M_UNSET 0xffffffffu          /* MRT_UNSET: an optional number not set */
+
+/* An optional boolean: -1 absent or not a boolean, else 0 or 1. */
+typedef signed char mtri;
+
 /* ---- VirtualService ----------------------------------------------------- */
+
+/* A StringMatch {exact|prefix|regex}: each a string, else NULL.
+ * `present`: the field is there (any value). */
+struct m_smatch {
+	const char *exact, *prefix, *regex;
+	bool present;
+};
+
+/* A map of names to StringMatches (headers, queryParams), as written;
+ * n is 0 unless the field is a map. */
+struct m_smatch_entry {
+	const char *key;
+	struct m_smatch m;
+};
+
+struct m_smatches {
+	struct m_smatch_entry *v;
+	unsigned n;
+};
+
+/* A map entry: its key, and its value when a string (else NULL). */
+struct m_kv {
+	const char *key, *value;
+};
+
+/*
+ * An HTTPMatchRequest, or a TLS/L4 match (sniHosts, destinationSubnets,
+ * sourceSubnet): what the route builder turns into conditions.
+ */
+struct m_match {
+	const char *name;
+	struct m_smatch uri, scheme, method, authority;
+	struct m_smatches headers, without_headers, query_params;
+	bool ignore_uri_case;        /* true only when the boolean true */
+	struct mstrs gateways;
+	unsigned port;               /* 0: none */
+	const char *source_ns;
+	struct m_kv *source_labels;  /* sourceLabels when a map, as written */
+	unsigned nsource_labels;
+	struct mstrs sni_hosts;
+	const char *destination_subnets;   /* string items joined by ',', or NULL */
+	const char *source_subnet;
+};
+
+/* One header operation as written: set and add entries (value: the
+ * scalar's text, "" for none), remove items (strings only). */
+struct m_hop {
+	const char *name, *value;
+	unsigned char target;        /* 0 request, 1 response */
+	unsigned char op;            /* 0 set, 1 add, 2 remove */
+};
+
+/* Headers {request, response: {set, add, remove}}. */
+struct m_headers {
+	bool present;                /* the field is there (any value) */
+	struct m_hop *ops;           /* request set, add, remove; then response */
+	unsigned nops;
+	/* The authority a request set (else add) entry for :authority or
+	 * Host asks for (the last such string of the map), non-empty; NULL. */
+	const char *authority;
+};
+
+/* A Percent {value}: `num` when value is a number. */
+struct m_pct {
+	double v;
+	bool present, num;
+};
+
+struct m_redirect {
+	bool present;
+	const char *uri, *authority, *scheme, *prefix_rewrite, *derive_port;
+	unsigned port, code;         /* M_UNSET when not set */
+};
+
+struct m_direct {
+	bool present;
+	unsigned status;             /* 0 when not set */
+	const char *body_string, *body_bytes;
+};
+
+struct m_rewrite {
+	bool present;
+	const char *uri, *authority, *regex, *regex_sub;
+};
+
+struct m_retries {
+	bool present;
+	struct mint attempts;
+	const char *retry_on, *per_try_timeout, *backoff;
+	mtri remote_localities, ignore_previous_hosts;
+};
+
+struct m_fault {
+	bool present;
+	bool delay, abort;           /* the fields are there (any value) */
+	struct mpos delay_pos, abort_pos;
+	const char *fixed_delay;
+	struct m_pct delay_pct;      /* delay.percentage */
+	unsigned delay_percent;      /* delay.percent, 0 when not set */
+	unsigned http_status;        /* M_UNSET when not set */
+	const char *grpc_status;
+	struct m_pct abort_pct;
+};
+
+struct m_cors {
+	bool present;
+	bool origins_present;        /* allowOrigins is there (any value) */
+	struct m_smatch *origins;    /* allowOrigins items when a list */
+	unsigned norigins;
+	struct mstrs allow_origin;   /* the deprecated allowOrigin */
+	const char *methods, *allow_headers, *expose_headers;   /* joined, or NULL */
+	const char *max_age;
+	mtri credentials;
+	const char *unmatched_preflights;
+};
 
 /* A Destination {host, subset, port}; `map` false: absent or not a map. */
 struct m_dest {
@@ -92,20 +217,48 @@ struct m_dest {
 	bool map;
 };
 
-/* An item of a route[] list: its destination and weight. */
+/* An item of a route[] list: its destination, weight and headers. */
 struct m_route_dest {
 	struct m_dest dest;
 	struct mint weight;
+	struct m_headers headers;
 };
 
-/* An item of spec.http[] (fields the analyzers read). */
+/*
+ * An item of spec.http[]. The `*_present` flags and each part's
+ * `present` say whether the field is there at all (any value): a
+ * delegate route inherits from its root the fields it leaves out.
+ */
 struct m_http {
+	unsigned index;              /* its position in spec.http */
+	bool map;                    /* the item is a map */
+	const char *name;
+	struct m_match *match;       /* match[] when a list, every item */
+	unsigned nmatch;
+	bool delegate;               /* delegate is there */
+	const char *delegate_name, *delegate_ns;
+	struct mpos delegate_pos, delegate_name_pos;   /* name: line 0 if absent */
 	struct m_route_dest *route;  /* route[], every item */
 	unsigned nroute;
 	bool route_list;
+	struct m_redirect redirect;
+	struct m_direct direct_response;
+	struct m_rewrite rewrite;
+	bool timeout_present;
+	const char *timeout;
+	struct m_retries retries;
+	struct m_fault fault;
+	bool mirror_present;
 	struct m_dest mirror;        /* mirror */
+	struct m_pct mirror_percentage;
+	bool mirror_percent_present;
+	unsigned mirror_percent;     /* 0 when not set */
+	bool mirrors_present;
 	struct m_dest *mirrors;      /* mirrors[j].destination, every item */
+	struct m_pct *mirrors_pct;   /* mirrors[j].percentage */
 	unsigned nmirrors;
+	struct m_cors cors;
+	struct m_headers headers;
 	/* fault.delay.percent when a number above 0 (deprecated: IST0002);
 	 * line 0 otherwise. */
 	struct mpos delay_percent;
@@ -113,6 +266,9 @@ struct m_http {
 
 /* An item of spec.tcp[] or spec.tls[]. */
 struct m_l4 {
+	const char *name;
+	struct m_match *match;       /* match[] when a list */
+	unsigned nmatch;
 	struct m_route_dest *route;
 	unsigned nroute;
 	bool route_list;
@@ -126,6 +282,35 @@ struct m_vs {
 };
 
 /* ---- DestinationRule ---------------------------------------------------- */
+
+/* The TrafficPolicy fields the route builder merges, by index. */
+enum m_pol_field {
+	M_POL_LB, M_POL_CP, M_POL_OD, M_POL_TLS, M_POL_TUNNEL, M_POL_PROXY,
+	M_POL_BUDGET, M_POL_N
+};
+
+/* One TrafficPolicy field as canonical JSON (node_json.h); json NULL
+ * when absent. `aux`: loadBalancer.simple, tls.mode (strings). */
+struct m_polfield {
+	const char *json;
+	size_t len;
+	const char *aux;
+	bool chash;                  /* loadBalancer.consistentHash is there */
+};
+
+/* A portLevelSettings item: its port.number and four fields. */
+struct m_port_level {
+	unsigned port;               /* 0 when not set */
+	struct m_polfield f[M_POL_TLS + 1];
+};
+
+/* A TrafficPolicy; `present`: the field is there (any value). */
+struct m_policy {
+	bool present;
+	struct m_polfield f[M_POL_N];
+	struct m_port_level *levels; /* portLevelSettings when a list */
+	unsigned nlevels;
+};
 
 /* ClientTLSSettings: the strings the analyzers read. */
 struct m_tls {
@@ -143,6 +328,7 @@ struct m_subset {
 	const char *name;            /* a string, else NULL */
 	struct mpos name_pos;
 	struct mlabels labels;
+	struct m_policy policy;      /* its trafficPolicy */
 };
 
 struct m_dr {
@@ -157,6 +343,7 @@ struct m_dr {
 	struct m_subset *subsets;
 	unsigned nsubsets;
 	bool subsets_list;
+	struct m_policy policy;      /* trafficPolicy */
 };
 
 /* ---- Gateway ------------------------------------------------------------ */
@@ -164,6 +351,8 @@ struct m_dr {
 struct m_server {
 	struct mint port;            /* port.number */
 	const char *protocol;        /* port.protocol */
+	const char *port_name;       /* port.name */
+	bool https_redirect;         /* tls.httpsRedirect is true */
 	const char *bind;
 	struct mstrs hosts;
 	const char *tls_mode;
@@ -172,6 +361,9 @@ struct m_server {
 };
 
 struct m_gw {
+	/* annotation internal.istio.io/k8s-gateway: the Kubernetes Gateway a
+	 * derived Gateway stands for (gwapi_compile.c) */
+	const char *k8s_gateway;
 	struct mlabels selector;
 	struct m_server *servers;    /* every item of spec.servers */
 	unsigned nservers;
@@ -185,9 +377,21 @@ struct m_port {
 	struct mint port, number, target_port;
 	/* Scalars as written (numbers too); NULL when absent or not a scalar. */
 	const char *name, *protocol, *app_protocol, *target_text;
+	unsigned char strs;          /* M_PORT_*_STR: which of them are strings */
 	struct mpos pos;             /* the item */
 	bool map;
 };
+
+#define M_PORT_NAME_STR 1u
+#define M_PORT_PROTOCOL_STR 2u
+#define M_PORT_APP_PROTOCOL_STR 4u
+
+/* Field `s` of port p when it is a string (flag: M_PORT_*_STR), else NULL. */
+static inline const char *mport_str(const struct m_port *p, const char *s,
+				    unsigned flag)
+{
+	return p->strs & flag ? s : NULL;
+}
 
 struct m_ports {
 	struct m_port *v;
@@ -245,6 +449,12 @@ static inline const struct m_svc *model_svc(const struct resource *r)
 static inline const struct m_pod *model_pod(const struct resource *r)
 {
 	return r->kind == KIND_POD ? r->model : NULL;
+}
+
+/* An integer field as an unsigned in [0, 2^32-1), else dflt. */
+static inline unsigned mint_u(const struct mint *m, unsigned dflt)
+{
+	return m->set && m->v >= 0 && m->v < 0xffffffffLL ? (unsigned)m->v : dflt;
 }
 
 /* ---- distilling (distil.c) -------------------------------------------- */

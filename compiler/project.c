@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ void project_release(struct project *p)
 		free(u->doc_irregular);
 		free(u->res);
 	}
+	project_index_release(p);
 	free(p->units);
 	free(p->res);
 	diag_list_release(&p->diags);
@@ -53,33 +55,46 @@ void project_release(struct project *p)
 
 /* ---- the worker pool ---- */
 
+/*
+ * n items handed out one at a time: the units (fn), or the parts of a
+ * load (item, which gets the worker's scratch arena).
+ */
 struct pool_job {
 	struct project *p;
+	size_t n;
 	atomic_size_t next;
 	void (*fn)(struct project *p, struct source_unit *u, void *ctx);
+	void (*item)(void *ctx, size_t i, struct arena *scratch);
 	void *ctx;
 };
 
 static void *pool_worker(void *arg)
 {
 	struct pool_job *job = arg;
+	/* One scratch arena per worker for the whole pass, reset (not
+	 * freed) between uses, so its pages are faulted in once. */
+	struct arena scratch;
+	arena_init(&scratch);
 	for (;;) {
 		size_t i = atomic_fetch_add(&job->next, 1);
-		if (i >= job->p->nunits)
+		if (i >= job->n)
 			break;
+		if (job->item) {
+			job->item(job->ctx, i, &scratch);
+			continue;
+		}
 		job->fn(job->p, &job->p->units[i], job->ctx);
 		if (job->p->opt.progress)
 			job->p->opt.progress(job->p->opt.progress_ctx, i + 1, job->p->nunits);
 	}
+	arena_release(&scratch);
 	return NULL;
 }
 
-void project_each_unit(struct project *p,
-		       void (*fn)(struct project *p, struct source_unit *u, void *ctx),
-		       void *ctx)
+static void pool_run(struct pool_job *job)
 {
-	struct pool_job job = { .p = p, .fn = fn, .ctx = ctx };
-	atomic_init(&job.next, 0);
+	struct project *p = job->p;
+	atomic_init(&job->next, 0);
 	unsigned jobs = p->opt.jobs;
 	if (jobs == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -87,41 +102,333 @@ void project_each_unit(struct project *p,
 	}
 	if (jobs > 64)
 		jobs = 64;
-	if (jobs > p->nunits)
-		jobs = (unsigned)p->nunits;
+	if (jobs > job->n)
+		jobs = (unsigned)job->n;
 	if (jobs <= 1) {
-		pool_worker(&job);
+		pool_worker(job);
 		return;
 	}
 	pthread_t tids[64];
 	unsigned started = 0;
 	for (unsigned i = 1; i < jobs; i++)
-		if (pthread_create(&tids[started], NULL, pool_worker, &job) == 0)
+		if (pthread_create(&tids[started], NULL, pool_worker, job) == 0)
 			started++;
-	pool_worker(&job);
+	pool_worker(job);
 	for (unsigned i = 0; i < started; i++)
 		pthread_join(tids[i], NULL);
 }
 
-static void validate_unit(struct project *p, struct source_unit *u, void *ctx);
-
-/* ctx non-NULL: validate each resource right away, while its tree is in cache. */
-static void load_unit(struct project *p, struct source_unit *u, void *ctx)
+void project_each_unit(struct project *p,
+		       void (*fn)(struct project *p, struct source_unit *u, void *ctx),
+		       void *ctx)
 {
-	yaml_parse_unit(u, &p->opt.limits);
-	resources_from_unit(u, &p->opt);
-	if (ctx)
-		validate_unit(p, u, NULL);
-	for (size_t i = 0; i < u->nres; i++)
-		distil_resource(&u->arena, u->res[i], u->res[i]->irregular);
+	struct pool_job job = { .p = p, .n = p->nunits, .fn = fn, .ctx = ctx };
+	pool_run(&job);
+}
+
+/* ---- loading ---- */
+
+/*
+ * Inputs larger than twice this are split into parts of about this size
+ * at document boundaries, so one large file (a `kubectl get -o yaml`
+ * dump) loads on every core as many small files do.
+ */
+#define PART_BYTES (512 * 1024)
+
+/* PART_BYTES, or MESHC_PART_BYTES from the environment (tests split
+ * small inputs with it; 0 splits nothing). */
+static size_t part_bytes(void)
+{
+	const char *e = getenv("MESHC_PART_BYTES");
+	if (!e || !*e)
+		return PART_BYTES;
+	char *end;
+	unsigned long long v = strtoull(e, &end, 10);
+	return *end ? PART_BYTES : v ? (size_t)v : SIZE_MAX / 4;
+}
+
+/* A part of an input, or the whole of it. */
+struct part {
+	struct source_unit *u;       /* the input */
+	struct source_unit sub;      /* the part's own results (not whole) */
+	bool whole;                  /* u itself is loaded, not sub */
+	struct yaml_part y;
+};
+
+struct load {
+	struct project *p;
+	bool validate;
+	bool release;          /* drop each chunk's trees after distilling */
+	struct part *parts;
+	size_t nparts;
+	atomic_uint *parts_left;     /* per unit, for the progress line */
+	atomic_size_t units_done;
+};
+
+/* Whether obj, or an item of a List it is, has a Gateway API apiVersion
+ * (what gwapi_build looks for in the trees). */
+static bool names_gateway_api(const struct node *obj, int depth)
+{
+	if (!obj || obj->type != NODE_MAP || depth > 8)
+		return false;
+	const char *av = node_str(node_get(obj, "apiVersion"));
+	if (av && strncmp(av, "gateway.networking", 18) == 0)
+		return true;
+	const struct node *items = node_get(obj, "items");
+	for (size_t i = 0; items && items->type == NODE_SEQ && i < items->n; i++)
+		if (names_gateway_api(items->items[i], depth + 1))
+			return true;
+	return false;
+}
+
+/*
+ * After each chunk: its resources, checked while the tree is in cache,
+ * then distilled; in release mode the tree goes (yaml.c then resets
+ * the worker's scratch arena, which holds it).
+ */
+static bool load_chunk(struct source_unit *u, size_t first, void *ctx)
+{
+	struct load *l = ctx;
+	size_t r0 = u->nres;
+	resources_from_docs(u, &l->p->opt, first);
+	for (size_t i = r0; i < u->nres; i++) {
+		struct resource *r = u->res[i];
+		if (l->validate)
+			validate_resource(&u->diags, r, &l->p->opt);
+		if (l->p->opt.canonical_hashes && r->root) {
+			r->chash = resource_canonical_hash(r, l->p->opt.domain);
+			r->has_chash = true;
+		}
+		distil_resource(&u->arena, r, r->irregular);
+	}
+	if (!l->release)
+		return false;
+	for (size_t i = first; i < u->ndocs; i++)
+		u->trees_needed |= names_gateway_api(u->docs[i], 0);
+	for (size_t i = r0; i < u->nres; i++) {
+		struct resource *r = u->res[i];
+		r->root = r->metadata = r->spec = r->annotations = r->labels = NULL;
+	}
+	u->ndocs = first;
+	return true;
+}
+
+static void load_part(struct load *l, struct part *pt, struct arena *scratch)
+{
+	struct source_unit *u = pt->whole ? pt->u : &pt->sub;
+	yaml_parse_part(u, &l->p->opt.limits, l->release ? scratch : &u->arena,
+			load_chunk, l, &pt->y);
+}
+
+static void load_item(void *ctx, size_t i, struct arena *scratch)
+{
+	struct load *l = ctx;
+	struct part *pt = &l->parts[i];
+	load_part(l, pt, scratch);
+	struct project *p = l->p;
+	size_t ui = (size_t)(pt->u - p->units);
+	if (p->opt.progress && atomic_fetch_sub(&l->parts_left[ui], 1) == 1)
+		p->opt.progress(p->opt.progress_ctx,
+				atomic_fetch_add(&l->units_done, 1) + 1, p->nunits);
+}
+
+/* Puts a unit back as source_read_paths left it (its diagnostics too:
+ * only an unread input has one, and it is not loaded). */
+static void unit_unload(struct source_unit *u)
+{
+	diag_list_release(&u->diags);
+	arena_release(&u->arena);
+	arena_init(&u->arena);
+	diag_list_init(&u->diags, &u->arena);
+	free(u->docs);
+	free(u->doc_irregular);
+	free(u->res);
+	u->docs = NULL;
+	u->doc_irregular = NULL;
+	u->res = NULL;
+	u->ndocs = u->docs_cap = u->nres = u->res_cap = 0;
+	u->trees_needed = false;
+}
+
+static void add_part(struct load *l, size_t *cap, struct source_unit *u,
+		     size_t off, size_t len, unsigned line0)
+{
+	GROW(l->parts, l->nparts, *cap);
+	struct part *pt = &l->parts[l->nparts++];
+	memset(pt, 0, sizeof(*pt));
+	pt->u = u;
+	pt->whole = off == 0 && len == u->len;
+	pt->y.line0 = line0;
+	pt->y.budget_bytes = u->len;
+	if (pt->whole)
+		return;
+	pt->sub.file = u->file;
+	pt->sub.bytes = u->bytes + off;
+	pt->sub.len = len;
+	/* Its arena and diagnostics once the array stops moving (plan_parts). */
+}
+
+static unsigned count_lines(const char *s, size_t len)
+{
+	unsigned n = 0;
+	for (const char *e = s + len; (s = memchr(s, '\n', (size_t)(e - s))) != NULL; s++)
+		n++;
+	return n;
+}
+
+/* The parts of every input, in input order. */
+static void plan_parts(struct load *l)
+{
+	struct project *p = l->p;
+	size_t cap = 0, part = part_bytes();
+	l->parts = NULL;
+	l->nparts = 0;
+	for (size_t i = 0; i < p->nunits; i++) {
+		struct source_unit *u = &p->units[i];
+		size_t first = l->nparts;
+		if (!u->bytes || u->len / 2 < part) {
+			add_part(l, &cap, u, 0, u->len, 0);
+		} else {
+			size_t off = 0;
+			unsigned line = 0;
+			for (;;) {
+				size_t cut = u->len - off > part + part / 2 ?
+					yaml_split_point(u->bytes, u->len, off + part) : 0;
+				size_t end = cut ? cut : u->len;
+				add_part(l, &cap, u, off, end - off, line);
+				if (!cut)
+					break;
+				line += count_lines(u->bytes + off, end - off);
+				off = cut;
+			}
+		}
+		atomic_init(&l->parts_left[i], (unsigned)(l->nparts - first));
+	}
+	for (size_t i = 0; i < l->nparts; i++)
+		if (!l->parts[i].whole) {
+			arena_init(&l->parts[i].sub.arena);
+			diag_list_init(&l->parts[i].sub.diags, &l->parts[i].sub.arena);
+		}
+}
+
+/* Appends part pt's results to its unit's. */
+static void merge_part(struct part *pt)
+{
+	struct source_unit *u = pt->u, *s = &pt->sub;
+	for (size_t i = 0; i < s->ndocs; i++) {
+		size_t cap = u->docs_cap;
+		GROW(u->docs, u->ndocs, u->docs_cap);
+		if (cap != u->docs_cap)
+			u->doc_irregular = xrealloc(u->doc_irregular,
+						    u->docs_cap * sizeof(*u->doc_irregular));
+		u->doc_irregular[u->ndocs] = s->doc_irregular[i];
+		u->docs[u->ndocs++] = s->docs[i];
+	}
+	for (size_t i = 0; i < s->nres; i++) {
+		GROW(u->res, u->nres, u->res_cap);
+		u->res[u->nres++] = s->res[i];
+	}
+	u->trees_needed |= s->trees_needed;
+	diag_list_append(&u->diags, &s->diags);
+	diag_list_release(&s->diags);
+	arena_adopt(&u->arena, &s->arena);
+	free(s->docs);
+	free(s->doc_irregular);
+	free(s->res);
+}
+
+/*
+ * Joins the parts of each split input. Parsed apart, an input gives the
+ * same results as in one piece, except for two limits that count over
+ * the whole input: the node budget, and the per-document cap of the
+ * reports that belong to no resource (all counted in one scope after
+ * parsing). When the parts together come near either, the input is
+ * loaded again in one piece (hostile inputs only).
+ */
+static void merge_parts(struct load *l, struct arena *scratch)
+{
+	for (size_t i = 0; i < l->nparts;) {
+		struct part *pt = &l->parts[i];
+		size_t j = i + 1;
+		while (j < l->nparts && l->parts[j].u == pt->u)
+			j++;
+		if (pt->whole) {
+			i = j;
+			continue;
+		}
+		size_t nodes = 0, loose = 0;
+		for (size_t k = i; k < j; k++) {
+			nodes += l->parts[k].y.nodes;
+			for (size_t d = 0; d < l->parts[k].sub.diags.n; d++)
+				loose += l->parts[k].sub.diags.items[d].res == NULL;
+		}
+		if (nodes > pt->y.budget || loose >= DIAG_CAP_PER_KIND) {
+			for (size_t k = i; k < j; k++)
+				unit_unload(&l->parts[k].sub);
+			for (size_t k = i; k < j; k++)
+				arena_release(&l->parts[k].sub.arena);
+			struct part whole = { .u = pt->u, .whole = true,
+					      .y = { .budget_bytes = pt->u->len } };
+			load_part(l, &whole, scratch);
+			if (l->release)
+				arena_reset(scratch);
+		} else {
+			for (size_t k = i; k < j; k++)
+				merge_part(&l->parts[k]);
+		}
+		i = j;
+	}
+}
+
+static void load_pass(struct load *l)
+{
+	struct project *p = l->p;
+	plan_parts(l);
+	struct pool_job job = { .p = p, .n = l->nparts, .item = load_item, .ctx = l };
+	pool_run(&job);
+	struct arena scratch;
+	arena_init(&scratch);
+	merge_parts(l, &scratch);
+	arena_release(&scratch);
+	free(l->parts);
+	l->parts = NULL;
 }
 
 static void load(struct project *p, char *const *paths, size_t npaths,
 		 bool validate)
 {
 	source_read_paths(p, paths, npaths);
-	project_each_unit(p, load_unit, validate ? p : NULL);
+	struct load l = { .p = p, .validate = validate,
+			  .release = validate && p->opt.release_trees };
+	l.parts_left = xmalloc((p->nunits ? p->nunits : 1) * sizeof(*l.parts_left));
+	atomic_init(&l.units_done, 0);
+	/*
+	 * The Gateway API conversion (gwapi.c) reads the trees of its kinds
+	 * and of the Services, Secrets, ... they name: an input that may hold
+	 * one keeps every tree. The text is a cheap first screen; a document
+	 * that turns out to name the API without it (escapes) loads again.
+	 */
+	for (size_t i = 0; l.release && i < p->nunits; i++)
+		if (p->units[i].bytes && memmem(p->units[i].bytes, p->units[i].len,
+						"gateway.networking", 18))
+			l.release = false;
+	load_pass(&l);
+	if (l.release) {
+		bool again = false;
+		for (size_t i = 0; i < p->nunits; i++)
+			again |= p->units[i].trees_needed;
+		if (again) {
+			for (size_t i = 0; i < p->nunits; i++)
+				if (p->units[i].bytes)
+					unit_unload(&p->units[i]);
+			l.release = false;
+			atomic_store(&l.units_done, 0);
+			load_pass(&l);
+		}
+	}
+	free(l.parts_left);
 	p->validated = validate;
+	p->trees_released = l.release;
 
 	size_t total = 0;
 	for (size_t i = 0; i < p->nunits; i++)

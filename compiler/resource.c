@@ -406,8 +406,14 @@ static void object(struct source_unit *u, const struct meshc_options *opt,
 	add_resource(u, r);
 }
 
+void resources_from_docs(struct source_unit *u, const struct meshc_options *opt,
+			 size_t first)
+{
+	for (size_t i = first; i < u->ndocs; i++)
+		object(u, opt, u->docs[i], 0, u->doc_irregular[i]);
+}
+
 void resources_from_unit(struct source_unit *u, const struct meshc_options *opt)
 {
-	for (size_t i = 0; i < u->ndocs; i++)
-		object(u, opt, u->docs[i], 0, u->doc_irregular[i]);
+	resources_from_docs(u, opt, 0);
 }

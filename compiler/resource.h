@@ -78,6 +78,14 @@ struct resource {
 	struct mlabels *meta_labels; /* metadata.labels (Pods, Nodes, Services) */
 	struct resource_xpath *xpaths;   /* paths as written (aliases, merge keys) */
 	size_t nxpaths;
+	/*
+	 * The hash of the resource's canonical form (diff.c): what meshc diff
+	 * compares, independent of key order, formatting, comments and
+	 * cluster-written metadata. Computed from the tree before it is
+	 * released, when the run asks for it (meshc_options.canonical_hashes).
+	 */
+	unsigned long long chash;
+	bool has_chash;
 
 	/*
 	 * The node tree, while the document is checked and distilled; the
@@ -110,6 +118,13 @@ const char *resource_schema_name(enum resource_kind kind);
  * RESOURCE_ANN_EXPORT_TO); while the tree is there, any key.
  */
 const char *resource_annotation(const struct resource *r, const char *key);
+/*
+ * The canonical hash of r's tree (r->root must be there): equal for two
+ * resources meshc diff finds no difference in (`domain` is the cluster
+ * domain short host names expand with; NULL or "" for cluster.local).
+ */
+unsigned long long resource_canonical_hash(const struct resource *r,
+					   const char *domain);
 #define RESOURCE_ANN_SUPPRESS "galley.istio.io/analyze-suppress"
 #define RESOURCE_ANN_EXPORT_TO "networking.istio.io/exportTo"
 

@@ -20,38 +20,24 @@
 
 #include "route_build.h"
 
-/* ---- node helpers --------------------------------------------------------- */
+/* ---- value helpers ------------------------------------------------------ */
 
-unsigned uget(const struct node *map, const char *key, unsigned dflt)
-{
-	const struct node *n = get(map, key);
-	return n && n->type == NODE_INT && n->ival >= 0 && n->ival < 0xffffffffLL ?
-	       (unsigned)n->ival : dflt;
-}
-
-bool nbool(const struct node *n)
-{
-	return n && n->type == NODE_BOOL && n->bval;
-}
-
-unsigned dur_ms(const struct node *n)
+unsigned dur_ms(const char *s)
 {
 	long long ns;
-	const char *s = nstr(n);
 	if (!s || !prim_parse_duration(s, &ns) || ns < 0)
 		return MRT_UNSET;
 	long long ms = ns / 1000000;
 	return ms >= 0xffffffffLL ? MRT_UNSET - 1 : (unsigned)ms;
 }
 
-unsigned percent_ppm(const struct node *pct)
+unsigned percent_ppm(const struct m_pct *pct)
 {
-	const struct node *v = get(pct, "value");
-	if (!pct)
+	if (!pct || !pct->present)
 		return MRT_UNSET;
-	if (!v || (v->type != NODE_INT && v->type != NODE_FLOAT))
+	if (!pct->num)
 		return 0;
-	double d = v->dval * 10000.0;
+	double d = pct->v * 10000.0;
 	if (d < 0)
 		d = 0;
 	if (d > 1000000.0)
@@ -70,7 +56,7 @@ char *lower(struct arena *a, const char *s)
 
 const char *route_fqdn(struct builder *b, const char *host, const char *ns)
 {
-	return lower(&b->m->arena, xref_fqdn(&b->x, host, ns));
+	return lower(&b->m->arena, xref_fqdn(b->x, host, ns));
 }
 
 const struct mesh_svc *route_svc(struct builder *b, const char *host)
@@ -134,14 +120,14 @@ static int res_registry_cmp(const void *a, const void *b)
  * first '-' (kube.ConvertProtocol). Unknown: sniffed, which Istio
  * routes as HTTP.
  */
-static enum prim_protocol port_protocol(const struct resource *r, const struct node *pn)
+static enum prim_protocol port_protocol(const struct resource *r, const struct m_port *pn)
 {
-	const char *kp = nstr(get(pn, "protocol"));
+	const char *kp = mport_str(pn, pn->protocol, M_PORT_PROTOCOL_STR);
 	if (r->kind == KIND_SERVICE_ENTRY)
 		return prim_protocol_parse(kp);
 	if (kp && strcasecmp(kp, "UDP") == 0)
 		return PROTO_UDP;
-	const char *name = nstr(get(pn, "appProtocol"));
+	const char *name = mport_str(pn, pn->app_protocol, M_PORT_APP_PROTOCOL_STR);
 	if (name) {
 		if (strcmp(name, "kubernetes.io/h2c") == 0)
 			return PROTO_HTTP2;
@@ -150,7 +136,7 @@ static enum prim_protocol port_protocol(const struct resource *r, const struct n
 		if (strcmp(name, "kubernetes.io/wss") == 0)
 			return PROTO_HTTPS;
 	} else {
-		name = nstr(get(pn, "name"));
+		name = mport_str(pn, pn->name, M_PORT_NAME_STR);
 	}
 	if (!name)
 		return PROTO_UNSUPPORTED;
@@ -182,32 +168,32 @@ static void index_hosts(struct builder *b)
 	size_t nregs = 0;
 	for (size_t i = 0; i < b->p->nres; i++) {
 		const struct resource *r = b->p->res[i];
-		if ((r->kind == KIND_SERVICE || r->kind == KIND_SERVICE_ENTRY) && r->spec)
+		if ((r->kind == KIND_SERVICE || r->kind == KIND_SERVICE_ENTRY) && r->has_spec)
 			regs[nregs++] = r;
 	}
 	qsort(regs, nregs, sizeof(*regs), res_registry_cmp);
 	for (size_t i = 0; i < nregs; i++) {
 		const struct resource *r = regs[i];
-		const struct node *ports = get(r->spec, "ports");
-		size_t np = ports && ports->type == NODE_SEQ ? ports->n : 0;
+		const struct m_se *se = model_se(r);
+		const struct m_ports *ports = se ? &se->ports : &model_svc(r)->ports;
+		size_t np = ports->n;
 		unsigned *pv = arena_alloc(a, (np + 1) * sizeof(*pv));
 		enum prim_protocol *pp = arena_alloc(a, (np + 1) * sizeof(*pp));
 		size_t n = 0;
 		for (size_t k = 0; k < np; k++) {
-			const struct node *pn = ports->items[k];
-			unsigned port = uget(pn, r->kind == KIND_SERVICE ? "port" : "number", 0);
+			const struct m_port *pn = &ports->v[k];
+			unsigned port = mint_u(se ? &pn->number : &pn->port, 0);
 			enum prim_protocol proto = port_protocol(r, pn);
 			if (!port || proto == PROTO_UDP)
 				continue;
 			pv[n] = port;
 			pp[n++] = proto;
 		}
-		const struct node *hs = r->kind == KIND_SERVICE_ENTRY ? get(r->spec, "hosts") : NULL;
-		size_t nh = r->kind == KIND_SERVICE ? 1 : hs && hs->type == NODE_SEQ ? hs->n : 0;
+		size_t nh = se ? se->hosts.n : 1;
 		for (size_t k = 0; k < nh; k++) {
-			const char *host = r->kind == KIND_SERVICE ?
+			const char *host = !se ?
 				arena_printf(a, "%s.%s.svc.%s", r->name, r->namespace, b->m->domain) :
-				nstr(hs->items[k]) ? lower(a, nstr(hs->items[k])) : NULL;
+				se->hosts.v[k].s ? lower(a, se->hosts.v[k].s) : NULL;
 			if (!host || xref_map_get(&b->svc_by_host, host))
 				continue;
 			GROW(b->svc, b->nsvc, b->cap_svc);
@@ -221,11 +207,11 @@ static void index_hosts(struct builder *b)
 	free(regs);
 	for (size_t i = 0; i < b->nvs; i++) {
 		const struct resource *vs = b->vs[i];
-		const struct node *vh = get(vs->spec, "hosts");
+		const struct mstrs *vh = &model_vs(vs)->hosts;
 		if (!xref_vs_mesh_bound(vs))
 			continue;
-		for (size_t k = 0; vh && vh->type == NODE_SEQ && k < vh->n; k++) {
-			const char *h = nstr(vh->items[k]);
+		for (size_t k = 0; k < vh->n; k++) {
+			const char *h = vh->v[k].s;
 			if (!h)
 				continue;
 			if (h[0] == '*') {
@@ -249,11 +235,11 @@ static void index_bindings(struct builder *b)
 {
 	for (size_t i = 0; i < b->nvs; i++) {
 		const struct resource *vs = b->vs[i];
-		const struct node *gws = get(vs->spec, "gateways");
-		for (size_t k = 0; gws && gws->type == NODE_SEQ && k < gws->n; k++) {
-			const char *g = nstr(gws->items[k]), *full = NULL;
+		const struct mstrs *gws = &model_vs(vs)->gateways;
+		for (size_t k = 0; k < gws->n; k++) {
+			const char *g = gws->v[k].s, *full = NULL;
 			if (!g || strcmp(g, "mesh") == 0 ||
-			    !xref_gateway_lookup(&b->x, g, vs->namespace, &full) || !full)
+			    !xref_gateway_lookup(b->x, g, vs->namespace, &full) || !full)
 				continue;
 			void **slot = xref_map_put(&b->bound, full);
 			struct vs_set *set = *slot;
@@ -288,7 +274,7 @@ void route_build(struct route_model *m, struct project *p, struct diag_list *d)
 	b.m = m;
 	b.p = p;
 	b.d = d;
-	xref_init(&b.x, p);
+	b.x = project_index(p);
 	xref_map_init(&b.delegates, &m->arena);
 	xref_map_init(&b.bound, &m->arena);
 	xref_map_init(&b.mesh_exact, &m->arena);
@@ -298,14 +284,13 @@ void route_build(struct route_model *m, struct project *p, struct diag_list *d)
 	b.vs = xcalloc(p->nres + 1, sizeof(*b.vs));
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *r = p->res[i];
-		if (!r->spec)
+		if (!r->has_spec)
 			continue;
 		if (r->kind == KIND_GATEWAY)
 			b.gws[b.ngw++] = r;
 		if (r->kind != KIND_VIRTUAL_SERVICE)
 			continue;
-		const struct node *hosts = get(r->spec, "hosts");
-		if (hosts && hosts->type == NODE_SEQ && hosts->n)
+		if (model_vs(r)->hosts.n)
 			b.vs[b.nvs++] = r;
 		else
 			*xref_map_put(&b.delegates, arena_printf(&m->arena, "%s\x1f%s",
@@ -332,8 +317,5 @@ void route_build(struct route_model *m, struct project *p, struct diag_list *d)
 	xref_map_release(&b.svc_by_host);
 	free(b.svc);
 	free(b.mesh_wild);
-	free(b.pol);
 	free(b.sb_pol.p);
-	free(b.sb_field.p);
-	xref_release(&b.x);
 }

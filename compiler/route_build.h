@@ -2,7 +2,7 @@
  * The route builder's internal interface, shared by its parts:
  *
  *   route_build.c     the driver: resources sorted, indexes, the order
- *                     of the other steps, small node helpers
+ *                     of the other steps, small value helpers
  *   route_policy.c    destinations -> clusters with the merged
  *                     DestinationRule policy
  *   route_http.c      one VirtualService's http/tls/tcp routes for one
@@ -10,6 +10,9 @@
  *   route_delegate.c  delegate VirtualServices inlined into root routes
  *   route_gateway.c   Gateways: workloads, listeners, servers, binding
  *   route_mesh.c      the mesh: binding per service port, default routes
+ *
+ * Every part reads the typed model (model.h: model_vs(r), model_dr(r),
+ * model_gw(r), model_se(r), model_svc(r)), never a node tree.
  *
  * Not part of the compiler's public interface (route_model.h is).
  */
@@ -20,6 +23,7 @@
 #include <stddef.h>
 
 #include "compiler.h"
+#include "model.h"
 #include "mrt_format.h"
 #include "node_json.h"
 #include "prim.h"
@@ -42,7 +46,7 @@ struct rctx {
 					without one whose host has no single
 					port: the mesh listener's, 0 behind a
 					gateway (runtime.md) */
-	const struct node *labels;   /* gateway workload labels; NULL on the mesh */
+	const struct mlabels *labels;   /* gateway workload labels; NULL on the mesh */
 	const char *ns;              /* gateway workload namespace; NULL on the mesh */
 };
 
@@ -54,17 +58,10 @@ struct mesh_svc {
 	size_t nports;
 };
 
-/* The canonical JSON of one policy field node, made once. */
-struct pol_memo {
-	const struct node *n;        /* NULL: free slot */
-	const char *json;            /* arena */
-	size_t len;
-};
-
 struct builder {
 	struct route_model *m;
 	struct project *p;
-	struct xref x;
+	struct xref *x;              /* the run's index (project_index) */
 	struct diag_list *d;
 	const struct resource **vs;  /* VirtualServices with hosts, by name then namespace */
 	size_t nvs;
@@ -81,9 +78,7 @@ struct builder {
 	struct xref_map mesh_exact;  /* exact hosts of mesh VirtualServices */
 	const struct resource *vs_of; /* the resource vs_name names */
 	const char *vs_name;         /* its "ns/name", shared by its routes */
-	struct pol_memo *pol;        /* policy JSON by node; heap, open addressing */
-	size_t npol, cap_pol;        /* cap_pol: 0 or a power of two */
-	struct sb sb_pol, sb_field;  /* route_policy.c's scratch buffers */
+	struct sb sb_pol;            /* route_policy.c's scratch buffer */
 };
 
 /* Positions in builder.vs of the VirtualServices naming one gateway. */
@@ -92,26 +87,13 @@ struct vs_set {
 	size_t n, cap;
 };
 
-/* ---- route_build.c: node helpers ---- */
+/* ---- route_build.c: value helpers ---- */
 
-static inline const char *nstr(const struct node *n)
-{
-	return n && n->type == NODE_STR ? n->text : NULL;
-}
-
-/* Inline, like node_get itself: these lookups are the builder's inner loop. */
-static inline const struct node *get(const struct node *map, const char *key)
-{
-	return node_get(map, key);
-}
-
-unsigned uget(const struct node *map, const char *key, unsigned dflt);
-bool nbool(const struct node *n);
-/* A Duration field in milliseconds, or MRT_UNSET. */
-unsigned dur_ms(const struct node *n);
+/* A Duration (a string, else NULL) in milliseconds, or MRT_UNSET. */
+unsigned dur_ms(const char *s);
 /* A Percent {value: double} as millionths (truncated, as Istio's
  * translatePercentToFractionalPercent), or MRT_UNSET when absent. */
-unsigned percent_ppm(const struct node *pct);
+unsigned percent_ppm(const struct m_pct *pct);
 char *lower(struct arena *a, const char *s);
 /* `host` written in namespace ns, fully qualified and lower case. */
 const char *route_fqdn(struct builder *b, const char *host, const char *ns);
@@ -120,11 +102,24 @@ const struct mesh_svc *route_svc(struct builder *b, const char *host);
 
 /* ---- route_policy.c ---- */
 
-/* The cluster of destination node dst written in resource r, its port
- * from the node, else the host's only port, else cx->dest_port, else 0
+/*
+ * Where a destination is written, for the path of its diagnostics:
+ * spec.<sect>[rule].route[item].destination, spec.http[rule].mirror, or
+ * spec.http[rule].mirrors[item].destination.
+ */
+enum dest_kind { DEST_ROUTE, DEST_MIRROR, DEST_MIRRORS };
+struct dest_at {
+	const char *sect;            /* "http", "tcp", "tls" */
+	unsigned rule, item;
+	enum dest_kind kind;
+};
+
+/* The cluster of destination dst written in resource r (at `at`), its
+ * port as written, else the host's only port, else cx->dest_port, else 0
  * (MSH0401). NULL when dst names no host. */
 struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *r,
-				      const struct node *dst, const struct rctx *cx);
+				      const struct m_dest *dst, const struct dest_at *at,
+				      const struct rctx *cx);
 /* The cluster (host, no subset, port) of a default route. */
 struct rm_cluster *route_default_cluster(struct builder *b, const char *host,
 					 unsigned port);
@@ -143,22 +138,21 @@ struct conds {
  */
 struct mspec {
 	const char *name;
-	const struct node *node;     /* the match node (NULL: none) */
+	const struct m_match *match; /* as written (NULL: none) */
 	struct conds req;            /* uri, scheme, method, authority, headers,
 					withoutHeaders, query, sni, subnets */
 	const char *gateways;        /* resolved, comma-separated; NULL: none */
 	unsigned port;               /* 0: none */
-	const struct node_pair **labels;   /* sourceLabels pairs (arena), sorted */
+	const struct m_kv **labels;  /* sourceLabels entries (arena), sorted */
 	size_t nlabels;
 	const char *source_ns;
 };
 
 struct rm_route *route_new(struct builder *b, const struct resource *r,
-			   const struct node *h, unsigned index,
-			   enum mrt_route_kind kind);
+			   const char *name, unsigned index, enum mrt_route_kind kind);
 /* The match specs of an HTTP route h (arena array; *n of them). */
 struct mspec *route_http_specs(struct builder *b, const struct resource *r,
-			       const struct node *h, size_t *n);
+			       const struct m_http *h, size_t *n);
 /* Root spec narrowed by a delegate spec (Istio's mergeHTTPMatchRequest). */
 void route_spec_merge(struct builder *b, struct mspec *out, const struct mspec *root,
 		      const struct mspec *del);
@@ -169,23 +163,26 @@ void route_spec_merge(struct builder *b, struct mspec *out, const struct mspec *
  */
 bool route_set_matches(struct builder *b, struct rm_route *rt, const struct mspec *specs,
 		       size_t n, bool http, const struct rctx *cx);
-/* The actions of HTTP route h written in r (destinations, redirect, ...
- * headers); the hosts of `mirror` and `mirrors` are resolved in the
- * namespaces of their owners (a delegate inherits them from its root). */
+/*
+ * The actions of HTTP route h written in r (destinations, redirect, ...
+ * headers). A delegate route h takes the fields it leaves out from its
+ * root route `root` (owned by root_r; NULL otherwise), as Istio's
+ * mergeHTTPRoute does; those fields, the mirrors' hosts included, are
+ * resolved in the root's namespace.
+ */
 void route_http_actions(struct builder *b, struct rm_route *rt, const struct resource *r,
-			const struct node *h, const struct rctx *cx,
-			const struct resource *mirror_owner,
-			const struct resource *mirrors_owner);
+			const struct m_http *h, const struct resource *root_r,
+			const struct m_http *root, const struct rctx *cx);
 /* The gateway list `gws` resolved from resource r ("ns/name" or "mesh"). */
 const char *route_gateway_list(struct builder *b, const struct resource *r,
-			       const struct node *gws);
+			       const struct mstrs *gws);
 /* Whether comma-separated list `list` holds `item`. */
 bool route_list_has(const char *list, const char *item);
 
 /* The retry policy of a route (retry.ConvertPolicy): the mesh default
  * when n is NULL; none (attempts 0) when attempts is not positive; else
  * the default overridden by n. */
-void route_set_retries(struct builder *b, struct rm_route *rt, const struct node *n);
+void route_set_retries(struct builder *b, struct rm_route *rt, const struct m_retries *n);
 /* The http routes of VirtualService r in context cx (delegates inlined). */
 void route_http_routes(struct builder *b, struct rm_route_list *list,
 		       const struct resource *r, const struct rctx *cx);
@@ -206,7 +203,7 @@ void route_vhost_append(struct builder *b, struct rm_vhost *v, struct rm_route_l
 
 /* The routes of the delegate named by root route h, merged with it. */
 void route_inline_delegate(struct builder *b, struct rm_route_list *list,
-			   const struct resource *root, const struct node *h,
+			   const struct resource *root, const struct m_http *h,
 			   const struct rctx *cx);
 
 /* ---- route_gateway.c, route_mesh.c ---- */

@@ -16,6 +16,7 @@
 #include "mrt_format.h"
 #include "gwapi.h"
 #include "route_model.h"
+#include "xref_index.h"
 
 void *route_compile(struct project *p, struct diag_list *d, size_t *len,
 		    char *err, size_t errlen)
@@ -26,12 +27,15 @@ void *route_compile(struct project *p, struct diag_list *d, size_t *len,
 	struct gwapi g;
 	size_t nres = p->nres, nseq = p->nseq;
 	bool had_gw = p->has_kind[KIND_GATEWAY], had_vs = p->has_kind[KIND_VIRTUAL_SERVICE];
+	struct xref *x = project_index(p);   /* the input's, built once per run */
 	gwapi_build(&g, p, domain);
-	gwapi_add_resources(&g, p);
+	size_t added = gwapi_add_resources(&g, p);
+	xref_add_gateways(x, p->res + nres, added);
 	route_model_init(&m, domain);
 	route_build(&m, p, d);
 	void *buf = route_emit(&m, len, err, errlen);
 	route_model_release(&m);
+	xref_drop_gateways(x, p->res + nres, added);
 	p->nres = nres;
 	p->nseq = nseq;
 	p->has_kind[KIND_GATEWAY] = had_gw;

@@ -20,21 +20,20 @@
 
 #include "route_build.h"
 
-/* A StringMatch's exact, prefix or regex text; "" when it is another kind. */
-static const char *sm_get(const struct node *sm, const char *kind)
+/* A StringMatch's text of one kind, or "". */
+static const char *sm_get(const char *v)
 {
-	const char *v = nstr(get(sm, kind));
 	return v ? v : "";
 }
 
 /* Istio's stringMatchConflict: whether leaf cannot narrow root. */
-static bool sm_conflict(const struct node *root, const struct node *leaf)
+static bool sm_conflict(const struct m_smatch *root, const struct m_smatch *leaf)
 {
-	if (!root || !leaf)
+	if (!root || !leaf || !root->present || !leaf->present)
 		return false;
-	const char *rre = sm_get(root, "regex"), *lre = sm_get(leaf, "regex");
-	const char *rex = sm_get(root, "exact"), *lex = sm_get(leaf, "exact");
-	const char *rpre = sm_get(root, "prefix"), *lpre = sm_get(leaf, "prefix");
+	const char *rre = sm_get(root->regex), *lre = sm_get(leaf->regex);
+	const char *rex = sm_get(root->exact), *lex = sm_get(leaf->exact);
+	const char *rpre = sm_get(root->prefix), *lpre = sm_get(leaf->prefix);
 	if (*rre && (*lre || *lpre || *lex))
 		return true;
 	if (*lre && (*rre || *rpre || *rex))
@@ -50,11 +49,20 @@ static bool sm_conflict(const struct node *root, const struct node *leaf)
 	return true;
 }
 
-/* Whether any entry of map `leaf` conflicts with root's entry of that name. */
-static bool sm_map_conflict(const struct node *root, const struct node *leaf)
+/* The entry of map m named key (the first), or NULL. */
+static const struct m_smatch *sm_entry(const struct m_smatches *m, const char *key)
 {
-	for (size_t i = 0; leaf && leaf->type == NODE_MAP && i < leaf->n; i++)
-		if (sm_conflict(get(root, leaf->pairs[i].key->text), leaf->pairs[i].value))
+	for (unsigned i = 0; i < m->n; i++)
+		if (strcmp(m->v[i].key, key) == 0)
+			return &m->v[i].m;
+	return NULL;
+}
+
+/* Whether any entry of map `leaf` conflicts with root's entry of that name. */
+static bool sm_map_conflict(const struct m_smatches *root, const struct m_smatches *leaf)
+{
+	for (unsigned i = 0; i < leaf->n; i++)
+		if (sm_conflict(sm_entry(root, leaf->v[i].key), &leaf->v[i].m))
 			return true;
 	return false;
 }
@@ -86,16 +94,17 @@ static bool gateways_within(const char *root, const char *leaf)
 /* Istio's hasConflict between a root match and a delegate match. */
 static bool match_conflict(const struct mspec *rs, const struct mspec *ls)
 {
-	const struct node *root = rs->node, *leaf = ls->node;
-	static const char *const fields[4] = { "uri", "scheme", "method", "authority" };
-	for (int i = 0; i < 4; i++)
-		if (sm_conflict(get(root, fields[i]), get(leaf, fields[i])))
-			return true;
-	if (sm_map_conflict(get(root, "headers"), get(leaf, "headers")) ||
-	    sm_map_conflict(get(root, "withoutHeaders"), get(leaf, "withoutHeaders")) ||
-	    sm_map_conflict(get(root, "queryParams"), get(leaf, "queryParams")))
+	const struct m_match *root = rs->match, *leaf = ls->match;
+	if (sm_conflict(&root->uri, &leaf->uri) ||
+	    sm_conflict(&root->scheme, &leaf->scheme) ||
+	    sm_conflict(&root->method, &leaf->method) ||
+	    sm_conflict(&root->authority, &leaf->authority))
 		return true;
-	if (nbool(get(root, "ignoreUriCase")) != nbool(get(leaf, "ignoreUriCase")))
+	if (sm_map_conflict(&root->headers, &leaf->headers) ||
+	    sm_map_conflict(&root->without_headers, &leaf->without_headers) ||
+	    sm_map_conflict(&root->query_params, &leaf->query_params))
+		return true;
+	if (root->ignore_uri_case != leaf->ignore_uri_case)
 		return true;
 	if (rs->port && ls->port && rs->port != ls->port)
 		return true;
@@ -103,42 +112,12 @@ static bool match_conflict(const struct mspec *rs, const struct mspec *ls)
 		return true;
 	for (size_t i = 0; i < ls->nlabels; i++)
 		for (size_t k = 0; k < rs->nlabels; k++)
-			if (strcmp(rs->labels[k]->key->text, ls->labels[i]->key->text) == 0) {
-				const char *rv = nstr(rs->labels[k]->value), *lv = nstr(ls->labels[i]->value);
+			if (strcmp(rs->labels[k]->key, ls->labels[i]->key) == 0) {
+				const char *rv = rs->labels[k]->value, *lv = ls->labels[i]->value;
 				if (strcmp(rv ? rv : "", lv ? lv : "") != 0)
 					return true;
 			}
 	return rs->gateways && ls->gateways && !gateways_within(rs->gateways, ls->gateways);
-}
-
-/* The fields mergeHTTPRoute copies from the root when the delegate leaves
- * them unset (the mirror ones are resolved by their owner, see below). */
-static const char *const inherited[] = {
-	"rewrite", "directResponse", "timeout", "retries", "fault", "mirror",
-	"mirrorPercent", "mirrorPercentage", "corsPolicy", "mirrors", "headers",
-};
-
-/* Delegate route dh with the root route h's fields it leaves unset: a map
- * node holding dh's pairs plus the inherited ones (nodes shared, not copied). */
-static const struct node *inherit_root_fields(struct builder *b, const struct node *h,
-					      const struct node *dh)
-{
-	size_t nk = sizeof(inherited) / sizeof(inherited[0]), extra = 0;
-	for (size_t k = 0; k < nk; k++)
-		extra += get(h, inherited[k]) && !get(dh, inherited[k]);
-	if (!extra || !dh || dh->type != NODE_MAP)
-		return dh;
-	struct node *n = arena_alloc(&b->m->arena, sizeof(*n));
-	*n = *dh;
-	n->pairs = arena_alloc(&b->m->arena, (dh->n + extra) * sizeof(*n->pairs));
-	if (dh->n)
-		memcpy(n->pairs, dh->pairs, dh->n * sizeof(*n->pairs));
-	for (size_t k = 0; k < nk; k++) {
-		const struct node_pair *p = node_get_pair(h, inherited[k]);
-		if (p && !get(dh, inherited[k]))
-			n->pairs[n->n++] = *p;
-	}
-	return n;
 }
 
 static void free_specs(struct mspec *s, size_t n)
@@ -148,28 +127,32 @@ static void free_specs(struct mspec *s, size_t n)
 }
 
 void route_inline_delegate(struct builder *b, struct rm_route_list *list,
-			   const struct resource *root, const struct node *h,
+			   const struct resource *root, const struct m_http *h,
 			   const struct rctx *cx)
 {
-	const struct node *dn = get(h, "delegate");
-	const char *name = nstr(get(dn, "name"));
-	const char *ns = nstr(get(dn, "namespace"));
+	struct arena *a = &b->m->arena;
+	const char *name = h->delegate_name;
+	const char *ns = h->delegate_ns;
 	if (!ns)
 		ns = root->namespace;
 	const struct resource *del = name ? xref_map_get(&b->delegates,
-		arena_printf(&b->m->arena, "%s\x1f%s", ns, name)) : NULL;
+		arena_printf(a, "%s\x1f%s", ns, name)) : NULL;
 	if (!del) {
-		diag_report(b->d, MSH0402, root, get(dn, "name") ? get(dn, "name") : dn,
-			    arena_printf(&b->m->arena, "%s/%s", ns, name ? name : ""));
+		bool at_name = h->delegate_name_pos.line != 0;
+		diag_report_at(b->d, MSH0402, root,
+			       at_name ? &h->delegate_name_pos : &h->delegate_pos,
+			       arena_printf(a, at_name ? "spec.http[%u].delegate.name" :
+					    "spec.http[%u].delegate", h->index),
+			       arena_printf(a, "%s/%s", ns, name ? name : ""));
 		return;
 	}
 	size_t nr;
 	struct mspec *rs = route_http_specs(b, root, h, &nr);
-	const char *rname = nstr(get(h, "name"));
-	const struct node *http = get(del->spec, "http");
-	for (size_t i = 0; http && http->type == NODE_SEQ && i < http->n; i++) {
-		const struct node *dh = http->items[i];
-		if (get(dh, "delegate"))
+	const char *rname = h->name;
+	const struct m_vs *dvs = model_vs(del);
+	for (size_t i = 0; i < dvs->nhttp; i++) {
+		const struct m_http *dh = &dvs->http[i];
+		if (dh->delegate)
 			continue;
 		size_t nd, k = 0;
 		struct mspec *ds = route_http_specs(b, del, dh, &nd);
@@ -196,14 +179,12 @@ void route_inline_delegate(struct builder *b, struct rm_route_list *list,
 			}
 		}
 		if (!conflict) {
-			struct rm_route *rt = route_new(b, del, dh, (unsigned)i, MRT_ROUTE_HTTP);
+			struct rm_route *rt = route_new(b, del, dh->name, (unsigned)i, MRT_ROUTE_HTTP);
 			const char *own = rt->name;
 			rt->name = own && *own ? (rname && *rname ?
 				   arena_printf(&b->m->arena, "%s-%s", rname, own) : own) : rname;
 			if (route_set_matches(b, rt, merged, k, true, cx)) {
-				route_http_actions(b, rt, del, inherit_root_fields(b, h, dh), cx,
-						   get(dh, "mirror") ? del : root,
-						   get(dh, "mirrors") ? del : root);
+				route_http_actions(b, rt, del, dh, root, h, cx);
 				route_list_add(b->m, list, rt);
 			}
 		}

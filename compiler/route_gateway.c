@@ -36,25 +36,25 @@ struct workload {
 	const char *key;                   /* the listeners' gateway */
 	const struct resource **members;   /* arena array, in b->gws order */
 	size_t n;
-	const struct node *labels;         /* the selector, or the Pod's labels */
+	const struct mlabels *labels;      /* the selector, or the Pod's labels */
 	const char *ns;                    /* the Gateway's or the Pod's namespace */
 };
 
-static const struct node *selector_of(const struct resource *gw)
+/* A Gateway's selector (mlabels.map false: absent or not a map). */
+static const struct mlabels *selector_of(const struct resource *gw)
 {
-	const struct node *s = get(gw->spec, "selector");
-	return s && s->type == NODE_MAP ? s : NULL;
+	return &model_gw(gw)->selector;
 }
 
 /* The workload with these labels, or false when no Gateway selects them. */
-static bool workload_for(struct builder *b, const struct node *labels, const char *ns,
+static bool workload_for(struct builder *b, const struct mlabels *labels, const char *ns,
 			 struct workload *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->members = arena_alloc(&b->m->arena, (b->ngw + 1) * sizeof(*w->members));
 	struct sb key = { 0 };
 	for (size_t i = 0; i < b->ngw; i++) {
-		if (!xref_labels_match(selector_of(b->gws[i]), labels))
+		if (!xref_mlabels_match(selector_of(b->gws[i]), labels))
 			continue;
 		w->members[w->n++] = b->gws[i];
 		const char *name = arena_printf(&b->m->arena, "%s/%s", b->gws[i]->namespace,
@@ -67,9 +67,9 @@ static bool workload_for(struct builder *b, const struct node *labels, const cha
 		w->key = arena_strdup(&b->m->arena, key.p);
 	/* The Gateways Istio derives from one Kubernetes Gateway (gwapi_compile.c)
 	 * are its workload: the listeners carry its "namespace/name". */
-	const char *k8s = w->n ? resource_annotation(w->members[0], "internal.istio.io/k8s-gateway") : NULL;
+	const char *k8s = w->n ? model_gw(w->members[0])->k8s_gateway : NULL;
 	for (size_t i = 1; k8s && i < w->n; i++) {
-		const char *o = resource_annotation(w->members[i], "internal.istio.io/k8s-gateway");
+		const char *o = model_gw(w->members[i])->k8s_gateway;
 		if (!o || strcmp(o, k8s) != 0)
 			k8s = NULL;
 	}
@@ -89,13 +89,13 @@ static bool server_terminates(const char *proto, const char *mode)
 
 /* The server's hosts without namespaces, lower case, comma-joined; "*"
  * when one is "*" (Istio's GetSNIHostsForServer: no SNI match). */
-static const char *server_sni(struct builder *b, const struct node *srv)
+static const char *server_sni(struct builder *b, const struct m_server *srv)
 {
-	const struct node *sh = get(srv, "hosts");
+	const struct mstrs *sh = &srv->hosts;
 	struct sb s = { 0 };
 	bool any = false;
-	for (size_t j = 0; sh && sh->type == NODE_SEQ && j < sh->n; j++) {
-		const char *h = nstr(sh->items[j]);
+	for (size_t j = 0; j < sh->n; j++) {
+		const char *h = sh->v[j].s;
 		if (!h)
 			continue;
 		const char *slash = strchr(h, '/');
@@ -117,19 +117,19 @@ static const char *server_sni(struct builder *b, const struct node *srv)
  * gw: for each VS host and admitted server host, the more specific one.
  */
 static size_t gateway_hosts(struct builder *b, const struct resource *gw,
-			    const struct node *srv, const struct resource *vs,
+			    const struct m_server *srv, const struct resource *vs,
 			    const char **out, size_t cap)
 {
-	const struct node *sh = get(srv, "hosts"), *vh = get(vs->spec, "hosts");
+	const struct mstrs *sh = &srv->hosts, *vh = &model_vs(vs)->hosts;
 	size_t n = 0;
-	for (size_t i = 0; vh && vh->type == NODE_SEQ && i < vh->n; i++) {
-		const char *h = nstr(vh->items[i]);
+	for (size_t i = 0; i < vh->n; i++) {
+		const char *h = vh->v[i].s;
 		if (!h)
 			continue;
 		const char *host = h[0] == '*' ? lower(&b->m->arena, h) :
 				   route_fqdn(b, h, vs->namespace);
-		for (size_t j = 0; sh && sh->type == NODE_SEQ && j < sh->n; j++) {
-			const char *s = nstr(sh->items[j]);
+		for (size_t j = 0; j < sh->n; j++) {
+			const char *s = sh->v[j].s;
 			if (!s)
 				continue;
 			const char *slash = strchr(s, '/');
@@ -181,24 +181,23 @@ static struct rm_route_list *redirect_list(struct builder *b)
 /* The server kinds a port's listeners take. */
 enum skind { SK_HTTP, SK_HTTPS, SK_L4 };
 
-static enum skind server_kind(const struct node *srv)
+static enum skind server_kind(const struct m_server *srv)
 {
-	const struct node *port = get(srv, "port"), *tls = get(srv, "tls");
-	const char *proto = nstr(get(port, "protocol"));
-	if (server_terminates(proto, nstr(get(tls, "mode"))))
+	const char *proto = srv->protocol;
+	if (server_terminates(proto, srv->tls_mode))
 		return SK_HTTPS;
 	return prim_protocol_is_http(prim_protocol_parse(proto ? proto : "")) ? SK_HTTP : SK_L4;
 }
 
 /* Binds the VirtualServices of server srv (of Gateway gw) to listener l. */
 static void bind_server(struct builder *b, const struct workload *w, const struct resource *gw,
-			const struct node *srv, struct rm_listener *l, unsigned port)
+			const struct m_server *srv, struct rm_listener *l, unsigned port)
 {
 	const char *gwname = arena_printf(&b->m->arena, "%s/%s", gw->namespace, gw->name);
 	enum skind kind = server_kind(srv);
-	const char *proto = nstr(get(get(srv, "port"), "protocol"));
-	const char *mode = nstr(get(get(srv, "tls"), "mode"));
-	bool redirect = kind != SK_L4 && nbool(get(get(srv, "tls"), "httpsRedirect"));
+	const char *proto = srv->protocol;
+	const char *mode = srv->tls_mode;
+	bool redirect = kind != SK_L4 && srv->https_redirect;
 	struct rctx cx = { gwname, port, 0, w->labels, w->ns };
 	const struct vs_set *bound = xref_map_get(&b->bound, gwname);
 	for (size_t i = 0; bound && i < bound->n; i++) {
@@ -234,9 +233,9 @@ static void bind_server(struct builder *b, const struct workload *w, const struc
 	}
 	if (redirect) {
 		/* Every host of the server redirects, bound or not. */
-		const struct node *sh = get(srv, "hosts");
-		for (size_t j = 0; sh && sh->type == NODE_SEQ && j < sh->n; j++) {
-			const char *h = nstr(sh->items[j]);
+		const struct mstrs *sh = &srv->hosts;
+		for (size_t j = 0; j < sh->n; j++) {
+			const char *h = sh->v[j].s;
 			if (!h)
 				continue;
 			const char *slash = strchr(h, '/');
@@ -251,7 +250,7 @@ static void bind_server(struct builder *b, const struct workload *w, const struc
 /* The servers of a workload, with the Gateway of each. */
 struct server_ref {
 	const struct resource *gw;
-	const struct node *srv;
+	const struct m_server *srv;
 	unsigned port;
 };
 
@@ -260,14 +259,14 @@ static void build_workload(struct builder *b, const struct workload *w)
 	struct server_ref *sv = NULL;
 	size_t ns = 0, cap = 0;
 	for (size_t m = 0; m < w->n; m++) {
-		const struct node *servers = get(w->members[m]->spec, "servers");
-		for (size_t s = 0; servers && servers->type == NODE_SEQ && s < servers->n; s++) {
-			unsigned num = uget(get(servers->items[s], "port"), "number", 0);
+		const struct m_gw *gw = model_gw(w->members[m]);
+		for (size_t s = 0; s < gw->nservers; s++) {
+			unsigned num = mint_u(&gw->servers[s].port, 0);
 			if (!num)
 				continue;
 			GROW(sv, ns, cap);
 			sv[ns].gw = w->members[m];
-			sv[ns].srv = servers->items[s];
+			sv[ns].srv = &gw->servers[s];
 			sv[ns++].port = num;
 		}
 	}
@@ -287,7 +286,7 @@ static void build_workload(struct builder *b, const struct workload *w)
 			if (sv[k].port != port || plain || server_kind(sv[k].srv) != SK_L4)
 				continue;
 			const char *s = server_sni(b, sv[k].srv);
-			const char *proto = nstr(get(get(sv[k].srv, "port"), "protocol"));
+			const char *proto = sv[k].srv->protocol;
 			l4any |= strcmp(s, "*") == 0 ||
 				 !prim_protocol_is_tls(prim_protocol_parse(proto ? proto : ""));
 			if (l4sni.n)
@@ -306,14 +305,13 @@ static void build_workload(struct builder *b, const struct workload *w)
 					  kind == SK_L4 ? l4key : NULL;
 			struct rm_listener *l = route_model_listener(b->m, w->key, port, sni);
 			if (!l->protocol) {
-				const struct node *pn = get(sv[k].srv, "port"), *tls = get(sv[k].srv, "tls");
-				const char *proto = nstr(get(pn, "protocol"));
-				const char *mode = nstr(get(tls, "mode"));
+				const char *proto = sv[k].srv->protocol;
+				const char *mode = sv[k].srv->tls_mode;
 				enum prim_protocol lp = prim_protocol_parse(proto ? proto : "");
 				l->protocol = proto ? arena_strdup(&b->m->arena, proto) : "";
 				l->tls_mode = mode ? mode : (lp == PROTO_HTTPS || lp == PROTO_TLS) ?
 					      "PASSTHROUGH" : NULL;
-				l->name = nstr(get(pn, "name"));
+				l->name = sv[k].srv->port_name;
 				if (kind == SK_HTTPS)
 					l->flags |= MRT_LS_TERMINATES_TLS;
 			}
@@ -333,12 +331,12 @@ void route_build_gateways(struct builder *b)
 	struct workload *ws = NULL;
 	size_t nw = 0, cap = 0;
 	/* Workloads: each Gateway's selector, then each Pod a Gateway selects. */
-	for (size_t i = 0; i < b->ngw + b->x.npods; i++) {
+	for (size_t i = 0; i < b->ngw + b->x->npods; i++) {
 		struct workload w;
 		bool ok = i < b->ngw ?
 			workload_for(b, selector_of(b->gws[i]), b->gws[i]->namespace, &w) :
-			workload_for(b, b->x.pods[i - b->ngw].r->labels,
-				     b->x.pods[i - b->ngw].r->namespace, &w);
+			workload_for(b, b->x->pods[i - b->ngw].labels,
+				     b->x->pods[i - b->ngw].r->namespace, &w);
 		bool dup = false;
 		for (size_t k = 0; ok && k < nw && !dup; k++)
 			dup = strcmp(ws[k].key, w.key) == 0;
@@ -351,13 +349,13 @@ void route_build_gateways(struct builder *b)
 	/* Each Gateway routes on the workload its own selector describes. */
 	struct route_model *m = b->m;
 	for (size_t i = 0; i < b->ngw; i++) {
-		const struct node *sel = selector_of(b->gws[i]);
+		const struct mlabels *sel = selector_of(b->gws[i]);
 		struct workload w;
 		workload_for(b, sel, b->gws[i]->namespace, &w);
 		GROW(m->gateways, m->n_gateways, m->cap_gateways);
 		struct rm_gateway *g = &m->gateways[m->n_gateways++];
 		g->name = arena_printf(&m->arena, "%s/%s", b->gws[i]->namespace, b->gws[i]->name);
-		const char *s = xref_selector_string(&b->x, sel);
+		const char *s = xref_mselector_string(b->x, sel);
 		g->selector = *s ? arena_strdup(&m->arena, s) : NULL;
 		g->workload = w.key;
 	}

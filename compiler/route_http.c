@@ -46,16 +46,15 @@ static struct rm_cond *cond_add(struct conds *cs, enum mrt_field f, enum mrt_op 
 /* A StringMatch (exact|prefix|regex). Empty, or the regex "*" (which is
  * not RE2: Istio's canBeConvertedToPresentMatch), is a presence match. */
 static void cond_string(struct conds *cs, enum mrt_field f, const char *key,
-			const struct node *sm, unsigned flags)
+			const struct m_smatch *sm, unsigned flags)
 {
-	const char *v;
 	struct rm_cond *c;
-	if ((v = nstr(get(sm, "exact"))) != NULL)
-		c = cond_add(cs, f, MRT_OP_EXACT, key, v);
-	else if ((v = nstr(get(sm, "prefix"))) != NULL)
-		c = cond_add(cs, f, MRT_OP_PREFIX, key, v);
-	else if ((v = nstr(get(sm, "regex"))) != NULL && strcmp(v, "*") != 0)
-		c = cond_add(cs, f, MRT_OP_REGEX, key, v);
+	if (sm->exact)
+		c = cond_add(cs, f, MRT_OP_EXACT, key, sm->exact);
+	else if (sm->prefix)
+		c = cond_add(cs, f, MRT_OP_PREFIX, key, sm->prefix);
+	else if (sm->regex && strcmp(sm->regex, "*") != 0)
+		c = cond_add(cs, f, MRT_OP_REGEX, key, sm->regex);
 	else
 		c = cond_add(cs, f, MRT_OP_PRESENT, key, NULL);
 	c->flags = flags;
@@ -71,15 +70,15 @@ static int cond_key_cmp(const void *a, const void *b)
 
 /* A map of name -> StringMatch, in key order (maps are unordered). */
 static void cond_map(struct builder *b, struct conds *cs, enum mrt_field f,
-		     const struct node *map, unsigned flags, bool lower_keys)
+		     const struct m_smatches *map, unsigned flags, bool lower_keys)
 {
-	if (!map || map->type != NODE_MAP)
+	if (!map->n)
 		return;
 	size_t first = cs->n;
 	for (size_t i = 0; i < map->n; i++) {
-		const char *k = map->pairs[i].key->text;
+		const char *k = map->v[i].key;
 		cond_string(cs, f, lower_keys ? lower(&b->m->arena, k) : k,
-			    map->pairs[i].value, flags);
+			    &map->v[i].m, flags);
 	}
 	qsort(cs->c + first, cs->n - first, sizeof(*cs->c), cond_key_cmp);
 }
@@ -97,16 +96,16 @@ bool route_list_has(const char *list, const char *item)
 }
 
 const char *route_gateway_list(struct builder *b, const struct resource *r,
-			       const struct node *gws)
+			       const struct mstrs *gws)
 {
 	struct sb s = { 0 };
-	for (size_t i = 0; gws && gws->type == NODE_SEQ && i < gws->n; i++) {
-		const char *g = nstr(gws->items[i]), *full = NULL;
+	for (size_t i = 0; i < gws->n; i++) {
+		const char *g = gws->v[i].s, *full = NULL;
 		if (!g)
 			continue;
 		if (strcmp(g, "mesh") == 0)
 			full = "mesh";
-		else if (!xref_gateway_lookup(&b->x, g, r->namespace, &full) || !full)
+		else if (!xref_gateway_lookup(b->x, g, r->namespace, &full) || !full)
 			full = strchr(g, '/') ? g : arena_printf(&b->m->arena, "%s/%s", r->namespace, g);
 		if (s.n)
 			sb_put(&s, ",", 1);
@@ -117,62 +116,60 @@ const char *route_gateway_list(struct builder *b, const struct resource *r,
 	return out;
 }
 
-static int pair_ptr_cmp(const void *a, const void *b)
+static int label_ptr_cmp(const void *a, const void *b)
 {
-	const struct node_pair *x = *(const struct node_pair *const *)a;
-	const struct node_pair *y = *(const struct node_pair *const *)b;
-	return strcmp(x->key->text, y->key->text);
+	const struct m_kv *x = *(const struct m_kv *const *)a;
+	const struct m_kv *y = *(const struct m_kv *const *)b;
+	return strcmp(x->key, y->key);
 }
 
 /* The parts of a match (HTTP, TLS or TCP) Istio resolves per proxy. */
 static void spec_source(struct builder *b, struct mspec *s, const struct resource *r,
-			const struct node *m)
+			const struct m_match *m)
 {
-	s->node = m;
-	s->name = nstr(get(m, "name"));
-	s->gateways = route_gateway_list(b, r, get(m, "gateways"));
-	s->port = uget(m, "port", 0);
-	s->source_ns = nstr(get(m, "sourceNamespace"));
+	s->match = m;
+	s->name = m->name;
+	s->gateways = route_gateway_list(b, r, &m->gateways);
+	s->port = m->port;
+	s->source_ns = m->source_ns;
 	if (s->source_ns && !*s->source_ns)
 		s->source_ns = NULL;
-	const struct node *sl = get(m, "sourceLabels");
-	if (sl && sl->type == NODE_MAP && sl->n) {
-		s->labels = arena_alloc(&b->m->arena, sl->n * sizeof(*s->labels));
-		for (size_t i = 0; i < sl->n; i++)
-			s->labels[i] = &sl->pairs[i];
-		s->nlabels = sl->n;
-		qsort(s->labels, s->nlabels, sizeof(*s->labels), pair_ptr_cmp);
+	if (m->nsource_labels) {
+		s->labels = arena_alloc(&b->m->arena, m->nsource_labels * sizeof(*s->labels));
+		for (size_t i = 0; i < m->nsource_labels; i++)
+			s->labels[i] = &m->source_labels[i];
+		s->nlabels = m->nsource_labels;
+		qsort(s->labels, s->nlabels, sizeof(*s->labels), label_ptr_cmp);
 	}
 }
 
 /* One HTTPMatchRequest. */
 static void http_spec(struct builder *b, struct mspec *s, const struct resource *r,
-		      const struct node *m)
+		      const struct m_match *m)
 {
-	unsigned uflags = nbool(get(m, "ignoreUriCase")) ? MRT_COND_IGNORE_CASE : 0;
+	unsigned uflags = m->ignore_uri_case ? MRT_COND_IGNORE_CASE : 0;
 	struct conds *cs = &s->req;
-	if (get(m, "uri"))
-		cond_string(cs, MRT_FIELD_URI, NULL, get(m, "uri"), uflags);
-	if (get(m, "scheme"))
-		cond_string(cs, MRT_FIELD_SCHEME, NULL, get(m, "scheme"), 0);
-	if (get(m, "method"))
-		cond_string(cs, MRT_FIELD_METHOD, NULL, get(m, "method"), 0);
-	if (get(m, "authority"))
-		cond_string(cs, MRT_FIELD_AUTHORITY, NULL, get(m, "authority"), 0);
-	cond_map(b, cs, MRT_FIELD_HEADER, get(m, "headers"), 0, true);
-	cond_map(b, cs, MRT_FIELD_HEADER, get(m, "withoutHeaders"), MRT_COND_INVERT, true);
-	cond_map(b, cs, MRT_FIELD_QUERY, get(m, "queryParams"), 0, false);
+	if (m->uri.present)
+		cond_string(cs, MRT_FIELD_URI, NULL, &m->uri, uflags);
+	if (m->scheme.present)
+		cond_string(cs, MRT_FIELD_SCHEME, NULL, &m->scheme, 0);
+	if (m->method.present)
+		cond_string(cs, MRT_FIELD_METHOD, NULL, &m->method, 0);
+	if (m->authority.present)
+		cond_string(cs, MRT_FIELD_AUTHORITY, NULL, &m->authority, 0);
+	cond_map(b, cs, MRT_FIELD_HEADER, &m->headers, 0, true);
+	cond_map(b, cs, MRT_FIELD_HEADER, &m->without_headers, MRT_COND_INVERT, true);
+	cond_map(b, cs, MRT_FIELD_QUERY, &m->query_params, 0, false);
 	spec_source(b, s, r, m);
 }
 
 struct mspec *route_http_specs(struct builder *b, const struct resource *r,
-			       const struct node *h, size_t *n)
+			       const struct m_http *h, size_t *n)
 {
-	const struct node *ms = get(h, "match");
-	*n = ms && ms->type == NODE_SEQ ? ms->n : 0;
+	*n = h->nmatch;
 	struct mspec *out = arena_alloc(&b->m->arena, (*n + 1) * sizeof(*out));
 	for (size_t i = 0; i < *n; i++)
-		http_spec(b, &out[i], r, ms->items[i]);
+		http_spec(b, &out[i], r, &h->match[i]);
 	return out;
 }
 
@@ -191,7 +188,7 @@ void route_spec_merge(struct builder *b, struct mspec *out, const struct mspec *
 {
 	memset(out, 0, sizeof(*out));
 	out->name = merged_name(b, root->name, del->name);
-	out->node = del->node;
+	out->match = del->match;
 	/* Each field of the delegate wins over the root's (per name for
 	 * headers, withoutHeaders and query parameters). */
 	for (size_t i = 0; i < root->req.n; i++) {
@@ -215,22 +212,22 @@ void route_spec_merge(struct builder *b, struct mspec *out, const struct mspec *
 		for (size_t i = 0; i < root->nlabels; i++) {
 			bool over = false;
 			for (size_t j = 0; j < del->nlabels && !over; j++)
-				over = strcmp(root->labels[i]->key->text, del->labels[j]->key->text) == 0;
+				over = strcmp(root->labels[i]->key, del->labels[j]->key) == 0;
 			if (!over)
 				out->labels[out->nlabels++] = root->labels[i];
 		}
 		for (size_t j = 0; j < del->nlabels; j++)
 			out->labels[out->nlabels++] = del->labels[j];
-		qsort(out->labels, out->nlabels, sizeof(*out->labels), pair_ptr_cmp);
+		qsort(out->labels, out->nlabels, sizeof(*out->labels), label_ptr_cmp);
 	}
 }
 
 /* Whether every label of s is in the workload labels map. */
-static bool labels_within(const struct mspec *s, const struct node *labels)
+static bool labels_within(const struct mspec *s, const struct mlabels *labels)
 {
 	for (size_t i = 0; i < s->nlabels; i++) {
-		const char *want = nstr(s->labels[i]->value);
-		const char *have = nstr(get(labels, s->labels[i]->key->text));
+		const char *want = s->labels[i]->value;
+		const char *have = mlabels_str(labels, s->labels[i]->key);
 		if (!have || strcmp(have, want ? want : "") != 0)
 			return false;
 	}
@@ -259,9 +256,9 @@ static bool spec_place(const struct mspec *s, bool http, const struct rctx *cx,
 		*cond_add(cs, s->req.c[i].field, s->req.c[i].op, NULL, NULL) = s->req.c[i];
 	if (!by_gateway && !on_gateway) {
 		for (size_t i = 0; i < s->nlabels; i++) {
-			const char *v = nstr(s->labels[i]->value);
+			const char *v = s->labels[i]->value;
 			cond_add(cs, MRT_FIELD_SOURCE_LABEL, MRT_OP_EXACT,
-				 s->labels[i]->key->text, v ? v : "");
+				 s->labels[i]->key, v ? v : "");
 		}
 		if (s->source_ns)
 			cond_add(cs, MRT_FIELD_SOURCE_NAMESPACE, MRT_OP_EXACT, NULL, s->source_ns);
@@ -340,87 +337,32 @@ static bool header_internal(const char *name)
 	return name[0] == ':' || strcasecmp(name, "host") == 0;
 }
 
-/* The authority rewrite a Headers block asks for (request set over add),
- * as Istio's TranslateHeadersOperations takes it; NULL when none. */
-static const char *header_authority(const struct node *h)
-{
-	static const char *const opnames[2] = { "set", "add" };
-	for (int o = 0; o < 2; o++) {
-		const struct node *map = get(get(h, "request"), opnames[o]);
-		const char *v = NULL;
-		for (size_t i = 0; map && map->type == NODE_MAP && i < map->n; i++) {
-			const char *k = map->pairs[i].key->text;
-			if (strcasecmp(k, ":authority") == 0 || strcasecmp(k, "host") == 0)
-				v = nstr(map->pairs[i].value);
-		}
-		if (v && *v)
-			return v;
-	}
-	return NULL;
-}
-
 /* Headers {request, response: {set, add, remove}} as header operations
  * (internal headers left out, as Istio leaves them out). */
-static struct rm_hop *header_ops(struct builder *b, const struct node *h, size_t *n)
+static struct rm_hop *header_ops(struct builder *b, const struct m_headers *h, size_t *n)
 {
-	struct rm_hop *ops = NULL;
-	size_t cnt = 0, cap = 0;
-	static const char *const targets[2] = { "request", "response" };
-	static const char *const opnames[2] = { "set", "add" };
-	for (int t = 0; t < 2; t++) {
-		const struct node *tn = get(h, targets[t]);
-		for (int o = 0; o < 2; o++) {
-			const struct node *map = get(tn, opnames[o]);
-			for (size_t i = 0; map && map->type == NODE_MAP && i < map->n; i++) {
-				if (header_internal(map->pairs[i].key->text))
-					continue;
-				GROW(ops, cnt, cap);
-				ops[cnt].target = (enum mrt_header_target)t;
-				ops[cnt].op = o ? MRT_HEADER_ADD : MRT_HEADER_SET;
-				ops[cnt].name = map->pairs[i].key->text;
-				ops[cnt].value = map->pairs[i].value && map->pairs[i].value->text ?
-						 map->pairs[i].value->text : "";
-				cnt++;
-			}
-		}
-		const struct node *rm = get(tn, "remove");
-		for (size_t i = 0; rm && rm->type == NODE_SEQ && i < rm->n; i++) {
-			if (!nstr(rm->items[i]) || header_internal(nstr(rm->items[i])))
-				continue;
-			GROW(ops, cnt, cap);
-			ops[cnt].target = (enum mrt_header_target)t;
-			ops[cnt].op = MRT_HEADER_REMOVE;
-			ops[cnt].name = nstr(rm->items[i]);
-			ops[cnt].value = NULL;
-			cnt++;
-		}
+	static const enum mrt_header_op ops[3] = {
+		MRT_HEADER_SET, MRT_HEADER_ADD, MRT_HEADER_REMOVE,
+	};
+	size_t cnt = 0;
+	for (unsigned i = 0; i < h->nops; i++)
+		cnt += !header_internal(h->ops[i].name);
+	*n = cnt;
+	if (!cnt)
+		return NULL;
+	struct rm_hop *out = arena_alloc(&b->m->arena, cnt * sizeof(*out));
+	cnt = 0;
+	for (unsigned i = 0; i < h->nops; i++) {
+		const struct m_hop *o = &h->ops[i];
+		if (header_internal(o->name))
+			continue;
+		out[cnt].target = (enum mrt_header_target)o->target;
+		out[cnt].op = ops[o->op];
+		out[cnt].name = o->name;
+		out[cnt++].value = o->value;
 	}
 	/* set/add maps are unordered: sort for a stable table */
-	if (cnt)
-		qsort(ops, cnt, sizeof(*ops), hop_cmp);
-	struct rm_hop *out = NULL;
-	if (cnt) {
-		out = arena_alloc(&b->m->arena, cnt * sizeof(*out));
-		memcpy(out, ops, cnt * sizeof(*out));
-	}
-	free(ops);
-	*n = cnt;
-	return out;
-}
-
-static const char *join_list(struct builder *b, const struct node *seq)
-{
-	struct sb s = { 0 };
-	for (size_t i = 0; seq && seq->type == NODE_SEQ && i < seq->n; i++) {
-		const char *v = nstr(seq->items[i]);
-		if (!v)
-			continue;
-		if (s.n)
-			sb_put(&s, ",", 1);
-		sb_put(&s, v, strlen(v));
-	}
-	char *out = s.p ? arena_strdup(&b->m->arena, s.p) : NULL;
-	free(s.p);
+	qsort(out, cnt, sizeof(*out), hop_cmp);
 	return out;
 }
 
@@ -448,66 +390,89 @@ static size_t b64_decode(const char *in, char *out)
 	return n;
 }
 
-/* Destinations; in a split, Istio leaves out those of weight 0. */
+/* Destinations route[0..n) of rule `rule` in section `sect`; in a
+ * split, Istio leaves out those of weight 0. */
 static void route_destinations(struct builder *b, struct rm_route *rt,
-			       const struct resource *r, const struct node *list,
+			       const struct resource *r, const struct m_route_dest *list,
+			       size_t n, const char *sect, unsigned rule,
 			       const struct rctx *cx)
 {
-	size_t n = list && list->type == NODE_SEQ ? list->n : 0;
 	rt->dests = arena_alloc(&b->m->arena, (n ? n : 1) * sizeof(*rt->dests));
 	for (size_t i = 0; i < n; i++) {
-		const struct node *item = list->items[i];
-		unsigned weight = n == 1 ? 100 : uget(item, "weight", 0);
+		const struct m_route_dest *item = &list[i];
+		unsigned weight = n == 1 ? 100 : mint_u(&item->weight, 0);
 		if (weight == 0)
 			continue;
-		struct rm_cluster *c = route_dest_cluster(b, r, get(item, "destination"), cx);
+		struct dest_at at = { sect, rule, (unsigned)i, DEST_ROUTE };
+		struct rm_cluster *c = route_dest_cluster(b, r, &item->dest, &at, cx);
 		if (!c)
 			continue;
 		struct rm_dest *d = &rt->dests[rt->n_dests++];
 		d->cluster = c;
 		d->weight = weight;
-		d->hops = header_ops(b, get(item, "headers"), &d->n_hops);
+		d->hops = header_ops(b, &item->headers, &d->n_hops);
 	}
 }
 
 static void add_mirror(struct builder *b, struct rm_extra *x, const struct resource *r,
-		       const struct node *dst, unsigned ppm, const struct rctx *cx)
+		       const struct m_dest *dst, const struct dest_at *at,
+		       unsigned ppm, const struct rctx *cx)
 {
-	struct rm_cluster *c = route_dest_cluster(b, r, dst, cx);
+	struct rm_cluster *c = route_dest_cluster(b, r, dst, at, cx);
 	if (!c)
 		return;
 	x->mirrors[x->n_mirrors].cluster = c;
 	x->mirrors[x->n_mirrors++].weight = ppm;
 }
 
+/*
+ * Which of h and its root (NULL unless h is a delegate route) gives a
+ * field mergeHTTPRoute inherits: h when it has the field, else the root
+ * when it has it (and h is a map that can take it), else NULL.
+ */
+#define FIELD_OF(h, root, has) \
+	((h)->has ? (h) : (root) && (h)->map && (root)->has ? (root) : NULL)
+
+/* The resource holding route `src`: r for h itself, else the root's. */
+static const struct resource *owner_of(const struct m_http *src, const struct m_http *h,
+				       const struct resource *r, const struct resource *root_r)
+{
+	return src == h ? r : root_r;
+}
+
 /* Istio's MirrorPercent and MirrorPercentByPolicy: 100% when unset, no
  * mirror at an explicit 0. */
 static void route_mirrors(struct builder *b, struct rm_route *rt,
-			  const struct resource *mirror_owner,
-			  const struct resource *mirrors_owner, const struct node *h,
+			  const struct resource *r, const struct m_http *h,
+			  const struct resource *root_r, const struct m_http *root,
 			  const struct rctx *cx)
 {
-	const struct node *single = get(h, "mirror"), *many = get(h, "mirrors");
-	size_t n = (single ? 1 : 0) + (many && many->type == NODE_SEQ ? many->n : 0);
+	const struct m_http *single = FIELD_OF(h, root, mirror_present);
+	const struct m_http *many = FIELD_OF(h, root, mirrors_present);
+	size_t n = (single ? 1 : 0) + (many ? many->nmirrors : 0);
 	if (!n)
 		return;
 	struct rm_extra *x = extra_of(b, rt);
 	x->mirrors = arena_alloc(&b->m->arena, n * sizeof(*x->mirrors));
 	if (single) {
-		unsigned ppm = percent_ppm(get(h, "mirrorPercentage"));
-		const struct node *old = get(h, "mirrorPercent");
+		const struct m_http *pct = FIELD_OF(h, root, mirror_percentage.present);
+		const struct m_http *old = FIELD_OF(h, root, mirror_percent_present);
+		unsigned ppm = percent_ppm(pct ? &pct->mirror_percentage : NULL);
 		if (ppm == MRT_UNSET)
-			ppm = old ? uget(h, "mirrorPercent", 0) * 10000 : 1000000;
+			ppm = old ? old->mirror_percent * 10000 : 1000000;
+		struct dest_at at = { "http", single->index, 0, DEST_MIRROR };
 		if (ppm)
-			add_mirror(b, x, mirror_owner, single, ppm > 1000000 ? 1000000 : ppm, cx);
+			add_mirror(b, x, owner_of(single, h, r, root_r), &single->mirror, &at,
+				   ppm > 1000000 ? 1000000 : ppm, cx);
 	}
-	for (size_t i = 0; many && many->type == NODE_SEQ && i < many->n; i++) {
-		const struct node *mp = many->items[i];
-		unsigned ppm = percent_ppm(get(mp, "percentage"));
+	for (size_t i = 0; many && i < many->nmirrors; i++) {
+		unsigned ppm = percent_ppm(&many->mirrors_pct[i]);
 		if (ppm == MRT_UNSET)
 			ppm = 1000000;
+		struct dest_at at = { "http", many->index, (unsigned)i, DEST_MIRRORS };
 		if (ppm)
-			add_mirror(b, x, mirrors_owner, get(mp, "destination"), ppm, cx);
+			add_mirror(b, x, owner_of(many, h, r, root_r), &many->mirrors[i], &at,
+				   ppm, cx);
 	}
 }
 
@@ -579,7 +544,7 @@ static void parse_retry_on(struct builder *b, const char *in, const char **on,
 	free(c.p);
 }
 
-void route_set_retries(struct builder *b, struct rm_route *rt, const struct node *n)
+void route_set_retries(struct builder *b, struct rm_route *rt, const struct m_retries *n)
 {
 	struct rm_extra *x = extra_of(b, rt);
 	if (!n) {
@@ -589,138 +554,148 @@ void route_set_retries(struct builder *b, struct rm_route *rt, const struct node
 		x->rt_flags = MRT_RT_DEFAULT_POLICY;
 		return;
 	}
-	const struct node *an = get(n, "attempts");
-	x->rt_attempts = an && an->type == NODE_INT && an->ival > 0 ?
-			 (unsigned)(an->ival > 0x7fffffff ? 0x7fffffff : an->ival) : 0;
+	const struct mint *an = &n->attempts;
+	x->rt_attempts = an->set && an->v > 0 ?
+			 (unsigned)(an->v > 0x7fffffff ? 0x7fffffff : an->v) : 0;
 	if (x->rt_attempts == 0)
 		return;
-	const char *on = nstr(get(n, "retryOn"));
+	const char *on = n->retry_on;
 	if (on && *on) {
 		parse_retry_on(b, on, &x->rt_retry_on, &x->rt_status_codes);
 	} else {
 		x->rt_retry_on = DEFAULT_RETRY_ON;
 		x->rt_status_codes = "503";
 	}
-	x->rt_per_try_ms = dur_ms(get(n, "perTryTimeout"));
-	x->rt_backoff_ms = dur_ms(get(n, "backoff"));
-	const struct node *rl = get(n, "retryRemoteLocalities");
-	const struct node *ip = get(n, "retryIgnorePreviousHosts");
-	x->rt_flags = (rl && rl->type == NODE_BOOL ? (rl->bval ? 2u : 1u) : 0u) |
-		      (ip && ip->type == NODE_BOOL ? (ip->bval ? 2u : 1u) << 2 : 0u);
+	x->rt_per_try_ms = dur_ms(n->per_try_timeout);
+	x->rt_backoff_ms = dur_ms(n->backoff);
+	mtri rl = n->remote_localities, ip = n->ignore_previous_hosts;
+	x->rt_flags = (rl >= 0 ? (rl ? 2u : 1u) : 0u) |
+		      (ip >= 0 ? (ip ? 2u : 1u) << 2 : 0u);
 }
 
 /* Istio's TranslateFault: a percentage left out is 0 (no request is
  * affected); exponential delays and HTTP/2 error aborts are dropped. */
+/* The fault of route rule `rule`, owned by `owner` (a delegate's root
+ * when inherited); reported as r's. */
 static void route_fault(struct builder *b, struct rm_route *rt, const struct resource *r,
-			const struct node *n)
+			const struct resource *owner, const struct m_fault *n,
+			unsigned rule)
 {
-	const struct node *dl = get(n, "delay"), *ab = get(n, "abort");
 	struct rm_extra *x = extra_of(b, rt);
-	if (dl) {
-		unsigned ms = dur_ms(get(dl, "fixedDelay"));
+	struct arena *a = &b->m->arena;
+	if (n->delay) {
+		unsigned ms = dur_ms(n->fixed_delay);
 		if (ms == MRT_UNSET) {
-			diag_report(b->d, MSH0403, r, dl, "an exponentialDelay");
+			diag_report_at(b->d, MSH0403, r, &n->delay_pos,
+				       diag_model_path(owner, &n->delay_pos,
+				       arena_printf(a, "spec.http[%u].fault.delay", rule)),
+				       "an exponentialDelay");
 		} else {
 			x->fd_delay_ms = ms;
-			x->fd_delay_ppm = percent_ppm(get(dl, "percentage"));
+			x->fd_delay_ppm = percent_ppm(&n->delay_pct);
 			if (x->fd_delay_ppm == MRT_UNSET)
-				x->fd_delay_ppm = uget(dl, "percent", 0) > 100 ? 1000000 :
-						  uget(dl, "percent", 0) * 10000;
+				x->fd_delay_ppm = n->delay_percent > 100 ? 1000000 :
+						  n->delay_percent * 10000;
 		}
 	}
-	if (ab) {
-		x->fa_status = uget(ab, "httpStatus", MRT_UNSET);
-		x->fa_grpc = nstr(get(ab, "grpcStatus"));
+	if (n->abort) {
+		x->fa_status = n->http_status;
+		x->fa_grpc = n->grpc_status;
 		if (x->fa_status == MRT_UNSET && !x->fa_grpc) {
-			diag_report(b->d, MSH0403, r, ab, "an abort without httpStatus or grpcStatus");
+			diag_report_at(b->d, MSH0403, r, &n->abort_pos,
+				       diag_model_path(owner, &n->abort_pos,
+				       arena_printf(a, "spec.http[%u].fault.abort", rule)),
+				       "an abort without httpStatus or grpcStatus");
 		} else {
-			x->fa_ppm = percent_ppm(get(ab, "percentage"));
+			x->fa_ppm = percent_ppm(&n->abort_pct);
 			if (x->fa_ppm == MRT_UNSET)
 				x->fa_ppm = 0;
 		}
 	}
 }
 
-static void route_cors(struct builder *b, struct rm_route *rt, const struct node *n)
+static void route_cors(struct builder *b, struct rm_route *rt, const struct m_cors *n)
 {
 	struct rm_extra *x = extra_of(b, rt);
 	struct conds cs = { 0 };
 	x->cors_set = true;
-	const struct node *ao = get(n, "allowOrigins"), *old = get(n, "allowOrigin");
-	for (size_t i = 0; ao && ao->type == NODE_SEQ && i < ao->n; i++)
-		cond_string(&cs, MRT_FIELD_CORS_ORIGIN, NULL, ao->items[i], 0);
-	if (!ao)
-		for (size_t i = 0; old && old->type == NODE_SEQ && i < old->n; i++)
-			if (nstr(old->items[i]))
-				cond_add(&cs, MRT_FIELD_CORS_ORIGIN, MRT_OP_EXACT, NULL, nstr(old->items[i]));
+	for (size_t i = 0; i < n->norigins; i++)
+		cond_string(&cs, MRT_FIELD_CORS_ORIGIN, NULL, &n->origins[i], 0);
+	if (!n->origins_present)
+		for (size_t i = 0; i < n->allow_origin.n; i++)
+			if (n->allow_origin.v[i].s)
+				cond_add(&cs, MRT_FIELD_CORS_ORIGIN, MRT_OP_EXACT, NULL,
+					 n->allow_origin.v[i].s);
 	if (cs.n) {
 		x->cors_origins = arena_alloc(&b->m->arena, cs.n * sizeof(*cs.c));
 		memcpy(x->cors_origins, cs.c, cs.n * sizeof(*cs.c));
 		x->n_cors_origins = cs.n;
 	}
 	free(cs.c);
-	x->cors_methods = join_list(b, get(n, "allowMethods"));
-	x->cors_allow_headers = join_list(b, get(n, "allowHeaders"));
-	x->cors_expose_headers = join_list(b, get(n, "exposeHeaders"));
-	x->cors_max_age_ms = dur_ms(get(n, "maxAge"));
-	const struct node *cr = get(n, "allowCredentials");
-	x->cors_credentials = cr && cr->type == NODE_BOOL ? (unsigned)cr->bval : MRT_UNSET;
-	x->cors_preflight = nstr(get(n, "unmatchedPreflights"));
+	x->cors_methods = n->methods;
+	x->cors_allow_headers = n->allow_headers;
+	x->cors_expose_headers = n->expose_headers;
+	x->cors_max_age_ms = dur_ms(n->max_age);
+	x->cors_credentials = n->credentials >= 0 ? (unsigned)n->credentials : MRT_UNSET;
+	x->cors_preflight = n->unmatched_preflights;
 }
 
 void route_http_actions(struct builder *b, struct rm_route *rt, const struct resource *r,
-			const struct node *h, const struct rctx *cx,
-			const struct resource *mirror_owner,
-			const struct resource *mirrors_owner)
+			const struct m_http *h, const struct resource *root_r,
+			const struct m_http *root, const struct rctx *cx)
 {
-	const struct node *n;
-	if ((n = get(h, "redirect")) != NULL) {
+	const struct m_http *src;
+	if (h->redirect.present) {
+		const struct m_redirect *n = &h->redirect;
 		struct rm_extra *x = extra_of(b, rt);
 		rt->action = MRT_ACTION_REDIRECT;
-		x->rd_uri = nstr(get(n, "uri"));
-		x->rd_authority = nstr(get(n, "authority"));
-		x->rd_scheme = nstr(get(n, "scheme"));
-		x->rd_prefix = nstr(get(n, "prefixRewrite"));
-		x->rd_port = uget(n, "port", MRT_UNSET);
-		const char *dp = nstr(get(n, "derivePort"));
+		x->rd_uri = n->uri;
+		x->rd_authority = n->authority;
+		x->rd_scheme = n->scheme;
+		x->rd_prefix = n->prefix_rewrite;
+		x->rd_port = n->port;
+		const char *dp = n->derive_port;
 		x->rd_derive = !dp ? MRT_DERIVE_NONE :
 			       strcmp(dp, "FROM_REQUEST_PORT") == 0 ? MRT_DERIVE_FROM_REQUEST_PORT :
 			       MRT_DERIVE_FROM_PROTOCOL_DEFAULT;
-		x->rd_code = uget(n, "redirectCode", MRT_UNSET);
-	} else if ((n = get(h, "directResponse")) != NULL) {
+		x->rd_code = n->code;
+	} else if ((src = FIELD_OF(h, root, direct_response.present)) != NULL) {
+		const struct m_direct *n = &src->direct_response;
 		struct rm_extra *x = extra_of(b, rt);
 		rt->action = MRT_ACTION_DIRECT_RESPONSE;
-		x->dr_status = uget(n, "status", 0);
-		const struct node *body = get(n, "body");
-		const char *s;
-		if ((s = nstr(get(body, "string"))) != NULL) {
-			x->dr_body = s;
-			x->dr_body_len = strlen(s);
-		} else if ((s = nstr(get(body, "bytes"))) != NULL) {
-			char *dec = arena_alloc(&b->m->arena, strlen(s) + 1);
-			x->dr_body_len = b64_decode(s, dec);
+		x->dr_status = n->status;
+		if (n->body_string) {
+			x->dr_body = n->body_string;
+			x->dr_body_len = strlen(n->body_string);
+		} else if (n->body_bytes) {
+			char *dec = arena_alloc(&b->m->arena, strlen(n->body_bytes) + 1);
+			x->dr_body_len = b64_decode(n->body_bytes, dec);
 			x->dr_body = dec;
 		}
 	} else {
-		route_destinations(b, rt, r, get(h, "route"), cx);
-		route_set_retries(b, rt, get(h, "retries"));
+		route_destinations(b, rt, r, h->route, h->nroute, "http", h->index, cx);
+		src = FIELD_OF(h, root, retries.present);
+		route_set_retries(b, rt, src ? &src->retries : NULL);
 	}
-	if ((n = get(h, "rewrite")) != NULL) {
+	if ((src = FIELD_OF(h, root, rewrite.present)) != NULL) {
+		const struct m_rewrite *n = &src->rewrite;
 		struct rm_extra *x = extra_of(b, rt);
-		x->rw_uri = nstr(get(n, "uri"));
-		x->rw_authority = nstr(get(n, "authority"));
-		x->rw_regex = nstr(get(get(n, "uriRegexRewrite"), "match"));
-		x->rw_sub = nstr(get(get(n, "uriRegexRewrite"), "rewrite"));
+		x->rw_uri = n->uri;
+		x->rw_authority = n->authority;
+		x->rw_regex = n->regex;
+		x->rw_sub = n->regex_sub;
 	}
-	rt->timeout_ms = dur_ms(get(h, "timeout"));
-	if ((n = get(h, "fault")) != NULL)
-		route_fault(b, rt, r, n);
-	route_mirrors(b, rt, mirror_owner, mirrors_owner, h, cx);
-	if ((n = get(h, "corsPolicy")) != NULL)
-		route_cors(b, rt, n);
-	if ((n = get(h, "headers")) != NULL) {
+	src = FIELD_OF(h, root, timeout_present);
+	rt->timeout_ms = dur_ms(src ? src->timeout : NULL);
+	if ((src = FIELD_OF(h, root, fault.present)) != NULL)
+		route_fault(b, rt, r, owner_of(src, h, r, root_r), &src->fault, src->index);
+	route_mirrors(b, rt, r, h, root_r, root, cx);
+	if ((src = FIELD_OF(h, root, cors.present)) != NULL)
+		route_cors(b, rt, &src->cors);
+	const struct m_http *hs = FIELD_OF(h, root, headers.present);
+	if (hs) {
 		size_t cnt;
-		struct rm_hop *ops = header_ops(b, n, &cnt);
+		struct rm_hop *ops = header_ops(b, &hs->headers, &cnt);
 		if (cnt) {
 			struct rm_extra *x = extra_of(b, rt);
 			x->hops = ops;
@@ -729,10 +704,9 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 	}
 	/* Istio's host rewrite: rewrite.authority, else an :authority/Host
 	 * header of the route, else of its only destination. */
-	const struct node *dl = get(h, "route");
-	const char *auth = header_authority(get(h, "headers"));
-	if (!auth && dl && dl->type == NODE_SEQ && dl->n == 1)
-		auth = header_authority(get(dl->items[0], "headers"));
+	const char *auth = hs ? hs->headers.authority : NULL;
+	if (!auth && h->nroute == 1)
+		auth = h->route[0].headers.authority;
 	if (rt->action == MRT_ACTION_ROUTE && auth && !(rt->extra && rt->extra->rw_authority))
 		extra_of(b, rt)->rw_authority = auth;
 }
@@ -740,11 +714,10 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 /* ---- routes -------------------------------------------------------------- */
 
 struct rm_route *route_new(struct builder *b, const struct resource *r,
-			   const struct node *h, unsigned index,
-			   enum mrt_route_kind kind)
+			   const char *name, unsigned index, enum mrt_route_kind kind)
 {
 	struct rm_route *rt = arena_alloc(&b->m->arena, sizeof(*rt));
-	rt->name = nstr(get(h, "name"));
+	rt->name = name;
 	if (b->vs_of != r) {
 		b->vs_of = r;
 		b->vs_name = arena_printf(&b->m->arena, "%s/%s", r->namespace, r->name);
@@ -760,14 +733,14 @@ struct rm_route *route_new(struct builder *b, const struct resource *r,
 void route_http_routes(struct builder *b, struct rm_route_list *list,
 		       const struct resource *r, const struct rctx *cx)
 {
-	const struct node *http = get(r->spec, "http");
-	for (size_t i = 0; http && http->type == NODE_SEQ && i < http->n; i++) {
-		const struct node *h = http->items[i];
-		if (get(h, "delegate")) {
+	const struct m_vs *vs = model_vs(r);
+	for (size_t i = 0; i < vs->nhttp; i++) {
+		const struct m_http *h = &vs->http[i];
+		if (h->delegate) {
 			route_inline_delegate(b, list, r, h, cx);
 			continue;
 		}
-		struct rm_route *rt = route_new(b, r, h, (unsigned)i, MRT_ROUTE_HTTP);
+		struct rm_route *rt = route_new(b, r, h->name, (unsigned)i, MRT_ROUTE_HTTP);
 		size_t n;
 		struct mspec *specs = route_http_specs(b, r, h, &n);
 		bool alive = route_set_matches(b, rt, specs, n, true, cx);
@@ -775,18 +748,18 @@ void route_http_routes(struct builder *b, struct rm_route_list *list,
 			free(specs[k].req.c);
 		if (!alive)
 			continue;
-		route_http_actions(b, rt, r, h, cx, r, r);
+		route_http_actions(b, rt, r, h, NULL, NULL, cx);
 		route_list_add(b->m, list, rt);
 	}
 }
 
 /* The SNI hosts of a TLS match as one condition. */
 static void sni_cond(struct builder *b, struct conds *cs, const struct resource *r,
-		     const struct node *sni)
+		     const struct mstrs *sni)
 {
 	struct sb s = { 0 };
-	for (size_t k = 0; sni && sni->type == NODE_SEQ && k < sni->n; k++) {
-		const char *v = nstr(sni->items[k]);
+	for (size_t k = 0; k < sni->n; k++) {
+		const char *v = sni->v[k].s;
 		if (!v)
 			continue;
 		const char *f = v[0] == '*' ? lower(&b->m->arena, v) : route_fqdn(b, v, r->namespace);
@@ -803,32 +776,35 @@ void route_l4_routes(struct builder *b, struct rm_route_list *list,
 		     const struct resource *r, enum mrt_route_kind kind,
 		     const struct rctx *cx)
 {
-	const struct node *rs = get(r->spec, kind == MRT_ROUTE_TLS ? "tls" : "tcp");
-	for (size_t i = 0; rs && rs->type == NODE_SEQ && i < rs->n; i++) {
-		const struct node *h = rs->items[i];
-		const struct node *ms = get(h, "match");
-		size_t n = ms && ms->type == NODE_SEQ ? ms->n : 0;
+	const struct m_vs *vs = model_vs(r);
+	bool tls = kind == MRT_ROUTE_TLS;
+	const struct m_l4 *rs = tls ? vs->tls : vs->tcp;
+	size_t nrs = tls ? vs->ntls : vs->ntcp;
+	for (size_t i = 0; i < nrs; i++) {
+		const struct m_l4 *h = &rs[i];
+		size_t n = h->nmatch;
 		struct mspec *specs = arena_alloc(&b->m->arena, (n + 1) * sizeof(*specs));
 		for (size_t j = 0; j < n; j++) {
-			const struct node *m = ms->items[j];
-			if (kind == MRT_ROUTE_TLS)
-				sni_cond(b, &specs[j].req, r, get(m, "sniHosts"));
-			const char *subnets = join_list(b, get(m, "destinationSubnets"));
-			if (subnets)
-				cond_add(&specs[j].req, MRT_FIELD_DESTINATION_SUBNET, MRT_OP_ANY_OF, NULL, subnets);
-			const char *src = nstr(get(m, "sourceSubnet"));
-			if (src)
-				cond_add(&specs[j].req, MRT_FIELD_SOURCE_SUBNET, MRT_OP_ANY_OF, NULL, src);
+			const struct m_match *m = &h->match[j];
+			if (tls)
+				sni_cond(b, &specs[j].req, r, &m->sni_hosts);
+			if (m->destination_subnets)
+				cond_add(&specs[j].req, MRT_FIELD_DESTINATION_SUBNET, MRT_OP_ANY_OF,
+					 NULL, m->destination_subnets);
+			if (m->source_subnet)
+				cond_add(&specs[j].req, MRT_FIELD_SOURCE_SUBNET, MRT_OP_ANY_OF, NULL,
+					 m->source_subnet);
 			spec_source(b, &specs[j], r, m);
 			specs[j].name = NULL;
 		}
-		struct rm_route *rt = route_new(b, r, h, (unsigned)i, kind);
+		struct rm_route *rt = route_new(b, r, h->name, (unsigned)i, kind);
 		bool alive = route_set_matches(b, rt, specs, n, false, cx);
 		for (size_t k = 0; k < n; k++)
 			free(specs[k].req.c);
 		if (!alive)
 			continue;
-		route_destinations(b, rt, r, get(h, "route"), cx);
+		route_destinations(b, rt, r, h->route, h->nroute, tls ? "tls" : "tcp",
+				   (unsigned)i, cx);
 		route_list_add(b->m, list, rt);
 	}
 }

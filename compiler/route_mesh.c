@@ -101,13 +101,13 @@ static bool has_port(const unsigned *ports, size_t n, unsigned p)
 
 static void build_mesh_vs(struct builder *b, const struct resource *vs)
 {
-	const struct node *vh = get(vs->spec, "hosts");
-	size_t nh = vh && vh->type == NODE_SEQ ? vh->n : 0;
+	const struct mstrs *vh = &model_vs(vs)->hosts;
+	size_t nh = vh->n;
 	struct svc_list sl = { 0 };
 	const char **others = xcalloc(nh + 1, sizeof(*others));
 	size_t no = 0;
 	for (size_t i = 0; i < nh; i++) {
-		const char *h = nstr(vh->items[i]);
+		const char *h = vh->v[i].s;
 		if (!h)
 			continue;
 		if (h[0] == '*') {

@@ -173,17 +173,6 @@ void route_list_add(struct route_model *m, struct rm_route_list *l,
  * message in err when the table would exceed the format's limits.
  */
 void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen);
-/*
- * route_write.c: writes buf atomically to path: a temporary file in the
- * target's directory, fsync, rename, fsync of the directory. A symbolic
- * link is written through (the file it names is replaced); anything but
- * a regular file at the target is refused; an existing file keeps its
- * mode. 0, or -1 with a message in err (path left untouched, unless only
- * the directory's fsync failed after the rename).
- */
-int route_write_atomic(const char *path, const void *buf, size_t len,
-		       char *err, size_t errlen);
-
 struct project;
 struct diag_list;
 /*
@@ -195,27 +184,7 @@ struct diag_list;
 void route_build(struct route_model *m, struct project *p,
 		 struct diag_list *d);
 
-/*
- * route_compile.c: the route table of a project that has been loaded,
- * validated and analysed: route_build() then route_emit(). Returns a heap
- * buffer (*len bytes; caller frees) or NULL with a message in err. The
- * MSH04xx warnings go to d.
- */
-void *route_compile(struct project *p, struct diag_list *d, size_t *len,
-		    char *err, size_t errlen);
-
-/*
- * Opens TABLE for the tools that read tables (query, dump, test): a
- * compiled table (recognised by its magic), or else config paths (a
- * directory, or a .yaml/.yml file) compiled in memory with the default
- * options, namespace `ns` (NULL: default) and input limits `lim` (NULL:
- * the defaults). Config with errors is
- * refused. On success *t is open and *buf holds the bytes it uses (free
- * after mrt_close; NULL for a mapped file). -1 with a message otherwise.
- */
-struct meshc_limits;
-int route_table_load(const char *path, const char *ns,
-		     const struct meshc_limits *lim, mrt_table **t,
-		     void **buf, char *err, size_t errlen);
+/* route_compile, route_write_atomic and route_table_load, the
+ * compiler's public entry points, are declared in compiler.h. */
 
 #endif

@@ -23,79 +23,50 @@
 
 #include "route_build.h"
 
-enum { POL_LB, POL_CP, POL_OD, POL_TLS, POL_TUNNEL, POL_PROXY, POL_BUDGET, POL_N };
-static const char *const pol_keys[POL_N] = {
-	"loadBalancer", "connectionPool", "outlierDetection", "tls", "tunnel",
-	"proxyProtocol", "retryBudget",
+/* The policy fields (model.h enum m_pol_field), by API name. */
+static const char *const pol_keys[M_POL_N] = {
+	[M_POL_LB] = "loadBalancer", [M_POL_CP] = "connectionPool",
+	[M_POL_OD] = "outlierDetection", [M_POL_TLS] = "tls",
+	[M_POL_TUNNEL] = "tunnel", [M_POL_PROXY] = "proxyProtocol",
+	[M_POL_BUDGET] = "retryBudget",
 };
 /* The same keys, in JSON key order (sorted), as object keys. */
-static const int pol_order[POL_N] = {
-	POL_CP, POL_LB, POL_OD, POL_PROXY, POL_BUDGET, POL_TLS, POL_TUNNEL,
+static const int pol_order[M_POL_N] = {
+	M_POL_CP, M_POL_LB, M_POL_OD, M_POL_PROXY, M_POL_BUDGET, M_POL_TLS, M_POL_TUNNEL,
 };
 
 /* The portLevelSettings entry of policy for port, or NULL. */
-static const struct node *port_level(const struct node *policy, unsigned port)
+static const struct m_port_level *port_level(const struct m_policy *policy, unsigned port)
 {
-	const struct node *pls = get(policy, "portLevelSettings");
-	if (!pls || pls->type != NODE_SEQ || port == 0)
+	if (!policy || port == 0)
 		return NULL;
-	for (size_t i = 0; i < pls->n; i++)
-		if (uget(get(pls->items[i], "port"), "number", 0) == port)
-			return pls->items[i];
+	for (unsigned i = 0; i < policy->nlevels; i++)
+		if (policy->levels[i].port == port)
+			return &policy->levels[i];
 	return NULL;
 }
 
+/* Field f when it is set, else NULL. */
+static const struct m_polfield *set_or_null(const struct m_polfield *f)
+{
+	return f->json ? f : NULL;
+}
+
 /* A port-level entry stands for the whole policy: its four fields, absent or not. */
-static void take_port_level(const struct node *f[POL_N], const struct node *pl)
+static void take_port_level(const struct m_polfield *f[M_POL_N],
+			    const struct m_port_level *pl)
 {
-	for (int i = 0; i < POL_N; i++)
-		f[i] = i <= POL_TLS ? get(pl, pol_keys[i]) : NULL;
-}
-
-/* The slot of node n in b->pol: its entry, or the free slot for it. */
-static size_t pol_slot(const struct builder *b, const struct node *n)
-{
-	unsigned long long h = (unsigned long long)(uintptr_t)n * 0x9e3779b97f4a7c15ULL;
-	size_t j = (size_t)(h >> 32) & (b->cap_pol - 1);
-	while (b->pol[j].n && b->pol[j].n != n)
-		j = (j + 1) & (b->cap_pol - 1);
-	return j;
-}
-
-/* Appends the JSON of n (not NULL), made once per node: the clusters of
- * one host (its ports and subsets) mostly merge the same field nodes. */
-static void sb_node_memo(struct builder *b, struct sb *s, const struct node *n)
-{
-	if ((b->npol + 1) * 2 > b->cap_pol) {
-		struct pol_memo *old = b->pol;
-		size_t oldcap = b->cap_pol;
-		b->cap_pol = oldcap ? oldcap * 2 : 64;
-		b->pol = xcalloc(b->cap_pol, sizeof(*b->pol));
-		for (size_t i = 0; i < oldcap; i++)
-			if (old[i].n)
-				b->pol[pol_slot(b, old[i].n)] = old[i];
-		free(old);
-	}
-	struct pol_memo *e = &b->pol[pol_slot(b, n)];
-	if (!e->n) {
-		struct sb *t = &b->sb_field;
-		t->n = 0;
-		sb_json_node(t, n);
-		e->n = n;
-		e->json = arena_strndup(&b->m->arena, t->p, t->n);
-		e->len = t->n;
-		b->npol++;
-	}
-	sb_put(s, e->json, e->len);
+	for (int i = 0; i < M_POL_N; i++)
+		f[i] = i <= M_POL_TLS ? set_or_null(&pl->f[i]) : NULL;
 }
 
 /* The stored JSON of the policy made of fields f, or NULL when none is set. */
-static const char *policy_json(struct builder *b, const struct node *const f[POL_N])
+static const char *policy_json(struct builder *b, const struct m_polfield *const f[M_POL_N])
 {
 	struct sb *s = &b->sb_pol;
 	s->n = 0;
 	sb_put(s, "{", 1);
-	for (int k = 0; k < POL_N; k++) {
+	for (int k = 0; k < M_POL_N; k++) {
 		int i = pol_order[k];
 		if (!f[i])
 			continue;
@@ -103,7 +74,7 @@ static const char *policy_json(struct builder *b, const struct node *const f[POL
 			sb_put(s, ",", 1);
 		sb_json_str(s, pol_keys[i]);
 		sb_put(s, ":", 1);
-		sb_node_memo(b, s, f[i]);
+		sb_put(s, f[i]->json, f[i]->len);
 	}
 	if (s->n == 1)
 		return NULL;
@@ -153,22 +124,22 @@ static const char *host_namespace(const char *host, const char *domain,
 static const struct xref_dr *cluster_rules(struct builder *b, const struct rm_cluster *c,
 					    const struct xref_dr **top_dr,
 					    const struct xref_dr **sub_dr,
-					    const struct node **sub_node)
+					    const struct m_policy **sub_pol)
 {
 	size_t n = 0;
-	for (struct xref_dr *d = xref_dr_lookup(&b->x, c->host); d; d = d->next)
+	for (struct xref_dr *d = xref_dr_lookup(b->x, c->host); d; d = d->next)
 		n++;
 	if (n == 0)
 		return NULL;
 	const struct xref_dr **v = xcalloc(n, sizeof(*v));
 	n = 0;
-	for (struct xref_dr *d = xref_dr_lookup(&b->x, c->host); d; d = d->next)
-		if (d->r->spec)
+	for (struct xref_dr *d = xref_dr_lookup(b->x, c->host); d; d = d->next)
+		if (d->r->has_spec)
 			v[n++] = d;
 	qsort(v, n, sizeof(*v), dr_cmp);
 	bool plain = false;
 	for (size_t i = 0; i < n; i++)
-		plain |= get(v[i]->r->spec, "workloadSelector") == NULL;
+		plain |= !model_dr(v[i]->r)->workload_selector;
 	char buf[256];
 	const char *ns = host_namespace(c->host, b->m->domain, buf, sizeof(buf));
 	bool ns_has = false;
@@ -176,11 +147,12 @@ static const struct xref_dr *cluster_rules(struct builder *b, const struct rm_cl
 		ns_has |= strcmp(v[i]->r->namespace, ns) == 0;
 	const char *pick_ns = NULL;
 	*top_dr = *sub_dr = NULL;
-	*sub_node = NULL;
+	*sub_pol = NULL;
 	const struct xref_dr *any = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct xref_dr *d = v[i];
-		bool selects = get(d->r->spec, "workloadSelector") != NULL;
+		const struct m_dr *dr = model_dr(d->r);
+		bool selects = dr->workload_selector;
 		if (plain == selects)
 			continue;
 		if (!pick_ns)
@@ -191,15 +163,13 @@ static const struct xref_dr *cluster_rules(struct builder *b, const struct rm_cl
 			break;   /* selector rules: the first only */
 		if (!any)
 			any = d;
-		if (!*top_dr && get(d->r->spec, "trafficPolicy"))
+		if (!*top_dr && dr->policy.present)
 			*top_dr = d;
-		const struct node *subsets = get(d->r->spec, "subsets");
-		for (size_t k = 0; c->subset && !*sub_dr && subsets &&
-				   subsets->type == NODE_SEQ && k < subsets->n; k++) {
-			const char *name = nstr(get(subsets->items[k], "name"));
-			if (name && strcmp(name, c->subset) == 0) {
+		for (size_t k = 0; c->subset && !*sub_dr && k < dr->nsubsets; k++) {
+			const struct m_subset *s = &dr->subsets[k];
+			if (s->name && strcmp(s->name, c->subset) == 0) {
 				*sub_dr = d;
-				*sub_node = get(subsets->items[k], "trafficPolicy");
+				*sub_pol = s->policy.present ? &s->policy : NULL;
 			}
 		}
 	}
@@ -210,26 +180,26 @@ static const struct xref_dr *cluster_rules(struct builder *b, const struct rm_cl
 static void cluster_policy(struct builder *b, struct rm_cluster *c)
 {
 	const struct xref_dr *top_dr, *sub_dr;
-	const struct node *sub;
+	const struct m_policy *sub;
 	const struct xref_dr *first = cluster_rules(b, c, &top_dr, &sub_dr, &sub);
 	if (!first)
 		return;
-	const struct node *top = top_dr ? get(top_dr->r->spec, "trafficPolicy") : NULL;
-	const struct node *f[POL_N];
-	const struct node *tpl = port_level(top, c->port);
+	const struct m_policy *top = top_dr ? &model_dr(top_dr->r)->policy : NULL;
+	const struct m_polfield *f[M_POL_N];
+	const struct m_port_level *tpl = port_level(top, c->port);
 	if (tpl)
 		take_port_level(f, tpl);
 	else
-		for (int i = 0; i < POL_N; i++)
-			f[i] = get(top, pol_keys[i]);
-	const struct node *spl = port_level(sub, c->port);
+		for (int i = 0; i < M_POL_N; i++)
+			f[i] = top ? set_or_null(&top->f[i]) : NULL;
+	const struct m_port_level *spl = port_level(sub, c->port);
 	if (spl) {
-		for (int i = 0; i <= POL_TLS; i++)
-			f[i] = get(spl, pol_keys[i]);
+		for (int i = 0; i <= M_POL_TLS; i++)
+			f[i] = set_or_null(&spl->f[i]);
 	} else if (sub) {
-		for (int i = 0; i < POL_N; i++)
-			if (get(sub, pol_keys[i]))
-				f[i] = get(sub, pol_keys[i]);
+		for (int i = 0; i < M_POL_N; i++)
+			if (sub->f[i].json)
+				f[i] = &sub->f[i];
 	}
 	struct arena *a = &b->m->arena;
 	c->policy_json = policy_json(b, f);
@@ -241,14 +211,12 @@ static void cluster_policy(struct builder *b, struct rm_cluster *c)
 		arena_printf(a, "%s/%s,%s/%s", top_dr->r->namespace, top_dr->r->name,
 			     sub_dr->r->namespace, sub_dr->r->name) :
 		arena_printf(a, "%s/%s", first->r->namespace, first->r->name);
-	if (f[POL_LB]) {
-		const char *simple = nstr(get(f[POL_LB], "simple"));
-		c->lb_policy = simple ? arena_strdup(a, simple) :
-			       get(f[POL_LB], "consistentHash") ? "consistentHash" : NULL;
+	if (f[M_POL_LB]) {
+		const char *simple = f[M_POL_LB]->aux;
+		c->lb_policy = simple ? simple : f[M_POL_LB]->chash ? "consistentHash" : NULL;
 	}
-	const char *mode = nstr(get(f[POL_TLS], "mode"));
-	if (mode)
-		c->tls_mode = arena_strdup(a, mode);
+	if (f[M_POL_TLS] && f[M_POL_TLS]->aux)
+		c->tls_mode = f[M_POL_TLS]->aux;
 }
 
 struct rm_cluster *route_default_cluster(struct builder *b, const char *host,
@@ -261,15 +229,32 @@ struct rm_cluster *route_default_cluster(struct builder *b, const char *host,
 	return c;
 }
 
-struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *r,
-				      const struct node *dst, const struct rctx *cx)
+/* The path of a destination's host (route_build.h struct dest_at). */
+static const char *dest_host_path(struct builder *b, const struct dest_at *at)
 {
-	const char *h = nstr(get(dst, "host"));
+	struct arena *a = &b->m->arena;
+	switch (at->kind) {
+	case DEST_MIRROR:
+		return arena_printf(a, "spec.http[%u].mirror.host", at->rule);
+	case DEST_MIRRORS:
+		return arena_printf(a, "spec.http[%u].mirrors[%u].destination.host",
+				    at->rule, at->item);
+	default:
+		return arena_printf(a, "spec.%s[%u].route[%u].destination.host",
+				    at->sect, at->rule, at->item);
+	}
+}
+
+struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *r,
+				      const struct m_dest *dst, const struct dest_at *at,
+				      const struct rctx *cx)
+{
+	const char *h = dst->host;
 	if (!h)
 		return NULL;
 	const char *host = route_fqdn(b, h, r->namespace);
-	const char *subset = nstr(get(dst, "subset"));
-	unsigned port = uget(get(dst, "port"), "number", 0);
+	const char *subset = dst->subset;
+	unsigned port = mint_u(&dst->port, 0);
 	if (port == 0) {
 		/* Istio's GetDestinationCluster: the Service's only port, else
 		 * the listener's port. */
@@ -279,7 +264,8 @@ struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *
 		else if (cx->dest_port)
 			port = cx->dest_port;
 		else
-			diag_report(b->d, MSH0401, r, get(dst, "host"), host);
+			diag_report_at(b->d, MSH0401, r, &dst->host_pos,
+				       dest_host_path(b, at), host);
 	}
 	size_t before = b->m->n_clusters;
 	struct rm_cluster *c = route_model_cluster(b->m, host, subset, port);

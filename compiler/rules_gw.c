@@ -40,7 +40,7 @@ static const char *const tls_version_names[] = {
 };
 
 /* security.IsValidCipherSuite: Envoy's names, plus pass-through forms. */
-static bool cipher_suite_valid(const char *cs)
+bool istio_cipher_suite_valid(const char *cs)
 {
 	static const char *const known[] = {
 		"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
@@ -109,7 +109,7 @@ static void check_cipher_suites(struct diag_list *d, const struct resource *r,
 		const char *cs = node_str(list->items[i]);
 		if (!cs)
 			continue;
-		if (!cipher_suite_valid(cs)) {
+		if (!istio_cipher_suite_valid(cs)) {
 			if (!bad_at)
 				bad_at = list->items[i];
 			bad[nbad++] = cs;

@@ -135,15 +135,7 @@ const struct schema_prop *schema_find_prop(const struct schema_node *s,
  */
 unsigned schema_edit_distance(const char *a, size_t alen, const char *b,
 			      unsigned limit);
-/*
- * The candidate closest to name (len bytes) within a small edit distance
- * (equal ignoring case, '-' and '_' first), or NULL when none is close.
- * cands points at the first candidate string pointer; the next is stride
- * bytes further (an array of structs whose first field is the name, or of
- * plain strings with stride sizeof(char *)).
- */
-const char *schema_closest(const void *cands, size_t n, size_t stride,
-			   const char *name, size_t len);
+/* schema_closest, which the CLI shares, is declared in compiler.h. */
 /* The known property of s closest to `name` within a small distance, or NULL. */
 const char *schema_suggest(const struct schema_node *s, const char *name,
 			   size_t len);

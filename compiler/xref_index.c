@@ -665,6 +665,48 @@ void xref_init(struct xref *x, struct project *p)
 	index_pod_labels(x);
 }
 
+struct xref *project_index(struct project *p)
+{
+	if (!p->index) {
+		p->index = xmalloc(sizeof(*p->index));
+		xref_init(p->index, p);
+	}
+	return p->index;
+}
+
+void project_index_release(struct project *p)
+{
+	if (!p->index)
+		return;
+	xref_release(p->index);
+	free(p->index);
+	p->index = NULL;
+}
+
+void xref_add_gateways(struct xref *x, struct resource *const *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct resource *r = res[i];
+		if (r->kind != KIND_GATEWAY)
+			continue;
+		void **slot = xref_map_put(&x->gateways, xref_key2(x, r->namespace, r->name));
+		if (!*slot)
+			*slot = (void *)r;
+	}
+}
+
+void xref_drop_gateways(struct xref *x, struct resource *const *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct resource *r = res[i];
+		if (r->kind != KIND_GATEWAY)
+			continue;
+		void **slot = xref_map_put(&x->gateways, xref_key2(x, r->namespace, r->name));
+		if (*slot == r)
+			*slot = NULL;   /* the table cannot delete: a NULL value reads as absent */
+	}
+}
+
 void xref_release(struct xref *x)
 {
 	xref_map_release(&x->hosts);

@@ -173,6 +173,15 @@ struct xref {
 
 void xref_init(struct xref *x, struct project *p);
 void xref_release(struct xref *x);
+/*
+ * Adds Gateways that join the project after the index was built (the
+ * ones derived from Gateway API resources, gwapi_compile.c) to the
+ * gateway table; a name already there keeps its first definition, as in
+ * xref_init. xref_drop_gateways takes them out again (before the
+ * resources are released).
+ */
+void xref_add_gateways(struct xref *x, struct resource *const *res, size_t n);
+void xref_drop_gateways(struct xref *x, struct resource *const *res, size_t n);
 
 /*
  * A view of index x for work on unit u from a worker thread: the same

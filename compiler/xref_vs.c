@@ -28,11 +28,11 @@
 
 bool xref_vs_mesh_bound(const struct resource *vs)
 {
-	const struct node *gws = xref_list(vs->spec, "gateways");
-	if (!gws || gws->n == 0)
+	const struct mstrs *gws = &model_vs(vs)->gateways;
+	if (gws->n == 0)
 		return true;
 	for (size_t i = 0; i < gws->n; i++) {
-		const char *g = node_str(gws->items[i]);
+		const char *g = gws->v[i].s;
 		if (g && strcmp(g, "mesh") == 0)
 			return true;
 	}

@@ -38,6 +38,7 @@ struct frame {
 struct builder {
 	struct source_unit *u;
 	const struct meshc_limits *lim;
+	struct arena *tree;    /* nodes, pairs, items, anchor names */
 	unsigned line_base;    /* lines before the chunk */
 	const char *chunk;
 	size_t chunk_len;
@@ -430,7 +431,7 @@ static struct node *new_node(struct builder *b, enum node_type t,
 		b->failed = true;
 		return NULL;
 	}
-	struct node *n = arena_alloc_packed(&b->u->arena, sizeof(*n) + extra);
+	struct node *n = arena_alloc_packed(b->tree, sizeof(*n) + extra);
 	*n = (struct node){
 		.type = (unsigned char)t,
 		.line = mark_line(b, m),
@@ -494,7 +495,7 @@ static void anchor_set(struct builder *b, const unsigned char *uname,
 		return;
 	}
 	GROW(b->anchors, b->nanchors, b->cap_anchors);
-	b->anchors[b->nanchors].name = arena_strndup(&b->u->arena, name, len);
+	b->anchors[b->nanchors].name = arena_strndup(b->tree, name, len);
 	b->anchors[b->nanchors].node = n;
 	b->anchors[b->nanchors].slot = (size_t)(slot - b->anchor_slots);
 	*slot = ++b->nanchors;
@@ -589,7 +590,7 @@ static void finish_map(struct builder *b, struct node *map, struct node **kv,
 					merged_extra += v->items[j]->n;
 	}
 	size_t cap = npairs_max + merged_extra;
-	struct node_pair *pairs = arena_alloc_raw(&b->u->arena,
+	struct node_pair *pairs = arena_alloc_raw(b->tree,
 						  (cap ? cap : 1) * sizeof(*pairs));
 	size_t n = 0;
 	size_t *table = NULL, tcap = 0;
@@ -645,7 +646,7 @@ static void finish_map(struct builder *b, struct node *map, struct node **kv,
 static void finish_seq(struct builder *b, struct node *seq, struct node **items,
 		       size_t n)
 {
-	seq->items = arena_alloc_raw(&b->u->arena, (n ? n : 1) * sizeof(*items));
+	seq->items = arena_alloc_raw(b->tree, (n ? n : 1) * sizeof(*items));
 	if (n)
 		memcpy(seq->items, items, n * sizeof(*items));
 	seq->n = n;
@@ -1004,13 +1005,60 @@ static bool only_preamble(const char *p, const char *end)
 	return true;
 }
 
+/* Skips a UTF-8 byte order mark at the start of the input. */
+static const char *skip_bom(const char *data, size_t len)
+{
+	return len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0 ? data + 3 : data;
+}
+
+size_t yaml_split_point(const char *bytes, size_t len, size_t from)
+{
+	const char *data = skip_bom(bytes, len), *end = bytes + len;
+	if (from >= len)
+		return 0;
+	const char *p = bytes + from;
+	/* The next line start at or after `from`. */
+	if (p > data && p[-1] != '\n') {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			return 0;
+		p = nl + 1;
+	}
+	while (p < end) {
+		/* The chunker splits at a `---` line unless everything before
+		 * it in the input is preamble (yaml_parse_unit_each). */
+		if (p > data && is_doc_start(p, end) && !only_preamble(data, p))
+			return (size_t)(p - bytes);
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return 0;
+}
+
 void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim)
+{
+	yaml_parse_unit_each(u, lim, &u->arena, NULL, NULL);
+}
+
+void yaml_parse_unit_each(struct source_unit *u, const struct meshc_limits *lim,
+			  struct arena *tree, yaml_chunk_fn *fn, void *ctx)
+{
+	struct yaml_part whole = { .line0 = 0, .budget_bytes = u->len };
+	yaml_parse_part(u, lim, tree, fn, ctx, &whole);
+}
+
+void yaml_parse_part(struct source_unit *u, const struct meshc_limits *lim,
+		     struct arena *tree, yaml_chunk_fn *fn, void *ctx,
+		     struct yaml_part *part)
 {
 	struct builder b;
 	memset(&b, 0, sizeof(b));
 	b.u = u;
 	b.lim = lim;
-	b.node_budget = NODE_FLOOR + u->len / NODE_BYTES;
+	b.tree = tree;
+	b.node_budget = NODE_FLOOR + part->budget_bytes / NODE_BYTES;
 
 	const char *data = u->bytes, *end = u->bytes + u->len;
 	/*
@@ -1020,10 +1068,9 @@ void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim)
 	 * column 1 and shift the first mapping. Dropped here; columns on the
 	 * first line count from after it, as editors show them.
 	 */
-	if (u->len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
-		data += 3;
+	data = skip_bom(data, u->len);
 	const char *chunk = data;
-	unsigned chunk_line = 0, line = 0;
+	unsigned chunk_line = part->line0, line = part->line0;
 	const char *p = data;
 	while (p <= end) {
 		bool at_end = p == end;
@@ -1040,7 +1087,15 @@ void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim)
 				b.line_base = chunk_line;
 				b.chunk = chunk;
 				b.chunk_len = len;
+				size_t first = u->ndocs;
 				parse_chunk(&b);
+				if (fn) {
+					size_t scope = u->diags.scope;
+					u->diags.scope = 0;
+					if (fn(u, first, ctx))
+						arena_reset(tree);
+					u->diags.scope = scope;
+				}
 			}
 			chunk = p;
 			chunk_line = line;
@@ -1060,4 +1115,45 @@ void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim)
 	free(b.anchors);
 	free(b.anchor_slots);
 	u->diags.scope = 0;
+	part->nodes = b.nodes;
+	part->budget = b.node_budget;
+}
+
+/*
+ * The chunk yaml_parse_unit parses on its own (see the loop there) that
+ * holds 1-based line `line`: a chunk has no anchors or directives reaching
+ * past it, so meshc diff can parse a changed resource's chunk again
+ * without the rest of its file.
+ */
+bool yaml_chunk_at(const char *bytes, size_t len, unsigned line,
+		   size_t *off, size_t *clen)
+{
+	const char *data = bytes, *end = bytes + len;
+	if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0)
+		data += 3;
+	const char *chunk = data, *p = data;
+	unsigned chunk_line = 0, n = 0;
+	while (p <= end) {
+		bool at_end = p == end;
+		if (at_end || (p != chunk && is_doc_start(p, end) &&
+			       !only_preamble(chunk, p))) {
+			if (line > chunk_line && line <= n + (at_end ? 1 : 0)) {
+				*off = (size_t)(chunk - bytes);
+				*clen = (size_t)(p - chunk);
+				return true;
+			}
+			chunk = p;
+			chunk_line = n;
+			if (at_end)
+				break;
+		}
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			p = end;
+		else {
+			p = nl + 1;
+			n++;
+		}
+	}
+	return false;
 }

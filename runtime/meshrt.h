@@ -62,6 +62,11 @@ const mrt_route *mrt_match(const mrt_table *t, const mrt_request *req);
  */
 int mrt_open_buffer(const void *buf, size_t len, mrt_table **out,
 		    char *err, size_t errlen);
+/*
+ * Whether `head` (the first `len` bytes of a file) starts with the table
+ * magic: 1 or 0. Eight bytes decide it; a damaged table is still one.
+ */
+int mrt_is_table(const void *head, size_t len);
 
 /* Where a match landed: mrt_match() plus the indices query tools print. */
 typedef struct {

@@ -761,3 +761,8 @@ void mrt_close(mrt_table *t)
 		munmap((void *)t->base, t->size);
 	free(t);
 }
+
+int mrt_is_table(const void *head, size_t len)
+{
+	return head && len >= MRT_MAGIC_LEN && memcmp(head, MRT_MAGIC, MRT_MAGIC_LEN) == 0;
+}

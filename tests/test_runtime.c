@@ -225,6 +225,16 @@ static void test_checksum(void)
 	CHECK(mrt_fmt_checksum("abc", 3) == 0x44BC2CF5AD770999ULL);
 }
 
+/* A table is told from config by its first eight bytes. */
+static void test_is_table(void)
+{
+	CHECK(blob && mrt_is_table(blob, blob_len) == 1);
+	CHECK(blob && mrt_is_table(blob, 8) == 1);
+	CHECK(blob && mrt_is_table(blob, 7) == 0);
+	CHECK(mrt_is_table("apiVersion: v1\n", 15) == 0);
+	CHECK(mrt_is_table(NULL, 0) == 0);
+}
+
 /* Record sizes and section numbers as meshrt(5) documents them. */
 static void test_layout(void)
 {
@@ -818,6 +828,7 @@ int main(void)
 	RUN(test_index_hash);
 	RUN(open_model);
 	if (table) {
+		RUN(test_is_table);
 		RUN(test_match_types);
 		RUN(test_hosts);
 		RUN(test_actions);

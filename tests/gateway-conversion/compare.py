@@ -6,8 +6,9 @@ usage: compare.py GOLDEN.yaml.golden MINE.yaml GOLDEN.status.yaml.golden MINE.st
 Config: every Gateway and VirtualService of the golden file must be in
 meshc's output with the same kind, namespace, name and spec (Istio's
 internal.istio.io/* annotations aside), and meshc must print no other.
-DestinationRules (from BackendTLSPolicy and BackendLBPolicy) are not
-compared: meshc convert does not derive them.
+DestinationRules derived only from BackendTLSPolicies are compared the
+same way; those Istio also derives from XBackendTrafficPolicy and
+XBackend, which meshc does not read, are not (nor those kinds' status).
 Status: for every resource the golden status file gives conditions,
 meshc's status must have the same condition (type, status, reason) set,
 per listener (with attachedRoutes) and per route parent;
@@ -27,12 +28,15 @@ def key(d):
 def conds(cs):
     return sorted((c.get("type"), str(c.get("status")), c.get("reason")) for c in cs or [])
 
-def status_view(st):
+def status_view(st, kind):
     st = st or {}
     v = {"conditions": conds(st.get("conditions"))}
     if "listeners" in st:
         v["listeners"] = sorted((l.get("name"), l.get("attachedRoutes", 0), tuple(conds(l.get("conditions"))))
                                 for l in st.get("listeners") or [])
+    if "ancestors" in st and kind == "BackendTLSPolicy":
+        v["ancestors"] = sorted((yaml.safe_dump(a.get("ancestorRef"), sort_keys=True), a.get("controllerName"),
+                                 tuple(conds(a.get("conditions")))) for a in st.get("ancestors") or [])
     if "parents" in st:
         v["parents"] = sorted((yaml.safe_dump(p.get("parentRef"), sort_keys=True), tuple(conds(p.get("conditions"))))
                               for p in st.get("parents") or [])
@@ -42,7 +46,13 @@ def main():
     gold, mine, gold_st, mine_st = sys.argv[1:5]
     verbose = "-v" in sys.argv
     problems = []
-    want = {key(d): d for d in load(gold) if d.get("kind") in ("Gateway", "VirtualService")}
+    def derived(d):
+        if d.get("kind") in ("Gateway", "VirtualService"):
+            return True
+        parents = ((d.get("metadata") or {}).get("annotations") or {}).get("internal.istio.io/parents", "")
+        return d.get("kind") == "DestinationRule" and parents and all(
+            x.startswith("BackendTLSPolicy/") for x in parents.split(","))
+    want = {key(d): d for d in load(gold) if derived(d)}
     have = {key(d): d for d in load(mine)}
     for k, d in want.items():
         if k not in have:
@@ -52,17 +62,19 @@ def main():
             if verbose:
                 problems.append("  want: " + yaml.safe_dump(d.get("spec"), sort_keys=True).replace("\n", "\n        "))
                 problems.append("  have: " + yaml.safe_dump(have[k].get("spec"), sort_keys=True).replace("\n", "\n        "))
+    golden_keys = {key(d) for d in load(gold)}
     for k in have:
-        if k not in want:
+        if k not in want and k not in golden_keys:
             problems.append("unexpected %s %s/%s" % k)
     wst = {key(d): d for d in load(gold_st)}
     hst = {key(d): d for d in load(mine_st)}
     for k, d in wst.items():
         st = d.get("status") or {}
-        if not (st.get("conditions") or st.get("parents") or st.get("listeners")):
+        if not (st.get("conditions") or st.get("parents") or st.get("listeners") or
+                (st.get("ancestors") and k[0] == "BackendTLSPolicy")):
             continue
-        got = status_view((hst.get(k) or {}).get("status"))
-        exp = status_view(st)
+        got = status_view((hst.get(k) or {}).get("status"), k[0])
+        exp = status_view(st, k[0])
         if got != exp:
             problems.append("status differs: %s %s/%s" % k)
             if verbose:
