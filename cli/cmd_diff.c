@@ -214,12 +214,6 @@ int cmd_diff(int argc, char **argv)
 		case OPT_GIT:
 			git = true;
 			break;
-		case 'n':
-			mopt.namespace = optarg;
-			break;
-		case OPT_DOMAIN:
-			mopt.domain = optarg;
-			break;
 		default:
 			if (cli_input_option(c, optarg, &mopt) < 0)
 				return 2;

@@ -202,7 +202,8 @@ static void index_hosts(struct builder *b)
 		size_t nh = se ? se->hosts.n : 1;
 		for (size_t k = 0; k < nh; k++) {
 			const char *host = !se ?
-				arena_printf(a, "%s.%s.svc.%s", r->name, r->namespace, b->m->domain) :
+				lower(a, arena_printf(a, "%s.%s.svc.%s", r->name, r->namespace,
+						      b->m->domain)) :
 				se->hosts.v[k].s ? lower(a, se->hosts.v[k].s) : NULL;
 			if (!host || xref_map_get(&b->svc_by_host, host))
 				continue;
