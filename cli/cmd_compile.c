@@ -59,6 +59,9 @@ int cmd_compile(int argc, char **argv)
 	}
 
 	struct project p;
+	/* The route builder reads records only; the Gateway API conversion
+	 * needs trees, and project.c keeps them for inputs that hold it. */
+	mopt.release_trees = true;
 	project_init(&p, &mopt);
 	cli_run_checks(&p, argv + optind, (size_t)(argc - optind),
 		       cli_progress_wanted(false));
