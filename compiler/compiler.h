@@ -98,6 +98,16 @@ struct project {
 	 * phase that needs it (project_index) and shared by the analyzers,
 	 * the route builder and diff; released with the project. */
 	struct xref *index;
+	/*
+	 * meshc diff's NEW side, set before project_load: the OLD side's
+	 * project (loaded with the same options, trees released). An input
+	 * named as one of OLD's below the path given (`root`) takes the
+	 * resources of the leading and trailing chunks it shares byte for
+	 * byte with OLD's from there, parsing only what lies between
+	 * (project.c share_plan). OLD must outlive this project.
+	 */
+	const struct project *share_from;
+	const char *root;            /* the one path loaded, or NULL */
 };
 
 void project_init(struct project *p, const struct meshc_options *opt);
