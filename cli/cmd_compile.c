@@ -37,15 +37,9 @@ int cmd_compile(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
-		case 'n':
-			mopt.namespace = optarg;
-			break;
 		case 'S':
 			if (suppress_add(&sl, optarg, "--suppress") != 0)
 				goto done;
-			break;
-		case OPT_DOMAIN:
-			mopt.domain = optarg;
 			break;
 		case OPT_REQUIRE_HOSTS:
 			mopt.require_hosts = true;

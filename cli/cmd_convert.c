@@ -29,12 +29,6 @@ int cmd_convert(int argc, char **argv)
 		case OPT_STATUS:
 			status = true;
 			break;
-		case 'n':
-			mopt.namespace = optarg;
-			break;
-		case OPT_DOMAIN:
-			mopt.domain = optarg;
-			break;
 		default:
 			if (cli_input_option(c, optarg, &mopt) < 0)
 				return 2;

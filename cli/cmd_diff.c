@@ -101,14 +101,15 @@ static int side_open(struct side *s, const struct meshc_options *opt)
 	return 0;
 }
 
-/* Compiles a config side's routes in memory and opens the table. */
-static int side_compile(struct side *s)
+/* Compiles a config side's routes in memory (the virtual hosts
+ * overlapping `only`, NULL: all) and opens the table. */
+static int side_compile(struct side *s, const struct host_set *only)
 {
 	char err[512] = "";
 	size_t len = 0;
 	struct diag_list warn;
 	diag_list_init(&warn, &s->p.arena);
-	s->buf = route_compile(&s->p, &warn, &len, err, sizeof(err));
+	s->buf = route_compile_only(&s->p, only, &warn, &len, err, sizeof(err));
 	diag_list_release(&warn);
 	if (!s->buf || mrt_open_buffer(s->buf, len, &s->t, err, sizeof(err)) != 0) {
 		fprintf(stderr, "meshc: %s: cannot build the route table: %s\n",
@@ -164,10 +165,28 @@ static int run_diff(struct side *so, struct side *sn, const struct meshc_options
 	}
 	if (!so->is_table && !sn->is_table && !routes_may_differ(d))
 		return 0;
-	if ((!so->is_table && side_compile(so)) || (!sn->is_table && side_compile(sn)))
-		return 2;
-	diff_routes(d, so->t, sn->t);
-	return 0;
+	/* Between two configs, only the hosts whose inputs changed are
+	 * built and compared, when diff_scope knows which they are.
+	 * MESHC_DIFF_SCOPE, for tests/t_diff_scope.sh only: "full" compares
+	 * every host, "show" says on stderr how many were compared. */
+	const char *how = getenv("MESHC_DIFF_SCOPE");
+	struct host_set *only = NULL;
+	char why[256] = "a table side";
+	if (how && strcmp(how, "full") == 0)
+		snprintf(why, sizeof(why), "MESHC_DIFF_SCOPE=full");
+	else if (!so->is_table && !sn->is_table)
+		only = diff_scope(d, &so->p, &sn->p, why, sizeof(why));
+	if (how && strcmp(how, "show") == 0) {
+		if (only)
+			fprintf(stderr, "meshc: diff scope: %zu hosts\n", diff_scope_size(only));
+		else
+			fprintf(stderr, "meshc: diff scope: all hosts (%s)\n", why);
+	}
+	rc = (!so->is_table && side_compile(so, only)) || (!sn->is_table && side_compile(sn, only));
+	if (!rc)
+		diff_routes(d, so->t, sn->t, only);
+	diff_scope_free(only);
+	return rc ? 2 : 0;
 }
 
 int cmd_diff(int argc, char **argv)
@@ -175,6 +194,7 @@ int cmd_diff(int argc, char **argv)
 	struct meshc_options mopt;
 	meshc_options_init(&mopt);
 	mopt.canonical_hashes = true;   /* diff_resources skips equal resources */
+	mopt.release_trees = true;      /* nothing reads a tree after loading */
 	const char *format = "text";
 	bool quiet = false, git = false;
 	int c;
@@ -193,12 +213,6 @@ int cmd_diff(int argc, char **argv)
 			break;
 		case OPT_GIT:
 			git = true;
-			break;
-		case 'n':
-			mopt.namespace = optarg;
-			break;
-		case OPT_DOMAIN:
-			mopt.domain = optarg;
 			break;
 		default:
 			if (cli_input_option(c, optarg, &mopt) < 0)

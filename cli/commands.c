@@ -595,6 +595,12 @@ int cli_input_option(int key, const char *arg, struct meshc_options *o)
 {
 	long long v;
 	switch (key) {
+	case 'n':
+		o->namespace = arg;
+		return 1;
+	case OPT_DOMAIN:
+		o->domain = arg;
+		return 1;
 	case 'j':
 		if (!set_limit("jobs", arg, 1, 64, &v))
 			return -1;

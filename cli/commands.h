@@ -133,7 +133,8 @@ int cli_usage_error(const char *name, const char *fmt, ...)
 
 /*
  * Applies an option of the shared input_options table that is not
- * command-specific (--jobs, --stdin-filename, --max-*) to o. Returns 1
+ * command-specific (--jobs, --stdin-filename, --max-*; -n and --domain
+ * for commands that keep them in o as given) to o. Returns 1
  * when key was one of them, 0 when not, -1 after printing an error for a
  * bad value (exit 2).
  */

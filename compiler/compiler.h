@@ -36,9 +36,11 @@ struct meshc_options {
 	bool canonical_hashes;       /* fill resource.chash while loading (diff) */
 	unsigned jobs;               /* worker threads; 0 = number of cores */
 	/*
-	 * Nothing reads a node tree after loading (check): each document's
-	 * tree is dropped once it is checked and distilled, unless the input
-	 * holds Gateway API objects, whose conversion reads trees.
+	 * Nothing reads a node tree after loading (check, diff): each
+	 * document's tree is dropped once it is checked (when loading
+	 * validates) and distilled, unless the input holds Gateway API
+	 * objects, whose conversion reads trees. project_validate after
+	 * project_load has no trees to read then.
 	 */
 	bool release_trees;
 	struct meshc_limits limits;
@@ -158,6 +160,11 @@ struct mrt_table;
  */
 void *route_compile(struct project *p, struct diag_list *d, size_t *len,
 		    char *err, size_t errlen);
+/* route_compile for meshc diff: only the virtual hosts overlapping
+ * `only` (host_set.h; NULL: all) are sure to be complete. */
+struct host_set;
+void *route_compile_only(struct project *p, const struct host_set *only,
+			 struct diag_list *d, size_t *len, char *err, size_t errlen);
 
 /*
  * Opens TABLE for the tools that read tables (query, dump, test): a

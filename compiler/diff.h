@@ -113,10 +113,27 @@ int diff_resources(struct diff_result *d, const struct project *oldp,
  * Appends to d every request class of either table whose outcome differs
  * between the two (sorted). A class is a listener, a virtual host and one
  * match of a route; its outcome on each side is where a request of the
- * class is routed there.
+ * class is routed there. With `only` (host_set.h; NULL: every class),
+ * only the classes of virtual hosts that overlap it are compared, and
+ * the host-less TCP/TLS routes of every listener.
  */
+struct host_set;
 void diff_routes(struct diff_result *d, const mrt_table *oldt,
-		 const mrt_table *newt);
+		 const mrt_table *newt, const struct host_set *only);
+
+/*
+ * diff_scope.c: the hosts whose route classes can differ between two
+ * config sides whose resource diff is d (after diff_resources): compiling
+ * both sides with route_compile_only(hosts) and comparing with
+ * diff_routes(only = hosts) gives the full comparison's result. NULL,
+ * with the reason in why, when the scope is not known (every class is
+ * compared then); the file's top comment says when. Free the set with
+ * diff_scope_free; diff_scope_size counts its hosts.
+ */
+struct host_set *diff_scope(const struct diff_result *d, struct project *oldp,
+			    struct project *newp, char *why, size_t whylen);
+size_t diff_scope_size(const struct host_set *hosts);
+void diff_scope_free(struct host_set *hosts);
 
 /* Whether d holds any difference. */
 bool diff_result_empty(const struct diff_result *d);

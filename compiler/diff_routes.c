@@ -42,6 +42,7 @@
 #include <jansson.h>
 
 #include "diff.h"
+#include "host_set.h"
 #include "route_json.h"
 
 #define NONE SIZE_MAX
@@ -280,7 +281,7 @@ static void add_route_classes(struct rside *s, struct arena *ar, unsigned li,
 	}
 }
 
-static void side_collect(struct rside *s, struct arena *ar)
+static void side_collect(struct rside *s, struct arena *ar, const struct host_set *only)
 {
 	side_rehash(s);
 	size_t nl = mrt_listener_count(s->t);
@@ -292,7 +293,8 @@ static void side_collect(struct rside *s, struct arena *ar)
 				    arena_printf(ar, "%s:*", l.gateway);
 		for (size_t v = 0; v < l.n_vhosts; v++) {
 			mrt_vhost vh;
-			if (mrt_vhost_get(s->t, li, v, &vh) != 0)
+			if (mrt_vhost_get(s->t, li, v, &vh) != 0 ||
+			    (only && !host_set_overlaps(only, vh.host)))
 				continue;
 			for (size_t k = 0; k < vh.n_routes; k++) {
 				const mrt_route *r = mrt_route_at(s->t, vh.first_route + k);
@@ -672,11 +674,11 @@ static int route_entry_cmp(const void *x, const void *y)
 }
 
 void diff_routes(struct diff_result *d, const mrt_table *oldt,
-		 const mrt_table *newt)
+		 const mrt_table *newt, const struct host_set *only)
 {
 	struct rside so = { .t = oldt }, sn = { .t = newt };
-	side_collect(&so, &d->arena);
-	side_collect(&sn, &d->arena);
+	side_collect(&so, &d->arena, only);
+	side_collect(&sn, &d->arena, only);
 	struct sample *sp = xmalloc(sizeof(*sp));
 	size_t first = d->nroutes;
 	for (size_t i = 0; i < so.n; i++) {

@@ -7,6 +7,7 @@
 
 #include "compiler.h"
 #include "gwapi.h"
+#include "hash.h"
 #include "onode.h"
 
 static const struct {
@@ -42,8 +43,51 @@ const char *gwapi_str(const struct node *map, const char *key)
 	return n->text;
 }
 
-static void add_obj(struct gwapi *g, const struct node *obj, const char *file,
-		    const char *dflt_ns)
+/*
+ * The objects read so far by (kind, namespace, name), so that a later
+ * definition finds the one it replaces without a scan (a mesh holds
+ * thousands of Services). Slots hold an index into g->objs plus one.
+ */
+struct objtab {
+	size_t *slots;
+	size_t cap, n;
+};
+
+static uint64_t obj_hash(const struct gw_obj *o)
+{
+	uint64_t h = hash_bytes(o->name, strlen(o->name));
+	h = h * 31 + hash_bytes(o->ns, strlen(o->ns));
+	return h * 31 + hash_bytes(o->kind_name, strlen(o->kind_name)) + (uint64_t)o->kind;
+}
+
+static bool obj_same(const struct gw_obj *a, const struct gw_obj *b)
+{
+	return a->kind == b->kind && strcmp(a->name, b->name) == 0 &&
+	       strcmp(a->ns, b->ns) == 0 && strcmp(a->kind_name, b->kind_name) == 0;
+}
+
+/* The slot of o's identity: the one holding it, or the empty one for it. */
+static size_t *objtab_slot(const struct gwapi *g, struct objtab *t, const struct gw_obj *o)
+{
+	size_t mask = t->cap - 1;
+	for (size_t i = obj_hash(o) & mask;; i = (i + 1) & mask)
+		if (!t->slots[i] || obj_same(g->objs[t->slots[i] - 1], o))
+			return &t->slots[i];
+}
+
+static void objtab_grow(const struct gwapi *g, struct objtab *t)
+{
+	size_t *old = t->slots, ocap = t->cap;
+	t->cap = t->cap ? t->cap * 2 : 256;
+	t->slots = xcalloc(t->cap, sizeof(*t->slots));
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i])
+			*objtab_slot(g, t, g->objs[old[i] - 1]) = old[i];
+	free(old);
+}
+
+static void add_obj(struct gwapi *g, struct objtab *t, const struct node *obj,
+		    const char *file, const char *dflt_ns)
 {
 	const char *av = gwapi_str(obj, "apiVersion"), *kind = gwapi_str(obj, "kind");
 	if (!av || !kind)
@@ -53,7 +97,7 @@ static void add_obj(struct gwapi *g, const struct node *obj, const char *file,
 		if (items && items->type == NODE_SEQ)
 			for (size_t i = 0; i < items->n; i++)
 				if (items->items[i]->type == NODE_MAP)
-					add_obj(g, items->items[i], file, dflt_ns);
+					add_obj(g, t, items->items[i], file, dflt_ns);
 		return;
 	}
 	const char *slash = strchr(av, '/');
@@ -88,19 +132,22 @@ static void add_obj(struct gwapi *g, const struct node *obj, const char *file,
 		if (glen && strncmp(av, "gateway.networking", 18) == 0)
 			g->any = true;
 		/* A later definition replaces an earlier one (MSH0007). */
-		for (size_t k = 0; k < g->nobjs; k++)
-			if (g->objs[k]->kind == o->kind && strcmp(g->objs[k]->name, o->name) == 0 &&
-			    strcmp(g->objs[k]->ns, o->ns) == 0 &&
-			    strcmp(g->objs[k]->kind_name, o->kind_name) == 0) {
-				o->seq = g->objs[k]->seq;
-				g->objs[k] = o;
-				return;
-			}
+		if ((t->n + 1) * 2 > t->cap)
+			objtab_grow(g, t);
+		size_t *slot = objtab_slot(g, t, o);
+		if (*slot) {
+			size_t k = *slot - 1;
+			o->seq = g->objs[k]->seq;
+			g->objs[k] = o;
+			return;
+		}
 		if (g->nobjs == g->cap) {
 			g->cap = g->cap ? g->cap * 2 : 64;
 			g->objs = xrealloc(g->objs, g->cap * sizeof(*g->objs));
 		}
 		g->objs[g->nobjs++] = o;
+		*slot = g->nobjs;
+		t->n++;
 		return;
 	}
 }
@@ -258,19 +305,39 @@ void gwapi_build(struct gwapi *g, const struct project *p, const char *domain)
 	arena_init(&g->arena);
 	g->domain = domain ? domain : "cluster.local";
 	const char *dflt_ns = p->opt.namespace ? p->opt.namespace : "default";
+	struct objtab t = { 0 };
 	for (size_t u = 0; u < p->nunits; u++) {
 		const struct source_unit *su = &p->units[u];
 		for (size_t d = 0; d < su->ndocs; d++)
 			if (su->docs[d] && su->docs[d]->type == NODE_MAP)
-				add_obj(g, su->docs[d], su->file, dflt_ns);
+				add_obj(g, &t, su->docs[d], su->file, dflt_ns);
 	}
-	/* The resource of each object, for suppression annotations. */
-	for (size_t i = 0; i < p->nres; i++)
-		for (size_t k = 0; k < g->nobjs; k++)
-			if (g->objs[k]->root == p->res[i]->root && p->res[i]->root) {
-				g->objs[k]->res = p->res[i];
+	/* The resource of each object, for suppression annotations: objects
+	 * by root node (each object has its own), looked up per resource. */
+	free(t.slots);
+	t = (struct objtab){ .cap = 16 };
+	while (t.cap < g->nobjs * 2 + 2)
+		t.cap *= 2;
+	t.slots = xcalloc(t.cap, sizeof(*t.slots));
+	for (size_t k = 0; k < g->nobjs; k++) {
+		size_t i = (size_t)(hash_bytes((const char *)&g->objs[k]->root,
+					       sizeof(g->objs[k]->root)) & (t.cap - 1));
+		while (t.slots[i])
+			i = (i + 1) & (t.cap - 1);
+		t.slots[i] = k + 1;
+	}
+	for (size_t r = 0; r < p->nres; r++) {
+		const struct node *root = p->res[r]->root;
+		if (!root)
+			continue;
+		size_t i = (size_t)(hash_bytes((const char *)&root, sizeof(root)) & (t.cap - 1));
+		for (; t.slots[i]; i = (i + 1) & (t.cap - 1))
+			if (g->objs[t.slots[i] - 1]->root == root) {
+				g->objs[t.slots[i] - 1]->res = p->res[r];
 				break;
 			}
+	}
+	free(t.slots);
 	gwapi_convert_gateways(g);
 	gwapi_convert_routes(g);
 	gwapi_convert_policies(g);

@@ -399,7 +399,7 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 {
 	source_read_paths(p, paths, npaths);
 	struct load l = { .p = p, .validate = validate,
-			  .release = validate && p->opt.release_trees };
+			  .release = p->opt.release_trees };
 	l.parts_left = xmalloc((p->nunits ? p->nunits : 1) * sizeof(*l.parts_left));
 	atomic_init(&l.units_done, 0);
 	/*

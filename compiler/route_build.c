@@ -65,6 +65,16 @@ const struct mesh_svc *route_svc(struct builder *b, const char *host)
 	return i ? &b->svc[i - 1] : NULL;
 }
 
+bool route_vs_wanted(const struct builder *b, size_t i)
+{
+	return !b->vs_hot || b->vs_hot[i];
+}
+
+bool route_host_wanted(const struct builder *b, const char *host)
+{
+	return !b->only || host_set_overlaps(b->only, host);
+}
+
 /* ---- indexes ------------------------------------------------------------- */
 
 static int res_name_cmp(const void *a, const void *b)
@@ -192,7 +202,8 @@ static void index_hosts(struct builder *b)
 		size_t nh = se ? se->hosts.n : 1;
 		for (size_t k = 0; k < nh; k++) {
 			const char *host = !se ?
-				arena_printf(a, "%s.%s.svc.%s", r->name, r->namespace, b->m->domain) :
+				lower(a, arena_printf(a, "%s.%s.svc.%s", r->name, r->namespace,
+						      b->m->domain)) :
 				se->hosts.v[k].s ? lower(a, se->hosts.v[k].s) : NULL;
 			if (!host || xref_map_get(&b->svc_by_host, host))
 				continue;
@@ -267,7 +278,37 @@ static int vhost_cmp(const void *a, const void *b)
 	return strcmp(x->host, y->host);
 }
 
+/*
+ * Which VirtualServices route_build_only builds: those with a host (as
+ * the route model names it) that overlaps the hosts asked for. Every
+ * virtual host overlapping them gets exactly the routes the full build
+ * gives it: the VirtualServices naming such a host, or covering it with a
+ * wildcard, overlap them too, and the indexes that decide between
+ * VirtualServices (first one wins, the most specific wildcard) are
+ * built over all of them.
+ */
+static void mark_hot(struct builder *b)
+{
+	b->vs_hot = xcalloc(b->nvs + 1, sizeof(*b->vs_hot));
+	for (size_t i = 0; i < b->nvs; i++) {
+		const struct resource *vs = b->vs[i];
+		const struct mstrs *vh = &model_vs(vs)->hosts;
+		for (size_t k = 0; k < vh->n && !b->vs_hot[i]; k++) {
+			const char *h = vh->v[k].s;
+			if (h)
+				b->vs_hot[i] = host_set_overlaps(b->only, h[0] == '*' ? h :
+								 xref_fqdn(b->x, h, vs->namespace));
+		}
+	}
+}
+
 void route_build(struct route_model *m, struct project *p, struct diag_list *d)
+{
+	route_build_only(m, p, d, NULL);
+}
+
+void route_build_only(struct route_model *m, struct project *p, struct diag_list *d,
+		      const struct host_set *only)
 {
 	struct builder b;
 	memset(&b, 0, sizeof(b));
@@ -275,6 +316,7 @@ void route_build(struct route_model *m, struct project *p, struct diag_list *d)
 	b.p = p;
 	b.d = d;
 	b.x = project_index(p);
+	b.only = only;
 	xref_map_init(&b.delegates, &m->arena);
 	xref_map_init(&b.bound, &m->arena);
 	xref_map_init(&b.mesh_exact, &m->arena);
@@ -300,6 +342,8 @@ void route_build(struct route_model *m, struct project *p, struct diag_list *d)
 	qsort(b.gws, b.ngw, sizeof(*b.gws), res_nsname_cmp);
 	index_bindings(&b);
 	index_hosts(&b);
+	if (only)
+		mark_hot(&b);
 
 	route_build_gateways(&b);
 	route_build_mesh(&b);
@@ -311,6 +355,7 @@ void route_build(struct route_model *m, struct project *p, struct diag_list *d)
 			      sizeof(*m->listeners[i]->vhosts), vhost_cmp);
 	free(b.gws);
 	free(b.vs);
+	free(b.vs_hot);
 	xref_map_release(&b.delegates);
 	xref_map_release(&b.bound);
 	xref_map_release(&b.mesh_exact);

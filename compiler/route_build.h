@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "compiler.h"
+#include "host_set.h"
 #include "model.h"
 #include "mrt_format.h"
 #include "node_json.h"
@@ -79,6 +80,10 @@ struct builder {
 	const struct resource *vs_of; /* the resource vs_name names */
 	const char *vs_name;         /* its "ns/name", shared by its routes */
 	struct sb sb_pol;            /* route_policy.c's scratch buffer */
+	/* route_build_only: the hosts to build (NULL: all), and per entry
+	 * of vs whether one of its hosts overlaps them (heap; NULL: all). */
+	const struct host_set *only;
+	bool *vs_hot;
 };
 
 /* Positions in builder.vs of the VirtualServices naming one gateway. */
@@ -99,6 +104,10 @@ char *lower(struct arena *a, const char *s);
 const char *route_fqdn(struct builder *b, const char *host, const char *ns);
 /* The Service or ServiceEntry host `host`, or NULL. */
 const struct mesh_svc *route_svc(struct builder *b, const char *host);
+/* Whether b->vs[i] is built (route_build_only). */
+bool route_vs_wanted(const struct builder *b, size_t i);
+/* Whether the default routes of registry host `host` are built. */
+bool route_host_wanted(const struct builder *b, const char *host);
 
 /* ---- route_policy.c ---- */
 

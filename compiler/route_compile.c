@@ -21,6 +21,12 @@
 void *route_compile(struct project *p, struct diag_list *d, size_t *len,
 		    char *err, size_t errlen)
 {
+	return route_compile_only(p, NULL, d, len, err, errlen);
+}
+
+void *route_compile_only(struct project *p, const struct host_set *only,
+			 struct diag_list *d, size_t *len, char *err, size_t errlen)
+{
 	struct route_model m;
 	const char *domain = p->opt.domain && *p->opt.domain ? p->opt.domain : "cluster.local";
 	/* Gateway API routes compile as the Istio config Istio derives from them. */
@@ -32,7 +38,7 @@ void *route_compile(struct project *p, struct diag_list *d, size_t *len,
 	size_t added = gwapi_add_resources(&g, p);
 	xref_add_gateways(x, p->res + nres, added);
 	route_model_init(&m, domain);
-	route_build(&m, p, d);
+	route_build_only(&m, p, d, only);
 	void *buf = route_emit(&m, len, err, errlen);
 	route_model_release(&m);
 	xref_drop_gateways(x, p->res + nres, added);

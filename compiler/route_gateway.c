@@ -201,6 +201,8 @@ static void bind_server(struct builder *b, const struct workload *w, const struc
 	struct rctx cx = { gwname, port, 0, w->labels, w->ns };
 	const struct vs_set *bound = xref_map_get(&b->bound, gwname);
 	for (size_t i = 0; bound && i < bound->n; i++) {
+		if (!route_vs_wanted(b, bound->idx[i]))
+			continue;
 		const struct resource *vs = b->vs[bound->idx[i]];
 		const char *hosts[256];
 		size_t nh = gateway_hosts(b, gw, srv, vs, hosts, 256);

@@ -191,7 +191,7 @@ static void build_mesh_vs(struct builder *b, const struct resource *vs)
 void route_build_mesh(struct builder *b)
 {
 	for (size_t i = 0; i < b->nvs; i++)
-		if (xref_vs_mesh_bound(b->vs[i]))
+		if (xref_vs_mesh_bound(b->vs[i]) && route_vs_wanted(b, i))
 			build_mesh_vs(b, b->vs[i]);
 }
 
@@ -268,6 +268,8 @@ void route_build_defaults(struct builder *b)
 			unsigned port = s->ports[k];
 			enum prim_protocol p = s->protos[k];
 			struct rm_listener *l = route_model_listener(b->m, "mesh", port, NULL);
+			if (!route_host_wanted(b, s->host))
+				continue;   /* the listener stays, as in the full build */
 			if (prim_protocol_is_tls(p)) {
 				GROW(tls, ntls, cap_tls);
 				tls[ntls].port = port;

@@ -129,7 +129,10 @@ struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
 				   const char *host)
 {
 	/* The key is "V\x01", the listener's address in hex, "\x01" and the
-	 * host, built by hand (this runs once per route host). */
+	 * host in lower case, built by hand (this runs once per route host).
+	 * Lower case as the stored name is: hosts differing only in case are
+	 * one virtual host (DNS names are case-insensitive), and the table
+	 * lists each name once. */
 	char buf[512], *heap = NULL;
 	size_t lh = strlen(host), len = 2 + 2 * sizeof(uintptr_t) + 1 + lh;
 	char *key = len < sizeof(buf) ? buf : (heap = xmalloc(len + 1));
@@ -139,7 +142,10 @@ struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
 	for (size_t i = 0; i < 2 * sizeof(uintptr_t); i++)
 		key[2 + i] = "0123456789abcdef"[(pv >> (4 * (2 * sizeof(uintptr_t) - 1 - i))) & 15];
 	key[2 + 2 * sizeof(uintptr_t)] = '\x01';
-	memcpy(key + 3 + 2 * sizeof(uintptr_t), host, lh);
+	for (size_t i = 0; i < lh; i++) {
+		char c = host[i];
+		key[3 + 2 * sizeof(uintptr_t) + i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	}
 	key[len] = 0;
 	bool found;
 	size_t j = map_slot(m->index, key, &found);

@@ -183,6 +183,14 @@ struct diag_list;
  */
 void route_build(struct route_model *m, struct project *p,
 		 struct diag_list *d);
+/*
+ * route_build for the virtual hosts that overlap `only` (host_set.h),
+ * for meshc diff: they get the routes route_build gives them; other
+ * virtual hosts may be missing or partial. only NULL: route_build.
+ */
+struct host_set;
+void route_build_only(struct route_model *m, struct project *p,
+		      struct diag_list *d, const struct host_set *only);
 
 /* route_compile, route_write_atomic and route_table_load, the
  * compiler's public entry points, are declared in compiler.h. */

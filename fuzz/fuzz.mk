@@ -4,7 +4,8 @@
 #   make fuzz-smoke           a short run of every target (part of check-all)
 # The library sources are compiled once with the fuzzer's instrumentation
 # (build-fuzz/obj/) and linked into each target; the targets that drive a
-# command (diff, test) link the command-line sources too, except main.c.
+# command (diff, test) link the command-line sources too, except main.c,
+# whose `meshc help` is replaced by fuzz/help_stub.c.
 #
 # Seed corpora are generated from testdata at build time, one directory
 # per target in build-fuzz/seeds/: YAML for the front end and the
@@ -22,7 +23,7 @@ FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS = -g -O1 $(FUZZ_SAN) -std=c11 -D_GNU_SOURCE -Icompiler -Iruntime -Icli \
 	-Ifuzz -I$(B) $(PKG_CFLAGS) -pthread
 FUZZ_LIB_SRCS = $(COMPILER_SRCS) $(RUNTIME_SRCS) $(filter-out cli/main.c,$(CLI_SRCS)) \
-	$(GEN_SRCS)
+	$(GEN_SRCS) fuzz/help_stub.c
 FUZZ_OBJS = $(FUZZ_LIB_SRCS:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_LIB = $(FUZZ_DIR)/libfuzzmeshc.a
 FUZZ_MAX_LEN = 65536

@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mrt_table *t;
 		char verr[512];
 		if (mrt_open_buffer(bytes, len, &t, verr, sizeof(verr)) != 0) {
-			fprintf(stdout, "emitted table fails verification: %s\n", verr);
+			fprintf(stderr, "emitted table fails verification: %s\n", verr);
 			__builtin_trap();
 		}
 		route_some(t);

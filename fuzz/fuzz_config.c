@@ -16,16 +16,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
-/* `meshc help` lives in cli/main.c, which has main() and is not linked;
- * the command table (reached through the limits table) names it. */
-int cmd_help(int argc, char **argv);
-int cmd_help(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	return 2;
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
