@@ -27,8 +27,8 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "diff.h"
 #include "output.h"
+#include "route_json.h"
 
 /* One side of the diff: a loaded project, or an opened table. */
 struct side {
@@ -270,6 +270,7 @@ int cmd_diff(int argc, char **argv)
 
 	struct diff_result d;
 	diff_result_init(&d);
+	d.route_view = route_json_action;
 	int rc = run_diff(&so, &sn, &mopt, &d);
 	if (git) {
 		printf("meshc diff a/%s b/%s\n", gpath, gnew);

@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "diag.h"
 #include "node.h"
+#include "node_json.h"
 #include "resource.h"
 
 struct meshc_limits {
@@ -275,5 +276,11 @@ bool yaml_chunk_at(const char *bytes, size_t len, unsigned line,
 void resources_from_unit(struct source_unit *u, const struct meshc_options *opt);
 void validate_resource(struct diag_list *d, const struct resource *r,
 		       const struct meshc_options *opt);
+
+/*
+ * meshc diff's result and phases (diff.h): included here, after the
+ * types it uses, so that cli/ reaches the compiler through this header.
+ */
+#include "diff.h"
 
 #endif
