@@ -27,8 +27,8 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "diff.h"
 #include "output.h"
+#include "route_json.h"
 
 /* One side of the diff: a loaded project, or an opened table. */
 struct side {
@@ -66,9 +66,12 @@ static bool load_error(const struct diag *d)
 
 /*
  * Opens or loads one side. Returns 0, or 2 after printing why it cannot
- * be compared (unreadable, a bad table, YAML errors).
+ * be compared (unreadable, a bad table, YAML errors). `share`: the other
+ * side's project, whose resources this one takes where their inputs are
+ * the same bytes (NULL: none).
  */
-static int side_open(struct side *s, const struct meshc_options *opt)
+static int side_open(struct side *s, const struct meshc_options *opt,
+		     const struct project *share)
 {
 	char err[512];
 	if (!s->empty && is_table_file(s->path)) {
@@ -80,6 +83,7 @@ static int side_open(struct side *s, const struct meshc_options *opt)
 		return 0;
 	}
 	project_init(&s->p, opt);
+	s->p.share_from = share;
 	s->loaded = true;
 	char *paths[1] = { (char *)s->path };
 	project_load(&s->p, paths, s->empty ? 0 : 1);
@@ -147,13 +151,24 @@ static bool routes_may_differ(const struct diff_result *d)
 	return false;
 }
 
+/*
+ * MESHC_DIFF_SCOPE, for tests/t_diff_scope.sh only: "full" diffs the
+ * plain way (NEW parsed on its own, every host compared), "show" says on
+ * stderr how many hosts were compared.
+ */
+static bool plain_diff(void)
+{
+	const char *how = getenv("MESHC_DIFF_SCOPE");
+	return how && strcmp(how, "full") == 0;
+}
+
 /* Runs the comparison into d; 0, or 2 after printing a message. */
 static int run_diff(struct side *so, struct side *sn, const struct meshc_options *opt,
 		    struct diff_result *d)
 {
-	int rc = side_open(so, opt);
+	int rc = side_open(so, opt, NULL);
 	if (rc == 0)
-		rc = side_open(sn, opt);
+		rc = side_open(sn, opt, so->loaded && !plain_diff() ? &so->p : NULL);
 	if (rc)
 		return rc;
 	if (!so->is_table && !sn->is_table) {
@@ -166,13 +181,11 @@ static int run_diff(struct side *so, struct side *sn, const struct meshc_options
 	if (!so->is_table && !sn->is_table && !routes_may_differ(d))
 		return 0;
 	/* Between two configs, only the hosts whose inputs changed are
-	 * built and compared, when diff_scope knows which they are.
-	 * MESHC_DIFF_SCOPE, for tests/t_diff_scope.sh only: "full" compares
-	 * every host, "show" says on stderr how many were compared. */
+	 * built and compared, when diff_scope knows which they are. */
 	const char *how = getenv("MESHC_DIFF_SCOPE");
 	struct host_set *only = NULL;
 	char why[256] = "a table side";
-	if (how && strcmp(how, "full") == 0)
+	if (plain_diff())
 		snprintf(why, sizeof(why), "MESHC_DIFF_SCOPE=full");
 	else if (!so->is_table && !sn->is_table)
 		only = diff_scope(d, &so->p, &sn->p, why, sizeof(why));
@@ -257,6 +270,7 @@ int cmd_diff(int argc, char **argv)
 
 	struct diff_result d;
 	diff_result_init(&d);
+	d.route_view = route_json_action;
 	int rc = run_diff(&so, &sn, &mopt, &d);
 	if (git) {
 		printf("meshc diff a/%s b/%s\n", gpath, gnew);

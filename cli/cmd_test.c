@@ -41,7 +41,6 @@
 
 #include "cli.h"
 #include "commands.h"
-#include "node_json.h"
 #include "route_json.h"
 
 static const char *nstr(const struct node *n)

@@ -80,4 +80,22 @@ struct explain_parts {
 void explain_parts_split(const char *text, struct explain_parts *out);
 void explain_parts_free(struct explain_parts *e);
 
+/* ---- meshc diff's result (diff_out.c) ---- */
+
+enum diff_format {
+	DIFF_TEXT,
+	DIFF_JSON,
+	DIFF_MARKDOWN,
+};
+
+/* "text", "json", "markdown" -> format; -1 when unknown. */
+int diff_format_lookup(const char *name);
+
+/*
+ * Writes d to out in the given format. Text prints nothing for an empty
+ * result; JSON always prints both keys ({"resources":[],"routes":[]}).
+ * Returns 0, or -1 on a write error.
+ */
+int diff_print(FILE *out, const struct diff_result *d, enum diff_format f);
+
 #endif

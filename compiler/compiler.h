@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "diag.h"
 #include "node.h"
+#include "node_json.h"
 #include "resource.h"
 
 struct meshc_limits {
@@ -97,6 +98,16 @@ struct project {
 	 * phase that needs it (project_index) and shared by the analyzers,
 	 * the route builder and diff; released with the project. */
 	struct xref *index;
+	/*
+	 * meshc diff's NEW side, set before project_load: the OLD side's
+	 * project (loaded with the same options, trees released). An input
+	 * named as one of OLD's below the path given (`root`) takes the
+	 * resources of the leading and trailing chunks it shares byte for
+	 * byte with OLD's from there, parsing only what lies between
+	 * (project.c share_plan). OLD must outlive this project.
+	 */
+	const struct project *share_from;
+	const char *root;            /* the one path loaded, or NULL */
 };
 
 void project_init(struct project *p, const struct meshc_options *opt);
@@ -265,5 +276,11 @@ bool yaml_chunk_at(const char *bytes, size_t len, unsigned line,
 void resources_from_unit(struct source_unit *u, const struct meshc_options *opt);
 void validate_resource(struct diag_list *d, const struct resource *r,
 		       const struct meshc_options *opt);
+
+/*
+ * meshc diff's result and phases (diff.h): included here, after the
+ * types it uses, so that cli/ reaches the compiler through this header.
+ */
+#include "diff.h"
 
 #endif

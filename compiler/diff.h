@@ -9,8 +9,8 @@
  *                   outcome differs between two route tables
  *                   (diff_routes.c); config is compiled in memory first, so
  *                   config-vs-table and table-vs-table diffs share one
- *                   comparison;
- *   diff_print      the result as text, JSON or Markdown (diff_out.c).
+ *                   comparison.
+ * The result is printed by cli/diff_out.c (text, JSON, Markdown).
  *
  * Everything the result points to lives in the result's arena, in the two
  * projects or in the two tables: keep those until diff_result_release().
@@ -80,8 +80,18 @@ struct diff_route {
 	size_t nsettings;
 };
 
+/*
+ * The JSON `meshc query` shows for route r's action (cli/route_json.c
+ * route_json_action, with_policy false): diff_routes compares a route's
+ * settings as query shows them (cli.md), reading them from this view.
+ * The view is the CLI's printer, so the caller passes it in.
+ */
+typedef struct json_t *diff_route_view(const mrt_table *t, const mrt_route *r,
+				       bool with_policy);
+
 struct diff_result {
 	struct arena arena;
+	diff_route_view *route_view; /* set by the caller before diff_routes */
 	struct diff_resource *res;   /* heap array, sorted by kind, namespace, name */
 	size_t nres, cap_res;
 	struct diff_route *routes;   /* heap array, sorted by listener, host, match */
@@ -137,21 +147,5 @@ void diff_scope_free(struct host_set *hosts);
 
 /* Whether d holds any difference. */
 bool diff_result_empty(const struct diff_result *d);
-
-enum diff_format {
-	DIFF_TEXT,
-	DIFF_JSON,
-	DIFF_MARKDOWN,
-};
-
-/* "text", "json", "markdown" -> format; -1 when unknown. */
-int diff_format_lookup(const char *name);
-
-/*
- * Writes d to out in the given format. Text prints nothing for an empty
- * result; JSON always prints both keys ({"resources":[],"routes":[]}).
- * Returns 0, or -1 on a write error.
- */
-int diff_print(FILE *out, const struct diff_result *d, enum diff_format f);
 
 #endif

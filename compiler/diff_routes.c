@@ -43,7 +43,6 @@
 
 #include "diff.h"
 #include "host_set.h"
-#include "route_json.h"
 
 #define NONE SIZE_MAX
 
@@ -591,8 +590,9 @@ static const char *const setting_keys[] = {
 #define NSETTING (sizeof(setting_keys) / sizeof(setting_keys[0]))
 
 /* The settings of the two routes that differ (at most NSETTING, into out). */
-static size_t settings_diff(struct arena *ar, const struct diff_outcome *o,
-			    const struct diff_outcome *n, struct diff_setting *out)
+static size_t settings_diff(struct arena *ar, diff_route_view *view,
+			    const struct diff_outcome *o, const struct diff_outcome *n,
+			    struct diff_setting *out)
 {
 	/* Only between two forwarding routes: a redirect or a direct
 	 * response has no timeout or retries, and a change of action
@@ -600,8 +600,8 @@ static size_t settings_diff(struct arena *ar, const struct diff_outcome *o,
 	if (!o->r || !n->r || mrt_route_action(o->t, o->r) != MRT_ACTION_ROUTE ||
 	    mrt_route_action(n->t, n->r) != MRT_ACTION_ROUTE)
 		return 0;
-	json_t *a = route_json_action(o->t, o->r, false);
-	json_t *b = route_json_action(n->t, n->r, false);
+	json_t *a = view(o->t, o->r, false);
+	json_t *b = view(n->t, n->r, false);
 	size_t k = 0;
 	for (size_t i = 0; i < NSETTING; i++) {
 		json_t *x = json_object_get(a, setting_keys[i]);
@@ -657,7 +657,7 @@ static void compare_class(struct diff_result *d, struct sample *sp,
 		n.r = cb ? cb->r : NULL;
 	}
 	struct diff_setting set[NSETTING];
-	size_t nset = settings_diff(&d->arena, &o, &n, set);
+	size_t nset = settings_diff(&d->arena, d->route_view, &o, &n, set);
 	if (nset || !outcome_eq(&o, &n))
 		add_entry(d, def, &o, &n, set, nset);
 }

@@ -127,7 +127,7 @@ static bool routes_to_dests(const struct scope *s, struct xref *x, const struct 
 		for (unsigned k = 0; k < h->nroute; k++)
 			if (dest_hit(s, x, &h->route[k].dest, r->namespace))
 				return true;
-		if (h->mirror_present && dest_hit(s, x, &h->mirror, r->namespace))
+		if (h->mirror_present && dest_hit(s, x, h->mirror, r->namespace))
 			return true;
 		for (unsigned k = 0; k < h->nmirrors; k++)
 			if (dest_hit(s, x, &h->mirrors[k], r->namespace))

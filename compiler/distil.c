@@ -328,10 +328,17 @@ static struct m_route_dest *route_dests(struct distil *dc, const struct node *l,
 	return v;
 }
 
-static void redirect(struct distil *dc, struct m_redirect *r, const struct node *n)
+/* A part of a route stored apart (model.h m_http): zeroed room for it
+ * in the record's arena when its field is written, else `none`. */
+#define PART(dc, n, none) ((n) ? arena_alloc((dc)->a, sizeof(none)) : NULL)
+
+static const struct m_redirect *redirect(struct distil *dc, const struct node *n)
 {
-	if (!(r->present = n != NULL))
-		return;
+	static const struct m_redirect none;
+	struct m_redirect *r = PART(dc, n, none);
+	if (!r)
+		return &none;
+	r->present = true;
 	r->uri = str(dc, node_get(n, "uri"));
 	r->authority = str(dc, node_get(n, "authority"));
 	r->scheme = str(dc, node_get(n, "scheme"));
@@ -339,24 +346,32 @@ static void redirect(struct distil *dc, struct m_redirect *r, const struct node 
 	r->derive_port = str(dc, node_get(n, "derivePort"));
 	r->port = uval(node_get(n, "port"), M_UNSET);
 	r->code = uval(node_get(n, "redirectCode"), M_UNSET);
+	return r;
 }
 
-static void retries(struct distil *dc, struct m_retries *r, const struct node *n)
+static const struct m_retries *retries(struct distil *dc, const struct node *n)
 {
-	if (!(r->present = n != NULL))
-		return;
+	static const struct m_retries none;
+	struct m_retries *r = PART(dc, n, none);
+	if (!r)
+		return &none;
+	r->present = true;
 	mint(dc, &r->attempts, node_get(n, "attempts"));
 	r->retry_on = str(dc, node_get(n, "retryOn"));
 	r->per_try_timeout = str(dc, node_get(n, "perTryTimeout"));
 	r->backoff = str(dc, node_get(n, "backoff"));
 	r->remote_localities = tri(node_get(n, "retryRemoteLocalities"));
 	r->ignore_previous_hosts = tri(node_get(n, "retryIgnorePreviousHosts"));
+	return r;
 }
 
-static void fault(struct distil *dc, struct m_fault *f, const struct node *n)
+static const struct m_fault *fault(struct distil *dc, const struct node *n)
 {
-	if (!(f->present = n != NULL))
-		return;
+	static const struct m_fault none;
+	struct m_fault *f = PART(dc, n, none);
+	if (!f)
+		return &none;
+	f->present = true;
 	const struct node *dl = node_get(n, "delay"), *ab = node_get(n, "abort");
 	if ((f->delay = dl != NULL)) {
 		pos(dc, &f->delay_pos, dl);
@@ -370,12 +385,16 @@ static void fault(struct distil *dc, struct m_fault *f, const struct node *n)
 		f->grpc_status = str(dc, node_get(ab, "grpcStatus"));
 		pct(&f->abort_pct, node_get(ab, "percentage"));
 	}
+	return f;
 }
 
-static void cors(struct distil *dc, struct m_cors *c, const struct node *n)
+static const struct m_cors *cors(struct distil *dc, const struct node *n)
 {
-	if (!(c->present = n != NULL))
-		return;
+	static const struct m_cors none;
+	struct m_cors *c = PART(dc, n, none);
+	if (!c)
+		return &none;
+	c->present = true;
 	const struct node *ao = node_get(n, "allowOrigins");
 	c->origins_present = ao != NULL;
 	if (ao && ao->type == NODE_SEQ) {
@@ -391,6 +410,7 @@ static void cors(struct distil *dc, struct m_cors *c, const struct node *n)
 	c->max_age = str(dc, node_get(n, "maxAge"));
 	c->credentials = tri(node_get(n, "allowCredentials"));
 	c->unmatched_preflights = str(dc, node_get(n, "unmatchedPreflights"));
+	return c;
 }
 
 static void http_route(struct distil *dc, struct m_http *h, const struct node *n,
@@ -410,31 +430,45 @@ static void http_route(struct distil *dc, struct m_http *h, const struct node *n
 		h->delegate_ns = str(dc, node_get(f, "namespace"));
 	}
 	h->route = route_dests(dc, list(n, "route"), &h->nroute, &h->route_list);
-	redirect(dc, &h->redirect, node_get(n, "redirect"));
-	if ((f = node_get(n, "directResponse")) != NULL) {
-		h->direct_response.present = true;
-		h->direct_response.status = uval(node_get(f, "status"), 0);
+	h->redirect = redirect(dc, node_get(n, "redirect"));
+	static const struct m_direct no_direct;
+	struct m_direct *dr = PART(dc, f = node_get(n, "directResponse"), no_direct);
+	h->direct_response = dr ? dr : &no_direct;
+	if (dr) {
+		dr->present = true;
+		dr->status = uval(node_get(f, "status"), 0);
 		const struct node *body = node_get(f, "body");
-		h->direct_response.body_string = str(dc, node_get(body, "string"));
-		h->direct_response.body_bytes = str(dc, node_get(body, "bytes"));
+		dr->body_string = str(dc, node_get(body, "string"));
+		dr->body_bytes = str(dc, node_get(body, "bytes"));
 	}
-	if ((f = node_get(n, "rewrite")) != NULL) {
+	static const struct m_rewrite no_rewrite;
+	struct m_rewrite *rw = PART(dc, f = node_get(n, "rewrite"), no_rewrite);
+	h->rewrite = rw ? rw : &no_rewrite;
+	if (rw) {
 		const struct node *rr = node_get(f, "uriRegexRewrite");
-		h->rewrite.present = true;
-		h->rewrite.uri = str(dc, node_get(f, "uri"));
-		h->rewrite.authority = str(dc, node_get(f, "authority"));
-		h->rewrite.regex = str(dc, node_get(rr, "match"));
-		h->rewrite.regex_sub = str(dc, node_get(rr, "rewrite"));
+		rw->present = true;
+		rw->uri = str(dc, node_get(f, "uri"));
+		rw->authority = str(dc, node_get(f, "authority"));
+		rw->regex = str(dc, node_get(rr, "match"));
+		rw->regex_sub = str(dc, node_get(rr, "rewrite"));
 	}
 	f = node_get(n, "timeout");
 	h->timeout_present = f != NULL;
 	h->timeout = str(dc, f);
-	retries(dc, &h->retries, node_get(n, "retries"));
-	fault(dc, &h->fault, node_get(n, "fault"));
+	h->retries = retries(dc, node_get(n, "retries"));
+	h->fault = fault(dc, node_get(n, "fault"));
 	f = node_get(n, "mirror");
 	h->mirror_present = f != NULL;
-	dest(dc, &h->mirror, f);
-	pct(&h->mirror_percentage, node_get(n, "mirrorPercentage"));
+	static const struct m_dest no_mirror;
+	struct m_dest *mi = PART(dc, f, no_mirror);
+	h->mirror = mi ? mi : &no_mirror;
+	if (mi)
+		dest(dc, mi, f);
+	static const struct m_pct no_pct;
+	struct m_pct *mp = PART(dc, f = node_get(n, "mirrorPercentage"), no_pct);
+	h->mirror_percentage = mp ? mp : &no_pct;
+	if (mp)
+		pct(mp, f);
 	f = node_get(n, "mirrorPercent");
 	h->mirror_percent_present = f != NULL;
 	h->mirror_percent = uval(f, 0);
@@ -451,7 +485,7 @@ static void http_route(struct distil *dc, struct m_http *h, const struct node *n
 			pct(&h->mirrors_pct[j], node_get(mirrors->items[j], "percentage"));
 		}
 	}
-	cors(dc, &h->cors, node_get(n, "corsPolicy"));
+	h->cors = cors(dc, node_get(n, "corsPolicy"));
 	headers(dc, &h->headers, node_get(n, "headers"));
 	const struct node *pc = node_get(node_get(node_get(n, "fault"), "delay"),
 					 "percent");

@@ -34,7 +34,33 @@ static const struct {
 	{ "Conflicted", "HostnameConflict", MSH0633 },
 	{ "Conflicted", "ProtocolConflict", MSH0634 },
 	{ "Accepted", "Invalid", MSH0670 },   /* an XBackend's only */
+	{ "ResolvedRefs", "InvalidCACertificateRef", MSH0650 },
+	{ "ResolvedRefs", "InvalidCACertificateKind", MSH0651 },
+	{ "ResolvedRefs", "InvalidClientCertificateRef", MSH0652 },
+	/* meshc's own: Istio drops the suite without a condition */
+	{ "TLS", "InvalidCipherSuite", MSH0653 },
+	/* meshc's own: ListenerSets Istio orders by creation time */
+	{ "Precedence", "ListenerSetTie", MSH0659 },
 };
+
+/* A BackendTLSPolicy's conditions (diag_gwtls.def). */
+static int policy_code(const struct gw_issue *is)
+{
+	static const struct {
+		const char *type, *reason;
+		enum diag_code code;
+	} pc[] = {
+		{ "Accepted", "TargetNotFound", MSH0654 },
+		{ "ResolvedRefs", "InvalidCACertificateRef", MSH0655 },
+		{ "ResolvedRefs", "InvalidKind", MSH0656 },
+		{ "Accepted", "Conflicted", MSH0657 },
+		{ "Accepted", "Invalid", MSH0658 },
+	};
+	for (size_t k = 0; k < sizeof(pc) / sizeof(pc[0]); k++)
+		if (strcmp(pc[k].type, is->type) == 0 && strcmp(pc[k].reason, is->reason) == 0)
+			return (int)pc[k].code;
+	return -1;
+}
 
 /* A ListenerSet's own conditions (diag_listenerset.def); its listeners'
  * are those of a Gateway's. */
@@ -210,6 +236,8 @@ void gwapi_report(struct gwapi *g, const struct project *p, struct diag_list *d)
 			code = MSH0603;
 		if (is->obj->kind == GWK_LISTENER_SET && (!is->at || listenerset_code(is) >= 0))
 			code = listenerset_code(is);
+		if (is->obj->kind == GWK_BACKEND_TLS_POLICY)
+			code = policy_code(is);
 		if (code < 0 || (code == MSH0670 && is->obj->kind != GWK_XBACKEND))
 			continue;
 		/* Backends and gateway Services are checked when the input has Services. */

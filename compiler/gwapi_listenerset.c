@@ -222,6 +222,16 @@ void gwapi_conflicted_listener(struct gwapi *g, struct gw_obj *owner, const stru
 				 wl ? wl : "", cf->winner->kind_name, cf->winner->ns, cf->winner->name,
 				 gwapi_listener_port(owner, l)),
 		    NULL);
+	/* Two ListenerSets not known to differ in age: Istio's order is
+	 * their creation time, which the input does not give (MSH0659). */
+	if (owner->kind == GWK_LISTENER_SET && cf->winner->kind == GWK_LISTENER_SET &&
+	    owner != cf->winner && strcmp(owner->created, cf->winner->created) == 0)
+		gwapi_issue(g, owner, l, "Precedence", "ListenerSetTie",
+			    arena_printf(&g->arena, "%s/%s (listener \"%s\") and %s/%s (listener \"%s\")",
+					 cf->winner->ns, cf->winner->name, wl ? wl : "",
+					 owner->ns, owner->name,
+					 gwapi_str(l, "name") ? gwapi_str(l, "name") : ""),
+			    NULL);
 }
 
 /* ---- ListenerSet status ------------------------------------------------------ */

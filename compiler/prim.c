@@ -1036,6 +1036,11 @@ static bool parse_ipv6(const char *s, size_t n)
 	return inet_pton(AF_INET6, buf, &addr) == 1;
 }
 
+bool prim_has_prefix(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
 /* netip.ParseAddr: IPv4, or IPv6 with an optional non-empty %zone. */
 bool prim_is_ip(const char *s)
 {

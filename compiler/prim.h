@@ -68,6 +68,9 @@ bool prim_is_authority_header(const char *name);
 /* CORS allowHeaders/exposeHeaders entries: `*` or an RFC 7230 token. */
 const char *prim_check_cors_header_name(struct arena *a, const char *name);
 
+/* Go's strings.HasPrefix: whether s starts with p. */
+bool prim_has_prefix(const char *s, const char *p);
+
 bool prim_is_ip(const char *s);
 bool prim_is_cidr(const char *s);
 /* IP or CIDR. */

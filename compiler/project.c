@@ -13,6 +13,7 @@
 
 #include "compiler.h"
 #include "model.h"
+#include "xref_index.h"
 
 void meshc_options_init(struct meshc_options *o)
 {
@@ -153,10 +154,15 @@ struct part {
 	struct source_unit sub;      /* the part's own results (not whole) */
 	bool whole;                  /* u itself is loaded, not sub */
 	struct yaml_part y;
+	/* A part copied, not parsed (share_plan): the resources of `from`
+	 * on lines (lo, hi]. */
+	const struct source_unit *from;
+	unsigned lo, hi;
 };
 
 struct load {
 	struct project *p;
+	struct xref_map *shared;     /* OLD's inputs by name below its root */
 	bool validate;
 	bool release;          /* drop each chunk's trees after distilling */
 	struct part *parts;
@@ -213,8 +219,29 @@ static bool load_chunk(struct source_unit *u, size_t first, void *ctx)
 	return true;
 }
 
+/* A copied part: OLD's resources on its lines, as this input's. */
+static void copy_part(struct part *pt)
+{
+	struct source_unit *s = &pt->sub;
+	for (size_t i = 0; i < pt->from->nres; i++) {
+		const struct resource *r = pt->from->res[i];
+		if (r->pos.line <= pt->lo || r->pos.line > pt->hi)
+			continue;
+		struct resource *c = arena_alloc(&s->arena, sizeof(*c));
+		*c = *r;
+		c->file = pt->u->file;
+		c->shadowed = false;
+		GROW(s->res, s->nres, s->res_cap);
+		s->res[s->nres++] = c;
+	}
+}
+
 static void load_part(struct load *l, struct part *pt, struct arena *scratch)
 {
+	if (pt->from) {
+		copy_part(pt);
+		return;
+	}
 	struct source_unit *u = pt->whole ? pt->u : &pt->sub;
 	yaml_parse_part(u, &l->p->opt.limits, l->release ? scratch : &u->arena,
 			load_chunk, l, &pt->y);
@@ -276,6 +303,99 @@ static unsigned count_lines(const char *s, size_t len)
 	return n;
 }
 
+/* name below root ("" for root itself). */
+static const char *below(const char *name, const char *root)
+{
+	size_t n = root ? strlen(root) : 0;
+	if (!n || strncmp(name, root, n) != 0)
+		return name;
+	name += n;
+	while (*name == '/')
+		name++;
+	return name;
+}
+
+/* The last split point of bytes[0, len) whose `---` line ends before
+ * byte `limit` (0: none). */
+static size_t last_split_before(const char *bytes, size_t len, size_t limit)
+{
+	size_t best = 0;
+	for (size_t s = yaml_split_point(bytes, len, 0); s; s = yaml_split_point(bytes, len, s + 1)) {
+		const char *nl = memchr(bytes + s, '\n', len - s);
+		if (!nl || (size_t)(nl - bytes) >= limit)
+			break;
+		best = s;
+	}
+	return best;
+}
+
+/* A part of u (bytes [off, off + len)) taking o's resources on lines
+ * (lo, hi] instead of being parsed. */
+static void add_copy(struct load *l, size_t *cap, struct source_unit *u,
+		     const struct source_unit *o, size_t off, size_t len,
+		     unsigned lo, unsigned hi)
+{
+	add_part(l, cap, u, off, len, lo);
+	struct part *pt = &l->parts[l->nparts - 1];
+	pt->whole = false;
+	pt->sub.file = u->file;
+	pt->sub.bytes = u->bytes + off;
+	pt->sub.len = len;
+	pt->from = o;
+	pt->lo = lo;
+	pt->hi = hi;
+}
+
+/*
+ * meshc diff's NEW side (project.share_from): input u against OLD's
+ * input o of the same name. The chunks before the first differing byte
+ * and after the last one are the same documents on both sides (the
+ * front end splits both inputs at the same `---` lines there), so their
+ * resources are OLD's: parts copying them, and a part parsing what lies
+ * between. Trailing chunks are copied only when they sit on the same
+ * lines on both sides (their positions stay right). OLD loaded without
+ * YAML errors (meshc diff refuses a side with them), and the part parsed
+ * here reports its own; the node budget, which counts over an input,
+ * counts only that part's nodes. False: load u as usual (nothing to
+ * share).
+ */
+static bool share_plan(struct load *l, size_t *cap, struct source_unit *u,
+		       const struct source_unit *o)
+{
+	if (!o->bytes || !u->bytes || !o->nres)
+		return false;
+	for (size_t i = 0; i < o->nres; i++)
+		if (o->res[i]->pos.line == 0 || o->res[i]->root)
+			return false;
+	const char *a = o->bytes, *b = u->bytes;
+	size_t m = o->len, n = u->len, pre = 0;
+	while (pre < n && pre < m && a[pre] == b[pre])
+		pre++;
+	size_t cut = n, ocut = m;    /* where the copied tail starts */
+	size_t head = pre == n && n == m ? n : last_split_before(b, n, pre);
+	if (head < n) {
+		size_t suf = 0;
+		while (suf < n - head && suf < m - head && a[m - 1 - suf] == b[n - 1 - suf])
+			suf++;
+		size_t s = suf ? yaml_split_point(b, n, n - suf + 1) : 0;
+		if (s && yaml_split_point(a, m, s - n + m) == s - n + m &&
+		    count_lines(b + head, s - head) == count_lines(a + head, s - n + m - head)) {
+			cut = s;
+			ocut = s - n + m;
+		}
+	}
+	if (head == 0 && cut == n)
+		return false;
+	unsigned lhead = count_lines(b, head), lcut = count_lines(b, cut);
+	if (head)
+		add_copy(l, cap, u, o, 0, head, 0, lhead);
+	if (cut > head)
+		add_part(l, cap, u, head, cut - head, lhead);
+	if (ocut < m)
+		add_copy(l, cap, u, o, cut, n - cut, lcut, UINT32_MAX);
+	return true;
+}
+
 /* The parts of every input, in input order. */
 static void plan_parts(struct load *l)
 {
@@ -286,7 +406,11 @@ static void plan_parts(struct load *l)
 	for (size_t i = 0; i < p->nunits; i++) {
 		struct source_unit *u = &p->units[i];
 		size_t first = l->nparts;
-		if (!u->bytes || u->len / 2 < part) {
+		const struct source_unit *o = l->shared && u->bytes && u->len / 2 < part ?
+			xref_map_get(l->shared, below(u->file, p->root)) : NULL;
+		if (o && share_plan(l, &cap, u, o)) {
+			/* planned */
+		} else if (!u->bytes || u->len / 2 < part) {
 			add_part(l, &cap, u, 0, u->len, 0);
 		} else {
 			size_t off = 0;
@@ -356,13 +480,15 @@ static void merge_parts(struct load *l, struct arena *scratch)
 			i = j;
 			continue;
 		}
-		size_t nodes = 0, loose = 0;
+		size_t nodes = 0, loose = 0, budget = 0;
 		for (size_t k = i; k < j; k++) {
 			nodes += l->parts[k].y.nodes;
+			if (l->parts[k].y.budget > budget)   /* copied parts: 0 */
+				budget = l->parts[k].y.budget;
 			for (size_t d = 0; d < l->parts[k].sub.diags.n; d++)
 				loose += l->parts[k].sub.diags.items[d].res == NULL;
 		}
-		if (nodes > pt->y.budget || loose >= DIAG_CAP_PER_KIND) {
+		if (nodes > budget || loose >= DIAG_CAP_PER_KIND) {
 			for (size_t k = i; k < j; k++)
 				unit_unload(&l->parts[k].sub);
 			for (size_t k = i; k < j; k++)
@@ -398,6 +524,7 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 		 bool validate)
 {
 	source_read_paths(p, paths, npaths);
+	p->root = npaths == 1 ? paths[0] : NULL;
 	struct load l = { .p = p, .validate = validate,
 			  .release = p->opt.release_trees };
 	l.parts_left = xmalloc((p->nunits ? p->nunits : 1) * sizeof(*l.parts_left));
@@ -412,7 +539,19 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 		if (p->units[i].bytes && memmem(p->units[i].bytes, p->units[i].len,
 						"gateway.networking", 18))
 			l.release = false;
+	/* OLD's inputs by name, for NEW to share their chunks (share_plan). */
+	struct xref_map shared;
+	const struct project *o = p->share_from;
+	if (o && o->trees_released && l.release && !validate) {
+		xref_map_init(&shared, &p->arena);
+		for (size_t i = 0; i < o->nunits; i++)
+			*xref_map_put(&shared, below(o->units[i].file, o->root)) = &o->units[i];
+		l.shared = &shared;
+	}
 	load_pass(&l);
+	if (l.shared)
+		xref_map_release(&shared);
+	l.shared = NULL;
 	if (l.release) {
 		bool again = false;
 		for (size_t i = 0; i < p->nunits; i++)

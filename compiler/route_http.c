@@ -455,14 +455,14 @@ static void route_mirrors(struct builder *b, struct rm_route *rt,
 	struct rm_extra *x = extra_of(b, rt);
 	x->mirrors = arena_alloc(&b->m->arena, n * sizeof(*x->mirrors));
 	if (single) {
-		const struct m_http *pct = FIELD_OF(h, root, mirror_percentage.present);
+		const struct m_http *pct = FIELD_OF(h, root, mirror_percentage->present);
 		const struct m_http *old = FIELD_OF(h, root, mirror_percent_present);
-		unsigned ppm = percent_ppm(pct ? &pct->mirror_percentage : NULL);
+		unsigned ppm = percent_ppm(pct ? pct->mirror_percentage : NULL);
 		if (ppm == MRT_UNSET)
 			ppm = old ? old->mirror_percent * 10000 : 1000000;
 		struct dest_at at = { "http", single->index, 0, DEST_MIRROR };
 		if (ppm)
-			add_mirror(b, x, owner_of(single, h, r, root_r), &single->mirror, &at,
+			add_mirror(b, x, owner_of(single, h, r, root_r), single->mirror, &at,
 				   ppm > 1000000 ? 1000000 : ppm, cx);
 	}
 	for (size_t i = 0; many && i < many->nmirrors; i++) {
@@ -645,8 +645,8 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 			const struct m_http *root, const struct rctx *cx)
 {
 	const struct m_http *src;
-	if (h->redirect.present) {
-		const struct m_redirect *n = &h->redirect;
+	if (h->redirect->present) {
+		const struct m_redirect *n = h->redirect;
 		struct rm_extra *x = extra_of(b, rt);
 		rt->action = MRT_ACTION_REDIRECT;
 		x->rd_uri = n->uri;
@@ -659,8 +659,8 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 			       strcmp(dp, "FROM_REQUEST_PORT") == 0 ? MRT_DERIVE_FROM_REQUEST_PORT :
 			       MRT_DERIVE_FROM_PROTOCOL_DEFAULT;
 		x->rd_code = n->code;
-	} else if ((src = FIELD_OF(h, root, direct_response.present)) != NULL) {
-		const struct m_direct *n = &src->direct_response;
+	} else if ((src = FIELD_OF(h, root, direct_response->present)) != NULL) {
+		const struct m_direct *n = src->direct_response;
 		struct rm_extra *x = extra_of(b, rt);
 		rt->action = MRT_ACTION_DIRECT_RESPONSE;
 		x->dr_status = n->status;
@@ -674,11 +674,11 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 		}
 	} else {
 		route_destinations(b, rt, r, h->route, h->nroute, "http", h->index, cx);
-		src = FIELD_OF(h, root, retries.present);
-		route_set_retries(b, rt, src ? &src->retries : NULL);
+		src = FIELD_OF(h, root, retries->present);
+		route_set_retries(b, rt, src ? src->retries : NULL);
 	}
-	if ((src = FIELD_OF(h, root, rewrite.present)) != NULL) {
-		const struct m_rewrite *n = &src->rewrite;
+	if ((src = FIELD_OF(h, root, rewrite->present)) != NULL) {
+		const struct m_rewrite *n = src->rewrite;
 		struct rm_extra *x = extra_of(b, rt);
 		x->rw_uri = n->uri;
 		x->rw_authority = n->authority;
@@ -687,11 +687,11 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 	}
 	src = FIELD_OF(h, root, timeout_present);
 	rt->timeout_ms = dur_ms(src ? src->timeout : NULL);
-	if ((src = FIELD_OF(h, root, fault.present)) != NULL)
-		route_fault(b, rt, r, owner_of(src, h, r, root_r), &src->fault, src->index);
+	if ((src = FIELD_OF(h, root, fault->present)) != NULL)
+		route_fault(b, rt, r, owner_of(src, h, r, root_r), src->fault, src->index);
 	route_mirrors(b, rt, r, h, root_r, root, cx);
-	if ((src = FIELD_OF(h, root, cors.present)) != NULL)
-		route_cors(b, rt, &src->cors);
+	if ((src = FIELD_OF(h, root, cors->present)) != NULL)
+		route_cors(b, rt, src->cors);
 	const struct m_http *hs = FIELD_OF(h, root, headers.present);
 	if (hs) {
 		size_t cnt;

@@ -22,11 +22,6 @@
 
 #define PREFIX_UNIX "unix://"
 
-static bool has_prefix(const char *s, const char *p)
-{
-	return strncmp(s, p, strlen(p)) == 0;
-}
-
 enum tls_mode {
 	TLS_PASSTHROUGH, TLS_SIMPLE, TLS_MUTUAL, TLS_AUTO_PASSTHROUGH,
 	TLS_ISTIO_MUTUAL, TLS_OPTIONAL_MUTUAL, TLS_MODE_COUNT
@@ -282,9 +277,9 @@ static bool check_server_port(struct diag_list *d, const struct resource *r,
 	}
 	const struct node *num_n = field_value(port, "number");
 	long long number = field_int(port, "number");
-	if (!num_n && !has_prefix(bind, PREFIX_UNIX)) {
+	if (!num_n && !prim_has_prefix(bind, PREFIX_UNIX)) {
 		ok = false;
-	} else if (number > 0 || !has_prefix(bind, PREFIX_UNIX)) {
+	} else if (number > 0 || !prim_has_prefix(bind, PREFIX_UNIX)) {
 		const char *e = prim_check_port(d->arena, number);
 		if (e) {
 			FIELD_ERR(num_n, "%s", e);
@@ -321,7 +316,7 @@ static void check_server(struct diag_list *d, const struct resource *r,
 				continue;
 			/* `~/host` is reserved for gateways generated from the Gateway API. */
 			const char *checked = h;
-			if (gw_semantics && has_prefix(h, "~/"))
+			if (gw_semantics && prim_has_prefix(h, "~/"))
 				checked = arena_printf(d->arena, "*/%s", h + 2);
 			const char *e = prim_check_gateway_host(d->arena, checked);
 			if (e)
@@ -334,7 +329,7 @@ static void check_server(struct diag_list *d, const struct resource *r,
 	const struct node *port = field_value(server, "port");
 	bool port_ok = check_server_port(d, r, port, bind);
 
-	if (has_prefix(bind, PREFIX_UNIX)) {
+	if (prim_has_prefix(bind, PREFIX_UNIX)) {
 		const char *e = unix_address_error(d->arena, bind + strlen(PREFIX_UNIX));
 		if (e)
 			FIELD_ERR(bind_n, "%s", e);

@@ -34,11 +34,6 @@ static const char *const resolution_names[RES_COUNT] = {
 };
 static const char *const location_names[] = { "MESH_EXTERNAL", "MESH_INTERNAL" };
 
-static bool has_prefix(const char *s, const char *p)
-{
-	return strncmp(s, p, strlen(p)) == 0;
-}
-
 /* protocol.Instance.IsTCP: the protocols proxied as opaque TCP. */
 static bool protocol_is_tcp(enum prim_protocol p)
 {
@@ -106,7 +101,7 @@ static void check_endpoint(struct diag_list *d, const struct resource *r,
 	const char *addr = node_str(addr_n) ? addr_n->text : "";
 	const char *network = node_str(field_value(ep, "network"));
 	const struct node *ports = field_value(ep, "ports");
-	bool unix_ep = has_prefix(addr, PREFIX_UNIX);
+	bool unix_ep = prim_has_prefix(addr, PREFIX_UNIX);
 
 	/*
 	 * Neither address nor network, and the `unix://` path and ports

@@ -707,6 +707,59 @@ void xref_drop_gateways(struct xref *x, struct resource *const *res, size_t n)
 	}
 }
 
+/*
+ * The DestinationRules derived from BackendTLSPolicies join the host
+ * tables the route builder reads (xref_dr_lookup), in front of the
+ * input's; dr_list and the shared-host facts, which only the analyzers
+ * read, keep the input's alone.
+ */
+void xref_add_destination_rules(struct xref *x, struct resource *const *res, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (res[i]->kind != KIND_DESTINATION_RULE)
+			continue;
+		struct xref_dr *d = build_destination_rule(x, res[i]);
+		if (!d)
+			continue;
+		bool wild = d->host[0] == '*';
+		void **slot = wild ? xref_map_put_ref(&x->wild_drs, d->host + 1) :
+				     xref_map_put_ref(&x->drs, d->host);
+		x->any_wild_dr |= wild;
+		d->next = *slot;
+		*slot = d;
+	}
+}
+
+void xref_drop_destination_rules(struct xref *x, struct resource *const *res, size_t n)
+{
+	bool dropped = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct resource *r = res[i];
+		if (r->kind != KIND_DESTINATION_RULE)
+			continue;
+		const char *host = model_dr(r)->host;
+		if (!host || !*host)
+			continue;
+		const char *fqdn = xref_fqdn(x, host, r->namespace);
+		struct xref_dr *head = fqdn[0] == '*' ? xref_map_get(&x->wild_drs, fqdn + 1) :
+					 xref_map_get(&x->drs, fqdn);
+		void **slot = head ? (fqdn[0] == '*' ? xref_map_put(&x->wild_drs, fqdn + 1) :
+					  xref_map_put(&x->drs, fqdn)) : NULL;
+		for (struct xref_dr **pp = (struct xref_dr **)slot; pp && *pp; pp = &(*pp)->next)
+			if ((*pp)->r == r) {
+				*pp = (*pp)->next;   /* a list left empty reads as absent */
+				dropped = true;
+				break;
+			}
+	}
+	if (!dropped || !x->any_wild_dr)
+		return;
+	/* Whether a wildcard rule of the input remains. */
+	x->any_wild_dr = false;
+	for (size_t i = 0; i < x->wild_drs.cap && !x->any_wild_dr; i++)
+		x->any_wild_dr = x->wild_drs.slots[i].key && x->wild_drs.slots[i].val;
+}
+
 void xref_release(struct xref *x)
 {
 	xref_map_release(&x->hosts);

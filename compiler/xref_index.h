@@ -182,6 +182,13 @@ void xref_release(struct xref *x);
  */
 void xref_add_gateways(struct xref *x, struct resource *const *res, size_t n);
 void xref_drop_gateways(struct xref *x, struct resource *const *res, size_t n);
+/*
+ * The same for the DestinationRules derived from BackendTLSPolicies: the
+ * route builder finds them by host, before the input's rules of that
+ * host; xref_drop_destination_rules unlinks them again.
+ */
+void xref_add_destination_rules(struct xref *x, struct resource *const *res, size_t n);
+void xref_drop_destination_rules(struct xref *x, struct resource *const *res, size_t n);
 
 /*
  * A view of index x for work on unit u from a worker thread: the same

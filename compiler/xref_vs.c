@@ -412,7 +412,7 @@ static void each_dest(struct xref *x, const struct resource *vs,
 	}
 	for (unsigned i = 0; i < m->nhttp; i++) {
 		struct dest d = {
-			.m = &m->http[i].mirror, .mirror = true, .http = true,
+			.m = m->http[i].mirror, .mirror = true, .http = true,
 			.loc = { AT_MIRROR, "http", i, 0 },
 		};
 		visit_dest(x, vs, rec, &d, fn);

@@ -1,10 +1,12 @@
 #!/bin/sh
 # meshc diff builds and compares only the routes of the hosts whose inputs
-# changed (compiler/diff_scope.c). This checks that the scoped comparison
-# gives exactly the full one's diff (MESHC_DIFF_SCOPE=full compares every
-# host), on the diff test cases, on every route test input against a
-# randomly edited copy of itself, and on generated meshes with random
-# edits; and that the scoped path is taken where it should be.
+# changed (compiler/diff_scope.c), and NEW takes OLD's resources where
+# their inputs share chunks byte for byte (compiler/project.c
+# share_plan). This checks that it gives exactly the plain diff's result
+# (MESHC_DIFF_SCOPE=full: NEW parsed on its own, every host compared), on
+# the diff test cases, on every route test input against randomly edited
+# copies of itself, and on generated meshes with random edits; and that
+# the scoped path is taken where it should be.
 set -u
 cd "$(dirname "$0")/.." || exit 2
 MESHC=${MESHC:-$(pwd)/meshc}

@@ -16,7 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "diff.h"
+#include "compiler.h"
+#include "output.h"
 
 /* ---- a growable string ---- */
 
@@ -25,7 +26,7 @@ struct sbuf {
 	size_t len, cap;
 };
 
-static void sb_put(struct sbuf *b, const char *s, size_t n)
+static void sbuf_put(struct sbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		while (b->len + n + 1 > b->cap)
@@ -39,7 +40,7 @@ static void sb_put(struct sbuf *b, const char *s, size_t n)
 
 static void sb_str(struct sbuf *b, const char *s)
 {
-	sb_put(b, s, strlen(s));
+	sbuf_put(b, s, strlen(s));
 }
 
 static void sb_reset(struct sbuf *b)
@@ -82,15 +83,15 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 }
 
 /* A JSON string of s[0..n); bytes that are not UTF-8 become '?'. */
-static void sb_json_str(struct sbuf *b, const char *s, size_t n)
+static void sb_json_strn(struct sbuf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	sb_put(b, "\"", 1);
+	sbuf_put(b, "\"", 1);
 	for (size_t i = 0; i < n;) {
 		unsigned char ch = p[i];
 		if (ch == '"' || ch == '\\') {
 			char e[2] = { '\\', (char)ch };
-			sb_put(b, e, 2);
+			sbuf_put(b, e, 2);
 			i++;
 		} else if (ch < 0x20 || ch == 0x7f) {
 			char e[8];
@@ -106,21 +107,21 @@ static void sb_json_str(struct sbuf *b, const char *s, size_t n)
 		} else {
 			size_t l = utf8_len(p + i, n - i);
 			if (l == 0) {
-				sb_put(b, "?", 1);
+				sbuf_put(b, "?", 1);
 				i++;
 			} else {
-				sb_put(b, s + i, l);
+				sbuf_put(b, s + i, l);
 				i += l;
 			}
 		}
 	}
-	sb_put(b, "\"", 1);
+	sbuf_put(b, "\"", 1);
 }
 
 static void sb_json_cstr(struct sbuf *b, const char *s)
 {
 	if (s)
-		sb_json_str(b, s, strlen(s));
+		sb_json_strn(b, s, strlen(s));
 	else
 		sb_str(b, "null");
 }
@@ -167,10 +168,10 @@ static void sb_node(struct sbuf *b, const struct node *n, unsigned depth)
 	case NODE_INT:
 		if (n->int_overflow) {
 			if (decimal_text(n->text, n->len))
-				sb_put(b, n->text[0] == '+' ? n->text + 1 : n->text,
+				sbuf_put(b, n->text[0] == '+' ? n->text + 1 : n->text,
 				       n->text[0] == '+' ? n->len - 1 : n->len);
 			else
-				sb_json_str(b, n->text, n->len);
+				sb_json_strn(b, n->text, n->len);
 		} else {
 			char t[32];
 			snprintf(t, sizeof(t), "%lld", n->ival);
@@ -181,31 +182,31 @@ static void sb_node(struct sbuf *b, const struct node *n, unsigned depth)
 		if (isfinite(n->dval))
 			sb_float(b, n->dval);
 		else
-			sb_json_str(b, n->text, n->len);   /* JSON has no inf/nan */
+			sb_json_strn(b, n->text, n->len);   /* JSON has no inf/nan */
 		break;
 	case NODE_STR:
-		sb_json_str(b, n->text, n->len);
+		sb_json_strn(b, n->text, n->len);
 		break;
 	case NODE_MAP:
-		sb_put(b, "{", 1);
+		sbuf_put(b, "{", 1);
 		for (size_t i = 0; i < n->n; i++) {
 			if (i)
-				sb_put(b, ",", 1);
+				sbuf_put(b, ",", 1);
 			const struct node *k = n->pairs[i].key;
-			sb_json_str(b, k->text ? k->text : "", k->text ? k->len : 0);
-			sb_put(b, ":", 1);
+			sb_json_strn(b, k->text ? k->text : "", k->text ? k->len : 0);
+			sbuf_put(b, ":", 1);
 			sb_node(b, n->pairs[i].value, depth + 1);
 		}
-		sb_put(b, "}", 1);
+		sbuf_put(b, "}", 1);
 		break;
 	case NODE_SEQ:
-		sb_put(b, "[", 1);
+		sbuf_put(b, "[", 1);
 		for (size_t i = 0; i < n->n; i++) {
 			if (i)
-				sb_put(b, ",", 1);
+				sbuf_put(b, ",", 1);
 			sb_node(b, n->items[i], depth + 1);
 		}
-		sb_put(b, "]", 1);
+		sbuf_put(b, "]", 1);
 		break;
 	}
 }
@@ -262,7 +263,7 @@ static void sb_outcome_json(struct sbuf *b, const struct diff_outcome *o)
 		sb_uint(b, dr.status);
 		sb_str(b, ",\"body\":");
 		if (dr.body)
-			sb_json_str(b, dr.body, dr.body_len);
+			sb_json_strn(b, dr.body, dr.body_len);
 		else
 			sb_str(b, "null");
 		sb_str(b, "}}");
@@ -270,14 +271,14 @@ static void sb_outcome_json(struct sbuf *b, const struct diff_outcome *o)
 	default:
 		break;
 	}
-	sb_put(b, "[", 1);
+	sbuf_put(b, "[", 1);
 	size_t n = mrt_route_destination_count(t, o->r);
 	for (size_t i = 0, k = 0; i < n; i++) {
 		mrt_destination d;
 		if (mrt_route_destination(t, o->r, i, &d) != 0)
 			continue;
 		if (k++)
-			sb_put(b, ",", 1);
+			sbuf_put(b, ",", 1);
 		sb_str(b, "{\"host\":");
 		sb_json_cstr(b, d.host);
 		sb_str(b, ",\"subset\":");
@@ -291,9 +292,9 @@ static void sb_outcome_json(struct sbuf *b, const struct diff_outcome *o)
 			sb_str(b, ",\"policy\":");
 			sb_str(b, c.policy_json);   /* canonical JSON already */
 		}
-		sb_put(b, "}", 1);
+		sbuf_put(b, "}", 1);
 	}
-	sb_put(b, "]", 1);
+	sbuf_put(b, "]", 1);
 }
 
 /* An outcome for people: "h:9080 subset v1 weight 90, ...", "redirect ...". */
@@ -340,7 +341,7 @@ static void sb_outcome_text(struct sbuf *b, const struct diff_outcome *o)
 		sb_uint(b, dr.status);
 		if (dr.body) {
 			sb_str(b, " body ");
-			sb_json_str(b, dr.body, dr.body_len > 80 ? 80 : dr.body_len);
+			sb_json_strn(b, dr.body, dr.body_len > 80 ? 80 : dr.body_len);
 		}
 		return;
 	default:
@@ -357,7 +358,7 @@ static void sb_outcome_text(struct sbuf *b, const struct diff_outcome *o)
 			sb_str(b, ", ");
 		sb_str(b, d.host ? d.host : "?");
 		if (d.port) {
-			sb_put(b, ":", 1);
+			sbuf_put(b, ":", 1);
 			sb_uint(b, d.port);
 		}
 		if (d.subset) {
@@ -458,24 +459,24 @@ static void print_text(struct sbuf *b, const struct diff_result *d)
 	for (size_t i = 0; i < d->nres; i++) {
 		const struct diff_resource *r = &d->res[i];
 		sb_str(b, change_names[r->change]);
-		sb_put(b, " ", 1);
+		sbuf_put(b, " ", 1);
 		sb_str(b, r->kind);
-		sb_put(b, " ", 1);
+		sbuf_put(b, " ", 1);
 		sb_str(b, r->namespace);
-		sb_put(b, "/", 1);
+		sbuf_put(b, "/", 1);
 		sb_str(b, r->name);
-		sb_put(b, "\n", 1);
+		sbuf_put(b, "\n", 1);
 		for (size_t k = 0; k < r->nfields; k++) {
 			sb_str(b, "  ");
 			sb_field_text(b, &r->fields[k]);
-			sb_put(b, "\n", 1);
+			sbuf_put(b, "\n", 1);
 		}
 	}
 	for (size_t i = 0; i < d->nroutes; i++) {
 		const struct diff_route *rt = &d->routes[i];
 		sb_str(b, "route ");
 		sb_str(b, rt->listener);
-		sb_put(b, " ", 1);
+		sbuf_put(b, " ", 1);
 		sb_str(b, rt->host ? rt->host : "(no host)");
 		sb_str(b, " [");
 		sb_str(b, rt->match);
@@ -483,15 +484,15 @@ static void print_text(struct sbuf *b, const struct diff_result *d)
 		sb_outcome_text(b, &rt->oldo);
 		sb_str(b, "\n  new: ");
 		sb_outcome_text(b, &rt->newo);
-		sb_put(b, "\n", 1);
+		sbuf_put(b, "\n", 1);
 		for (size_t k = 0; k < rt->nsettings; k++) {
 			sb_str(b, "  ");
 			sb_setting_text(b, &rt->settings[k]);
-			sb_put(b, "\n", 1);
+			sbuf_put(b, "\n", 1);
 		}
 	}
 	summary(b, d);
-	sb_put(b, "\n", 1);
+	sbuf_put(b, "\n", 1);
 }
 
 static void print_json(struct sbuf *b, const struct diff_result *d)
@@ -558,9 +559,9 @@ static void print_json(struct sbuf *b, const struct diff_result *d)
 			sb_str(b, st->oldj);   /* compact JSON from jansson */
 			sb_str(b, ",\"new\":");
 			sb_str(b, st->newj);
-			sb_put(b, "}", 1);
+			sbuf_put(b, "}", 1);
 		}
-		sb_put(b, "]", 1);
+		sbuf_put(b, "]", 1);
 		sb_str(b, i + 1 < d->nroutes ? "},\n" : "}\n  ]\n");
 	}
 	sb_str(b, "}\n");
@@ -576,9 +577,9 @@ static void sb_md_cell(struct sbuf *b, const char *s, bool code)
 		if (*p == '|')
 			sb_str(b, "\\|");
 		else if (*p == '\n' || *p == '\r')
-			sb_put(b, " ", 1);
+			sbuf_put(b, " ", 1);
 		else
-			sb_put(b, p, 1);
+			sbuf_put(b, p, 1);
 	}
 	if (code)
 		sb_str(b, tick ? " ``" : "`");
