@@ -387,8 +387,10 @@ static bool share_plan(struct load *l, size_t *cap, struct source_unit *u,
 	if (head == 0 && cut == n)
 		return false;
 	unsigned lhead = count_lines(b, head), lcut = count_lines(b, cut);
+	/* A whole copy takes every line: the last one may have no newline,
+	 * so count_lines does not count it. */
 	if (head)
-		add_copy(l, cap, u, o, 0, head, 0, lhead);
+		add_copy(l, cap, u, o, 0, head, 0, head == n ? UINT32_MAX : lhead);
 	if (cut > head)
 		add_part(l, cap, u, head, cut - head, lhead);
 	if (ocut < m)
