@@ -62,6 +62,7 @@ int cmd_compile(int argc, char **argv)
 	/* The route builder reads records only; the Gateway API conversion
 	 * needs trees, and project.c keeps them for inputs that hold it. */
 	mopt.release_trees = true;
+	mopt.release_inputs = true;   /* its diagnostics show no source lines */
 	project_init(&p, &mopt);
 	cli_run_checks(&p, argv + optind, (size_t)(argc - optind),
 		       cli_progress_wanted(false));

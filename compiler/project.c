@@ -265,6 +265,10 @@ static void load_item(void *ctx, size_t i, struct arena *scratch)
 	struct part *pt = &l->parts[i];
 	load_part(l, pt, scratch);
 	struct project *p = l->p;
+	/* The whole input is loaded: its bytes can go at once (a split
+	 * input's when its parts are joined, in load). */
+	if (pt->whole && l->release && p->opt.release_inputs)
+		source_release_bytes(pt->u);
 	size_t ui = (size_t)(pt->u - p->units);
 	if (p->opt.progress && atomic_fetch_sub(&l->parts_left[ui], 1) == 1)
 		p->opt.progress(p->opt.progress_ctx,
@@ -571,14 +575,18 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 		for (size_t i = 0; i < p->nunits; i++)
 			again |= p->units[i].trees_needed;
 		if (again) {
-			for (size_t i = 0; i < p->nunits; i++)
-				if (p->units[i].bytes)
-					unit_unload(&p->units[i]);
+			for (size_t i = 0; i < p->nunits; i++) {
+				if (!p->units[i].bytes)
+					source_reread(p, &p->units[i]);
+				unit_unload(&p->units[i]);
+			}
 			l.release = false;
 			atomic_store(&l.units_done, 0);
 			load_pass(&l);
 		}
 	}
+	for (size_t i = 0; l.release && p->opt.release_inputs && i < p->nunits; i++)
+		source_release_bytes(&p->units[i]);
 	free(l.parts_left);
 	p->validated = validate;
 	p->trees_released = l.release;
