@@ -1,9 +1,7 @@
 /*
- * The compile pipeline's last two steps in one call (route_compile), and
- * the table loader shared by the table-reading commands
- * (route_table_load): a compiled table is mapped and verified; config is
- * checked and compiled in memory first, so `meshc dump CONFIG` shows
- * exactly what `meshc compile` would write.
+ * The compile pipeline's last steps in one call (route_compile): the
+ * shared index, the Gateway API conversion joined, route_build and
+ * route_emit. pipeline.c calls it for compile, the table tools and diff.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -84,98 +82,4 @@ void *route_compile_only(struct project *p, const struct host_set *only,
 	p->has_kind[KIND_DESTINATION_RULE] = had_dr;
 	gwapi_release(&g);
 	return buf;
-}
-
-/* Whether path starts with the table magic (a table, even a damaged one). */
-static bool has_magic(const char *path)
-{
-	char magic[MRT_MAGIC_LEN], err[256];
-	int fd = source_open(path, err, sizeof(err));   /* never a FIFO */
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, magic, sizeof(magic));
-	close(fd);
-	return n >= 4 && memcmp(magic + 1, "MRT", 3) == 0;
-}
-
-static bool is_config(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) != 0)
-		return false;
-	if (S_ISDIR(st.st_mode))
-		return true;
-	size_t n = strlen(path);
-	return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) ||
-	       (n > 4 && strcmp(path + n - 4, ".yml") == 0);
-}
-
-/*
- * Whether d is suppressed by its resource's
- * galley.istio.io/analyze-suppress annotation ("*" or a comma-separated
- * list of codes), as `meshc check` and `meshc compile` honour it.
- */
-static bool annotation_suppresses(const struct diag *d)
-{
-	const char *list = d->res ? resource_annotation(d->res,
-				"galley.istio.io/analyze-suppress") : NULL;
-	if (!list)
-		return false;
-	const char *id = diag_info(d->code)->id;
-	size_t idlen = strlen(id);
-	for (const char *s = list;;) {
-		size_t len = strcspn(s, ",");
-		if ((len == 1 && s[0] == '*') || (len == idlen && strncmp(s, id, len) == 0))
-			return true;
-		if (!s[len])
-			return false;
-		s += len + 1;
-	}
-}
-
-int route_table_load(const char *path, const char *ns,
-		     const struct meshc_limits *lim, mrt_table **t,
-		     void **buf, char *err, size_t errlen)
-{
-	*t = NULL;
-	*buf = NULL;
-	if (has_magic(path) || !is_config(path))
-		return mrt_open(path, t, err, errlen);
-
-	struct meshc_options opt;
-	meshc_options_init(&opt);
-	if (ns)
-		opt.namespace = ns;
-	if (lim)
-		opt.limits = *lim;
-	struct project p;
-	project_init(&p, &opt);
-	char *paths[1] = { (char *)path };
-	project_load_validated(&p, paths, 1);
-	project_analyze(&p);
-	project_finish_diags(&p);
-	size_t errors = 0, len = 0;
-	for (size_t i = 0; i < p.diags.n; i++)
-		errors += p.diags.items[i].level == LEVEL_ERROR &&
-			  !annotation_suppresses(&p.diags.items[i]);
-	int rc = -1;
-	if (p.usage_error) {
-		snprintf(err, errlen, "%s: cannot read the config", path);
-	} else if (errors) {
-		snprintf(err, errlen, "%s: the config has %zu error%s (meshc check shows them)",
-			 path, errors, errors == 1 ? "" : "s");
-	} else {
-		struct diag_list warn;
-		diag_list_init(&warn, &p.arena);
-		void *bytes = route_compile(&p, &warn, &len, err, errlen);
-		diag_list_release(&warn);
-		if (bytes && mrt_open_buffer(bytes, len, t, err, errlen) == 0) {
-			*buf = bytes;
-			rc = 0;
-		} else {
-			free(bytes);
-		}
-	}
-	project_release(&p);
-	return rc;
 }
