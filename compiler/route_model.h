@@ -195,7 +195,8 @@ struct host_set;
 void route_build_only(struct route_model *m, struct project *p,
 		      struct diag_list *d, const struct host_set *only);
 
-/* route_compile, route_write_atomic and route_table_load, the
- * compiler's public entry points, are declared in compiler.h. */
+/* route_compile and route_write_atomic, the compiler's public entry
+ * points, are declared in compiler.h (the pipelines, pipeline.c, call
+ * route_compile). */
 
 #endif
