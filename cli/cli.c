@@ -1,6 +1,7 @@
 /*
- * Helpers shared by subcommands: the check pipeline in one call, opening
- * a TABLE argument, and option value parsing.
+ * Helpers shared by subcommands: the hooks a pipeline calls back (progress
+ * line, timings, suppression), opening a TABLE argument, and option value
+ * parsing.
  */
 #include <errno.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "config.h"
+#include "suppress.h"
 
 static double now_ms(void)
 {
@@ -26,36 +28,30 @@ static double now_ms(void)
 /*
  * The progress line: shown on a terminal (stderr) only, and only once a
  * run has taken PROGRESS_AFTER_MS, so small inputs never show it; redrawn
- * at most every PROGRESS_EVERY_MS; erased when the run ends. Workers call
- * progress_units from several threads: whoever holds the lock draws.
+ * at most every PROGRESS_EVERY_MS; erased when the checks end. Workers
+ * call progress_units from several threads: whoever holds the lock draws.
  */
 enum { PROGRESS_AFTER_MS = 400, PROGRESS_EVERY_MS = 100 };
 
-struct progress {
-	double start, last;
-	bool shown;
-	pthread_mutex_t lock;
-};
-
-static void progress_draw(struct progress *pr, const char *fmt, size_t a, size_t b)
+static void progress_draw(struct cli_run *run, const char *fmt, size_t a, size_t b)
 {
 	fputs("\r\033[K", stderr);
 	fprintf(stderr, fmt, a, b);
 	fflush(stderr);
-	pr->shown = true;
+	run->shown = true;
 }
 
 static void progress_units(void *ctx, size_t done, size_t total)
 {
-	struct progress *pr = ctx;
-	if (pthread_mutex_trylock(&pr->lock) != 0)
+	struct cli_run *run = ctx;
+	if (pthread_mutex_trylock(&run->lock) != 0)
 		return;
 	double t = now_ms();
-	if (t - pr->start >= PROGRESS_AFTER_MS && t - pr->last >= PROGRESS_EVERY_MS) {
-		progress_draw(pr, "meshc: reading and validating %zu/%zu files", done, total);
-		pr->last = t;
+	if (t - run->start >= PROGRESS_AFTER_MS && t - run->last >= PROGRESS_EVERY_MS) {
+		progress_draw(run, "meshc: reading and validating %zu/%zu files", done, total);
+		run->last = t;
 	}
-	pthread_mutex_unlock(&pr->lock);
+	pthread_mutex_unlock(&run->lock);
 }
 
 bool cli_progress_wanted(bool quiet)
@@ -65,36 +61,67 @@ bool cli_progress_wanted(bool quiet)
 	       !(ci && *ci);
 }
 
-/* MESHC_TIMING=1 prints each phase's wall time on stderr (for profiling). */
-void cli_run_checks(struct project *p, char *const *paths, size_t npaths,
-		    bool progress)
+/* MESHC_TIMING=1 prints the check phases' wall times on stderr (for profiling). */
+static void phase_done(void *ctx, enum meshc_phase phase, const struct project *p)
 {
-	bool timing = getenv("MESHC_TIMING") != NULL;
-	double t0 = now_ms();
-	struct progress pr = { .start = t0 };
-	pthread_mutex_init(&pr.lock, NULL);
-	if (progress) {
-		p->opt.progress = progress_units;
-		p->opt.progress_ctx = &pr;
+	struct cli_run *run = ctx;
+	double t = now_ms();
+	switch (phase) {
+	case MESHC_LOADED:
+		run->loaded = t;
+		if (run->progress && t - run->start >= PROGRESS_AFTER_MS)
+			progress_draw(run, "meshc: cross-referencing %zu resources in %zu files",
+				      p->nres, p->nunits);
+		break;
+	case MESHC_ANALYZED:
+		run->analyzed = t;
+		break;
+	case MESHC_SORTED:
+		if (run->shown) {
+			fputs("\r\033[K", stderr);
+			fflush(stderr);
+		}
+		if (getenv("MESHC_TIMING"))
+			fprintf(stderr, "meshc: load and validate %.1f ms, analyze %.1f ms, "
+				"diagnostics %.1f ms\n", run->loaded - run->start,
+				run->analyzed - run->loaded, t - run->analyzed);
+		break;
+	case MESHC_BUILT:
+		break;
 	}
-	project_load_validated(p, paths, npaths);
-	p->opt.progress = NULL;
-	double t1 = now_ms();
-	if (progress && t1 - t0 >= PROGRESS_AFTER_MS)
-		progress_draw(&pr, "meshc: cross-referencing %zu resources in %zu files",
-			      p->nres, p->nunits);
-	project_analyze(p);
-	double t2 = now_ms();
-	project_finish_diags(p);
-	double t3 = now_ms();
-	if (pr.shown) {
-		fputs("\r\033[K", stderr);
-		fflush(stderr);
-	}
-	pthread_mutex_destroy(&pr.lock);
-	if (timing)
-		fprintf(stderr, "meshc: load and validate %.1f ms, analyze %.1f ms, "
-			"diagnostics %.1f ms\n", t1 - t0, t2 - t1, t3 - t2);
+}
+
+/* Suppression; the `# meshc:ignore` comments are linted once, with the
+ * checks' diagnostics. */
+static size_t filter(void *ctx, const struct project *p, enum meshc_phase phase,
+		     struct diag *items, size_t n)
+{
+	struct cli_run *run = ctx;
+	if (phase == MESHC_SORTED)
+		suppress_lint_comments(p);
+	size_t kept = suppress_filter(run->sl, p, items, n);
+	run->suppressed += n - kept;
+	return kept;
+}
+
+void cli_run_init(struct cli_run *run, bool progress, const struct suppress_list *sl)
+{
+	memset(run, 0, sizeof(*run));
+	run->start = now_ms();
+	run->progress = progress;
+	run->sl = sl;
+	pthread_mutex_init(&run->lock, NULL);
+	run->hooks = (struct meshc_hooks){
+		.progress = progress ? progress_units : NULL,
+		.phase_done = phase_done,
+		.filter = sl ? filter : NULL,
+		.ctx = run,
+	};
+}
+
+void cli_run_release(struct cli_run *run)
+{
+	pthread_mutex_destroy(&run->lock);
 }
 
 /* "1 error", "2 errors" */
@@ -157,7 +184,7 @@ bool cli_open_table(const char *path, const char *ns,
 		    const struct meshc_limits *lim, mrt_table **t, void **buf)
 {
 	char err[512];
-	if (route_table_load(path, ns, lim, t, buf, err, sizeof(err)) != 0) {
+	if (meshc_table_load(path, ns, lim, t, buf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "meshc: %s\n", err);
 		return false;
 	}

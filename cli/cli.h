@@ -1,10 +1,11 @@
 /*
- * Pieces shared by the subcommands: the check pipeline (check, compile,
- * diff), opening a TABLE argument (dump, query, test), option values.
+ * Pieces shared by the subcommands: the pipeline's hooks (check,
+ * compile), opening a TABLE argument (dump, query, test), option values.
  */
 #ifndef MESHC_CLI_H
 #define MESHC_CLI_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -12,16 +13,28 @@
 #include "meshrt.h"
 
 /*
- * Runs the whole check pipeline over paths: load, validate, analyze, then
- * gathers and sorts the diagnostics into p->diags. p must be initialised.
+ * What a command's pipeline (compiler.h meshc_check, meshc_compile) calls
+ * back: the progress line, MESHC_TIMING's phase times, and suppression
+ * by `sl` (NULL: none; with it the `# meshc:ignore` comments are linted).
+ * cli_run_init fills `hooks`; pass &run.hooks, then cli_run_release.
  */
-void cli_run_checks(struct project *p, char *const *paths, size_t npaths,
-		    bool progress);
+struct suppress_list;
+struct cli_run {
+	struct meshc_hooks hooks;
+	bool progress;               /* draw the progress line (slow runs only) */
+	bool shown;                  /* it is on the screen */
+	const struct suppress_list *sl;
+	size_t suppressed;           /* diagnostics the filter dropped */
+	double start, last, loaded, analyzed;   /* ms, CLOCK_MONOTONIC */
+	pthread_mutex_t lock;        /* the progress line's, among workers */
+};
+void cli_run_init(struct cli_run *run, bool progress, const struct suppress_list *sl);
+void cli_run_release(struct cli_run *run);
 
 /*
  * Whether to show a progress line: not with -q, only on a terminal
  * (stderr), never with TERM=dumb or in CI (CI set), so pipes and CI logs
- * never carry one. cli_run_checks then shows it only for slow runs.
+ * never carry one. cli_run then shows it only for slow runs.
  */
 bool cli_progress_wanted(bool quiet);
 
@@ -36,7 +49,7 @@ void cli_summary(FILE *f, const struct project *p, const size_t by_level[3],
 		 size_t suppressed);
 
 /*
- * Opens the TABLE argument `path` as route_table_load() does: a compiled
+ * Opens the TABLE argument `path` as meshc_table_load() does: a compiled
  * table, or config compiled in memory for namespace `ns` (NULL: default).
  * Returns true with *t open and *buf the bytes behind it (mrt_close(*t),
  * then free(*buf)). Otherwise prints "meshc: <why>" on stderr and returns

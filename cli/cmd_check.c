@@ -194,18 +194,17 @@ int cmd_check(int argc, char **argv)
 	mopt.release_trees = true;   /* nothing after the checks reads a tree */
 	mopt.release_inputs = !excerpt;
 	project_init(&p, &mopt);
-	cli_run_checks(&p, argv + optind, (size_t)(argc - optind),
-		       cli_progress_wanted(a.quiet));
+	struct cli_run run;
+	cli_run_init(&run, cli_progress_wanted(a.quiet), &sl);
+	meshc_check(&p, argv + optind, (size_t)(argc - optind), &run.hooks);
+	cli_run_release(&run);
+	size_t suppressed = run.suppressed;
 
 	/*
-	 * Suppression first; then the failure threshold over everything left
-	 * (so the exit status does not depend on what is printed), then the
-	 * output threshold.
+	 * Suppression first (meshc_check's filter); then the failure
+	 * threshold over everything left (so the exit status does not depend
+	 * on what is printed), then the output threshold.
 	 */
-	size_t found = p.diags.n;
-	suppress_lint_comments(&p);
-	p.diags.n = suppress_filter(&sl, &p, p.diags.items, p.diags.n);
-	size_t suppressed = found - p.diags.n;
 	size_t by_level[3] = { 0 };
 	bool failed = false;
 	size_t kept = 0;

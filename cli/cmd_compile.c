@@ -1,6 +1,6 @@
 /*
  * meshc compile [options] -o OUT PATH...: runs every check of `meshc
- * check` (the same pipeline, cli_run_checks), prints the diagnostics as
+ * check` (the same pipeline, meshc_compile), prints the diagnostics as
  * text on standard error, and refuses (exit 1, OUT untouched) when an
  * error remains after suppression. Otherwise builds the route model,
  * emits the table and writes OUT atomically (route_write_atomic: a
@@ -64,28 +64,16 @@ int cmd_compile(int argc, char **argv)
 	mopt.release_trees = true;
 	mopt.release_inputs = true;   /* its diagnostics show no source lines */
 	project_init(&p, &mopt);
-	cli_run_checks(&p, argv + optind, (size_t)(argc - optind),
-		       cli_progress_wanted(false));
-	suppress_lint_comments(&p);
-	p.diags.n = suppress_filter(&sl, &p, p.diags.items, p.diags.n);
-	bool failed = false;
-	for (size_t i = 0; i < p.diags.n; i++)
-		failed |= p.diags.items[i].level == LEVEL_ERROR;
-
+	struct cli_run run;
+	cli_run_init(&run, cli_progress_wanted(false), &sl);
 	size_t len = 0;
 	void *blob = NULL;
 	char err[512] = "";
-	if (!failed && !p.usage_error) {
-		/* The compile warnings (MSH04xx) join the check's diagnostics. */
-		struct diag_list route_diags;
-		diag_list_init(&route_diags, &p.arena);
-		blob = route_compile(&p, &route_diags, &len, err, sizeof(err));
-		route_diags.n = suppress_filter(&sl, &p, route_diags.items,
-						route_diags.n);
-		diag_list_append(&p.diags, &route_diags);
-		diag_sort(&p.diags);
-		diag_list_release(&route_diags);
-	}
+	/* The compile warnings (MSH04xx) join the check's diagnostics. */
+	int built = meshc_compile(&p, argv + optind, (size_t)(argc - optind),
+				  &run.hooks, &blob, &len, err, sizeof(err));
+	cli_run_release(&run);
+	bool failed = built == 1;
 	struct output_ctx ctx = { .p = &p, .failure = LEVEL_ERROR,
 				  .color = cli_use_color(color, STDERR_FILENO) };
 	if (output_text(stderr, p.diags.items, p.diags.n, &ctx) != 0)

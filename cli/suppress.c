@@ -62,31 +62,10 @@ static bool code_matches(const char *code, const struct diag *d)
 	       strcasecmp(code, diag_info(d->code)->id) == 0;
 }
 
-/* True when the comma list `list` holds d's code or `*` (items untrimmed). */
-static bool annotation_matches(const char *list, const struct diag *d)
-{
-	const char *id = diag_info(d->code)->id;
-	size_t idlen = strlen(id);
-	const char *s = list;
-	for (;;) {
-		const char *comma = strchr(s, ',');
-		size_t len = comma ? (size_t)(comma - s) : strlen(s);
-		if ((len == 1 && s[0] == '*') ||
-		    (len == idlen && strncmp(s, id, len) == 0))
-			return true;
-		if (!comma)
-			return false;
-		s = comma + 1;
-	}
-}
-
 bool suppress_match(const struct suppress_list *l, const struct diag *d)
 {
-	if (d->res) {
-		const char *ann = resource_annotation(d->res, SUPPRESS_ANNOTATION);
-		if (ann && annotation_matches(ann, d))
-			return true;
-	}
+	if (diag_annotation_suppresses(d))
+		return true;
 	if (!d->origin || !l)
 		return false;
 	for (size_t i = 0; i < l->n; i++) {

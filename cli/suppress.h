@@ -23,8 +23,6 @@
 
 #include "compiler.h"
 
-#define SUPPRESS_ANNOTATION "galley.istio.io/analyze-suppress"
-
 struct suppress_rule {
 	char *code;          /* "*" or the code as written; heap */
 	char *pattern;       /* glob over "Kind namespace/name"; heap */

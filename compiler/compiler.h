@@ -6,7 +6,9 @@
  *                     resources -> (validated) -> typed model (model.h)
  *   project_validate  schema checks and Istio's admission rules, per resource
  *   project_analyze   cross-references between resources
- * Diagnostics of every phase end up in project.diags.
+ * Diagnostics of every phase end up in project.diags. Each command's
+ * sequence of phases is one function at the end (pipeline.c:
+ * meshc_check, meshc_compile, meshc_table_load, meshc_diff).
  */
 #ifndef MESHC_COMPILER_H
 #define MESHC_COMPILER_H
@@ -191,19 +193,6 @@ void *route_compile_only(struct project *p, const struct host_set *only,
 			 struct diag_list *d, size_t *len, char *err, size_t errlen);
 
 /*
- * Opens TABLE for the tools that read tables (query, dump, test): a
- * compiled table (recognised by its magic), or else config paths (a
- * directory, or a .yaml/.yml file) compiled in memory with the default
- * options, namespace `ns` (NULL: default) and input limits `lim` (NULL:
- * the defaults). Config with errors is
- * refused. On success *t is open and *buf holds the bytes it uses (free
- * after mrt_close; NULL for a mapped file). -1 with a message otherwise.
- */
-int route_table_load(const char *path, const char *ns,
-		     const struct meshc_limits *lim, struct mrt_table **t,
-		     void **buf, char *err, size_t errlen);
-
-/*
  * route_write.c: writes buf atomically to path: a temporary file in the
  * target's directory, fsync, rename, fsync of the directory. A symbolic
  * link is written through (the file it names is replaced); anything but
@@ -309,5 +298,104 @@ void validate_resource(struct diag_list *d, const struct resource *r,
  * types it uses, so that cli/ reaches the compiler through this header.
  */
 #include "diff.h"
+
+/* ---- the commands, one pipeline each (pipeline.c) ---- */
+
+/*
+ * Each command's phases, written once as straight-line calls. The caller
+ * (cli/) keeps what is about the terminal and the user's settings: it
+ * draws progress, prints timings and applies suppression through these
+ * hooks; every one may be NULL.
+ */
+enum meshc_phase {
+	MESHC_LOADED,                /* read, validated, distilled */
+	MESHC_ANALYZED,              /* cross-references checked */
+	MESHC_SORTED,                /* p->diags gathered and sorted */
+	MESHC_BUILT,                 /* compile: the route table emitted */
+};
+
+struct meshc_hooks {
+	/* The load pass: units done of total, from any worker thread. */
+	void (*progress)(void *ctx, size_t done, size_t total);
+	/* A phase has ended (calling thread). */
+	void (*phase_done)(void *ctx, enum meshc_phase phase, const struct project *p);
+	/*
+	 * Suppression: keeps the diagnostics items[0..n) the user has not
+	 * accepted, in order, at the front; returns how many. Called on
+	 * p->diags once sorted (MESHC_SORTED), and by compile on the route
+	 * builder's warnings (MESHC_BUILT) before they join p->diags.
+	 */
+	size_t (*filter)(void *ctx, const struct project *p, enum meshc_phase phase,
+			 struct diag *items, size_t n);
+	/*
+	 * diff: which virtual hosts are built and compared: `only` (NULL:
+	 * all, for the reason `why`; why NULL: the caller asked for the
+	 * plain comparison).
+	 */
+	void (*scoped)(void *ctx, const struct host_set *only, const char *why);
+	void *ctx;
+};
+
+/*
+ * meshc check: load and validate (each document distilled to its record
+ * as it is checked), analyze, then gather and sort the diagnostics into
+ * p->diags, filtered. p must be initialised.
+ */
+void meshc_check(struct project *p, char *const *paths, size_t npaths,
+		 const struct meshc_hooks *h);
+
+/*
+ * meshc compile: meshc_check, then, when every input was read and no
+ * error is left after filtering, the route table (route_compile: index,
+ * Gateway API conversion, build, emit). The route builder's warnings
+ * (MSH04xx), filtered, join p->diags, which stays sorted. Returns 0 with
+ * the table in *table (heap, *len bytes; caller frees); 1 when the config
+ * has errors or an input could not be read (p->usage_error); -1 when the
+ * build failed, with the reason in err. *table is NULL unless 0.
+ */
+int meshc_compile(struct project *p, char *const *paths, size_t npaths,
+		  const struct meshc_hooks *h, void **table, size_t *len,
+		  char *err, size_t errlen);
+
+/*
+ * meshc query, dump and test: opens TABLE, a compiled table (recognised
+ * by its magic), or else config paths (a directory, or a .yaml/.yml file)
+ * compiled in memory as meshc_compile does with the default options,
+ * namespace `ns` (NULL: default) and input limits `lim` (NULL: the
+ * defaults). Config with errors (after the analyze-suppress annotation)
+ * is refused. On success *t is open and *buf holds the bytes it uses
+ * (free after mrt_close; NULL for a mapped file). -1 with a message
+ * otherwise.
+ */
+int meshc_table_load(const char *path, const char *ns,
+		     const struct meshc_limits *lim, struct mrt_table **t,
+		     void **buf, char *err, size_t errlen);
+
+/* One side of meshc diff: config loaded as a project, or a compiled table. */
+struct meshc_diff_side {
+	const char *path;            /* in: a file, a directory, or "-" */
+	bool empty;                  /* in: git's /dev/null, no file on this side */
+	bool is_table;               /* a compiled table (by its magic bytes) */
+	bool loaded;                 /* p is initialised */
+	bool rejected;               /* YAML errors: p.diags holds just those */
+	struct project p;
+	struct mrt_table *t;         /* the table (opened, or compiled from config) */
+	void *buf;                   /* compiled bytes behind t, or NULL */
+};
+
+/*
+ * meshc diff: loads (not validates) or opens each side, diffs the
+ * resources of two configs, then, when their routes can differ, compiles
+ * the config sides and compares the routes (of the hosts diff_scope says
+ * can differ, or all; `plain`: every host, and NEW parsed on its own).
+ * The sides must be zeroed but for their inputs; they outlive d (release
+ * them after it). 0, or 2 with a message in err (empty when the loader has
+ * printed it already: an unreadable path).
+ */
+struct diff_result;
+int meshc_diff(struct diff_result *d, struct meshc_diff_side *old_side,
+	       struct meshc_diff_side *new_side, const struct meshc_options *opt,
+	       bool plain, const struct meshc_hooks *h, char *err, size_t errlen);
+void meshc_diff_side_release(struct meshc_diff_side *s);
 
 #endif

@@ -411,3 +411,21 @@ void diag_sort(struct diag_list *l)
 			l->items[w++] = l->items[r];
 	l->n = w;
 }
+
+bool diag_annotation_suppresses(const struct diag *d)
+{
+	const char *list = d->res ? resource_annotation(d->res,
+				RESOURCE_ANN_SUPPRESS) : NULL;
+	if (!list)
+		return false;
+	const char *id = diag_info(d->code)->id;
+	size_t idlen = strlen(id);
+	for (const char *s = list;;) {
+		size_t len = strcspn(s, ",");
+		if ((len == 1 && s[0] == '*') || (len == idlen && strncmp(s, id, len) == 0))
+			return true;
+		if (!s[len])
+			return false;
+		s += len + 1;
+	}
+}

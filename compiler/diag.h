@@ -164,6 +164,13 @@ void diag_report_pos(struct diag_list *l, enum diag_code code,
 char *diag_node_path(struct arena *a, const struct node *root,
 		     const struct node *at);
 
+/*
+ * Whether d's resource drops it with the annotation istioctl analyze
+ * honours, galley.istio.io/analyze-suppress: "*" or a comma-separated
+ * list of codes (items untrimmed). False when d has no resource.
+ */
+bool diag_annotation_suppresses(const struct diag *d);
+
 /* Sorts by file, line, column, code, message; removes exact duplicates. */
 void diag_sort(struct diag_list *l);
 

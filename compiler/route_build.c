@@ -56,7 +56,24 @@ char *lower(struct arena *a, const char *s)
 
 const char *route_fqdn(struct builder *b, const char *host, const char *ns)
 {
-	return lower(&b->m->arena, xref_fqdn(b->x, host, ns));
+	/* xref_fqdn's rule, written once into the model's arena (not the
+	 * run's index arena, which the route builder leaves alone). */
+	if (host[0] == '*' || strchr(host, '.'))
+		return lower(&b->m->arena, host);
+	const char *domain = b->x->domain;
+	size_t hl = strlen(host), nl = strlen(ns), dl = strlen(domain);
+	char *out = arena_alloc_raw(&b->m->arena, hl + nl + dl + 7), *w = out;
+	memcpy(w, host, hl);
+	w += hl;
+	*w++ = '.';
+	memcpy(w, ns, nl);
+	w += nl;
+	memcpy(w, ".svc.", 5);
+	memcpy(w + 5, domain, dl + 1);
+	for (char *c = out; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c + 32);
+	return out;
 }
 
 const struct mesh_svc *route_svc(struct builder *b, const char *host)

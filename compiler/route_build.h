@@ -80,6 +80,10 @@ struct builder {
 	const struct resource *vs_of; /* the resource vs_name names */
 	const char *vs_name;         /* its "ns/name", shared by its routes */
 	struct sb sb_pol;            /* route_policy.c's scratch buffer */
+	/* The extra record of a route with the mesh's default retries and
+	 * nothing else, shared by all such routes (most of them): the
+	 * setters copy it before changing a route's own (route_http.c). */
+	struct rm_extra *retry_default;
 	/* route_build_only: the hosts to build (NULL: all), and per entry
 	 * of vs whether one of its hosts overlaps them (heap; NULL: all). */
 	const struct host_set *only;
@@ -159,9 +163,12 @@ struct mspec {
 
 struct rm_route *route_new(struct builder *b, const struct resource *r,
 			   const char *name, unsigned index, enum mrt_route_kind kind);
-/* The match specs of an HTTP route h (arena array; *n of them). */
+/* The match specs of an HTTP route h (*n of them): a heap array the
+ * caller frees with route_specs_free once the route's matches are set
+ * (they are scratch: a route keeps none of their memory). */
 struct mspec *route_http_specs(struct builder *b, const struct resource *r,
 			       const struct m_http *h, size_t *n);
+void route_specs_free(struct mspec *specs, size_t n);
 /* Root spec narrowed by a delegate spec (Istio's mergeHTTPMatchRequest). */
 void route_spec_merge(struct builder *b, struct mspec *out, const struct mspec *root,
 		      const struct mspec *del);

@@ -189,7 +189,7 @@ void route_inline_delegate(struct builder *b, struct rm_route_list *list,
 			}
 		}
 		free_specs(merged, k);
-		free_specs(ds, nd);
+		route_specs_free(ds, nd);
 	}
-	free_specs(rs, nr);
+	route_specs_free(rs, nr);
 }

@@ -167,10 +167,17 @@ struct mspec *route_http_specs(struct builder *b, const struct resource *r,
 			       const struct m_http *h, size_t *n)
 {
 	*n = h->nmatch;
-	struct mspec *out = arena_alloc(&b->m->arena, (*n + 1) * sizeof(*out));
+	struct mspec *out = xcalloc(*n + 1, sizeof(*out));
 	for (size_t i = 0; i < *n; i++)
 		http_spec(b, &out[i], r, &h->match[i]);
 	return out;
+}
+
+void route_specs_free(struct mspec *specs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(specs[i].req.c);
+	free(specs);
 }
 
 /* "root-leaf", or whichever of the two names is set (Istio's merged names). */
@@ -312,10 +319,16 @@ static struct rm_extra *extra_new(struct builder *b)
 	return x;
 }
 
+/* rt's own extra record, made (or copied from the shared default
+ * retries) on first change. */
 static struct rm_extra *extra_of(struct builder *b, struct rm_route *rt)
 {
-	if (!rt->extra)
+	if (!rt->extra) {
 		rt->extra = extra_new(b);
+	} else if (rt->extra == b->retry_default) {
+		rt->extra = arena_alloc_raw(&b->m->arena, sizeof(*rt->extra));
+		*rt->extra = *b->retry_default;
+	}
 	return rt->extra;
 }
 
@@ -544,14 +557,29 @@ static void parse_retry_on(struct builder *b, const char *in, const char **on,
 	free(c.p);
 }
 
+/* The mesh's default retry policy. */
+static void default_retries(struct rm_extra *x)
+{
+	x->rt_attempts = 2;
+	x->rt_retry_on = DEFAULT_RETRY_ON;
+	x->rt_status_codes = "503";
+	x->rt_flags = MRT_RT_DEFAULT_POLICY;
+}
+
 void route_set_retries(struct builder *b, struct rm_route *rt, const struct m_retries *n)
 {
+	if (!n && (!rt->extra || rt->extra == b->retry_default)) {
+		/* The common case, nothing else set yet: one shared record. */
+		if (!b->retry_default) {
+			b->retry_default = extra_new(b);
+			default_retries(b->retry_default);
+		}
+		rt->extra = b->retry_default;
+		return;
+	}
 	struct rm_extra *x = extra_of(b, rt);
 	if (!n) {
-		x->rt_attempts = 2;
-		x->rt_retry_on = DEFAULT_RETRY_ON;
-		x->rt_status_codes = "503";
-		x->rt_flags = MRT_RT_DEFAULT_POLICY;
+		default_retries(x);
 		return;
 	}
 	const struct mint *an = &n->attempts;
@@ -744,8 +772,7 @@ void route_http_routes(struct builder *b, struct rm_route_list *list,
 		size_t n;
 		struct mspec *specs = route_http_specs(b, r, h, &n);
 		bool alive = route_set_matches(b, rt, specs, n, true, cx);
-		for (size_t k = 0; k < n; k++)
-			free(specs[k].req.c);
+		route_specs_free(specs, n);
 		if (!alive)
 			continue;
 		route_http_actions(b, rt, r, h, NULL, NULL, cx);
@@ -783,7 +810,7 @@ void route_l4_routes(struct builder *b, struct rm_route_list *list,
 	for (size_t i = 0; i < nrs; i++) {
 		const struct m_l4 *h = &rs[i];
 		size_t n = h->nmatch;
-		struct mspec *specs = arena_alloc(&b->m->arena, (n + 1) * sizeof(*specs));
+		struct mspec *specs = xcalloc(n + 1, sizeof(*specs));
 		for (size_t j = 0; j < n; j++) {
 			const struct m_match *m = &h->match[j];
 			if (tls)
@@ -799,8 +826,7 @@ void route_l4_routes(struct builder *b, struct rm_route_list *list,
 		}
 		struct rm_route *rt = route_new(b, r, h->name, (unsigned)i, kind);
 		bool alive = route_set_matches(b, rt, specs, n, false, cx);
-		for (size_t k = 0; k < n; k++)
-			free(specs[k].req.c);
+		route_specs_free(specs, n);
 		if (!alive)
 			continue;
 		route_destinations(b, rt, r, h->route, h->nroute, tls ? "tls" : "tcp",
