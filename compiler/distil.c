@@ -567,15 +567,18 @@ static void polfield(struct distil *dc, struct m_polfield *f, const struct node 
 	}
 }
 
-static void policy(struct distil *dc, struct m_policy *p, const struct node *n)
+static const struct m_policy *policy(struct distil *dc, const struct node *n)
 {
-	if (!(p->present = n != NULL))
-		return;
+	static const struct m_policy none;
+	struct m_policy *p = PART(dc, n, none);
+	if (!p)
+		return &none;
+	p->present = true;
 	for (int i = 0; i < M_POL_N; i++)
 		polfield(dc, &p->f[i], node_get(n, pol_keys[i]), i);
 	const struct node *pls = list(n, "portLevelSettings");
 	if (!pls)
-		return;
+		return p;
 	p->nlevels = (unsigned)pls->n;
 	p->levels = arena_alloc(dc->a, (pls->n ? pls->n : 1) * sizeof(*p->levels));
 	for (size_t k = 0; k < pls->n; k++) {
@@ -584,6 +587,7 @@ static void policy(struct distil *dc, struct m_policy *p, const struct node *n)
 		for (int i = 0; i <= M_POL_TLS; i++)
 			polfield(dc, &p->levels[k].f[i], node_get(item, pol_keys[i]), i);
 	}
+	return p;
 }
 
 static const void *distil_dr(struct distil *dc, const struct node *spec)
@@ -595,7 +599,7 @@ static const void *distil_dr(struct distil *dc, const struct node *spec)
 	mstrs(dc, &dr->export_to, node_get(spec, "exportTo"));
 	dr->workload_selector = node_get(spec, "workloadSelector") != NULL;
 	const struct node *tp = node_get(spec, "trafficPolicy");
-	policy(dc, &dr->policy, tp);
+	dr->policy = policy(dc, tp);
 	client_tls(dc, &dr->tls, node_get(tp, "tls"));
 	const struct node *pls = list(tp, "portLevelSettings");
 	if (pls) {
@@ -621,7 +625,7 @@ static const void *distil_dr(struct distil *dc, const struct node *spec)
 			s->name = str(dc, name);
 			pos(dc, &s->name_pos, name);
 			mlabels(dc, &s->labels, subsets->items[i], "labels");
-			policy(dc, &s->policy, node_get(subsets->items[i], "trafficPolicy"));
+			s->policy = policy(dc, node_get(subsets->items[i], "trafficPolicy"));
 		}
 	}
 	return dr;
