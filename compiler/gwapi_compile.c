@@ -101,7 +101,7 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 		/* Distilled like any input resource: the route builder reads
 		 * records only. Its position stays its source's. */
 		struct mpos at = r->pos;
-		distil_resource(a, r, false);
+		distil_resource(a, NULL, r, false);
 		r->pos = at;
 		r->name_pos = (struct mpos){ 0, 0 };
 		p->res[p->nres++] = r;
