@@ -21,9 +21,11 @@
 #include "compiler.h"
 #include "model.h"
 #include "node_json.h"
+#include "strtab.h"
 
 struct distil {
 	struct arena *a;
+	struct strtab *strings;      /* NULL: plain copies */
 	struct resource *r;
 	bool irregular;              /* keep written paths (resource.xpaths) */
 	struct resource_xpath *xp;   /* heap while filling */
@@ -34,6 +36,8 @@ struct distil {
 
 static const char *copy(struct distil *dc, const char *s, size_t len)
 {
+	if (dc->strings)
+		return strtab_intern(dc->strings, s, len);
 	return arena_strndup(dc->a, s, len);
 }
 
@@ -629,7 +633,7 @@ static const void *distil_gw(struct distil *dc, const struct node *spec)
 {
 	struct m_gw *gw = arena_alloc(dc->a, sizeof(*gw));
 	const char *k8s = resource_annotation(dc->r, "internal.istio.io/k8s-gateway");
-	gw->k8s_gateway = k8s ? arena_strdup(dc->a, k8s) : NULL;
+	gw->k8s_gateway = k8s ? copy(dc, k8s, strlen(k8s)) : NULL;
 	mlabels(dc, &gw->selector, spec, "selector");
 	const struct node *servers = list(spec, "servers");
 	if (!servers)
@@ -735,18 +739,20 @@ static bool keeps_labels(enum resource_kind k)
 	       k == KIND_NAMESPACE;
 }
 
-void distil_resource(struct arena *a, struct resource *r, bool irregular)
+void distil_resource(struct arena *a, struct strtab *strings,
+		     struct resource *r, bool irregular)
 {
-	struct distil dc = { .a = a, .r = r, .irregular = irregular };
+	struct distil dc = { .a = a, .strings = strings, .r = r,
+			     .irregular = irregular };
 	/* The identity outlives the tree. */
-	r->api_version = arena_strdup(a, r->api_version);
-	r->name = arena_strdup(a, r->name);
+	r->api_version = copy(&dc, r->api_version, strlen(r->api_version));
+	r->name = copy(&dc, r->name, strlen(r->name));
 	if (!r->namespace_defaulted)
-		r->namespace = arena_strdup(a, r->namespace);
+		r->namespace = copy(&dc, r->namespace, strlen(r->namespace));
 	const char *ann = resource_annotation(r, RESOURCE_ANN_SUPPRESS);
-	r->suppress = ann ? arena_strdup(a, ann) : NULL;
+	r->suppress = ann ? copy(&dc, ann, strlen(ann)) : NULL;
 	ann = resource_annotation(r, RESOURCE_ANN_EXPORT_TO);
-	r->export_to = ann ? arena_strdup(a, ann) : NULL;
+	r->export_to = ann ? copy(&dc, ann, strlen(ann)) : NULL;
 	pos(&dc, &r->pos, r->root);
 	pos(&dc, &r->name_pos, node_get(r->metadata, "name"));
 	r->has_spec = r->spec != NULL;

@@ -465,13 +465,16 @@ static inline unsigned mint_u(const struct mint *m, unsigned dflt)
 /* ---- distilling (distil.c) -------------------------------------------- */
 
 struct arena;
+struct strtab;
 
 /*
  * Fills r's record, labels and annotations from its node tree (r->root,
- * valid until the tree is released), allocating in `a`. `irregular`: the
+ * valid until the tree is released), allocating in `a`, strings in
+ * `strings` (interned; NULL: copied into `a`). `irregular`: the
  * document uses aliases or merge keys, so positions keep their written
  * field paths (resource.xpaths).
  */
-void distil_resource(struct arena *a, struct resource *r, bool irregular);
+void distil_resource(struct arena *a, struct strtab *strings,
+		     struct resource *r, bool irregular);
 
 #endif

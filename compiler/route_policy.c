@@ -264,8 +264,12 @@ struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *
 				      const struct rctx *cx)
 {
 	const char *h = dst->host;
-	if (!h)
-		return NULL;
+	if (!h) {
+		/* An invalid Gateway API backendRef, converted to `destination:
+		 * {}`: Istio's GetDestinationCluster names it UnknownService. */
+		const char *sem = resource_annotation(r, "internal.istio.io/route-semantics");
+		return sem && strcmp(sem, "gateway") == 0 ? route_model_unknown_cluster(b->m) : NULL;
+	}
 	const char *host = route_fqdn(b, h, r->namespace);
 	const char *subset = dst->subset;
 	unsigned port = mint_u(&dst->port, 0);

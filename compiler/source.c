@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "compiler.h"
+#include "hash.h"
 
 /* Directories nest at most this deep below a path given (PATH_MAX
  * allows about 2,000 levels; a deeper tree is reported, not skipped). */
@@ -270,6 +271,7 @@ static void add_unit(struct reader *r, const char *file, char *bytes,
 /* Reads an open descriptor into a new unit named `name`. */
 static void read_unit(struct reader *r, int fd, const char *name)
 {
+	size_t n = r->p->nunits;
 	char *bytes;
 	size_t len;
 	bool over;
@@ -282,6 +284,8 @@ static void read_unit(struct reader *r, int fd, const char *name)
 		bytes = NULL;
 	}
 	add_unit(r, name, bytes, len, over);
+	if (fd == 0 && r->p->nunits > n)
+		r->p->units[n].from_stdin = true;
 }
 
 /* Reads the regular file at path (st: its stat()) unless read already. */
@@ -297,6 +301,39 @@ static void read_file(struct reader *r, const char *path, const struct stat *st)
 	}
 	read_unit(r, fd, path);
 	close(fd);
+}
+
+bool source_release_bytes(struct source_unit *u)
+{
+	if (!u->bytes || !u->len || u->from_stdin ||
+	    memmem(u->bytes, u->len, MESHC_IGNORE_MARK, sizeof(MESHC_IGNORE_MARK) - 1))
+		return false;
+	u->digest = hash_bytes(u->bytes, u->len);
+	free(u->bytes);
+	u->bytes = NULL;
+	return true;
+}
+
+bool source_reread(struct project *p, struct source_unit *u)
+{
+	char err[256], *bytes = NULL;
+	size_t len = 0;
+	int rc = source_read_file(u->file, p->opt.limits.max_file_bytes, &bytes,
+				  &len, err, sizeof(err));
+	if (rc == 0 && (len != u->len || hash_bytes(bytes, len) != u->digest)) {
+		snprintf(err, sizeof(err), "changed while meshc was reading it");
+		rc = -1;
+	}
+	if (rc != 0) {
+		free(bytes);
+		fprintf(stderr, "meshc: cannot read \"%s\": %s\n", u->file, err);
+		p->usage_error = true;
+		u->bytes = xstrdup("");
+		u->len = 0;
+		return false;
+	}
+	u->bytes = bytes;
+	return true;
 }
 
 /* ---- the directory walk ---- */

@@ -309,6 +309,16 @@ typedef struct {
 	                               when the subset is another merged
 	                               rule's), or NULL */
 } mrt_cluster;
+/*
+ * The cluster Istio routes an invalid Gateway API backendRef to (one not
+ * permitted, of an unsupported kind, or not found): its host is "" and
+ * its port 0. Envoy has no such cluster; a Gateway API route answers a
+ * request sent to it with MRT_CLUSTER_UNKNOWN_STATUS (Istio sets
+ * cluster_not_found_response_code for gateway semantics), a TCP or TLS
+ * route closes the connection.
+ */
+#define MRT_CLUSTER_UNKNOWN "UnknownService"
+#define MRT_CLUSTER_UNKNOWN_STATUS 500u
 size_t mrt_cluster_count(const mrt_table *t);
 int mrt_cluster_get(const mrt_table *t, size_t i, mrt_cluster *out);
 
