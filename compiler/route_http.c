@@ -95,6 +95,16 @@ bool route_list_has(const char *list, const char *item)
 	return false;
 }
 
+/* xref_gateway_lookup, which uses the index's scratch key and arena. */
+static bool locked_gateway_lookup(struct builder *b, const char *g, const char *ns,
+				  const char **full)
+{
+	route_lock(b);
+	bool found = xref_gateway_lookup(b->x, g, ns, full) != NULL;
+	route_unlock(b);
+	return found;
+}
+
 const char *route_gateway_list(struct builder *b, const struct resource *r,
 			       const struct mstrs *gws)
 {
@@ -105,7 +115,7 @@ const char *route_gateway_list(struct builder *b, const struct resource *r,
 			continue;
 		if (strcmp(g, "mesh") == 0)
 			full = "mesh";
-		else if (!xref_gateway_lookup(b->x, g, r->namespace, &full) || !full)
+		else if (!locked_gateway_lookup(b, g, r->namespace, &full) || !full)
 			full = strchr(g, '/') ? g : arena_printf(&b->m->arena, "%s/%s", r->namespace, g);
 		if (s.n)
 			sb_put(&s, ",", 1);

@@ -219,14 +219,28 @@ static void cluster_policy(struct builder *b, struct rm_cluster *c)
 		c->tls_mode = f[M_POL_TLS]->aux;
 }
 
+/*
+ * The cluster (host, subset, port), made with its policy on first use.
+ * Under the builder's lock: workers of the parallel mesh build share the
+ * clusters; the policy depends on the cluster alone, so which worker
+ * makes it does not matter.
+ */
+static struct rm_cluster *cluster_get(struct builder *b, const char *host,
+				      const char *subset, unsigned port)
+{
+	route_lock(b);
+	size_t before = b->clusters->n_clusters;
+	struct rm_cluster *c = route_model_cluster(b->clusters, host, subset, port);
+	if (b->clusters->n_clusters != before)
+		cluster_policy(b, c);
+	route_unlock(b);
+	return c;
+}
+
 struct rm_cluster *route_default_cluster(struct builder *b, const char *host,
 					 unsigned port)
 {
-	size_t before = b->m->n_clusters;
-	struct rm_cluster *c = route_model_cluster(b->m, host, NULL, port);
-	if (b->m->n_clusters != before)
-		cluster_policy(b, c);
-	return c;
+	return cluster_get(b, host, NULL, port);
 }
 
 /* The path of a destination's host (route_build.h struct dest_at). */
@@ -271,9 +285,5 @@ struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *
 			diag_report_at(b->d, MSH0401, r, &dst->host_pos,
 				       dest_host_path(b, at), host);
 	}
-	size_t before = b->m->n_clusters;
-	struct rm_cluster *c = route_model_cluster(b->m, host, subset, port);
-	if (b->m->n_clusters != before)
-		cluster_policy(b, c);
-	return c;
+	return cluster_get(b, host, subset, port);
 }
