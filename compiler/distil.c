@@ -13,6 +13,7 @@
  * One function per kind, registered in `distil_kind`; a kind without one
  * keeps only its identity, labels and annotations.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -589,8 +590,10 @@ static void polfield(struct distil *dc, struct m_polfield *f, const struct node 
 		return;
 	struct sb s = { 0 };
 	sb_json_node(&s, n);
+	if (s.n > UINT_MAX)
+		die_oom();   /* 4 GiB of JSON (aliases): past what a table holds */
 	f->json = copy(dc, s.p, s.n);
-	f->len = s.n;
+	f->len = (unsigned)s.n;
 	free(s.p);
 	if (i == M_POL_LB) {
 		f->aux = str(dc, node_get(n, "simple"));

@@ -310,8 +310,8 @@ enum m_pol_field {
  * when absent. `aux`: loadBalancer.simple, tls.mode (strings). */
 struct m_polfield {
 	const char *json;
-	size_t len;
 	const char *aux;
+	unsigned len;                /* of json (a document is far below 4 GiB) */
 	bool chash;                  /* loadBalancer.consistentHash is there */
 };
 
@@ -323,10 +323,10 @@ struct m_port_level {
 
 /* A TrafficPolicy; `present`: the field is there (any value). */
 struct m_policy {
-	bool present;
 	struct m_polfield f[M_POL_N];
 	struct m_port_level *levels; /* portLevelSettings when a list */
 	unsigned nlevels;
+	bool present;
 };
 
 /* ClientTLSSettings: the strings the analyzers read. */
