@@ -278,14 +278,18 @@ static struct m_match *matches(struct distil *dc, const struct node *l, unsigned
 }
 
 /* Headers: every set/add entry and string remove item, in the order
- * request set, add, remove, then response. */
-static void headers(struct distil *dc, struct m_headers *h, const struct node *n)
+ * request set, add, remove, then response; stored apart when written. */
+static const struct m_headers *headers(struct distil *dc, const struct node *n)
 {
 	static const char *const targets[2] = { "request", "response" };
 	static const char *const ops[2] = { "set", "add" };
-	h->present = n != NULL;
-	if (!n || n->type != NODE_MAP)
-		return;
+	static const struct m_headers none;
+	if (!n)
+		return &none;
+	struct m_headers *h = zalloc(dc, sizeof(*h));
+	h->present = true;
+	if (n->type != NODE_MAP)
+		return h;
 	size_t cnt = 0;
 	for (int t = 0; t < 2; t++) {
 		const struct node *tn = node_get(n, targets[t]);
@@ -334,6 +338,7 @@ static void headers(struct distil *dc, struct m_headers *h, const struct node *n
 		if (v && v->type == NODE_STR && v->len)
 			h->authority = str(dc, v);
 	}
+	return h;
 }
 
 static void dest(struct distil *dc, struct m_dest *d, const struct node *n)
@@ -361,7 +366,7 @@ static struct m_route_dest *route_dests(struct distil *dc, const struct node *l,
 	for (size_t i = 0; i < l->n; i++) {
 		dest(dc, &v[i].dest, node_get(l->items[i], "destination"));
 		mint(dc, &v[i].weight, node_get(l->items[i], "weight"));
-		headers(dc, &v[i].headers, node_get(l->items[i], "headers"));
+		v[i].headers = headers(dc, node_get(l->items[i], "headers"));
 	}
 	return v;
 }
@@ -524,7 +529,7 @@ static void http_route(struct distil *dc, struct m_http *h, const struct node *n
 		}
 	}
 	h->cors = cors(dc, node_get(n, "corsPolicy"));
-	headers(dc, &h->headers, node_get(n, "headers"));
+	h->headers = headers(dc, node_get(n, "headers"));
 	const struct node *pc = node_get(node_get(node_get(n, "fault"), "delay"),
 					 "percent");
 	if (pc && (pc->type == NODE_INT || pc->type == NODE_FLOAT) && pc->dval > 0)

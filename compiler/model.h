@@ -227,11 +227,12 @@ struct m_dest {
 	bool map;
 };
 
-/* An item of a route[] list: its destination, weight and headers. */
+/* An item of a route[] list: its destination, weight and headers
+ * (stored apart as m_http's rarely written parts are: never NULL). */
 struct m_route_dest {
 	struct m_dest dest;
 	struct mint weight;
-	struct m_headers headers;
+	const struct m_headers *headers;
 };
 
 /*
@@ -262,7 +263,7 @@ struct m_http {
 	struct m_dest *mirrors;      /* mirrors[j].destination, every item */
 	struct m_pct *mirrors_pct;   /* mirrors[j].percentage */
 	const struct m_cors *cors;
-	struct m_headers headers;
+	const struct m_headers *headers;
 	unsigned index;              /* its position in spec.http */
 	unsigned nmatch;
 	struct mpos delegate_pos, delegate_name_pos;   /* name: line 0 if absent */

@@ -434,7 +434,7 @@ static void route_destinations(struct builder *b, struct rm_route *rt,
 		struct rm_dest *d = &rt->dests[rt->n_dests++];
 		d->cluster = c;
 		d->weight = weight;
-		d->hops = header_ops(b, &item->headers, &d->n_hops);
+		d->hops = header_ops(b, item->headers, &d->n_hops);
 	}
 }
 
@@ -731,10 +731,10 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 	route_mirrors(b, rt, r, h, root_r, root, cx);
 	if ((src = FIELD_OF(h, root, cors->present)) != NULL)
 		route_cors(b, rt, src->cors);
-	const struct m_http *hs = FIELD_OF(h, root, headers.present);
+	const struct m_http *hs = FIELD_OF(h, root, headers->present);
 	if (hs) {
 		size_t cnt;
-		struct rm_hop *ops = header_ops(b, &hs->headers, &cnt);
+		struct rm_hop *ops = header_ops(b, hs->headers, &cnt);
 		if (cnt) {
 			struct rm_extra *x = extra_of(b, rt);
 			x->hops = ops;
@@ -743,9 +743,9 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 	}
 	/* Istio's host rewrite: rewrite.authority, else an :authority/Host
 	 * header of the route, else of its only destination. */
-	const char *auth = hs ? hs->headers.authority : NULL;
+	const char *auth = hs ? hs->headers->authority : NULL;
 	if (!auth && h->nroute == 1)
-		auth = h->route[0].headers.authority;
+		auth = h->route[0].headers->authority;
 	if (rt->action == MRT_ACTION_ROUTE && auth && !(rt->extra && rt->extra->rw_authority))
 		extra_of(b, rt)->rw_authority = auth;
 }
