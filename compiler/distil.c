@@ -456,6 +456,48 @@ static const struct m_cors *cors(struct distil *dc, const struct node *n)
 	return c;
 }
 
+/* A route's mirror fields, stored apart when one is written. */
+static const struct m_mirror_set *mirror_set(struct distil *dc, const struct node *n)
+{
+	static const struct m_dest no_mirror;
+	static const struct m_pct no_pct;
+	static const struct m_mirror_set none = {
+		.mirror = &no_mirror, .mirror_percentage = &no_pct,
+	};
+	const struct node *f = node_get(n, "mirror");
+	const struct node *fp = node_get(n, "mirrorPercentage");
+	const struct node *fpc = node_get(n, "mirrorPercent");
+	const struct node *fs = node_get(n, "mirrors");
+	if (!f && !fp && !fpc && !fs)
+		return &none;
+	struct m_mirror_set *ms = zalloc(dc, sizeof(*ms));
+	ms->mirror_present = f != NULL;
+	struct m_dest *mi = PART(dc, f, no_mirror);
+	ms->mirror = mi ? mi : &no_mirror;
+	if (mi)
+		dest(dc, mi, f);
+	struct m_pct *mp = PART(dc, fp, no_pct);
+	ms->mirror_percentage = mp ? mp : &no_pct;
+	if (mp)
+		pct(mp, fp);
+	ms->mirror_percent_present = fpc != NULL;
+	ms->mirror_percent = uval(fpc, 0);
+	ms->mirrors_present = fs != NULL;
+	const struct node *mirrors = list(n, "mirrors");
+	if (mirrors) {
+		ms->nmirrors = (unsigned)mirrors->n;
+		ms->mirrors = zalloc(dc, (mirrors->n ? mirrors->n : 1) *
+				     sizeof(*ms->mirrors));
+		ms->mirrors_pct = zalloc(dc, (mirrors->n ? mirrors->n : 1) *
+					 sizeof(*ms->mirrors_pct));
+		for (size_t j = 0; j < mirrors->n; j++) {
+			dest(dc, &ms->mirrors[j], node_get(mirrors->items[j], "destination"));
+			pct(&ms->mirrors_pct[j], node_get(mirrors->items[j], "percentage"));
+		}
+	}
+	return ms;
+}
+
 static void http_route(struct distil *dc, struct m_http *h, const struct node *n,
 		       unsigned index)
 {
@@ -464,13 +506,17 @@ static void http_route(struct distil *dc, struct m_http *h, const struct node *n
 	h->map = n && n->type == NODE_MAP;
 	h->name = str(dc, node_get(n, "name"));
 	h->match = matches(dc, list(n, "match"), &h->nmatch);
+	static const struct m_delegate no_delegate;
+	h->delegate_to = &no_delegate;
 	if ((f = node_get(n, "delegate")) != NULL) {
+		struct m_delegate *dg = zalloc(dc, sizeof(*dg));
 		h->delegate = true;
-		pos(dc, &h->delegate_pos, f);
+		h->delegate_to = dg;
+		pos(dc, &dg->pos, f);
 		const struct node *name = node_get(f, "name");
-		h->delegate_name = str(dc, name);
-		pos(dc, &h->delegate_name_pos, name);
-		h->delegate_ns = str(dc, node_get(f, "namespace"));
+		dg->name = str(dc, name);
+		pos(dc, &dg->name_pos, name);
+		dg->ns = str(dc, node_get(f, "namespace"));
 	}
 	h->route = route_dests(dc, list(n, "route"), &h->nroute, &h->route_list);
 	h->redirect = redirect(dc, node_get(n, "redirect"));
@@ -500,34 +546,7 @@ static void http_route(struct distil *dc, struct m_http *h, const struct node *n
 	h->timeout = str(dc, f);
 	h->retries = retries(dc, node_get(n, "retries"));
 	h->fault = fault(dc, node_get(n, "fault"));
-	f = node_get(n, "mirror");
-	h->mirror_present = f != NULL;
-	static const struct m_dest no_mirror;
-	struct m_dest *mi = PART(dc, f, no_mirror);
-	h->mirror = mi ? mi : &no_mirror;
-	if (mi)
-		dest(dc, mi, f);
-	static const struct m_pct no_pct;
-	struct m_pct *mp = PART(dc, f = node_get(n, "mirrorPercentage"), no_pct);
-	h->mirror_percentage = mp ? mp : &no_pct;
-	if (mp)
-		pct(mp, f);
-	f = node_get(n, "mirrorPercent");
-	h->mirror_percent_present = f != NULL;
-	h->mirror_percent = uval(f, 0);
-	h->mirrors_present = node_get(n, "mirrors") != NULL;
-	const struct node *mirrors = list(n, "mirrors");
-	if (mirrors) {
-		h->nmirrors = (unsigned)mirrors->n;
-		h->mirrors = zalloc(dc, (mirrors->n ? mirrors->n : 1) *
-					 sizeof(*h->mirrors));
-		h->mirrors_pct = zalloc(dc, (mirrors->n ? mirrors->n : 1) *
-					     sizeof(*h->mirrors_pct));
-		for (size_t j = 0; j < mirrors->n; j++) {
-			dest(dc, &h->mirrors[j], node_get(mirrors->items[j], "destination"));
-			pct(&h->mirrors_pct[j], node_get(mirrors->items[j], "percentage"));
-		}
-	}
+	h->mir = mirror_set(dc, n);
 	h->cors = cors(dc, node_get(n, "corsPolicy"));
 	h->headers = headers(dc, node_get(n, "headers"));
 	const struct node *pc = node_get(node_get(node_get(n, "fault"), "delay"),

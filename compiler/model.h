@@ -235,6 +235,25 @@ struct m_route_dest {
 	const struct m_headers *headers;
 };
 
+/* A route's delegate {name, namespace} (m_http.delegate_to). */
+struct m_delegate {
+	const char *name, *ns;
+	struct mpos pos, name_pos;   /* name: line 0 if absent */
+};
+
+/* A route's mirror, mirrors and their percentages (m_http.mir). */
+struct m_mirror_set {
+	const struct m_dest *mirror;        /* mirror; never NULL */
+	const struct m_pct *mirror_percentage;   /* never NULL */
+	struct m_dest *mirrors;      /* mirrors[j].destination, every item */
+	struct m_pct *mirrors_pct;   /* mirrors[j].percentage */
+	unsigned mirror_percent;     /* 0 when not set */
+	unsigned nmirrors;
+	bool mirror_present;
+	bool mirror_percent_present;
+	bool mirrors_present;
+};
+
 /*
  * An item of spec.http[]. The `*_present` flags and each part's
  * `present` say whether the field is there at all (any value): a
@@ -245,7 +264,6 @@ struct m_http {
 	 * between them (one record per route). */
 	const char *name;
 	struct m_match *match;       /* match[] when a list, every item */
-	const char *delegate_name, *delegate_ns;
 	struct m_route_dest *route;  /* route[], every item */
 	/* The parts most routes leave out are stored apart, only when
 	 * written (a route record was 616 bytes, 432 of them these parts,
@@ -258,18 +276,13 @@ struct m_http {
 	const char *timeout;
 	const struct m_retries *retries;
 	const struct m_fault *fault;
-	const struct m_dest *mirror;        /* mirror */
-	const struct m_pct *mirror_percentage;
-	struct m_dest *mirrors;      /* mirrors[j].destination, every item */
-	struct m_pct *mirrors_pct;   /* mirrors[j].percentage */
+	const struct m_delegate *delegate_to;
+	const struct m_mirror_set *mir;
 	const struct m_cors *cors;
 	const struct m_headers *headers;
 	unsigned index;              /* its position in spec.http */
 	unsigned nmatch;
-	struct mpos delegate_pos, delegate_name_pos;   /* name: line 0 if absent */
 	unsigned nroute;
-	unsigned mirror_percent;     /* 0 when not set */
-	unsigned nmirrors;
 	/* fault.delay.percent when a number above 0 (deprecated: IST0002);
 	 * line 0 otherwise. */
 	struct mpos delay_percent;
@@ -277,9 +290,6 @@ struct m_http {
 	bool delegate;               /* delegate is there */
 	bool route_list;
 	bool timeout_present;
-	bool mirror_present;
-	bool mirror_percent_present;
-	bool mirrors_present;
 };
 
 /* An item of spec.tcp[] or spec.tls[]. */

@@ -424,13 +424,13 @@ static void each_dest(struct xref *x, const struct resource *vs,
 	}
 	for (unsigned i = 0; i < m->nhttp; i++) {
 		struct dest d = {
-			.m = m->http[i].mirror, .mirror = true, .http = true,
+			.m = m->http[i].mir->mirror, .mirror = true, .http = true,
 			.loc = { AT_MIRROR, "http", i, 0 },
 		};
 		visit_dest(x, vs, rec, &d, fn);
-		for (unsigned j = 0; j < m->http[i].nmirrors; j++) {
+		for (unsigned j = 0; j < m->http[i].mir->nmirrors; j++) {
 			struct dest dm = {
-				.m = &m->http[i].mirrors[j], .mirror = true, .http = true,
+				.m = &m->http[i].mir->mirrors[j], .mirror = true, .http = true,
 				.loc = { AT_MIRRORS, "http", i, j },
 			};
 			visit_dest(x, vs, rec, &dm, fn);
