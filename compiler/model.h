@@ -188,9 +188,9 @@ struct m_rewrite {
 };
 
 struct m_retries {
-	bool present;
 	struct mint attempts;
 	const char *retry_on, *per_try_timeout, *backoff;
+	bool present;
 	mtri remote_localities, ignore_previous_hosts;
 };
 
