@@ -128,6 +128,14 @@ void project_each_unit(struct project *p,
 	pool_run(&job);
 }
 
+void project_each_item(struct project *p, size_t n,
+		       void (*item)(void *ctx, size_t i, struct arena *scratch),
+		       void *ctx)
+{
+	struct pool_job job = { .p = p, .n = n, .item = item, .ctx = ctx };
+	pool_run(&job);
+}
+
 /* ---- loading ---- */
 
 /*

@@ -82,6 +82,18 @@ const struct mesh_svc *route_svc(struct builder *b, const char *host)
 	return i ? &b->svc[i - 1] : NULL;
 }
 
+void route_lock(struct builder *b)
+{
+	if (b->lock)
+		pthread_mutex_lock(b->lock);
+}
+
+void route_unlock(struct builder *b)
+{
+	if (b->lock)
+		pthread_mutex_unlock(b->lock);
+}
+
 bool route_vs_wanted(const struct builder *b, size_t i)
 {
 	return !b->vs_hot || b->vs_hot[i];
@@ -334,6 +346,7 @@ void route_build_only(struct route_model *m, struct project *p, struct diag_list
 	b.d = d;
 	b.x = project_index(p);
 	b.only = only;
+	b.clusters = m;
 	xref_map_init(&b.delegates, &m->arena);
 	xref_map_init(&b.bound, &m->arena);
 	xref_map_init(&b.mesh_exact, &m->arena);

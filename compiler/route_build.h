@@ -19,6 +19,7 @@
 #ifndef MESHC_ROUTE_BUILD_H
 #define MESHC_ROUTE_BUILD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -84,6 +85,11 @@ struct builder {
 	 * nothing else, shared by all such routes (most of them): the
 	 * setters copy it before changing a route's own (route_http.c). */
 	struct rm_extra *retry_default;
+	/* The model clusters are found or made in: m, but for a worker of
+	 * the parallel mesh build, whose m is a private view (route_mesh.c);
+	 * `lock` (NULL when alone) then guards it and the run's index. */
+	struct route_model *clusters;
+	pthread_mutex_t *lock;
 	/* route_build_only: the hosts to build (NULL: all), and per entry
 	 * of vs whether one of its hosts overlaps them (heap; NULL: all). */
 	const struct host_set *only;
@@ -108,6 +114,9 @@ char *lower(struct arena *a, const char *s);
 const char *route_fqdn(struct builder *b, const char *host, const char *ns);
 /* The Service or ServiceEntry host `host`, or NULL. */
 const struct mesh_svc *route_svc(struct builder *b, const char *host);
+/* Takes and drops b->lock, when there is one. */
+void route_lock(struct builder *b);
+void route_unlock(struct builder *b);
 /* Whether b->vs[i] is built (route_build_only). */
 bool route_vs_wanted(const struct builder *b, size_t i);
 /* Whether the default routes of registry host `host` are built. */
