@@ -190,7 +190,9 @@ int cmd_check(int argc, char **argv)
 	const struct printer *printer = output_find(format);
 
 	struct project p;
+	bool excerpt = isatty(STDOUT_FILENO);   /* text shows source lines */
 	mopt.release_trees = true;   /* nothing after the checks reads a tree */
+	mopt.release_inputs = !excerpt;
 	project_init(&p, &mopt);
 	struct cli_run run;
 	cli_run_init(&run, cli_progress_wanted(a.quiet), &sl);
@@ -220,7 +222,7 @@ int cmd_check(int argc, char **argv)
 	const char *base_dir = workspace && *workspace ? workspace : ".";
 	struct output_ctx ctx = {
 		.p = &p,
-		.excerpt = isatty(STDOUT_FILENO),
+		.excerpt = excerpt,
 		.color = cli_use_color(a.color, STDOUT_FILENO),
 		.failure = (enum diag_level)failure,
 		.base_dir = base_dir,

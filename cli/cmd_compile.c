@@ -62,6 +62,7 @@ int cmd_compile(int argc, char **argv)
 	/* The route builder reads records only; the Gateway API conversion
 	 * needs trees, and project.c keeps them for inputs that hold it. */
 	mopt.release_trees = true;
+	mopt.release_inputs = true;   /* its diagnostics show no source lines */
 	project_init(&p, &mopt);
 	struct cli_run run;
 	cli_run_init(&run, cli_progress_wanted(false), &sl);

@@ -9,6 +9,7 @@
  * tests/t_man.sh checks the page is current.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -161,6 +162,48 @@ static void roff_text(const char *text)
 		fputc('\n', stdout);
 }
 
+/*
+ * Cuts the explanation's own "Layer: ..." sentence (starting a line of
+ * `what`) out of what and returns it as one line (caller frees); NULL
+ * when there is none. It names the layer more precisely than the
+ * table's category (the analyzer, or the status Istio's Gateway API
+ * controller writes), so the man page prints it in the category's
+ * place: one Layer line per entry.
+ */
+static char *cut_layer_sentence(char *what)
+{
+	char *s = what;
+	while (s && strncmp(s, "Layer:", 6) != 0) {
+		s = strchr(s, '\n');
+		if (s)
+			s++;
+	}
+	if (!s)
+		return NULL;
+	/* The sentence ends at a full stop outside parentheses
+	 * ("(virtualservice.GatewayAnalyzer)" does not end it). */
+	char *e = s;
+	for (int depth = 0; *e; e++) {
+		if (*e == '(')
+			depth++;
+		else if (*e == ')' && depth)
+			depth--;
+		else if (*e == '.' && !depth && (e[1] == ' ' || e[1] == '\n' || !e[1])) {
+			e++;
+			break;
+		}
+	}
+	size_t len = (size_t)(e - s);
+	char *sentence = xmalloc(len + 1);
+	for (size_t i = 0; i < len; i++)
+		sentence[i] = s[i] == '\n' ? ' ' : s[i];
+	sentence[len] = 0;
+	if (*e == ' ' || *e == '\n')
+		e++;
+	memmove(s, e, strlen(e) + 1);
+	return sentence;
+}
+
 static int explain_man(void)
 {
 	fputs(".Sh DIAGNOSTICS\n"
@@ -178,8 +221,13 @@ static int explain_man(void)
 		explain_parts_split(d->explain, &e);
 		printf(".It Sy %s Em %s Pq %s\n", d->id, d->name,
 		       diag_level_name(d->level));
-		printf("Layer: %s.\n", diag_layer_name(d->layer));
-		roff_text(e.what ? e.what : d->name);
+		char *own = e.what ? cut_layer_sentence(e.what) : NULL;
+		if (own)
+			roff_text(own);
+		else
+			printf("Layer: %s.\n", diag_layer_name(d->layer));
+		free(own);
+		roff_text(e.what && *e.what ? e.what : d->name);
 		explain_parts_free(&e);
 	}
 	fputs(".El\n", stdout);

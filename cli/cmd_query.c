@@ -60,7 +60,13 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 		mrt_cluster c;
 		if (mrt_route_destination(t, r, i, &d) != 0)
 			continue;
-		printf("destination: %s weight %u\n", d.cluster, d.weight);
+		printf("destination: %s weight %u", d.cluster, d.weight);
+		if (route_json_invalid_backend(&d) && mrt_route_kind(t, r) == MRT_ROUTE_HTTP)
+			printf(" (invalid backend: no such cluster, answered %u)",
+			       MRT_CLUSTER_UNKNOWN_STATUS);
+		else if (route_json_invalid_backend(&d))
+			printf(" (invalid backend: no such cluster, connection closed)");
+		putchar('\n');
 		if (mrt_cluster_get(t, d.cluster_index, &c) == 0 && c.policy_json)
 			printf("  policy (DestinationRule %s): %s\n",
 			       c.destination_rule ? c.destination_rule : "?", c.policy_json);

@@ -18,7 +18,10 @@
  * source_namespace, source_labels (a map), outbound_traffic_policy
  * (ALLOW_ANY or REGISTRY_ONLY, over --outbound-traffic-policy). To
  * `validate`: outcome
- * (route, redirect, directResponse, passthrough, blackhole, notFound),
+ * (route, redirect, directResponse, passthrough, blackhole, notFound,
+ * invalidBackend: the picked destination is the cluster of an invalid
+ * Gateway API backend, UnknownService, which Istio's proxy answers with
+ * 500),
  * route_name, match_name, virtual_service, direct_response_status,
  * timeout, retry_attempts, retry_on, fault_abort_status,
  * fault_abort_percent, fault_delay, fault_delay_percent, mirror_clusters
@@ -206,9 +209,13 @@ static void check_meshc_fields(struct suite *s, const char *test, const mrt_rout
 {
 	const mrt_table *t = s->t;
 	char buf[64];
+	mrt_destination picked;
+	bool invalid = r && dest != MRT_UNSET && mrt_route_destination(t, r, dest, &picked) == 0 &&
+		       route_json_invalid_backend(&picked);
 	const char *outcome = !r ? route_json_outcome(t, res, q->gateway, registry_only) :
 		mrt_route_action(t, r) == MRT_ACTION_REDIRECT ? "redirect" :
-		mrt_route_action(t, r) == MRT_ACTION_DIRECT_RESPONSE ? "directResponse" : "route";
+		mrt_route_action(t, r) == MRT_ACTION_DIRECT_RESPONSE ? "directResponse" :
+		invalid ? "invalidBackend" : "route";
 	want_str(s, test, val, "outcome", outcome);
 	want_str(s, test, val, "route_name", r ? mrt_route_name(t, r) : NULL);
 	want_str(s, test, val, "match_name", r && res->match_index != MRT_UNSET ?

@@ -18,6 +18,7 @@
 
 #include "compiler.h"
 #include "output.h"
+#include "route_json.h"
 
 /* ---- a growable string ---- */
 
@@ -356,7 +357,10 @@ static void sb_outcome_text(struct sbuf *b, const struct diff_outcome *o)
 			continue;
 		if (k++)
 			sb_str(b, ", ");
-		sb_str(b, d.host ? d.host : "?");
+		if (route_json_invalid_backend(&d))
+			sb_str(b, MRT_CLUSTER_UNKNOWN " (invalid backend)");
+		else
+			sb_str(b, d.host ? d.host : "?");
 		if (d.port) {
 			sbuf_put(b, ":", 1);
 			sb_uint(b, d.port);

@@ -133,6 +133,12 @@ static json_t *header_ops_json(const mrt_table *t, const mrt_route *r, unsigned 
 	return o;
 }
 
+bool route_json_invalid_backend(const mrt_destination *d)
+{
+	return d->cluster && strcmp(d->cluster, MRT_CLUSTER_UNKNOWN) == 0 &&
+	       (!d->host || !*d->host);
+}
+
 static json_t *dest_json(const mrt_destination *d, bool mirror)
 {
 	json_t *o = json_object();
@@ -155,6 +161,13 @@ json_t *route_json_action(const mrt_table *t, const mrt_route *r, bool with_poli
 		if (mrt_route_destination(t, r, i, &d))
 			continue;
 		json_t *dj = dest_json(&d, false);
+		if (route_json_invalid_backend(&d)) {
+			/* What Istio's proxy answers: no cluster by that name. */
+			json_object_set_new(dj, "invalidBackend", json_true());
+			if (mrt_route_kind(t, r) == MRT_ROUTE_HTTP)
+				json_object_set_new(dj, "status",
+						    json_integer(MRT_CLUSTER_UNKNOWN_STATUS));
+		}
 		json_t *h = header_ops_json(t, r, (unsigned)i);
 		if (!json_is_null(h))
 			json_object_set(dj, "headers", h);

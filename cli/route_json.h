@@ -15,6 +15,9 @@
  * NULL for MRT_UNSET. */
 const char *route_json_duration(unsigned ms, char *buf, size_t len);
 json_t *route_json_condition(const mrt_condition *c);
+/* Whether d goes to the cluster of an invalid Gateway API backend
+ * (MRT_CLUSTER_UNKNOWN: Envoy has none; an HTTP route answers 500). */
+bool route_json_invalid_backend(const mrt_destination *d);
 /* The outcome of route r: destinations (with each cluster's merged
  * policy when with_policy), redirect, directResponse, rewrite, timeout,
  * retries, fault, mirrors, corsPolicy, headers. */

@@ -79,7 +79,7 @@ bool suppress_match(const struct suppress_list *l, const struct diag *d)
 
 /* ---- `# meshc:ignore` comments ---- */
 
-#define IGNORE_MARK "meshc:ignore"
+#define IGNORE_MARK MESHC_IGNORE_MARK
 
 /* The lines of a source unit that holds IGNORE_MARK somewhere. */
 struct unit_lines {

@@ -175,6 +175,11 @@ void *arena_alloc_packed(struct arena *a, size_t size)
 	return carve(a, size, 8);
 }
 
+void *arena_alloc_bytes(struct arena *a, size_t size)
+{
+	return carve(a, size, 1);
+}
+
 void *arena_alloc(struct arena *a, size_t size)
 {
 	void *p = arena_alloc_raw(a, size);

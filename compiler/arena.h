@@ -38,6 +38,8 @@ void *arena_alloc_raw(struct arena *a, size_t size);
  * would waste space on.
  */
 void *arena_alloc_packed(struct arena *a, size_t size);
+/* Uninitialised bytes with no alignment (packed strings). */
+void *arena_alloc_bytes(struct arena *a, size_t size);
 char *arena_strndup(struct arena *a, const char *s, size_t len);
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_printf(struct arena *a, const char *fmt, ...)

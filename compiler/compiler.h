@@ -46,6 +46,13 @@ struct meshc_options {
 	 * project_load has no trees to read then.
 	 */
 	bool release_trees;
+	/*
+	 * Nothing reads an input's bytes after loading (no source excerpts
+	 * are printed): with release_trees, each input's bytes are freed once
+	 * it is loaded (source_release_bytes), except an input holding a
+	 * MESHC_IGNORE_MARK comment, which cli/suppress.c reads later.
+	 */
+	bool release_inputs;
 	struct meshc_limits limits;
 	unsigned limits_given;       /* bit i: limit i of cli_limits[] set on the
 	                              * command line (config keys do not override it) */
@@ -67,11 +74,17 @@ struct meshc_options {
 
 void meshc_options_init(struct meshc_options *o);
 
+/* The comment that suppresses diagnostics on its line (cli/suppress.c). */
+#define MESHC_IGNORE_MARK "meshc:ignore"
+
 /* One input: a file, or standard input. */
 struct source_unit {
 	const char *file;            /* display name: path as given, or "<stdin>" */
-	char *bytes;                 /* heap copy of the contents */
+	char *bytes;                 /* heap copy of the contents; NULL once
+	                              * released (source_release_bytes) */
 	size_t len;
+	bool from_stdin;             /* read from "-": cannot be read again */
+	unsigned long long digest;   /* hash_bytes of the bytes, once released */
 	struct arena arena;          /* nodes, strings and diagnostics of this unit */
 	struct diag_list diags;
 	struct node **docs;          /* heap array of document roots (NULL: empty) */
@@ -214,6 +227,20 @@ int source_open(const char *path, char *err, size_t errlen);
  */
 int source_read_file(const char *path, size_t max, char **bytes, size_t *len,
 		     char *err, size_t errlen);
+/*
+ * Frees u's bytes once loaded (meshc_options.release_inputs), keeping
+ * their digest, unless u cannot be read again (standard input), is empty
+ * (or was not read: past the size limit) or holds a MESHC_IGNORE_MARK
+ * comment. True when they were freed.
+ */
+bool source_release_bytes(struct source_unit *u);
+/*
+ * Reads an input whose bytes were released again (a second load pass
+ * needs them). False, with a message naming it on stderr and usage_error
+ * set, when it cannot be read or is no longer what was loaded; u is then
+ * left empty.
+ */
+bool source_reread(struct project *p, struct source_unit *u);
 
 /* Phases, one module each; each reports into the unit's diagnostics. */
 void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim);

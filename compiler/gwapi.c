@@ -186,6 +186,15 @@ struct gw_out *gwapi_add_out(struct gwapi *g)
 	return o;
 }
 
+void gwapi_note_missing(struct gwapi *g, const char *host)
+{
+	if (g->nmissing == g->mcap) {
+		g->mcap = g->mcap ? g->mcap * 2 : 16;
+		g->missing = xrealloc(g->missing, g->mcap * sizeof(*g->missing));
+	}
+	g->missing[g->nmissing++] = host;
+}
+
 void gwapi_issue(struct gwapi *g, struct gw_obj *o, const struct node *at,
 		 const char *type, const char *reason, const char *message,
 		 const char *parent)
@@ -350,6 +359,7 @@ void gwapi_release(struct gwapi *g)
 	free(g->parents);
 	free(g->outs);
 	free(g->issues);
+	free(g->missing);
 	free(g->ties);
 	arena_release(&g->arena);
 	memset(g, 0, sizeof(*g));

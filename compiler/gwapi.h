@@ -124,6 +124,10 @@ struct gwapi {
 	size_t nouts, ocap;
 	struct gw_issue *issues;
 	size_t nissues, icap;
+	/* Hosts of route backends not found (BackendNotFound): Istio keeps
+	 * them in the destination, its proxy has no cluster for them. */
+	const char **missing;
+	size_t nmissing, mcap;
 	bool any;                    /* the input has a Gateway API object */
 };
 
@@ -145,6 +149,8 @@ struct gw_obj *gwapi_find(const struct gwapi *g, enum gwk kind,
 const char *gwapi_str(const struct node *map, const char *key);
 void gwapi_add_parent(struct gwapi *g, struct gw_parent *p);
 struct gw_out *gwapi_add_out(struct gwapi *g);
+/* Records host as a backend not found (g->missing). */
+void gwapi_note_missing(struct gwapi *g, const char *host);
 void gwapi_issue(struct gwapi *g, struct gw_obj *o, const struct node *at,
 		 const char *type, const char *reason, const char *message,
 		 const char *parent);

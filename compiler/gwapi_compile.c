@@ -10,6 +10,16 @@
  * carry the Kubernetes Gateway's "namespace/name" (query --gateway).
  * DestinationRules derived from BackendTLSPolicies give the clusters
  * their TLS settings as any DestinationRule does.
+ *
+ * Invalid backends: Istio converts a backendRef it cannot use to
+ * `destination: {}` and keeps a Service that is not found by its host;
+ * either way its proxy has no cluster for it, and routes of gateway
+ * semantics set cluster_not_found_response_code to 500 (istio/istio
+ * pilot/pkg/networking/core/route/route.go, applyHTTPRouteDestination
+ * and GetDestinationCluster, "UnknownService"). In the table both are
+ * the cluster UnknownService (route_model_unknown_cluster): a backend
+ * not found loses its host here, once meshc checks hosts (the input has
+ * Services, as MSH0614 needs).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +29,34 @@
 #include "model.h"
 #include "onode.h"
 
+static bool is_missing(const struct gwapi *g, const char *host)
+{
+	for (size_t i = 0; host && i < g->nmissing; i++)
+		if (strcmp(g->missing[i], host) == 0)
+			return true;
+	return false;
+}
+
+/* Empties the route destinations of a derived VirtualService whose host
+ * is a backend not found: in the table they are UnknownService too. */
+static void drop_missing_hosts(const struct gwapi *g, struct node *spec)
+{
+	static const char *const sections[] = { "http", "tcp", "tls" };
+	for (size_t s = 0; s < 3; s++) {
+		const struct node *rules = node_get(spec, sections[s]);
+		for (size_t i = 0; rules && rules->type == NODE_SEQ && i < rules->n; i++) {
+			const struct node *dests = node_get(rules->items[i], "route");
+			for (size_t j = 0; dests && dests->type == NODE_SEQ && j < dests->n; j++) {
+				struct node *d = (struct node *)node_get(dests->items[j], "destination");
+				if (d && d->type == NODE_MAP && is_missing(g, gwapi_str(d, "host"))) {
+					onode_unset(d, "host");
+					onode_unset(d, "port");
+				}
+			}
+		}
+	}
+}
+
 size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 {
 	struct arena *a = &g->arena;
@@ -27,6 +65,8 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 		n += g->outs[i].doc != NULL;
 	if (!n)
 		return 0;
+	bool check_hosts = p->has_kind[KIND_SERVICE] || p->has_kind[KIND_SERVICE_ENTRY] ||
+			   p->opt.require_hosts;
 	p->res = xrealloc(p->res, (p->nres + n + 1) * sizeof(*p->res));
 	for (size_t i = 0; i < g->nouts; i++) {
 		struct gw_out *o = &g->outs[i];
@@ -39,6 +79,8 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 			onode_set(a, onode_child_map(a, meta, "annotations"), "internal.istio.io/k8s-gateway",
 				  onode_str(a, arena_printf(a, "%s/%s", o->from->ns, o->from->name)));
 		}
+		if (check_hosts && g->nmissing && !gw)
+			drop_missing_hosts(g, spec);
 		struct resource *r = arena_alloc(a, sizeof(*r));
 		bool dr = strcmp(o->kind, "DestinationRule") == 0;
 		r->kind = gw ? KIND_GATEWAY : dr ? KIND_DESTINATION_RULE : KIND_VIRTUAL_SERVICE;
@@ -59,7 +101,7 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 		/* Distilled like any input resource: the route builder reads
 		 * records only. Its position stays its source's. */
 		struct mpos at = r->pos;
-		distil_resource(a, r, false);
+		distil_resource(a, NULL, r, false);
 		r->pos = at;
 		r->name_pos = (struct mpos){ 0, 0 };
 		p->res[p->nres++] = r;

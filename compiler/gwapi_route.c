@@ -267,9 +267,19 @@ static struct node *route_dests(struct gwapi *g, struct gw_obj *route, const str
 		long long w = weight_of(ref);
 		if (w == 0)
 			continue;
-		struct node *d = destination(g, route, ref, enforce, c);
-		if (c->hard)
+		struct conv one = { 0 };
+		struct node *d = destination(g, route, ref, enforce, &one);
+		if (one.err_reason)
+			conv_error(g, c, one.err_reason, one.err_msg);
+		if (one.hard) {
+			c->hard = true;
 			return NULL;
+		}
+		/* Istio keeps the host of a backend not found (its proxy has no
+		 * cluster for it); the route table needs to know which. */
+		const char *host = gwapi_str(d, "host");
+		if (one.err_reason && strcmp(one.err_reason, "BackendNotFound") == 0 && host)
+			gwapi_note_missing(g, host);
 		struct node *rd = onode_push(a, out, onode_map(a));
 		onode_set(a, rd, "destination", d);
 		if (nonzero > 1)

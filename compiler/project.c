@@ -13,6 +13,7 @@
 
 #include "compiler.h"
 #include "model.h"
+#include "strtab.h"
 #include "xref_index.h"
 
 void meshc_options_init(struct meshc_options *o)
@@ -127,6 +128,14 @@ void project_each_unit(struct project *p,
 	pool_run(&job);
 }
 
+void project_each_item(struct project *p, size_t n,
+		       void (*item)(void *ctx, size_t i, struct arena *scratch),
+		       void *ctx)
+{
+	struct pool_job job = { .p = p, .n = n, .item = item, .ctx = ctx };
+	pool_run(&job);
+}
+
 /* ---- loading ---- */
 
 /*
@@ -187,6 +196,13 @@ static bool names_gateway_api(const struct node *obj, int depth)
 	return false;
 }
 
+/* What load_chunk works with while one part loads: the records of a
+ * part share their strings (strtab.h). */
+struct part_load {
+	struct load *l;
+	struct strtab strings;
+};
+
 /*
  * After each chunk: its resources, checked while the tree is in cache,
  * then distilled; in release mode the tree goes (yaml.c then resets
@@ -194,7 +210,8 @@ static bool names_gateway_api(const struct node *obj, int depth)
  */
 static bool load_chunk(struct source_unit *u, size_t first, void *ctx)
 {
-	struct load *l = ctx;
+	struct part_load *pl = ctx;
+	struct load *l = pl->l;
 	size_t r0 = u->nres;
 	resources_from_docs(u, &l->p->opt, first);
 	for (size_t i = r0; i < u->nres; i++) {
@@ -205,7 +222,7 @@ static bool load_chunk(struct source_unit *u, size_t first, void *ctx)
 			r->chash = resource_canonical_hash(r, l->p->opt.domain);
 			r->has_chash = true;
 		}
-		distil_resource(&u->arena, r, r->irregular);
+		distil_resource(&u->arena, &pl->strings, r, r->irregular);
 	}
 	if (!l->release)
 		return false;
@@ -243,8 +260,11 @@ static void load_part(struct load *l, struct part *pt, struct arena *scratch)
 		return;
 	}
 	struct source_unit *u = pt->whole ? pt->u : &pt->sub;
+	struct part_load pl = { .l = l };
+	strtab_init(&pl.strings);
 	yaml_parse_part(u, &l->p->opt.limits, l->release ? scratch : &u->arena,
-			load_chunk, l, &pt->y);
+			load_chunk, &pl, &pt->y);
+	strtab_finish(&pl.strings, &u->arena);
 }
 
 static void load_item(void *ctx, size_t i, struct arena *scratch)
@@ -253,6 +273,10 @@ static void load_item(void *ctx, size_t i, struct arena *scratch)
 	struct part *pt = &l->parts[i];
 	load_part(l, pt, scratch);
 	struct project *p = l->p;
+	/* The whole input is loaded: its bytes can go at once (a split
+	 * input's when its parts are joined, in load). */
+	if (pt->whole && l->release && p->opt.release_inputs)
+		source_release_bytes(pt->u);
 	size_t ui = (size_t)(pt->u - p->units);
 	if (p->opt.progress && atomic_fetch_sub(&l->parts_left[ui], 1) == 1)
 		p->opt.progress(p->opt.progress_ctx,
@@ -559,14 +583,18 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 		for (size_t i = 0; i < p->nunits; i++)
 			again |= p->units[i].trees_needed;
 		if (again) {
-			for (size_t i = 0; i < p->nunits; i++)
-				if (p->units[i].bytes)
-					unit_unload(&p->units[i]);
+			for (size_t i = 0; i < p->nunits; i++) {
+				if (!p->units[i].bytes)
+					source_reread(p, &p->units[i]);
+				unit_unload(&p->units[i]);
+			}
 			l.release = false;
 			atomic_store(&l.units_done, 0);
 			load_pass(&l);
 		}
 	}
+	for (size_t i = 0; l.release && p->opt.release_inputs && i < p->nunits; i++)
+		source_release_bytes(&p->units[i]);
 	free(l.parts_left);
 	p->validated = validate;
 	p->trees_released = l.release;

@@ -56,13 +56,42 @@ char *lower(struct arena *a, const char *s)
 
 const char *route_fqdn(struct builder *b, const char *host, const char *ns)
 {
-	return lower(&b->m->arena, xref_fqdn(b->x, host, ns));
+	/* xref_fqdn's rule, written once into the model's arena (not the
+	 * run's index arena, which the route builder leaves alone). */
+	if (host[0] == '*' || strchr(host, '.'))
+		return lower(&b->m->arena, host);
+	const char *domain = b->x->domain;
+	size_t hl = strlen(host), nl = strlen(ns), dl = strlen(domain);
+	char *out = arena_alloc_raw(&b->m->arena, hl + nl + dl + 7), *w = out;
+	memcpy(w, host, hl);
+	w += hl;
+	*w++ = '.';
+	memcpy(w, ns, nl);
+	w += nl;
+	memcpy(w, ".svc.", 5);
+	memcpy(w + 5, domain, dl + 1);
+	for (char *c = out; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c + 32);
+	return out;
 }
 
 const struct mesh_svc *route_svc(struct builder *b, const char *host)
 {
 	uintptr_t i = (uintptr_t)xref_map_get(&b->svc_by_host, host);
 	return i ? &b->svc[i - 1] : NULL;
+}
+
+void route_lock(struct builder *b)
+{
+	if (b->lock)
+		pthread_mutex_lock(b->lock);
+}
+
+void route_unlock(struct builder *b)
+{
+	if (b->lock)
+		pthread_mutex_unlock(b->lock);
 }
 
 bool route_vs_wanted(const struct builder *b, size_t i)
@@ -317,6 +346,7 @@ void route_build_only(struct route_model *m, struct project *p, struct diag_list
 	b.d = d;
 	b.x = project_index(p);
 	b.only = only;
+	b.clusters = m;
 	xref_map_init(&b.delegates, &m->arena);
 	xref_map_init(&b.bound, &m->arena);
 	xref_map_init(&b.mesh_exact, &m->arena);

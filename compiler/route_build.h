@@ -19,6 +19,7 @@
 #ifndef MESHC_ROUTE_BUILD_H
 #define MESHC_ROUTE_BUILD_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -80,6 +81,15 @@ struct builder {
 	const struct resource *vs_of; /* the resource vs_name names */
 	const char *vs_name;         /* its "ns/name", shared by its routes */
 	struct sb sb_pol;            /* route_policy.c's scratch buffer */
+	/* The extra record of a route with the mesh's default retries and
+	 * nothing else, shared by all such routes (most of them): the
+	 * setters copy it before changing a route's own (route_http.c). */
+	struct rm_extra *retry_default;
+	/* The model clusters are found or made in: m, but for a worker of
+	 * the parallel mesh build, whose m is a private view (route_mesh.c);
+	 * `lock` (NULL when alone) then guards it and the run's index. */
+	struct route_model *clusters;
+	pthread_mutex_t *lock;
 	/* route_build_only: the hosts to build (NULL: all), and per entry
 	 * of vs whether one of its hosts overlaps them (heap; NULL: all). */
 	const struct host_set *only;
@@ -104,6 +114,9 @@ char *lower(struct arena *a, const char *s);
 const char *route_fqdn(struct builder *b, const char *host, const char *ns);
 /* The Service or ServiceEntry host `host`, or NULL. */
 const struct mesh_svc *route_svc(struct builder *b, const char *host);
+/* Takes and drops b->lock, when there is one. */
+void route_lock(struct builder *b);
+void route_unlock(struct builder *b);
 /* Whether b->vs[i] is built (route_build_only). */
 bool route_vs_wanted(const struct builder *b, size_t i);
 /* Whether the default routes of registry host `host` are built. */
@@ -159,9 +172,12 @@ struct mspec {
 
 struct rm_route *route_new(struct builder *b, const struct resource *r,
 			   const char *name, unsigned index, enum mrt_route_kind kind);
-/* The match specs of an HTTP route h (arena array; *n of them). */
+/* The match specs of an HTTP route h (*n of them): a heap array the
+ * caller frees with route_specs_free once the route's matches are set
+ * (they are scratch: a route keeps none of their memory). */
 struct mspec *route_http_specs(struct builder *b, const struct resource *r,
 			       const struct m_http *h, size_t *n);
+void route_specs_free(struct mspec *specs, size_t n);
 /* Root spec narrowed by a delegate spec (Istio's mergeHTTPMatchRequest). */
 void route_spec_merge(struct builder *b, struct mspec *out, const struct mspec *root,
 		      const struct mspec *del);

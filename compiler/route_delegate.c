@@ -96,13 +96,13 @@ static bool match_conflict(const struct mspec *rs, const struct mspec *ls)
 {
 	const struct m_match *root = rs->match, *leaf = ls->match;
 	if (sm_conflict(&root->uri, &leaf->uri) ||
-	    sm_conflict(&root->scheme, &leaf->scheme) ||
+	    sm_conflict(&root->more->scheme, &leaf->more->scheme) ||
 	    sm_conflict(&root->method, &leaf->method) ||
-	    sm_conflict(&root->authority, &leaf->authority))
+	    sm_conflict(&root->more->authority, &leaf->more->authority))
 		return true;
 	if (sm_map_conflict(&root->headers, &leaf->headers) ||
-	    sm_map_conflict(&root->without_headers, &leaf->without_headers) ||
-	    sm_map_conflict(&root->query_params, &leaf->query_params))
+	    sm_map_conflict(&root->more->without_headers, &leaf->more->without_headers) ||
+	    sm_map_conflict(&root->more->query_params, &leaf->more->query_params))
 		return true;
 	if (root->ignore_uri_case != leaf->ignore_uri_case)
 		return true;
@@ -189,7 +189,7 @@ void route_inline_delegate(struct builder *b, struct rm_route_list *list,
 			}
 		}
 		free_specs(merged, k);
-		free_specs(ds, nd);
+		route_specs_free(ds, nd);
 	}
-	free_specs(rs, nr);
+	route_specs_free(rs, nr);
 }

@@ -13,6 +13,11 @@
  * in that order; everything else keeps the model's order, which
  * route_build.c makes independent of input order. Same model, same
  * bytes. (route_write.c puts them on disk.)
+ *
+ * The table is written once: the string table's buffer starts with room
+ * for the header and becomes the table itself (it is most of it), the
+ * other sections are appended to it and freed one by one, so no second
+ * copy of the strings is ever made.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -54,6 +59,12 @@ struct emitter {
 	uint32_t *rxmap;             /* regex index + 1 by pattern string ref */
 	size_t rxmap_cap;
 	unsigned *cluster_pos;       /* model cluster id -> CLST index */
+	/* The last extra record written, by model record and timeout: an
+	 * extra shared by many routes (the default retries) is written once
+	 * and found again without re-interning its fields. */
+	const struct rm_extra *last_extra;
+	unsigned last_timeout;
+	uint32_t last_extra_idx;
 	bool too_big;
 	const char *fail;            /* why the table cannot be written, or NULL */
 	struct dedup {               /* per section: record ranges by content */
@@ -141,7 +152,8 @@ static uint32_t str_hash(const char *s, size_t n)
 
 static const char *ref_text(const struct emitter *e, uint32_t ref, uint32_t *len)
 {
-	const uint8_t *p = e->sec[MRT_SEC_STRS].p + (ref - HDR_SIZE);
+	/* The string buffer starts with the header's room: refs are offsets. */
+	const uint8_t *p = e->sec[MRT_SEC_STRS].p + ref;
 	memcpy(len, p - 4, 4);
 	return (const char *)p;
 }
@@ -189,11 +201,11 @@ static uint32_t intern_n(struct emitter *e, const char *s, size_t n)
 	uint32_t n32 = (uint32_t)n;
 	memcpy(b->p + at, &n32, 4);
 	memcpy(b->p + at + 4, s, n);
-	if (HDR_SIZE + at + 4 > MRT_MAX_SIZE / 2) {
+	if (at + 4 > MRT_MAX_SIZE / 2) {
 		e->too_big = true;
 		return 0;
 	}
-	ref = (uint32_t)(HDR_SIZE + at + 4);
+	ref = (uint32_t)(at + 4);
 	e->strmap[2 * j] = ref;
 	e->strmap[2 * j + 1] = h;
 	e->strmap_n++;
@@ -391,8 +403,16 @@ static void emit_route_body(struct emitter *e, struct rm_route *r, unsigned gen)
 	r->emit_match_first = dedup_range(e, MRT_SEC_MTCH, first);
 	r->emit_dest_first = emit_dests(e, r->dests, r->n_dests);
 	/* The timeout lives in the extra record: most routes have neither. */
-	r->emit_extra = r->extra || r->timeout_ms != MRT_UNSET ?
-		emit_extra(e, r->extra, r->timeout_ms) : MRT_NONE;
+	if (!r->extra && r->timeout_ms == MRT_UNSET) {
+		r->emit_extra = MRT_NONE;
+	} else if (r->extra && r->extra == e->last_extra && r->timeout_ms == e->last_timeout) {
+		r->emit_extra = e->last_extra_idx;   /* what emit_extra would find */
+	} else {
+		r->emit_extra = emit_extra(e, r->extra, r->timeout_ms);
+		e->last_extra = r->extra;
+		e->last_timeout = r->timeout_ms;
+		e->last_extra_idx = r->emit_extra;
+	}
 }
 
 /* Writes a route list once; returns its first ROUT index. */
@@ -676,6 +696,7 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 	struct emitter e;
 	memset(&e, 0, sizeof(e));
 	unsigned gen = ++m->emit_gen;
+	buf_grow(&e.sec[MRT_SEC_STRS], HDR_SIZE);   /* the header's room */
 
 	/* Clusters sorted by name. */
 	struct rm_cluster **cl = xcalloc(m->n_clusters + 1, sizeof(*cl));
@@ -722,12 +743,13 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 	uint32_t domain = intern(&e, m->domain);
 
 	/* Lay out: header, then each section 8-aligned. */
-	uint64_t off = HDR_SIZE;
-	uint32_t offs[MRT_SEC_COUNT];
+	uint64_t off = 0;
+	uint64_t offs[MRT_SEC_COUNT], lens[MRT_SEC_COUNT];
 	for (int s = 0; s < MRT_SEC_COUNT; s++) {
 		off = (off + 7) & ~(uint64_t)7;
-		offs[s] = (uint32_t)off;
-		off += e.sec[s].len;
+		offs[s] = s == MRT_SEC_STRS ? HDR_SIZE : off;
+		lens[s] = e.sec[s].len - (s == MRT_SEC_STRS ? HDR_SIZE : 0);
+		off = offs[s] + lens[s];
 	}
 	off = (off + 7) & ~(uint64_t)7;
 	if (e.too_big || off > MRT_MAX_SIZE) {
@@ -741,7 +763,21 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 		emitter_release(&e);
 		return NULL;
 	}
-	uint8_t *out = xcalloc(1, (size_t)off);
+	/* The string buffer grows into the table; every other section is
+	 * copied behind it and freed at once (padding zeroed). */
+	uint8_t *out = xrealloc(e.sec[MRT_SEC_STRS].p, (size_t)off);
+	e.sec[MRT_SEC_STRS].p = NULL;
+	size_t end = e.sec[MRT_SEC_STRS].len;
+	for (int s = 0; s < MRT_SEC_COUNT; s++) {
+		if (s == MRT_SEC_STRS || !lens[s])
+			continue;
+		memset(out + end, 0, (size_t)offs[s] - end);
+		memcpy(out + offs[s], e.sec[s].p, (size_t)lens[s]);
+		end = (size_t)(offs[s] + lens[s]);
+		free(e.sec[s].p);
+		e.sec[s].p = NULL;
+	}
+	memset(out + end, 0, (size_t)off - end);
 	struct mrt_fmt_header h;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, MRT_MAGIC, MRT_MAGIC_LEN);
@@ -752,10 +788,8 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 	h.nsections = MRT_SEC_COUNT;
 	h.domain = domain;
 	for (int s = 0; s < MRT_SEC_COUNT; s++) {
-		h.sections[s].offset = e.sec[s].len ? offs[s] : 0;
-		h.sections[s].length = (uint32_t)e.sec[s].len;
-		if (e.sec[s].len)
-			memcpy(out + offs[s], e.sec[s].p, e.sec[s].len);
+		h.sections[s].offset = lens[s] ? (uint32_t)offs[s] : 0;
+		h.sections[s].length = (uint32_t)lens[s];
 	}
 	memcpy(out, &h, sizeof(h));
 	h.checksum = mrt_fmt_table_checksum(out, (size_t)off);

@@ -95,6 +95,16 @@ bool route_list_has(const char *list, const char *item)
 	return false;
 }
 
+/* xref_gateway_lookup, which uses the index's scratch key and arena. */
+static bool locked_gateway_lookup(struct builder *b, const char *g, const char *ns,
+				  const char **full)
+{
+	route_lock(b);
+	bool found = xref_gateway_lookup(b->x, g, ns, full) != NULL;
+	route_unlock(b);
+	return found;
+}
+
 const char *route_gateway_list(struct builder *b, const struct resource *r,
 			       const struct mstrs *gws)
 {
@@ -105,7 +115,7 @@ const char *route_gateway_list(struct builder *b, const struct resource *r,
 			continue;
 		if (strcmp(g, "mesh") == 0)
 			full = "mesh";
-		else if (!xref_gateway_lookup(b->x, g, r->namespace, &full) || !full)
+		else if (!locked_gateway_lookup(b, g, r->namespace, &full) || !full)
 			full = strchr(g, '/') ? g : arena_printf(&b->m->arena, "%s/%s", r->namespace, g);
 		if (s.n)
 			sb_put(&s, ",", 1);
@@ -129,16 +139,17 @@ static void spec_source(struct builder *b, struct mspec *s, const struct resourc
 {
 	s->match = m;
 	s->name = m->name;
-	s->gateways = route_gateway_list(b, r, &m->gateways);
+	const struct m_match_more *x = m->more;
+	s->gateways = route_gateway_list(b, r, &x->gateways);
 	s->port = m->port;
-	s->source_ns = m->source_ns;
+	s->source_ns = x->source_ns;
 	if (s->source_ns && !*s->source_ns)
 		s->source_ns = NULL;
-	if (m->nsource_labels) {
-		s->labels = arena_alloc(&b->m->arena, m->nsource_labels * sizeof(*s->labels));
-		for (size_t i = 0; i < m->nsource_labels; i++)
-			s->labels[i] = &m->source_labels[i];
-		s->nlabels = m->nsource_labels;
+	if (x->nsource_labels) {
+		s->labels = arena_alloc(&b->m->arena, x->nsource_labels * sizeof(*s->labels));
+		for (size_t i = 0; i < x->nsource_labels; i++)
+			s->labels[i] = &x->source_labels[i];
+		s->nlabels = x->nsource_labels;
 		qsort(s->labels, s->nlabels, sizeof(*s->labels), label_ptr_cmp);
 	}
 }
@@ -151,15 +162,15 @@ static void http_spec(struct builder *b, struct mspec *s, const struct resource 
 	struct conds *cs = &s->req;
 	if (m->uri.present)
 		cond_string(cs, MRT_FIELD_URI, NULL, &m->uri, uflags);
-	if (m->scheme.present)
-		cond_string(cs, MRT_FIELD_SCHEME, NULL, &m->scheme, 0);
+	if (m->more->scheme.present)
+		cond_string(cs, MRT_FIELD_SCHEME, NULL, &m->more->scheme, 0);
 	if (m->method.present)
 		cond_string(cs, MRT_FIELD_METHOD, NULL, &m->method, 0);
-	if (m->authority.present)
-		cond_string(cs, MRT_FIELD_AUTHORITY, NULL, &m->authority, 0);
+	if (m->more->authority.present)
+		cond_string(cs, MRT_FIELD_AUTHORITY, NULL, &m->more->authority, 0);
 	cond_map(b, cs, MRT_FIELD_HEADER, &m->headers, 0, true);
-	cond_map(b, cs, MRT_FIELD_HEADER, &m->without_headers, MRT_COND_INVERT, true);
-	cond_map(b, cs, MRT_FIELD_QUERY, &m->query_params, 0, false);
+	cond_map(b, cs, MRT_FIELD_HEADER, &m->more->without_headers, MRT_COND_INVERT, true);
+	cond_map(b, cs, MRT_FIELD_QUERY, &m->more->query_params, 0, false);
 	spec_source(b, s, r, m);
 }
 
@@ -167,10 +178,17 @@ struct mspec *route_http_specs(struct builder *b, const struct resource *r,
 			       const struct m_http *h, size_t *n)
 {
 	*n = h->nmatch;
-	struct mspec *out = arena_alloc(&b->m->arena, (*n + 1) * sizeof(*out));
+	struct mspec *out = xcalloc(*n + 1, sizeof(*out));
 	for (size_t i = 0; i < *n; i++)
 		http_spec(b, &out[i], r, &h->match[i]);
 	return out;
+}
+
+void route_specs_free(struct mspec *specs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(specs[i].req.c);
+	free(specs);
 }
 
 /* "root-leaf", or whichever of the two names is set (Istio's merged names). */
@@ -312,10 +330,16 @@ static struct rm_extra *extra_new(struct builder *b)
 	return x;
 }
 
+/* rt's own extra record, made (or copied from the shared default
+ * retries) on first change. */
 static struct rm_extra *extra_of(struct builder *b, struct rm_route *rt)
 {
-	if (!rt->extra)
+	if (!rt->extra) {
 		rt->extra = extra_new(b);
+	} else if (rt->extra == b->retry_default) {
+		rt->extra = arena_alloc_raw(&b->m->arena, sizeof(*rt->extra));
+		*rt->extra = *b->retry_default;
+	}
 	return rt->extra;
 }
 
@@ -544,14 +568,29 @@ static void parse_retry_on(struct builder *b, const char *in, const char **on,
 	free(c.p);
 }
 
+/* The mesh's default retry policy. */
+static void default_retries(struct rm_extra *x)
+{
+	x->rt_attempts = 2;
+	x->rt_retry_on = DEFAULT_RETRY_ON;
+	x->rt_status_codes = "503";
+	x->rt_flags = MRT_RT_DEFAULT_POLICY;
+}
+
 void route_set_retries(struct builder *b, struct rm_route *rt, const struct m_retries *n)
 {
+	if (!n && (!rt->extra || rt->extra == b->retry_default)) {
+		/* The common case, nothing else set yet: one shared record. */
+		if (!b->retry_default) {
+			b->retry_default = extra_new(b);
+			default_retries(b->retry_default);
+		}
+		rt->extra = b->retry_default;
+		return;
+	}
 	struct rm_extra *x = extra_of(b, rt);
 	if (!n) {
-		x->rt_attempts = 2;
-		x->rt_retry_on = DEFAULT_RETRY_ON;
-		x->rt_status_codes = "503";
-		x->rt_flags = MRT_RT_DEFAULT_POLICY;
+		default_retries(x);
 		return;
 	}
 	const struct mint *an = &n->attempts;
@@ -744,8 +783,7 @@ void route_http_routes(struct builder *b, struct rm_route_list *list,
 		size_t n;
 		struct mspec *specs = route_http_specs(b, r, h, &n);
 		bool alive = route_set_matches(b, rt, specs, n, true, cx);
-		for (size_t k = 0; k < n; k++)
-			free(specs[k].req.c);
+		route_specs_free(specs, n);
 		if (!alive)
 			continue;
 		route_http_actions(b, rt, r, h, NULL, NULL, cx);
@@ -783,24 +821,23 @@ void route_l4_routes(struct builder *b, struct rm_route_list *list,
 	for (size_t i = 0; i < nrs; i++) {
 		const struct m_l4 *h = &rs[i];
 		size_t n = h->nmatch;
-		struct mspec *specs = arena_alloc(&b->m->arena, (n + 1) * sizeof(*specs));
+		struct mspec *specs = xcalloc(n + 1, sizeof(*specs));
 		for (size_t j = 0; j < n; j++) {
 			const struct m_match *m = &h->match[j];
 			if (tls)
-				sni_cond(b, &specs[j].req, r, &m->sni_hosts);
-			if (m->destination_subnets)
+				sni_cond(b, &specs[j].req, r, &m->more->sni_hosts);
+			if (m->more->destination_subnets)
 				cond_add(&specs[j].req, MRT_FIELD_DESTINATION_SUBNET, MRT_OP_ANY_OF,
-					 NULL, m->destination_subnets);
-			if (m->source_subnet)
+					 NULL, m->more->destination_subnets);
+			if (m->more->source_subnet)
 				cond_add(&specs[j].req, MRT_FIELD_SOURCE_SUBNET, MRT_OP_ANY_OF, NULL,
-					 m->source_subnet);
+					 m->more->source_subnet);
 			spec_source(b, &specs[j], r, m);
 			specs[j].name = NULL;
 		}
 		struct rm_route *rt = route_new(b, r, h->name, (unsigned)i, kind);
 		bool alive = route_set_matches(b, rt, specs, n, false, cx);
-		for (size_t k = 0; k < n; k++)
-			free(specs[k].req.c);
+		route_specs_free(specs, n);
 		if (!alive)
 			continue;
 		route_destinations(b, rt, r, h->route, h->nroute, tls ? "tls" : "tcp",

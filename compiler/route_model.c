@@ -214,6 +214,26 @@ struct rm_cluster *route_model_cluster(struct route_model *m, const char *host,
 	return c;
 }
 
+struct rm_cluster *route_model_unknown_cluster(struct route_model *m)
+{
+	static const char key[] = "C\001" MRT_CLUSTER_UNKNOWN;
+	bool found;
+	size_t j = map_slot(m->index, key, &found);
+	if (found)
+		return m->index->vals[j];
+	struct rm_cluster *c = arena_alloc(&m->arena, sizeof(*c));
+	char *k = arena_strdup(&m->arena, key);
+	c->name = k + 2;
+	c->host = "";
+	c->id = (unsigned)m->n_clusters;
+	m->index->keys[j] = k;
+	m->index->vals[j] = c;
+	m->index->n++;
+	GROW(m->clusters, m->n_clusters, m->cap_clusters);
+	m->clusters[m->n_clusters++] = c;
+	return c;
+}
+
 struct rm_route_list *route_list_new(struct route_model *m)
 {
 	return arena_alloc(&m->arena, sizeof(struct rm_route_list));

@@ -162,6 +162,9 @@ struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
  * given policy fields (which may be NULL). */
 struct rm_cluster *route_model_cluster(struct route_model *m, const char *host,
 				       const char *subset, unsigned port);
+/* The cluster Istio names UnknownService (MRT_CLUSTER_UNKNOWN), created
+ * on first use: the destination of an invalid Gateway API backend. */
+struct rm_cluster *route_model_unknown_cluster(struct route_model *m);
 struct rm_route_list *route_list_new(struct route_model *m);
 void route_list_add(struct route_model *m, struct rm_route_list *l,
 		    struct rm_route *r);

@@ -163,13 +163,13 @@ static const struct xref_dr *cluster_rules(struct builder *b, const struct rm_cl
 			break;   /* selector rules: the first only */
 		if (!any)
 			any = d;
-		if (!*top_dr && dr->policy.present)
+		if (!*top_dr && dr->policy->present)
 			*top_dr = d;
 		for (size_t k = 0; c->subset && !*sub_dr && k < dr->nsubsets; k++) {
 			const struct m_subset *s = &dr->subsets[k];
 			if (s->name && strcmp(s->name, c->subset) == 0) {
 				*sub_dr = d;
-				*sub_pol = s->policy.present ? &s->policy : NULL;
+				*sub_pol = s->policy->present ? s->policy : NULL;
 			}
 		}
 	}
@@ -184,7 +184,7 @@ static void cluster_policy(struct builder *b, struct rm_cluster *c)
 	const struct xref_dr *first = cluster_rules(b, c, &top_dr, &sub_dr, &sub);
 	if (!first)
 		return;
-	const struct m_policy *top = top_dr ? &model_dr(top_dr->r)->policy : NULL;
+	const struct m_policy *top = top_dr ? model_dr(top_dr->r)->policy : NULL;
 	const struct m_polfield *f[M_POL_N];
 	const struct m_port_level *tpl = port_level(top, c->port);
 	if (tpl)
@@ -219,14 +219,28 @@ static void cluster_policy(struct builder *b, struct rm_cluster *c)
 		c->tls_mode = f[M_POL_TLS]->aux;
 }
 
+/*
+ * The cluster (host, subset, port), made with its policy on first use.
+ * Under the builder's lock: workers of the parallel mesh build share the
+ * clusters; the policy depends on the cluster alone, so which worker
+ * makes it does not matter.
+ */
+static struct rm_cluster *cluster_get(struct builder *b, const char *host,
+				      const char *subset, unsigned port)
+{
+	route_lock(b);
+	size_t before = b->clusters->n_clusters;
+	struct rm_cluster *c = route_model_cluster(b->clusters, host, subset, port);
+	if (b->clusters->n_clusters != before)
+		cluster_policy(b, c);
+	route_unlock(b);
+	return c;
+}
+
 struct rm_cluster *route_default_cluster(struct builder *b, const char *host,
 					 unsigned port)
 {
-	size_t before = b->m->n_clusters;
-	struct rm_cluster *c = route_model_cluster(b->m, host, NULL, port);
-	if (b->m->n_clusters != before)
-		cluster_policy(b, c);
-	return c;
+	return cluster_get(b, host, NULL, port);
 }
 
 /* The path of a destination's host (route_build.h struct dest_at). */
@@ -250,8 +264,12 @@ struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *
 				      const struct rctx *cx)
 {
 	const char *h = dst->host;
-	if (!h)
-		return NULL;
+	if (!h) {
+		/* An invalid Gateway API backendRef, converted to `destination:
+		 * {}`: Istio's GetDestinationCluster names it UnknownService. */
+		const char *sem = resource_annotation(r, "internal.istio.io/route-semantics");
+		return sem && strcmp(sem, "gateway") == 0 ? route_model_unknown_cluster(b->m) : NULL;
+	}
 	const char *host = route_fqdn(b, h, r->namespace);
 	const char *subset = dst->subset;
 	unsigned port = mint_u(&dst->port, 0);
@@ -267,9 +285,5 @@ struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *
 			diag_report_at(b->d, MSH0401, r, &dst->host_pos,
 				       dest_host_path(b, at), host);
 	}
-	size_t before = b->m->n_clusters;
-	struct rm_cluster *c = route_model_cluster(b->m, host, subset, port);
-	if (b->m->n_clusters != before)
-		cluster_policy(b, c);
-	return c;
+	return cluster_get(b, host, subset, port);
 }

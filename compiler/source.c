@@ -26,10 +26,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "compiler.h"
+#include "hash.h"
 
 /* Directories nest at most this deep below a path given (PATH_MAX
  * allows about 2,000 levels; a deeper tree is reported, not skipped). */
@@ -270,6 +272,7 @@ static void add_unit(struct reader *r, const char *file, char *bytes,
 /* Reads an open descriptor into a new unit named `name`. */
 static void read_unit(struct reader *r, int fd, const char *name)
 {
+	size_t n = r->p->nunits;
 	char *bytes;
 	size_t len;
 	bool over;
@@ -282,6 +285,8 @@ static void read_unit(struct reader *r, int fd, const char *name)
 		bytes = NULL;
 	}
 	add_unit(r, name, bytes, len, over);
+	if (fd == 0 && r->p->nunits > n)
+		r->p->units[n].from_stdin = true;
 }
 
 /* Reads the regular file at path (st: its stat()) unless read already. */
@@ -297,6 +302,63 @@ static void read_file(struct reader *r, const char *path, const struct stat *st)
 	}
 	read_unit(r, fd, path);
 	close(fd);
+}
+
+/*
+ * free() keeps a buffer below malloc's mmap threshold (most inputs) in
+ * the heap, resident, where the records the other workers allocate
+ * cannot reuse it: its whole pages go back to the kernel first. Nothing
+ * reads them after free(); malloc only writes its bookkeeping there,
+ * which faults in a zeroed page.
+ */
+static void pages_back(char *p, size_t len)
+{
+#ifdef MADV_DONTNEED
+	long ps = sysconf(_SC_PAGESIZE);
+	if (ps <= 0)
+		return;
+	uintptr_t a = ((uintptr_t)p + (uintptr_t)ps - 1) & ~((uintptr_t)ps - 1);
+	uintptr_t b = ((uintptr_t)p + len) & ~((uintptr_t)ps - 1);
+	if (b > a)
+		(void)madvise((void *)a, b - a, MADV_DONTNEED);
+#else
+	(void)p;
+	(void)len;
+#endif
+}
+
+bool source_release_bytes(struct source_unit *u)
+{
+	if (!u->bytes || !u->len || u->from_stdin ||
+	    memmem(u->bytes, u->len, MESHC_IGNORE_MARK, sizeof(MESHC_IGNORE_MARK) - 1))
+		return false;
+	u->digest = hash_bytes(u->bytes, u->len);
+	pages_back(u->bytes, u->len);
+	free(u->bytes);
+	u->bytes = NULL;
+	return true;
+}
+
+bool source_reread(struct project *p, struct source_unit *u)
+{
+	char err[256], *bytes = NULL;
+	size_t len = 0;
+	int rc = source_read_file(u->file, p->opt.limits.max_file_bytes, &bytes,
+				  &len, err, sizeof(err));
+	if (rc == 0 && (len != u->len || hash_bytes(bytes, len) != u->digest)) {
+		snprintf(err, sizeof(err), "changed while meshc was reading it");
+		rc = -1;
+	}
+	if (rc != 0) {
+		free(bytes);
+		fprintf(stderr, "meshc: cannot read \"%s\": %s\n", u->file, err);
+		p->usage_error = true;
+		u->bytes = xstrdup("");
+		u->len = 0;
+		return false;
+	}
+	u->bytes = bytes;
+	return true;
 }
 
 /* ---- the directory walk ---- */

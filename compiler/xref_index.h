@@ -206,6 +206,15 @@ void xref_view_release(struct xref *view);
 void project_each_unit(struct project *p,
 		       void (*fn)(struct project *p, struct source_unit *u, void *ctx),
 		       void *ctx);
+/*
+ * Runs item(ctx, i, scratch) for i in [0, n) on the same pool, each item
+ * on one thread (in no particular order); scratch is the worker's arena,
+ * reset by nobody and released when the pool stops. p gives the job
+ * count only.
+ */
+void project_each_item(struct project *p, size_t n,
+		       void (*item)(void *ctx, size_t i, struct arena *scratch),
+		       void *ctx);
 
 /* Whether a VirtualService applies to sidecars: no gateways, or `mesh`. */
 bool xref_vs_mesh_bound(const struct resource *vs);

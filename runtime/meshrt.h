@@ -309,6 +309,16 @@ typedef struct {
 	                               when the subset is another merged
 	                               rule's), or NULL */
 } mrt_cluster;
+/*
+ * The cluster Istio routes an invalid Gateway API backendRef to (one not
+ * permitted, of an unsupported kind, or not found): its host is "" and
+ * its port 0. Envoy has no such cluster; a Gateway API route answers a
+ * request sent to it with MRT_CLUSTER_UNKNOWN_STATUS (Istio sets
+ * cluster_not_found_response_code for gateway semantics), a TCP or TLS
+ * route closes the connection.
+ */
+#define MRT_CLUSTER_UNKNOWN "UnknownService"
+#define MRT_CLUSTER_UNKNOWN_STATUS 500u
 size_t mrt_cluster_count(const mrt_table *t);
 int mrt_cluster_get(const mrt_table *t, size_t i, mrt_cluster *out);
 
@@ -366,7 +376,9 @@ int mrt_gateway_get(const mrt_table *t, size_t i, mrt_gateway *out);
 /*
  * The gateway (for mrt_request.gateway) of a gateway workload with these
  * labels: the merged servers of every Gateway whose selector the labels
- * satisfy. NULL when no Gateway selects them, or when the table has no
+ * satisfy (the Gateways Istio derives from one Kubernetes Gateway, which
+ * all name its "namespace/name" as their workload, route on that). NULL
+ * when no Gateway selects them, or when the table has no
  * listeners for exactly that set of Gateways (it was compiled for the
  * workloads each Gateway's selector, or a Pod of the input, describes).
  */

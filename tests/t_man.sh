@@ -19,6 +19,14 @@ if diff -u "$tmp/want" "$tmp/have" >"$tmp/diff"; then pass=$((pass+1)); else
 	fail=$((fail+1)); echo "FAIL: man/meshc.1 DIAGNOSTICS is out of date (run sh tools/update-man.sh)"
 	head -20 "$tmp/diff"
 fi
+# Each entry reads its layer once: the table's category, or the
+# explanation's own more precise "Layer:" sentence in its place.
+dup=$(awk '/^\.It Sy / { code = $3; n[code] = 0 } /^Layer:/ && code { if (++n[code] == 2) print code }
+	/^\.El/ { code = "" }' "$tmp/have" | tr '\n' ' ')
+none=$(awk '/^\.It Sy / { if (code && !seen) print code; code = $3; seen = 0 } /^Layer:/ { seen = 1 }
+	END { if (code && !seen) print code }' "$tmp/have" | tr '\n' ' ')
+if [ -z "$dup$none" ]; then pass=$((pass+1)); else
+	fail=$((fail+1)); echo "FAIL: DIAGNOSTICS entries with more than one Layer line: ${dup:-none}; with none: ${none:-none}"; fi
 # Every code of --list-codes has its entry.
 missing=0
 for code in $("$MESHC" check --list-codes | awk '{ print $1 }'); do

@@ -56,6 +56,87 @@ for dir in routeqa/actions routeqa/delegate routeqa/merge routeqa/l4 routefid/de
 		bad "$topic: dump of the table differs from dump of the config"
 done
 
+# The mesh is built on several threads (route_mesh.c): the table and the
+# warnings must not depend on the number of jobs. 300 VirtualServices span
+# several chunks; with Services their routes bind to ports (no warnings),
+# without them every destination lacks a port (MSH0401) and some delegates
+# are missing (MSH0402), which makes the build start over alone.
+gen_mesh() {   # gen_mesh WITH_SERVICES
+	i=1
+	while [ $i -le 300 ]; do
+		printf 'apiVersion: networking.istio.io/v1\nkind: VirtualService\n'
+		printf 'metadata: {name: vs%d, namespace: ns%d,\n' $i $((i % 7))
+		printf '  annotations: {galley.istio.io/analyze-suppress: IST0109}}\n'
+		# With services, a second host another VirtualService also
+		# claims: the first by name wins, whichever thread built it.
+		k=$(( (i * 7) % 300 + 1 ))
+		if [ "$1" = 0 ]; then
+			printf 'spec:\n  hosts: [svc%d]\n  http:\n' $i
+		else
+			printf 'spec:\n  hosts: [svc%d, svc%d.ns%d.svc.cluster.local]\n  http:\n' $i $k $((k % 7))
+		fi
+		if [ "$1" = 0 ]; then
+			printf '  - route:\n    - destination: {host: svc%d}\n' $((i + 1))
+			[ $((i % 50)) = 0 ] && printf '  - delegate: {name: missing%d}\n' $i
+			printf -- '---\n'
+		else
+			printf '  - match: [{uri: {prefix: /v%d}}]\n' $i
+			printf '    route:\n    - destination: {host: svc%d, subset: v1}\n' $i
+			printf '  - route:\n    - destination: {host: svc%d}\n' $i
+			printf -- '---\n'
+			printf 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\n'
+			printf 'metadata: {name: dr%d, namespace: ns%d}\n' $i $((i % 7))
+			printf 'spec:\n  host: svc%d\n' $i
+			printf '  trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}\n'
+			printf '  subsets: [{name: v1, labels: {v: "1"}}]\n---\n'
+
+			printf 'apiVersion: v1\nkind: Service\n'
+			printf 'metadata: {name: svc%d, namespace: ns%d}\n' $i $((i % 7))
+			printf 'spec:\n  ports: [{name: http, port: %d}]\n---\n' $((8000 + i % 3))
+		fi
+		i=$((i + 1))
+	done
+}
+for svc in 0 1; do
+	gen_mesh $svc >"$tmp/jobs$svc.yaml"
+	"$MESHC" compile -j 1 -o "$tmp/jobs$svc.1.mrt" "$tmp/jobs$svc.yaml" 2>"$tmp/jobs$svc.1.err"
+	"$MESHC" compile -j 2 -o "$tmp/jobs$svc.2.mrt" "$tmp/jobs$svc.yaml" 2>"$tmp/jobs$svc.2.err"
+	"$MESHC" compile -j 5 -o "$tmp/jobs$svc.5.mrt" "$tmp/jobs$svc.yaml" 2>"$tmp/jobs$svc.5.err"
+	[ -s "$tmp/jobs$svc.1.mrt" ] && cmp -s "$tmp/jobs$svc.1.mrt" "$tmp/jobs$svc.2.mrt" &&
+		cmp -s "$tmp/jobs$svc.1.mrt" "$tmp/jobs$svc.5.mrt" && ok ||
+		bad "mesh (services: $svc): the table depends on --jobs"
+	cmp -s "$tmp/jobs$svc.1.err" "$tmp/jobs$svc.2.err" &&
+		cmp -s "$tmp/jobs$svc.1.err" "$tmp/jobs$svc.5.err" && ok ||
+		bad "mesh (services: $svc): the warnings depend on --jobs"
+done
+grep -q MSH0401 "$tmp/jobs0.1.err" && grep -q MSH0402 "$tmp/jobs0.1.err" && ok ||
+	bad "mesh without services: MSH0401 and MSH0402 expected"
+grep -q MSH04 "$tmp/jobs1.1.err" && bad "mesh with services: unexpected warnings" || ok
+# Whatever thread built it, each host goes to the first VirtualService
+# by name that claims it (vsK, and vsI with I*7%300+1 = K).
+for j in 1 2; do
+	"$MESHC" dump -o text "$tmp/jobs1.$j.mrt" | awk '
+	BEGIN { bad = 0; n = 0 }
+	/^  host svc[0-9]+\./ {
+		h = $2; sub(/^svc/, "", h); sub(/\..*/, "", h)
+		first[h] = $4
+	}
+	/^route [0-9]+: / { r = $2; sub(/:$/, "", r); vs = $3; sub(/^.*\//, "", vs); owner[r] = vs }
+	END {
+		for (k in first) {
+			want = "vs" k
+			for (i = 1; i <= 300; i++)
+				if ((i * 7) % 300 + 1 == k + 0 && "vs" i < want)
+					want = "vs" i
+			n++
+			if (owner[first[k]] != want) { bad++; if (bad < 4) print "host svc" k ": " owner[first[k]] ", want " want }
+		}
+		if (n != 300) { print "hosts: " n ", want 300"; bad++ }
+		exit bad > 0
+	}
+' && ok || bad "mesh (-j $j): a host does not go to its first VirtualService"
+done
+
 # Refusal: errors leave an existing output untouched and no temporary file.
 mkdir -p "$tmp/out"
 echo "previous table" >"$tmp/out/table.mrt"

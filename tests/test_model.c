@@ -8,16 +8,22 @@
 #include <string.h>
 
 #include "model.h"
+#include "strtab.h"
 #include "unit.h"
 #include "unit_yaml.h"
 
-/* Parses text and distils every resource into the unit's arena. */
+/* Parses text and distils every resource into the unit's arena, the
+ * strings interned as a load does. */
 static struct unit_yaml *distil_text(const char *text)
 {
 	struct unit_yaml *p = unit_yaml_parse(text);
 	resources_from_unit(&p->u, &p->opt);
+	struct strtab strings;
+	strtab_init(&strings);
 	for (size_t i = 0; i < p->u.nres; i++)
-		distil_resource(&p->u.arena, p->u.res[i], p->u.res[i]->irregular);
+		distil_resource(&p->u.arena, &strings, p->u.res[i],
+				p->u.res[i]->irregular);
+	strtab_finish(&strings, &p->u.arena);
 	return p;
 }
 
@@ -59,6 +65,7 @@ static void test_virtual_service(void)
 	const struct m_http *h = &vs->http[0];
 	CHECK(h->nroute == 2);
 	CHECK_STR(h->route[0].dest.host, "reviews");
+	CHECK(h->route[0].dest.host == vs->hosts.v[0].s);   /* interned once */
 	CHECK_STR(h->route[0].dest.subset, "v1");
 	CHECK(h->route[0].dest.port.set && h->route[0].dest.port.v == 9080);
 	CHECK(h->route[0].weight.set && h->route[0].weight.v == 75);
