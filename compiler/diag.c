@@ -286,18 +286,25 @@ void diag_report(struct diag_list *l, enum diag_code code,
 	vreport(l, code, res, at, msg);
 }
 
+void diag_vreportf(struct diag_list *l, enum diag_code code,
+		   const struct resource *res, const struct node *at,
+		   const char *fmt, va_list ap)
+{
+	if (!admit(l, code, res))
+		return;
+	char *detail = arena_vprintf(l->arena, fmt, ap);
+	char *msg = arena_printf(l->arena, diag_table[code].tmpl, detail);
+	vreport(l, code, res, at, msg);
+}
+
 void diag_reportf(struct diag_list *l, enum diag_code code,
 		  const struct resource *res, const struct node *at,
 		  const char *fmt, ...)
 {
-	if (!admit(l, code, res))
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	char *detail = arena_vprintf(l->arena, fmt, ap);
+	diag_vreportf(l, code, res, at, fmt, ap);
 	va_end(ap);
-	char *msg = arena_printf(l->arena, diag_table[code].tmpl, detail);
-	vreport(l, code, res, at, msg);
 }
 
 /* The path for position `at` of r: as recorded at distil time, else `path`. */

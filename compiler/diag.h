@@ -134,6 +134,9 @@ void diag_report(struct diag_list *l, enum diag_code code,
 void diag_reportf(struct diag_list *l, enum diag_code code,
 		  const struct resource *res, const struct node *at,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void diag_vreportf(struct diag_list *l, enum diag_code code,
+		   const struct resource *res, const struct node *at,
+		   const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /*
  * Reports `code` on resource `res` at a position of its typed model (the
  * resource's own position when `at` is NULL or has line 0): the phases

@@ -202,34 +202,55 @@ static void pct(struct m_pct *p, const struct node *n)
 	p->v = p->num ? v->dval : 0;
 }
 
+/* Whether map n has one of the keys of struct m_match_more (each of its
+ * fields reads as zero when its key is absent). */
+static bool match_has_more(const struct node *n)
+{
+	static const char *const keys[] = {
+		"scheme", "authority", "withoutHeaders", "queryParams", "gateways",
+		"sourceNamespace", "sourceLabels", "sniHosts", "destinationSubnets",
+		"sourceSubnet",
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (node_get(n, keys[i]))
+			return true;
+	return false;
+}
+
 /* A match of an http, tls or tcp route: every field any of them has. */
 static void match(struct distil *dc, struct m_match *m, const struct node *n)
 {
+	static const struct m_match_more none;
 	m->name = str(dc, node_get(n, "name"));
 	smatch(dc, &m->uri, node_get(n, "uri"));
-	smatch(dc, &m->scheme, node_get(n, "scheme"));
 	smatch(dc, &m->method, node_get(n, "method"));
-	smatch(dc, &m->authority, node_get(n, "authority"));
 	smatches(dc, &m->headers, node_get(n, "headers"));
-	smatches(dc, &m->without_headers, node_get(n, "withoutHeaders"));
-	smatches(dc, &m->query_params, node_get(n, "queryParams"));
 	m->ignore_uri_case = tri(node_get(n, "ignoreUriCase")) == 1;
-	mstrs(dc, &m->gateways, node_get(n, "gateways"));
 	m->port = uval(node_get(n, "port"), 0);
-	m->source_ns = str(dc, node_get(n, "sourceNamespace"));
+	/* Filled in place: pos() may keep the address of a position. */
+	struct m_match_more *x = match_has_more(n) ? arena_alloc(dc->a, sizeof(*x)) : NULL;
+	m->more = x ? x : &none;
+	if (!x)
+		return;
+	smatch(dc, &x->scheme, node_get(n, "scheme"));
+	smatch(dc, &x->authority, node_get(n, "authority"));
+	smatches(dc, &x->without_headers, node_get(n, "withoutHeaders"));
+	smatches(dc, &x->query_params, node_get(n, "queryParams"));
+	mstrs(dc, &x->gateways, node_get(n, "gateways"));
+	x->source_ns = str(dc, node_get(n, "sourceNamespace"));
 	const struct node *sl = node_get(n, "sourceLabels");
 	if (sl && sl->type == NODE_MAP && sl->n) {
-		m->nsource_labels = (unsigned)sl->n;
-		m->source_labels = arena_alloc(dc->a, sl->n * sizeof(*m->source_labels));
+		x->nsource_labels = (unsigned)sl->n;
+		x->source_labels = arena_alloc(dc->a, sl->n * sizeof(*x->source_labels));
 		for (size_t i = 0; i < sl->n; i++) {
 			const struct node *k = sl->pairs[i].key;
-			m->source_labels[i].key = copy(dc, k->text, k->len);
-			m->source_labels[i].value = str(dc, sl->pairs[i].value);
+			x->source_labels[i].key = copy(dc, k->text, k->len);
+			x->source_labels[i].value = str(dc, sl->pairs[i].value);
 		}
 	}
-	mstrs(dc, &m->sni_hosts, node_get(n, "sniHosts"));
-	m->destination_subnets = joined(dc, node_get(n, "destinationSubnets"));
-	m->source_subnet = str(dc, node_get(n, "sourceSubnet"));
+	mstrs(dc, &x->sni_hosts, node_get(n, "sniHosts"));
+	x->destination_subnets = joined(dc, node_get(n, "destinationSubnets"));
+	x->source_subnet = str(dc, node_get(n, "sourceSubnet"));
 }
 
 static struct m_match *matches(struct distil *dc, const struct node *l, unsigned *n)
@@ -567,15 +588,18 @@ static void polfield(struct distil *dc, struct m_polfield *f, const struct node 
 	}
 }
 
-static void policy(struct distil *dc, struct m_policy *p, const struct node *n)
+static const struct m_policy *policy(struct distil *dc, const struct node *n)
 {
-	if (!(p->present = n != NULL))
-		return;
+	static const struct m_policy none;
+	struct m_policy *p = PART(dc, n, none);
+	if (!p)
+		return &none;
+	p->present = true;
 	for (int i = 0; i < M_POL_N; i++)
 		polfield(dc, &p->f[i], node_get(n, pol_keys[i]), i);
 	const struct node *pls = list(n, "portLevelSettings");
 	if (!pls)
-		return;
+		return p;
 	p->nlevels = (unsigned)pls->n;
 	p->levels = arena_alloc(dc->a, (pls->n ? pls->n : 1) * sizeof(*p->levels));
 	for (size_t k = 0; k < pls->n; k++) {
@@ -584,6 +608,7 @@ static void policy(struct distil *dc, struct m_policy *p, const struct node *n)
 		for (int i = 0; i <= M_POL_TLS; i++)
 			polfield(dc, &p->levels[k].f[i], node_get(item, pol_keys[i]), i);
 	}
+	return p;
 }
 
 static const void *distil_dr(struct distil *dc, const struct node *spec)
@@ -595,7 +620,7 @@ static const void *distil_dr(struct distil *dc, const struct node *spec)
 	mstrs(dc, &dr->export_to, node_get(spec, "exportTo"));
 	dr->workload_selector = node_get(spec, "workloadSelector") != NULL;
 	const struct node *tp = node_get(spec, "trafficPolicy");
-	policy(dc, &dr->policy, tp);
+	dr->policy = policy(dc, tp);
 	client_tls(dc, &dr->tls, node_get(tp, "tls"));
 	const struct node *pls = list(tp, "portLevelSettings");
 	if (pls) {
@@ -621,7 +646,7 @@ static const void *distil_dr(struct distil *dc, const struct node *spec)
 			s->name = str(dc, name);
 			pos(dc, &s->name_pos, name);
 			mlabels(dc, &s->labels, subsets->items[i], "labels");
-			policy(dc, &s->policy, node_get(subsets->items[i], "trafficPolicy"));
+			s->policy = policy(dc, node_get(subsets->items[i], "trafficPolicy"));
 		}
 	}
 	return dr;

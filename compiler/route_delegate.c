@@ -96,13 +96,13 @@ static bool match_conflict(const struct mspec *rs, const struct mspec *ls)
 {
 	const struct m_match *root = rs->match, *leaf = ls->match;
 	if (sm_conflict(&root->uri, &leaf->uri) ||
-	    sm_conflict(&root->scheme, &leaf->scheme) ||
+	    sm_conflict(&root->more->scheme, &leaf->more->scheme) ||
 	    sm_conflict(&root->method, &leaf->method) ||
-	    sm_conflict(&root->authority, &leaf->authority))
+	    sm_conflict(&root->more->authority, &leaf->more->authority))
 		return true;
 	if (sm_map_conflict(&root->headers, &leaf->headers) ||
-	    sm_map_conflict(&root->without_headers, &leaf->without_headers) ||
-	    sm_map_conflict(&root->query_params, &leaf->query_params))
+	    sm_map_conflict(&root->more->without_headers, &leaf->more->without_headers) ||
+	    sm_map_conflict(&root->more->query_params, &leaf->more->query_params))
 		return true;
 	if (root->ignore_uri_case != leaf->ignore_uri_case)
 		return true;

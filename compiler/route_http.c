@@ -139,16 +139,17 @@ static void spec_source(struct builder *b, struct mspec *s, const struct resourc
 {
 	s->match = m;
 	s->name = m->name;
-	s->gateways = route_gateway_list(b, r, &m->gateways);
+	const struct m_match_more *x = m->more;
+	s->gateways = route_gateway_list(b, r, &x->gateways);
 	s->port = m->port;
-	s->source_ns = m->source_ns;
+	s->source_ns = x->source_ns;
 	if (s->source_ns && !*s->source_ns)
 		s->source_ns = NULL;
-	if (m->nsource_labels) {
-		s->labels = arena_alloc(&b->m->arena, m->nsource_labels * sizeof(*s->labels));
-		for (size_t i = 0; i < m->nsource_labels; i++)
-			s->labels[i] = &m->source_labels[i];
-		s->nlabels = m->nsource_labels;
+	if (x->nsource_labels) {
+		s->labels = arena_alloc(&b->m->arena, x->nsource_labels * sizeof(*s->labels));
+		for (size_t i = 0; i < x->nsource_labels; i++)
+			s->labels[i] = &x->source_labels[i];
+		s->nlabels = x->nsource_labels;
 		qsort(s->labels, s->nlabels, sizeof(*s->labels), label_ptr_cmp);
 	}
 }
@@ -161,15 +162,15 @@ static void http_spec(struct builder *b, struct mspec *s, const struct resource 
 	struct conds *cs = &s->req;
 	if (m->uri.present)
 		cond_string(cs, MRT_FIELD_URI, NULL, &m->uri, uflags);
-	if (m->scheme.present)
-		cond_string(cs, MRT_FIELD_SCHEME, NULL, &m->scheme, 0);
+	if (m->more->scheme.present)
+		cond_string(cs, MRT_FIELD_SCHEME, NULL, &m->more->scheme, 0);
 	if (m->method.present)
 		cond_string(cs, MRT_FIELD_METHOD, NULL, &m->method, 0);
-	if (m->authority.present)
-		cond_string(cs, MRT_FIELD_AUTHORITY, NULL, &m->authority, 0);
+	if (m->more->authority.present)
+		cond_string(cs, MRT_FIELD_AUTHORITY, NULL, &m->more->authority, 0);
 	cond_map(b, cs, MRT_FIELD_HEADER, &m->headers, 0, true);
-	cond_map(b, cs, MRT_FIELD_HEADER, &m->without_headers, MRT_COND_INVERT, true);
-	cond_map(b, cs, MRT_FIELD_QUERY, &m->query_params, 0, false);
+	cond_map(b, cs, MRT_FIELD_HEADER, &m->more->without_headers, MRT_COND_INVERT, true);
+	cond_map(b, cs, MRT_FIELD_QUERY, &m->more->query_params, 0, false);
 	spec_source(b, s, r, m);
 }
 
@@ -824,13 +825,13 @@ void route_l4_routes(struct builder *b, struct rm_route_list *list,
 		for (size_t j = 0; j < n; j++) {
 			const struct m_match *m = &h->match[j];
 			if (tls)
-				sni_cond(b, &specs[j].req, r, &m->sni_hosts);
-			if (m->destination_subnets)
+				sni_cond(b, &specs[j].req, r, &m->more->sni_hosts);
+			if (m->more->destination_subnets)
 				cond_add(&specs[j].req, MRT_FIELD_DESTINATION_SUBNET, MRT_OP_ANY_OF,
-					 NULL, m->destination_subnets);
-			if (m->source_subnet)
+					 NULL, m->more->destination_subnets);
+			if (m->more->source_subnet)
 				cond_add(&specs[j].req, MRT_FIELD_SOURCE_SUBNET, MRT_OP_ANY_OF, NULL,
-					 m->source_subnet);
+					 m->more->source_subnet);
 			spec_source(b, &specs[j], r, m);
 			specs[j].name = NULL;
 		}

@@ -163,13 +163,13 @@ static const struct xref_dr *cluster_rules(struct builder *b, const struct rm_cl
 			break;   /* selector rules: the first only */
 		if (!any)
 			any = d;
-		if (!*top_dr && dr->policy.present)
+		if (!*top_dr && dr->policy->present)
 			*top_dr = d;
 		for (size_t k = 0; c->subset && !*sub_dr && k < dr->nsubsets; k++) {
 			const struct m_subset *s = &dr->subsets[k];
 			if (s->name && strcmp(s->name, c->subset) == 0) {
 				*sub_dr = d;
-				*sub_pol = s->policy.present ? &s->policy : NULL;
+				*sub_pol = s->policy->present ? s->policy : NULL;
 			}
 		}
 	}
@@ -184,7 +184,7 @@ static void cluster_policy(struct builder *b, struct rm_cluster *c)
 	const struct xref_dr *first = cluster_rules(b, c, &top_dr, &sub_dr, &sub);
 	if (!first)
 		return;
-	const struct m_policy *top = top_dr ? &model_dr(top_dr->r)->policy : NULL;
+	const struct m_policy *top = top_dr ? model_dr(top_dr->r)->policy : NULL;
 	const struct m_polfield *f[M_POL_N];
 	const struct m_port_level *tpl = port_level(top, c->port);
 	if (tpl)
