@@ -32,6 +32,56 @@ static bool split_kv(char *s, mrt_header *h)
 	return true;
 }
 
+/* The header operations of route r (dest MRT_UNSET) or of one of its
+ * destinations, on one line after `lead`; nothing when there are none. */
+static void print_header_ops(const mrt_table *t, const mrt_route *r, unsigned dest,
+			     const char *lead)
+{
+	static const char *const ops[] = { "set", "add", "remove" };
+	size_t n = mrt_route_header_op_count(t, r, dest), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		mrt_header_op_info h;
+		if (mrt_route_header_op(t, r, dest, i, &h) != 0)
+			continue;
+		printf("%s%s %s %s%s%s", k++ ? "; " : lead,
+		       h.target == MRT_HEADERS_REQUEST ? "request" : "response", ops[h.op], h.name,
+		       h.value ? ": " : "", h.value ? h.value : "");
+	}
+	if (k)
+		putchar('\n');
+}
+
+/* The route's CORS policy on one line (Envoy's CORS filter answers
+ * preflights and adds the allow headers). */
+static void print_cors(const mrt_table *t, const mrt_route *r)
+{
+	mrt_cors c;
+	if (mrt_route_cors(t, r, &c) != 0)
+		return;
+	static const char *const ops[] = { "exact", "prefix", "regex" };
+	printf("cors:");
+	for (size_t i = 0; i < c.n_origins; i++) {
+		mrt_condition o;
+		if (mrt_route_cors_origin(t, r, i, &o) == 0 && o.value)
+			printf("%s%s %s", i ? "," : " origins ",
+			       o.op <= MRT_OP_REGEX ? ops[o.op] : "", o.value);
+	}
+	if (c.allow_methods)
+		printf(" methods %s", c.allow_methods);
+	if (c.allow_headers)
+		printf(" allowHeaders %s", c.allow_headers);
+	if (c.expose_headers)
+		printf(" exposeHeaders %s", c.expose_headers);
+	char buf[32];
+	if (route_json_duration(c.max_age_ms, buf, sizeof(buf)))
+		printf(" maxAge %s", buf);
+	if (c.allow_credentials >= 0)
+		printf(" credentials %s", c.allow_credentials ? "true" : "false");
+	if (c.unmatched_preflights)
+		printf(" unmatchedPreflights %s", c.unmatched_preflights);
+	putchar('\n');
+}
+
 static void print_text(const mrt_table *t, const mrt_result *res)
 {
 	const mrt_route *r = res->route;
@@ -67,6 +117,7 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 		else if (route_json_invalid_backend(&d))
 			printf(" (invalid backend: no such cluster, connection closed)");
 		putchar('\n');
+		print_header_ops(t, r, (unsigned)i, "  headers: ");
 		if (mrt_cluster_get(t, d.cluster_index, &c) == 0 && c.policy_json)
 			printf("  policy (DestinationRule %s): %s\n",
 			       c.destination_rule ? c.destination_rule : "?", c.policy_json);
@@ -102,6 +153,8 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 			printf(" retryOn %s", rt.retry_on);
 		if (rt.retriable_status_codes)
 			printf(" retriableStatusCodes %s", rt.retriable_status_codes);
+		if (route_json_duration(rt.backoff_ms, buf, sizeof(buf)))
+			printf(" backoff %s", buf);
 		if (rt.is_default)
 			printf(" (default)");
 		putchar('\n');
@@ -122,6 +175,8 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 		if (mrt_route_mirror(t, r, i, &d) == 0)
 			printf("mirror: %s for %g%% of requests\n", d.cluster, d.weight / 10000.0);
 	}
+	print_cors(t, r);
+	print_header_ops(t, r, MRT_UNSET, "headers: ");
 }
 
 int cmd_query(int argc, char **argv)

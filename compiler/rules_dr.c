@@ -32,98 +32,94 @@
  * ValidateDuration on a duration field when it is set and parses; an
  * unparseable value is the schema layer's to report.
  */
-static void check_duration(struct diag_list *d, const struct resource *r,
-			   const struct node *map, const char *json)
+static void check_duration(struct rule_ctx *c, const struct node *map,
+			   const char *json)
 {
 	const struct node *v = field_value(map, json);
 	long long ns;
 	if (!node_str(v) || !prim_parse_duration(v->text, &ns))
 		return;
-	const char *e = prim_check_duration_ns(d->arena, ns);
-	if (e)
-		FIELD_ERR(v, "%s", e);
+	const char *e = prim_check_duration_ns(c->a, ns);
+	rule_check(c, v, e);
 }
 
 /* ValidatePercent on an int32 field. */
-static void check_percent(struct diag_list *d, const struct resource *r,
-			  const struct node *map, const char *json)
+static void check_percent(struct rule_ctx *c, const struct node *map,
+			  const char *json)
 {
 	const struct node *v = field_value(map, json);
 	long long n;
 	if (field_as_int(v, &n) && (n < 0 || n > 100))
-		FIELD_ERR(v, "percentage %lld is not in range 0..100", n);
+		RULE_ERR(c, v, "percentage %lld is not in range 0..100", n);
 }
 
-static void check_outlier(struct diag_list *d, const struct resource *r,
-			  const struct node *od)
+static void check_outlier(struct rule_ctx *c, const struct node *od)
 {
-	check_duration(d, r, od, "baseEjectionTime");
+	check_duration(c, od, "baseEjectionTime");
 	const struct node *ce = field_value(od, "consecutiveErrors");
 	if (field_int(od, "consecutiveErrors") != 0)
-		FIELD_WARN(ce, "outlier detection consecutive errors is deprecated, use consecutiveGatewayErrors or consecutive5xxErrors instead");
+		RULE_WARN(c, ce, "outlier detection consecutive errors is deprecated, use consecutiveGatewayErrors or consecutive5xxErrors instead");
 	const struct node *lof = field_value(od, "consecutiveLocalOriginFailures");
 	if (!field_true(od, "splitExternalLocalOriginErrors") &&
 	    field_int(od, "consecutiveLocalOriginFailures") > 0)
-		FIELD_ERR(lof, "outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false");
-	check_duration(d, r, od, "interval");
-	check_percent(d, r, od, "maxEjectionPercent");
-	check_percent(d, r, od, "minHealthPercent");
+		RULE_ERR(c, lof, "outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false");
+	check_duration(c, od, "interval");
+	check_percent(c, od, "maxEjectionPercent");
+	check_percent(c, od, "minHealthPercent");
 }
 
 /* A field of an int32 setting that must not be negative. */
-static void check_non_negative(struct diag_list *d, const struct resource *r,
-			       const struct node *map, const char *json,
-			       const char *what)
+static void check_non_negative(struct rule_ctx *c, const struct node *map,
+			       const char *json, const char *what)
 {
 	if (field_int(map, json) < 0)
-		FIELD_ERR(field_value(map, json), "%s must be non-negative", what);
+		RULE_ERR(c, field_value(map, json), "%s must be non-negative", what);
 }
 
 static const char *const h2_upgrade_names[] = { "DEFAULT", "DO_NOT_UPGRADE", "UPGRADE" };
 
-static void check_connection_pool(struct diag_list *d, const struct resource *r,
-				  const struct node *cp)
+static void check_connection_pool(struct rule_ctx *c, const struct node *cp)
 {
 	const struct node *http = field_value(cp, "http");
 	const struct node *tcp = field_value(cp, "tcp");
 	if (!http && !tcp) {
-		FIELD_ERR(cp, "connection pool must have at least one field");
+		RULE_ERR(c, cp, "connection pool must have at least one field");
 		return;
 	}
 	if (http && http->type == NODE_MAP) {
-		check_non_negative(d, r, http, "http1MaxPendingRequests", "http1 max pending requests");
-		check_non_negative(d, r, http, "http2MaxRequests", "http2 max requests");
-		check_non_negative(d, r, http, "maxRequestsPerConnection", "max requests per connection");
-		check_non_negative(d, r, http, "maxRetries", "max retries");
-		check_duration(d, r, http, "idleTimeout");
+		check_non_negative(c, http, "http1MaxPendingRequests", "http1 max pending requests");
+		check_non_negative(c, http, "http2MaxRequests", "http2 max requests");
+		check_non_negative(c, http, "maxRequestsPerConnection", "max requests per connection");
+		check_non_negative(c, http, "maxRetries", "max retries");
+		check_duration(c, http, "idleTimeout");
 		if (field_enum(http, "h2UpgradePolicy", h2_upgrade_names, 3, 0) == 2 &&
 		    field_true(http, "useClientProtocol"))
-			FIELD_ERR(field_value(http, "useClientProtocol"), "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
-		check_non_negative(d, r, http, "maxConcurrentStreams", "max concurrent streams");
+			RULE_ERR(c, field_value(http, "useClientProtocol"), "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
+		check_non_negative(c, http, "maxConcurrentStreams", "max concurrent streams");
 		const struct node *ka = field_map(http, "http2KeepAlive");
 		if (ka) {
 			if (!field_value(ka, "interval"))
-				FIELD_ERR(ka, "http2KeepAlive requires interval to be set");
+				RULE_ERR(c, ka, "http2KeepAlive requires interval to be set");
 			if (!field_value(ka, "timeout"))
-				FIELD_ERR(ka, "http2KeepAlive requires timeout to be set");
-			check_duration(d, r, ka, "interval");
-			check_duration(d, r, ka, "timeout");
+				RULE_ERR(c, ka, "http2KeepAlive requires timeout to be set");
+			check_duration(c, ka, "interval");
+			check_duration(c, ka, "timeout");
 		}
 	}
 	if (tcp && tcp->type == NODE_MAP) {
-		check_non_negative(d, r, tcp, "maxConnections", "max connections");
-		check_duration(d, r, tcp, "connectTimeout");
-		check_duration(d, r, tcp, "maxConnectionDuration");
+		check_non_negative(c, tcp, "maxConnections", "max connections");
+		check_duration(c, tcp, "connectTimeout");
+		check_duration(c, tcp, "maxConnectionDuration");
 		/* 0s disables the idle timeout, so it alone is exempt. */
 		const struct node *idle = field_value(tcp, "idleTimeout");
 		long long ns;
 		if (node_str(idle) && prim_parse_duration(idle->text, &ns) &&
 		    ns / 1000000 != 0)
-			check_duration(d, r, tcp, "idleTimeout");
+			check_duration(c, tcp, "idleTimeout");
 		const struct node *ka = field_map(tcp, "tcpKeepalive");
 		if (ka) {
-			check_duration(d, r, ka, "time");
-			check_duration(d, r, ka, "interval");
+			check_duration(c, ka, "time");
+			check_duration(c, ka, "interval");
 		}
 	}
 }
@@ -220,15 +216,14 @@ static bool node_u64(const struct node *n, uint64_t *out)
 	return true;
 }
 
-static void check_consistent_hash(struct diag_list *d, const struct resource *r,
-				  const struct node *ch)
+static void check_consistent_hash(struct rule_ctx *c, const struct node *ch)
 {
 	const struct node *cookie = field_map(ch, "httpCookie");
 	if (cookie) {
 		/* A missing name is the schema layer's (required); Go also rejects "". */
 		const struct node *name = field_value(cookie, "name");
 		if (name && !field_nonempty_str(cookie, "name"))
-			FIELD_ERR(name, "name required for HttpCookie");
+			RULE_ERR(c, name, "name required for HttpCookie");
 		const struct node *attrs = field_value(cookie, "attributes");
 		if (attrs && attrs->type == NODE_SEQ) {
 			for (size_t i = 0; i < attrs->n; i++) {
@@ -240,13 +235,13 @@ static void check_consistent_hash(struct diag_list *d, const struct resource *r,
 				if (!s)
 					continue;   /* missing: required by the schema */
 				if (!s[0]) {
-					FIELD_ERR(an, "cookie attribute name cannot be empty");
+					RULE_ERR(c, an, "cookie attribute name cannot be empty");
 					continue;
 				}
 				for (size_t j = 0; j < i; j++) {
 					const char *prev = node_str(field_value(attrs->items[j], "name"));
 					if (prev && strcmp(prev, s) == 0) {
-						FIELD_ERR(an, "duplicate cookie attribute name: %s", s);
+						RULE_ERR(c, an, "duplicate cookie attribute name: %s", s);
 						break;
 					}
 				}
@@ -256,9 +251,9 @@ static void check_consistent_hash(struct diag_list *d, const struct resource *r,
 	const struct node *mrs = field_value(ch, "minimumRingSize");
 	uint64_t v;
 	if (node_u64(mrs, &v) && v != 0) {
-		FIELD_WARN(mrs, "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead");
+		RULE_WARN(c, mrs, "consistent hash MinimumRingSize is deprecated, use ConsistentHashLB's RingHash configuration instead");
 		if (field_value(ch, "ringHash") || field_value(ch, "maglev"))
-			FIELD_ERR(mrs, "only one of MinimumRingSize or Maglev/Ringhash can be specified");
+			RULE_ERR(c, mrs, "only one of MinimumRingSize or Maglev/Ringhash can be specified");
 	}
 	const struct node *maglev = field_map(ch, "maglev");
 	if (maglev) {
@@ -268,11 +263,11 @@ static void check_consistent_hash(struct diag_list *d, const struct resource *r,
 			return;   /* wrong type: the schema layer reports it */
 		const struct node *at = ts ? ts : maglev;
 		if (size == 0)
-			FIELD_ERR(at, "tableSize must be set for maglev");
+			RULE_ERR(c, at, "tableSize must be set for maglev");
 		if (size >= 5000011)
-			FIELD_ERR(at, "tableSize must be less than 5000011 for maglev");
+			RULE_ERR(c, at, "tableSize must be less than 5000011 for maglev");
 		if (!envoy_is_prime(size))
-			FIELD_ERR(at, "tableSize must be a prime number for maglev");
+			RULE_ERR(c, at, "tableSize must be a prime number for maglev");
 	}
 }
 
@@ -320,11 +315,10 @@ static bool locality_parse(const char *s, struct locality *l)
  * repeating an earlier one. Reports the first problem (Istio stops there)
  * at at[i]. Returns false when it reported.
  */
-static bool check_localities(struct diag_list *d, const struct resource *r,
-			     const char *const *texts, const struct node *const *at,
-			     size_t n)
+static bool check_localities(struct rule_ctx *c, const char *const *texts,
+			     const struct node *const *at, size_t n)
 {
-	struct locality *seen = arena_alloc(d->arena, (n ? n : 1) * sizeof(*seen));
+	struct locality *seen = arena_alloc(c->a, (n ? n : 1) * sizeof(*seen));
 	size_t nseen = 0;
 	for (size_t i = 0; i < n; i++) {
 		const char *loc = texts[i];
@@ -332,19 +326,19 @@ static bool check_localities(struct diag_list *d, const struct resource *r,
 		for (size_t k = 0; k < len; k++)
 			stars += loc[k] == '*';
 		if (stars > 0 && (stars > 1 || loc[len - 1] != '*')) {
-			FIELD_ERR(at[i], "locality %s wildcard '*' number can not exceed 1 and must be in the end", loc);
+			RULE_ERR(c, at[i], "locality %s wildcard '*' number can not exceed 1 and must be in the end", loc);
 			return false;
 		}
 		bool overlap = false;
 		for (size_t k = 0; k < nseen && !overlap; k++)
 			overlap = seen[k].level == 0 && part_eq(seen[k].region, seen[k].rlen, "*", 1);
 		if (overlap) {
-			FIELD_ERR(at[i], "locality %s overlap with previous specified ones", loc);
+			RULE_ERR(c, at[i], "locality %s overlap with previous specified ones", loc);
 			return false;
 		}
 		struct locality l;
 		if (!locality_parse(loc, &l)) {
-			FIELD_ERR(at[i], "locality %s must not contain empty region/zone/subzone info", loc);
+			RULE_ERR(c, at[i], "locality %s must not contain empty region/zone/subzone info", loc);
 			return false;
 		}
 		bool region_seen = false, zone_any = false, zone_seen = false,
@@ -376,7 +370,7 @@ static bool check_localities(struct diag_list *d, const struct resource *r,
 			break;
 		}
 		if (overlap) {
-			FIELD_ERR(at[i], "locality %s overlap with previous specified ones", loc);
+			RULE_ERR(c, at[i], "locality %s overlap with previous specified ones", loc);
 			return false;
 		}
 		seen[nseen++] = l;
@@ -392,7 +386,7 @@ static bool is_topology_label(const char *s)
 }
 
 /* The `failover` entries of locality or zone-aware settings. */
-static void check_failover_entries(struct diag_list *d, const struct resource *r,
+static void check_failover_entries(struct rule_ctx *c,
 				   const struct node *failover)
 {
 	for (size_t i = 0; i < failover->n; i++) {
@@ -404,20 +398,19 @@ static void check_failover_entries(struct diag_list *d, const struct resource *r
 		from = from ? from : "";
 		to = to ? to : "";
 		if (strcmp(from, to) == 0)
-			FIELD_ERR(f, "locality lb failover settings must specify different regions");
+			RULE_ERR(c, f, "locality lb failover settings must specify different regions");
 		if (strchr(from, '/') || strchr(to, '/'))
-			FIELD_ERR(f, "locality lb failover only specify region");
+			RULE_ERR(c, f, "locality lb failover only specify region");
 		if (strchr(from, '*') || strchr(to, '*'))
-			FIELD_ERR(f, "locality lb failover region should not contain '*' wildcard");
+			RULE_ERR(c, f, "locality lb failover region should not contain '*' wildcard");
 	}
 }
 
 /* `distribute`: weights 1..100 summing to 100 per entry, sound localities. */
-static bool check_distribute(struct diag_list *d, const struct resource *r,
-			     const struct node *dist)
+static bool check_distribute(struct rule_ctx *c, const struct node *dist)
 {
-	const char **from_text = arena_alloc(d->arena, dist->n * sizeof(*from_text));
-	const struct node **from_at = arena_alloc(d->arena, dist->n * sizeof(*from_at));
+	const char **from_text = arena_alloc(c->a, dist->n * sizeof(*from_text));
+	const struct node **from_at = arena_alloc(c->a, dist->n * sizeof(*from_at));
 	size_t nfrom = 0;
 	for (size_t i = 0; i < dist->n; i++) {
 		const struct node *e = dist->items[i];
@@ -429,14 +422,14 @@ static bool check_distribute(struct diag_list *d, const struct resource *r,
 
 		const struct node *to = field_map(e, "to");
 		size_t nto = to ? to->n : 0;
-		const char **to_text = arena_alloc(d->arena, (nto + 1) * sizeof(*to_text));
-		const struct node **to_at = arena_alloc(d->arena, (nto + 1) * sizeof(*to_at));
+		const char **to_text = arena_alloc(c->a, (nto + 1) * sizeof(*to_text));
+		const struct node **to_at = arena_alloc(c->a, (nto + 1) * sizeof(*to_at));
 		unsigned long long total = 0;
 		for (size_t k = 0; k < nto; k++) {
 			long long w = 0;
 			const struct node *wn = to->pairs[k].value;
 			if (!field_as_int(wn, &w) || w <= 0 || w > 100) {
-				FIELD_ERR(wn, "locality weight must be in range [1, 100]");
+				RULE_ERR(c, wn, "locality weight must be in range [1, 100]");
 				return false;
 			}
 			total += (unsigned long long)w;
@@ -444,42 +437,42 @@ static bool check_distribute(struct diag_list *d, const struct resource *r,
 			to_at[k] = wn;
 		}
 		if (total != 100) {
-			FIELD_ERR(to ? to : e, "total locality weight %llu != 100", total);
+			RULE_ERR(c, to ? to : e, "total locality weight %llu != 100", total);
 			return false;
 		}
-		if (!check_localities(d, r, to_text, to_at, nto))
+		if (!check_localities(c, to_text, to_at, nto))
 			return false;
 	}
-	return check_localities(d, r, from_text, from_at, nfrom);
+	return check_localities(c, from_text, from_at, nfrom);
 }
 
 /* ValidateLocalityLbSetting; `outlier` tells whether outlier detection is set. */
-static void check_locality_lb(struct diag_list *d, const struct resource *r,
-			      const struct node *lb, bool outlier)
+static void check_locality_lb(struct rule_ctx *c, const struct node *lb,
+			      bool outlier)
 {
 	const struct node *dist = field_nonempty_list(lb, "distribute");
 	const struct node *failover = field_nonempty_list(lb, "failover");
 	const struct node *prio = field_nonempty_list(lb, "failoverPriority");
 
 	if (dist && failover) {
-		FIELD_ERR(failover, "can not simultaneously specify 'distribute' and 'failover'");
+		RULE_ERR(c, failover, "can not simultaneously specify 'distribute' and 'failover'");
 		return;
 	}
 	if (failover && prio) {
 		for (size_t i = 0; i < prio->n; i++) {
 			const char *label = node_str(prio->items[i]);
 			if (label && is_topology_label(label)) {
-				FIELD_ERR(prio->items[i], "can not simultaneously set 'failover' and topology label '%s' in 'failover_priority'", label);
+				RULE_ERR(c, prio->items[i], "can not simultaneously set 'failover' and topology label '%s' in 'failover_priority'", label);
 				return;
 			}
 		}
 	}
-	if (dist && !check_distribute(d, r, dist))
+	if (dist && !check_distribute(c, dist))
 		return;
 	if ((failover || prio) && !outlier)
-		FIELD_WARN(failover ? failover : prio, "outlier detection policy must be provided for failover");
+		RULE_WARN(c, failover ? failover : prio, "outlier detection policy must be provided for failover");
 	if (failover)
-		check_failover_entries(d, r, failover);
+		check_failover_entries(c, failover);
 }
 
 /*
@@ -487,37 +480,37 @@ static void check_locality_lb(struct diag_list *d, const struct resource *r,
  * labels may not be listed in failoverPriority; failover entries follow
  * the locality rules.
  */
-static void check_zone_aware_lb(struct diag_list *d, const struct resource *r,
-				const struct node *za, bool outlier)
+static void check_zone_aware_lb(struct rule_ctx *c, const struct node *za,
+				bool outlier)
 {
 	const struct node *failover = field_nonempty_list(za, "failover");
 	const struct node *prio = field_nonempty_list(za, "failoverPriority");
 	for (size_t i = 0; prio && i < prio->n; i++) {
 		const char *label = node_str(prio->items[i]);
 		if (label && is_topology_label(label))
-			FIELD_ERR(prio->items[i], "zoneAwareLbSetting failoverPriority must not contain topology label '%s'", label);
+			RULE_ERR(c, prio->items[i], "zoneAwareLbSetting failoverPriority must not contain topology label '%s'", label);
 	}
 	if ((failover || prio) && !outlier)
-		FIELD_WARN(failover ? failover : prio, "outlier detection policy must be provided for failover");
+		RULE_WARN(c, failover ? failover : prio, "outlier detection policy must be provided for failover");
 	if (failover)
-		check_failover_entries(d, r, failover);
+		check_failover_entries(c, failover);
 }
 
-static void check_load_balancer(struct diag_list *d, const struct resource *r,
-				const struct node *lb, bool outlier)
+static void check_load_balancer(struct rule_ctx *c, const struct node *lb,
+				bool outlier)
 {
 	const struct node *ch = field_map(lb, "consistentHash");
 	if (ch)
-		check_consistent_hash(d, r, ch);
+		check_consistent_hash(c, ch);
 
 	const struct node *loc = field_map(lb, "localityLbSetting");
 	const struct node *za = field_map(lb, "zoneAwareLbSetting");
 	if (loc && za)
-		FIELD_ERR(za, "only one of localityLbSetting or zoneAwareLbSetting can be set");
+		RULE_ERR(c, za, "only one of localityLbSetting or zoneAwareLbSetting can be set");
 	if (loc)
-		check_locality_lb(d, r, loc, outlier);
+		check_locality_lb(c, loc, outlier);
 	if (za)
-		check_zone_aware_lb(d, r, za, outlier);
+		check_zone_aware_lb(c, za, outlier);
 
 	const struct node *warm = field_map(lb, "warmup");
 	if (warm) {
@@ -527,21 +520,20 @@ static void check_load_balancer(struct diag_list *d, const struct resource *r,
 		 * minimum 0): the schema layer reports those. Go alone rejects
 		 * an aggression of exactly 0.
 		 */
-		check_duration(d, r, warm, "duration");
+		check_duration(c, warm, "duration");
 		const struct node *ag = field_value(warm, "aggression");
 		double v;
 		if (field_as_num(ag, &v) && v == 0)
-			FIELD_ERR(ag, "aggression should be greater than 0");
+			RULE_ERR(c, ag, "aggression should be greater than 0");
 	}
 }
 
 /* ValidateTLS (agent package) on a client TLS mapping. */
 static const char *const client_tls_names[] = { "DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL" };
 
-static void check_client_tls(struct diag_list *d, const struct resource *r,
-			     const struct node *tls)
+static void check_client_tls(struct rule_ctx *c, const struct node *tls)
 {
-	const char *ns = r->namespace ? r->namespace : "";
+	const char *ns = c->r->namespace ? c->r->namespace : "";
 	const struct node *cred = field_nonempty_str(tls, "credentialName");
 	static const char cm[] = "configmap://";
 	if (cred && strncmp(cred->text, cm, sizeof(cm) - 1) == 0) {
@@ -549,10 +541,10 @@ static void check_client_tls(struct diag_list *d, const struct resource *r,
 		const char *rest = cred->text + sizeof(cm) - 1;
 		const char *slash = strchr(rest, '/');
 		if (rest[0] == '\0' || (slash && (slash == rest || slash[1] == '\0' || strchr(slash + 1, '/'))))
-			FIELD_ERR(cred, "invalid configmap:// credentialName: invalid resource name \"%s\". Expected name or namespace/name", rest);
+			RULE_ERR(c, cred, "invalid configmap:// credentialName: invalid resource name \"%s\". Expected name or namespace/name", rest);
 		else if ((slash && (strlen(ns) != (size_t)(slash - rest) ||
 				    strncmp(rest, ns, (size_t)(slash - rest)) != 0)) || ns[0] == '\0')
-			FIELD_ERR(cred, "invalid configmap:// credentialName: namespace must match the configuration namespace \"%s\"", ns);
+			RULE_ERR(c, cred, "invalid configmap:// credentialName: namespace must match the configuration namespace \"%s\"", ns);
 	}
 
 	int mode = field_enum(tls, "mode", client_tls_names, 4, 0);
@@ -564,9 +556,9 @@ static void check_client_tls(struct diag_list *d, const struct resource *r,
 	if (field_true(tls, "insecureSkipVerify")) {
 		const struct node *skip = field_value(tls, "insecureSkipVerify");
 		if (mode == 1 && (ca || cred || san))
-			FIELD_ERR(skip, "cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true");
+			RULE_ERR(c, skip, "cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true");
 		if (mode == 2 && (ca || san))
-			FIELD_ERR(skip, "cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true");
+			RULE_ERR(c, skip, "cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true");
 	}
 	if ((mode == 1 || mode == 2) && cred) {
 		const struct node *extra[] = {
@@ -575,7 +567,7 @@ static void check_client_tls(struct diag_list *d, const struct resource *r,
 		};
 		for (size_t i = 0; i < 4; i++) {
 			if (extra[i]) {
-				FIELD_ERR(extra[i], "cannot specify client certificates or CA certificate or CA CRL If credentialName is set");
+				RULE_ERR(c, extra[i], "cannot specify client certificates or CA certificate or CA CRL If credentialName is set");
 				break;
 			}
 		}
@@ -583,73 +575,69 @@ static void check_client_tls(struct diag_list *d, const struct resource *r,
 	}
 	if (mode == 2) {
 		if (!field_nonempty_str(tls, "clientCertificate"))
-			FIELD_ERR(tls, "client certificate required for mutual tls");
+			RULE_ERR(c, tls, "client certificate required for mutual tls");
 		if (!field_nonempty_str(tls, "privateKey"))
-			FIELD_ERR(tls, "private key required for mutual tls");
+			RULE_ERR(c, tls, "private key required for mutual tls");
 	}
 }
 
 /* proxyProtocol and tunnel settings of a top-level or subset policy. */
-static void check_tunnel(struct diag_list *d, const struct resource *r,
-			 const struct node *tunnel)
+static void check_tunnel(struct rule_ctx *c, const struct node *tunnel)
 {
 	const struct node *proto = field_value(tunnel, "protocol");
 	const char *p = node_str(proto);
 	if (p && p[0] && strcmp(p, "CONNECT") != 0 && strcmp(p, "POST") != 0)
-		FIELD_ERR(proto, "tunnel protocol must be \"CONNECT\" or \"POST\"");
+		RULE_ERR(c, proto, "tunnel protocol must be \"CONNECT\" or \"POST\"");
 	const struct node *host = field_value(tunnel, "targetHost");
 	const char *h = node_str(host);
 	if (host && h) {
-		const char *fe = prim_check_fqdn(d->arena, h);
+		const char *fe = prim_check_fqdn(c->a, h);
 		if (fe && !prim_is_ip(h))
-			FIELD_ERR(host, "tunnel target host must be valid FQDN or IP address: %s; %s is not a valid IP", fe, h);
+			RULE_ERR(c, host, "tunnel target host must be valid FQDN or IP address: %s; %s is not a valid IP", fe, h);
 	}
 	const struct node *port = field_value(tunnel, "targetPort");
 	long long n;
 	if (port && field_as_int(port, &n)) {
-		const char *e = prim_check_port(d->arena, n);
+		const char *e = prim_check_port(c->a, n);
 		if (e)
-			FIELD_ERR(port, "tunnel target port is invalid: %s", e);
+			RULE_ERR(c, port, "tunnel target port is invalid: %s", e);
 	}
 }
 
-static void check_policy_parts(struct diag_list *d, const struct resource *r,
-			       const struct node *tp)
+static void check_policy_parts(struct rule_ctx *c, const struct node *tp)
 {
 	const struct node *od = field_map(tp, "outlierDetection");
 	if (od)
-		check_outlier(d, r, od);
+		check_outlier(c, od);
 	const struct node *cp = field_map(tp, "connectionPool");
 	if (cp)
-		check_connection_pool(d, r, cp);
+		check_connection_pool(c, cp);
 	const struct node *lb = field_map(tp, "loadBalancer");
 	if (lb)
-		check_load_balancer(d, r, lb, field_value(tp, "outlierDetection") != NULL);
+		check_load_balancer(c, lb, field_value(tp, "outlierDetection") != NULL);
 	const struct node *tls = field_map(tp, "tls");
 	if (tls)
-		check_client_tls(d, r, tls);
+		check_client_tls(c, tls);
 }
 
-static void check_port_level(struct diag_list *d, const struct resource *r,
-			     const struct node *pls)
+static void check_port_level(struct rule_ctx *c, const struct node *pls)
 {
 	for (size_t i = 0; i < pls->n; i++) {
 		const struct node *p = pls->items[i];
 		if (!p || p->type != NODE_MAP)
 			continue;   /* null items: the schema layer */
 		if (!field_value(p, "port"))
-			FIELD_ERR(p, "portTrafficPolicy must have valid port");
+			RULE_ERR(c, p, "portTrafficPolicy must have valid port");
 		if (!field_value(p, "outlierDetection") && !field_value(p, "connectionPool") &&
 		    !field_value(p, "loadBalancer") && !field_value(p, "tls"))
-			FIELD_ERR(p, "port traffic policy must have at least one field");
+			RULE_ERR(c, p, "port traffic policy must have at least one field");
 		else
-			check_policy_parts(d, r, p);
+			check_policy_parts(c, p);
 	}
 }
 
 /* validateTrafficPolicy on a top-level or subset `trafficPolicy` mapping. */
-static void check_traffic_policy(struct diag_list *d, const struct resource *r,
-				 const struct node *tp)
+static void check_traffic_policy(struct rule_ctx *c, const struct node *tp)
 {
 	static const char *const fields[] = {
 		"outlierDetection", "connectionPool", "loadBalancer", "tls",
@@ -659,40 +647,39 @@ static void check_traffic_policy(struct diag_list *d, const struct resource *r,
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !any; i++)
 		any = field_value(tp, fields[i]) != NULL;
 	if (!any) {
-		FIELD_ERR(tp, "traffic policy must have at least one field");
+		RULE_ERR(c, tp, "traffic policy must have at least one field");
 		return;
 	}
 	const struct node *tunnel = field_value(tp, "tunnel");
 	const struct node *pp = field_value(tp, "proxyProtocol");
 	if (tunnel && pp) {
-		FIELD_ERR(pp, "tunnel and proxyProtocol must not be set together");
+		RULE_ERR(c, pp, "tunnel and proxyProtocol must not be set together");
 		return;
 	}
-	check_policy_parts(d, r, tp);
+	check_policy_parts(c, tp);
 	const struct node *pls = field_value(tp, "portLevelSettings");
 	if (pls && pls->type == NODE_SEQ)
-		check_port_level(d, r, pls);
+		check_port_level(c, pls);
 	if (tunnel && tunnel->type == NODE_MAP)
-		check_tunnel(d, r, tunnel);
+		check_tunnel(c, tunnel);
 	if (pp && pp->type == NODE_MAP) {
 		static const char *const versions[] = { "V1", "V2" };
 		const struct node *v = field_value(pp, "version");
 		if (v && field_enum(pp, "version", versions, 2, 0) < 0 && v->type == NODE_INT)
-			FIELD_ERR(v, "proxy protocol version is invalid: %lld", v->ival);
+			RULE_ERR(c, v, "proxy protocol version is invalid: %lld", v->ival);
 	}
 }
 
 /* A trafficPolicy field: validated when it is a mapping. */
-static void check_traffic_policy_field(struct diag_list *d, const struct resource *r,
+static void check_traffic_policy_field(struct rule_ctx *c,
 				       const struct node *owner)
 {
 	const struct node *tp = field_value(owner, "trafficPolicy");
 	if (tp && tp->type == NODE_MAP)
-		check_traffic_policy(d, r, tp);
+		check_traffic_policy(c, tp);
 }
 
-static void check_subsets(struct diag_list *d, const struct resource *r,
-			  const struct node *subsets)
+static void check_subsets(struct rule_ctx *c, const struct node *subsets)
 {
 	for (size_t i = 0; i < subsets->n; i++) {
 		const struct node *s = subsets->items[i];
@@ -704,17 +691,17 @@ static void check_subsets(struct diag_list *d, const struct resource *r,
 			for (size_t j = 0; j < i; j++) {
 				const char *prev = node_str(field_value(subsets->items[j], "name"));
 				if (prev && strcmp(prev, name) == 0) {
-					FIELD_ERR(name_n, "duplicate subset names: %s", name);
+					RULE_ERR(c, name_n, "duplicate subset names: %s", name);
 					break;
 				}
 			}
 			if (name[0] == '\0')
-				FIELD_ERR(name_n, "subset name cannot be empty");
+				RULE_ERR(c, name_n, "subset name cannot be empty");
 			else if (!prim_is_dns1123_label(name))
-				FIELD_ERR(name_n, "subset name is invalid: %s", name);
+				RULE_ERR(c, name_n, "subset name is invalid: %s", name);
 		}
-		field_check_labels(d, r, field_value(s, "labels"));
-		check_traffic_policy_field(d, r, s);
+		field_check_labels(c, field_value(s, "labels"));
+		check_traffic_policy_field(c, s);
 	}
 }
 
@@ -723,37 +710,36 @@ static void check_subsets(struct diag_list *d, const struct resource *r,
  * exactly the CRD's CEL rules on matchLabels, reported by the schema
  * layer; the warning for a selector without labels is Go's alone.
  */
-static void check_workload_selector(struct diag_list *d, const struct resource *r,
-				    const struct node *ws)
+static void check_workload_selector(struct rule_ctx *c, const struct node *ws)
 {
 	const struct node *labels = field_map(ws, "matchLabels");
 	if (!labels || labels->n == 0)
-		FIELD_WARN(ws, "workload selector specified without labels");
+		RULE_WARN(c, ws, "workload selector specified without labels");
 }
 
 void rules_destination_rule(struct diag_list *d, const struct resource *r,
 			    const struct meshc_options *opt)
 {
 	(void)opt;
-	field_check_metadata(d, r);
-	const struct node *spec = r->spec;
+	struct rule_ctx rc = RULE_CTX(d, r), *c = &rc;
+	field_check_metadata(c);
+	const struct node *spec = c->r->spec;
 	if (!spec)
 		return;
 	const struct node *host = field_value(spec, "host");
 	if (node_str(host)) {
-		const char *e = prim_check_wildcard_domain(d->arena, host->text);
-		if (e)
-			FIELD_ERR(host, "%s", e);
+		const char *e = prim_check_wildcard_domain(c->a, host->text);
+		rule_check(c, host, e);
 	}
-	check_traffic_policy_field(d, r, spec);
+	check_traffic_policy_field(c, spec);
 	const struct node *subsets = field_value(spec, "subsets");
 	if (subsets && subsets->type == NODE_SEQ)
-		check_subsets(d, r, subsets);
+		check_subsets(c, subsets);
 	const struct node *ws = field_value(spec, "workloadSelector");
 	if (ws && ws->type != NODE_MAP)
 		ws = NULL;
-	field_check_export_to(d, r, field_value(spec, "exportTo"),
+	field_check_export_to(c, field_value(spec, "exportTo"),
 			ws ? PRIM_EXPORT_DR_WITH_SELECTOR : PRIM_EXPORT_DEFAULT);
 	if (ws)
-		check_workload_selector(d, r, ws);
+		check_workload_selector(c, ws);
 }

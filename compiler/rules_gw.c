@@ -91,13 +91,12 @@ static const char *go_list(struct arena *a, const char **items, size_t n)
 }
 
 /* cipherSuites: unknown and duplicate names are warnings, not errors. */
-static void check_cipher_suites(struct diag_list *d, const struct resource *r,
-				const struct node *list)
+static void check_cipher_suites(struct rule_ctx *c, const struct node *list)
 {
 	if (!list || list->type != NODE_SEQ || list->n == 0)
 		return;
-	const char **bad = arena_alloc(d->arena, list->n * sizeof(*bad));
-	const char **dup = arena_alloc(d->arena, list->n * sizeof(*dup));
+	const char **bad = arena_alloc(c->a, list->n * sizeof(*bad));
+	const char **dup = arena_alloc(c->a, list->n * sizeof(*dup));
 	const struct node *bad_at = NULL, *dup_at = NULL;
 	size_t nbad = 0, ndup = 0;
 	for (size_t i = 0; i < list->n; i++) {
@@ -121,11 +120,11 @@ static void check_cipher_suites(struct diag_list *d, const struct resource *r,
 		}
 	}
 	if (nbad)
-		FIELD_WARN(bad_at, "ignoring invalid cipher suites: %s",
-		           go_list(d->arena, bad, nbad));
+		RULE_WARN(c, bad_at, "ignoring invalid cipher suites: %s",
+		             go_list(c->a, bad, nbad));
 	if (ndup)
-		FIELD_WARN(dup_at, "ignoring duplicate cipher suites: %s",
-		           go_list(d->arena, dup, ndup));
+		RULE_WARN(c, dup_at, "ignoring duplicate cipher suites: %s",
+		             go_list(c->a, dup, ndup));
 }
 
 /* The node written last in the document among `n` candidates (NULLs skipped). */
@@ -147,16 +146,15 @@ static const struct node *last_written(const struct node *const *nodes, size_t n
  * A server's `tls` (validateTLSOptions), plus the CRD's CEL rules on it.
  * `tls` is a mapping.
  */
-static void check_server_tls(struct diag_list *d, const struct resource *r,
-			     const struct node *tls)
+static void check_server_tls(struct rule_ctx *c, const struct node *tls)
 {
 	const struct node *minv = field_value(tls, "minProtocolVersion");
 	int min = field_enum(tls, "minProtocolVersion", tls_version_names, 5, 0);
 	const struct node *ciphers = field_value(tls, "cipherSuites");
 	bool has_ciphers = ciphers && ciphers->type == NODE_SEQ && ciphers->n > 0;
 	if ((min == 1 || min == 2) && !has_ciphers)
-		FIELD_WARN(minv, "TLS version below TLSV1_2 require setting compatible ciphers as by default they no longer include compatible ciphers.");
-	check_cipher_suites(d, r, ciphers);
+		RULE_WARN(c, minv, "TLS version below TLSV1_2 require setting compatible ciphers as by default they no longer include compatible ciphers.");
+	check_cipher_suites(c, ciphers);
 
 	const struct node *mode_n = field_value(tls, "mode");
 	int mode = field_enum(tls, "mode", tls_mode_names, TLS_MODE_COUNT, TLS_PASSTHROUGH);
@@ -172,23 +170,23 @@ static void check_server_tls(struct diag_list *d, const struct resource *r,
 
 	if (mode == TLS_ISTIO_MUTUAL) {
 		if (cert)
-			FIELD_ERR(cert, "ISTIO_MUTUAL TLS cannot have associated server certificate");
+			RULE_ERR(c, cert, "ISTIO_MUTUAL TLS cannot have associated server certificate");
 		if (key)
-			FIELD_ERR(key, "ISTIO_MUTUAL TLS cannot have associated private key");
+			RULE_ERR(c, key, "ISTIO_MUTUAL TLS cannot have associated private key");
 		if (ca)
-			FIELD_ERR(ca, "ISTIO_MUTUAL TLS cannot have associated CA bundle");
+			RULE_ERR(c, ca, "ISTIO_MUTUAL TLS cannot have associated CA bundle");
 		if (certs)
-			FIELD_ERR(certs, "ISTIO_MUTUAL TLS cannot have associated tlsCertificates");
+			RULE_ERR(c, certs, "ISTIO_MUTUAL TLS cannot have associated tlsCertificates");
 		if (cred)
-			FIELD_ERR(cred, "ISTIO_MUTUAL TLS cannot have associated credentialName");
+			RULE_ERR(c, cred, "ISTIO_MUTUAL TLS cannot have associated credentialName");
 		if (creds)
-			FIELD_ERR(creds, "ISTIO_MUTUAL TLS cannot have associated credentialNames");
+			RULE_ERR(c, creds, "ISTIO_MUTUAL TLS cannot have associated credentialNames");
 		return;
 	}
 	if ((mode == TLS_PASSTHROUGH || mode == TLS_AUTO_PASSTHROUGH) &&
 	    (crl || cert || key || ca || certs || cred || creds))
-		FIELD_WARN(mode_n ? mode_n : tls, "%s mode does not use certificates, they will be ignored",
-		           tls_mode_names[mode]);
+		RULE_WARN(c, mode_n ? mode_n : tls, "%s mode does not use certificates, they will be ignored",
+		             tls_mode_names[mode]);
 
 	/*
 	 * The CRD's CEL rules reject credentialNames together with
@@ -204,8 +202,8 @@ static void check_server_tls(struct diag_list *d, const struct resource *r,
 	for (size_t i = 0; i < 4; i++)
 		nsources += sources[i] != NULL;
 	if (nsources > 1 && !cel)
-		FIELD_ERR(last_written(sources, 4),
-		          "only one of credential_name, credential_names, server_certificate/private_key, tls_certificates should be specified");
+		RULE_ERR(c, last_written(sources, 4),
+		            "only one of credential_name, credential_names, server_certificate/private_key, tls_certificates should be specified");
 
 	bool file_modes = mode == TLS_SIMPLE || mode == TLS_MUTUAL || mode == TLS_OPTIONAL_MUTUAL;
 	if (file_modes && (cred || creds))
@@ -213,29 +211,29 @@ static void check_server_tls(struct diag_list *d, const struct resource *r,
 	if (file_modes) {
 		const char *what = mode == TLS_SIMPLE ? "SIMPLE TLS" : "MUTUAL TLS";
 		if (mode != TLS_SIMPLE && !ca)
-			FIELD_ERR(tls, "%s requires a client CA bundle", what);
+			RULE_ERR(c, tls, "%s requires a client CA bundle", what);
 		if (certs && certs->n > 2)
-			FIELD_WARN(certs, "%s can support up to 2 server certificates", what);
+			RULE_WARN(c, certs, "%s can support up to 2 server certificates", what);
 		if (certs) {
 			for (size_t i = 0; i < certs->n; i++) {
-				const struct node *c = certs->items[i];
-				if (!field_nonempty_str(c, "serverCertificate"))
-					FIELD_ERR(c, "%s requires a server certificate", what);
-				if (!field_nonempty_str(c, "privateKey"))
-					FIELD_ERR(c, "%s requires a private key", what);
+				const struct node *tc = certs->items[i];
+				if (!field_nonempty_str(tc, "serverCertificate"))
+					RULE_ERR(c, tc, "%s requires a server certificate", what);
+				if (!field_nonempty_str(tc, "privateKey"))
+					RULE_ERR(c, tc, "%s requires a private key", what);
 			}
 		} else {
 			if (!cert)
-				FIELD_ERR(tls, "%s requires a server certificate", what);
+				RULE_ERR(c, tls, "%s requires a server certificate", what);
 			if (!key)
-				FIELD_ERR(tls, "%s requires a private key", what);
+				RULE_ERR(c, tls, "%s requires a private key", what);
 		}
 	}
 	if (crl) {
 		if (cred)
-			FIELD_ERR(crl, "CRL is not supported with credentialName. CRL has to be specified in the credential");
+			RULE_ERR(c, crl, "CRL is not supported with credentialName. CRL has to be specified in the credential");
 		if (mode == TLS_SIMPLE)
-			FIELD_ERR(crl, "CRL is not supported with SIMPLE TLS");
+			RULE_ERR(c, crl, "CRL is not supported with SIMPLE TLS");
 	}
 }
 
@@ -256,8 +254,8 @@ static const char *unix_address_error(struct arena *a, const char *path)
  * One server's port (validateServerPort). Returns true when the port is
  * valid, which gates the TLS-presence rules as in Istio.
  */
-static bool check_server_port(struct diag_list *d, const struct resource *r,
-			      const struct node *port, const char *bind)
+static bool check_server_port(struct rule_ctx *c, const struct node *port,
+			      const char *bind)
 {
 	/*
 	 * `port` and its name, number and protocol are required by the CRD:
@@ -271,8 +269,8 @@ static bool check_server_port(struct diag_list *d, const struct resource *r,
 	const char *proto = node_str(proto_n);
 	if (prim_protocol_parse(proto ? proto : "") == PROTO_UNSUPPORTED) {
 		if (proto)
-			FIELD_ERR(proto_n, "invalid protocol \"%s\", supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP",
-			          proto);
+			RULE_ERR(c, proto_n, "invalid protocol \"%s\", supported protocols are HTTP, HTTP2, GRPC, GRPC-WEB, MONGO, REDIS, MYSQL, TCP",
+			            proto);
 		ok = false;
 	}
 	const struct node *num_n = field_value(port, "number");
@@ -280,35 +278,35 @@ static bool check_server_port(struct diag_list *d, const struct resource *r,
 	if (!num_n && !prim_has_prefix(bind, PREFIX_UNIX)) {
 		ok = false;
 	} else if (number > 0 || !prim_has_prefix(bind, PREFIX_UNIX)) {
-		const char *e = prim_check_port(d->arena, number);
+		const char *e = prim_check_port(c->a, number);
 		if (e) {
-			FIELD_ERR(num_n, "%s", e);
+			RULE_ERR(c, num_n, "%s", e);
 			ok = false;
 		}
 	}
 	const struct node *tp = field_value(port, "targetPort");
 	if (field_int(port, "targetPort") > 0) {
-		FIELD_ERR(tp, "targetPort has no impact on Gateways");
+		RULE_ERR(c, tp, "targetPort has no impact on Gateways");
 		ok = false;
 	}
 	const struct node *name = field_value(port, "name");
 	if (!name) {
 		ok = false;
 	} else if (node_str(name) && name->len == 0) {
-		FIELD_ERR(name, "port name must be set");
+		RULE_ERR(c, name, "port name must be set");
 		ok = false;
 	}
 	return ok;
 }
 
 /* One entry of `servers` (validateServer); `server` is a mapping. */
-static void check_server(struct diag_list *d, const struct resource *r,
-			 const struct node *server, bool gw_semantics)
+static void check_server(struct rule_ctx *c, const struct node *server,
+			 bool gw_semantics)
 {
 	const struct node *hosts = field_value(server, "hosts");
 	/* A missing `hosts` is the schema layer's (required); an empty one is Go's. */
 	if (hosts && hosts->type == NODE_SEQ && hosts->n == 0) {
-		FIELD_ERR(hosts, "server config must contain at least one host");
+		RULE_ERR(c, hosts, "server config must contain at least one host");
 	} else if (hosts && hosts->type == NODE_SEQ) {
 		for (size_t i = 0; i < hosts->n; i++) {
 			const char *h = node_str(hosts->items[i]);
@@ -317,49 +315,47 @@ static void check_server(struct diag_list *d, const struct resource *r,
 			/* `~/host` is reserved for gateways generated from the Gateway API. */
 			const char *checked = h;
 			if (gw_semantics && prim_has_prefix(h, "~/"))
-				checked = arena_printf(d->arena, "*/%s", h + 2);
-			const char *e = prim_check_gateway_host(d->arena, checked);
-			if (e)
-				FIELD_ERR(hosts->items[i], "%s", e);
+				checked = arena_printf(c->a, "*/%s", h + 2);
+			const char *e = prim_check_gateway_host(c->a, checked);
+			rule_check(c, hosts->items[i], e);
 		}
 	}
 
 	const struct node *bind_n = field_value(server, "bind");
 	const char *bind = node_str(bind_n) ? bind_n->text : "";
 	const struct node *port = field_value(server, "port");
-	bool port_ok = check_server_port(d, r, port, bind);
+	bool port_ok = check_server_port(c, port, bind);
 
 	if (prim_has_prefix(bind, PREFIX_UNIX)) {
-		const char *e = unix_address_error(d->arena, bind + strlen(PREFIX_UNIX));
-		if (e)
-			FIELD_ERR(bind_n, "%s", e);
+		const char *e = unix_address_error(c->a, bind + strlen(PREFIX_UNIX));
+		rule_check(c, bind_n, e);
 		if (port && port->type == NODE_MAP && field_int(port, "number") != 0)
-			FIELD_ERR(field_value(port, "number"), "port number must be 0 for unix domain socket");
+			RULE_ERR(c, field_value(port, "number"), "port number must be 0 for unix domain socket");
 	} else if (bind[0] != '\0' && !prim_is_ip(bind)) {
-		FIELD_ERR(bind_n, "%s is not a valid IP", bind);
+		RULE_ERR(c, bind_n, "%s is not a valid IP", bind);
 	}
 
 	const struct node *tls = field_value(server, "tls");
 	if (tls && tls->type != NODE_MAP)
 		tls = NULL;
 	if (tls)
-		check_server_tls(d, r, tls);
+		check_server_tls(c, tls);
 
 	if (!port_ok)
 		return;
 	const char *proto = node_str(field_value(port, "protocol"));
 	enum prim_protocol p = prim_protocol_parse(proto ? proto : "");
 	if (prim_protocol_is_tls(p) && !tls) {
-		FIELD_ERR(server, "server must have TLS settings for HTTPS/TLS protocols");
+		RULE_ERR(c, server, "server must have TLS settings for HTTPS/TLS protocols");
 	} else if (!prim_protocol_is_tls(p) && tls) {
 		if (prim_protocol_is_http(p)) {
 			int mode = field_enum(tls, "mode", tls_mode_names, TLS_MODE_COUNT, TLS_PASSTHROUGH);
 			bool passthrough = mode == TLS_PASSTHROUGH || mode == TLS_AUTO_PASSTHROUGH;
 			if (!passthrough || field_nonempty_str(tls, "caCertificates") ||
 			    field_nonempty_str(tls, "privateKey") || field_nonempty_str(tls, "serverCertificate"))
-				FIELD_ERR(tls, "server cannot have TLS settings for plain text HTTP ports");
+				RULE_ERR(c, tls, "server cannot have TLS settings for plain text HTTP ports");
 		} else {
-			FIELD_ERR(tls, "server cannot have TLS settings for non HTTPS/TLS ports");
+			RULE_ERR(c, tls, "server cannot have TLS settings for non HTTPS/TLS ports");
 		}
 	}
 }
@@ -368,30 +364,31 @@ void rules_gateway(struct diag_list *d, const struct resource *r,
 		   const struct meshc_options *opt)
 {
 	(void)opt;
-	field_check_metadata(d, r);
+	struct rule_ctx rc = RULE_CTX(d, r), *c = &rc;
+	field_check_metadata(c);
 	const char *sem = resource_annotation(r, "internal.istio.io/gateway-semantics");
 	bool gw_semantics = sem && strcmp(sem, "gateway") == 0;
 
-	if (r->name && !gw_semantics && !prim_is_dns1123_label(r->name))
-		FIELD_ERR(node_get(r->metadata, "name"), "invalid gateway name: \"%s\"", r->name);
+	if (c->r->name && !gw_semantics && !prim_is_dns1123_label(c->r->name))
+		RULE_ERR(c, node_get(c->r->metadata, "name"), "invalid gateway name: \"%s\"", c->r->name);
 
-	const struct node *spec = r->spec;
+	const struct node *spec = c->r->spec;
 	const struct node *servers = field_value(spec, "servers");
 	if (!servers || (servers->type == NODE_SEQ && servers->n == 0)) {
-		FIELD_ERR(servers ? servers : spec ? spec : r->root, "gateway must have at least one server");
+		RULE_ERR(c, servers ? servers : spec ? spec : c->r->root, "gateway must have at least one server");
 		return;
 	}
 	if (servers->type != NODE_SEQ)
 		return;
 
 	/* Port names are unique over all servers; the second use is reported. */
-	const char **seen = arena_alloc(d->arena, servers->n * sizeof(*seen));
+	const char **seen = arena_alloc(c->a, servers->n * sizeof(*seen));
 	size_t nseen = 0;
 	for (size_t i = 0; i < servers->n; i++) {
 		const struct node *s = servers->items[i];
 		if (!s || s->type != NODE_MAP)
 			continue;   /* null items: the schema layer */
-		check_server(d, r, s, gw_semantics);
+		check_server(c, s, gw_semantics);
 
 		const struct node *port = field_value(s, "port");
 		if (!port || port->type != NODE_MAP)
@@ -403,7 +400,7 @@ void rules_gateway(struct diag_list *d, const struct resource *r,
 			for (size_t j = 0; j < nseen && !dup; j++)
 				dup = strcmp(seen[j], name) == 0;
 			if (dup)
-				FIELD_ERR(name_n, "port names in servers must be unique: duplicate name %s", name);
+				RULE_ERR(c, name_n, "port names in servers must be unique: duplicate name %s", name);
 			else
 				seen[nseen++] = name;
 		}
@@ -411,6 +408,6 @@ void rules_gateway(struct diag_list *d, const struct resource *r,
 		const struct node *tls = field_value(s, "tls");
 		if (!prim_protocol_is_http(prim_protocol_parse(proto ? proto : "")) &&
 		    field_true(tls, "httpsRedirect"))
-			FIELD_WARN(field_value(tls, "httpsRedirect"), "tls.httpsRedirect should only be used with http servers");
+			RULE_WARN(c, field_value(tls, "httpsRedirect"), "tls.httpsRedirect should only be used with http servers");
 	}
 }

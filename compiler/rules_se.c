@@ -59,11 +59,10 @@ static bool se_ports_has(const struct se_ports *sp, const char *name)
  * `ports`: Go's per-port rules, the CEL number range and uniqueness.
  * Fills `sp` with the declared names.
  */
-static void check_ports(struct diag_list *d, const struct resource *r,
-			const struct node *ports, bool tcp_needs_address,
-			struct se_ports *sp)
+static void check_ports(struct rule_ctx *c, const struct node *ports,
+			bool tcp_needs_address, struct se_ports *sp)
 {
-	sp->names = arena_alloc(d->arena, (ports->n + 1) * sizeof(*sp->names));
+	sp->names = arena_alloc(c->a, (ports->n + 1) * sizeof(*sp->names));
 	sp->n = 0;
 	for (size_t i = 0; i < ports->n; i++) {
 		const struct node *p = ports->items[i];
@@ -76,15 +75,15 @@ static void check_ports(struct diag_list *d, const struct resource *r,
 			if (!se_ports_has(sp, name))
 				sp->names[sp->n++] = name;
 			if (!prim_is_dns1123_label(name))
-				FIELD_ERR(name_n, "invalid port name: %s", name);
+				RULE_ERR(c, name_n, "invalid port name: %s", name);
 		}
 		/* Number and targetPort ranges, unique numbers: CEL (schema layer). */
 		const struct node *proto_n = field_value(p, "protocol");
 		const char *proto = node_str(proto_n);
 		if (proto && proto[0] && prim_protocol_parse(proto) == PROTO_UNSUPPORTED)
-			FIELD_ERR(proto_n, "unsupported protocol: %s", proto);
+			RULE_ERR(c, proto_n, "unsupported protocol: %s", proto);
 		if (tcp_needs_address && (!proto || !proto[0] || strcmp(proto, "TCP") == 0))
-			FIELD_WARN(proto_n ? proto_n : p, "addresses are required for ports serving TCP (or unset) protocol when IP Autoallocation is not enabled");
+			RULE_WARN(c, proto_n ? proto_n : p, "addresses are required for ports serving TCP (or unset) protocol when IP Autoallocation is not enabled");
 	}
 }
 
@@ -93,9 +92,8 @@ static void check_ports(struct diag_list *d, const struct resource *r,
  * Go's validateWorkloadEntry for STATIC and DNS. `sp` holds the declared
  * port names.
  */
-static void check_endpoint(struct diag_list *d, const struct resource *r,
-			   const struct node *ep, enum resolution res,
-			   const struct se_ports *sp)
+static void check_endpoint(struct rule_ctx *c, const struct node *ep,
+			   enum resolution res, const struct se_ports *sp)
 {
 	const struct node *addr_n = field_value(ep, "address");
 	const char *addr = node_str(addr_n) ? addr_n->text : "";
@@ -111,19 +109,19 @@ static void check_endpoint(struct diag_list *d, const struct resource *r,
 	const struct node *network_n = field_value(ep, "network");
 	if (res == RES_STATIC && (addr_n || network_n) && addr[0] == '\0' &&
 	    (!network || !network[0]))
-		FIELD_ERR(addr_n, "address is required");
+		RULE_ERR(c, addr_n, "address is required");
 	else if (res == RES_STATIC && addr[0] == '\0' && network && network[0])
-		FIELD_WARN(ep, "address is unset with network \"%s\"", network);
+		RULE_WARN(c, ep, "address is unset with network \"%s\"", network);
 
 	if (res == RES_STATIC) {
 		if (unix_ep && sp->n != 1)
-			FIELD_ERR(addr_n, "exactly 1 service port required for unix endpoints");
+			RULE_ERR(c, addr_n, "exactly 1 service port required for unix endpoints");
 		else if (!unix_ep && addr[0] && !prim_is_ip(addr))
-			FIELD_ERR(addr_n, "endpoint address \"%s\" is not a valid IP address", addr);
+			RULE_ERR(c, addr_n, "endpoint address \"%s\" is not a valid IP address", addr);
 	} else if (res == RES_DNS || res == RES_DNS_RR) {
 		if ((addr_n || (network && network[0])) && !prim_is_ip(addr) &&
-		    prim_check_fqdn(d->arena, addr))
-			FIELD_ERR(addr_n ? addr_n : ep, "endpoint address \"%s\" is not a valid FQDN or an IP address", addr);
+		    prim_check_fqdn(c->a, addr))
+			RULE_ERR(c, addr_n ? addr_n : ep, "endpoint address \"%s\" is not a valid FQDN or an IP address", addr);
 	}
 
 	bool declared_ports = res == RES_STATIC || res == RES_DNS || res == RES_DNS_RR;
@@ -135,11 +133,11 @@ static void check_endpoint(struct diag_list *d, const struct resource *r,
 			long long num = 0;
 			field_as_int(val, &num);
 			if (!se_ports_has(sp, name))
-				FIELD_ERR(val, "endpoint port %lld is not defined by the service entry", num);
+				RULE_ERR(c, val, "endpoint port %lld is not defined by the service entry", num);
 		}
 	}
 	if (declared_ports)
-		field_check_labels(d, r, field_value(ep, "labels"));
+		field_check_labels(c, field_value(ep, "labels"));
 }
 
 /*
@@ -147,8 +145,7 @@ static void check_endpoint(struct diag_list *d, const struct resource *r,
  * rejects `*` in values and is the schema layer's): empty keys and `*` in
  * keys.
  */
-static void check_workload_selector(struct diag_list *d, const struct resource *r,
-				    const struct node *ws)
+static void check_workload_selector(struct rule_ctx *c, const struct node *ws)
 {
 	const struct node *labels = field_value(ws, "labels");
 	if (labels && labels->type != NODE_MAP)
@@ -159,29 +156,29 @@ static void check_workload_selector(struct diag_list *d, const struct resource *
 		const char *v = node_str(val) ? val->text : "";
 		const struct node *at = labels->pairs[k].key;   /* both are problems of the key */
 		if (key[0] == '\0')
-			FIELD_ERR(at, "empty key is not supported in selector: \"%s=%s\"", key, v);
+			RULE_ERR(c, at, "empty key is not supported in selector: \"%s=%s\"", key, v);
 		if (strchr(key, '*'))
-			FIELD_ERR(at, "wildcard is not supported in selector: \"%s=%s\"", key, v);
+			RULE_ERR(c, at, "wildcard is not supported in selector: \"%s=%s\"", key, v);
 	}
 	if (!labels || labels->n == 0)
-		FIELD_WARN(ws, "service entry: workload selector specified without labels, will be applied to all services in namespace");
+		RULE_WARN(c, ws, "service entry: workload selector specified without labels, will be applied to all services in namespace");
 }
 
 /* DYNAMIC_DNS: wildcard hosts resolved on demand, HTTP or TLS only. */
-static void check_dynamic_dns(struct diag_list *d, const struct resource *r,
-			      const struct node *spec, const struct node *hosts)
+static void check_dynamic_dns(struct rule_ctx *c, const struct node *spec,
+			      const struct node *hosts)
 {
 	for (size_t i = 0; hosts && i < hosts->n; i++) {
 		const char *h = node_str(hosts->items[i]);
 		if (h && strcmp(h, "*") != 0 && h[0] != '*')
-			FIELD_ERR(hosts->items[i], "hosts must be wildcards for resolution mode DYNAMIC_DNS");
+			RULE_ERR(c, hosts->items[i], "hosts must be wildcards for resolution mode DYNAMIC_DNS");
 	}
 	const struct node *addrs = field_nonempty_list(spec, "addresses");
 	if (addrs)
-		FIELD_ERR(addrs, "addresses are not allowed for resolution mode DYNAMIC_DNS");
+		RULE_ERR(c, addrs, "addresses are not allowed for resolution mode DYNAMIC_DNS");
 	const struct node *eps = field_value(spec, "endpoints");
 	if (eps)
-		FIELD_ERR(eps, "endpoints are not allowed for resolution mode DYNAMIC_DNS");
+		RULE_ERR(c, eps, "endpoints are not allowed for resolution mode DYNAMIC_DNS");
 	const struct node *ports = field_nonempty_list(spec, "ports");
 	for (size_t i = 0; ports && i < ports->n; i++) {
 		const struct node *p = ports->items[i];
@@ -191,20 +188,21 @@ static void check_dynamic_dns(struct diag_list *d, const struct resource *r,
 		const char *proto = node_str(proto_n);
 		enum prim_protocol pr = prim_protocol_parse(proto ? proto : "");
 		if (pr != PROTO_HTTP && pr != PROTO_HTTP2 && pr != PROTO_GRPC && pr != PROTO_TLS)
-			FIELD_ERR(proto_n ? proto_n : p, "only HTTP, HTTP2, GRPC and TLS ports are supported for resolution mode DYNAMIC_DNS");
+			RULE_ERR(c, proto_n ? proto_n : p, "only HTTP, HTTP2, GRPC and TLS ports are supported for resolution mode DYNAMIC_DNS");
 	}
 	int loc = field_enum(spec, "location", location_names, 2, 0);
-	const struct node *wp = node_get(r->labels, LABEL_WAYPOINT);
+	const struct node *wp = node_get(c->r->labels, LABEL_WAYPOINT);
 	if (loc == 1 && node_str(wp) && wp->len > 0 && strcmp(wp->text, "none") != 0)
-		FIELD_ERR(field_value(spec, "location"), "location MESH_INTERNAL is not supported with a waypoint for resolution mode DYNAMIC_DNS");
+		RULE_ERR(c, field_value(spec, "location"), "location MESH_INTERNAL is not supported with a waypoint for resolution mode DYNAMIC_DNS");
 }
 
 void rules_service_entry(struct diag_list *d, const struct resource *r,
 			 const struct meshc_options *opt)
 {
 	(void)opt;
-	field_check_metadata(d, r);
-	const struct node *spec = r->spec;
+	struct rule_ctx rc = RULE_CTX(d, r), *c = &rc;
+	field_check_metadata(c);
+	const struct node *spec = c->r->spec;
 	if (!spec)
 		return;
 	const struct node *ws = field_value(spec, "workloadSelector");
@@ -214,7 +212,7 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 	int res = field_enum(spec, "resolution", resolution_names, RES_COUNT, RES_NONE);
 
 	if (ws)
-		check_workload_selector(d, r, ws);
+		check_workload_selector(c, ws);
 
 	const struct node *hosts = field_value(spec, "hosts");
 	if (hosts && hosts->type != NODE_SEQ)
@@ -226,45 +224,43 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 			continue;
 		if (strcmp(h, "*") == 0)
 			continue;   /* CEL "hostname cannot be wildcard" (schema layer) */
-		const char *e = prim_check_wildcard_domain(d->arena, h);
-		if (e)
-			FIELD_ERR(hn, "%s", e);
-		if (res != RES_DYNAMIC_DNS && (e = prim_check_partial_wildcard(d->arena, h)) != NULL)
-			FIELD_WARN(hn, "%s", e);
+		const char *e = prim_check_wildcard_domain(c->a, h);
+		rule_check(c, hn, e);
+		if (res != RES_DYNAMIC_DNS && (e = prim_check_partial_wildcard(c->a, h)) != NULL)
+			RULE_WARN(c, hn, "%s", e);
 	}
 
 	const struct node *addrs = field_nonempty_list(spec, "addresses");
 	/* A CIDR with a resolution other than NONE/STATIC: CEL (schema layer). */
 	for (size_t i = 0; addrs && i < addrs->n; i++) {
 		const char *a = node_str(addrs->items[i]);
-		const char *e = a ? prim_check_ip_or_cidr(d->arena, a) : NULL;
-		if (e)
-			FIELD_ERR(addrs->items[i], "%s", e);
+		const char *e = a ? prim_check_ip_or_cidr(c->a, a) : NULL;
+		rule_check(c, addrs->items[i], e);
 	}
 
 	/* IP auto-allocation (on by default) makes addresses optional. */
-	const char *aa = node_str(node_get(r->labels, LABEL_AUTOALLOCATE));
+	const char *aa = node_str(node_get(c->r->labels, LABEL_AUTOALLOCATE));
 	bool autoalloc = res != RES_NONE && !(aa && strcasecmp(aa, "false") == 0) && !addrs;
 	struct se_ports sp = { NULL, 0 };
 	const struct node *ports = field_value(spec, "ports");
 	if (ports && ports->type == NODE_SEQ)
-		check_ports(d, r, ports, !addrs && !autoalloc, &sp);
+		check_ports(c, ports, !addrs && !autoalloc, &sp);
 
 	const struct node *eplist = eps && eps->type == NODE_SEQ ? eps : NULL;
 	switch (res) {
 	case RES_NONE:
 		/* Endpoints with NONE: CEL (schema layer). */
 		if (ws)
-			FIELD_WARN(ws, "workloadSelector should not be set when resolution mode is NONE");
+			RULE_WARN(c, ws, "workloadSelector should not be set when resolution mode is NONE");
 		break;
 	case RES_DNS:
 	case RES_DNS_RR:
 		if (!eplist || eplist->n == 0) {
 			for (size_t i = 0; hosts && i < hosts->n; i++) {
 				const char *h = node_str(hosts->items[i]);
-				if (h && strcmp(h, "*") != 0 && prim_check_fqdn(d->arena, h))
-					FIELD_ERR(hosts->items[i], "hosts must be FQDN if no endpoints are provided for resolution mode %s",
-					          resolution_names[res]);
+				if (h && strcmp(h, "*") != 0 && prim_check_fqdn(c->a, h))
+					RULE_ERR(c, hosts->items[i], "hosts must be FQDN if no endpoints are provided for resolution mode %s",
+					            resolution_names[res]);
 			}
 		}
 		/* More than one DNS_ROUND_ROBIN endpoint: CEL (schema layer). */
@@ -272,14 +268,14 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 			for (size_t i = 0; i < ports->n; i++) {
 				const char *proto = node_str(field_value(ports->items[i], "protocol"));
 				if (protocol_is_tcp(prim_protocol_parse(proto ? proto : ""))) {
-					FIELD_WARN(hosts, "service entry can not have more than one host specified simultaneously with address and tcp port");
+					RULE_WARN(c, hosts, "service entry can not have more than one host specified simultaneously with address and tcp port");
 					break;
 				}
 			}
 		}
 		break;
 	case RES_DYNAMIC_DNS:
-		check_dynamic_dns(d, r, spec, hosts);
+		check_dynamic_dns(c, spec, hosts);
 		break;
 	default:
 		break;
@@ -288,7 +284,7 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 		for (size_t i = 0; i < eplist->n; i++) {
 			const struct node *ep = eplist->items[i];
 			if (ep && ep->type == NODE_MAP)
-				check_endpoint(d, r, ep, (enum resolution)res, &sp);
+				check_endpoint(c, ep, (enum resolution)res, &sp);
 		}
 	}
 
@@ -302,11 +298,11 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 			const char *proto = node_str(proto_n);
 			enum prim_protocol pr = prim_protocol_parse(proto ? proto : "");
 			if (!prim_protocol_is_http(pr) && !prim_protocol_is_tls(pr)) {
-				FIELD_ERR(proto_n ? proto_n : p, "multiple hosts provided with non-HTTP, non-TLS ports");
+				RULE_ERR(c, proto_n ? proto_n : p, "multiple hosts provided with non-HTTP, non-TLS ports");
 				break;
 			}
 		}
 	}
 
-	field_check_export_to(d, r, field_value(spec, "exportTo"), PRIM_EXPORT_SERVICE_ENTRY);
+	field_check_export_to(c, field_value(spec, "exportTo"), PRIM_EXPORT_SERVICE_ENTRY);
 }

@@ -16,13 +16,13 @@
  * namespace, HTTP status 600, TCP sourceSubnet never checked), meshc
  * still reports the mistake, as MSH0201.
  *
- * Values are read as Istio's decoder reads them: both the JSON name and
- * the proto name of a field (`directResponse`, `direct_response`); a
- * null counts as unset. A value of the wrong type is the schema layer's
- * to report, and is skipped here.
+ * Values are read through fields.h, the rules files' shared context,
+ * field access and reporting: both the JSON name and the proto name of a
+ * field (`directResponse`, `direct_response`); a null counts as unset.
+ * A value of the wrong type, a quoted number included, is the schema
+ * layer's to report, and is skipped here (field_typed_int).
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +38,7 @@
 #include "resource.h"
 
 struct vs_ctx {
-	struct diag_list *d;
-	const struct resource *r;
-	struct arena *a;
+	struct rule_ctx rule;        /* resource, diagnostics, arena */
 	bool delegate;      /* no hosts: a delegate VirtualService */
 	bool gateway;       /* Istio's appliesToGateway: gateways set, `mesh` not among them */
 	bool sni;           /* some TLS match has sniHosts */
@@ -53,185 +51,11 @@ enum route_type {
 	ROUTE_DELEGATE,     /* inside a delegate VirtualService */
 };
 
-/* ---- reading nodes ---- */
-
-/* Whether key k is the proto name (snake_case) of the JSON name `camel`. */
-static bool key_is_snake(const struct node *k, const char *camel)
-{
-	size_t i = 0;
-	for (const char *c = camel; *c; c++) {
-		if (*c >= 'A' && *c <= 'Z') {
-			if (i + 2 > k->len || k->text[i] != '_' ||
-			    k->text[i + 1] != (char)(*c - 'A' + 'a'))
-				return false;
-			i += 2;
-		} else {
-			if (i + 1 > k->len || k->text[i] != *c)
-				return false;
-			i++;
-		}
-	}
-	return i == k->len;
-}
-
-/*
- * The pair for field `camel` of map m, also under its proto name
- * (camelCase -> snake_case); the JSON name wins when both are present.
- * NULL when absent or m is not a map. One scan, screened by each pair's
- * kbits: the proto name, longer than the JSON name when it differs, is
- * only compared on longer keys with the same first byte.
- */
-static const struct node_pair *fpair(const struct node *m, const char *camel)
-{
-	if (!m || m->type != NODE_MAP)
-		return NULL;
-	size_t clen = strlen(camel);
-	unsigned long long kb = node_key_bits(camel, clen);
-	unsigned long long first = (unsigned char)(camel[0] >= 'A' && camel[0] <= 'Z' ?
-						   '_' : camel[0]);
-	const struct node_pair *snake = NULL;
-	for (size_t i = 0; i < m->n; i++) {
-		const struct node_pair *p = &m->pairs[i];
-		if (p->kbits == kb) {
-			if (clen <= 7 || (p->key->len == clen &&
-					  memcmp(p->key->text + 7, camel + 7, clen - 7) == 0))
-				return p;
-		} else if (!snake && (p->kbits & 0xff) == first && (p->kbits >> 56) > clen &&
-			   key_is_snake(p->key, camel)) {
-			snake = p;
-		}
-	}
-	return snake;
-}
-
-static const struct node *fget(const struct node *m, const char *camel)
-{
-	const struct node_pair *p = fpair(m, camel);
-	return p ? p->value : NULL;
-}
-
-/* The key node of field `camel`, or m itself when absent. */
-static const struct node *fkey(const struct node *m, const char *camel)
-{
-	const struct node_pair *p = fpair(m, camel);
-	return p ? p->key : m;
-}
-
-/* Set as the decoder sees it: present and not null. */
-static bool is_set(const struct node *n)
-{
-	return n && n->type != NODE_NULL;
-}
-
-static bool is_map(const struct node *n)
-{
-	return n && n->type == NODE_MAP;
-}
-
-static size_t seq_len(const struct node *n)
-{
-	return n && n->type == NODE_SEQ ? n->n : 0;
-}
-
-/* Empty as the decoder sees a list: absent, null or []; not a wrong type. */
-static bool list_empty(const struct node *n)
-{
-	return !n || n->type == NODE_NULL || (n->type == NODE_SEQ && n->n == 0);
-}
-
-/* A string field's text; "" when absent, null or not a string. */
-static const char *fstr(const struct node *m, const char *camel)
-{
-	const char *s = node_str(fget(m, camel));
-	return s ? s : "";
-}
-
-/* An integer field; false when absent or not an integer. */
-static bool fint(const struct node *m, const char *camel, long long *v)
-{
-	const struct node *n = fget(m, camel);
-	if (!n || n->type != NODE_INT || n->int_overflow)
-		return false;
-	*v = n->ival;
-	return true;
-}
-
-/*
- * A number (a Percent value, a DoubleValue); false when absent, not a
- * number, or not finite (.inf and .nan: the schema's to report).
- */
-static bool fnum(const struct node *m, const char *camel, double *v)
-{
-	const struct node *n = fget(m, camel);
-	if (!n || (n->type != NODE_INT && n->type != NODE_FLOAT) || !isfinite(n->dval))
-		return false;
-	*v = n->dval;
-	return true;
-}
-
-/* The key of whichever of fields a and b comes later in m. */
-static const struct node *later_key(const struct node *m, const char *a, const char *b)
-{
-	const struct node_pair *pa = fpair(m, a), *pb = fpair(m, b);
-	if (!pa)
-		return pb ? pb->key : m;
-	if (!pb)
-		return pa->key;
-	return pa > pb ? pa->key : pb->key;   /* pairs are stored in document order */
-}
-
-/* ---- reporting ---- */
-
-static void report(struct vs_ctx *c, enum diag_code code, const struct node *at,
-		   const char *fmt, va_list ap)
-{
-	char *msg = arena_vprintf(c->a, fmt, ap);
-	diag_reportf(c->d, code, c->r, at, "%s", msg);
-}
-
-static void err(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void err(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	report(c, IST0106, at, fmt, ap);
-	va_end(ap);
-}
-
-static void warn(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void warn(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	report(c, IST0133, at, fmt, ap);
-	va_end(ap);
-}
-
-/* A mistake Istio's webhook lets through because of a quirk (MSH0201). */
-static void gap(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void gap(struct vs_ctx *c, const struct node *at, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	report(c, MSH0201, at, fmt, ap);
-	va_end(ap);
-}
-
-/* A prim_* result: reported when not NULL. */
-static void check(struct vs_ctx *c, const struct node *at, const char *msg)
-{
-	if (msg)
-		err(c, at, "%s", msg);
-}
-
 /* Go's %q, for user text inside messages. */
 static const char *q(struct vs_ctx *c, const char *s)
 {
 	size_t n = strlen(s);
-	char *out = arena_alloc_raw(c->a, n * 4 + 3), *p = out;
+	char *out = arena_alloc_raw(c->rule.a, n * 4 + 3), *p = out;
 	*p++ = '"';
 	for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
 		if (*u == '"' || *u == '\\') {
@@ -275,10 +99,10 @@ static const char *gofloat(struct vs_ctx *c, double v)
 	const char *e = strchr(buf, 'e');
 	int exp = e ? atoi(e + 1) : 0;
 	if (v != 0 && (exp < -4 || exp >= 6))
-		return arena_strdup(c->a, buf);
+		return arena_strdup(c->rule.a, buf);
 	int decimals = prec - 1 - exp;
 	snprintf(buf, sizeof(buf), "%.*f", decimals > 0 ? decimals : 0, v);
-	return arena_strdup(c->a, buf);
+	return arena_strdup(c->rule.a, buf);
 }
 
 /*
@@ -321,39 +145,39 @@ static void check_regex(struct vs_ctx *c, const struct node *v, const char *re,
 			const char *where)
 {
 	size_t off = 0;
-	const char *msg = prim_check_regex(c->a, re, &off);
+	const char *msg = prim_check_regex(c->rule.a, re, &off);
 	if (!msg)
 		return;
 	if (strcmp(msg, "regex string match should not be empty") == 0 ||
 	    strncmp(msg, "regex is too large", 18) == 0) {
-		err(c, v, "%s: %s", q(c, where), msg);
+		RULE_ERR(&c->rule, v, "%s: %s", q(c, where), msg);
 		return;
 	}
-	char *full = arena_printf(c->a, "%s: %s; Istio uses RE2 style regex-based match "
+	char *full = arena_printf(c->rule.a, "%s: %s; Istio uses RE2 style regex-based match "
 				  "(https://github.com/google/re2/wiki/Syntax)", q(c, where), msg);
 	unsigned col;
 	if (!source_column(v, off, &col)) {
-		err(c, v, "%s", full);
+		RULE_ERR(&c->rule, v, "%s", full);
 		return;
 	}
-	char *path = diag_node_path(c->a, c->r->root, v);
-	diag_report_pos(c->d, IST0106, c->r->file, v->line, col, c->r->origin, path, full);
-	c->d->items[c->d->n - 1].res = c->r;
+	char *path = diag_node_path(c->rule.a, c->rule.r->root, v);
+	diag_report_pos(c->rule.d, IST0106, c->rule.r->file, v->line, col, c->rule.r->origin, path, full);
+	c->rule.d->items[c->rule.d->n - 1].res = c->rule.r;
 }
 
 /* validateStringMatch (uri_only: validateStringMatchRegexp, where an empty prefix is fine). */
 static void check_string_match(struct vs_ctx *c, const struct node *sm, const char *where,
 			       bool uri_only)
 {
-	if (!is_map(sm))
+	if (!field_is_map(sm))
 		return;
-	const struct node *prefix = fget(sm, "prefix");
-	const struct node *regex = fget(sm, "regex");
+	const struct node *prefix = field_raw(sm, "prefix");
+	const struct node *regex = field_raw(sm, "regex");
 	if (!uri_only && prefix && node_str(prefix) && prefix->len == 0)
-		err(c, prefix, "%s: prefix string match should not be empty", q(c, where));
+		RULE_ERR(&c->rule, prefix, "%s: prefix string match should not be empty", q(c, where));
 	if (regex && node_str(regex)) {
 		if (regex->len == 0)
-			err(c, regex, "%s: regex string match should not be empty", q(c, where));
+			RULE_ERR(&c->rule, regex, "%s: regex string match should not be empty", q(c, where));
 		else
 			check_regex(c, regex, regex->text, where);
 	}
@@ -368,22 +192,8 @@ static long long check_duration(struct vs_ctx *c, const struct node *v)
 		return -1;
 	if (!prim_parse_duration(s, &ns))
 		return -1;               /* the schema reports the syntax */
-	check(c, v, prim_check_duration_ns(c->a, ns));
+	rule_check(&c->rule, v, prim_check_duration_ns(c->rule.a, ns));
 	return ns;
-}
-
-/* labels.Instance.Validate on a map of labels. */
-static void check_labels(struct vs_ctx *c, const struct node *m)
-{
-	if (!is_map(m))
-		return;
-	for (size_t i = 0; i < m->n; i++) {
-		const struct node_pair *p = &m->pairs[i];
-		check(c, p->key, prim_check_label_key(c->a, p->key->text));
-		const char *v = node_str(p->value);
-		if (v)
-			check(c, p->value, prim_check_label_value(c->a, v));
-	}
 }
 
 /*
@@ -397,7 +207,7 @@ static void check_gateway_names(struct vs_ctx *c, const struct node *list)
 		"name without a namespace and does not check this one)";
 	bool stopped = false;
 
-	for (size_t i = 0; i < seq_len(list); i++) {
+	for (size_t i = 0; i < field_len(list); i++) {
 		const struct node *item = list->items[i];
 		const char *name = node_str(item);
 		if (!name)
@@ -411,29 +221,29 @@ static void check_gateway_names(struct vs_ctx *c, const struct node *list)
 				const char *dot = strchr(name, '.');
 				const char *rest = dot + 1, *dot2 = strchr(rest, '.');
 				size_t rn = dot2 ? (size_t)(dot2 - rest) : strlen(rest);
-				warn(c, item, "using legacy gatewayName format %s; prefer the "
-				     "<namespace>/<name> format: %s", q(c, name),
-				     q(c, arena_printf(c->a, "%.*s/%.*s", (int)rn, rest,
+				RULE_WARN(&c->rule, item, "using legacy gatewayName format %s; prefer the "
+					  "<namespace>/<name> format: %s", q(c, name),
+					  q(c, arena_printf(c->rule.a, "%.*s/%.*s", (int)rn, rest,
 						       (int)(dot - name), name)));
 			}
-			problems[np++] = prim_check_fqdn(c->a, name);
+			problems[np++] = prim_check_fqdn(c->rule.a, name);
 		} else {
-			char *ns = arena_strndup(c->a, name, (size_t)(slash - name));
+			char *ns = arena_strndup(c->rule.a, name, (size_t)(slash - name));
 			const char *gw = slash + 1;
 			if (!*ns || !*gw)
 				problems[np++] = "config namespace and gateway name cannot be empty";
 			if (!prim_is_dns1123_label(ns))
-				problems[np++] = arena_printf(c->a, "invalid value for namespace: %s", q(c, ns));
+				problems[np++] = arena_printf(c->rule.a, "invalid value for namespace: %s", q(c, ns));
 			if (!prim_is_dns1123_label(gw))
-				problems[np++] = arena_printf(c->a, "invalid value for gateway name: %s", q(c, gw));
+				problems[np++] = arena_printf(c->rule.a, "invalid value for gateway name: %s", q(c, gw));
 		}
 		for (size_t k = 0; k < np; k++) {
 			if (!problems[k])
 				continue;
 			if (stopped)
-				gap(c, item, "%s%s", problems[k], stop_note);
+				rule_report(&c->rule, MSH0201, item, "%s%s", problems[k], stop_note);
 			else
-				err(c, item, "%s", problems[k]);
+				RULE_ERR(&c->rule, item, "%s", problems[k]);
 		}
 		if (!slash)
 			stopped = true;
@@ -443,29 +253,29 @@ static void check_gateway_names(struct vs_ctx *c, const struct node *list)
 /* validateDestination on a Destination map. */
 static void check_destination(struct vs_ctx *c, const struct node *dest)
 {
-	if (!is_map(dest))
+	if (!field_is_map(dest))
 		return;
-	const struct node *hostn = fget(dest, "host");
+	const struct node *hostn = field_raw(dest, "host");
 	const char *host = node_str(hostn);
 	if (!host) {
 		/* absent or null: the schema's "missing required field" */
 	} else if (strcmp(host, "*") == 0) {
-		err(c, hostn, "invalid destination host %s", host);
+		RULE_ERR(&c->rule, hostn, "invalid destination host %s", host);
 	} else {
-		check(c, hostn, prim_check_wildcard_domain(c->a, host));
+		rule_check(&c->rule, hostn, prim_check_wildcard_domain(c->rule.a, host));
 	}
-	const struct node *subset = fget(dest, "subset");
+	const struct node *subset = field_raw(dest, "subset");
 	const char *ss = node_str(subset);
 	if (ss && *ss && !prim_is_dns1123_label(ss))
-		err(c, subset, "subset name is invalid: %s", ss);
-	const struct node *port = fget(dest, "port");
-	if (is_map(port)) {
+		RULE_ERR(&c->rule, subset, "subset name is invalid: %s", ss);
+	const struct node *port = field_raw(dest, "port");
+	if (field_is_map(port)) {
 		long long num = 0;
-		const struct node *numn = fget(port, "number");
+		const struct node *numn = field_raw(port, "number");
 		if (numn && numn->type != NODE_NULL && numn->type != NODE_INT)
 			return;                   /* the schema reports the type */
-		fint(port, "number", &num);
-		check(c, is_set(numn) ? numn : port, prim_check_port(c->a, num));
+		field_typed_int(port, "number", &num);
+		rule_check(&c->rule, field_is_set(numn) ? numn : port, prim_check_port(c->rule.a, num));
 	}
 }
 
@@ -473,30 +283,30 @@ static void check_destination(struct vs_ctx *c, const struct node *dest)
 static void check_header_ops(struct vs_ctx *c, const struct node *headers)
 {
 	static const char *const sides[] = { "request", "response" };
-	if (!is_map(headers))
+	if (!field_is_map(headers))
 		return;
 	for (int s = 0; s < 2; s++) {
-		const struct node *side = fget(headers, sides[s]);
-		if (!is_map(side))
+		const struct node *side = field_raw(headers, sides[s]);
+		if (!field_is_map(side))
 			continue;
 		static const char *const ops[] = { "add", "set" };
 		for (int o = 0; o < 2; o++) {
-			const struct node *m = fget(side, ops[o]);
-			if (!is_map(m))
+			const struct node *m = field_raw(side, ops[o]);
+			if (!field_is_map(m))
 				continue;
 			for (size_t i = 0; i < m->n; i++) {
 				const struct node_pair *p = &m->pairs[i];
-				check(c, p->key, prim_check_header_op_name(c->a, p->key->text, s == 0));
+				rule_check(&c->rule, p->key, prim_check_header_op_name(c->rule.a, p->key->text, s == 0));
 				const char *v = node_str(p->value);
 				if (v)
-					check(c, p->value, prim_check_header_value(c->a, v));
+					rule_check(&c->rule, p->value, prim_check_header_value(c->rule.a, v));
 			}
 		}
-		const struct node *rm = fget(side, "remove");
-		for (size_t i = 0; i < seq_len(rm); i++) {
+		const struct node *rm = field_raw(side, "remove");
+		for (size_t i = 0; i < field_len(rm); i++) {
 			const char *name = node_str(rm->items[i]);
 			if (name)
-				check(c, rm->items[i], prim_check_header_op_name(c->a, name, false));
+				rule_check(&c->rule, rm->items[i], prim_check_header_op_name(c->rule.a, name, false));
 		}
 	}
 }
@@ -509,26 +319,26 @@ static void check_destinations(struct vs_ctx *c, const struct node *list,
 			       const struct node *key, bool http)
 {
 	int32_t total = 0;
-	size_t n = seq_len(list);
+	size_t n = field_len(list);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct node *rd = list->items[i];
-		if (!is_map(rd))
+		if (!field_is_map(rd))
 			continue;        /* null items: the schema's "expected map" */
 		/* an absent or null destination is the schema's "missing required field" */
-		const struct node *dest = fget(rd, "destination");
+		const struct node *dest = field_raw(rd, "destination");
 		if (http)
-			check_header_ops(c, fget(rd, "headers"));
+			check_header_ops(c, field_raw(rd, "headers"));
 		check_destination(c, dest);
 		long long w = 0;
-		if (fint(rd, "weight", &w)) {
+		if (field_typed_int(rd, "weight", &w)) {
 			if (w < 0)
-				err(c, fget(rd, "weight"), "weight %lld < 0", w);
+				RULE_ERR(&c->rule, field_raw(rd, "weight"), "weight %lld < 0", w);
 			total = (int32_t)((uint32_t)total + (uint32_t)w);  /* int32 as in Go */
 		}
 	}
 	if (n > 1 && total == 0)
-		err(c, key, "total destination weight = 0");
+		RULE_ERR(&c->rule, key, "total destination weight = 0");
 }
 
 /* ---- HTTP routes ---- */
@@ -536,111 +346,111 @@ static void check_destinations(struct vs_ctx *c, const struct node *list,
 static void check_jwt_claims(struct vs_ctx *c, const struct node *headers,
 			     const struct node *gateways)
 {
-	if (!is_map(headers))
+	if (!field_is_map(headers))
 		return;
 	for (size_t i = 0; i < headers->n; i++) {
 		const struct node *k = headers->pairs[i].key;
 		if (!prim_is_jwt_claim_header(k->text))
 			continue;
 		/* Go's %v of the gateways list: [a b] */
-		char *list = arena_strdup(c->a, "[");
-		for (size_t g = 0; g < seq_len(gateways); g++) {
+		char *list = arena_strdup(c->rule.a, "[");
+		for (size_t g = 0; g < field_len(gateways); g++) {
 			const char *s = node_str(gateways->items[g]);
-			list = arena_printf(c->a, "%s%s%s", list, g ? " " : "", s ? s : "");
+			list = arena_printf(c->rule.a, "%s%s%s", list, g ? " " : "", s ? s : "");
 		}
-		err(c, k, "JWT claim based routing (key: %s) is only supported for gateway, "
-		    "found no gateways: %s]", k->text, list);
+		RULE_ERR(&c->rule, k, "JWT claim based routing (key: %s) is only supported for gateway, "
+			 "found no gateways: %s]", k->text, list);
 	}
 }
 
 static void check_http_match(struct vs_ctx *c, const struct node *m)
 {
-	const struct node *headers = fget(m, "headers");
-	if (is_map(headers)) {
+	const struct node *headers = field_raw(m, "headers");
+	if (field_is_map(headers)) {
 		for (size_t i = 0; i < headers->n; i++) {
 			const struct node_pair *p = &headers->pairs[i];
-			if (!is_set(p->value))
-				err(c, p->key, "header match %s cannot be null", p->key->text);
-			check(c, p->key, prim_check_match_header_name(c->a, p->key->text));
+			if (!field_is_set(p->value))
+				RULE_ERR(&c->rule, p->key, "header match %s cannot be null", p->key->text);
+			rule_check(&c->rule, p->key, prim_check_match_header_name(c->rule.a, p->key->text));
 			check_string_match(c, p->value, "headers", false);
 		}
 	}
-	const struct node *without = fget(m, "withoutHeaders");
-	if (is_map(without)) {
+	const struct node *without = field_raw(m, "withoutHeaders");
+	if (field_is_map(without)) {
 		for (size_t i = 0; i < without->n; i++) {
 			const struct node_pair *p = &without->pairs[i];
-			check(c, p->key, prim_check_match_header_name(c->a, p->key->text));
+			rule_check(&c->rule, p->key, prim_check_match_header_name(c->rule.a, p->key->text));
 			/* regex "*" is not RE2: it means "header present" */
-			if (strcmp(fstr(p->value, "regex"), "*") != 0)
+			if (strcmp(field_str(p->value, "regex"), "*") != 0)
 				check_string_match(c, p->value, "withoutHeaders", false);
 		}
 	}
-	check_string_match(c, fget(m, "uri"), "uri", true);
-	check_string_match(c, fget(m, "scheme"), "scheme", false);
-	check_string_match(c, fget(m, "method"), "method", false);
-	check_string_match(c, fget(m, "authority"), "authority", false);
-	const struct node *qp = fget(m, "queryParams");
-	if (is_map(qp))
+	check_string_match(c, field_raw(m, "uri"), "uri", true);
+	check_string_match(c, field_raw(m, "scheme"), "scheme", false);
+	check_string_match(c, field_raw(m, "method"), "method", false);
+	check_string_match(c, field_raw(m, "authority"), "authority", false);
+	const struct node *qp = field_raw(m, "queryParams");
+	if (field_is_map(qp))
 		for (size_t i = 0; i < qp->n; i++)
 			check_string_match(c, qp->pairs[i].value, "queryParams", false);
 
 	long long port;
-	if (fint(m, "port", &port) && port != 0)
-		check(c, fget(m, "port"), prim_check_port(c->a, port));
-	check_labels(c, fget(m, "sourceLabels"));
-	check_gateway_names(c, fget(m, "gateways"));
-	const char *sns = fstr(m, "sourceNamespace");
+	if (field_typed_int(m, "port", &port) && port != 0)
+		rule_check(&c->rule, field_raw(m, "port"), prim_check_port(c->rule.a, port));
+	field_check_labels(&c->rule, field_raw(m, "sourceLabels"));
+	check_gateway_names(c, field_raw(m, "gateways"));
+	const char *sns = field_str(m, "sourceNamespace");
 	if (*sns && !prim_is_dns1123_label(sns))
-		err(c, fget(m, "sourceNamespace"), "sourceNamespace match %s is invalid", sns);
+		RULE_ERR(&c->rule, field_raw(m, "sourceNamespace"), "sourceNamespace match %s is invalid", sns);
 }
 
 /* validateHTTPRouteConflict */
 static void check_route_conflicts(struct vs_ctx *c, const struct node *h, enum route_type type)
 {
-	const struct node *redirect = fget(h, "redirect"), *route = fget(h, "route");
-	const struct node *direct = fget(h, "directResponse");
-	bool has_route = seq_len(route) > 0;
+	const struct node *redirect = field_raw(h, "redirect"), *route = field_raw(h, "route");
+	const struct node *direct = field_raw(h, "directResponse");
+	bool has_route = field_len(route) > 0;
 
 	if (type == ROUTE_ROOT) {
-		const char *name = fstr(h, "name");
-		if (is_set(redirect))
-			err(c, fkey(h, "redirect"), "root HTTP route %s must not specify redirect", name);
-		if (is_set(route))
-			err(c, fkey(h, "route"), "root HTTP route %s must not specify route", name);
+		const char *name = field_str(h, "name");
+		if (field_is_set(redirect))
+			RULE_ERR(&c->rule, field_key(h, "redirect"), "root HTTP route %s must not specify redirect", name);
+		if (field_is_set(route))
+			RULE_ERR(&c->rule, field_key(h, "route"), "root HTTP route %s must not specify route", name);
 		return;
 	}
-	if (type == ROUTE_DELEGATE && is_set(fget(h, "delegate")))
-		err(c, fkey(h, "delegate"), "delegate HTTP route cannot contain delegate");
+	if (type == ROUTE_DELEGATE && field_is_set(field_raw(h, "delegate")))
+		RULE_ERR(&c->rule, field_key(h, "delegate"), "delegate HTTP route cannot contain delegate");
 
-	if (is_set(redirect)) {
+	if (field_is_set(redirect)) {
 		if (has_route)
-			err(c, later_key(h, "route", "redirect"),
-			    "HTTP route cannot contain both route and redirect");
-		if (is_set(fget(h, "fault")))
-			err(c, later_key(h, "fault", "redirect"),
-			    "HTTP route cannot contain both fault and redirect");
-		if (is_set(fget(h, "rewrite")))
-			err(c, later_key(h, "rewrite", "redirect"),
-			    "HTTP route rule cannot contain both rewrite and redirect");
-		if (is_set(direct))
-			err(c, later_key(h, "directResponse", "redirect"),
-			    "HTTP route rule cannot contain both direct_response and redirect");
-	} else if (is_set(direct)) {
+			RULE_ERR(&c->rule, field_later_key(h, "route", "redirect"),
+				 "HTTP route cannot contain both route and redirect");
+		if (field_is_set(field_raw(h, "fault")))
+			RULE_ERR(&c->rule, field_later_key(h, "fault", "redirect"),
+				 "HTTP route cannot contain both fault and redirect");
+		if (field_is_set(field_raw(h, "rewrite")))
+			RULE_ERR(&c->rule, field_later_key(h, "rewrite", "redirect"),
+				 "HTTP route rule cannot contain both rewrite and redirect");
+		if (field_is_set(direct))
+			RULE_ERR(&c->rule, field_later_key(h, "directResponse", "redirect"),
+				 "HTTP route rule cannot contain both direct_response and redirect");
+	} else if (field_is_set(direct)) {
 		if (has_route)
-			err(c, later_key(h, "route", "directResponse"),
-			    "HTTP route cannot contain both route and direct_response");
-		if (is_set(fget(h, "fault")))
-			err(c, later_key(h, "fault", "directResponse"),
-			    "HTTP route cannot contain both fault and direct_response");
-		if (is_set(fget(h, "rewrite")))
-			err(c, later_key(h, "rewrite", "directResponse"),
-			    "HTTP route rule cannot contain both rewrite and direct_response");
-	} else if (list_empty(route)) {
-		err(c, h, "HTTP route, redirect or direct_response is required");
+			RULE_ERR(&c->rule, field_later_key(h, "route", "directResponse"),
+				 "HTTP route cannot contain both route and direct_response");
+		if (field_is_set(field_raw(h, "fault")))
+			RULE_ERR(&c->rule, field_later_key(h, "fault", "directResponse"),
+				 "HTTP route cannot contain both fault and direct_response");
+		if (field_is_set(field_raw(h, "rewrite")))
+			RULE_ERR(&c->rule, field_later_key(h, "rewrite", "directResponse"),
+				 "HTTP route rule cannot contain both rewrite and direct_response");
+	} else if (field_list_empty(route)) {
+		RULE_ERR(&c->rule, h, "HTTP route, redirect or direct_response is required");
 	}
-	if (is_set(fget(h, "mirror")) && seq_len(fget(h, "mirrors")) > 0)
-		err(c, later_key(h, "mirror", "mirrors"),
-		    "HTTP route cannot contain both mirror and mirrors");
+	if (field_is_set(field_raw(h, "mirror")) && field_len(field_raw(h, "mirrors")) > 0)
+		RULE_ERR(&c->rule, field_later_key(h, "mirror", "mirrors"),
+			 "HTTP route cannot contain both mirror and mirrors");
 }
 
 static void check_cors(struct vs_ctx *c, const struct node *cors)
@@ -649,30 +459,30 @@ static void check_cors(struct vs_ctx *c, const struct node *cors)
 		"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "CONNECT",
 		"OPTIONS", "TRACE", "*",
 	};
-	if (!is_map(cors))
+	if (!field_is_map(cors))
 		return;
-	const struct node *origins = fget(cors, "allowOrigins");
-	for (size_t i = 0; i < seq_len(origins); i++) {
+	const struct node *origins = field_raw(cors, "allowOrigins");
+	for (size_t i = 0; i < field_len(origins); i++) {
 		const struct node *o = origins->items[i];
 		const char *match = "";
-		if (is_map(o)) {
-			if (is_set(fget(o, "exact")))
-				match = fstr(o, "exact");
-			else if (is_set(fget(o, "prefix")))
-				match = fstr(o, "prefix");
-			else if (is_set(fget(o, "regex")))
-				match = fstr(o, "regex");
+		if (field_is_map(o)) {
+			if (field_is_set(field_raw(o, "exact")))
+				match = field_str(o, "exact");
+			else if (field_is_set(field_raw(o, "prefix")))
+				match = field_str(o, "prefix");
+			else if (field_is_set(field_raw(o, "regex")))
+				match = field_str(o, "regex");
 		}
 		if (!*match) {
-			err(c, o, "'' is not a valid match type for CORS allow origins");
+			RULE_ERR(&c->rule, o, "'' is not a valid match type for CORS allow origins");
 			continue;
 		}
-		const struct node *re = fget(o, "regex");
-		if (is_set(re) && node_str(re))
+		const struct node *re = field_raw(o, "regex");
+		if (field_is_set(re) && node_str(re))
 			check_regex(c, re, re->text, "corsPolicy.allowOrigins");
 	}
-	const struct node *am = fget(cors, "allowMethods");
-	for (size_t i = 0; i < seq_len(am); i++) {
+	const struct node *am = field_raw(cors, "allowMethods");
+	for (size_t i = 0; i < field_len(am); i++) {
 		const char *m = node_str(am->items[i]);
 		if (!m)
 			continue;
@@ -680,22 +490,22 @@ static void check_cors(struct vs_ctx *c, const struct node *cors)
 		for (size_t k = 0; k < sizeof(methods) / sizeof(methods[0]) && !ok; k++)
 			ok = strcmp(m, methods[k]) == 0;
 		if (!ok)
-			err(c, am->items[i], "%s is not a supported HTTP method", q(c, m));
+			RULE_ERR(&c->rule, am->items[i], "%s is not a supported HTTP method", q(c, m));
 	}
 	static const char *const lists[] = { "allowHeaders", "exposeHeaders" };
 	for (int l = 0; l < 2; l++) {
-		const struct node *hl = fget(cors, lists[l]);
-		for (size_t i = 0; i < seq_len(hl); i++) {
+		const struct node *hl = field_raw(cors, lists[l]);
+		for (size_t i = 0; i < field_len(hl); i++) {
 			const char *name = node_str(hl->items[i]);
 			if (name)
-				check(c, hl->items[i], prim_check_cors_header_name(c->a, name));
+				rule_check(&c->rule, hl->items[i], prim_check_cors_header_name(c->rule.a, name));
 		}
 	}
-	const struct node *max_age = fget(cors, "maxAge");
-	if (is_set(max_age)) {
+	const struct node *max_age = field_raw(cors, "maxAge");
+	if (field_is_set(max_age)) {
 		long long ns = check_duration(c, max_age);
 		if (ns > 0 && ns % 1000000000LL != 0)
-			err(c, max_age, "max_age duration is accurate only to seconds precision");
+			RULE_ERR(&c->rule, max_age, "max_age duration is accurate only to seconds precision");
 	}
 }
 
@@ -703,21 +513,21 @@ static void check_cors(struct vs_ctx *c, const struct node *cors)
 static void check_percentage(struct vs_ctx *c, const struct node *pct)
 {
 	double v = 0;
-	if (!is_map(pct) || !fnum(pct, "value", &v))
+	if (!field_is_map(pct) || !field_typed_num(pct, "value", &v))
 		return;
 	if (v < 0.0 || v > 100.0 || (v > 0.0 && v < 0.0001))
-		err(c, fget(pct, "value"), "percentage %s is neither 0.0, nor in range [0.0001, 100.0]",
-		    gofloat(c, v));
+		RULE_ERR(&c->rule, field_raw(pct, "value"), "percentage %s is neither 0.0, nor in range [0.0001, 100.0]",
+			 gofloat(c, v));
 }
 
 /* validateHTTPStatus: 200..600 (Istio's message says 200-599; 600 passes Istio). */
 static void check_http_status(struct vs_ctx *c, const struct node *at, long long status)
 {
 	if (status < 200 || status > 600)
-		err(c, at, "HTTP status %lld is not in range 200-599", status);
+		RULE_ERR(&c->rule, at, "HTTP status %lld is not in range 200-599", status);
 	else if (status == 600)
-		gap(c, at, "HTTP status 600 is not in range 200-599 (Istio's validateHTTPStatus "
-		    "accepts 600; Envoy rejects it)");
+		rule_report(&c->rule, MSH0201, at, "HTTP status 600 is not in range 200-599 (Istio's validateHTTPStatus "
+			    "accepts 600; Envoy rejects it)");
 }
 
 static void check_fault(struct vs_ctx *c, const struct node *fault)
@@ -728,118 +538,118 @@ static void check_fault(struct vs_ctx *c, const struct node *fault)
 		"FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
 		"INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
 	};
-	if (!is_map(fault))
+	if (!field_is_map(fault))
 		return;
-	const struct node *abort = fget(fault, "abort"), *delay = fget(fault, "delay");
-	if (!is_set(abort) && !is_set(delay))
-		err(c, fault, "HTTP fault injection must have an abort and/or a delay");
+	const struct node *abort = field_raw(fault, "abort"), *delay = field_raw(fault, "delay");
+	if (!field_is_set(abort) && !field_is_set(delay))
+		RULE_ERR(&c->rule, fault, "HTTP fault injection must have an abort and/or a delay");
 
-	if (is_map(abort)) {
-		check_percentage(c, fget(abort, "percentage"));
-		const struct node *hs = fget(abort, "httpStatus");
-		const struct node *gs = fget(abort, "grpcStatus");
-		const struct node *h2 = fget(abort, "http2Error");
-		if (is_set(gs)) {
+	if (field_is_map(abort)) {
+		check_percentage(c, field_raw(abort, "percentage"));
+		const struct node *hs = field_raw(abort, "httpStatus");
+		const struct node *gs = field_raw(abort, "grpcStatus");
+		const struct node *h2 = field_raw(abort, "http2Error");
+		if (field_is_set(gs)) {
 			const char *s = node_str(gs);
 			bool ok = false;
 			for (size_t k = 0; s && k < sizeof(grpc) / sizeof(grpc[0]) && !ok; k++)
 				ok = strcmp(s, grpc[k]) == 0;
 			if (s && !ok)
-				err(c, gs, "gRPC status %s is not supported. See "
-				    "https://github.com/grpc/grpc/blob/master/doc/statuscodes.md "
-				    "for a list of supported codes, for example 'NOT_FOUND'", q(c, s));
-		} else if (is_set(h2)) {
-			err(c, h2, "HTTP/2 abort fault injection not supported yet");
-		} else if (is_set(hs)) {
+				RULE_ERR(&c->rule, gs, "gRPC status %s is not supported. See "
+					 "https://github.com/grpc/grpc/blob/master/doc/statuscodes.md "
+					 "for a list of supported codes, for example 'NOT_FOUND'", q(c, s));
+		} else if (field_is_set(h2)) {
+			RULE_ERR(&c->rule, h2, "HTTP/2 abort fault injection not supported yet");
+		} else if (field_is_set(hs)) {
 			long long st;
-			if (fint(abort, "httpStatus", &st))
+			if (field_typed_int(abort, "httpStatus", &st))
 				check_http_status(c, hs, st);
 		} else {
-			warn(c, abort, "abort configured, but error type not set");
+			RULE_WARN(&c->rule, abort, "abort configured, but error type not set");
 		}
 	}
-	if (is_map(delay)) {
-		check_percentage(c, fget(delay, "percentage"));
-		const struct node *fixed = fget(delay, "fixedDelay");
-		const struct node *expo = fget(delay, "exponentialDelay");
-		if (is_set(fixed)) {
+	if (field_is_map(delay)) {
+		check_percentage(c, field_raw(delay, "percentage"));
+		const struct node *fixed = field_raw(delay, "fixedDelay");
+		const struct node *expo = field_raw(delay, "exponentialDelay");
+		if (field_is_set(fixed)) {
 			check_duration(c, fixed);
-		} else if (is_set(expo)) {
+		} else if (field_is_set(expo)) {
 			check_duration(c, expo);
-			err(c, expo, "exponentialDelay not supported yet");
+			RULE_ERR(&c->rule, expo, "exponentialDelay not supported yet");
 		}
 	}
 }
 
 static void check_mirrors(struct vs_ctx *c, const struct node *h)
 {
-	const struct node_pair *mp = fpair(h, "mirrorPercent");
-	if (mp && is_set(mp->value)) {
+	const struct node_pair *mp = field_pair(h, "mirrorPercent");
+	if (mp && field_is_set(mp->value)) {
 		long long v;
-		if (fint(h, "mirrorPercent", &v) && v > 100)
-			err(c, mp->value, "mirror_percent must have a max value of 100 (it has %lld)", v);
-		warn(c, mp->key, "using deprecated setting \"mirrorPercent\", use \"mirrorPercentage\" instead");
+		if (field_typed_int(h, "mirrorPercent", &v) && v > 100)
+			RULE_ERR(&c->rule, mp->value, "mirror_percent must have a max value of 100 (it has %lld)", v);
+		RULE_WARN(&c->rule, mp->key, "using deprecated setting \"mirrorPercent\", use \"mirrorPercentage\" instead");
 	}
-	const struct node *mpct = fget(h, "mirrorPercentage");
+	const struct node *mpct = field_raw(h, "mirrorPercentage");
 	double v;
-	if (is_map(mpct) && fnum(mpct, "value", &v)) {
+	if (field_is_map(mpct) && field_typed_num(mpct, "value", &v)) {
 		if (v > 100)
-			err(c, fget(mpct, "value"), "mirror_percentage must have a max value of 100 (it has %f)", v);
+			RULE_ERR(&c->rule, field_raw(mpct, "value"), "mirror_percentage must have a max value of 100 (it has %f)", v);
 		if (v < 0)
-			err(c, fget(mpct, "value"), "mirror_percentage must have a min value of 0 (it has %f)", v);
+			RULE_ERR(&c->rule, field_raw(mpct, "value"), "mirror_percentage must have a min value of 0 (it has %f)", v);
 	}
-	check_destination(c, fget(h, "mirror"));
+	check_destination(c, field_raw(h, "mirror"));
 
-	const struct node *mirrors = fget(h, "mirrors");
-	for (size_t i = 0; i < seq_len(mirrors); i++) {
+	const struct node *mirrors = field_raw(h, "mirrors");
+	for (size_t i = 0; i < field_len(mirrors); i++) {
 		const struct node *m = mirrors->items[i];
-		if (!is_map(m))
+		if (!field_is_map(m))
 			continue;        /* null items: the schema's "expected map" */
-		if (!is_set(fget(m, "destination")))
+		if (!field_is_set(field_raw(m, "destination")))
 			continue;        /* absent or null: the schema's "missing required field" */
-		check_destination(c, fget(m, "destination"));
-		const struct node *pct = fget(m, "percentage");
-		if (is_map(pct) && fnum(pct, "value", &v)) {
+		check_destination(c, field_raw(m, "destination"));
+		const struct node *pct = field_raw(m, "percentage");
+		if (field_is_map(pct) && field_typed_num(pct, "value", &v)) {
 			if (v > 100)
-				err(c, fget(pct, "value"), "mirror percentage must have a max value of 100 (it has %f)", v);
+				RULE_ERR(&c->rule, field_raw(pct, "value"), "mirror percentage must have a max value of 100 (it has %f)", v);
 			if (v < 0)
-				err(c, fget(pct, "value"), "mirror percentage must have a min value of 0 (it has %f)", v);
+				RULE_ERR(&c->rule, field_raw(pct, "value"), "mirror percentage must have a min value of 0 (it has %f)", v);
 		}
 	}
 }
 
 static void check_redirect(struct vs_ctx *c, const struct node *h)
 {
-	const struct node *rd = fget(h, "redirect");
-	if (!is_map(rd))
+	const struct node *rd = field_raw(h, "redirect");
+	if (!field_is_map(rd))
 		return;
-	const char *uri = fstr(rd, "uri"), *prefix = fstr(rd, "prefixRewrite");
-	const char *scheme = fstr(rd, "scheme");
-	bool has_port = is_set(fget(rd, "port")) || is_set(fget(rd, "derivePort"));
+	const char *uri = field_str(rd, "uri"), *prefix = field_str(rd, "prefixRewrite");
+	const char *scheme = field_str(rd, "scheme");
+	bool has_port = field_is_set(field_raw(rd, "port")) || field_is_set(field_raw(rd, "derivePort"));
 
 	if (*uri && *prefix)
-		err(c, later_key(rd, "uri", "prefixRewrite"),
-		    "redirect may only contain one of URI or prefix_rewrite");
-	if (!*uri && !*prefix && !*fstr(rd, "authority") && !has_port && !*scheme)
-		err(c, rd, "redirect must specify URI, authority, scheme, or port");
+		RULE_ERR(&c->rule, field_later_key(rd, "uri", "prefixRewrite"),
+			 "redirect may only contain one of URI or prefix_rewrite");
+	if (!*uri && !*prefix && !*field_str(rd, "authority") && !has_port && !*scheme)
+		RULE_ERR(&c->rule, rd, "redirect must specify URI, authority, scheme, or port");
 	long long code;
-	if (fint(rd, "redirectCode", &code) && code != 0 && (code < 300 || code > 399))
-		err(c, fget(rd, "redirectCode"), "%lld is not a valid redirect code, must be 3xx", code);
+	if (field_typed_int(rd, "redirectCode", &code) && code != 0 && (code < 300 || code > 399))
+		RULE_ERR(&c->rule, field_raw(rd, "redirectCode"), "%lld is not a valid redirect code, must be 3xx", code);
 	if (*scheme && strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)
-		err(c, fget(rd, "scheme"), "invalid redirect scheme, must be \"http\" or \"https\"");
+		RULE_ERR(&c->rule, field_raw(rd, "scheme"), "invalid redirect scheme, must be \"http\" or \"https\"");
 	long long port;
-	if (fint(rd, "port", &port) && port > 0)
-		check(c, fget(rd, "port"), prim_check_port(c->a, port));
+	if (field_typed_int(rd, "port", &port) && port > 0)
+		rule_check(&c->rule, field_raw(rd, "port"), prim_check_port(c->rule.a, port));
 
 	/* prefixRewrite replaces the matched prefix: every uri match must be a prefix */
 	if (*prefix) {
-		const struct node *matches = fget(h, "match");
-		for (size_t i = 0; i < seq_len(matches); i++) {
-			const struct node *uri_m = fget(matches->items[i], "uri");
-			if (!is_map(uri_m))
+		const struct node *matches = field_raw(h, "match");
+		for (size_t i = 0; i < field_len(matches); i++) {
+			const struct node *uri_m = field_raw(matches->items[i], "uri");
+			if (!field_is_map(uri_m))
 				continue;
-			if (is_set(fget(uri_m, "exact")) || is_set(fget(uri_m, "regex")))
-				err(c, uri_m, "prefix_rewrite redirect requires every URI match to be a prefix match");
+			if (field_is_set(field_raw(uri_m, "exact")) || field_is_set(field_raw(uri_m, "regex")))
+				RULE_ERR(&c->rule, uri_m, "prefix_rewrite redirect requires every URI match to be a prefix match");
 		}
 	}
 }
@@ -854,11 +664,11 @@ static size_t base64_size(const char *s, size_t n)
 
 static void check_direct_response(struct vs_ctx *c, const struct node *dr)
 {
-	if (!is_map(dr))
+	if (!field_is_map(dr))
 		return;
-	const struct node *body = fget(dr, "body");
-	if (is_map(body)) {
-		const struct node *sv = fget(body, "string"), *bv = fget(body, "bytes");
+	const struct node *body = field_raw(dr, "body");
+	if (field_is_map(body)) {
+		const struct node *sv = field_raw(body, "string"), *bv = field_raw(body, "bytes");
 		const struct node *at = NULL;
 		size_t size = 0;
 		if (node_str(sv)) {
@@ -869,13 +679,13 @@ static void check_direct_response(struct vs_ctx *c, const struct node *dr)
 			size = base64_size(bv->text, bv->len);
 		}
 		if (at && size > 1024 * 1024)
-			err(c, at, "large direct_responses may impact control plane performance, must be less than 1MB");
+			RULE_ERR(&c->rule, at, "large direct_responses may impact control plane performance, must be less than 1MB");
 		else if (at && size > 100 * 1024)
-			warn(c, at, "large direct_responses may impact control plane performance");
+			RULE_WARN(&c->rule, at, "large direct_responses may impact control plane performance");
 	}
-	const struct node *st = fget(dr, "status");
+	const struct node *st = field_raw(dr, "status");
 	long long status = 0;
-	if (!is_set(st) || !fint(dr, "status", &status))
+	if (!field_is_set(st) || !field_typed_int(dr, "status", &status))
 		return;                  /* absent or null: the schema's; a wrong type too */
 	check_http_status(c, st, status);
 }
@@ -897,26 +707,26 @@ static void check_retries(struct vs_ctx *c, const struct node *rt)
 		422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504,
 		505, 506, 507, 508, 510, 511,
 	};
-	if (!is_map(rt))
+	if (!field_is_map(rt))
 		return;
 	long long attempts = 0;
-	bool has_attempts = fint(rt, "attempts", &attempts);
+	bool has_attempts = field_typed_int(rt, "attempts", &attempts);
 	if (has_attempts && attempts < 0)
-		err(c, fget(rt, "attempts"), "attempts cannot be negative");
-	const struct node *ptt = fget(rt, "perTryTimeout");
-	const char *retry_on = fstr(rt, "retryOn");
-	bool attempts_bad_type = is_set(fget(rt, "attempts")) && !has_attempts;
-	if (attempts == 0 && !attempts_bad_type && (is_set(ptt) || *retry_on || is_set(fget(rt, "retryRemoteLocalities"))))
-		err(c, has_attempts ? fget(rt, "attempts") : rt,
-		    "http retry policy configured when attempts are set to 0 (disabled)");
-	if (is_set(ptt))
+		RULE_ERR(&c->rule, field_raw(rt, "attempts"), "attempts cannot be negative");
+	const struct node *ptt = field_raw(rt, "perTryTimeout");
+	const char *retry_on = field_str(rt, "retryOn");
+	bool attempts_bad_type = field_is_set(field_raw(rt, "attempts")) && !has_attempts;
+	if (attempts == 0 && !attempts_bad_type && (field_is_set(ptt) || *retry_on || field_is_set(field_raw(rt, "retryRemoteLocalities"))))
+		RULE_ERR(&c->rule, has_attempts ? field_raw(rt, "attempts") : rt,
+			 "http retry policy configured when attempts are set to 0 (disabled)");
+	if (field_is_set(ptt))
 		check_duration(c, ptt);
 	if (*retry_on) {
 		const char *p = retry_on;
 		for (;;) {
 			const char *comma = strchr(p, ',');
 			size_t n = comma ? (size_t)(comma - p) : strlen(p);
-			char *tok = arena_strndup(c->a, p, n);
+			char *tok = arena_strndup(c->rule.a, p, n);
 			bool ok = false;
 			/* strconv.Atoi then http.StatusText */
 			const char *digits = tok + (tok[0] == '+' || tok[0] == '-');
@@ -928,39 +738,39 @@ static void check_retries(struct vs_ctx *c, const struct node *rt)
 			for (size_t k = 0; k < sizeof(policies) / sizeof(policies[0]) && !ok; k++)
 				ok = strcmp(tok, policies[k]) == 0;
 			if (!ok)
-				err(c, fget(rt, "retryOn"), "%s is not a valid retryOn policy", q(c, tok));
+				RULE_ERR(&c->rule, field_raw(rt, "retryOn"), "%s is not a valid retryOn policy", q(c, tok));
 			if (!comma)
 				break;
 			p = comma + 1;
 		}
 	}
-	const struct node *backoff = fget(rt, "backoff");
-	if (is_set(backoff))
+	const struct node *backoff = field_raw(rt, "backoff");
+	if (field_is_set(backoff))
 		check_duration(c, backoff);
 }
 
 static void check_rewrite(struct vs_ctx *c, const struct node *rw)
 {
-	if (!is_map(rw))
+	if (!field_is_map(rw))
 		return;
-	const char *uri = fstr(rw, "uri");
-	const struct node *rr = fget(rw, "uriRegexRewrite");
-	if (*uri && is_set(rr)) {
-		err(c, later_key(rw, "uri", "uriRegexRewrite"),
-		    "rewrite may only contain one of URI or UriRegexRewrite");
-		return;
-	}
-	if (!*uri && !is_set(rr) && !*fstr(rw, "authority")) {
-		err(c, rw, "rewrite must specify at least one of URI, UriRegexRewrite, or authority. "
-		    "Only one of URI or UriRegexRewrite may be specified");
+	const char *uri = field_str(rw, "uri");
+	const struct node *rr = field_raw(rw, "uriRegexRewrite");
+	if (*uri && field_is_set(rr)) {
+		RULE_ERR(&c->rule, field_later_key(rw, "uri", "uriRegexRewrite"),
+			 "rewrite may only contain one of URI or UriRegexRewrite");
 		return;
 	}
-	if (!is_map(rr))
+	if (!*uri && !field_is_set(rr) && !*field_str(rw, "authority")) {
+		RULE_ERR(&c->rule, rw, "rewrite must specify at least one of URI, UriRegexRewrite, or authority. "
+			 "Only one of URI or UriRegexRewrite may be specified");
 		return;
-	const struct node *match = fget(rr, "match");
-	if (!*fstr(rr, "match") || !*fstr(rr, "rewrite")) {
-		err(c, rr, "UriRegexRewrite has errors: UriRegexRewrite requires both Rewrite "
-		    "and Match fields to be specified");
+	}
+	if (!field_is_map(rr))
+		return;
+	const struct node *match = field_raw(rr, "match");
+	if (!*field_str(rr, "match") || !*field_str(rr, "rewrite")) {
+		RULE_ERR(&c->rule, rr, "UriRegexRewrite has errors: UriRegexRewrite requires both Rewrite "
+			 "and Match fields to be specified");
 		return;
 	}
 	check_regex(c, match, match->text, "HTTPRewrite.UriRegexRewrite.Match");
@@ -969,13 +779,13 @@ static void check_rewrite(struct vs_ctx *c, const struct node *rw)
 /* validateAuthorityRewrite: the authority may be rewritten in one place only. */
 static void check_authority_rewrite(struct vs_ctx *c, const struct node *h)
 {
-	const char *current = fstr(fget(h, "rewrite"), "authority");
-	const struct node *req = fget(fget(h, "headers"), "request");
+	const char *current = field_str(field_raw(h, "rewrite"), "authority");
+	const struct node *req = field_raw(field_raw(h, "headers"), "request");
 	static const char *const ops[] = { "set", "add" };
 
 	for (int o = 0; o < 2; o++) {
-		const struct node *m = fget(req, ops[o]);
-		if (!is_map(m))
+		const struct node *m = field_raw(req, ops[o]);
+		if (!field_is_map(m))
 			continue;
 		for (size_t i = 0; i < m->n; i++) {
 			const struct node_pair *p = &m->pairs[i];
@@ -985,8 +795,8 @@ static void check_authority_rewrite(struct vs_ctx *c, const struct node *h)
 			if (!v)
 				continue;
 			if (*current) {
-				err(c, p->key, "authority header cannot be set multiple times: "
-				    "have %s, attempting to set %s", q(c, current), q(c, v));
+				RULE_ERR(&c->rule, p->key, "authority header cannot be set multiple times: "
+					 "have %s, attempting to set %s", q(c, current), q(c, v));
 				return;
 			}
 			current = v;
@@ -997,25 +807,25 @@ static void check_authority_rewrite(struct vs_ctx *c, const struct node *h)
 static void check_http_route(struct vs_ctx *c, const struct node *h)
 {
 	enum route_type type = c->delegate ? ROUTE_DELEGATE
-		: is_set(fget(h, "delegate")) ? ROUTE_ROOT : ROUTE_INDEPENDENT;
+		: field_is_set(field_raw(h, "delegate")) ? ROUTE_ROOT : ROUTE_INDEPENDENT;
 
 	check_route_conflicts(c, h, type);
-	const struct node *matches = fget(h, "match");
-	for (size_t i = 0; i < seq_len(matches); i++)
-		if (is_map(matches->items[i]))
+	const struct node *matches = field_raw(h, "match");
+	for (size_t i = 0; i < field_len(matches); i++)
+		if (field_is_map(matches->items[i]))
 			check_http_match(c, matches->items[i]);
-	check_header_ops(c, fget(h, "headers"));
-	check_cors(c, fget(h, "corsPolicy"));
-	check_fault(c, fget(h, "fault"));
+	check_header_ops(c, field_raw(h, "headers"));
+	check_cors(c, field_raw(h, "corsPolicy"));
+	check_fault(c, field_raw(h, "fault"));
 	check_mirrors(c, h);
 	check_redirect(c, h);
-	check_direct_response(c, fget(h, "directResponse"));
-	check_retries(c, fget(h, "retries"));
-	check_rewrite(c, fget(h, "rewrite"));
+	check_direct_response(c, field_raw(h, "directResponse"));
+	check_retries(c, field_raw(h, "retries"));
+	check_rewrite(c, field_raw(h, "rewrite"));
 	check_authority_rewrite(c, h);
-	check_destinations(c, fget(h, "route"), fkey(h, "route"), true);
-	const struct node *timeout = fget(h, "timeout");
-	if (is_set(timeout))
+	check_destinations(c, field_raw(h, "route"), field_key(h, "route"), true);
+	const struct node *timeout = field_raw(h, "timeout");
+	if (field_is_set(timeout))
 		check_duration(c, timeout);
 }
 
@@ -1028,9 +838,9 @@ static const char *gateway_bound_host(struct vs_ctx *c, bool sni, const char *do
 	if (n == 0)
 		return "empty domain name not allowed";
 	if (n > 255)
-		return arena_printf(c->a, "domain name %s too long (max 255)", q(c, domain));
+		return arena_printf(c->rule.a, "domain name %s too long (max 255)", q(c, domain));
 	if (!sni || strncmp(domain, "outbound_", 9) != 0)
-		return prim_check_wildcard_domain(c->a, domain);
+		return prim_check_wildcard_domain(c->rule.a, domain);
 
 	/* outbound_.<port>_._.<hostname>: split on '_' */
 	const char *parts[4];
@@ -1044,7 +854,7 @@ static const char *gateway_bound_host(struct vs_ctx *c, bool sni, const char *do
 		p = u + 1;
 	}
 	if (np < 4)
-		return arena_printf(c->a, "domain name %s invalid, should follow "
+		return arena_printf(c->rule.a, "domain name %s invalid, should follow "
 				    "'outbound_.<port>_._.<hostname>' format", domain);
 	/*
 	 * Go trims the dots around the port and hostname parts
@@ -1071,13 +881,13 @@ static const char *gateway_bound_host(struct vs_ctx *c, bool sni, const char *do
 	for (size_t i = 0; i < hn; i++)
 		letter |= (hostname[i] | 0x20) >= 'a' && (hostname[i] | 0x20) <= 'z';
 	if (!digit)
-		return arena_printf(c->a, "domain name %s invalid (label %s invalid). should follow "
+		return arena_printf(c->rule.a, "domain name %s invalid (label %s invalid). should follow "
 				    "outbound_.<port>_._.<hostname> format", q(c, domain),
-				    q(c, arena_strndup(c->a, port, pn)));
+				    q(c, arena_strndup(c->rule.a, port, pn)));
 	if (!letter)
-		return arena_printf(c->a, "domain name %s invalid (label %s invalid). should follow "
+		return arena_printf(c->rule.a, "domain name %s invalid (label %s invalid). should follow "
 				    "outbound_.<port>_._.<hostname> format", q(c, domain),
-				    q(c, arena_strndup(c->a, hostname, hn)));
+				    q(c, arena_strndup(c->rule.a, hostname, hn)));
 	return NULL;
 }
 
@@ -1087,84 +897,84 @@ static void check_sni_host(struct vs_ctx *c, const struct node *item)
 	if (!sni)
 		return;
 	const char *e = c->gateway ? gateway_bound_host(c, true, sni)
-		: prim_check_wildcard_domain(c->a, sni);
+		: prim_check_wildcard_domain(c->rule.a, sni);
 	if (e) {
 		if (prim_is_ip(sni))
-			warn(c, item, "using an IP address (%s) goes against SNI spec and most "
-			     "clients do not support this", q(c, sni));
+			RULE_WARN(&c->rule, item, "using an IP address (%s) goes against SNI spec and most "
+				  "clients do not support this", q(c, sni));
 		else
-			err(c, item, "%s", e);
+			RULE_ERR(&c->rule, item, "%s", e);
 		return;
 	}
-	char *hosts = arena_strdup(c->a, "");
-	for (size_t i = 0; i < seq_len(c->hosts); i++) {
+	char *hosts = arena_strdup(c->rule.a, "");
+	for (size_t i = 0; i < field_len(c->hosts); i++) {
 		const char *h = node_str(c->hosts->items[i]);
 		if (!h)
 			continue;
 		if (prim_host_subset_of(sni, h))
 			return;
-		hosts = arena_printf(c->a, "%s%s%s", hosts, i ? ", " : "", h);
+		hosts = arena_printf(c->rule.a, "%s%s%s", hosts, i ? ", " : "", h);
 	}
-	err(c, item, "SNI host %s is not a compatible subset of any of the virtual service "
-	    "hosts: [%s]", q(c, sni), hosts);
+	RULE_ERR(&c->rule, item, "SNI host %s is not a compatible subset of any of the virtual service "
+		 "hosts: [%s]", q(c, sni), hosts);
 }
 
 /* The L4 match fields TLS and TCP matches share. */
 static void check_l4_match(struct vs_ctx *c, const struct node *m)
 {
-	const struct node *subnets = fget(m, "destinationSubnets");
-	for (size_t i = 0; i < seq_len(subnets); i++) {
+	const struct node *subnets = field_raw(m, "destinationSubnets");
+	for (size_t i = 0; i < field_len(subnets); i++) {
 		const char *s = node_str(subnets->items[i]);
 		if (s)
-			check(c, subnets->items[i], prim_check_ip_or_cidr(c->a, s));
+			rule_check(&c->rule, subnets->items[i], prim_check_ip_or_cidr(c->rule.a, s));
 	}
 	long long port;
-	if (fint(m, "port", &port) && port != 0)
-		check(c, fget(m, "port"), prim_check_port(c->a, port));
-	check_labels(c, fget(m, "sourceLabels"));
-	check_gateway_names(c, fget(m, "gateways"));
+	if (field_typed_int(m, "port", &port) && port != 0)
+		rule_check(&c->rule, field_raw(m, "port"), prim_check_port(c->rule.a, port));
+	field_check_labels(&c->rule, field_raw(m, "sourceLabels"));
+	check_gateway_names(c, field_raw(m, "gateways"));
 }
 
 static void check_tls_route(struct vs_ctx *c, const struct node *t)
 {
 	/* absent match/sniHosts and null items are the schema's to report */
-	const struct node *matches = fget(t, "match");
-	if (matches && list_empty(matches))
-		err(c, t, "TLS route must have at least one match condition");
-	for (size_t i = 0; i < seq_len(matches); i++) {
+	const struct node *matches = field_raw(t, "match");
+	if (matches && field_list_empty(matches))
+		RULE_ERR(&c->rule, t, "TLS route must have at least one match condition");
+	for (size_t i = 0; i < field_len(matches); i++) {
 		const struct node *m = matches->items[i];
-		if (!is_map(m))
+		if (!field_is_map(m))
 			continue;
-		const struct node *sni = fget(m, "sniHosts");
-		if (sni && list_empty(sni))
-			err(c, m, "TLS match must have at least one SNI host");
-		for (size_t k = 0; k < seq_len(sni); k++)
+		const struct node *sni = field_raw(m, "sniHosts");
+		if (sni && field_list_empty(sni))
+			RULE_ERR(&c->rule, m, "TLS match must have at least one SNI host");
+		for (size_t k = 0; k < field_len(sni); k++)
 			check_sni_host(c, sni->items[k]);
 		check_l4_match(c, m);
 	}
-	if (list_empty(fget(t, "route")))
-		err(c, t, "TLS route is required");
-	check_destinations(c, fget(t, "route"), fkey(t, "route"), false);
+	if (field_list_empty(field_raw(t, "route")))
+		RULE_ERR(&c->rule, t, "TLS route is required");
+	check_destinations(c, field_raw(t, "route"), field_key(t, "route"), false);
 }
 
 static void check_tcp_route(struct vs_ctx *c, const struct node *t)
 {
-	const struct node *matches = fget(t, "match");
-	for (size_t i = 0; i < seq_len(matches); i++) {
+	const struct node *matches = field_raw(t, "match");
+	for (size_t i = 0; i < field_len(matches); i++) {
 		const struct node *m = matches->items[i];
-		if (!is_map(m))
+		if (!field_is_map(m))
 			continue;        /* null items: the schema's "expected map" */
 		check_l4_match(c, m);
 		/* Istio never validates sourceSubnet; a bad one silently matches nothing */
-		const struct node *ss = fget(m, "sourceSubnet");
+		const struct node *ss = field_raw(m, "sourceSubnet");
 		const char *s = node_str(ss);
-		const char *e = s && *s ? prim_check_ip_or_cidr(c->a, s) : NULL;
+		const char *e = s && *s ? prim_check_ip_or_cidr(c->rule.a, s) : NULL;
 		if (e)
-			gap(c, ss, "%s (Istio does not validate sourceSubnet)", e);
+			rule_report(&c->rule, MSH0201, ss, "%s (Istio does not validate sourceSubnet)", e);
 	}
-	if (list_empty(fget(t, "route")))
-		err(c, t, "TCP route is required");
-	check_destinations(c, fget(t, "route"), fkey(t, "route"), false);
+	if (field_list_empty(field_raw(t, "route")))
+		RULE_ERR(&c->rule, t, "TCP route is required");
+	check_destinations(c, field_raw(t, "route"), field_key(t, "route"), false);
 }
 
 /* ---- the VirtualService ---- */
@@ -1174,7 +984,7 @@ static void check_hosts(struct vs_ctx *c, bool mesh)
 	const struct node *hosts = c->hosts;
 	bool all_valid = true;
 
-	for (size_t i = 0; i < seq_len(hosts); i++) {
+	for (size_t i = 0; i < field_len(hosts); i++) {
 		const struct node *item = hosts->items[i];
 		const char *h = node_str(item);
 		if (!h) {
@@ -1182,58 +992,58 @@ static void check_hosts(struct vs_ctx *c, bool mesh)
 			continue;
 		}
 		const char *e = c->gateway ? gateway_bound_host(c, c->sni, h)
-			: prim_check_wildcard_domain(c->a, h);
+			: prim_check_wildcard_domain(c->rule.a, h);
 		if (e) {
 			if (!prim_is_ip(h)) {
-				err(c, item, "%s", e);
+				RULE_ERR(&c->rule, item, "%s", e);
 				all_valid = false;
 			}
 		} else if (mesh && strcmp(h, "*") == 0) {
-			err(c, item, "wildcard host * is not allowed for virtual services bound to the mesh gateway");
+			RULE_ERR(&c->rule, item, "wildcard host * is not allowed for virtual services bound to the mesh gateway");
 			all_valid = false;
 		}
 	}
 	if (!all_valid)
 		return;
-	for (size_t i = 0; i < seq_len(hosts); i++)
-		for (size_t j = i + 1; j < seq_len(hosts); j++) {
+	for (size_t i = 0; i < field_len(hosts); i++)
+		for (size_t j = i + 1; j < field_len(hosts); j++) {
 			const char *a = node_str(hosts->items[i]), *b = node_str(hosts->items[j]);
 			if (prim_host_matches(a, b))
-				err(c, hosts->items[j], "duplicate hosts in virtual service: %s & %s", a, b);
+				RULE_ERR(&c->rule, hosts->items[j], "duplicate hosts in virtual service: %s & %s", a, b);
 		}
 }
 
 void rules_virtual_service(struct diag_list *d, const struct resource *r,
 			   const struct meshc_options *opt)
 {
-	struct vs_ctx c = { .d = d, .r = r, .a = d->arena };
+	struct vs_ctx c = { .rule = RULE_CTX(d, r) };
 	const struct node *spec = r->spec;
 	(void)opt;
 
-	field_check_metadata(d, r);
+	field_check_metadata(&c.rule);
 	if (!spec) {
 		/* an absent spec decodes as an empty one; a non-map spec is the schema's */
 		if (!node_get_pair(r->root, "spec"))
-			err(&c, r->root, "http, tcp or tls must be provided in virtual service");
+			RULE_ERR(&c.rule, r->root, "http, tcp or tls must be provided in virtual service");
 		return;
 	}
-	c.hosts = fget(spec, "hosts");
-	c.delegate = seq_len(c.hosts) == 0;
-	const struct node *gateways = fget(spec, "gateways");
-	const struct node *http = fget(spec, "http"), *tls = fget(spec, "tls");
-	const struct node *tcp = fget(spec, "tcp");
+	c.hosts = field_raw(spec, "hosts");
+	c.delegate = field_len(c.hosts) == 0;
+	const struct node *gateways = field_raw(spec, "gateways");
+	const struct node *http = field_raw(spec, "http"), *tls = field_raw(spec, "tls");
+	const struct node *tcp = field_raw(spec, "tcp");
 
 	if (c.delegate) {
-		if (seq_len(gateways))
-			err(&c, fkey(spec, "gateways"), "delegate virtual service must have no gateways specified");
-		if (seq_len(tls))
-			err(&c, fkey(spec, "tls"), "delegate virtual service must have no tls route specified");
-		if (seq_len(tcp))
-			err(&c, fkey(spec, "tcp"), "delegate virtual service must have no tcp route specified");
+		if (field_len(gateways))
+			RULE_ERR(&c.rule, field_key(spec, "gateways"), "delegate virtual service must have no gateways specified");
+		if (field_len(tls))
+			RULE_ERR(&c.rule, field_key(spec, "tls"), "delegate virtual service must have no tls route specified");
+		if (field_len(tcp))
+			RULE_ERR(&c.rule, field_key(spec, "tcp"), "delegate virtual service must have no tcp route specified");
 	}
 
 	bool mesh = true;
-	if (seq_len(gateways)) {
+	if (field_len(gateways)) {
 		check_gateway_names(&c, gateways);
 		c.gateway = true;
 		for (size_t i = 0; i < gateways->n; i++) {
@@ -1243,35 +1053,35 @@ void rules_virtual_service(struct diag_list *d, const struct resource *r,
 		}
 		mesh = !c.gateway;
 	}
-	for (size_t i = 0; i < seq_len(tls) && !c.sni; i++) {
-		const struct node *ms = fget(tls->items[i], "match");
-		for (size_t k = 0; k < seq_len(ms) && !c.sni; k++)
-			c.sni = seq_len(fget(ms->items[k], "sniHosts")) > 0;
+	for (size_t i = 0; i < field_len(tls) && !c.sni; i++) {
+		const struct node *ms = field_raw(tls->items[i], "match");
+		for (size_t k = 0; k < field_len(ms) && !c.sni; k++)
+			c.sni = field_len(field_raw(ms->items[k], "sniHosts")) > 0;
 	}
 
 	if (!c.gateway)
-		for (size_t i = 0; i < seq_len(http); i++) {
-			const struct node *ms = fget(http->items[i], "match");
-			for (size_t k = 0; k < seq_len(ms); k++) {
-				check_jwt_claims(&c, fget(ms->items[k], "headers"), gateways);
-				check_jwt_claims(&c, fget(ms->items[k], "withoutHeaders"), gateways);
+		for (size_t i = 0; i < field_len(http); i++) {
+			const struct node *ms = field_raw(http->items[i], "match");
+			for (size_t k = 0; k < field_len(ms); k++) {
+				check_jwt_claims(&c, field_raw(ms->items[k], "headers"), gateways);
+				check_jwt_claims(&c, field_raw(ms->items[k], "withoutHeaders"), gateways);
 			}
 		}
 
 	check_hosts(&c, mesh);
 
-	if (!seq_len(http) && !seq_len(tcp) && !seq_len(tls))
-		err(&c, spec, "http, tcp or tls must be provided in virtual service");
-	for (size_t i = 0; i < seq_len(http); i++) {
+	if (!field_len(http) && !field_len(tcp) && !field_len(tls))
+		RULE_ERR(&c.rule, spec, "http, tcp or tls must be provided in virtual service");
+	for (size_t i = 0; i < field_len(http); i++) {
 		/* a null route is the schema's "expected map" */
-		if (is_map(http->items[i]))
+		if (field_is_map(http->items[i]))
 			check_http_route(&c, http->items[i]);
 	}
-	for (size_t i = 0; i < seq_len(tls); i++)
-		if (is_map(tls->items[i]))
+	for (size_t i = 0; i < field_len(tls); i++)
+		if (field_is_map(tls->items[i]))
 			check_tls_route(&c, tls->items[i]);
-	for (size_t i = 0; i < seq_len(tcp); i++)
-		if (is_map(tcp->items[i]))
+	for (size_t i = 0; i < field_len(tcp); i++)
+		if (field_is_map(tcp->items[i]))
 			check_tcp_route(&c, tcp->items[i]);
-	field_check_export_to(d, r, fget(spec, "exportTo"), PRIM_EXPORT_DEFAULT);
+	field_check_export_to(&c.rule, field_raw(spec, "exportTo"), PRIM_EXPORT_DEFAULT);
 }

@@ -376,7 +376,9 @@ int mrt_gateway_get(const mrt_table *t, size_t i, mrt_gateway *out);
 /*
  * The gateway (for mrt_request.gateway) of a gateway workload with these
  * labels: the merged servers of every Gateway whose selector the labels
- * satisfy. NULL when no Gateway selects them, or when the table has no
+ * satisfy (the Gateways Istio derives from one Kubernetes Gateway, which
+ * all name its "namespace/name" as their workload, route on that). NULL
+ * when no Gateway selects them, or when the table has no
  * listeners for exactly that set of Gateways (it was compiled for the
  * workloads each Gateway's selector, or a Pod of the input, describes).
  */

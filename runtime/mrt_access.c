@@ -522,9 +522,21 @@ const char *mrt_workload_gateway(const mrt_table *t, const mrt_header *labels,
 	 * its listeners carry, when the table was compiled for it. */
 	char key[8192];
 	size_t len = 0;
+	/* The Gateways Istio derives from one Kubernetes Gateway carry its
+	 * "namespace/name" as their workload, and the listeners carry that
+	 * (route_gateway.c): so do the labels' when every Gateway they
+	 * select names the same workload. */
+	uint32_t same = MRT_NONE;
+	bool agree = true;
 	for (uint32_t i = 0; i < t->n[MRT_SEC_GSEL]; i++) {
 		if (!selector_within(mrt_str(t, t->gsel[i].selector), labels, n_labels))
 			continue;
+		if (same == MRT_NONE)
+			same = t->gsel[i].workload;
+		else if (mrt_strlen(t, same) != mrt_strlen(t, t->gsel[i].workload) ||
+			 memcmp(mrt_str(t, same), mrt_str(t, t->gsel[i].workload),
+				mrt_strlen(t, same)) != 0)
+			agree = false;
 		uint32_t nl = mrt_strlen(t, t->gsel[i].name);
 		if (len + nl + 2 > sizeof(key))
 			return NULL;
@@ -536,6 +548,8 @@ const char *mrt_workload_gateway(const mrt_table *t, const mrt_header *labels,
 	if (len == 0)
 		return NULL;
 	uint32_t g = mrt_gateway_find(t, key, len);
+	if (g == MRT_NONE && agree)
+		g = mrt_gateway_find(t, mrt_str(t, same), mrt_strlen(t, same));
 	return g == MRT_NONE ? NULL : mrt_str(t, t->gway[g].name);
 }
 
