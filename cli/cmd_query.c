@@ -32,6 +32,89 @@ static bool split_kv(char *s, mrt_header *h)
 	return true;
 }
 
+/* The header operations of route r (dest MRT_UNSET) or of one of its
+ * destinations, on one line after `lead`; nothing when there are none. */
+static void print_header_ops(const mrt_table *t, const mrt_route *r, unsigned dest,
+			     const char *lead)
+{
+	static const char *const ops[] = { "set", "add", "remove" };
+	size_t n = mrt_route_header_op_count(t, r, dest), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		mrt_header_op_info h;
+		if (mrt_route_header_op(t, r, dest, i, &h) != 0)
+			continue;
+		printf("%s%s %s %s%s%s", k++ ? "; " : lead,
+		       h.target == MRT_HEADERS_REQUEST ? "request" : "response", ops[h.op], h.name,
+		       h.value ? ": " : "", h.value ? h.value : "");
+	}
+	if (k)
+		putchar('\n');
+}
+
+/* The route's CORS policy on one line (Envoy's CORS filter answers
+ * preflights and adds the allow headers). */
+static void print_cors(const mrt_table *t, const mrt_route *r)
+{
+	mrt_cors c;
+	if (mrt_route_cors(t, r, &c) != 0)
+		return;
+	static const char *const ops[] = { "exact", "prefix", "regex" };
+	printf("cors:");
+	for (size_t i = 0; i < c.n_origins; i++) {
+		mrt_condition o;
+		if (mrt_route_cors_origin(t, r, i, &o) == 0 && o.value)
+			printf("%s%s %s", i ? "," : " origins ",
+			       o.op <= MRT_OP_REGEX ? ops[o.op] : "", o.value);
+	}
+	if (c.allow_methods)
+		printf(" methods %s", c.allow_methods);
+	if (c.allow_headers)
+		printf(" allowHeaders %s", c.allow_headers);
+	if (c.expose_headers)
+		printf(" exposeHeaders %s", c.expose_headers);
+	char buf[32];
+	if (route_json_duration(c.max_age_ms, buf, sizeof(buf)))
+		printf(" maxAge %s", buf);
+	if (c.allow_credentials >= 0)
+		printf(" credentials %s", c.allow_credentials ? "true" : "false");
+	if (c.unmatched_preflights)
+		printf(" unmatchedPreflights %s", c.unmatched_preflights);
+	putchar('\n');
+}
+
+/*
+ * Whether the table routes requests on `gateway` (a listener's gateway,
+ * or a Gateway resource's name, as mrt_match accepts); when not, says so
+ * on stderr with the gateways it has: a misspelt name would otherwise
+ * read as Envoy's 404.
+ */
+static void warn_unknown_gateway(const mrt_table *t, const char *table, const char *gateway)
+{
+	if (!gateway || strcmp(gateway, "mesh") == 0)
+		return;
+	mrt_gateway g;
+	for (size_t i = 0; i < mrt_gateway_count(t); i++)
+		if (mrt_gateway_get(t, i, &g) == 0 && strcmp(g.name, gateway) == 0)
+			return;
+	mrt_listener l;
+	for (size_t i = 0; i < mrt_listener_count(t); i++)
+		if (mrt_listener_get(t, i, &l) == 0 && strcmp(l.gateway, gateway) == 0)
+			return;
+	fprintf(stderr, "meshc: %s has no gateway \"%s\"; its gateways:", table, gateway);
+	const char *last = NULL;
+	size_t shown = 0, n = mrt_listener_count(t);
+	for (size_t i = 0; i < n && shown < 10; i++) {
+		/* Listeners are sorted by gateway: each name once. */
+		if (mrt_listener_get(t, i, &l) != 0 || strcmp(l.gateway, "mesh") == 0 ||
+		    (last && strcmp(last, l.gateway) == 0))
+			continue;
+		fprintf(stderr, " %s", l.gateway);
+		last = l.gateway;
+		shown++;
+	}
+	fprintf(stderr, "%s (NAMESPACE/NAME, or mesh)\n", shown == 10 ? " ..." : shown ? "" : " none");
+}
+
 static void print_text(const mrt_table *t, const mrt_result *res)
 {
 	const mrt_route *r = res->route;
@@ -67,6 +150,7 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 		else if (route_json_invalid_backend(&d))
 			printf(" (invalid backend: no such cluster, connection closed)");
 		putchar('\n');
+		print_header_ops(t, r, (unsigned)i, "  headers: ");
 		if (mrt_cluster_get(t, d.cluster_index, &c) == 0 && c.policy_json)
 			printf("  policy (DestinationRule %s): %s\n",
 			       c.destination_rule ? c.destination_rule : "?", c.policy_json);
@@ -102,6 +186,8 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 			printf(" retryOn %s", rt.retry_on);
 		if (rt.retriable_status_codes)
 			printf(" retriableStatusCodes %s", rt.retriable_status_codes);
+		if (route_json_duration(rt.backoff_ms, buf, sizeof(buf)))
+			printf(" backoff %s", buf);
 		if (rt.is_default)
 			printf(" (default)");
 		putchar('\n');
@@ -122,6 +208,8 @@ static void print_text(const mrt_table *t, const mrt_result *res)
 		if (mrt_route_mirror(t, r, i, &d) == 0)
 			printf("mirror: %s for %g%% of requests\n", d.cluster, d.weight / 10000.0);
 	}
+	print_cors(t, r);
+	print_header_ops(t, r, MRT_UNSET, "headers: ");
 }
 
 int cmd_query(int argc, char **argv)
@@ -280,6 +368,8 @@ int cmd_query(int argc, char **argv)
 	} else {
 		printf("no route matches: %s\n", route_json_outcome(t, &res, q.gateway, registry_only));
 	}
+	if (!r)
+		warn_unknown_gateway(t, argv[optind], q.gateway);
 	rc = fflush(stdout) != 0 ? 2 : r ? 0 : 1;
 	mrt_close(t);
 	free(buf);

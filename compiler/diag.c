@@ -121,7 +121,7 @@ static bool admit(struct diag_list *l, enum diag_code code,
 		l->ncounts++;
 	}
 	c->n++;
-	if (c->n <= DIAG_CAP_PER_KIND)
+	if (c->n <= DIAG_CAP_PER_KIND || l->uncapped)
 		return true;
 	l->next_hint = NULL;   /* this report is not kept as such */
 	if (!c->summary) {
@@ -145,6 +145,22 @@ void diag_list_append(struct diag_list *dst, struct diag_list *src)
 	for (size_t i = 0; i < src->n; i++) {
 		GROW(dst->items, dst->n, dst->cap);
 		dst->items[dst->n++] = src->items[i];
+	}
+	src->n = 0;
+}
+
+static void push(struct diag_list *l, enum diag_code code, const char *message,
+		 const char *origin, const char *file, unsigned line,
+		 unsigned col, const char *path, const struct resource *res);
+
+void diag_list_replay(struct diag_list *dst, struct diag_list *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		const struct diag *d = &src->items[i];
+		if (!admit(dst, d->code, d->res))
+			continue;
+		push(dst, d->code, arena_strdup(dst->arena, d->message), d->origin, d->file,
+		     d->line, d->col, d->path ? arena_strdup(dst->arena, d->path) : NULL, d->res);
 	}
 	src->n = 0;
 }

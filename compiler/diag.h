@@ -91,12 +91,21 @@ struct diag_list {
 	size_t ncounts, counts_mask;
 	struct diag_count *summary;   /* set by the cap for the next push */
 	const char *next_hint;        /* set by diag_next_hint for the next push */
+	bool uncapped;                /* keep every report: a worker's list,
+					 replayed into a capped one */
 };
 
 void diag_list_init(struct diag_list *l, struct arena *a);
 void diag_list_release(struct diag_list *l);
 /* Moves every item of src to the end of dst (strings stay in src's arena). */
 void diag_list_append(struct diag_list *dst, struct diag_list *src);
+/*
+ * Reports the items of src (an uncapped list filled elsewhere, such as
+ * by a worker thread) into dst in order, as if they were reported there
+ * now: counted against dst's cap, strings copied into dst's arena.
+ * src is left empty.
+ */
+void diag_list_replay(struct diag_list *dst, struct diag_list *src);
 
 const struct diag_info *diag_info(enum diag_code code);
 /* The code whose id is `id` ("ist0101" too); -1 when unknown. */

@@ -104,6 +104,83 @@ bool route_host_wanted(const struct builder *b, const char *host)
 	return !b->only || host_set_overlaps(b->only, host);
 }
 
+/* ---- parallel planning -------------------------------------------------- */
+
+void route_plan_add(struct route_plan *pl, const struct route_step *s)
+{
+	GROW(pl->steps, pl->n, pl->cap);
+	pl->steps[pl->n++] = *s;
+}
+
+/* A run of items, planned by one worker. */
+struct plan_chunk {
+	size_t first, end;
+	struct route_model view;      /* its arena holds the run's model records */
+	struct diag_list diags;
+	struct route_plan plan;
+};
+
+struct plan_job {
+	struct builder *b;
+	struct plan_chunk *chunks;
+	pthread_mutex_t lock;
+	void (*plan)(struct builder *w, size_t i, void *ctx, struct route_plan *pl);
+	void *ctx;
+};
+
+static void plan_chunk_run(void *ctx, size_t i, struct arena *scratch)
+{
+	(void)scratch;
+	struct plan_job *job = ctx;
+	struct plan_chunk *c = &job->chunks[i];
+	struct builder w = *job->b;   /* the tables it reads, its own scratch */
+	w.m = &c->view;
+	w.d = &c->diags;
+	w.lock = &job->lock;
+	w.vs_of = NULL;
+	w.vs_name = NULL;
+	memset(&w.sb_pol, 0, sizeof(w.sb_pol));
+	w.retry_default = NULL;
+	w.redirect_list = NULL;
+	for (size_t k = c->first; k < c->end; k++)
+		job->plan(&w, k, job->ctx, &c->plan);
+	free(w.sb_pol.p);
+}
+
+void route_plan_run(struct builder *b, size_t n, size_t chunk,
+		    void (*plan)(struct builder *w, size_t i, void *ctx,
+				 struct route_plan *pl),
+		    void *ctx)
+{
+	size_t nchunks = (n + chunk - 1) / chunk;
+	struct plan_job job = { .b = b, .plan = plan, .ctx = ctx };
+	job.chunks = xcalloc(nchunks + 1, sizeof(*job.chunks));
+	pthread_mutex_init(&job.lock, NULL);
+	for (size_t i = 0; i < nchunks; i++) {
+		struct plan_chunk *c = &job.chunks[i];
+		c->first = i * chunk;
+		c->end = c->first + chunk < n ? c->first + chunk : n;
+		arena_init(&c->view.arena);
+		c->view.domain = b->m->domain;
+		diag_list_init(&c->diags, &c->view.arena);
+		c->diags.uncapped = true;
+	}
+	project_each_item(b->p, nchunks, plan_chunk_run, &job);
+	pthread_mutex_destroy(&job.lock);
+	/* Nothing a plan records says which item it came from, so a run's
+	 * steps and reports go as a whole: items never span runs. */
+	for (size_t i = 0; i < nchunks; i++) {
+		struct plan_chunk *c = &job.chunks[i];
+		for (size_t k = 0; k < c->plan.n; k++)
+			c->plan.steps[k].apply(b, &c->plan.steps[k]);
+		diag_list_replay(b->d, &c->diags);
+		free(c->plan.steps);
+		diag_list_release(&c->diags);
+		arena_adopt(&b->m->arena, &c->view.arena);
+	}
+	free(job.chunks);
+}
+
 /* ---- indexes ------------------------------------------------------------- */
 
 static int res_name_cmp(const void *a, const void *b)

@@ -102,6 +102,45 @@ struct vs_set {
 	size_t n, cap;
 };
 
+/* ---- route_build.c: parallel planning ---- */
+
+/*
+ * One change to the listeners and virtual hosts that building an item (a
+ * mesh VirtualService, a gateway server) makes: recorded by a worker,
+ * applied later, in item order, by apply(b, step) with the run's builder.
+ */
+struct route_step {
+	void (*apply)(struct builder *b, const struct route_step *s);
+	struct rm_listener *l;
+	unsigned port;
+	const char *host;
+	const char **hosts;          /* arena array of nhosts */
+	size_t nhosts;
+	struct rm_route_list *list;
+	const void *arg;
+};
+
+struct route_plan {
+	struct route_step *steps;    /* heap */
+	size_t n, cap;
+};
+
+void route_plan_add(struct route_plan *pl, const struct route_step *s);
+/*
+ * plan(w, i, ctx, pl) for every i in [0, n), on the worker pool in runs of
+ * `chunk` items. Each run has its own copy w of b: its model is a view
+ * with the run's own arena (clusters are b's, under a lock), its
+ * diagnostics an uncapped list of the run's. Then, in item order, the
+ * steps are applied and the diagnostics replayed into b->d: the model
+ * and the reports are those of planning and applying one item after
+ * another, whatever the scheduling. plan must touch nothing shared but
+ * through route_lock.
+ */
+void route_plan_run(struct builder *b, size_t n, size_t chunk,
+		    void (*plan)(struct builder *w, size_t i, void *ctx,
+				 struct route_plan *pl),
+		    void *ctx);
+
 /* ---- route_build.c: value helpers ---- */
 
 /* A Duration (a string, else NULL) in milliseconds, or MRT_UNSET. */

@@ -46,9 +46,10 @@ static const struct mlabels *selector_of(const struct resource *gw)
 	return &model_gw(gw)->selector;
 }
 
-/* The workload with these labels, or false when no Gateway selects them. */
-static bool workload_for(struct builder *b, const struct mlabels *labels, const char *ns,
-			 struct workload *w)
+/* The workload with these labels, or false when no Gateway selects them;
+ * names[i] is the "ns/name" of b->gws[i]. */
+static bool workload_for(struct builder *b, const char *const *names,
+			 const struct mlabels *labels, const char *ns, struct workload *w)
 {
 	memset(w, 0, sizeof(*w));
 	w->members = arena_alloc(&b->m->arena, (b->ngw + 1) * sizeof(*w->members));
@@ -57,8 +58,7 @@ static bool workload_for(struct builder *b, const struct mlabels *labels, const 
 		if (!xref_mlabels_match(selector_of(b->gws[i]), labels))
 			continue;
 		w->members[w->n++] = b->gws[i];
-		const char *name = arena_printf(&b->m->arena, "%s/%s", b->gws[i]->namespace,
-						b->gws[i]->name);
+		const char *name = names[i];
 		if (key.n)
 			sb_put(&key, ",", 1);
 		sb_put(&key, name, strlen(name));
@@ -189,16 +189,88 @@ static enum skind server_kind(const struct m_server *srv)
 	return prim_protocol_is_http(prim_protocol_parse(proto ? proto : "")) ? SK_HTTP : SK_L4;
 }
 
-/* Binds the VirtualServices of server srv (of Gateway gw) to listener l. */
-static void bind_server(struct builder *b, const struct workload *w, const struct resource *gw,
-			const struct m_server *srv, struct rm_listener *l, unsigned port)
+/* A server of a workload, bound to its listener: the unit of the
+ * parallel gateway build (route_plan_run). */
+struct server_job {
+	const struct resource *gw;
+	const struct m_server *srv;
+	struct rm_listener *l;
+	unsigned port;
+	const struct mlabels *labels;   /* the workload's */
+	const char *ns;
+};
+
+/* Steps of the gateway build: a VirtualService's TLS/TCP routes appended
+ * to the listener's; its HTTP route list bound to its virtual hosts; a
+ * redirecting server's hosts (bind_redirect). */
+static void step_l4(struct builder *b, const struct route_step *s)
 {
+	for (size_t k = 0; k < s->list->n; k++)
+		route_list_add(b->m, s->l->l4, s->list->routes[k]);
+}
+
+static void step_http(struct builder *b, const struct route_step *s)
+{
+	for (size_t k = 0; k < s->nhosts; k++) {
+		struct rm_vhost *v = route_model_vhost(b->m, s->l, s->hosts[k]);
+		if (!(v->flags & MRT_VHOST_HTTPS_REDIRECT))
+			route_vhost_append(b, v, s->list);
+	}
+}
+
+/* httpsRedirect: the hosts of the VirtualServices bound to the server,
+ * then every host of the server, answer with the redirect. */
+static void bind_redirect(struct builder *b, const struct route_step *step)
+{
+	const struct server_job *sj = step->arg;
+	const struct resource *gw = sj->gw;
+	const struct m_server *srv = sj->srv;
 	const char *gwname = arena_printf(&b->m->arena, "%s/%s", gw->namespace, gw->name);
+	const struct vs_set *bound = xref_map_get(&b->bound, gwname);
+	for (size_t i = 0; bound && i < bound->n; i++) {
+		if (!route_vs_wanted(b, bound->idx[i]))
+			continue;
+		const char *hosts[256];
+		size_t nh = gateway_hosts(b, gw, srv, b->vs[bound->idx[i]], hosts, 256);
+		for (size_t k = 0; k < nh; k++) {
+			struct rm_vhost *v = route_model_vhost(b->m, sj->l, hosts[k]);
+			v->flags |= MRT_VHOST_HTTPS_REDIRECT;
+			v->routes = redirect_list(b);
+		}
+	}
+	const struct mstrs *sh = &srv->hosts;
+	for (size_t j = 0; j < sh->n; j++) {
+		const char *h = sh->v[j].s;
+		if (!h)
+			continue;
+		const char *slash = strchr(h, '/');
+		struct rm_vhost *v = route_model_vhost(b->m, sj->l, lower(&b->m->arena,
+						       slash ? slash + 1 : h));
+		v->flags |= MRT_VHOST_HTTPS_REDIRECT;
+		v->routes = redirect_list(b);
+	}
+}
+
+/*
+ * The steps of server job i (of ctx's): the route lists of the
+ * VirtualServices bound to it, built for its Gateway and port with the
+ * workload's labels and namespace as the source.
+ */
+static void plan_server(struct builder *b, size_t item, void *ctx, struct route_plan *pl)
+{
+	const struct server_job *sj = (const struct server_job *)ctx + item;
+	const struct resource *gw = sj->gw;
+	const struct m_server *srv = sj->srv;
 	enum skind kind = server_kind(srv);
+	if (kind != SK_L4 && srv->https_redirect) {
+		struct route_step s = { .apply = bind_redirect, .arg = sj };
+		route_plan_add(pl, &s);
+		return;
+	}
+	const char *gwname = arena_printf(&b->m->arena, "%s/%s", gw->namespace, gw->name);
 	const char *proto = srv->protocol;
 	const char *mode = srv->tls_mode;
-	bool redirect = kind != SK_L4 && srv->https_redirect;
-	struct rctx cx = { gwname, port, 0, w->labels, w->ns };
+	struct rctx cx = { gwname, sj->port, 0, sj->labels, sj->ns };
 	const struct vs_set *bound = xref_map_get(&b->bound, gwname);
 	for (size_t i = 0; bound && i < bound->n; i++) {
 		if (!route_vs_wanted(b, bound->idx[i]))
@@ -208,46 +280,34 @@ static void bind_server(struct builder *b, const struct workload *w, const struc
 		size_t nh = gateway_hosts(b, gw, srv, vs, hosts, 256);
 		if (!nh)
 			continue;
+		struct rm_route_list *list = route_list_new(b->m);
+		struct route_step s = { .l = sj->l, .list = list };
 		if (kind == SK_L4) {
 			enum prim_protocol pp = prim_protocol_parse(proto ? proto : "");
 			bool tls = (pp == PROTO_TLS || pp == PROTO_HTTPS) &&
 				   !(pp == PROTO_TLS && server_terminates("HTTPS", mode));
-			route_l4_routes(b, l->l4, vs, tls ? MRT_ROUTE_TLS : MRT_ROUTE_TCP, &cx);
+			route_l4_routes(b, list, vs, tls ? MRT_ROUTE_TLS : MRT_ROUTE_TCP, &cx);
+			s.apply = step_l4;
+			route_plan_add(pl, &s);
 			continue;
 		}
-		struct rm_route_list *list = NULL;
-		if (!redirect) {
-			list = route_list_new(b->m);
-			route_http_routes(b, list, vs, &cx);
-			if (list->n == 0)
-				continue;   /* no route for this gateway and port: left out */
-			route_gateway_shape(b, list);
-		}
-		for (size_t k = 0; k < nh; k++) {
-			struct rm_vhost *v = route_model_vhost(b->m, l, hosts[k]);
-			if (redirect) {
-				v->flags |= MRT_VHOST_HTTPS_REDIRECT;
-				v->routes = redirect_list(b);
-			} else if (!(v->flags & MRT_VHOST_HTTPS_REDIRECT)) {
-				route_vhost_append(b, v, list);
-			}
-		}
-	}
-	if (redirect) {
-		/* Every host of the server redirects, bound or not. */
-		const struct mstrs *sh = &srv->hosts;
-		for (size_t j = 0; j < sh->n; j++) {
-			const char *h = sh->v[j].s;
-			if (!h)
-				continue;
-			const char *slash = strchr(h, '/');
-			struct rm_vhost *v = route_model_vhost(b->m, l, lower(&b->m->arena,
-							       slash ? slash + 1 : h));
-			v->flags |= MRT_VHOST_HTTPS_REDIRECT;
-			v->routes = redirect_list(b);
-		}
+		route_http_routes(b, list, vs, &cx);
+		if (list->n == 0)
+			continue;   /* no route for this gateway and port: left out */
+		route_gateway_shape(b, list);
+		s.apply = step_http;
+		s.hosts = arena_alloc_raw(&b->m->arena, nh * sizeof(*s.hosts));
+		memcpy(s.hosts, hosts, nh * sizeof(*s.hosts));
+		s.nhosts = nh;
+		route_plan_add(pl, &s);
 	}
 }
+
+/* Server jobs, in the order the serial build binds servers. */
+struct server_jobs {
+	struct server_job *v;
+	size_t n, cap;
+};
 
 /* The servers of a workload, with the Gateway of each. */
 struct server_ref {
@@ -256,7 +316,9 @@ struct server_ref {
 	unsigned port;
 };
 
-static void build_workload(struct builder *b, const struct workload *w)
+/* The listeners of workload w; its servers added to jobs. */
+static void build_workload(struct builder *b, const struct workload *w,
+			   struct server_jobs *jobs)
 {
 	struct server_ref *sv = NULL;
 	size_t ns = 0, cap = 0;
@@ -317,7 +379,9 @@ static void build_workload(struct builder *b, const struct workload *w)
 				if (kind == SK_HTTPS)
 					l->flags |= MRT_LS_TERMINATES_TLS;
 			}
-			bind_server(b, w, sv[k].gw, sv[k].srv, l, port);
+			GROW(jobs->v, jobs->n, jobs->cap);
+			jobs->v[jobs->n++] = (struct server_job){ sv[k].gw, sv[k].srv, l, port,
+								  w->labels, w->ns };
 		}
 	}
 	free(sv);
@@ -328,16 +392,26 @@ static int gateway_rec_cmp(const void *a, const void *b)
 	return strcmp(((const struct rm_gateway *)a)->name, ((const struct rm_gateway *)b)->name);
 }
 
+/* Servers per worker run (a server binds a few VirtualServices). */
+#define GATEWAY_CHUNK 16
+
 void route_build_gateways(struct builder *b)
 {
 	struct workload *ws = NULL;
 	size_t nw = 0, cap = 0;
+	struct server_jobs jobs = { 0 };
+	/* Every workload lists its Gateways by name: made once, not per
+	 * workload (many Gateways share one selector). */
+	const char **names = xcalloc(b->ngw + 1, sizeof(*names));
+	for (size_t i = 0; i < b->ngw; i++)
+		names[i] = arena_printf(&b->m->arena, "%s/%s", b->gws[i]->namespace,
+					b->gws[i]->name);
 	/* Workloads: each Gateway's selector, then each Pod a Gateway selects. */
 	for (size_t i = 0; i < b->ngw + b->x->npods; i++) {
 		struct workload w;
 		bool ok = i < b->ngw ?
-			workload_for(b, selector_of(b->gws[i]), b->gws[i]->namespace, &w) :
-			workload_for(b, b->x->pods[i - b->ngw].labels,
+			workload_for(b, names, selector_of(b->gws[i]), b->gws[i]->namespace, &w) :
+			workload_for(b, names, b->x->pods[i - b->ngw].labels,
 				     b->x->pods[i - b->ngw].r->namespace, &w);
 		bool dup = false;
 		for (size_t k = 0; ok && k < nw && !dup; k++)
@@ -346,17 +420,19 @@ void route_build_gateways(struct builder *b)
 			continue;
 		GROW(ws, nw, cap);
 		ws[nw++] = w;
-		build_workload(b, &ws[nw - 1]);
+		build_workload(b, &ws[nw - 1], &jobs);
 	}
+	route_plan_run(b, jobs.n, GATEWAY_CHUNK, plan_server, jobs.v);
+	free(jobs.v);
 	/* Each Gateway routes on the workload its own selector describes. */
 	struct route_model *m = b->m;
 	for (size_t i = 0; i < b->ngw; i++) {
 		const struct mlabels *sel = selector_of(b->gws[i]);
 		struct workload w;
-		workload_for(b, sel, b->gws[i]->namespace, &w);
+		workload_for(b, names, sel, b->gws[i]->namespace, &w);
 		GROW(m->gateways, m->n_gateways, m->cap_gateways);
 		struct rm_gateway *g = &m->gateways[m->n_gateways++];
-		g->name = arena_printf(&m->arena, "%s/%s", b->gws[i]->namespace, b->gws[i]->name);
+		g->name = names[i];
 		const char *s = xref_mselector_string(b->x, sel);
 		g->selector = *s ? arena_strdup(&m->arena, s) : NULL;
 		g->workload = w.key;
@@ -364,4 +440,5 @@ void route_build_gateways(struct builder *b)
 	if (m->n_gateways > 1)
 		qsort(m->gateways, m->n_gateways, sizeof(*m->gateways), gateway_rec_cmp);
 	free(ws);
+	free(names);
 }

@@ -99,51 +99,31 @@ static bool has_port(const unsigned *ports, size_t n, unsigned p)
 	return false;
 }
 
-/*
- * What one VirtualService does to the mesh listeners, in order: bind a
- * route list to a host on a port (mesh_bind), or append routes to a
- * port's TLS/TCP list (creating the listener even when there are none).
- * Planning (building the route lists) touches only the worker's own
- * memory; applying the plans in VirtualService order gives the model the
- * serial build gives.
- */
-enum mesh_step_kind { MESH_BIND, MESH_L4 };
-
-struct mesh_step {
-	enum mesh_step_kind kind;
-	unsigned port;
-	const char *host;             /* MESH_BIND */
-	struct rm_route_list *list;
-};
-
-struct mesh_plan {
-	struct mesh_step *steps;      /* heap */
-	size_t n, cap;
-};
-
-static void plan_add(struct mesh_plan *pl, enum mesh_step_kind kind, unsigned port,
-		     const char *host, struct rm_route_list *list)
+/* Steps of the mesh build (route_plan_run): bind a route list to a host
+ * on a port; append routes to a port's TLS/TCP list (the listener is
+ * made even when there are none). */
+static void step_bind(struct builder *b, const struct route_step *s)
 {
-	GROW(pl->steps, pl->n, pl->cap);
-	pl->steps[pl->n++] = (struct mesh_step){ kind, port, host, list };
+	mesh_bind(b, s->host, s->port, s->list);
 }
 
-static void plan_apply(struct builder *b, const struct mesh_plan *pl)
+static void step_l4(struct builder *b, const struct route_step *s)
 {
-	for (size_t i = 0; i < pl->n; i++) {
-		const struct mesh_step *s = &pl->steps[i];
-		if (s->kind == MESH_BIND) {
-			mesh_bind(b, s->host, s->port, s->list);
-			continue;
-		}
-		struct rm_listener *l = route_model_listener(b->m, "mesh", s->port, NULL);
-		for (size_t k = 0; k < s->list->n; k++)
-			route_list_add(b->m, l->l4, s->list->routes[k]);
-	}
+	struct rm_listener *l = route_model_listener(b->m, "mesh", s->port, NULL);
+	for (size_t k = 0; k < s->list->n; k++)
+		route_list_add(b->m, l->l4, s->list->routes[k]);
+}
+
+static void plan_add(struct route_plan *pl, bool bind, unsigned port, const char *host,
+		     struct rm_route_list *list)
+{
+	struct route_step s = { .apply = bind ? step_bind : step_l4, .port = port,
+				.host = host, .list = list };
+	route_plan_add(pl, &s);
 }
 
 /* The steps of mesh VirtualService vs, appended to pl. */
-static void plan_mesh_vs(struct builder *b, const struct resource *vs, struct mesh_plan *pl)
+static void plan_mesh_vs(struct builder *b, const struct resource *vs, struct route_plan *pl)
 {
 	const struct mstrs *vh = &model_vs(vs)->hosts;
 	size_t nh = vh->n;
@@ -194,13 +174,13 @@ static void plan_mesh_vs(struct builder *b, const struct resource *vs, struct me
 		for (size_t i = 0; i < ns; i++)
 			for (size_t k = 0; k < svcs[i]->nports; k++)
 				if (svcs[i]->ports[k] == port && port_http(svcs[i]->protos[k]))
-					plan_add(pl, MESH_BIND, port, svcs[i]->host, list);
+					plan_add(pl, true, port, svcs[i]->host, list);
 		for (size_t i = 0; i < no; i++)
-			plan_add(pl, MESH_BIND, port, others[i], list);
+			plan_add(pl, true, port, others[i], list);
 		if (port == 0) {
 			struct rm_route_list *l4 = route_list_new(b->m);
 			route_l4_routes(b, l4, vs, MRT_ROUTE_TLS, &cx);
-			plan_add(pl, MESH_L4, 0, NULL, l4);
+			plan_add(pl, false, 0, NULL, l4);
 		}
 	}
 
@@ -220,13 +200,13 @@ static void plan_mesh_vs(struct builder *b, const struct resource *vs, struct me
 				ports[np++] = port;
 				struct rm_route_list *l4 = route_list_new(b->m);
 				route_l4_routes(b, l4, vs, MRT_ROUTE_TLS, &cx);
-				plan_add(pl, MESH_L4, port, NULL, l4);
+				plan_add(pl, false, port, NULL, l4);
 				continue;
 			}
 			struct rm_route_list *list = route_list_new(b->m);
 			route_l4_routes(b, list, vs, MRT_ROUTE_TCP, &cx);
 			if (list->n)
-				plan_add(pl, MESH_BIND, port, svcs[i]->host, list);
+				plan_add(pl, true, port, svcs[i]->host, list);
 		}
 	}
 	free(ports);
@@ -234,92 +214,20 @@ static void plan_mesh_vs(struct builder *b, const struct resource *vs, struct me
 	free(others);
 }
 
-/*
- * The parallel mesh build: the mesh VirtualServices in runs of adjacent
- * positions (chunks), each chunk planned by one worker with its own copy
- * of the builder, whose model is a view with the chunk's own arena
- * (clusters are shared, under the lock), and its own diagnostics list.
- */
-struct mesh_chunk {
-	size_t first, end;            /* positions in b->vs */
-	struct route_model view;      /* its arena holds the chunk's routes */
-	struct diag_list diags;
-	struct mesh_plan plan;
-};
-
-struct mesh_job {
-	struct builder *b;
-	struct mesh_chunk *chunks;
-	pthread_mutex_t lock;
-};
-
-static void plan_chunk(void *ctx, size_t i, struct arena *scratch)
+static void plan_mesh_item(struct builder *w, size_t i, void *ctx, struct route_plan *pl)
 {
-	(void)scratch;
-	struct mesh_job *job = ctx;
-	struct mesh_chunk *c = &job->chunks[i];
-	struct builder w = *job->b;   /* the tables it reads, its own scratch */
-	w.m = &c->view;
-	w.d = &c->diags;
-	w.lock = &job->lock;
-	w.vs_of = NULL;
-	w.vs_name = NULL;
-	memset(&w.sb_pol, 0, sizeof(w.sb_pol));
-	w.retry_default = NULL;
-	for (size_t k = c->first; k < c->end; k++)
-		if (xref_vs_mesh_bound(w.vs[k]) && route_vs_wanted(&w, k))
-			plan_mesh_vs(&w, w.vs[k], &c->plan);
-	free(w.sb_pol.p);
+	(void)ctx;
+	if (xref_vs_mesh_bound(w->vs[i]) && route_vs_wanted(w, i))
+		plan_mesh_vs(w, w->vs[i], pl);
 }
 
-/* VirtualServices per chunk: enough chunks that two workers finish
- * together, few enough that each chunk's arena is well used. */
+/* VirtualServices per worker run: enough runs that two workers finish
+ * together, few enough that each run's arena is well used. */
 #define MESH_CHUNK 128
 
 void route_build_mesh(struct builder *b)
 {
-	size_t nchunks = (b->nvs + MESH_CHUNK - 1) / MESH_CHUNK;
-	struct mesh_job job = { .b = b };
-	job.chunks = xcalloc(nchunks + 1, sizeof(*job.chunks));
-	pthread_mutex_init(&job.lock, NULL);
-	for (size_t i = 0; i < nchunks; i++) {
-		struct mesh_chunk *c = &job.chunks[i];
-		c->first = i * MESH_CHUNK;
-		c->end = c->first + MESH_CHUNK < b->nvs ? c->first + MESH_CHUNK : b->nvs;
-		arena_init(&c->view.arena);
-		c->view.domain = b->m->domain;
-		diag_list_init(&c->diags, &c->view.arena);
-	}
-	project_each_item(b->p, nchunks, plan_chunk, &job);
-	pthread_mutex_destroy(&job.lock);
-
-	/* A diagnostic from a worker would be counted and ordered apart
-	 * from the run's list: when there is one (rare: MSH040x), the plans
-	 * are dropped and the mesh built again alone, reporting in order.
-	 * Clusters the workers made stay: the same ones are made again. */
-	bool reported = false;
-	for (size_t i = 0; i < nchunks; i++)
-		reported |= job.chunks[i].diags.n > 0;
-	for (size_t i = 0; i < nchunks; i++) {
-		struct mesh_chunk *c = &job.chunks[i];
-		if (!reported)
-			plan_apply(b, &c->plan);
-		free(c->plan.steps);
-		diag_list_release(&c->diags);
-		arena_adopt(&b->m->arena, &c->view.arena);
-	}
-	free(job.chunks);
-	if (!reported)
-		return;
-	struct mesh_plan pl = { 0 };
-	for (size_t i = 0; i < b->nvs; i++) {
-		if (!xref_vs_mesh_bound(b->vs[i]) || !route_vs_wanted(b, i))
-			continue;
-		pl.n = 0;
-		plan_mesh_vs(b, b->vs[i], &pl);
-		plan_apply(b, &pl);
-	}
-	free(pl.steps);
+	route_plan_run(b, b->nvs, MESH_CHUNK, plan_mesh_item, NULL);
 }
 
 /* The default route of host's port (a route of kind `kind`). */

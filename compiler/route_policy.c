@@ -268,7 +268,12 @@ struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *
 		/* An invalid Gateway API backendRef, converted to `destination:
 		 * {}`: Istio's GetDestinationCluster names it UnknownService. */
 		const char *sem = resource_annotation(r, "internal.istio.io/route-semantics");
-		return sem && strcmp(sem, "gateway") == 0 ? route_model_unknown_cluster(b->m) : NULL;
+		if (!sem || strcmp(sem, "gateway") != 0)
+			return NULL;
+		route_lock(b);   /* the clusters are shared (cluster_get) */
+		struct rm_cluster *c = route_model_unknown_cluster(b->clusters);
+		route_unlock(b);
+		return c;
 	}
 	const char *host = route_fqdn(b, h, r->namespace);
 	const char *subset = dst->subset;

@@ -253,7 +253,8 @@ const char *xref_fqdn(struct xref *x, const char *host, const char *ns)
 	if (host[0] == '*' || strchr(host, '.'))
 		return host;
 	size_t hl = strlen(host), nl = strlen(ns), dl = strlen(x->domain);
-	char *out = arena_alloc_raw(x->arena, hl + nl + dl + 7), *w = out;
+	/* A string: no alignment (one per host reference). */
+	char *out = arena_alloc_bytes(x->arena, hl + nl + dl + 7), *w = out;
 	memcpy(w, host, hl);
 	w += hl;
 	*w++ = '.';

@@ -109,6 +109,34 @@ for svc in 0 1; do
 		cmp -s "$tmp/jobs$svc.1.err" "$tmp/jobs$svc.5.err" && ok ||
 		bad "mesh (services: $svc): the warnings depend on --jobs"
 done
+# Gateways: 40 servers over several worker runs, each VirtualService bound
+# to two gateways, so a virtual host merges the routes of two
+# VirtualServices (in the order the serial build appends them).
+i=1
+while [ $i -le 40 ]; do
+	n=$((i % 40 + 1))
+	printf 'apiVersion: networking.istio.io/v1\nkind: Gateway\n'
+	printf 'metadata: {name: g%d, namespace: gw}\n' $i
+	printf 'spec:\n  selector: {istio: ingress}\n  servers:\n'
+	printf '  - port: {number: 443, name: https, protocol: HTTPS}\n'
+	printf '    hosts: ["*.g%d.example.com"]\n    tls: {mode: SIMPLE, credentialName: c%d}\n' $i $i
+	printf -- '---\n'
+	printf 'apiVersion: networking.istio.io/v1\nkind: VirtualService\n'
+	printf 'metadata: {name: v%d, namespace: gw,\n' $i
+	printf '  annotations: {galley.istio.io/analyze-suppress: IST0109}}\n'
+	printf 'spec:\n  hosts: [h.g%d.example.com, h.g%d.example.com]\n' $i $n
+	printf '  gateways: [g%d, g%d]\n  http:\n' $i $n
+	printf '  - match: [{uri: {prefix: /v%d}}]\n' $i
+	printf '    route:\n    - destination: {host: b%d.example.com, port: {number: 80}}\n' $i
+	printf -- '---\n'
+	i=$((i + 1))
+done >"$tmp/gw.yaml"
+"$MESHC" compile -j 1 -o "$tmp/gw.1.mrt" "$tmp/gw.yaml" 2>"$tmp/gw.1.err"
+"$MESHC" compile -j 2 -o "$tmp/gw.2.mrt" "$tmp/gw.yaml" 2>"$tmp/gw.2.err"
+"$MESHC" compile -j 5 -o "$tmp/gw.5.mrt" "$tmp/gw.yaml" 2>"$tmp/gw.5.err"
+[ -s "$tmp/gw.1.mrt" ] && cmp -s "$tmp/gw.1.mrt" "$tmp/gw.2.mrt" && cmp -s "$tmp/gw.1.mrt" "$tmp/gw.5.mrt" &&
+	cmp -s "$tmp/gw.1.err" "$tmp/gw.2.err" && cmp -s "$tmp/gw.1.err" "$tmp/gw.5.err" && ok ||
+	bad "gateways: the table or the warnings depend on --jobs"
 grep -q MSH0401 "$tmp/jobs0.1.err" && grep -q MSH0402 "$tmp/jobs0.1.err" && ok ||
 	bad "mesh without services: MSH0401 and MSH0402 expected"
 grep -q MSH04 "$tmp/jobs1.1.err" && bad "mesh with services: unexpected warnings" || ok
