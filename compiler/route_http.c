@@ -526,7 +526,7 @@ static void route_destinations(struct builder *b, struct rm_route *rt,
 		struct rm_dest *d = &rt->dests[rt->n_dests++];
 		d->cluster = c;
 		d->weight = weight;
-		d->hops = header_ops(b, &item->headers, &d->n_hops);
+		d->hops = header_ops(b, item->headers, &d->n_hops);
 	}
 }
 
@@ -563,31 +563,31 @@ static void route_mirrors(struct builder *b, struct rm_route *rt,
 			  const struct resource *root_r, const struct m_http *root,
 			  const struct rctx *cx)
 {
-	const struct m_http *single = FIELD_OF(h, root, mirror_present);
-	const struct m_http *many = FIELD_OF(h, root, mirrors_present);
-	size_t n = (single ? 1 : 0) + (many ? many->nmirrors : 0);
+	const struct m_http *single = FIELD_OF(h, root, mir->mirror_present);
+	const struct m_http *many = FIELD_OF(h, root, mir->mirrors_present);
+	size_t n = (single ? 1 : 0) + (many ? many->mir->nmirrors : 0);
 	if (!n)
 		return;
 	struct rm_extra *x = extra_of(b, rt);
 	x->mirrors = arena_alloc(&b->m->arena, n * sizeof(*x->mirrors));
 	if (single) {
-		const struct m_http *pct = FIELD_OF(h, root, mirror_percentage->present);
-		const struct m_http *old = FIELD_OF(h, root, mirror_percent_present);
-		unsigned ppm = percent_ppm(pct ? pct->mirror_percentage : NULL);
+		const struct m_http *pct = FIELD_OF(h, root, mir->mirror_percentage->present);
+		const struct m_http *old = FIELD_OF(h, root, mir->mirror_percent_present);
+		unsigned ppm = percent_ppm(pct ? pct->mir->mirror_percentage : NULL);
 		if (ppm == MRT_UNSET)
-			ppm = old ? old->mirror_percent * 10000 : 1000000;
+			ppm = old ? old->mir->mirror_percent * 10000 : 1000000;
 		struct dest_at at = { "http", single->index, 0, DEST_MIRROR };
 		if (ppm)
-			add_mirror(b, x, owner_of(single, h, r, root_r), single->mirror, &at,
+			add_mirror(b, x, owner_of(single, h, r, root_r), single->mir->mirror, &at,
 				   ppm > 1000000 ? 1000000 : ppm, cx);
 	}
-	for (size_t i = 0; many && i < many->nmirrors; i++) {
-		unsigned ppm = percent_ppm(&many->mirrors_pct[i]);
+	for (size_t i = 0; many && i < many->mir->nmirrors; i++) {
+		unsigned ppm = percent_ppm(&many->mir->mirrors_pct[i]);
 		if (ppm == MRT_UNSET)
 			ppm = 1000000;
 		struct dest_at at = { "http", many->index, (unsigned)i, DEST_MIRRORS };
 		if (ppm)
-			add_mirror(b, x, owner_of(many, h, r, root_r), &many->mirrors[i], &at,
+			add_mirror(b, x, owner_of(many, h, r, root_r), &many->mir->mirrors[i], &at,
 				   ppm, cx);
 	}
 }
@@ -824,10 +824,10 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 	route_mirrors(b, rt, r, h, root_r, root, cx);
 	if ((src = FIELD_OF(h, root, cors->present)) != NULL)
 		route_cors(b, rt, src->cors);
-	const struct m_http *hs = FIELD_OF(h, root, headers.present);
+	const struct m_http *hs = FIELD_OF(h, root, headers->present);
 	if (hs) {
 		size_t cnt;
-		struct rm_hop *ops = header_ops(b, &hs->headers, &cnt);
+		struct rm_hop *ops = header_ops(b, hs->headers, &cnt);
 		if (cnt) {
 			struct rm_extra *x = extra_of(b, rt);
 			x->hops = ops;
@@ -836,9 +836,9 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 	}
 	/* Istio's host rewrite: rewrite.authority, else an :authority/Host
 	 * header of the route, else of its only destination. */
-	const char *auth = hs ? hs->headers.authority : NULL;
+	const char *auth = hs ? hs->headers->authority : NULL;
 	if (!auth && h->nroute == 1)
-		auth = h->route[0].headers.authority;
+		auth = h->route[0].headers->authority;
 	if (rt->action == MRT_ACTION_ROUTE && auth && !(rt->extra && rt->extra->rw_authority))
 		extra_of(b, rt)->rw_authority = auth;
 	share_extra(b, rt);
