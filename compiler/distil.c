@@ -13,6 +13,7 @@
  * One function per kind, registered in `distil_kind`; a kind without one
  * keeps only its identity, labels and annotations.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,18 @@ struct distil {
 };
 
 /* ---- values ------------------------------------------------------------ */
+
+/*
+ * Zeroed room for a record's part, aligned for pointers and 8-byte
+ * scalars only (every record type's need): the arena's 16-byte rounding
+ * wasted 8 bytes on many of them.
+ */
+static void *zalloc(struct distil *dc, size_t size)
+{
+	void *p = arena_alloc_packed(dc->a, size);
+	memset(p, 0, size);
+	return p;
+}
 
 static const char *copy(struct distil *dc, const char *s, size_t len)
 {
@@ -98,7 +111,7 @@ static void mstrs(struct distil *dc, struct mstrs *l, const struct node *n)
 		return;
 	l->list = true;
 	l->n = (unsigned)n->n;
-	l->v = arena_alloc(dc->a, (n->n ? n->n : 1) * sizeof(*l->v));
+	l->v = zalloc(dc, (n->n ? n->n : 1) * sizeof(*l->v));
 	for (size_t i = 0; i < n->n; i++)
 		mstr(dc, &l->v[i], n->items[i]);
 }
@@ -117,7 +130,7 @@ static void mlabels(struct distil *dc, struct mlabels *l, const struct node *map
 		return;
 	l->map = true;
 	l->n = (unsigned)m->n;
-	l->v = arena_alloc(dc->a, (m->n ? m->n : 1) * sizeof(*l->v));
+	l->v = zalloc(dc, (m->n ? m->n : 1) * sizeof(*l->v));
 	for (size_t i = 0; i < m->n; i++) {
 		const struct node *k = m->pairs[i].key;
 		l->v[i].key = copy(dc, k->text, k->len);
@@ -186,7 +199,7 @@ static void smatches(struct distil *dc, struct m_smatches *l, const struct node 
 	if (!n || n->type != NODE_MAP)
 		return;
 	l->n = (unsigned)n->n;
-	l->v = arena_alloc(dc->a, (n->n ? n->n : 1) * sizeof(*l->v));
+	l->v = zalloc(dc, (n->n ? n->n : 1) * sizeof(*l->v));
 	for (size_t i = 0; i < n->n; i++) {
 		const struct node *k = n->pairs[i].key;
 		l->v[i].key = copy(dc, k->text, k->len);
@@ -228,7 +241,7 @@ static void match(struct distil *dc, struct m_match *m, const struct node *n)
 	m->ignore_uri_case = tri(node_get(n, "ignoreUriCase")) == 1;
 	m->port = uval(node_get(n, "port"), 0);
 	/* Filled in place: pos() may keep the address of a position. */
-	struct m_match_more *x = match_has_more(n) ? arena_alloc(dc->a, sizeof(*x)) : NULL;
+	struct m_match_more *x = match_has_more(n) ? zalloc(dc, sizeof(*x)) : NULL;
 	m->more = x ? x : &none;
 	if (!x)
 		return;
@@ -241,7 +254,7 @@ static void match(struct distil *dc, struct m_match *m, const struct node *n)
 	const struct node *sl = node_get(n, "sourceLabels");
 	if (sl && sl->type == NODE_MAP && sl->n) {
 		x->nsource_labels = (unsigned)sl->n;
-		x->source_labels = arena_alloc(dc->a, sl->n * sizeof(*x->source_labels));
+		x->source_labels = zalloc(dc, sl->n * sizeof(*x->source_labels));
 		for (size_t i = 0; i < sl->n; i++) {
 			const struct node *k = sl->pairs[i].key;
 			x->source_labels[i].key = copy(dc, k->text, k->len);
@@ -258,21 +271,25 @@ static struct m_match *matches(struct distil *dc, const struct node *l, unsigned
 	if (!l)
 		return NULL;
 	*n = (unsigned)l->n;
-	struct m_match *v = arena_alloc(dc->a, (l->n ? l->n : 1) * sizeof(*v));
+	struct m_match *v = zalloc(dc, (l->n ? l->n : 1) * sizeof(*v));
 	for (size_t i = 0; i < l->n; i++)
 		match(dc, &v[i], l->items[i]);
 	return v;
 }
 
 /* Headers: every set/add entry and string remove item, in the order
- * request set, add, remove, then response. */
-static void headers(struct distil *dc, struct m_headers *h, const struct node *n)
+ * request set, add, remove, then response; stored apart when written. */
+static const struct m_headers *headers(struct distil *dc, const struct node *n)
 {
 	static const char *const targets[2] = { "request", "response" };
 	static const char *const ops[2] = { "set", "add" };
-	h->present = n != NULL;
-	if (!n || n->type != NODE_MAP)
-		return;
+	static const struct m_headers none;
+	if (!n)
+		return &none;
+	struct m_headers *h = zalloc(dc, sizeof(*h));
+	h->present = true;
+	if (n->type != NODE_MAP)
+		return h;
 	size_t cnt = 0;
 	for (int t = 0; t < 2; t++) {
 		const struct node *tn = node_get(n, targets[t]);
@@ -283,7 +300,7 @@ static void headers(struct distil *dc, struct m_headers *h, const struct node *n
 		const struct node *rm = list(tn, "remove");
 		cnt += rm ? rm->n : 0;
 	}
-	h->ops = cnt ? arena_alloc(dc->a, cnt * sizeof(*h->ops)) : NULL;
+	h->ops = cnt ? zalloc(dc, cnt * sizeof(*h->ops)) : NULL;
 	for (int t = 0; t < 2; t++) {
 		const struct node *tn = node_get(n, targets[t]);
 		for (int o = 0; o < 2; o++) {
@@ -321,6 +338,7 @@ static void headers(struct distil *dc, struct m_headers *h, const struct node *n
 		if (v && v->type == NODE_STR && v->len)
 			h->authority = str(dc, v);
 	}
+	return h;
 }
 
 static void dest(struct distil *dc, struct m_dest *d, const struct node *n)
@@ -344,18 +362,18 @@ static struct m_route_dest *route_dests(struct distil *dc, const struct node *l,
 		return NULL;
 	*is_list = true;
 	*n = (unsigned)l->n;
-	struct m_route_dest *v = arena_alloc(dc->a, (l->n ? l->n : 1) * sizeof(*v));
+	struct m_route_dest *v = zalloc(dc, (l->n ? l->n : 1) * sizeof(*v));
 	for (size_t i = 0; i < l->n; i++) {
 		dest(dc, &v[i].dest, node_get(l->items[i], "destination"));
 		mint(dc, &v[i].weight, node_get(l->items[i], "weight"));
-		headers(dc, &v[i].headers, node_get(l->items[i], "headers"));
+		v[i].headers = headers(dc, node_get(l->items[i], "headers"));
 	}
 	return v;
 }
 
 /* A part of a route stored apart (model.h m_http): zeroed room for it
  * in the record's arena when its field is written, else `none`. */
-#define PART(dc, n, none) ((n) ? arena_alloc((dc)->a, sizeof(none)) : NULL)
+#define PART(dc, n, none) ((n) ? zalloc((dc), sizeof(none)) : NULL)
 
 static const struct m_redirect *redirect(struct distil *dc, const struct node *n)
 {
@@ -424,7 +442,7 @@ static const struct m_cors *cors(struct distil *dc, const struct node *n)
 	c->origins_present = ao != NULL;
 	if (ao && ao->type == NODE_SEQ) {
 		c->norigins = (unsigned)ao->n;
-		c->origins = arena_alloc(dc->a, (ao->n ? ao->n : 1) * sizeof(*c->origins));
+		c->origins = zalloc(dc, (ao->n ? ao->n : 1) * sizeof(*c->origins));
 		for (size_t i = 0; i < ao->n; i++)
 			smatch(dc, &c->origins[i], ao->items[i]);
 	}
@@ -438,6 +456,48 @@ static const struct m_cors *cors(struct distil *dc, const struct node *n)
 	return c;
 }
 
+/* A route's mirror fields, stored apart when one is written. */
+static const struct m_mirror_set *mirror_set(struct distil *dc, const struct node *n)
+{
+	static const struct m_dest no_mirror;
+	static const struct m_pct no_pct;
+	static const struct m_mirror_set none = {
+		.mirror = &no_mirror, .mirror_percentage = &no_pct,
+	};
+	const struct node *f = node_get(n, "mirror");
+	const struct node *fp = node_get(n, "mirrorPercentage");
+	const struct node *fpc = node_get(n, "mirrorPercent");
+	const struct node *fs = node_get(n, "mirrors");
+	if (!f && !fp && !fpc && !fs)
+		return &none;
+	struct m_mirror_set *ms = zalloc(dc, sizeof(*ms));
+	ms->mirror_present = f != NULL;
+	struct m_dest *mi = PART(dc, f, no_mirror);
+	ms->mirror = mi ? mi : &no_mirror;
+	if (mi)
+		dest(dc, mi, f);
+	struct m_pct *mp = PART(dc, fp, no_pct);
+	ms->mirror_percentage = mp ? mp : &no_pct;
+	if (mp)
+		pct(mp, fp);
+	ms->mirror_percent_present = fpc != NULL;
+	ms->mirror_percent = uval(fpc, 0);
+	ms->mirrors_present = fs != NULL;
+	const struct node *mirrors = list(n, "mirrors");
+	if (mirrors) {
+		ms->nmirrors = (unsigned)mirrors->n;
+		ms->mirrors = zalloc(dc, (mirrors->n ? mirrors->n : 1) *
+				     sizeof(*ms->mirrors));
+		ms->mirrors_pct = zalloc(dc, (mirrors->n ? mirrors->n : 1) *
+					 sizeof(*ms->mirrors_pct));
+		for (size_t j = 0; j < mirrors->n; j++) {
+			dest(dc, &ms->mirrors[j], node_get(mirrors->items[j], "destination"));
+			pct(&ms->mirrors_pct[j], node_get(mirrors->items[j], "percentage"));
+		}
+	}
+	return ms;
+}
+
 static void http_route(struct distil *dc, struct m_http *h, const struct node *n,
 		       unsigned index)
 {
@@ -446,13 +506,17 @@ static void http_route(struct distil *dc, struct m_http *h, const struct node *n
 	h->map = n && n->type == NODE_MAP;
 	h->name = str(dc, node_get(n, "name"));
 	h->match = matches(dc, list(n, "match"), &h->nmatch);
+	static const struct m_delegate no_delegate;
+	h->delegate_to = &no_delegate;
 	if ((f = node_get(n, "delegate")) != NULL) {
+		struct m_delegate *dg = zalloc(dc, sizeof(*dg));
 		h->delegate = true;
-		pos(dc, &h->delegate_pos, f);
+		h->delegate_to = dg;
+		pos(dc, &dg->pos, f);
 		const struct node *name = node_get(f, "name");
-		h->delegate_name = str(dc, name);
-		pos(dc, &h->delegate_name_pos, name);
-		h->delegate_ns = str(dc, node_get(f, "namespace"));
+		dg->name = str(dc, name);
+		pos(dc, &dg->name_pos, name);
+		dg->ns = str(dc, node_get(f, "namespace"));
 	}
 	h->route = route_dests(dc, list(n, "route"), &h->nroute, &h->route_list);
 	h->redirect = redirect(dc, node_get(n, "redirect"));
@@ -482,36 +546,9 @@ static void http_route(struct distil *dc, struct m_http *h, const struct node *n
 	h->timeout = str(dc, f);
 	h->retries = retries(dc, node_get(n, "retries"));
 	h->fault = fault(dc, node_get(n, "fault"));
-	f = node_get(n, "mirror");
-	h->mirror_present = f != NULL;
-	static const struct m_dest no_mirror;
-	struct m_dest *mi = PART(dc, f, no_mirror);
-	h->mirror = mi ? mi : &no_mirror;
-	if (mi)
-		dest(dc, mi, f);
-	static const struct m_pct no_pct;
-	struct m_pct *mp = PART(dc, f = node_get(n, "mirrorPercentage"), no_pct);
-	h->mirror_percentage = mp ? mp : &no_pct;
-	if (mp)
-		pct(mp, f);
-	f = node_get(n, "mirrorPercent");
-	h->mirror_percent_present = f != NULL;
-	h->mirror_percent = uval(f, 0);
-	h->mirrors_present = node_get(n, "mirrors") != NULL;
-	const struct node *mirrors = list(n, "mirrors");
-	if (mirrors) {
-		h->nmirrors = (unsigned)mirrors->n;
-		h->mirrors = arena_alloc(dc->a, (mirrors->n ? mirrors->n : 1) *
-					 sizeof(*h->mirrors));
-		h->mirrors_pct = arena_alloc(dc->a, (mirrors->n ? mirrors->n : 1) *
-					     sizeof(*h->mirrors_pct));
-		for (size_t j = 0; j < mirrors->n; j++) {
-			dest(dc, &h->mirrors[j], node_get(mirrors->items[j], "destination"));
-			pct(&h->mirrors_pct[j], node_get(mirrors->items[j], "percentage"));
-		}
-	}
+	h->mir = mirror_set(dc, n);
 	h->cors = cors(dc, node_get(n, "corsPolicy"));
-	headers(dc, &h->headers, node_get(n, "headers"));
+	h->headers = headers(dc, node_get(n, "headers"));
 	const struct node *pc = node_get(node_get(node_get(n, "fault"), "delay"),
 					 "percent");
 	if (pc && (pc->type == NODE_INT || pc->type == NODE_FLOAT) && pc->dval > 0)
@@ -523,7 +560,7 @@ static struct m_l4 *l4_routes(struct distil *dc, const struct node *l, unsigned 
 	if (!l)
 		return NULL;
 	*n = (unsigned)l->n;
-	struct m_l4 *v = arena_alloc(dc->a, (l->n ? l->n : 1) * sizeof(*v));
+	struct m_l4 *v = zalloc(dc, (l->n ? l->n : 1) * sizeof(*v));
 	for (size_t i = 0; i < l->n; i++) {
 		v[i].name = str(dc, node_get(l->items[i], "name"));
 		v[i].match = matches(dc, list(l->items[i], "match"), &v[i].nmatch);
@@ -535,14 +572,14 @@ static struct m_l4 *l4_routes(struct distil *dc, const struct node *l, unsigned 
 
 static const void *distil_vs(struct distil *dc, const struct node *spec)
 {
-	struct m_vs *vs = arena_alloc(dc->a, sizeof(*vs));
+	struct m_vs *vs = zalloc(dc, sizeof(*vs));
 	mstrs(dc, &vs->hosts, node_get(spec, "hosts"));
 	mstrs(dc, &vs->gateways, node_get(spec, "gateways"));
 	mstrs(dc, &vs->export_to, node_get(spec, "exportTo"));
 	const struct node *http = list(spec, "http");
 	if (http) {
 		vs->nhttp = (unsigned)http->n;
-		vs->http = arena_alloc(dc->a, (http->n ? http->n : 1) * sizeof(*vs->http));
+		vs->http = zalloc(dc, (http->n ? http->n : 1) * sizeof(*vs->http));
 		for (size_t i = 0; i < http->n; i++)
 			http_route(dc, &vs->http[i], http->items[i], (unsigned)i);
 	}
@@ -577,8 +614,10 @@ static void polfield(struct distil *dc, struct m_polfield *f, const struct node 
 		return;
 	struct sb s = { 0 };
 	sb_json_node(&s, n);
+	if (s.n > UINT_MAX)
+		die_oom();   /* 4 GiB of JSON (aliases): past what a table holds */
 	f->json = copy(dc, s.p, s.n);
-	f->len = s.n;
+	f->len = (unsigned)s.n;
 	free(s.p);
 	if (i == M_POL_LB) {
 		f->aux = str(dc, node_get(n, "simple"));
@@ -601,7 +640,7 @@ static const struct m_policy *policy(struct distil *dc, const struct node *n)
 	if (!pls)
 		return p;
 	p->nlevels = (unsigned)pls->n;
-	p->levels = arena_alloc(dc->a, (pls->n ? pls->n : 1) * sizeof(*p->levels));
+	p->levels = zalloc(dc, (pls->n ? pls->n : 1) * sizeof(*p->levels));
 	for (size_t k = 0; k < pls->n; k++) {
 		const struct node *item = pls->items[k];
 		p->levels[k].port = uval(node_get(node_get(item, "port"), "number"), 0);
@@ -613,7 +652,7 @@ static const struct m_policy *policy(struct distil *dc, const struct node *n)
 
 static const void *distil_dr(struct distil *dc, const struct node *spec)
 {
-	struct m_dr *dr = arena_alloc(dc->a, sizeof(*dr));
+	struct m_dr *dr = zalloc(dc, sizeof(*dr));
 	const struct node *host = node_get(spec, "host");
 	dr->host = str(dc, host);
 	pos(dc, &dr->host_pos, host);
@@ -626,7 +665,7 @@ static const void *distil_dr(struct distil *dc, const struct node *spec)
 	if (pls) {
 		dr->port_policies_list = true;
 		dr->nport_policies = (unsigned)pls->n;
-		dr->port_policies = arena_alloc(dc->a, (pls->n ? pls->n : 1) *
+		dr->port_policies = zalloc(dc, (pls->n ? pls->n : 1) *
 						sizeof(*dr->port_policies));
 		for (size_t i = 0; i < pls->n; i++) {
 			struct m_port_policy *pp = &dr->port_policies[i];
@@ -638,7 +677,7 @@ static const void *distil_dr(struct distil *dc, const struct node *spec)
 	if (subsets) {
 		dr->subsets_list = true;
 		dr->nsubsets = (unsigned)subsets->n;
-		dr->subsets = arena_alloc(dc->a, (subsets->n ? subsets->n : 1) *
+		dr->subsets = zalloc(dc, (subsets->n ? subsets->n : 1) *
 					  sizeof(*dr->subsets));
 		for (size_t i = 0; i < subsets->n; i++) {
 			struct m_subset *s = &dr->subsets[i];
@@ -656,7 +695,7 @@ static const void *distil_dr(struct distil *dc, const struct node *spec)
 
 static const void *distil_gw(struct distil *dc, const struct node *spec)
 {
-	struct m_gw *gw = arena_alloc(dc->a, sizeof(*gw));
+	struct m_gw *gw = zalloc(dc, sizeof(*gw));
 	const char *k8s = resource_annotation(dc->r, "internal.istio.io/k8s-gateway");
 	gw->k8s_gateway = k8s ? copy(dc, k8s, strlen(k8s)) : NULL;
 	mlabels(dc, &gw->selector, spec, "selector");
@@ -665,7 +704,7 @@ static const void *distil_gw(struct distil *dc, const struct node *spec)
 		return gw;
 	gw->servers_list = true;
 	gw->nservers = (unsigned)servers->n;
-	gw->servers = arena_alloc(dc->a, (servers->n ? servers->n : 1) *
+	gw->servers = zalloc(dc, (servers->n ? servers->n : 1) *
 				  sizeof(*gw->servers));
 	for (size_t i = 0; i < servers->n; i++) {
 		const struct node *srv = servers->items[i];
@@ -693,7 +732,7 @@ static void ports(struct distil *dc, struct m_ports *p, const struct node *l)
 		return;
 	p->list = true;
 	p->n = (unsigned)l->n;
-	p->v = arena_alloc(dc->a, (l->n ? l->n : 1) * sizeof(*p->v));
+	p->v = zalloc(dc, (l->n ? l->n : 1) * sizeof(*p->v));
 	for (size_t i = 0; i < l->n; i++) {
 		const struct node *item = l->items[i];
 		struct m_port *mp = &p->v[i];
@@ -715,7 +754,7 @@ static void ports(struct distil *dc, struct m_ports *p, const struct node *l)
 
 static const void *distil_se(struct distil *dc, const struct node *spec)
 {
-	struct m_se *se = arena_alloc(dc->a, sizeof(*se));
+	struct m_se *se = zalloc(dc, sizeof(*se));
 	mstrs(dc, &se->hosts, node_get(spec, "hosts"));
 	mstrs(dc, &se->export_to, node_get(spec, "exportTo"));
 	ports(dc, &se->ports, node_get(spec, "ports"));
@@ -727,7 +766,7 @@ static const void *distil_se(struct distil *dc, const struct node *spec)
 
 static const void *distil_svc(struct distil *dc, const struct node *spec)
 {
-	struct m_svc *svc = arena_alloc(dc->a, sizeof(*svc));
+	struct m_svc *svc = zalloc(dc, sizeof(*svc));
 	ports(dc, &svc->ports, node_get(spec, "ports"));
 	mlabels(dc, &svc->selector, spec, "selector");
 	svc->type = text(dc, node_get(spec, "type"));
@@ -736,7 +775,7 @@ static const void *distil_svc(struct distil *dc, const struct node *spec)
 
 static const void *distil_pod(struct distil *dc, const struct node *spec)
 {
-	struct m_pod *pod = arena_alloc(dc->a, sizeof(*pod));
+	struct m_pod *pod = zalloc(dc, sizeof(*pod));
 	pod->node_name = str(dc, node_get(spec, "nodeName"));
 	return pod;
 }
@@ -782,14 +821,14 @@ void distil_resource(struct arena *a, struct strtab *strings,
 	pos(&dc, &r->name_pos, node_get(r->metadata, "name"));
 	r->has_spec = r->spec != NULL;
 	if (keeps_labels(r->kind)) {
-		struct mlabels *l = arena_alloc(a, sizeof(*l));
+		struct mlabels *l = zalloc(&dc, sizeof(*l));
 		mlabels(&dc, l, r->metadata, "labels");
 		r->meta_labels = l;
 	}
 	if (distil_kind[r->kind])
 		r->model = distil_kind[r->kind](&dc, r->spec);
 	if (dc.nxp) {
-		r->xpaths = arena_alloc(a, dc.nxp * sizeof(*r->xpaths));
+		r->xpaths = zalloc(&dc, dc.nxp * sizeof(*r->xpaths));
 		memcpy(r->xpaths, dc.xp, dc.nxp * sizeof(*r->xpaths));
 		r->nxpaths = dc.nxp;
 	}

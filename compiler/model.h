@@ -156,12 +156,12 @@ struct m_hop {
 
 /* Headers {request, response: {set, add, remove}}. */
 struct m_headers {
-	bool present;                /* the field is there (any value) */
 	struct m_hop *ops;           /* request set, add, remove; then response */
-	unsigned nops;
 	/* The authority a request set (else add) entry for :authority or
 	 * Host asks for (the last such string of the map), non-empty; NULL. */
 	const char *authority;
+	unsigned nops;
+	bool present;                /* the field is there (any value) */
 };
 
 /* A Percent {value}: `num` when value is a number. */
@@ -188,9 +188,9 @@ struct m_rewrite {
 };
 
 struct m_retries {
-	bool present;
 	struct mint attempts;
 	const char *retry_on, *per_try_timeout, *backoff;
+	bool present;
 	mtri remote_localities, ignore_previous_hosts;
 };
 
@@ -227,11 +227,31 @@ struct m_dest {
 	bool map;
 };
 
-/* An item of a route[] list: its destination, weight and headers. */
+/* An item of a route[] list: its destination, weight and headers
+ * (stored apart as m_http's rarely written parts are: never NULL). */
 struct m_route_dest {
 	struct m_dest dest;
 	struct mint weight;
-	struct m_headers headers;
+	const struct m_headers *headers;
+};
+
+/* A route's delegate {name, namespace} (m_http.delegate_to). */
+struct m_delegate {
+	const char *name, *ns;
+	struct mpos pos, name_pos;   /* name: line 0 if absent */
+};
+
+/* A route's mirror, mirrors and their percentages (m_http.mir). */
+struct m_mirror_set {
+	const struct m_dest *mirror;        /* mirror; never NULL */
+	const struct m_pct *mirror_percentage;   /* never NULL */
+	struct m_dest *mirrors;      /* mirrors[j].destination, every item */
+	struct m_pct *mirrors_pct;   /* mirrors[j].percentage */
+	unsigned mirror_percent;     /* 0 when not set */
+	unsigned nmirrors;
+	bool mirror_present;
+	bool mirror_percent_present;
+	bool mirrors_present;
 };
 
 /*
@@ -240,17 +260,11 @@ struct m_route_dest {
  * delegate route inherits from its root the fields it leaves out.
  */
 struct m_http {
-	unsigned index;              /* its position in spec.http */
-	bool map;                    /* the item is a map */
+	/* Pointers first, then 4-byte fields, then flags: no padding
+	 * between them (one record per route). */
 	const char *name;
 	struct m_match *match;       /* match[] when a list, every item */
-	unsigned nmatch;
-	bool delegate;               /* delegate is there */
-	const char *delegate_name, *delegate_ns;
-	struct mpos delegate_pos, delegate_name_pos;   /* name: line 0 if absent */
 	struct m_route_dest *route;  /* route[], every item */
-	unsigned nroute;
-	bool route_list;
 	/* The parts most routes leave out are stored apart, only when
 	 * written (a route record was 616 bytes, 432 of them these parts,
 	 * zeroed and first-touched for every route): each pointer is never
@@ -259,24 +273,23 @@ struct m_http {
 	const struct m_redirect *redirect;
 	const struct m_direct *direct_response;
 	const struct m_rewrite *rewrite;
-	bool timeout_present;
 	const char *timeout;
 	const struct m_retries *retries;
 	const struct m_fault *fault;
-	bool mirror_present;
-	const struct m_dest *mirror;        /* mirror */
-	const struct m_pct *mirror_percentage;
-	bool mirror_percent_present;
-	unsigned mirror_percent;     /* 0 when not set */
-	bool mirrors_present;
-	struct m_dest *mirrors;      /* mirrors[j].destination, every item */
-	struct m_pct *mirrors_pct;   /* mirrors[j].percentage */
-	unsigned nmirrors;
+	const struct m_delegate *delegate_to;
+	const struct m_mirror_set *mir;
 	const struct m_cors *cors;
-	struct m_headers headers;
+	const struct m_headers *headers;
+	unsigned index;              /* its position in spec.http */
+	unsigned nmatch;
+	unsigned nroute;
 	/* fault.delay.percent when a number above 0 (deprecated: IST0002);
 	 * line 0 otherwise. */
 	struct mpos delay_percent;
+	bool map;                    /* the item is a map */
+	bool delegate;               /* delegate is there */
+	bool route_list;
+	bool timeout_present;
 };
 
 /* An item of spec.tcp[] or spec.tls[]. */
@@ -308,8 +321,8 @@ enum m_pol_field {
  * when absent. `aux`: loadBalancer.simple, tls.mode (strings). */
 struct m_polfield {
 	const char *json;
-	size_t len;
 	const char *aux;
+	unsigned len;                /* of json (a document is far below 4 GiB) */
 	bool chash;                  /* loadBalancer.consistentHash is there */
 };
 
@@ -321,10 +334,10 @@ struct m_port_level {
 
 /* A TrafficPolicy; `present`: the field is there (any value). */
 struct m_policy {
-	bool present;
 	struct m_polfield f[M_POL_N];
 	struct m_port_level *levels; /* portLevelSettings when a list */
 	unsigned nlevels;
+	bool present;
 };
 
 /* ClientTLSSettings: the strings the analyzers read. */

@@ -56,22 +56,25 @@ struct resource_xpath {
 	const char *path;            /* NULL: no path (a key) */
 };
 
+/* Fields are grouped by size (one record per resource, no padding). */
 struct resource {
-	enum resource_kind kind;
 	const char *kind_name;       /* "VirtualService" */
 	const char *api_version;     /* as written */
 	const char *name;
 	const char *namespace;       /* as written, or the --namespace default */
-	bool namespace_defaulted;
 	const char *origin;          /* "VirtualService ns/name" */
 	const char *file;            /* display name of the input */
 	size_t seq;                  /* position in input order over the run */
+	enum resource_kind kind;
+	bool namespace_defaulted;
 	bool shadowed;               /* replaced by a later definition (MSH0007) */
+	bool has_spec;               /* spec is a map (distil_resource) */
+	bool irregular;              /* its document uses aliases or merge keys */
+	bool has_chash;              /* chash is set (below) */
 
 	/* The typed model (model.h), filled by distil_resource(). */
 	struct mpos pos;             /* the object itself */
 	struct mpos name_pos;        /* metadata.name */
-	bool has_spec;               /* spec is a map */
 	const char *suppress;        /* galley.istio.io/analyze-suppress */
 	const char *export_to;       /* networking.istio.io/exportTo */
 	const void *model;           /* the kind's record: model_vs(r), ... */
@@ -85,7 +88,6 @@ struct resource {
 	 * released, when the run asks for it (meshc_options.canonical_hashes).
 	 */
 	unsigned long long chash;
-	bool has_chash;
 
 	/*
 	 * The node tree, while the document is checked and distilled; the
@@ -96,7 +98,6 @@ struct resource {
 	const struct node *spec;     /* NULL when absent or not a map */
 	const struct node *annotations;   /* metadata.annotations map or NULL */
 	const struct node *labels;        /* metadata.labels map or NULL */
-	bool irregular;              /* its document uses aliases or merge keys */
 };
 
 const char *resource_kind_name(enum resource_kind kind);

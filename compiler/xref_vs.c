@@ -19,6 +19,7 @@
  * the records; IST0140 then takes a second, short pass over the
  * VirtualServices bound to gateways.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,11 +68,11 @@ struct plain_dest {
 struct vs_rec {
 	struct xref_vis vis;         /* the namespaces it applies to */
 	bool mesh;                   /* applies to sidecars */
+	bool gateways;               /* lists gateways (IST0140's second pass) */
 	const struct mstrs *hosts;   /* spec.hosts when a list, else NULL */
 	const char **fqdns;          /* hosts->v[i] fully qualified; NULL: not a string */
 	const char **routed;         /* IST0140: hosts it routes to with a subset and lists */
 	size_t nrouted, caprouted;
-	bool gateways;               /* lists gateways (IST0140's second pass) */
 	struct plain_dest *plain;    /* IST0140: with gateways, HTTP route destinations */
 	size_t nplain, capplain;     /* without a subset */
 };
@@ -79,7 +80,11 @@ struct vs_rec {
 /* The state of the VirtualService passes. */
 struct vs_pass {
 	struct xref *x;
-	struct vs_rec *recs;         /* by resource position in the project */
+	/* One record per VirtualService with a spec, in input order (not
+	 * one per resource: most resources are not VirtualServices). */
+	struct vs_rec *recs;
+	uint32_t *slot;              /* by resource position (seq): its record's
+	                              * index in recs, or UINT32_MAX */
 	struct xref_map routers;     /* fqdn -> struct subset_router list (IST0140) */
 	/* What vs_unit does with each VirtualService. */
 	void (*fn)(struct xref *x, struct vs_pass *pass, const struct resource *vs);
@@ -88,6 +93,13 @@ struct vs_pass {
 static bool is_vs(const struct resource *r)
 {
 	return r->kind == KIND_VIRTUAL_SERVICE && r->has_spec;
+}
+
+/* The record of resource r; NULL when r is not a VirtualService with a spec. */
+static struct vs_rec *rec_of(const struct vs_pass *pass, const struct resource *r)
+{
+	uint32_t k = pass->slot[r->seq];
+	return k == UINT32_MAX ? NULL : &pass->recs[k];
 }
 
 /* Whether a VirtualService record applies to sidecars: no gateways, or `mesh`. */
@@ -412,13 +424,13 @@ static void each_dest(struct xref *x, const struct resource *vs,
 	}
 	for (unsigned i = 0; i < m->nhttp; i++) {
 		struct dest d = {
-			.m = m->http[i].mirror, .mirror = true, .http = true,
+			.m = m->http[i].mir->mirror, .mirror = true, .http = true,
 			.loc = { AT_MIRROR, "http", i, 0 },
 		};
 		visit_dest(x, vs, rec, &d, fn);
-		for (unsigned j = 0; j < m->http[i].nmirrors; j++) {
+		for (unsigned j = 0; j < m->http[i].mir->nmirrors; j++) {
 			struct dest dm = {
-				.m = &m->http[i].mirrors[j], .mirror = true, .http = true,
+				.m = &m->http[i].mir->mirrors[j], .mirror = true, .http = true,
 				.loc = { AT_MIRRORS, "http", i, j },
 			};
 			visit_dest(x, vs, rec, &dm, fn);
@@ -757,13 +769,13 @@ static void note_plain_dest(struct xref *x, struct vs_rec *rec,
 }
 
 /* Indexes the subset routers by host, each list in input order. */
-static void index_subset_routers(struct xref *x, const struct vs_rec *recs,
+static void index_subset_routers(struct xref *x, const struct vs_pass *pass,
 				 struct xref_map *idx)
 {
 	for (size_t i = x->p->nres; i-- > 0;) {
 		const struct resource *vs = x->p->res[i];
-		const struct vs_rec *rec = &recs[vs->seq];
-		if (!is_vs(vs) || !rec->mesh)
+		const struct vs_rec *rec = rec_of(pass, vs);
+		if (!rec || !rec->mesh)
 			continue;
 		for (size_t k = 0; k < rec->nrouted; k++) {
 			void **slot = xref_map_put_ref(idx, rec->routed[k]);
@@ -910,7 +922,7 @@ static size_t mesh_visible(struct xref *x, const struct xref_map *by_ns,
  * conflict with a more specific one: sidecars route the request by the
  * most specific host.
  */
-static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
+static void mesh_host_conflicts(struct xref *x, const struct vs_pass *pass)
 {
 	struct xref_map idx, by_ns;
 	xref_map_init(&idx, x->arena);
@@ -919,9 +931,9 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 	/* Backwards, pushing on the front: every list ends up in input order. */
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *vs = p->res[i];
-		if (!is_vs(vs) || !recs[vs->seq].mesh)
+		const struct vs_rec *rec = rec_of(pass, vs);
+		if (!rec || !rec->mesh)
 			continue;
-		const struct vs_rec *rec = &recs[vs->seq];
 		struct mesh_host *me = NULL;
 		for (size_t h = rec->hosts ? rec->hosts->n : 0; h-- > 0;) {
 			const char *fqdn = rec->fqdns[h];
@@ -952,9 +964,9 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_rec *recs)
 	}
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *vs = p->res[i];
-		if (!is_vs(vs) || !recs[vs->seq].mesh)
+		const struct vs_rec *rec = rec_of(pass, vs);
+		if (!rec || !rec->mesh)
 			continue;
-		const struct vs_rec *rec = &recs[vs->seq];
 		if (!rec->vis.all && !rec->vis.n)
 			continue;       /* `~`: it sees no other */
 		const struct mstrs *hosts = rec->hosts;
@@ -1027,7 +1039,7 @@ static void check_dest(struct xref *x, const struct resource *vs,
 static void vs_prepare_check(struct xref *x, struct vs_pass *pass,
 			     const struct resource *vs)
 {
-	struct vs_rec *rec = &pass->recs[vs->seq];
+	struct vs_rec *rec = rec_of(pass, vs);
 	const struct m_vs *m = model_vs(vs);
 	xref_vis_from_mstrs(x->arena, &rec->vis, &m->export_to, vs->namespace);
 	rec->mesh = mesh_bound(m);
@@ -1049,7 +1061,7 @@ static void vs_prepare_check(struct xref *x, struct vs_pass *pass,
 static void vs_ingress(struct xref *x, struct vs_pass *pass,
 		       const struct resource *vs)
 {
-	const struct vs_rec *rec = &pass->recs[vs->seq];
+	const struct vs_rec *rec = rec_of(pass, vs);
 	if (rec->nplain)
 		vs_ingress_subsets(x, vs, rec, &pass->routers);
 }
@@ -1076,18 +1088,26 @@ void xref_virtual_services(struct xref *x)
 {
 	struct project *p = x->p;
 	struct vs_pass pass = { .x = x };
-	pass.recs = xcalloc(p->nseq ? p->nseq : 1, sizeof(*pass.recs));
+	pass.slot = xmalloc((p->nseq ? p->nseq : 1) * sizeof(*pass.slot));
+	for (size_t i = 0; i < p->nseq; i++)
+		pass.slot[i] = UINT32_MAX;
+	uint32_t nvs = 0;
+	for (size_t i = 0; i < p->nres; i++)
+		if (is_vs(p->res[i]))
+			pass.slot[p->res[i]->seq] = nvs++;
+	pass.recs = xcalloc(nvs ? nvs : 1, sizeof(*pass.recs));
 	xref_map_init(&pass.routers, x->arena);
 	pass.fn = vs_prepare_check;
 	project_each_unit(p, vs_unit, &pass);
 	if (x->check_hosts) {
-		index_subset_routers(x, pass.recs, &pass.routers);
+		index_subset_routers(x, &pass, &pass.routers);
 		if (pass.routers.n > 0) {
 			pass.fn = vs_ingress;
 			project_each_unit(p, vs_unit, &pass);
 		}
 	}
-	mesh_host_conflicts(x, pass.recs);
+	mesh_host_conflicts(x, &pass);
 	xref_map_release(&pass.routers);
 	free(pass.recs);
+	free(pass.slot);
 }

@@ -71,10 +71,10 @@ static void test_virtual_service(void)
 	CHECK(h->route[0].weight.set && h->route[0].weight.v == 75);
 	CHECK(!h->route[1].weight.set);           /* a quoted number is a string */
 	CHECK(h->route[1].dest.subset == NULL && !h->route[1].dest.port.set);
-	CHECK(h->mirror->map);
-	CHECK_STR(h->mirror->host, "shadow");
+	CHECK(h->mir->mirror->map);
+	CHECK_STR(h->mir->mirror->host, "shadow");
 	CHECK(h->delay_percent.line == 14);
-	CHECK(vs->http[1].nroute == 0 && !vs->http[1].mirror->map);
+	CHECK(vs->http[1].nroute == 0 && !vs->http[1].mir->mirror->map);
 	CHECK_STR(vs->tcp[0].route[0].dest.host, "db");
 	CHECK(r->nxpaths == 0);
 	unit_yaml_free(p);
