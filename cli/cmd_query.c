@@ -82,6 +82,39 @@ static void print_cors(const mrt_table *t, const mrt_route *r)
 	putchar('\n');
 }
 
+/*
+ * Whether the table routes requests on `gateway` (a listener's gateway,
+ * or a Gateway resource's name, as mrt_match accepts); when not, says so
+ * on stderr with the gateways it has: a misspelt name would otherwise
+ * read as Envoy's 404.
+ */
+static void warn_unknown_gateway(const mrt_table *t, const char *table, const char *gateway)
+{
+	if (!gateway || strcmp(gateway, "mesh") == 0)
+		return;
+	mrt_gateway g;
+	for (size_t i = 0; i < mrt_gateway_count(t); i++)
+		if (mrt_gateway_get(t, i, &g) == 0 && strcmp(g.name, gateway) == 0)
+			return;
+	mrt_listener l;
+	for (size_t i = 0; i < mrt_listener_count(t); i++)
+		if (mrt_listener_get(t, i, &l) == 0 && strcmp(l.gateway, gateway) == 0)
+			return;
+	fprintf(stderr, "meshc: %s has no gateway \"%s\"; its gateways:", table, gateway);
+	const char *last = NULL;
+	size_t shown = 0, n = mrt_listener_count(t);
+	for (size_t i = 0; i < n && shown < 10; i++) {
+		/* Listeners are sorted by gateway: each name once. */
+		if (mrt_listener_get(t, i, &l) != 0 || strcmp(l.gateway, "mesh") == 0 ||
+		    (last && strcmp(last, l.gateway) == 0))
+			continue;
+		fprintf(stderr, " %s", l.gateway);
+		last = l.gateway;
+		shown++;
+	}
+	fprintf(stderr, "%s (NAMESPACE/NAME, or mesh)\n", shown == 10 ? " ..." : shown ? "" : " none");
+}
+
 static void print_text(const mrt_table *t, const mrt_result *res)
 {
 	const mrt_route *r = res->route;
@@ -335,6 +368,8 @@ int cmd_query(int argc, char **argv)
 	} else {
 		printf("no route matches: %s\n", route_json_outcome(t, &res, q.gateway, registry_only));
 	}
+	if (!r)
+		warn_unknown_gateway(t, argv[optind], q.gateway);
 	rc = fflush(stdout) != 0 ? 2 : r ? 0 : 1;
 	mrt_close(t);
 	free(buf);

@@ -384,15 +384,6 @@ static bool equal(struct ev *ev, const struct val *a, const struct val *b)
 	}
 }
 
-static size_t utf8_count(const char *s, size_t n)
-{
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			c++;
-	return c;
-}
-
 /* Byte offset of code point index cp in s, or n + 1 when beyond the end. */
 static size_t utf8_offset(const char *s, size_t n, long long cp)
 {
@@ -526,7 +517,7 @@ static struct val call(struct ev *ev, const struct cel_expr *e)
 	switch (e->fn) {
 	case CEL_SIZE:
 		if (x->t == VT_STRING)
-			return int_val((long long)utf8_count(x->s, x->n));
+			return int_val((long long)prim_utf8_count(x->s, x->n));
 		if (x->t == VT_LIST || x->t == VT_MAP)
 			return int_val((long long)count_of(x));
 		break;
@@ -594,7 +585,7 @@ static struct val call(struct ev *ev, const struct cel_expr *e)
 		if (!str1 || args[1].t != VT_INT || (na == 3 && args[2].t != VT_INT))
 			break;
 		long long from = args[1].i;
-		long long to = na == 3 ? args[2].i : (long long)utf8_count(x->s, x->n);
+		long long to = na == 3 ? args[2].i : (long long)prim_utf8_count(x->s, x->n);
 		if (from < 0 || to < from)
 			return err_val(ev, "substring: index out of range: %lld", from < 0 ? from : to);
 		size_t b = utf8_offset(x->s, x->n, from), end = utf8_offset(x->s, x->n, to);

@@ -36,34 +36,119 @@
 #define RE2_MAX_REPEAT 1000
 #define RE2_MAX_NEST 1000
 
-/*
- * Go's %q for the strings messages quote: double quotes, backslash
- * escapes for quotes, backslashes and control bytes. Printable UTF-8
- * passes through as Go does.
- */
-static const char *quote(struct arena *a, const char *s)
+/* Decodes one UTF-8 sequence of s[0..len); its length, or 0 when invalid. */
+static size_t utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
 {
-	size_t n = strlen(s);
-	char *out = arena_alloc_raw(a, n * 4 + 3), *p = out;
-
-	*p++ = '"';
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		switch (*c) {
-		case '"': *p++ = '\\'; *p++ = '"'; break;
-		case '\\': *p++ = '\\'; *p++ = '\\'; break;
-		case '\n': *p++ = '\\'; *p++ = 'n'; break;
-		case '\t': *p++ = '\\'; *p++ = 't'; break;
-		case '\r': *p++ = '\\'; *p++ = 'r'; break;
-		default:
-			if (*c < 0x20 || *c == 0x7f)
-				p += sprintf(p, "\\x%02x", *c);
-			else
-				*p++ = (char)*c;
-		}
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
 	}
-	*p++ = '"';
-	*p = '\0';
+	size_t n;
+	unsigned c, min;
+	if ((s[0] & 0xE0) == 0xC0) {
+		n = 2; c = s[0] & 0x1F; min = 0x80;
+	} else if ((s[0] & 0xF0) == 0xE0) {
+		n = 3; c = s[0] & 0x0F; min = 0x800;
+	} else if ((s[0] & 0xF8) == 0xF0) {
+		n = 4; c = s[0] & 0x07; min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/*
+ * Go's unicode.IsPrint for the code points that show up in names: false
+ * for C0/C1 controls, non-ASCII spaces, format characters, line and
+ * paragraph separators, private use and non-characters. An approximation
+ * of Go's tables for the rest of Unicode (treated as printable).
+ */
+static bool go_is_print(unsigned c)
+{
+	if (c < 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0xAD)
+		return false;
+	if (c == 0x1680 || (c >= 0x2000 && c <= 0x200F) ||
+	    (c >= 0x2028 && c <= 0x202F) || (c >= 0x205F && c <= 0x206F) ||
+	    c == 0x3000 || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB))
+		return false;
+	if ((c >= 0xE000 && c <= 0xF8FF) || c >= 0xF0000)
+		return false;
+	if ((c & 0xFFFE) == 0xFFFE || (c >= 0xFDD0 && c <= 0xFDEF))
+		return false;
+	return true;
+}
+
+const char *prim_go_quote_n(struct arena *a, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	/* At most 4 bytes out per byte in ("\xff"; "\u2028" is 6 for 3). */
+	char *out = arena_alloc_raw(a, len * 4 + 3), *w = out;
+	const unsigned char *p = (const unsigned char *)s;
+	*w++ = '"';
+	for (size_t i = 0; i < len;) {
+		unsigned c;
+		size_t n = utf8_decode(p + i, len - i, &c);
+		if (n == 0) {
+			*w++ = '\\';
+			*w++ = 'x';
+			*w++ = hex[p[i] >> 4];
+			*w++ = hex[p[i] & 15];
+			i++;
+			continue;
+		}
+		const char *esc = NULL;
+		switch (c) {
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\a': esc = "\\a"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		case '\v': esc = "\\v"; break;
+		}
+		if (esc) {
+			w = stpcpy(w, esc);
+		} else if (go_is_print(c)) {
+			memcpy(w, p + i, n);
+			w += n;
+		} else if (c < 0x80) {
+			w += sprintf(w, "\\x%02x", c);
+		} else if (c < 0x10000) {
+			w += sprintf(w, "\\u%04x", c);
+		} else {
+			w += sprintf(w, "\\U%08x", c);
+		}
+		i += n;
+	}
+	*w++ = '"';
+	*w = '\0';
 	return out;
+}
+
+const char *prim_go_quote(struct arena *a, const char *s)
+{
+	return prim_go_quote_n(a, s, strlen(s));
+}
+
+size_t prim_utf8_count(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xc0) != 0x80)
+			c++;
+	return c;
 }
 
 static bool is_alnum(int c)
@@ -128,7 +213,7 @@ static const char *dns_preconditions(struct arena *a, const char *name)
 {
 	size_t n = strlen(name);
 	if (n > 255)
-		return arena_printf(a, "domain name %s too long (max 255)", quote(a, name));
+		return arena_printf(a, "domain name %s too long (max 255)", prim_go_quote(a, name));
 	if (n == 0)
 		return "empty domain name not allowed";
 	return NULL;
@@ -146,7 +231,7 @@ static const char *dns_labels(struct arena *a, const char *domain)
 
 	if (go_atoi_ok(tld, strlen(tld)))
 		return arena_printf(a, "domain name %s invalid (top level domain %s cannot be all-numeric)",
-				    quote(a, domain), quote(a, tld));
+				    prim_go_quote(a, domain), prim_go_quote(a, tld));
 	for (const char *p = domain;;) {
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
@@ -154,8 +239,8 @@ static const char *dns_labels(struct arena *a, const char *domain)
 			return NULL;    /* trailing dot */
 		if (n > DNS1123_LABEL_MAX || !dns_label_n(p, n))
 			return arena_printf(a, "domain name %s invalid (label %s invalid)",
-					    quote(a, domain),
-					    quote(a, arena_strndup(a, p, n)));
+					    prim_go_quote(a, domain),
+					    prim_go_quote(a, arena_strndup(a, p, n)));
 		if (!dot)
 			return NULL;
 		p = dot + 1;
@@ -177,14 +262,14 @@ const char *prim_check_wildcard_domain(struct arena *a, const char *host)
 	size_t n = dot ? (size_t)(dot - host) : strlen(host);
 	if (!wildcard_label_n(host, n))
 		return arena_printf(a, "domain name %s invalid (label %s invalid)",
-				    quote(a, host), quote(a, arena_strndup(a, host, n)));
+				    prim_go_quote(a, host), prim_go_quote(a, arena_strndup(a, host, n)));
 	return dot ? dns_labels(a, dot + 1) : NULL;
 }
 
 const char *prim_check_partial_wildcard(struct arena *a, const char *host)
 {
 	if (strchr(host, '*') && strlen(host) != 1 && strncmp(host, "*.", 2) != 0)
-		return arena_printf(a, "partial wildcard %s not allowed", quote(a, host));
+		return arena_printf(a, "partial wildcard %s not allowed", prim_go_quote(a, host));
 	return NULL;
 }
 
@@ -210,7 +295,7 @@ const char *prim_check_gateway_host(struct arena *a, const char *host)
 	if (ns[0] == '\0' || name[0] == '\0')
 		return "config namespace and dnsName in host entry cannot be empty";
 	if (strcmp(ns, "*") != 0 && strcmp(ns, ".") != 0 && !prim_is_dns1123_label(ns))
-		return arena_printf(a, "invalid namespace value %s in gateway", quote(a, ns));
+		return arena_printf(a, "invalid namespace value %s in gateway", prim_go_quote(a, ns));
 	return gateway_host_part(a, name);
 }
 
@@ -807,25 +892,25 @@ const char *prim_check_label_key(struct arena *a, const char *key)
 		/* dnsNamePrefixFmt: DNS labels (no length limit each) joined by dots */
 		size_t plen = (size_t)(slash - key);
 		if (plen == 0)
-			return arena_printf(a, "invalid tag key: %s", quote(a, key));
+			return arena_printf(a, "invalid tag key: %s", prim_go_quote(a, key));
 		for (const char *p = key; p < slash;) {
 			const char *dot = memchr(p, '.', (size_t)(slash - p));
 			size_t ln = dot ? (size_t)(dot - p) : (size_t)(slash - p);
 			if (!dns_label_n(p, ln))
-				return arena_printf(a, "invalid tag key: %s", quote(a, key));
+				return arena_printf(a, "invalid tag key: %s", prim_go_quote(a, key));
 			p += ln + (dot ? 1 : 0);
 			if (dot && p == slash)
-				return arena_printf(a, "invalid tag key: %s", quote(a, key));
+				return arena_printf(a, "invalid tag key: %s", prim_go_quote(a, key));
 		}
 		if (!qualified_name_n(name, strlen(name)))
-			return arena_printf(a, "invalid tag key: %s", quote(a, key));
+			return arena_printf(a, "invalid tag key: %s", prim_go_quote(a, key));
 		if (plen > DNS_PREFIX_MAX)
-			return arena_printf(a, "invalid tag key: %s (DNS prefix is too long)", quote(a, key));
+			return arena_printf(a, "invalid tag key: %s (DNS prefix is too long)", prim_go_quote(a, key));
 	} else if (!qualified_name_n(name, strlen(name))) {
-		return arena_printf(a, "invalid tag key: %s", quote(a, key));
+		return arena_printf(a, "invalid tag key: %s", prim_go_quote(a, key));
 	}
 	if (strlen(name) > DNS1123_LABEL_MAX)
-		return arena_printf(a, "invalid tag key: %s (name is too long)", quote(a, key));
+		return arena_printf(a, "invalid tag key: %s (name is too long)", prim_go_quote(a, key));
 	return NULL;
 }
 
@@ -834,7 +919,7 @@ const char *prim_check_label_value(struct arena *a, const char *value)
 	size_t n = strlen(value);
 	if (n == 0 || qualified_name_n(value, n))
 		return NULL;
-	return arena_printf(a, "invalid tag value: %s", quote(a, value));
+	return arena_printf(a, "invalid tag value: %s", prim_go_quote(a, value));
 }
 
 /* ---- header names and values ---- */
@@ -909,14 +994,14 @@ const char *prim_check_header_op_name(struct arena *a, const char *name,
 		if ((name[0] == ':' || strcasecmp(name, "host") == 0) &&
 		    !prim_is_authority_header(name))
 			return arena_printf(a, "invalid header %s: header cannot have \":\" prefix",
-					    quote(a, name));
+					    prim_go_quote(a, name));
 		return NULL;
 	}
 	if (strcasecmp(name, "host") == 0)
-		return arena_printf(a, "invalid header %s: cannot set Host header", quote(a, name));
+		return arena_printf(a, "invalid header %s: cannot set Host header", prim_go_quote(a, name));
 	if (name[0] == ':')
 		return arena_printf(a, "invalid header %s: header cannot have \":\" prefix",
-				    quote(a, name));
+				    prim_go_quote(a, name));
 	return NULL;
 }
 

@@ -68,6 +68,17 @@ bool prim_is_authority_header(const char *name);
 /* CORS allowHeaders/exposeHeaders entries: `*` or an RFC 7230 token. */
 const char *prim_check_cors_header_name(struct arena *a, const char *name);
 
+/*
+ * Go's %q of a string (strconv.Quote): in double quotes, with Go's
+ * escapes for quotes, backslashes, control characters, invalid UTF-8
+ * bytes (\xff) and code points Go does not print (\u2028); printable
+ * UTF-8 passes through. An arena string; _n for s[0..len), NULs allowed.
+ */
+const char *prim_go_quote(struct arena *a, const char *s);
+const char *prim_go_quote_n(struct arena *a, const char *s, size_t len);
+/* Unicode code points in UTF-8 s[0..n) (lead bytes counted). */
+size_t prim_utf8_count(const char *s, size_t n);
+
 /* Go's strings.HasPrefix: whether s starts with p. */
 bool prim_has_prefix(const char *s, const char *p);
 

@@ -735,9 +735,7 @@ void rules_destination_rule(struct diag_list *d, const struct resource *r,
 	const struct node *subsets = field_value(spec, "subsets");
 	if (subsets && subsets->type == NODE_SEQ)
 		check_subsets(c, subsets);
-	const struct node *ws = field_value(spec, "workloadSelector");
-	if (ws && ws->type != NODE_MAP)
-		ws = NULL;
+	const struct node *ws = field_map(spec, "workloadSelector");
 	field_check_export_to(c, field_value(spec, "exportTo"),
 			ws ? PRIM_EXPORT_DR_WITH_SELECTOR : PRIM_EXPORT_DEFAULT);
 	if (ws)

@@ -205,9 +205,7 @@ void rules_service_entry(struct diag_list *d, const struct resource *r,
 	const struct node *spec = c->r->spec;
 	if (!spec)
 		return;
-	const struct node *ws = field_value(spec, "workloadSelector");
-	if (ws && ws->type != NODE_MAP)
-		ws = NULL;
+	const struct node *ws = field_map(spec, "workloadSelector");
 	const struct node *eps = field_value(spec, "endpoints");
 	int res = field_enum(spec, "resolution", resolution_names, RES_COUNT, RES_NONE);
 

@@ -133,16 +133,6 @@ static void sbuf_add(struct sbuf *b, const char *s, size_t len)
 	b->s[b->len] = '\0';
 }
 
-static void sbuf_addc(struct sbuf *b, char c)
-{
-	sbuf_add(b, &c, 1);
-}
-
-static void sbuf_addstr(struct sbuf *b, const char *s)
-{
-	sbuf_add(b, s, strlen(s));
-}
-
 /* Copies the buffer into `a` (NUL-terminated) and empties it. */
 static struct str sbuf_take(struct sbuf *b, struct arena *a)
 {
@@ -583,112 +573,6 @@ static bool same_match(struct arena *a, struct seen_match *s, const struct node 
 	return str_eq(s->canon, canon_match(a, m, fam));
 }
 
-/* Decodes one UTF-8 sequence; returns its length, or 0 when invalid. */
-static size_t utf8_decode(const unsigned char *s, size_t len, unsigned *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	size_t n;
-	unsigned c, min;
-	if ((s[0] & 0xE0) == 0xC0) {
-		n = 2; c = s[0] & 0x1F; min = 0x80;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		n = 3; c = s[0] & 0x0F; min = 0x800;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		n = 4; c = s[0] & 0x07; min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/*
- * Go's unicode.IsPrint for the code points that show up in names: false
- * for C0/C1 controls, non-ASCII spaces, format characters, line and
- * paragraph separators, private use and non-characters. An approximation
- * of Go's tables for the rest of Unicode (treated as printable).
- */
-static bool go_is_print(unsigned c)
-{
-	if (c < 0x20 || (c >= 0x7F && c <= 0xA0) || c == 0xAD)
-		return false;
-	if (c == 0x1680 || (c >= 0x2000 && c <= 0x200F) ||
-	    (c >= 0x2028 && c <= 0x202F) || (c >= 0x205F && c <= 0x206F) ||
-	    c == 0x3000 || c == 0xFEFF || (c >= 0xFFF9 && c <= 0xFFFB))
-		return false;
-	if ((c >= 0xE000 && c <= 0xF8FF) || c >= 0xF0000)
-		return false;
-	if ((c & 0xFFFE) == 0xFFFE || (c >= 0xFDD0 && c <= 0xFDEF))
-		return false;
-	return true;
-}
-
-/* Go's fmt %q of a string (strconv.Quote), in `a`. */
-static const char *go_quote(struct arena *a, struct str s)
-{
-	static const char hex[] = "0123456789abcdef";
-	struct sbuf b = { 0 };
-	sbuf_addc(&b, '"');
-	const unsigned char *p = (const unsigned char *)s.s;
-	size_t i = 0;
-	while (i < s.len) {
-		unsigned c;
-		size_t n = utf8_decode(p + i, s.len - i, &c);
-		if (n == 0) {
-			char esc[4] = { '\\', 'x', hex[p[i] >> 4], hex[p[i] & 15] };
-			sbuf_add(&b, esc, 4);
-			i++;
-			continue;
-		}
-		if (c == '"' || c == '\\') {
-			sbuf_addc(&b, '\\');
-			sbuf_addc(&b, (char)c);
-		} else if (go_is_print(c)) {
-			sbuf_add(&b, (const char *)p + i, n);
-		} else if (c == '\a') {
-			sbuf_addstr(&b, "\\a");
-		} else if (c == '\b') {
-			sbuf_addstr(&b, "\\b");
-		} else if (c == '\f') {
-			sbuf_addstr(&b, "\\f");
-		} else if (c == '\n') {
-			sbuf_addstr(&b, "\\n");
-		} else if (c == '\r') {
-			sbuf_addstr(&b, "\\r");
-		} else if (c == '\t') {
-			sbuf_addstr(&b, "\\t");
-		} else if (c == '\v') {
-			sbuf_addstr(&b, "\\v");
-		} else {
-			char esc[16];
-			if (c < 0x80)
-				snprintf(esc, sizeof(esc), "\\x%02x", c);
-			else if (c < 0x10000)
-				snprintf(esc, sizeof(esc), "\\u%04x", c);
-			else
-				snprintf(esc, sizeof(esc), "\\U%08x", c);
-			sbuf_addstr(&b, esc);
-		}
-		i += n;
-	}
-	sbuf_addc(&b, '"');
-	const char *r = sbuf_take(&b, a).s;
-	free(b.s);
-	return r;
-}
-
 /* routeName / requestName: a non-empty string `name` quoted, else #index. */
 static const char *item_name(struct arena *a, const struct node *item,
 			     size_t index, enum route_family fam)
@@ -696,7 +580,7 @@ static const char *item_name(struct arena *a, const struct node *item,
 	if (fam == FAMILY_HTTP && item && item->type == NODE_MAP) {
 		struct str name = node_string(node_get(item, "name"));
 		if (name.len)
-			return go_quote(a, name);
+			return prim_go_quote_n(a, name.s, name.len);
 	}
 	return arena_printf(a, "#%zu", index);
 }

@@ -51,30 +51,6 @@ enum route_type {
 	ROUTE_DELEGATE,     /* inside a delegate VirtualService */
 };
 
-/* Go's %q, for user text inside messages. */
-static const char *q(struct vs_ctx *c, const char *s)
-{
-	size_t n = strlen(s);
-	char *out = arena_alloc_raw(c->rule.a, n * 4 + 3), *p = out;
-	*p++ = '"';
-	for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
-		if (*u == '"' || *u == '\\') {
-			*p++ = '\\';
-			*p++ = (char)*u;
-		} else if (*u == '\n') {
-			*p++ = '\\';
-			*p++ = 'n';
-		} else if (*u < 0x20 || *u == 0x7f) {
-			p += sprintf(p, "\\x%02x", *u);
-		} else {
-			*p++ = (char)*u;
-		}
-	}
-	*p++ = '"';
-	*p = '\0';
-	return out;
-}
-
 /*
  * Go's %v of a float64 (strconv 'g' with the shortest precision): the
  * fewest significant digits that read back the same, in %e form when the
@@ -150,11 +126,11 @@ static void check_regex(struct vs_ctx *c, const struct node *v, const char *re,
 		return;
 	if (strcmp(msg, "regex string match should not be empty") == 0 ||
 	    strncmp(msg, "regex is too large", 18) == 0) {
-		RULE_ERR(&c->rule, v, "%s: %s", q(c, where), msg);
+		RULE_ERR(&c->rule, v, "%s: %s", prim_go_quote(c->rule.a, where), msg);
 		return;
 	}
 	char *full = arena_printf(c->rule.a, "%s: %s; Istio uses RE2 style regex-based match "
-				  "(https://github.com/google/re2/wiki/Syntax)", q(c, where), msg);
+				  "(https://github.com/google/re2/wiki/Syntax)", prim_go_quote(c->rule.a, where), msg);
 	unsigned col;
 	if (!source_column(v, off, &col)) {
 		RULE_ERR(&c->rule, v, "%s", full);
@@ -174,10 +150,10 @@ static void check_string_match(struct vs_ctx *c, const struct node *sm, const ch
 	const struct node *prefix = field_raw(sm, "prefix");
 	const struct node *regex = field_raw(sm, "regex");
 	if (!uri_only && prefix && node_str(prefix) && prefix->len == 0)
-		RULE_ERR(&c->rule, prefix, "%s: prefix string match should not be empty", q(c, where));
+		RULE_ERR(&c->rule, prefix, "%s: prefix string match should not be empty", prim_go_quote(c->rule.a, where));
 	if (regex && node_str(regex)) {
 		if (regex->len == 0)
-			RULE_ERR(&c->rule, regex, "%s: regex string match should not be empty", q(c, where));
+			RULE_ERR(&c->rule, regex, "%s: regex string match should not be empty", prim_go_quote(c->rule.a, where));
 		else
 			check_regex(c, regex, regex->text, where);
 	}
@@ -222,8 +198,8 @@ static void check_gateway_names(struct vs_ctx *c, const struct node *list)
 				const char *rest = dot + 1, *dot2 = strchr(rest, '.');
 				size_t rn = dot2 ? (size_t)(dot2 - rest) : strlen(rest);
 				RULE_WARN(&c->rule, item, "using legacy gatewayName format %s; prefer the "
-					  "<namespace>/<name> format: %s", q(c, name),
-					  q(c, arena_printf(c->rule.a, "%.*s/%.*s", (int)rn, rest,
+					  "<namespace>/<name> format: %s", prim_go_quote(c->rule.a, name),
+					  prim_go_quote(c->rule.a, arena_printf(c->rule.a, "%.*s/%.*s", (int)rn, rest,
 						       (int)(dot - name), name)));
 			}
 			problems[np++] = prim_check_fqdn(c->rule.a, name);
@@ -233,9 +209,9 @@ static void check_gateway_names(struct vs_ctx *c, const struct node *list)
 			if (!*ns || !*gw)
 				problems[np++] = "config namespace and gateway name cannot be empty";
 			if (!prim_is_dns1123_label(ns))
-				problems[np++] = arena_printf(c->rule.a, "invalid value for namespace: %s", q(c, ns));
+				problems[np++] = arena_printf(c->rule.a, "invalid value for namespace: %s", prim_go_quote(c->rule.a, ns));
 			if (!prim_is_dns1123_label(gw))
-				problems[np++] = arena_printf(c->rule.a, "invalid value for gateway name: %s", q(c, gw));
+				problems[np++] = arena_printf(c->rule.a, "invalid value for gateway name: %s", prim_go_quote(c->rule.a, gw));
 		}
 		for (size_t k = 0; k < np; k++) {
 			if (!problems[k])
@@ -490,7 +466,7 @@ static void check_cors(struct vs_ctx *c, const struct node *cors)
 		for (size_t k = 0; k < sizeof(methods) / sizeof(methods[0]) && !ok; k++)
 			ok = strcmp(m, methods[k]) == 0;
 		if (!ok)
-			RULE_ERR(&c->rule, am->items[i], "%s is not a supported HTTP method", q(c, m));
+			RULE_ERR(&c->rule, am->items[i], "%s is not a supported HTTP method", prim_go_quote(c->rule.a, m));
 	}
 	static const char *const lists[] = { "allowHeaders", "exposeHeaders" };
 	for (int l = 0; l < 2; l++) {
@@ -557,7 +533,7 @@ static void check_fault(struct vs_ctx *c, const struct node *fault)
 			if (s && !ok)
 				RULE_ERR(&c->rule, gs, "gRPC status %s is not supported. See "
 					 "https://github.com/grpc/grpc/blob/master/doc/statuscodes.md "
-					 "for a list of supported codes, for example 'NOT_FOUND'", q(c, s));
+					 "for a list of supported codes, for example 'NOT_FOUND'", prim_go_quote(c->rule.a, s));
 		} else if (field_is_set(h2)) {
 			RULE_ERR(&c->rule, h2, "HTTP/2 abort fault injection not supported yet");
 		} else if (field_is_set(hs)) {
@@ -738,7 +714,7 @@ static void check_retries(struct vs_ctx *c, const struct node *rt)
 			for (size_t k = 0; k < sizeof(policies) / sizeof(policies[0]) && !ok; k++)
 				ok = strcmp(tok, policies[k]) == 0;
 			if (!ok)
-				RULE_ERR(&c->rule, field_raw(rt, "retryOn"), "%s is not a valid retryOn policy", q(c, tok));
+				RULE_ERR(&c->rule, field_raw(rt, "retryOn"), "%s is not a valid retryOn policy", prim_go_quote(c->rule.a, tok));
 			if (!comma)
 				break;
 			p = comma + 1;
@@ -796,7 +772,7 @@ static void check_authority_rewrite(struct vs_ctx *c, const struct node *h)
 				continue;
 			if (*current) {
 				RULE_ERR(&c->rule, p->key, "authority header cannot be set multiple times: "
-					 "have %s, attempting to set %s", q(c, current), q(c, v));
+					 "have %s, attempting to set %s", prim_go_quote(c->rule.a, current), prim_go_quote(c->rule.a, v));
 				return;
 			}
 			current = v;
@@ -838,7 +814,7 @@ static const char *gateway_bound_host(struct vs_ctx *c, bool sni, const char *do
 	if (n == 0)
 		return "empty domain name not allowed";
 	if (n > 255)
-		return arena_printf(c->rule.a, "domain name %s too long (max 255)", q(c, domain));
+		return arena_printf(c->rule.a, "domain name %s too long (max 255)", prim_go_quote(c->rule.a, domain));
 	if (!sni || strncmp(domain, "outbound_", 9) != 0)
 		return prim_check_wildcard_domain(c->rule.a, domain);
 
@@ -882,12 +858,12 @@ static const char *gateway_bound_host(struct vs_ctx *c, bool sni, const char *do
 		letter |= (hostname[i] | 0x20) >= 'a' && (hostname[i] | 0x20) <= 'z';
 	if (!digit)
 		return arena_printf(c->rule.a, "domain name %s invalid (label %s invalid). should follow "
-				    "outbound_.<port>_._.<hostname> format", q(c, domain),
-				    q(c, arena_strndup(c->rule.a, port, pn)));
+				    "outbound_.<port>_._.<hostname> format", prim_go_quote(c->rule.a, domain),
+				    prim_go_quote(c->rule.a, arena_strndup(c->rule.a, port, pn)));
 	if (!letter)
 		return arena_printf(c->rule.a, "domain name %s invalid (label %s invalid). should follow "
-				    "outbound_.<port>_._.<hostname> format", q(c, domain),
-				    q(c, arena_strndup(c->rule.a, hostname, hn)));
+				    "outbound_.<port>_._.<hostname> format", prim_go_quote(c->rule.a, domain),
+				    prim_go_quote(c->rule.a, arena_strndup(c->rule.a, hostname, hn)));
 	return NULL;
 }
 
@@ -901,7 +877,7 @@ static void check_sni_host(struct vs_ctx *c, const struct node *item)
 	if (e) {
 		if (prim_is_ip(sni))
 			RULE_WARN(&c->rule, item, "using an IP address (%s) goes against SNI spec and most "
-				  "clients do not support this", q(c, sni));
+				  "clients do not support this", prim_go_quote(c->rule.a, sni));
 		else
 			RULE_ERR(&c->rule, item, "%s", e);
 		return;
@@ -916,7 +892,7 @@ static void check_sni_host(struct vs_ctx *c, const struct node *item)
 		hosts = arena_printf(c->rule.a, "%s%s%s", hosts, i ? ", " : "", h);
 	}
 	RULE_ERR(&c->rule, item, "SNI host %s is not a compatible subset of any of the virtual service "
-		 "hosts: [%s]", q(c, sni), hosts);
+		 "hosts: [%s]", prim_go_quote(c->rule.a, sni), hosts);
 }
 
 /* The L4 match fields TLS and TCP matches share. */

@@ -292,16 +292,6 @@ static bool cel_port_name(const char *s, size_t n)
 	return true;
 }
 
-/* Unicode code points in a UTF-8 string (what maxLength counts). */
-static size_t utf8_chars(const char *s, size_t n)
-{
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			c++;
-	return c;
-}
-
 /* ---- reporting ---- */
 
 /*
@@ -631,12 +621,12 @@ static void check_string(struct walk *w, const struct schema_node *s,
 {
 	char tmp[256];
 	if (s->max_length != SCHEMA_NO_LIMIT) {
-		size_t c = utf8_chars(n->text, n->len);
+		size_t c = prim_utf8_count(n->text, n->len);
 		if (c > s->max_length)
 			report(w, n, NULL, "too long: %zu characters, at most %u allowed",
 			       c, s->max_length);
 	}
-	if (s->min_length != SCHEMA_NO_LIMIT && utf8_chars(n->text, n->len) < s->min_length)
+	if (s->min_length != SCHEMA_NO_LIMIT && prim_utf8_count(n->text, n->len) < s->min_length)
 		report(w, n, NULL, "too short: at least %u character%s required",
 		       s->min_length, s->min_length == 1 ? "" : "s");
 	if (s->pattern && cel_regex_search(s->pattern, n->text, n->len) != 1)
@@ -655,12 +645,6 @@ static void check_string(struct walk *w, const struct schema_node *s,
 }
 
 /* ---- CEL rules ---- */
-
-static bool has_prefix(const struct node *n, const char *p)
-{
-	size_t l = strlen(p);
-	return n->len >= l && memcmp(n->text, p, l) == 0;
-}
 
 static bool scalar_eq(const struct node *a, const struct node *b)
 {
@@ -693,12 +677,12 @@ static void cel_scalar(struct walk *w, const struct schema_node *s,
 			report(w, n, NULL, "%s", c->message);
 		break;
 	case CEL_UDS_ABSOLUTE:
-		if (n->type == NODE_STR && has_prefix(n, "unix://") &&
+		if (n->type == NODE_STR && prim_has_prefix(n->text, "unix://") &&
 		    (n->len < 8 || (n->text[7] != '/' && n->text[7] != '@')))
 			report(w, n, NULL, "%s", c->message);
 		break;
 	case CEL_UDS_NOT_DIR:
-		if (n->type == NODE_STR && has_prefix(n, "unix://") &&
+		if (n->type == NODE_STR && prim_has_prefix(n->text, "unix://") &&
 		    n->text[n->len - 1] == '/')
 			report(w, n, NULL, "%s", c->message);
 		break;
@@ -753,7 +737,7 @@ static void cel_map(struct walk *w, const struct schema_node *s,
 		break;
 	case CEL_UDS_FORBIDS: {
 		const struct node_pair *a = field(m, c->arg[0]), *b = field(m, c->arg[1]);
-		if (a && b && a->value->type == NODE_STR && has_prefix(a->value, "unix://"))
+		if (a && b && a->value->type == NODE_STR && prim_has_prefix(a->value->text, "unix://"))
 			REPORT_KEY(w, b, "%s", c->message);
 		break;
 	}

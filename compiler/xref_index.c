@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "xref_index.h"
+#include "prim.h"
 
 /* ---- hash table ---- */
 
@@ -117,28 +118,7 @@ const char *xref_text(const struct node *n)
 
 const char *xref_quote(struct xref *x, const char *s)
 {
-	size_t len = strlen(s);
-	char *out = arena_alloc_raw(x->arena, len * 4 + 3), *w = out;
-	*w++ = '"';
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		switch (*c) {
-		case '"': *w++ = '\\'; *w++ = '"'; break;
-		case '\\': *w++ = '\\'; *w++ = '\\'; break;
-		case '\n': *w++ = '\\'; *w++ = 'n'; break;
-		case '\t': *w++ = '\\'; *w++ = 't'; break;
-		case '\r': *w++ = '\\'; *w++ = 'r'; break;
-		default:
-			if (*c < 0x20 || *c == 0x7f) {
-				snprintf(w, 5, "\\x%02x", *c);
-				w += 4;
-			} else {
-				*w++ = (char)*c;
-			}
-		}
-	}
-	*w++ = '"';
-	*w = '\0';
-	return out;
+	return prim_go_quote(x->arena, s);
 }
 
 const char *xref_key2(struct xref *x, const char *a, const char *b)

@@ -470,6 +470,21 @@ static void test_export_to(void)
 	CHECK(prim_check_export_to(&A, "default", both, 2, PRIM_EXPORT_DR_WITH_SELECTOR, &p) == 1);
 }
 
+/* Go's strconv.Quote, which every %q in Istio's messages is. */
+static void test_go_quote(void)
+{
+	CHECK_STR(prim_go_quote(&A, "reviews"), "\"reviews\"");
+	CHECK_STR(prim_go_quote(&A, "a\"b\\c"), "\"a\\\"b\\\\c\"");
+	CHECK_STR(prim_go_quote(&A, "\t\n\r\a\b\f\v"), "\"\\t\\n\\r\\a\\b\\f\\v\"");
+	CHECK_STR(prim_go_quote(&A, "\x01\x7f"), "\"\\x01\\x7f\"");
+	CHECK_STR(prim_go_quote(&A, "caf\xc3\xa9"), "\"caf\xc3\xa9\"");       /* printable: as is */
+	CHECK_STR(prim_go_quote(&A, "\xff\xc3"), "\"\\xff\\xc3\"");          /* invalid UTF-8 */
+	CHECK_STR(prim_go_quote(&A, "\xe2\x80\xa8"), "\"\\u2028\"");        /* line separator */
+	CHECK_STR(prim_go_quote(&A, "\xf3\xb0\x80\x80"), "\"\\U000f0000\""); /* private use */
+	CHECK_STR(prim_go_quote_n(&A, "a\0b", 3), "\"a\\x00b\"");
+	CHECK_STR(prim_go_quote(&A, ""), "\"\"");
+}
+
 int main(void)
 {
 	arena_init(&A);
@@ -493,6 +508,7 @@ int main(void)
 	RUN(test_protocol);
 	RUN(test_host_overlap);
 	RUN(test_export_to);
+	RUN(test_go_quote);
 	arena_release(&A);
 	return unit_end();
 }
