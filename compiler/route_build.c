@@ -142,9 +142,13 @@ static void plan_chunk_run(void *ctx, size_t i, struct arena *scratch)
 	memset(&w.sb_pol, 0, sizeof(w.sb_pol));
 	w.retry_default = NULL;
 	w.redirect_list = NULL;
+	w.extras = NULL;
+	w.n_extras = w.cap_extras = 0;
+	w.spare_extra = NULL;
 	for (size_t k = c->first; k < c->end; k++)
 		job->plan(&w, k, job->ctx, &c->plan);
 	free(w.sb_pol.p);
+	free(w.extras);
 }
 
 void route_plan_run(struct builder *b, size_t n, size_t chunk,
@@ -470,4 +474,5 @@ void route_build_only(struct route_model *m, struct project *p, struct diag_list
 	free(b.svc);
 	free(b.mesh_wild);
 	free(b.sb_pol.p);
+	free(b.extras);
 }

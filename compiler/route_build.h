@@ -85,6 +85,13 @@ struct builder {
 	 * nothing else, shared by all such routes (most of them): the
 	 * setters copy it before changing a route's own (route_http.c). */
 	struct rm_extra *retry_default;
+	/* The extra records routes share (route_http.c share_extra): a
+	 * route's finished record is replaced by an equal one made before,
+	 * and its own kept as `spare` for the next route. Heap table of
+	 * cap slots (a power of two), per builder (each worker its own). */
+	struct rm_extra **extras;
+	size_t n_extras, cap_extras;
+	struct rm_extra *spare_extra;
 	/* The model clusters are found or made in: m, but for a worker of
 	 * the parallel mesh build, whose m is a private view (route_mesh.c);
 	 * `lock` (NULL when alone) then guards it and the run's index. */

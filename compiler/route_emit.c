@@ -59,12 +59,6 @@ struct emitter {
 	uint32_t *rxmap;             /* regex index + 1 by pattern string ref */
 	size_t rxmap_cap;
 	unsigned *cluster_pos;       /* model cluster id -> CLST index */
-	/* The last extra record written, by model record and timeout: an
-	 * extra shared by many routes (the default retries) is written once
-	 * and found again without re-interning its fields. */
-	const struct rm_extra *last_extra;
-	unsigned last_timeout;
-	uint32_t last_extra_idx;
 	bool too_big;
 	const char *fail;            /* why the table cannot be written, or NULL */
 	struct dedup {               /* per section: record ranges by content */
@@ -405,13 +399,17 @@ static void emit_route_body(struct emitter *e, struct rm_route *r, unsigned gen)
 	/* The timeout lives in the extra record: most routes have neither. */
 	if (!r->extra && r->timeout_ms == MRT_UNSET) {
 		r->emit_extra = MRT_NONE;
-	} else if (r->extra && r->extra == e->last_extra && r->timeout_ms == e->last_timeout) {
-		r->emit_extra = e->last_extra_idx;   /* what emit_extra would find */
+	} else if (r->extra && r->extra->emit_gen == gen && r->extra->emit_timeout == r->timeout_ms) {
+		/* A record shared by many routes: written once for this timeout,
+		 * found again without re-interning its fields. */
+		r->emit_extra = r->extra->emit_idx;   /* what emit_extra would find */
 	} else {
 		r->emit_extra = emit_extra(e, r->extra, r->timeout_ms);
-		e->last_extra = r->extra;
-		e->last_timeout = r->timeout_ms;
-		e->last_extra_idx = r->emit_extra;
+		if (r->extra) {
+			r->extra->emit_gen = gen;
+			r->extra->emit_timeout = r->timeout_ms;
+			r->extra->emit_idx = r->emit_extra;
+		}
 	}
 }
 

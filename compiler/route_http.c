@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hash.h"
 #include "route_build.h"
 
 /* ---- conditions ------------------------------------------------------------ */
@@ -322,7 +323,11 @@ bool route_source_scoped(const struct rm_route *r)
 
 static struct rm_extra *extra_new(struct builder *b)
 {
-	struct rm_extra *x = arena_alloc(&b->m->arena, sizeof(*x));
+	struct rm_extra *x = b->spare_extra;
+	b->spare_extra = NULL;
+	if (!x)
+		x = arena_alloc_raw(&b->m->arena, sizeof(*x));
+	memset(x, 0, sizeof(*x));
 	x->rd_port = x->rd_code = MRT_UNSET;
 	x->rt_attempts = x->rt_per_try_ms = x->rt_backoff_ms = MRT_UNSET;
 	x->fd_delay_ms = x->fd_delay_ppm = x->fa_status = x->fa_ppm = MRT_UNSET;
@@ -336,11 +341,98 @@ static struct rm_extra *extra_of(struct builder *b, struct rm_route *rt)
 {
 	if (!rt->extra) {
 		rt->extra = extra_new(b);
-	} else if (rt->extra == b->retry_default) {
-		rt->extra = arena_alloc_raw(&b->m->arena, sizeof(*rt->extra));
-		*rt->extra = *b->retry_default;
+	} else if (rt->extra->shared) {
+		struct rm_extra *x = extra_new(b);
+		*x = *rt->extra;
+		x->shared = false;
+		rt->extra = x;
 	}
 	return rt->extra;
+}
+
+/*
+ * The fields of an extra record that share_extra compares: strings by
+ * content, numbers by value. Arrays (mirrors, CORS origins, header
+ * operations) are each route's own: a record with one is not shared.
+ */
+#define EXTRA_STRINGS(X) X(rd_uri) X(rd_authority) X(rd_scheme) X(rd_prefix) \
+	X(rw_uri) X(rw_authority) X(rw_regex) X(rw_sub) X(rt_retry_on) \
+	X(rt_status_codes) X(fa_grpc) X(fa_http2) X(cors_methods) \
+	X(cors_allow_headers) X(cors_expose_headers) X(cors_preflight)
+#define EXTRA_NUMBERS(X) X(rd_port) X(rd_derive) X(rd_code) X(dr_status) \
+	X(dr_body_len) X(rt_attempts) X(rt_per_try_ms) X(rt_backoff_ms) \
+	X(rt_flags) X(fd_delay_ms) X(fd_delay_ppm) X(fa_status) X(fa_ppm) \
+	X(cors_set) X(cors_max_age_ms) X(cors_credentials)
+
+static uint64_t extra_hash(const struct rm_extra *x)
+{
+	uint64_t h = 0;
+#define MIX(v) (h = (h ^ (uint64_t)(v)) * 0x100000001b3ULL)
+#define HASH_STR(f) MIX(x->f ? hash_bytes(x->f, strlen(x->f)) : 1);
+#define HASH_NUM(f) MIX(x->f);
+	EXTRA_STRINGS(HASH_STR)
+	EXTRA_NUMBERS(HASH_NUM)
+	MIX(x->dr_body ? hash_bytes(x->dr_body, x->dr_body_len) : 1);
+#undef HASH_STR
+#undef HASH_NUM
+#undef MIX
+	return h;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static bool extra_equal(const struct rm_extra *x, const struct rm_extra *y)
+{
+#define SAME_STR(f) if (!str_same(x->f, y->f)) return false;
+#define SAME_NUM(f) if (x->f != y->f) return false;
+	EXTRA_STRINGS(SAME_STR)
+	EXTRA_NUMBERS(SAME_NUM)
+#undef SAME_STR
+#undef SAME_NUM
+	return x->dr_body == y->dr_body ||
+	       (x->dr_body && y->dr_body && memcmp(x->dr_body, y->dr_body, x->dr_body_len) == 0);
+}
+
+/*
+ * Shares rt's finished extra record with the routes that have an equal
+ * one (most routes repeat a few retry policies): the table then holds
+ * one record where it held one per route, and the emitter writes it
+ * once.
+ */
+static void share_extra(struct builder *b, struct rm_route *rt)
+{
+	struct rm_extra *x = rt->extra;
+	if (!x || x->shared || x->mirrors || x->cors_origins || x->hops)
+		return;
+	if ((b->n_extras + 1) * 2 > b->cap_extras) {
+		size_t cap = b->cap_extras ? b->cap_extras * 2 : 64;
+		struct rm_extra **t = xcalloc(cap, sizeof(*t));
+		for (size_t i = 0; i < b->cap_extras; i++) {
+			if (!b->extras[i])
+				continue;
+			size_t j = extra_hash(b->extras[i]) & (cap - 1);
+			while (t[j])
+				j = (j + 1) & (cap - 1);
+			t[j] = b->extras[i];
+		}
+		free(b->extras);
+		b->extras = t;
+		b->cap_extras = cap;
+	}
+	size_t j = extra_hash(x) & (b->cap_extras - 1);
+	for (; b->extras[j]; j = (j + 1) & (b->cap_extras - 1)) {
+		if (extra_equal(b->extras[j], x)) {
+			rt->extra = b->extras[j];
+			b->spare_extra = x;   /* referenced by nobody now */
+			return;
+		}
+	}
+	x->shared = true;
+	b->extras[j] = x;
+	b->n_extras++;
 }
 
 static int hop_cmp(const void *a, const void *b)
@@ -584,6 +676,7 @@ void route_set_retries(struct builder *b, struct rm_route *rt, const struct m_re
 		if (!b->retry_default) {
 			b->retry_default = extra_new(b);
 			default_retries(b->retry_default);
+			b->retry_default->shared = true;
 		}
 		rt->extra = b->retry_default;
 		return;
@@ -748,6 +841,7 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 		auth = h->route[0].headers->authority;
 	if (rt->action == MRT_ACTION_ROUTE && auth && !(rt->extra && rt->extra->rw_authority))
 		extra_of(b, rt)->rw_authority = auth;
+	share_extra(b, rt);
 }
 
 /* ---- routes -------------------------------------------------------------- */

@@ -60,6 +60,8 @@ struct rm_dest {
 	size_t n_hops;
 };
 
+/* A route's less common parts. A new field also goes into route_http.c's
+ * EXTRA_STRINGS or EXTRA_NUMBERS (records equal in them are shared). */
 struct rm_extra {
 	const char *rd_uri, *rd_authority, *rd_scheme, *rd_prefix;
 	unsigned rd_port, rd_derive, rd_code;
@@ -81,6 +83,12 @@ struct rm_extra {
 	const char *cors_preflight;
 	struct rm_hop *hops;
 	size_t n_hops;
+	/* Shared by several routes: never changed in place (the route
+	 * builder changes a copy). */
+	bool shared;
+	/* Emitter bookkeeping: a shared record is written once per timeout
+	 * (the extra record carries its route's timeout). */
+	unsigned emit_gen, emit_timeout, emit_idx;
 };
 
 struct rm_map;
