@@ -288,6 +288,8 @@ static void sb_outcome_json(struct sbuf *b, const struct diff_outcome *o)
 		sb_uint(b, d.port);
 		sb_str(b, ",\"weight\":");
 		sb_uint(b, d.weight);
+		if (route_json_invalid_backend(&d))
+			sb_str(b, ",\"invalidBackend\":true");
 		mrt_cluster c;
 		if (mrt_cluster_get(t, d.cluster_index, &c) == 0 && c.policy_json) {
 			sb_str(b, ",\"policy\":");

@@ -28,6 +28,7 @@
 #include "gwapi.h"
 #include "model.h"
 #include "onode.h"
+#include "xref_index.h"
 
 static bool is_missing(const struct gwapi *g, const char *host)
 {
@@ -57,6 +58,20 @@ static void drop_missing_hosts(const struct gwapi *g, struct node *spec)
 	}
 }
 
+static const char *identity_key(struct arena *a, enum resource_kind kind, const char *ns,
+				const char *name)
+{
+	return arena_printf(a, "%d/%s/%s", (int)kind, ns ? ns : "", name ? name : "");
+}
+
+/* The Istio kind of a derived resource. */
+static enum resource_kind out_kind(const struct gw_out *o)
+{
+	return strcmp(o->kind, "Gateway") == 0 ? KIND_GATEWAY :
+	       strcmp(o->kind, "DestinationRule") == 0 ? KIND_DESTINATION_RULE :
+							 KIND_VIRTUAL_SERVICE;
+}
+
 size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 {
 	struct arena *a = &g->arena;
@@ -68,9 +83,28 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 	bool check_hosts = p->has_kind[KIND_SERVICE] || p->has_kind[KIND_SERVICE_ENTRY] ||
 			   p->opt.require_hosts;
 	p->res = xrealloc(p->res, (p->nres + n + 1) * sizeof(*p->res));
+	/*
+	 * One resource per kind, namespace and name, as Istio's config store
+	 * holds: a derived resource that repeats an input's or an earlier
+	 * derived one's (listeners named twice, which the CRD forbids and
+	 * meshc check reports, but diff compiles unchecked input) is left out,
+	 * so the table lists each gateway once.
+	 */
+	struct xref_map seen;
+	xref_map_init(&seen, a);
+	for (size_t i = 0; i < p->nres; i++)
+		*xref_map_put(&seen, identity_key(a, p->res[i]->kind, p->res[i]->namespace,
+						  p->res[i]->name)) = p->res[i];
+	size_t added = 0;
 	for (size_t i = 0; i < g->nouts; i++) {
 		struct gw_out *o = &g->outs[i];
-		bool gw = strcmp(o->kind, "Gateway") == 0;
+		if (!o->doc)
+			continue;
+		void **slot = xref_map_put(&seen, identity_key(a, out_kind(o), o->ns, o->name));
+		if (*slot)
+			continue;
+		*slot = o;
+		bool gw = out_kind(o) == KIND_GATEWAY;
 		struct node *meta = (struct node *)node_get(o->doc, "metadata");
 		struct node *spec = (struct node *)node_get(o->doc, "spec");
 		if (gw && o->from && o->from->kind == GWK_GATEWAY) {
@@ -82,8 +116,7 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 		if (check_hosts && g->nmissing && !gw)
 			drop_missing_hosts(g, spec);
 		struct resource *r = arena_alloc(a, sizeof(*r));
-		bool dr = strcmp(o->kind, "DestinationRule") == 0;
-		r->kind = gw ? KIND_GATEWAY : dr ? KIND_DESTINATION_RULE : KIND_VIRTUAL_SERVICE;
+		r->kind = out_kind(o);
 		r->kind_name = o->kind;
 		r->api_version = "networking.istio.io/v1";
 		r->name = o->name;
@@ -106,6 +139,8 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 		r->name_pos = (struct mpos){ 0, 0 };
 		p->res[p->nres++] = r;
 		p->has_kind[r->kind] = true;
+		added++;
 	}
-	return n;
+	xref_map_release(&seen);
+	return added;
 }
