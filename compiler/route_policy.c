@@ -79,7 +79,14 @@ static const char *policy_json(struct builder *b, const struct m_polfield *const
 	if (s->n == 1)
 		return NULL;
 	sb_put(s, "}", 1);
-	return arena_strndup(&b->m->arena, s->p, s->n);
+	/* Stored once per distinct policy (most clusters repeat a few):
+	 * cluster_policy runs under the builder's lock. */
+	const char *have = xref_map_get(b->policies, s->p);
+	if (have)
+		return have;
+	char *j = arena_strndup(&b->m->arena, s->p, s->n);
+	*xref_map_put_ref(b->policies, j) = j;
+	return j;
 }
 
 static int dr_cmp(const void *x, const void *y)
