@@ -370,6 +370,23 @@ static void note_plain_dest(struct xref *x, struct vs_rec *rec,
  * first noted for IST0140 (note_subset_route, note_plain_dest), even with
  * an empty host.
  */
+/*
+ * The fully qualified name of a destination's host: a destination naming
+ * one of the VirtualService's own hosts (the usual case) shares that
+ * host's name (rec->fqdns, made the same way) instead of a copy per
+ * destination.
+ */
+static const char *dest_fqdn(struct xref *x, const struct resource *vs,
+			     const struct vs_rec *rec, const char *host)
+{
+	for (size_t k = 0; rec->hosts && k < rec->hosts->n; k++) {
+		const char *own = rec->hosts->v[k].s;
+		if (own && rec->fqdns[k] && strcmp(own, host) == 0)
+			return rec->fqdns[k];
+	}
+	return xref_fqdn(x, host, vs->namespace);
+}
+
 static void visit_dest(struct xref *x, const struct resource *vs,
 		       struct vs_rec *rec, struct dest *d, dest_fn *fn)
 {
@@ -379,7 +396,7 @@ static void visit_dest(struct xref *x, const struct resource *vs,
 	if (!host)
 		return;              /* the schema layer reports a missing host */
 	d->subset = d->m->subset && *d->m->subset ? d->m->subset : NULL;
-	d->fqdn = xref_fqdn(x, host, vs->namespace);
+	d->fqdn = dest_fqdn(x, vs, rec, host);
 	if (d->http && d->route && d->subset && x->check_hosts && rec->mesh)
 		note_subset_route(x, rec, d->fqdn);
 	if (d->http && d->route && !d->subset && x->check_hosts && rec->gateways)
