@@ -63,6 +63,8 @@ static const char *source_line(const struct project *p, const char *file,
 		const struct source_unit *u = &p->units[i];
 		if (strcmp(u->file, file) != 0)
 			continue;
+		if (!u->bytes)
+			return NULL;   /* released after loading (release_inputs) */
 		const char *s = u->bytes, *end = u->bytes + u->len;
 		for (unsigned l = 1; l < line && s < end; l++) {
 			const char *nl = memchr(s, '\n', (size_t)(end - s));

@@ -242,6 +242,16 @@ void field_check_export_to(struct rule_ctx *c, const struct node *list,
 			    "%s", probs[i].message);
 }
 
+long long field_check_duration(struct rule_ctx *c, const struct node *v)
+{
+	const char *s = node_str(v);
+	long long ns;
+	if (!s || !prim_parse_duration(s, &ns))
+		return -1;               /* the schema reports the syntax */
+	rule_check(c, v, prim_check_duration_ns(c->a, ns));
+	return ns;
+}
+
 void field_check_labels(struct rule_ctx *c, const struct node *labels)
 {
 	for (size_t k = 0; labels && labels->type == NODE_MAP && k < labels->n; k++) {

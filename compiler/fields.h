@@ -27,7 +27,8 @@
 struct rule_ctx {
 	struct diag_list *d;
 	const struct resource *r;
-	struct arena *a;             /* d's arena: messages, scratch */
+	struct arena *a;             /* scratch and message parts: d's arena
+	                              * (RULE_CTX), or one the caller releases */
 };
 
 #define RULE_CTX(list, res) { (list), (res), (list)->arena }
@@ -132,6 +133,14 @@ int field_enum(const struct node *map, const char *json,
  */
 void field_check_export_to(struct rule_ctx *c, const struct node *list,
 			   enum prim_export_kind kind);
+
+/*
+ * A google.protobuf.Duration value `v` (a string such as "1.5s"):
+ * ValidateDuration's problems reported as IST0106 at v. Its length in
+ * nanoseconds, or -1 when v is absent or not a duration string (the
+ * schema layer's to report).
+ */
+long long field_check_duration(struct rule_ctx *c, const struct node *v);
 
 /*
  * labels.Instance.Validate over a map of labels (subset and endpoint

@@ -32,17 +32,6 @@
  * ValidateDuration on a duration field when it is set and parses; an
  * unparseable value is the schema layer's to report.
  */
-static void check_duration(struct rule_ctx *c, const struct node *map,
-			   const char *json)
-{
-	const struct node *v = field_value(map, json);
-	long long ns;
-	if (!node_str(v) || !prim_parse_duration(v->text, &ns))
-		return;
-	const char *e = prim_check_duration_ns(c->a, ns);
-	rule_check(c, v, e);
-}
-
 /* ValidatePercent on an int32 field. */
 static void check_percent(struct rule_ctx *c, const struct node *map,
 			  const char *json)
@@ -55,7 +44,7 @@ static void check_percent(struct rule_ctx *c, const struct node *map,
 
 static void check_outlier(struct rule_ctx *c, const struct node *od)
 {
-	check_duration(c, od, "baseEjectionTime");
+	field_check_duration(c, field_value(od, "baseEjectionTime"));
 	const struct node *ce = field_value(od, "consecutiveErrors");
 	if (field_int(od, "consecutiveErrors") != 0)
 		RULE_WARN(c, ce, "outlier detection consecutive errors is deprecated, use consecutiveGatewayErrors or consecutive5xxErrors instead");
@@ -63,7 +52,7 @@ static void check_outlier(struct rule_ctx *c, const struct node *od)
 	if (!field_true(od, "splitExternalLocalOriginErrors") &&
 	    field_int(od, "consecutiveLocalOriginFailures") > 0)
 		RULE_ERR(c, lof, "outlier detection consecutive local origin failures is specified, but split external local origin errors is set to false");
-	check_duration(c, od, "interval");
+	field_check_duration(c, field_value(od, "interval"));
 	check_percent(c, od, "maxEjectionPercent");
 	check_percent(c, od, "minHealthPercent");
 }
@@ -91,7 +80,7 @@ static void check_connection_pool(struct rule_ctx *c, const struct node *cp)
 		check_non_negative(c, http, "http2MaxRequests", "http2 max requests");
 		check_non_negative(c, http, "maxRequestsPerConnection", "max requests per connection");
 		check_non_negative(c, http, "maxRetries", "max retries");
-		check_duration(c, http, "idleTimeout");
+		field_check_duration(c, field_value(http, "idleTimeout"));
 		if (field_enum(http, "h2UpgradePolicy", h2_upgrade_names, 3, 0) == 2 &&
 		    field_true(http, "useClientProtocol"))
 			RULE_ERR(c, field_value(http, "useClientProtocol"), "use client protocol must not be true when H2UpgradePolicy is UPGRADE");
@@ -102,24 +91,24 @@ static void check_connection_pool(struct rule_ctx *c, const struct node *cp)
 				RULE_ERR(c, ka, "http2KeepAlive requires interval to be set");
 			if (!field_value(ka, "timeout"))
 				RULE_ERR(c, ka, "http2KeepAlive requires timeout to be set");
-			check_duration(c, ka, "interval");
-			check_duration(c, ka, "timeout");
+			field_check_duration(c, field_value(ka, "interval"));
+			field_check_duration(c, field_value(ka, "timeout"));
 		}
 	}
 	if (tcp && tcp->type == NODE_MAP) {
 		check_non_negative(c, tcp, "maxConnections", "max connections");
-		check_duration(c, tcp, "connectTimeout");
-		check_duration(c, tcp, "maxConnectionDuration");
+		field_check_duration(c, field_value(tcp, "connectTimeout"));
+		field_check_duration(c, field_value(tcp, "maxConnectionDuration"));
 		/* 0s disables the idle timeout, so it alone is exempt. */
 		const struct node *idle = field_value(tcp, "idleTimeout");
 		long long ns;
 		if (node_str(idle) && prim_parse_duration(idle->text, &ns) &&
 		    ns / 1000000 != 0)
-			check_duration(c, tcp, "idleTimeout");
+			field_check_duration(c, field_value(tcp, "idleTimeout"));
 		const struct node *ka = field_map(tcp, "tcpKeepalive");
 		if (ka) {
-			check_duration(c, ka, "time");
-			check_duration(c, ka, "interval");
+			field_check_duration(c, field_value(ka, "time"));
+			field_check_duration(c, field_value(ka, "interval"));
 		}
 	}
 }
@@ -520,7 +509,7 @@ static void check_load_balancer(struct rule_ctx *c, const struct node *lb,
 		 * minimum 0): the schema layer reports those. Go alone rejects
 		 * an aggression of exactly 0.
 		 */
-		check_duration(c, warm, "duration");
+		field_check_duration(c, field_value(warm, "duration"));
 		const struct node *ag = field_value(warm, "aggression");
 		double v;
 		if (field_as_num(ag, &v) && v == 0)

@@ -714,18 +714,16 @@ static bool prefix_covered(const struct prefix_match *a, const struct prefix_mat
 	       maps_covered(a->without, a->nwithout, b->without, b->nwithout);
 }
 
-static void report_unreachable(struct diag_list *d, const struct resource *r,
-			       struct arena *a, const struct node *route,
+static void report_unreachable(struct rule_ctx *c, const struct node *route,
 			       size_t route_index, enum route_family fam,
 			       const char *reason)
 {
-	diag_report(d, IST0130, r, route, item_name(a, route, route_index, fam), reason);
+	diag_report(c->d, IST0130, c->r, route, item_name(c->a, route, route_index, fam), reason);
 }
 
 /* The prefix-overlap pass over every recorded HTTP prefix match. */
-static void check_prefix_overlaps(struct diag_list *d, const struct resource *r,
-				  struct arena *a, const struct prefix_match *pm,
-				  size_t n)
+static void check_prefix_overlaps(struct rule_ctx *c,
+				  const struct prefix_match *pm, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		for (size_t j = i + 1; j < n; j++) {
@@ -733,18 +731,18 @@ static void check_prefix_overlaps(struct diag_list *d, const struct resource *r,
 				continue;   /* left to the duplicate test */
 			if (!prefix_covered(&pm[i], &pm[j]))
 				continue;
-			const char *mine = arena_printf(a, "%s of prefix %s",
-							item_name(a, pm[j].at, pm[j].match_index,
+			const char *mine = arena_printf(c->a, "%s of prefix %s",
+							item_name(c->a, pm[j].at, pm[j].match_index,
 								  FAMILY_HTTP),
 							pm[j].prefix.s);
-			const char *theirs = arena_printf(a, "%s of prefix %s on %s",
-							  item_name(a, pm[i].at, pm[i].match_index,
+			const char *theirs = arena_printf(c->a, "%s of prefix %s on %s",
+							  item_name(c->a, pm[i].at, pm[i].match_index,
 								    FAMILY_HTTP),
 							  pm[i].prefix.s,
-							  item_name(a, pm[i].route, pm[i].route_index,
+							  item_name(c->a, pm[i].route, pm[i].route_index,
 								    FAMILY_HTTP));
-			diag_report(d, IST0131, r, pm[j].at,
-				    item_name(a, pm[j].route, pm[j].route_index, FAMILY_HTTP),
+			diag_report(c->d, IST0131, c->r, pm[j].at,
+				    item_name(c->a, pm[j].route, pm[j].route_index, FAMILY_HTTP),
 				    mine, theirs);
 		}
 	}
@@ -752,10 +750,9 @@ static void check_prefix_overlaps(struct diag_list *d, const struct resource *r,
 
 /*
  * analyzeUnreachable{HTTP,TCP,TLS}Rules over one route list. Temporary
- * data lives in `a`; reports go to `d`.
+ * data lives in c->a; reports go to c->d.
  */
-static void analyze_routes(struct diag_list *d, const struct resource *r,
-			   struct arena *a, const struct node *routes,
+static void analyze_routes(struct rule_ctx *c, const struct node *routes,
 			   enum route_family fam)
 {
 	if (!routes || routes->type != NODE_SEQ)
@@ -775,14 +772,14 @@ static void analyze_routes(struct diag_list *d, const struct resource *r,
 			continue;   /* not a list: the schema check reports it */
 		if (!matches || matches->type == NODE_NULL || matches->n == 0) {
 			if (catch_all_seen)
-				report_unreachable(d, r, a, route, ri, fam,
+				report_unreachable(c, route, ri, fam,
 						   "only the last rule can have no matches");
 			catch_all_seen = true;
 			continue;
 		}
 		if (catch_all_seen) {
 			/* Istio reports this once per match; the copies collapse. */
-			report_unreachable(d, r, a, route, ri, fam,
+			report_unreachable(c, route, ri, fam,
 					   "route without matches defined before");
 			continue;
 		}
@@ -792,13 +789,13 @@ static void analyze_routes(struct diag_list *d, const struct resource *r,
 			uint64_t h = canon_hash(match, fam);
 			struct seen_match *prior = NULL;
 			for (size_t k = 0; k < nseen && !prior; k++)
-				if (seen[k].hash == h && same_match(a, &seen[k], match, fam))
+				if (seen[k].hash == h && same_match(c->a, &seen[k], match, fam))
 					prior = &seen[k];
 			if (prior) {
-				diag_report(d, IST0131, r, match ? match : route,
-					    item_name(a, route, ri, fam),
-					    item_name(a, match, mi, fam),
-					    item_name(a, prior->route, prior->route_index, fam));
+				diag_report(c->d, IST0131, c->r, match ? match : route,
+					    item_name(c->a, route, ri, fam),
+					    item_name(c->a, match, mi, fam),
+					    item_name(c->a, prior->route, prior->route_index, fam));
 				dups++;
 				continue;
 			}
@@ -809,16 +806,16 @@ static void analyze_routes(struct diag_list *d, const struct resource *r,
 			nseen++;
 			if (fam == FAMILY_HTTP) {
 				GROW(pm, npm, cappm);
-				if (prefix_match_make(a, &pm[npm], match, route, ri, mi))
+				if (prefix_match_make(c->a, &pm[npm], match, route, ri, mi))
 					npm++;
 			}
 		}
 		if (dups == matches->n)
-			report_unreachable(d, r, a, route, ri, fam,
+			report_unreachable(c, route, ri, fam,
 					   "all matches used by prior rules");
 	}
 	if (npm > 1)
-		check_prefix_overlaps(d, r, a, pm, npm);
+		check_prefix_overlaps(c, pm, npm);
 	free(seen);
 	free(pm);
 }
@@ -830,8 +827,9 @@ void rules_vs_unreachable(struct diag_list *d, const struct resource *r)
 	/* Allocates only when there is something to report or headers to compare. */
 	struct arena tmp;
 	arena_init(&tmp);
-	analyze_routes(d, r, &tmp, field_raw(r->spec, "http"), FAMILY_HTTP);
-	analyze_routes(d, r, &tmp, field_raw(r->spec, "tcp"), FAMILY_TCP);
-	analyze_routes(d, r, &tmp, field_raw(r->spec, "tls"), FAMILY_TLS);
+	struct rule_ctx c = { d, r, &tmp };   /* names and canonical forms in tmp */
+	analyze_routes(&c, field_raw(r->spec, "http"), FAMILY_HTTP);
+	analyze_routes(&c, field_raw(r->spec, "tcp"), FAMILY_TCP);
+	analyze_routes(&c, field_raw(r->spec, "tls"), FAMILY_TLS);
 	arena_release(&tmp);
 }

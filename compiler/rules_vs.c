@@ -159,19 +159,6 @@ static void check_string_match(struct vs_ctx *c, const struct node *sm, const ch
 	}
 }
 
-/* A duration value: Go's ParseDuration, then ValidateDuration. Returns ns, or -1. */
-static long long check_duration(struct vs_ctx *c, const struct node *v)
-{
-	const char *s = node_str(v);
-	long long ns;
-	if (!s)
-		return -1;
-	if (!prim_parse_duration(s, &ns))
-		return -1;               /* the schema reports the syntax */
-	rule_check(&c->rule, v, prim_check_duration_ns(c->rule.a, ns));
-	return ns;
-}
-
 /*
  * validateGatewayNames. Istio returns after the first name without a
  * `/`, so later names go unchecked; meshc checks them and reports their
@@ -479,7 +466,7 @@ static void check_cors(struct vs_ctx *c, const struct node *cors)
 	}
 	const struct node *max_age = field_raw(cors, "maxAge");
 	if (field_is_set(max_age)) {
-		long long ns = check_duration(c, max_age);
+		long long ns = field_check_duration(&c->rule, max_age);
 		if (ns > 0 && ns % 1000000000LL != 0)
 			RULE_ERR(&c->rule, max_age, "max_age duration is accurate only to seconds precision");
 	}
@@ -549,9 +536,9 @@ static void check_fault(struct vs_ctx *c, const struct node *fault)
 		const struct node *fixed = field_raw(delay, "fixedDelay");
 		const struct node *expo = field_raw(delay, "exponentialDelay");
 		if (field_is_set(fixed)) {
-			check_duration(c, fixed);
+			field_check_duration(&c->rule, fixed);
 		} else if (field_is_set(expo)) {
-			check_duration(c, expo);
+			field_check_duration(&c->rule, expo);
 			RULE_ERR(&c->rule, expo, "exponentialDelay not supported yet");
 		}
 	}
@@ -696,7 +683,7 @@ static void check_retries(struct vs_ctx *c, const struct node *rt)
 		RULE_ERR(&c->rule, has_attempts ? field_raw(rt, "attempts") : rt,
 			 "http retry policy configured when attempts are set to 0 (disabled)");
 	if (field_is_set(ptt))
-		check_duration(c, ptt);
+		field_check_duration(&c->rule, ptt);
 	if (*retry_on) {
 		const char *p = retry_on;
 		for (;;) {
@@ -722,7 +709,7 @@ static void check_retries(struct vs_ctx *c, const struct node *rt)
 	}
 	const struct node *backoff = field_raw(rt, "backoff");
 	if (field_is_set(backoff))
-		check_duration(c, backoff);
+		field_check_duration(&c->rule, backoff);
 }
 
 static void check_rewrite(struct vs_ctx *c, const struct node *rw)
@@ -802,7 +789,7 @@ static void check_http_route(struct vs_ctx *c, const struct node *h)
 	check_destinations(c, field_raw(h, "route"), field_key(h, "route"), true);
 	const struct node *timeout = field_raw(h, "timeout");
 	if (field_is_set(timeout))
-		check_duration(c, timeout);
+		field_check_duration(&c->rule, timeout);
 }
 
 /* ---- TLS and TCP routes ---- */
