@@ -428,6 +428,9 @@ void route_build_only(struct route_model *m, struct project *p, struct diag_list
 	b.x = project_index(p);
 	b.only = only;
 	b.clusters = m;
+	struct xref_map policies;
+	xref_map_init(&policies, &m->arena);
+	b.policies = &policies;
 	xref_map_init(&b.delegates, &m->arena);
 	xref_map_init(&b.bound, &m->arena);
 	xref_map_init(&b.mesh_exact, &m->arena);
@@ -471,6 +474,7 @@ void route_build_only(struct route_model *m, struct project *p, struct diag_list
 	xref_map_release(&b.bound);
 	xref_map_release(&b.mesh_exact);
 	xref_map_release(&b.svc_by_host);
+	xref_map_release(&policies);
 	free(b.svc);
 	free(b.mesh_wild);
 	free(b.sb_pol.p);

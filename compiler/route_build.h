@@ -97,6 +97,7 @@ struct builder {
 	 * `lock` (NULL when alone) then guards it and the run's index. */
 	struct route_model *clusters;
 	pthread_mutex_t *lock;
+	struct xref_map *policies;   /* policy JSON -> itself; with clusters */
 	/* route_build_only: the hosts to build (NULL: all), and per entry
 	 * of vs whether one of its hosts overlaps them (heap; NULL: all). */
 	const struct host_set *only;

@@ -79,7 +79,14 @@ static const char *policy_json(struct builder *b, const struct m_polfield *const
 	if (s->n == 1)
 		return NULL;
 	sb_put(s, "}", 1);
-	return arena_strndup(&b->m->arena, s->p, s->n);
+	/* Stored once per distinct policy (most clusters repeat a few):
+	 * cluster_policy runs under the builder's lock. */
+	const char *have = xref_map_get(b->policies, s->p);
+	if (have)
+		return have;
+	char *j = arena_strndup(&b->m->arena, s->p, s->n);
+	*xref_map_put_ref(b->policies, j) = j;
+	return j;
 }
 
 static int dr_cmp(const void *x, const void *y)
@@ -191,15 +198,15 @@ static void cluster_policy(struct builder *b, struct rm_cluster *c)
 		take_port_level(f, tpl);
 	else
 		for (int i = 0; i < M_POL_N; i++)
-			f[i] = top ? set_or_null(&top->f[i]) : NULL;
+			f[i] = top ? top->f[i] : NULL;
 	const struct m_port_level *spl = port_level(sub, c->port);
 	if (spl) {
 		for (int i = 0; i <= M_POL_TLS; i++)
 			f[i] = set_or_null(&spl->f[i]);
 	} else if (sub) {
 		for (int i = 0; i < M_POL_N; i++)
-			if (sub->f[i].json)
-				f[i] = &sub->f[i];
+			if (sub->f[i])
+				f[i] = sub->f[i];
 	}
 	struct arena *a = &b->m->arena;
 	c->policy_json = policy_json(b, f);
