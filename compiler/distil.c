@@ -627,6 +627,18 @@ static void polfield(struct distil *dc, struct m_polfield *f, const struct node 
 	}
 }
 
+/* Field i of a policy when map n has it (n: its value), stored apart;
+ * NULL when absent. */
+static const struct m_polfield *polfield_at(struct distil *dc, const struct node *n,
+					    int i)
+{
+	if (!n)
+		return NULL;
+	struct m_polfield *f = zalloc(dc, sizeof(*f));
+	polfield(dc, f, n, i);
+	return f;
+}
+
 static const struct m_policy *policy(struct distil *dc, const struct node *n)
 {
 	static const struct m_policy none;
@@ -635,7 +647,7 @@ static const struct m_policy *policy(struct distil *dc, const struct node *n)
 		return &none;
 	p->present = true;
 	for (int i = 0; i < M_POL_N; i++)
-		polfield(dc, &p->f[i], node_get(n, pol_keys[i]), i);
+		p->f[i] = polfield_at(dc, node_get(n, pol_keys[i]), i);
 	const struct node *pls = list(n, "portLevelSettings");
 	if (!pls)
 		return p;

@@ -332,9 +332,11 @@ struct m_port_level {
 	struct m_polfield f[M_POL_TLS + 1];
 };
 
-/* A TrafficPolicy; `present`: the field is there (any value). */
+/* A TrafficPolicy; `present`: the field is there (any value). Its
+ * fields are stored only when written (most policies set two or three
+ * of the seven): f[i] NULL when absent. */
 struct m_policy {
-	struct m_polfield f[M_POL_N];
+	const struct m_polfield *f[M_POL_N];
 	struct m_port_level *levels; /* portLevelSettings when a list */
 	unsigned nlevels;
 	bool present;

@@ -289,6 +289,25 @@ static void not_object(struct source_unit *u, const struct node *at,
 			NULL, msg);
 }
 
+/* "Kind ns/name", or "Kind name" without a namespace; unaligned (one
+ * per resource of the run). */
+static const char *origin(struct arena *a, const char *kind, const char *ns,
+			  const char *name)
+{
+	size_t kl = strlen(kind), nl = strlen(ns), ml = strlen(name);
+	char *s = arena_alloc_bytes(a, kl + nl + ml + 3), *w = s;
+	memcpy(w, kind, kl);
+	w += kl;
+	*w++ = ' ';
+	if (nl) {
+		memcpy(w, ns, nl);
+		w += nl;
+		*w++ = '/';
+	}
+	memcpy(w, name, ml + 1);
+	return s;
+}
+
 static void object(struct source_unit *u, const struct meshc_options *opt,
 		   const struct node *obj, int list_depth, bool irregular);
 
@@ -343,7 +362,9 @@ static void object(struct source_unit *u, const struct meshc_options *opt,
 	if (kind < 0)
 		return;
 
-	struct resource *r = arena_alloc(&u->arena, sizeof(*r));
+	/* 8-byte aligned, packed: one per resource of the run. */
+	struct resource *r = arena_alloc_packed(&u->arena, sizeof(*r));
+	memset(r, 0, sizeof(*r));
 	r->kind = (enum resource_kind)kind;
 	r->kind_name = kind_names[kind];
 	r->api_version = av->text;
@@ -366,12 +387,8 @@ static void object(struct source_unit *u, const struct meshc_options *opt,
 		r->namespace = opt->namespace;
 		r->namespace_defaulted = true;
 	}
-	if (*r->namespace)
-		r->origin = arena_printf(&u->arena, "%s %s/%s", r->kind_name,
-					 r->namespace, r->name ? r->name : "");
-	else
-		r->origin = arena_printf(&u->arena, "%s %s", r->kind_name,
-					 r->name ? r->name : "");
+	r->origin = origin(&u->arena, r->kind_name, r->namespace,
+			   r->name ? r->name : "");
 	if (!r->name || !*r->name)
 		r->origin = NULL;   /* a nameless object has no origin to show */
 	if (!r->metadata || r->metadata->type != NODE_MAP) {

@@ -198,15 +198,15 @@ static void cluster_policy(struct builder *b, struct rm_cluster *c)
 		take_port_level(f, tpl);
 	else
 		for (int i = 0; i < M_POL_N; i++)
-			f[i] = top ? set_or_null(&top->f[i]) : NULL;
+			f[i] = top ? top->f[i] : NULL;
 	const struct m_port_level *spl = port_level(sub, c->port);
 	if (spl) {
 		for (int i = 0; i <= M_POL_TLS; i++)
 			f[i] = set_or_null(&spl->f[i]);
 	} else if (sub) {
 		for (int i = 0; i < M_POL_N; i++)
-			if (sub->f[i].json)
-				f[i] = &sub->f[i];
+			if (sub->f[i])
+				f[i] = sub->f[i];
 	}
 	struct arena *a = &b->m->arena;
 	c->policy_json = policy_json(b, f);
