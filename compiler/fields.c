@@ -32,25 +32,16 @@ void rule_check(struct rule_ctx *c, const struct node *at, const char *problem)
 
 /*
  * True when map key `key` names field `json`: protojson accepts the proto
- * name too, so `_x` in the key reads as `X`.
+ * name too, so the key is read folded (field_fold_next).
  */
 static bool key_is(const struct node *key, const char *json)
 {
 	if (!key || !key->text)
 		return false;
-	const char *k = key->text;
-	size_t klen = key->len, j = 0;
-	for (size_t i = 0; i < klen; i++) {
-		char c = k[i];
-		if (c == '_' && i + 1 < klen) {
-			c = k[++i];
-			if (c >= 'a' && c <= 'z')
-				c = (char)(c - 'a' + 'A');
-		}
-		if (json[j] != c)
+	size_t j = 0;
+	for (size_t i = 0; i < key->len; j++)
+		if (json[j] != field_fold_next(key->text, key->len, &i))
 			return false;
-		j++;
-	}
 	return json[j] == '\0';
 }
 

@@ -46,6 +46,26 @@ void rule_report(struct rule_ctx *c, enum diag_code code, const struct node *at,
 void rule_check(struct rule_ctx *c, const struct node *at, const char *problem);
 
 /*
+ * The next character of key[*i..len) as a field name reads (advancing
+ * *i): the proto name (`query_params`) and the JSON name (`queryParams`)
+ * are the same field, so snake_case folds to lowerCamelCase, as Go's
+ * JSONCamelCase derives one from the other: `_`s before another
+ * character are dropped and a lower-case letter after them raised. One
+ * fold for field lookup (field_pair) and for rules_unreachable.c's
+ * canonical match keys, so that both read a key alike.
+ */
+static inline char field_fold_next(const char *key, size_t len, size_t *i)
+{
+	char c = key[(*i)++];
+	bool upper = false;
+	while (c == '_' && *i < len) {
+		upper = true;
+		c = key[(*i)++];
+	}
+	return upper && c >= 'a' && c <= 'z' ? (char)(c - 'a' + 'A') : c;
+}
+
+/*
  * The pair of field `json` (its lowerCamelCase JSON name) in `map`: the
  * key spelt so, else the first key that is its proto name (`_x` read as
  * `X`). NULL when `map` is NULL or not a map, or the field is absent.

@@ -113,7 +113,7 @@ size_t gwapi_add_resources(struct gwapi *g, struct project *p)
 			onode_set(a, onode_child_map(a, meta, "annotations"), "internal.istio.io/k8s-gateway",
 				  onode_str(a, arena_printf(a, "%s/%s", o->from->ns, o->from->name)));
 		}
-		if (check_hosts && g->nmissing && !gw)
+		if (check_hosts && g->nmissing && strcmp(o->kind, "VirtualService") == 0)
 			drop_missing_hosts(g, spec);
 		struct resource *r = arena_alloc(a, sizeof(*r));
 		r->kind = out_kind(o);

@@ -64,15 +64,14 @@ void *route_compile_only(struct project *p, const struct host_set *only,
 	route_build_only(&m, p, d, only);
 	double t3 = now_ms();
 	long r3 = timing ? peak_mb() : 0;
-	void *buf = route_emit(&m, len, err, errlen);
+	void *buf = route_emit_release(&m, len, err, errlen);
 	double t4 = now_ms();
 	long r4 = timing ? peak_mb() : 0;
-	route_model_release(&m);
 	if (timing)
 		fprintf(stderr, "meshc: index %.1f ms, gateway api %.1f ms, route build %.1f ms, "
-			"emit %.1f ms, release %.1f ms; peak RSS %ld MB before, %ld MB "
+			"emit (and model release) %.1f ms; peak RSS %ld MB before, %ld MB "
 			"after the build, %ld MB after the emit\n", t1 - t0, t2 - t1, t3 - t2,
-			t4 - t3, now_ms() - t4, r0, r3, r4);
+			t4 - t3, r0, r3, r4);
 	xref_drop_destination_rules(x, p->res + nres, added);
 	xref_drop_gateways(x, p->res + nres, added);
 	p->nres = nres;

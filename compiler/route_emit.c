@@ -676,6 +676,22 @@ static void gateway_slots(struct emitter *e, struct rm_listener **ls, size_t n,
 	}
 }
 
+/* Frees the lookup tables, which only writing records needs. */
+static void emitter_drop_indexes(struct emitter *e)
+{
+	free(e->strmap);
+	free(e->rxmap);
+	free(e->cluster_pos);
+	e->strmap = NULL;
+	e->rxmap = NULL;
+	e->cluster_pos = NULL;
+	for (int s = 0; s < MRT_SEC_COUNT; s++) {
+		free(e->dd[s].first);
+		free(e->dd[s].count);
+		e->dd[s].first = e->dd[s].count = NULL;
+	}
+}
+
 static void emitter_release(struct emitter *e)
 {
 	for (int s = 0; s < MRT_SEC_COUNT; s++)
@@ -689,7 +705,21 @@ static void emitter_release(struct emitter *e)
 	}
 }
 
+static void *emit(struct route_model *m, bool release, size_t *len, char *err,
+		  size_t errlen);
+
 void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
+{
+	return emit(m, false, len, err, errlen);
+}
+
+void *route_emit_release(struct route_model *m, size_t *len, char *err, size_t errlen)
+{
+	return emit(m, true, len, err, errlen);
+}
+
+static void *emit(struct route_model *m, bool release, size_t *len, char *err,
+		  size_t errlen)
 {
 	struct emitter e;
 	memset(&e, 0, sizeof(e));
@@ -739,6 +769,11 @@ void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen)
 		g->workload = wl;
 	}
 	uint32_t domain = intern(&e, m->domain);
+	/* Every record is written: the model and the lookup tables are done
+	 * with before the table's memory grows to its full size. */
+	emitter_drop_indexes(&e);
+	if (release)
+		route_model_release(m);
 
 	/* Lay out: header, then each section 8-aligned. */
 	uint64_t off = 0;

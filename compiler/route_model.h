@@ -184,6 +184,10 @@ void route_list_add(struct route_model *m, struct rm_route_list *l,
  * message in err when the table would exceed the format's limits.
  */
 void *route_emit(struct route_model *m, size_t *len, char *err, size_t errlen);
+/* route_emit, releasing m (route_model_release) as soon as every record
+ * is written, before the table's memory is laid out: the two are never
+ * held at full size together. m is released on failure too. */
+void *route_emit_release(struct route_model *m, size_t *len, char *err, size_t errlen);
 struct project;
 struct diag_list;
 /*

@@ -164,30 +164,13 @@ static struct str node_string(const struct node *n)
 	return r;
 }
 
-/*
- * A map key as protojson reads a field name: the proto name
- * (`query_params`) and the JSON name (`queryParams`) are the same field,
- * so snake_case is folded to lowerCamelCase: a `_` before another
- * character is dropped and a lower-case letter after it raised. Writes
- * the folded name (never longer than the key) into `out`, returns its
- * length.
- */
+/* A map key folded as a field name reads (field_fold_next) into `out`
+ * (never longer than the key); its length. */
 static size_t fold_field_name(const struct node *key, char *out)
 {
-	const char *s = key->text ? key->text : "";
-	size_t len = key->text ? key->len : 0, n = 0;
-	bool upper = false;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (c == '_' && i + 1 < len) {
-			upper = true;
-			continue;
-		}
-		if (upper && c >= 'a' && c <= 'z')
-			c = (char)(c - 'a' + 'A');
-		upper = false;
-		out[n++] = c;
-	}
+	size_t n = 0;
+	for (size_t i = 0; key->text && i < key->len;)
+		out[n++] = field_fold_next(key->text, key->len, &i);
 	return n;
 }
 

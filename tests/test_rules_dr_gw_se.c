@@ -68,6 +68,28 @@ static void test_proto_names_and_enum_numbers(void)
 	unit_yaml_free(p);
 }
 
+/*
+ * With both spellings written, the JSON name is read (as rules_vs.c always
+ * did); a run of `_` folds like one (Go's JSONCamelCase), as
+ * rules_unreachable.c folds match keys.
+ */
+static void test_json_name_first_and_fold(void)
+{
+	struct unit_yaml *p = run_rules(DR_HEAD
+		"  trafficPolicy:\n"
+		"    connectionPool:\n"
+		"      http: {use_client_protocol: true, useClientProtocol: false, h2UpgradePolicy: 2}\n");
+	CHECK(find(p, "use client protocol must not be true") < 0);
+	unit_yaml_free(p);
+
+	p = run_rules(DR_HEAD
+		"  trafficPolicy:\n"
+		"    connectionPool:\n"
+		"      http: {h2__upgrade_policy: 2, use_client_protocol: true}\n");
+	CHECK(find(p, "use client protocol must not be true") >= 0);
+	unit_yaml_free(p);
+}
+
 /* Envoy's isPrime: 1, 2, 3 prime; even numbers not; large sizes decided exactly. */
 static void test_maglev_primality(void)
 {
@@ -191,6 +213,7 @@ static void test_se_endpoint_ports(void)
 int main(void)
 {
 	RUN(test_proto_names_and_enum_numbers);
+	RUN(test_json_name_first_and_fold);
 	RUN(test_maglev_primality);
 	RUN(test_locality_overlap);
 	RUN(test_gateway_port_names);
