@@ -81,6 +81,40 @@ static bool workload_for(struct builder *b, const char *const *names,
 	return w->n > 0;
 }
 
+/*
+ * workload_for, remembered by the labels as written (in order, each part
+ * length-prefixed, so equal keys are equal label lists): Gateways that
+ * share one selector share one workload, found once, not once each (the
+ * scan is over every Gateway, and the key joins their names).
+ */
+static bool workload_memo(struct builder *b, struct xref_map *memo, const char *const *names,
+			  const struct mlabels *labels, const char *ns, struct workload *w)
+{
+	struct sb key = { 0 };
+	char num[32];
+	for (size_t i = 0; labels && labels->map && i < labels->n; i++) {
+		const char *k = labels->v[i].key, *v = labels->v[i].text;
+		int n = snprintf(num, sizeof(num), "%zu:", strlen(k));
+		sb_put(&key, num, (size_t)n);
+		sb_put(&key, k, strlen(k));
+		n = v ? snprintf(num, sizeof(num), "%zu:", strlen(v)) : snprintf(num, sizeof(num), "-");
+		sb_put(&key, num, (size_t)n);
+		if (v)
+			sb_put(&key, v, strlen(v));
+	}
+	void **slot = xref_map_put(memo, key.p ? key.p : "");
+	free(key.p);
+	if (!*slot) {
+		struct workload *c = arena_alloc(&b->m->arena, sizeof(*c));
+		workload_for(b, names, labels, ns, c);
+		*slot = c;
+	}
+	*w = *(const struct workload *)*slot;
+	w->labels = labels;
+	w->ns = ns;
+	return w->n > 0;
+}
+
 static bool server_terminates(const char *proto, const char *mode)
 {
 	return prim_protocol_parse(proto ? proto : "") == PROTO_HTTPS && mode &&
@@ -406,18 +440,23 @@ void route_build_gateways(struct builder *b)
 	for (size_t i = 0; i < b->ngw; i++)
 		names[i] = arena_printf(&b->m->arena, "%s/%s", b->gws[i]->namespace,
 					b->gws[i]->name);
+	struct xref_map memo, seen;    /* workloads by labels; keys built */
+	xref_map_init(&memo, &b->m->arena);
+	xref_map_init(&seen, &b->m->arena);
 	/* Workloads: each Gateway's selector, then each Pod a Gateway selects. */
 	for (size_t i = 0; i < b->ngw + b->x->npods; i++) {
 		struct workload w;
 		bool ok = i < b->ngw ?
-			workload_for(b, names, selector_of(b->gws[i]), b->gws[i]->namespace, &w) :
-			workload_for(b, names, b->x->pods[i - b->ngw].labels,
-				     b->x->pods[i - b->ngw].r->namespace, &w);
-		bool dup = false;
-		for (size_t k = 0; ok && k < nw && !dup; k++)
-			dup = strcmp(ws[k].key, w.key) == 0;
-		if (!ok || dup)
+			workload_memo(b, &memo, names, selector_of(b->gws[i]),
+				      b->gws[i]->namespace, &w) :
+			workload_memo(b, &memo, names, b->x->pods[i - b->ngw].labels,
+				      b->x->pods[i - b->ngw].r->namespace, &w);
+		if (!ok)
 			continue;
+		void **built = xref_map_put_ref(&seen, w.key);
+		if (*built)
+			continue;
+		*built = &seen;
 		GROW(ws, nw, cap);
 		ws[nw++] = w;
 		build_workload(b, &ws[nw - 1], &jobs);
@@ -429,7 +468,7 @@ void route_build_gateways(struct builder *b)
 	for (size_t i = 0; i < b->ngw; i++) {
 		const struct mlabels *sel = selector_of(b->gws[i]);
 		struct workload w;
-		workload_for(b, names, sel, b->gws[i]->namespace, &w);
+		workload_memo(b, &memo, names, sel, b->gws[i]->namespace, &w);
 		GROW(m->gateways, m->n_gateways, m->cap_gateways);
 		struct rm_gateway *g = &m->gateways[m->n_gateways++];
 		g->name = names[i];
@@ -439,6 +478,8 @@ void route_build_gateways(struct builder *b)
 	}
 	if (m->n_gateways > 1)
 		qsort(m->gateways, m->n_gateways, sizeof(*m->gateways), gateway_rec_cmp);
+	xref_map_release(&seen);
+	xref_map_release(&memo);
 	free(ws);
 	free(names);
 }

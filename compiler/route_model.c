@@ -80,12 +80,37 @@ void route_model_release(struct route_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* The model's one copy of a gateway name, under key "G\x01NAME": a
+ * workload's listeners share it (the name joins every Gateway merged on
+ * the workload, so one copy per listener grew with their square). */
+static const char *gateway_name(struct route_model *m, const char *gateway)
+{
+	size_t lg = strlen(gateway);
+	char buf[512], *heap = NULL;
+	char *key = lg + 3 <= sizeof(buf) ? buf : (heap = xmalloc(lg + 3));
+	key[0] = 'G';
+	key[1] = '\x01';
+	memcpy(key + 2, gateway, lg + 1);
+	bool found;
+	size_t j = map_slot(m->index, key, &found);
+	if (!found) {
+		char *copy = arena_strdup(&m->arena, key);
+		m->index->keys[j] = copy;
+		m->index->vals[j] = copy + 2;
+		m->index->n++;
+	}
+	free(heap);
+	return m->index->vals[j];
+}
+
 struct rm_listener *route_model_listener(struct route_model *m,
 					 const char *gateway, unsigned port,
 					 const char *sni)
 {
-	/* The key is "L\x01GATEWAY\x01PORT\x01SNI"; a listener per gateway
-	 * port, a few per port when TLS servers are chosen by SNI. */
+	/* The key is "L\x01", the gateway name's copy's address in hex,
+	 * "\x01PORT\x01SNI"; a listener per gateway port, a few per port
+	 * when TLS servers are chosen by SNI. */
+	const char *g = gateway_name(m, gateway);
 	char buf[512], *heap = NULL, num[16];
 	size_t nn = 0;
 	unsigned pv = port;
@@ -93,12 +118,15 @@ struct rm_listener *route_model_listener(struct route_model *m,
 		num[sizeof(num) - 1 - nn++] = (char)('0' + pv % 10);
 		pv /= 10;
 	} while (pv);
-	size_t lg = strlen(gateway), ls = sni ? strlen(sni) : 0;
+	const size_t lg = 2 * sizeof(uintptr_t);
+	size_t ls = sni ? strlen(sni) : 0;
 	size_t len = 2 + lg + 1 + nn + 1 + ls;
 	char *key = len < sizeof(buf) ? buf : (heap = xmalloc(len + 1));
 	key[0] = 'L';
 	key[1] = '\x01';
-	memcpy(key + 2, gateway, lg);
+	uintptr_t gv = (uintptr_t)g;
+	for (size_t i = 0; i < lg; i++)
+		key[2 + i] = "0123456789abcdef"[(gv >> (4 * (lg - 1 - i))) & 15];
 	key[2 + lg] = '\x01';
 	memcpy(key + 3 + lg, num + sizeof(num) - nn, nn);
 	key[3 + lg + nn] = '\x01';
@@ -112,7 +140,7 @@ struct rm_listener *route_model_listener(struct route_model *m,
 		return m->index->vals[j];
 	}
 	struct rm_listener *l = arena_alloc(&m->arena, sizeof(*l));
-	l->gateway = arena_strdup(&m->arena, gateway);
+	l->gateway = g;
 	l->port = port;
 	l->sni = sni ? arena_strdup(&m->arena, sni) : NULL;
 	l->l4 = route_list_new(m);
