@@ -80,6 +80,15 @@ void route_model_release(struct route_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* Writes address p as 2 * sizeof(uintptr_t) hex digits (a key part
+ * that names one model object). */
+static void put_address(char *dst, const void *p)
+{
+	uintptr_t v = (uintptr_t)p;
+	for (size_t i = 0; i < 2 * sizeof(uintptr_t); i++)
+		dst[i] = "0123456789abcdef"[(v >> (4 * (2 * sizeof(uintptr_t) - 1 - i))) & 15];
+}
+
 /* The model's one copy of a gateway name, under key "G\x01NAME": a
  * workload's listeners share it (the name joins every Gateway merged on
  * the workload, so one copy per listener grew with their square). */
@@ -124,9 +133,7 @@ struct rm_listener *route_model_listener(struct route_model *m,
 	char *key = len < sizeof(buf) ? buf : (heap = xmalloc(len + 1));
 	key[0] = 'L';
 	key[1] = '\x01';
-	uintptr_t gv = (uintptr_t)g;
-	for (size_t i = 0; i < lg; i++)
-		key[2 + i] = "0123456789abcdef"[(gv >> (4 * (lg - 1 - i))) & 15];
+	put_address(key + 2, g);
 	key[2 + lg] = '\x01';
 	memcpy(key + 3 + lg, num + sizeof(num) - nn, nn);
 	key[3 + lg + nn] = '\x01';
@@ -164,11 +171,9 @@ struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
 	char buf[512], *heap = NULL;
 	size_t lh = strlen(host), len = 2 + 2 * sizeof(uintptr_t) + 1 + lh;
 	char *key = len < sizeof(buf) ? buf : (heap = xmalloc(len + 1));
-	uintptr_t pv = (uintptr_t)l;
 	key[0] = 'V';
 	key[1] = '\x01';
-	for (size_t i = 0; i < 2 * sizeof(uintptr_t); i++)
-		key[2 + i] = "0123456789abcdef"[(pv >> (4 * (2 * sizeof(uintptr_t) - 1 - i))) & 15];
+	put_address(key + 2, l);
 	key[2 + 2 * sizeof(uintptr_t)] = '\x01';
 	for (size_t i = 0; i < lh; i++) {
 		char c = host[i];
@@ -195,6 +200,22 @@ struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
 	GROW(l->vhosts, l->n_vhosts, l->cap_vhosts);
 	l->vhosts[l->n_vhosts++] = v;
 	return v;
+}
+
+/* A new cluster under key "C\x01NAME" in index slot j (map_slot said
+ * absent): named, numbered and listed; the caller fills the rest. */
+static struct rm_cluster *cluster_add(struct route_model *m, size_t j, const char *key)
+{
+	struct rm_cluster *c = arena_alloc(&m->arena, sizeof(*c));
+	char *k = arena_strdup(&m->arena, key);
+	c->name = k + 2;
+	c->id = (unsigned)m->n_clusters;
+	m->index->keys[j] = k;
+	m->index->vals[j] = c;
+	m->index->n++;
+	GROW(m->clusters, m->n_clusters, m->cap_clusters);
+	m->clusters[m->n_clusters++] = c;
+	return c;
 }
 
 struct rm_cluster *route_model_cluster(struct route_model *m, const char *host,
@@ -226,19 +247,11 @@ struct rm_cluster *route_model_cluster(struct route_model *m, const char *host,
 		free(heap);
 		return m->index->vals[j];
 	}
-	struct rm_cluster *c = arena_alloc(&m->arena, sizeof(*c));
-	char *k = arena_strdup(&m->arena, key);
+	struct rm_cluster *c = cluster_add(m, j, key);
 	free(heap);
-	c->name = k + 2;
 	c->host = arena_strdup(&m->arena, host);
 	c->subset = subset && *subset ? arena_strdup(&m->arena, subset) : NULL;
 	c->port = port;
-	c->id = (unsigned)m->n_clusters;
-	m->index->keys[j] = k;
-	m->index->vals[j] = c;
-	m->index->n++;
-	GROW(m->clusters, m->n_clusters, m->cap_clusters);
-	m->clusters[m->n_clusters++] = c;
 	return c;
 }
 
@@ -249,16 +262,8 @@ struct rm_cluster *route_model_unknown_cluster(struct route_model *m)
 	size_t j = map_slot(m->index, key, &found);
 	if (found)
 		return m->index->vals[j];
-	struct rm_cluster *c = arena_alloc(&m->arena, sizeof(*c));
-	char *k = arena_strdup(&m->arena, key);
-	c->name = k + 2;
+	struct rm_cluster *c = cluster_add(m, j, key);
 	c->host = "";
-	c->id = (unsigned)m->n_clusters;
-	m->index->keys[j] = k;
-	m->index->vals[j] = c;
-	m->index->n++;
-	GROW(m->clusters, m->n_clusters, m->cap_clusters);
-	m->clusters[m->n_clusters++] = c;
 	return c;
 }
 
