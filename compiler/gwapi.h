@@ -3,11 +3,12 @@
  * (pilot/pkg/config/kube/gateway: conversion.go, gateway_collection.go,
  * route_collections.go, conditions.go).
  *
- * gwapi_build() reads every document of a loaded project: the Gateway
+ * gwapi_build() reads the objects of a loaded project: the Gateway
  * API kinds (GatewayClass, Gateway, ListenerSet, HTTPRoute, GRPCRoute,
  * TCPRoute, TLSRoute, ReferenceGrant) and what they refer to (Namespace,
- * Service, ServiceEntry, Secret, ConfigMap, InferencePool). Then, in
- * Istio's order:
+ * Service, ServiceEntry, Secret, ConfigMap, InferencePool): the copies
+ * gwapi_keep.c made of their trees while loading, and the records of
+ * Services, ServiceEntries and Namespaces. Then, in Istio's order:
  *   gwapi_gateway.c   classes, gateways and their listeners -> Istio
  *                     Gateways, one per listener, and the parents routes
  *                     attach to; GatewayClass and Gateway status
@@ -113,6 +114,10 @@ struct gw_tie {
 
 struct gwapi {
 	struct arena arena;
+	/* The objects by (kind, namespace, name): gwapi_find's index (slots
+	 * hold an index into objs plus one; the first object wins). */
+	size_t *find, find_cap;
+	bool has[GWK_COUNT];         /* the input has an object of the kind */
 	struct gw_tie *ties;
 	size_t nties, tcap;
 	const char *domain;
@@ -137,6 +142,22 @@ struct gwapi {
  */
 void gwapi_build(struct gwapi *g, const struct project *p, const char *domain);
 void gwapi_release(struct gwapi *g);
+
+struct source_unit;
+/*
+ * While loading, before obj's tree is released: keeps what gwapi_build
+ * reads of obj (an item of a List too) in u->gw_trees, a copy in `a`
+ * when `copy` (gwapi_keep.c), else obj itself (the trees stay).
+ */
+void gwapi_keep(struct source_unit *u, const struct node *obj, struct arena *a,
+		bool copy);
+/* Which of the kinds above a document of apiVersion av and kind is. */
+bool gwapi_kind_of(const char *av, const char *kind, enum gwk *k);
+/* Kinds gwapi_build reads from their records, not from a kept tree. */
+static inline bool gwapi_kind_from_record(enum gwk k)
+{
+	return k == GWK_SERVICE || k == GWK_SERVICE_ENTRY || k == GWK_NAMESPACE;
+}
 
 /* Printing (gwapi_out.c): the Istio resources, or the statuses. */
 void gwapi_print_config(FILE *f, const struct gwapi *g);
