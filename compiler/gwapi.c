@@ -204,6 +204,33 @@ static struct node *ports_node(struct arena *a, const struct m_ports *ps, bool s
 	return seq;
 }
 
+void gwapi_materialize(struct gwapi *g, struct gw_obj *o)
+{
+	if (!o || !o->lazy)
+		return;
+	o->lazy = false;
+	const struct resource *r = o->res;
+	struct arena *a = &g->arena;
+	o->labels = labels_node(a, r->meta_labels);
+	const struct m_svc *svc = model_svc(r);
+	const struct m_se *se = model_se(r);
+	if (r->has_spec && (svc || se)) {
+		struct node *spec = onode_map(a);
+		const struct m_ports *ps = svc ? &svc->ports : &se->ports;
+		if (ps->list)
+			onode_set(a, spec, "ports", ports_node(a, ps, se != NULL));
+		if (se && se->hosts.list) {
+			struct node *hs = onode_set(a, spec, "hosts", onode_seq(a));
+			for (unsigned i = 0; i < se->hosts.n; i++)
+				onode_push(a, hs, se->hosts.v[i].s ? onode_str(a, se->hosts.v[i].s) :
+					   onode_null(a));
+		}
+		o->spec = spec;
+	}
+}
+
+/* An object read from its record (its spec and labels built when a
+ * lookup first returns it: a mesh has thousands of Services). */
 static void add_record(struct gwapi *g, struct objtab *t, const struct resource *r)
 {
 	enum gwk k;
@@ -224,22 +251,7 @@ static void add_record(struct gwapi *g, struct objtab *t, const struct resource 
 	o->line = r->pos.line;
 	o->col = r->pos.col;
 	o->res = r;
-	o->labels = labels_node(a, r->meta_labels);
-	const struct m_svc *svc = model_svc(r);
-	const struct m_se *se = model_se(r);
-	if (r->has_spec && (svc || se)) {
-		struct node *spec = onode_map(a);
-		const struct m_ports *ps = svc ? &svc->ports : &se->ports;
-		if (ps->list)
-			onode_set(a, spec, "ports", ports_node(a, ps, se != NULL));
-		if (se && se->hosts.list) {
-			struct node *hs = onode_set(a, spec, "hosts", onode_seq(a));
-			for (unsigned i = 0; i < se->hosts.n; i++)
-				onode_push(a, hs, se->hosts.v[i].s ? onode_str(a, se->hosts.v[i].s) :
-					   onode_null(a));
-		}
-		o->spec = spec;
-	}
+	o->lazy = true;
 	insert_obj(g, t, o);
 }
 
@@ -252,10 +264,75 @@ static uint64_t find_hash(enum gwk kind, const char *ns, const char *name)
 	return h * 31 + (uint64_t)kind;
 }
 
+/* Adds host h of o to the host index unless an earlier object has it. */
+static void host_put(struct gwapi *g, const char *h, struct gw_obj *o)
+{
+	size_t mask = g->hosts_cap - 1;
+	for (size_t i = (size_t)hash_bytes(h, strlen(h)) & mask;; i = (i + 1) & mask) {
+		if (!g->hosts[i].host) {
+			g->hosts[i].host = h;
+			g->hosts[i].o = o;
+			return;
+		}
+		if (strcmp(g->hosts[i].host, h) == 0)
+			return;
+	}
+}
+
+struct gw_obj *gwapi_host_obj(struct gwapi *g, const char *h)
+{
+	if (!g->hosts_cap || !h)
+		return NULL;
+	size_t mask = g->hosts_cap - 1;
+	for (size_t i = (size_t)hash_bytes(h, strlen(h)) & mask; g->hosts[i].host; i = (i + 1) & mask)
+		if (strcmp(g->hosts[i].host, h) == 0) {
+			gwapi_materialize(g, g->hosts[i].o);
+			return g->hosts[i].o;
+		}
+	return NULL;
+}
+
+/* The hosts of the Services and ServiceEntries (from their records). */
+static void host_index(struct gwapi *g)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < g->nobjs; k++) {
+		const struct m_se *se = g->objs[k]->res ? model_se(g->objs[k]->res) : NULL;
+		n += g->objs[k]->kind == GWK_SERVICE ? 1 :
+		     g->objs[k]->kind == GWK_SERVICE_ENTRY && se ? se->hosts.n : 0;
+	}
+	g->hosts_cap = 16;
+	while (g->hosts_cap < n * 2 + 2)
+		g->hosts_cap *= 2;
+	g->hosts = xcalloc(g->hosts_cap, sizeof(*g->hosts));
+	for (size_t k = 0; k < g->nobjs; k++) {
+		struct gw_obj *o = g->objs[k];
+		if (o->kind == GWK_SERVICE) {
+			host_put(g, arena_printf(&g->arena, "%s.%s.svc.%s", o->name, o->ns, g->domain), o);
+		} else if (o->kind == GWK_SERVICE_ENTRY && o->res && model_se(o->res)) {
+			const struct mstrs *hs = &model_se(o->res)->hosts;
+			for (unsigned i = 0; i < hs->n; i++)
+				if (hs->v[i].s)
+					host_put(g, hs->v[i].s, o);
+		}
+	}
+}
+
 /* The objects by (kind, namespace, name), the first in g->objs winning
- * (a ListenerSet and an XListenerSet share a kind). */
+ * (a ListenerSet and an XListenerSet share a kind); by kind; by host. */
 static void find_index(struct gwapi *g)
 {
+	for (size_t k = 0; k < g->nobjs; k++)
+		g->nof_kind[g->objs[k]->kind]++;
+	for (int k = 0; k < GWK_COUNT; k++) {
+		g->of_kind[k] = xmalloc((g->nof_kind[k] + 1) * sizeof(*g->of_kind[k]));
+		g->nof_kind[k] = 0;
+	}
+	for (size_t k = 0; k < g->nobjs; k++) {
+		enum gwk kind = g->objs[k]->kind;
+		g->of_kind[kind][g->nof_kind[kind]++] = g->objs[k];
+	}
+	host_index(g);
 	g->find_cap = 16;
 	while (g->find_cap < g->nobjs * 2 + 2)
 		g->find_cap *= 2;
@@ -278,8 +355,8 @@ static void find_index(struct gwapi *g)
 	}
 }
 
-struct gw_obj *gwapi_find(const struct gwapi *g, enum gwk kind,
-			  const char *ns, const char *name)
+static struct gw_obj *find(const struct gwapi *g, enum gwk kind,
+			   const char *ns, const char *name)
 {
 	if (!name)
 		return NULL;
@@ -309,6 +386,14 @@ struct gw_obj *gwapi_find(const struct gwapi *g, enum gwk kind,
 			return o;
 	}
 	return NULL;
+}
+
+struct gw_obj *gwapi_find(struct gwapi *g, enum gwk kind,
+			  const char *ns, const char *name)
+{
+	struct gw_obj *o = find(g, kind, ns, name);
+	gwapi_materialize(g, o);
+	return o;
 }
 
 void gwapi_add_parent(struct gwapi *g, struct gw_parent *p)
@@ -504,6 +589,9 @@ void gwapi_release(struct gwapi *g)
 {
 	free(g->objs);
 	free(g->find);
+	free(g->hosts);
+	for (int k = 0; k < GWK_COUNT; k++)
+		free(g->of_kind[k]);
 	free(g->parents);
 	free(g->outs);
 	free(g->issues);

@@ -68,6 +68,7 @@ struct gw_obj {
 	struct node *status;         /* the status Istio writes; NULL: none */
 	const struct resource *res;  /* its resource (suppression), or NULL */
 	bool managed;                /* a Gateway Istio deploys itself (no addresses) */
+	bool lazy;                   /* from a record: spec, labels built on first use */
 };
 
 /* A listener (or the mesh) a route may attach to: Istio's parentInfo. */
@@ -117,6 +118,13 @@ struct gwapi {
 	/* The objects by (kind, namespace, name): gwapi_find's index (slots
 	 * hold an index into objs plus one; the first object wins). */
 	size_t *find, find_cap;
+	/* The Services and ServiceEntries by host (a Service's
+	 * name.ns.svc.domain, a ServiceEntry's hosts), the first winning. */
+	struct gw_host { const char *host; struct gw_obj *o; } *hosts;
+	size_t hosts_cap;
+	/* The objects of each kind, in the order of objs. */
+	struct gw_obj **of_kind[GWK_COUNT];
+	size_t nof_kind[GWK_COUNT];
 	bool has[GWK_COUNT];         /* the input has an object of the kind */
 	struct gw_tie *ties;
 	size_t nties, tcap;
@@ -165,8 +173,14 @@ void gwapi_print_status(FILE *f, const struct gwapi *g);
 
 /* ---- shared by the gwapi_*.c files ---------------------------------------- */
 
-struct gw_obj *gwapi_find(const struct gwapi *g, enum gwk kind,
+/* The object kind ns/name (ns NULL: any), spec and labels built. */
+struct gw_obj *gwapi_find(struct gwapi *g, enum gwk kind,
 			  const char *ns, const char *name);
+/* Builds a record's spec and labels (gw_obj.lazy); any other is left. */
+void gwapi_materialize(struct gwapi *g, struct gw_obj *o);
+/* The first Service (name.ns.svc.domain) or ServiceEntry with host h,
+ * spec and labels built; NULL when none. */
+struct gw_obj *gwapi_host_obj(struct gwapi *g, const char *h);
 const char *gwapi_str(const struct node *map, const char *key);
 void gwapi_add_parent(struct gwapi *g, struct gw_parent *p);
 struct gw_out *gwapi_add_out(struct gwapi *g);
