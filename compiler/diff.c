@@ -337,9 +337,9 @@ static uint64_t hash_number(const struct node *n)
 		return fnv(hash_tag(h, 'O'), n->text, n->len);
 	long long iv;
 	if (n->type == NODE_INT) {
-		iv = n->ival;
+		iv = node_ival(n);
 	} else {
-		double x = n->dval;
+		double x = node_dval(n);
 		if (isnan(x))
 			return hash_tag(h, 'N');
 		if (!isfinite(x) || x != trunc(x) || fabs(x) >= 9.2e18) {
@@ -407,9 +407,9 @@ static bool num_eq(const struct node *a, const struct node *b)
 		return a->int_overflow && b->int_overflow && a->len == b->len &&
 		       memcmp(a->text, b->text, a->len) == 0;
 	if (a->type == NODE_INT && b->type == NODE_INT)
-		return a->ival == b->ival;
-	double x = a->type == NODE_INT ? (double)a->ival : a->dval;
-	double y = b->type == NODE_INT ? (double)b->ival : b->dval;
+		return node_ival(a) == node_ival(b);
+	double x = a->type == NODE_INT ? (double)node_ival(a) : node_dval(a);
+	double y = b->type == NODE_INT ? (double)node_ival(b) : node_dval(b);
 	if (isnan(x) || isnan(y))
 		return isnan(x) && isnan(y);
 	return x == y;
