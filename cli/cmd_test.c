@@ -134,11 +134,11 @@ static void want_num(struct suite *s, const char *test, const struct node *val,
 	const struct node *n = get(val, key);
 	if (!n || (n->type != NODE_INT && n->type != NODE_FLOAT))
 		return;
-	if ((have && n->dval == got) || (!have && n->dval == 0))
+	if ((have && node_dval(n) == got) || (!have && node_dval(n) == 0))
 		return;   /* 0 expects none */
 	char g[32], w[32];
 	snprintf(g, sizeof(g), "%g", got);
-	snprintf(w, sizeof(w), "%g", n->dval);
+	snprintf(w, sizeof(w), "%g", node_dval(n));
 	failure(s, test, key, have ? g : "", w);
 }
 
@@ -184,7 +184,7 @@ static bool policy_holds(const struct node *want, json_t *got)
 	if (!g || !want->text)
 		return false;
 	if (want->type == NODE_FLOAT && json_is_number(got))
-		return want->dval == json_number_value(got);
+		return node_dval(want) == json_number_value(got);
 	return strcmp(want->text, g) == 0;
 }
 
@@ -304,8 +304,8 @@ static void run_case(struct suite *s, const struct node *tc, size_t index)
 	const struct node *ssl = get(in, "ssl");
 	q.scheme = ssl && ssl->type == NODE_BOOL && ssl->bval ? "https" : "http";
 	const struct node *port = get(in, "port");
-	q.port = port && port->type == NODE_INT && port->ival > 0 && port->ival < 65536 ?
-		 (unsigned)port->ival : 0;
+	q.port = port && port->type == NODE_INT && node_ival(port) > 0 && node_ival(port) < 65536 ?
+		 (unsigned)node_ival(port) : 0;
 	q.sni = nstr(get(in, "sni"));
 	q.source_namespace = nstr(get(in, "source_namespace"));
 	mrt_header *hdrs = header_list(get2(in, "additional_request_headers",
@@ -319,8 +319,8 @@ static void run_case(struct suite *s, const struct node *tc, size_t index)
 	}
 	q.source_labels = labels;
 	const struct node *rv = get(in, "random_value");
-	unsigned long long random = rv && rv->type == NODE_INT && rv->ival >= 0 ?
-				    (unsigned long long)rv->ival : 0;
+	unsigned long long random = rv && rv->type == NODE_INT && node_ival(rv) >= 0 ?
+				    (unsigned long long)node_ival(rv) : 0;
 
 	const struct node *wl = get(in, "workload");
 	if (wl && wl->type == NODE_MAP) {
@@ -518,7 +518,7 @@ int cmd_test(int argc, char **argv)
 	for (size_t i = 0; i < nroutes; i++)
 		hit += s.hit[i];
 	double pct = nroutes ? 100.0 * (double)hit / (double)nroutes : 100.0;
-	printf("%zu tests, %u failed\n", tests->n, s.failed);
+	printf("%u tests, %u failed\n", tests->n, s.failed);
 	if (s.errors)
 		printf("%u could not be routed (a regex could not be decided)\n", s.errors);
 	printf("coverage: %zu/%zu routes (%.1f%%)\n", hit, nroutes, pct);

@@ -175,13 +175,13 @@ static void sb_node(struct sbuf *b, const struct node *n, unsigned depth)
 				sb_json_strn(b, n->text, n->len);
 		} else {
 			char t[32];
-			snprintf(t, sizeof(t), "%lld", n->ival);
+			snprintf(t, sizeof(t), "%lld", node_ival(n));
 			sb_str(b, t);
 		}
 		break;
 	case NODE_FLOAT:
-		if (isfinite(n->dval))
-			sb_float(b, n->dval);
+		if (isfinite(node_dval(n)))
+			sb_float(b, node_dval(n));
 		else
 			sb_json_strn(b, n->text, n->len);   /* JSON has no inf/nan */
 		break;

@@ -219,9 +219,9 @@ static struct val from_node(struct ev *ev, const struct node *n,
 	case NODE_INT:
 		if (n->int_overflow)
 			return err_val(ev, "integer out of range");
-		return int_val(n->ival);
+		return int_val(node_ival(n));
 	case NODE_FLOAT:
-		return (struct val){ .t = VT_DOUBLE, .d = n->dval };
+		return (struct val){ .t = VT_DOUBLE, .d = node_dval(n) };
 	case NODE_BOOL:
 		return bool_val(n->bval);
 	default:

@@ -219,6 +219,14 @@ int route_write_atomic(const char *path, const void *buf, size_t len,
  */
 void source_read_paths(struct project *p, char *const *paths, size_t npaths);
 /*
+ * source_read_paths calling each(ctx, u) as soon as each unit u is read
+ * (its diagnostics list not yet ready; u moves as later units are added),
+ * so that a caller can drop bytes it will not parse before the next
+ * input is read (meshc diff's NEW side, project.c).
+ */
+void source_read_paths_each(struct project *p, char *const *paths, size_t npaths,
+			    void (*each)(void *ctx, struct source_unit *u), void *ctx);
+/*
  * Opens path for reading if it is a regular file, refusing anything else
  * (FIFO, device, directory) before an open that could block. The
  * descriptor, or -1 with the reason in err.
@@ -246,6 +254,13 @@ bool source_release_bytes(struct source_unit *u);
  * left empty.
  */
 bool source_reread(struct project *p, struct source_unit *u);
+/*
+ * The bytes of an input that source_release_bytes freed, read again into
+ * a heap buffer the caller frees (*len their length), for a reader that
+ * needs a part of them once (meshc diff); NULL when the input cannot be
+ * read again or is no longer what was loaded.
+ */
+char *source_read_again(const struct source_unit *u, size_t max, size_t *len);
 
 /* Phases, one module each; each reports into the unit's diagnostics. */
 void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim);

@@ -198,15 +198,16 @@ char *diag_node_path(struct arena *a, const struct node *root,
 		const char *s = piece;
 		size_t slen;
 		char *big = NULL;
+		const struct node *key = node_key(n);
 		if (n->parent->type == NODE_SEQ) {
-			slen = (size_t)snprintf(piece, sizeof(piece), "[%u]", n->index);
-		} else if (n->key && plain_path_key(n->key->text, n->key->len)) {
-			big = xmalloc(n->key->len + 2);
-			slen = (size_t)snprintf(big, n->key->len + 2, "%s%s",
-						len ? "." : "", n->key->text);
+			slen = (size_t)snprintf(piece, sizeof(piece), "[%u]", node_index(n));
+		} else if (key && plain_path_key(key->text, key->len)) {
+			big = xmalloc(key->len + 2);
+			slen = (size_t)snprintf(big, key->len + 2, "%s%s",
+						len ? "." : "", key->text);
 			s = big;
 		} else {
-			const char *k = n->key ? n->key->text : "";
+			const char *k = key ? key->text : "";
 			size_t kl = strlen(k);
 			big = xmalloc(kl * 2 + 8);
 			char *w = big;

@@ -93,7 +93,7 @@ static void mint(struct distil *dc, struct mint *m, const struct node *n)
 {
 	if (!n || n->type != NODE_INT)
 		return;
-	m->v = n->ival;
+	m->v = node_ival(n);
 	m->set = true;
 	pos(dc, &m->pos, n);
 }
@@ -157,8 +157,8 @@ static const struct node *list(const struct node *map, const char *key)
 /* An integer in [0, 2^32-1) (model.h mint_u), else dflt. */
 static unsigned uval(const struct node *n, unsigned dflt)
 {
-	return n && n->type == NODE_INT && n->ival >= 0 && n->ival < 0xffffffffLL ?
-	       (unsigned)n->ival : dflt;
+	return n && n->type == NODE_INT && node_ival(n) >= 0 && node_ival(n) < 0xffffffffLL ?
+	       (unsigned)node_ival(n) : dflt;
 }
 
 /* A boolean: 1 or 0; -1 when absent or not a boolean. */
@@ -212,7 +212,7 @@ static void pct(struct m_pct *p, const struct node *n)
 	const struct node *v = node_get(n, "value");
 	p->present = n != NULL;
 	p->num = v && (v->type == NODE_INT || v->type == NODE_FLOAT);
-	p->v = p->num ? v->dval : 0;
+	p->v = p->num ? node_dval(v) : 0;
 }
 
 /* Whether map n has one of the keys of struct m_match_more (each of its
@@ -551,7 +551,7 @@ static void http_route(struct distil *dc, struct m_http *h, const struct node *n
 	h->headers = headers(dc, node_get(n, "headers"));
 	const struct node *pc = node_get(node_get(node_get(n, "fault"), "delay"),
 					 "percent");
-	if (pc && (pc->type == NODE_INT || pc->type == NODE_FLOAT) && pc->dval > 0)
+	if (pc && (pc->type == NODE_INT || pc->type == NODE_FLOAT) && node_dval(pc) > 0)
 		pos(dc, &h->delay_percent, pc);
 }
 

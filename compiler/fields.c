@@ -139,7 +139,7 @@ bool field_as_int(const struct node *n, long long *out)
 	if (!n)
 		return false;
 	if (n->type == NODE_INT && !n->int_overflow) {
-		*out = n->ival;
+		*out = node_ival(n);
 		return true;
 	}
 	/* 20 characters hold any int64 with its sign. */
@@ -160,7 +160,7 @@ bool field_as_num(const struct node *n, double *out)
 		return false;
 	double v;
 	if (n->type == NODE_INT || n->type == NODE_FLOAT) {
-		v = n->dval;
+		v = node_dval(n);
 	} else if (n->type == NODE_STR && n->len > 0) {
 		char *end;
 		v = strtod(n->text, &end);
@@ -186,16 +186,16 @@ bool field_typed_int(const struct node *map, const char *json, long long *out)
 	const struct node *n = field_value(map, json);
 	if (!n || n->type != NODE_INT || n->int_overflow)
 		return false;
-	*out = n->ival;
+	*out = node_ival(n);
 	return true;
 }
 
 bool field_typed_num(const struct node *map, const char *json, double *out)
 {
 	const struct node *n = field_value(map, json);
-	if (!n || (n->type != NODE_INT && n->type != NODE_FLOAT) || !isfinite(n->dval))
+	if (!n || (n->type != NODE_INT && n->type != NODE_FLOAT) || !isfinite(node_dval(n)))
 		return false;
-	*out = n->dval;
+	*out = node_dval(n);
 	return true;
 }
 

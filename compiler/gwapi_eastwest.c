@@ -34,7 +34,7 @@ bool gwapi_auto_passthrough(const struct gw_obj *gw, const struct node *l)
 	char have[32];
 	if (!port || port->type != NODE_INT)
 		return false;
-	snprintf(have, sizeof(have), "%lld", port->ival);
+	snprintf(have, sizeof(have), "%lld", node_ival(port));
 	return strcmp(have, want ? want : "15443") == 0;
 }
 
@@ -45,7 +45,7 @@ const char *gwapi_eastwest_listener_error(const struct node *l)
 	const char *mode = gwapi_str(node_get(l, "tls"), "mode");
 	const struct node *port = node_get(l, "port");
 	bool hbone = proto && strcmp(proto, "HBONE") == 0 && port && port->type == NODE_INT &&
-		     port->ival == 15008 && mode && strcmp(mode, "Terminate") == 0;
+		     node_ival(port) == 15008 && mode && strcmp(mode, "Terminate") == 0;
 	bool passthrough = proto && strcmp(proto, "TLS") == 0 && mode && strcmp(mode, "Passthrough") == 0;
 	if (hbone || passthrough)
 		return NULL;

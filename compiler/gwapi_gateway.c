@@ -65,7 +65,7 @@ static bool has_port(const struct node *ports, long long port, bool se)
 {
 	for (size_t i = 0; ports && ports->type == NODE_SEQ && i < ports->n; i++) {
 		const struct node *p = node_get(ports->items[i], se ? "number" : "port");
-		if (p && p->type == NODE_INT && p->ival == port)
+		if (p && p->type == NODE_INT && node_ival(p) == port)
 			return true;
 	}
 	return false;
@@ -301,7 +301,7 @@ struct node *gwapi_listener_status(struct gwapi *g, const struct node *l, struct
 long long gwapi_listener_port(const struct gw_obj *owner, const struct node *l)
 {
 	const struct node *pn = node_get(l, "port");
-	long long port = pn && pn->type == NODE_INT ? pn->ival : 0;
+	long long port = pn && pn->type == NODE_INT ? node_ival(pn) : 0;
 	const char *proto = gwapi_str(l, "protocol");
 	if (port == 0 && owner->kind == GWK_LISTENER_SET && proto)
 		port = strcmp(proto, "HTTP") == 0 ? 80 : strcmp(proto, "HTTPS") == 0 ? 443 : 0;

@@ -19,14 +19,13 @@
 #include "onode.h"
 
 /* A deep copy of src, its text included (the original's strings live in
- * the scratch arena too); positions, indices and weights kept. */
-static struct node *copy_tree(struct arena *a, const struct node *src,
-			      struct node *parent, const struct node *key)
+ * the scratch arena too), positions kept; parent links as the parser
+ * sets them (values and items, not keys). */
+static struct node *copy_tree(struct arena *a, const struct node *src, struct node *parent)
 {
 	struct node *n = arena_alloc(a, sizeof(*n));
 	*n = *src;
 	n->parent = parent;
-	n->key = key;
 	if (src->text) {
 		char *t = arena_alloc(a, (size_t)src->len + 1);
 		memcpy(t, src->text, src->len);
@@ -37,13 +36,13 @@ static struct node *copy_tree(struct arena *a, const struct node *src,
 		n->pairs = src->n ? arena_alloc(a, src->n * sizeof(*n->pairs)) : NULL;
 		for (size_t i = 0; i < src->n; i++) {
 			n->pairs[i].kbits = src->pairs[i].kbits;
-			n->pairs[i].key = copy_tree(a, src->pairs[i].key, n, NULL);
-			n->pairs[i].value = copy_tree(a, src->pairs[i].value, n, n->pairs[i].key);
+			n->pairs[i].key = copy_tree(a, src->pairs[i].key, NULL);
+			n->pairs[i].value = copy_tree(a, src->pairs[i].value, n);
 		}
 	} else if (src->type == NODE_SEQ) {
 		n->items = src->n ? arena_alloc(a, src->n * sizeof(*n->items)) : NULL;
 		for (size_t i = 0; i < src->n; i++)
-			n->items[i] = copy_tree(a, src->items[i], n, NULL);
+			n->items[i] = copy_tree(a, src->items[i], n);
 	}
 	return n;
 }
@@ -54,7 +53,7 @@ static void keep_field(struct arena *a, struct node *dst, const struct node *src
 {
 	const struct node *v = node_get(src, key);
 	if (v)
-		onode_set(a, dst, key, copy_tree(a, v, NULL, NULL));
+		onode_set(a, dst, key, copy_tree(a, v, NULL));
 }
 
 /*
@@ -89,7 +88,7 @@ static struct node *prune(struct arena *a, const struct node *obj, bool secret)
 			if (!key || node_get(dm, key))
 				continue;
 			bool value = secret && (strcmp(key, "tls.crt") == 0 || strcmp(key, "cert") == 0);
-			onode_set(a, dm, key, value ? copy_tree(a, d->pairs[k].value, NULL, NULL) :
+			onode_set(a, dm, key, value ? copy_tree(a, d->pairs[k].value, NULL) :
 				  onode_null(a));
 		}
 	}
@@ -116,7 +115,7 @@ void gwapi_keep(struct source_unit *u, const struct node *obj, struct arena *a,
 	const struct node *t = obj;
 	if (copy)
 		t = k == GWK_SECRET || k == GWK_CONFIG_MAP ? prune(a, obj, k == GWK_SECRET) :
-		    copy_tree(a, obj, NULL, NULL);
+		    copy_tree(a, obj, NULL);
 	GROW(u->gw_trees, u->ngw_trees, u->gw_trees_cap);
 	u->gw_trees[u->ngw_trees++] = t;
 	if (strncmp(av, "gateway.networking", 18) == 0)

@@ -161,7 +161,7 @@ static long long port_of(const struct gw_obj *t, const char *section, bool *foun
 		if (n && strcmp(n, section) == 0) {
 			const struct node *p = node_get(ps->items[i], se ? "number" : "port");
 			*found = true;
-			return p && p->type == NODE_INT ? p->ival : 0;
+			return p && p->type == NODE_INT ? node_ival(p) : 0;
 		}
 	}
 	return 0;

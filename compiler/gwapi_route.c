@@ -183,14 +183,14 @@ static struct node *destination(struct gwapi *g, struct gw_obj *route, const str
 	}
 	struct node *d = onode_map(a);
 	onode_set(a, d, "host", onode_str(a, host));
-	onode_set(a, onode_child_map(a, d, "port"), "number", onode_int(a, port->ival));
+	onode_set(a, onode_child_map(a, d, "port"), "number", onode_int(a, node_ival(port)));
 	return d;
 }
 
 static long long weight_of(const struct node *ref)
 {
 	const struct node *w = node_get(ref, "weight");
-	return w && w->type == NODE_INT ? w->ival : 1;
+	return w && w->type == NODE_INT ? node_ival(w) : 1;
 }
 
 static long long weight_sum(const struct node *refs)
@@ -447,8 +447,8 @@ static struct node *cors(struct gwapi *g, const struct node *f)
 			onode_set(a, out, lists[l], onode_copy(a, v));
 	}
 	const struct node *age = node_get(f, "maxAge");
-	if (age && age->type == NODE_INT && age->ival > 0)
-		onode_set(a, out, "maxAge", onode_str(a, arena_printf(a, "%llds", age->ival)));
+	if (age && age->type == NODE_INT && node_ival(age) > 0)
+		onode_set(a, out, "maxAge", onode_str(a, arena_printf(a, "%llds", node_ival(age))));
 	onode_set(a, out, "unmatchedPreflights", onode_str(a, "IGNORE"));
 	return out;
 }
@@ -459,7 +459,7 @@ static struct node *redirect(struct gwapi *g, const struct node *f)
 	struct node *out = onode_map(a);
 	const struct node *code = node_get(f, "statusCode");
 	if (code && code->type == NODE_INT)
-		onode_set(a, out, "redirectCode", onode_int(a, code->ival));
+		onode_set(a, out, "redirectCode", onode_int(a, node_ival(code)));
 	const char *host = gwapi_str(f, "hostname"), *scheme = gwapi_str(f, "scheme");
 	if (host)
 		onode_set(a, out, "authority", onode_str(a, host));
@@ -467,7 +467,7 @@ static struct node *redirect(struct gwapi *g, const struct node *f)
 		onode_set(a, out, "scheme", onode_str(a, scheme));
 	const struct node *port = node_get(f, "port");
 	if (port && port->type == NODE_INT)
-		onode_set(a, out, "port", onode_int(a, port->ival));
+		onode_set(a, out, "port", onode_int(a, node_ival(port)));
 	else
 		onode_set(a, out, "derivePort", onode_str(a, scheme ? "FROM_PROTOCOL_DEFAULT" :
 							  "FROM_REQUEST_PORT"));
@@ -529,11 +529,11 @@ static struct node *mirror(struct gwapi *g, struct gw_obj *route, const struct n
 	const struct node *frac = node_get(f, "fraction"), *pct = node_get(f, "percent");
 	if (frac) {
 		const struct node *num = node_get(frac, "numerator"), *den = node_get(frac, "denominator");
-		double n = num && num->type == NODE_INT ? (double)num->ival : 0;
-		double dd = den && den->type == NODE_INT ? (double)den->ival : 100;
+		double n = num && num->type == NODE_INT ? (double)node_ival(num) : 0;
+		double dd = den && den->type == NODE_INT ? (double)node_ival(den) : 100;
 		onode_set(a, onode_child_map(a, m, "percentage"), "value", onode_num(a, 100 * n / dd));
 	} else if (pct && pct->type == NODE_INT) {
-		onode_set(a, onode_child_map(a, m, "percentage"), "value", onode_num(a, (double)pct->ival));
+		onode_set(a, onode_child_map(a, m, "percentage"), "value", onode_num(a, (double)node_ival(pct)));
 	}
 	return m;
 }
@@ -601,7 +601,7 @@ static struct node *http_rule(struct gwapi *g, struct gw_obj *route, const struc
 	if (retry && retry->type == NODE_MAP) {
 		retries = onode_set(a, r, "retries", onode_map(a));
 		const struct node *att = node_get(retry, "attempts");
-		long long n = att && att->type == NODE_INT ? att->ival : 2;
+		long long n = att && att->type == NODE_INT ? node_ival(att) : 2;
 		onode_set(a, retries, "attempts", onode_int(a, n));
 		if (n) {
 			char *on = "connect-failure,refused-stream,unavailable,cancelled";
@@ -805,7 +805,7 @@ static char *ref_string(struct arena *a, const struct node *ref, const char *rou
 	const struct node *port = node_get(ref, "port");
 	return arena_printf(a, "%s/%s/%s/%s/%lld.%s", group ? group : GROUP, kind ? kind : "Gateway",
 			    gwapi_str(ref, "name") ? gwapi_str(ref, "name") : "",
-			    section ? section : "", port && port->type == NODE_INT ? port->ival : 0,
+			    section ? section : "", port && port->type == NODE_INT ? node_ival(port) : 0,
 			    ns ? ns : route_ns);
 }
 
@@ -865,7 +865,7 @@ static size_t resolve_parents(struct gwapi *g, struct gw_obj *route, struct rpar
 			rp->ref_ns = ns;
 			rp->ref_name = name ? name : "";
 			rp->ref_kind = kk;
-			rp->ref_port = port && port->type == NODE_INT ? port->ival : 0;
+			rp->ref_port = port && port->type == NODE_INT ? node_ival(port) : 0;
 			rp->refkey = ref_string(a, ref, route->ns);
 			rp->banned = arena_alloc(a, (nc + 1) * sizeof(*rp->banned));
 			for (size_t o = 0; o < nc && !rp->mesh; o++) {
@@ -1222,8 +1222,6 @@ static void sort_routes(struct node *seq, struct gw_obj **src)
 			src[j] = src[j - 1];
 			src[j - 1] = o;
 		}
-	for (size_t i = 0; i < seq->n; i++)
-		seq->items[i]->index = (unsigned)i;
 }
 
 /*

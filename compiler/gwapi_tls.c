@@ -123,7 +123,7 @@ static const struct node *frontend_validation(const struct gw_obj *gw, long long
 	const struct node *pp = node_get(fe, "perPort");
 	for (size_t i = 0; pp && pp->type == NODE_SEQ && i < pp->n; i++) {
 		const struct node *p = node_get(pp->items[i], "port");
-		if (p && p->type == NODE_INT && p->ival == port)
+		if (p && p->type == NODE_INT && node_ival(p) == port)
 			return node_get(node_get(pp->items[i], "tls"), "validation");
 	}
 	return node_get(node_get(fe, "default"), "validation");
@@ -218,7 +218,7 @@ struct node *gwapi_listener_tls(struct gwapi *g, struct gw_obj *gw, const struct
 	if (!tls || tls->type != NODE_MAP)
 		return NULL;
 	const struct node *pn = node_get(l, "port");
-	long long port = pn && pn->type == NODE_INT ? pn->ival : 0;
+	long long port = pn && pn->type == NODE_INT ? node_ival(pn) : 0;
 	struct node *out = onode_map(a);
 	const struct node *opts = node_get(tls, "options");
 	cipher_suites(g, out, gwapi_str(opts, "gateway.istio.io/tls-cipher-suites"), t);

@@ -56,7 +56,7 @@ bool gwapi_xbackend_granted(struct gwapi *g, const char *from_kind, const char *
 static long long xbackend_port(const struct gw_obj *xb)
 {
 	const struct node *p = node_get(node_get(xb->spec, "port"), "port");
-	return p && p->type == NODE_INT ? p->ival : 0;
+	return p && p->type == NODE_INT ? node_ival(p) : 0;
 }
 
 const char *gwapi_xbackend_host(struct gwapi *g, const char *ns, const char *name,
@@ -71,10 +71,10 @@ const char *gwapi_xbackend_host(struct gwapi *g, const char *ns, const char *nam
 		return NULL;
 	}
 	long long want = xbackend_port(xb);
-	if (ref_port && ref_port->type == NODE_INT && ref_port->ival != want) {
+	if (ref_port && ref_port->type == NODE_INT && node_ival(ref_port) != want) {
 		*reason = "BackendNotFound";
 		*msg = arena_printf(&g->arena, "backend(%s) does not expose port %lld, expected %lld",
-				    name, ref_port->ival, want);
+				    name, node_ival(ref_port), want);
 		return NULL;
 	}
 	const char *h = gwapi_str(node_get(xb->spec, "externalHostname"), "hostname");

@@ -2,7 +2,14 @@
  * The located YAML node tree. The front end (yaml.c) builds one tree per
  * document in the unit's arena; every later phase reads it and never
  * changes it. Aliases are resolved by reference, so a node may be reachable
- * from several places; its parent/key fields name the place it was written.
+ * from several places; its parent field names the collection it was written
+ * in (node_key()/node_index() find the place there, for diagnostics).
+ *
+ * A node is 48 bytes (it was 80): a collection's children and a scalar's
+ * number share one word, and the key, the position in the parent and the
+ * alias weight (needed only while parsing, kept by yaml.c's anchors) are
+ * not stored. Trees are read by every check, so their size is cache
+ * traffic on check's hot path.
  *
  * Scalars are typed as go-yaml v2 types plain scalars (YAML 1.1): `true`,
  * `yes`, `on`, `y` are booleans, `0x1F` an integer, `~` null. Quoted
@@ -14,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum node_type {
@@ -71,24 +79,38 @@ struct node {
 	bool int_overflow;         /* integer literal outside the int64 range */
 	bool bval;                 /* NODE_BOOL */
 	unsigned line, col;        /* 1-based, column in characters */
-	unsigned index;            /* position in the parent sequence or map */
-	unsigned weight;           /* nodes in this subtree, aliases counted (alias budget) */
-	unsigned len;              /* bytes of text (scalars are capped far below 4 GiB) */
-	struct node *parent;       /* the map or sequence holding it; NULL at a root */
-	const struct node *key;    /* the key node when the parent is a map */
-
-	/* Scalars. */
-	const char *text;          /* source text after unescaping; NULL for collections */
-	long long ival;            /* NODE_INT */
-	double dval;               /* NODE_FLOAT, and NODE_INT converted */
-
-	/* Collections: pairs for NODE_MAP, items for NODE_SEQ; n of either. */
-	size_t n;
+	unsigned len;              /* scalars: bytes of text (capped far below 4 GiB) */
+	unsigned n;                /* collections: pairs or items; 0 for scalars */
+	const char *text;          /* scalars: text after unescaping, NUL-terminated; NULL for collections */
+	/* What the type has: collections no number, scalars no children
+	 * (their n is 0). Read numbers with node_ival()/node_dval(). */
 	union {
-		struct node_pair *pairs;
-		struct node **items;
+		struct node_pair *pairs;   /* NODE_MAP */
+		struct node **items;       /* NODE_SEQ */
+		long long ival;            /* NODE_INT */
+		double dval;               /* NODE_FLOAT */
 	};
+	struct node *parent;       /* the map or sequence holding it; NULL at a root */
 };
+
+/* The value of a NODE_INT; 0 for other types. */
+static inline long long node_ival(const struct node *n)
+{
+	return n->type == NODE_INT ? n->ival : 0;
+}
+
+/*
+ * The value of a number as a double: a NODE_FLOAT's, a NODE_INT's converted
+ * (an integer outside int64 from its text, as strconv would); 0 otherwise.
+ */
+static inline double node_dval(const struct node *n)
+{
+	if (n->type == NODE_FLOAT)
+		return n->dval;
+	if (n->type == NODE_INT)
+		return n->int_overflow ? strtod(n->text, NULL) : (double)n->ival;
+	return 0;
+}
 
 /*
  * The pair stored under the klen bytes of `key` (NUL-terminated); NULL if
@@ -134,6 +156,14 @@ static inline const struct node *node_get(const struct node *map, const char *ke
 /* The text of a string scalar; NULL for other types or NULL n. */
 const char *node_str(const struct node *n);
 bool node_is_scalar(const struct node *n);
+/*
+ * Where n was written, found by a scan of its parent (nodes keep no key or
+ * index of their own; only diagnostics ask): the key when the parent is a
+ * map, else NULL; and the position in the parent. An aliased node answers
+ * for the first place it is held in its parent, the place it was written.
+ */
+const struct node *node_key(const struct node *n);
+unsigned node_index(const struct node *n);
 /* A short name for the type as messages use it ("string", "map", ...). */
 const char *node_type_name(enum node_type t);
 

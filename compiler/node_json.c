@@ -73,20 +73,20 @@ void sb_json_node(struct sb *b, const struct node *n)
 		/* Decimal by hand: same text as "%lld", without printf. */
 		char num[32];
 		size_t k = sizeof(num);
-		unsigned long long v = n->ival < 0 ? 0ULL - (unsigned long long)n->ival :
-				       (unsigned long long)n->ival;
+		unsigned long long v = node_ival(n) < 0 ? 0ULL - (unsigned long long)node_ival(n) :
+				       (unsigned long long)node_ival(n);
 		do {
 			num[--k] = (char)('0' + v % 10);
 			v /= 10;
 		} while (v);
-		if (n->ival < 0)
+		if (node_ival(n) < 0)
 			num[--k] = '-';
 		sb_put(b, num + k, sizeof(num) - k);
 		break;
 	}
 	case NODE_FLOAT: {
 		char num[40];
-		snprintf(num, sizeof(num), "%.17g", n->dval);
+		snprintf(num, sizeof(num), "%.17g", node_dval(n));
 		sb_put(b, num, strlen(num));
 		break;
 	}

@@ -30,7 +30,6 @@ struct node *onode_int(struct arena *a, long long v)
 {
 	struct node *n = mk(a, NODE_INT);
 	n->ival = v;
-	n->dval = (double)v;
 	n->text = arena_printf(a, "%lld", v);
 	n->len = (unsigned)strlen(n->text);
 	return n;
@@ -63,7 +62,6 @@ struct node *onode_copy(struct arena *a, const struct node *src)
 	struct node *n = arena_alloc(a, sizeof(*n));
 	*n = *src;
 	n->parent = NULL;
-	n->key = NULL;
 	if (src->type == NODE_MAP) {
 		n->pairs = src->n ? arena_alloc(a, src->n * sizeof(*n->pairs)) : NULL;
 		for (size_t i = 0; i < src->n; i++) {
@@ -71,7 +69,6 @@ struct node *onode_copy(struct arena *a, const struct node *src)
 			n->pairs[i].kbits = src->pairs[i].kbits;
 			n->pairs[i].value = onode_copy(a, src->pairs[i].value);
 			n->pairs[i].value->parent = n;
-			n->pairs[i].value->key = n->pairs[i].key;
 		}
 	} else if (src->type == NODE_SEQ) {
 		n->items = src->n ? arena_alloc(a, src->n * sizeof(*n->items)) : NULL;
@@ -105,8 +102,6 @@ struct node *onode_set(struct arena *a, struct node *map, const char *key,
 		if (strcmp(map->pairs[i].key->text, key) == 0) {
 			map->pairs[i].value = v;
 			v->parent = map;
-			v->key = map->pairs[i].key;
-			v->index = (unsigned)i;
 			return v;
 		}
 	map->pairs = grow(a, map->pairs, map->n, sizeof(*map->pairs));
@@ -115,8 +110,6 @@ struct node *onode_set(struct arena *a, struct node *map, const char *key,
 	p->kbits = node_key_bits(p->key->text, klen);
 	p->value = v;
 	v->parent = map;
-	v->key = p->key;
-	v->index = (unsigned)map->n;
 	map->n++;
 	return v;
 }
@@ -138,7 +131,6 @@ struct node *onode_push(struct arena *a, struct node *seq, struct node *v)
 	seq->items = grow(a, seq->items, seq->n, sizeof(*seq->items));
 	seq->items[seq->n] = v;
 	v->parent = seq;
-	v->index = (unsigned)seq->n;
 	seq->n++;
 	return v;
 }
@@ -242,10 +234,10 @@ static void put_scalar(FILE *f, const struct node *n)
 		fputs(n->bval ? "true" : "false", f);
 		break;
 	case NODE_INT:
-		fprintf(f, "%lld", n->ival);
+		fprintf(f, "%lld", node_ival(n));
 		break;
 	case NODE_FLOAT:
-		fprintf(f, "%.15g", n->dval);
+		fprintf(f, "%.15g", node_dval(n));
 		break;
 	default:
 		put_str(f, n->text ? n->text : "");

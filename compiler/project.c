@@ -174,6 +174,7 @@ struct part {
 struct load {
 	struct project *p;
 	struct xref_map *shared;     /* OLD's inputs by name below its root */
+	const struct source_unit **same;   /* per input: OLD's equal one (share_same) */
 	bool validate;
 	bool release;          /* drop each chunk's trees after distilling */
 	struct part *parts;
@@ -363,16 +364,28 @@ static void add_copy(struct load *l, size_t *cap, struct source_unit *u,
 	struct part *pt = &l->parts[l->nparts - 1];
 	pt->whole = false;
 	pt->sub.file = u->file;
-	pt->sub.bytes = u->bytes + off;
+	pt->sub.bytes = u->bytes ? u->bytes + off : NULL;   /* NULL: share_same */
 	pt->sub.len = len;
 	pt->from = o;
 	pt->lo = lo;
 	pt->hi = hi;
 }
 
+/* Whether NEW can take OLD's resources of input o (positions known, no
+ * trees: o loaded with release_trees). */
+static bool shareable(const struct source_unit *o)
+{
+	if (!o->nres)
+		return false;
+	for (size_t i = 0; i < o->nres; i++)
+		if (o->res[i]->pos.line == 0 || o->res[i]->root)
+			return false;
+	return true;
+}
+
 /*
  * meshc diff's NEW side (project.share_from): input u against OLD's
- * input o of the same name. The chunks before the first differing byte
+ * input o of the same name (a: o's bytes). The chunks before the first differing byte
  * and after the last one are the same documents on both sides (the
  * front end splits both inputs at the same `---` lines there), so their
  * resources are OLD's: parts copying them, and a part parsing what lies
@@ -383,15 +396,10 @@ static void add_copy(struct load *l, size_t *cap, struct source_unit *u,
  * counts only that part's nodes. False: load u as usual (nothing to
  * share).
  */
-static bool share_plan(struct load *l, size_t *cap, struct source_unit *u,
-		       const struct source_unit *o)
+static bool share_plan_bytes(struct load *l, size_t *cap, struct source_unit *u,
+			     const struct source_unit *o, const char *a)
 {
-	if (!o->bytes || !u->bytes || !o->nres)
-		return false;
-	for (size_t i = 0; i < o->nres; i++)
-		if (o->res[i]->pos.line == 0 || o->res[i]->root)
-			return false;
-	const char *a = o->bytes, *b = u->bytes;
+	const char *b = u->bytes;
 	size_t m = o->len, n = u->len, pre = 0;
 	while (pre < n && pre < m && a[pre] == b[pre])
 		pre++;
@@ -422,6 +430,23 @@ static bool share_plan(struct load *l, size_t *cap, struct source_unit *u,
 	return true;
 }
 
+/* share_plan_bytes with OLD's bytes, read again when OLD's load freed
+ * them (release_inputs): the two sides' inputs are then never all
+ * resident at once. */
+static bool share_plan(struct load *l, size_t *cap, struct source_unit *u,
+		       const struct source_unit *o)
+{
+	if (!u->bytes || !shareable(o))
+		return false;
+	if (o->bytes)
+		return share_plan_bytes(l, cap, u, o, o->bytes);
+	size_t len;
+	char *again = source_read_again(o, l->p->opt.limits.max_file_bytes, &len);
+	bool planned = again && share_plan_bytes(l, cap, u, o, again);
+	free(again);
+	return planned;
+}
+
 /* The parts of every input, in input order. */
 static void plan_parts(struct load *l)
 {
@@ -434,7 +459,9 @@ static void plan_parts(struct load *l)
 		size_t first = l->nparts;
 		const struct source_unit *o = l->shared && u->bytes && u->len / 2 < part ?
 			xref_map_get(l->shared, below(u->file, p->root)) : NULL;
-		if (o && share_plan(l, &cap, u, o)) {
+		if (l->same && l->same[i]) {
+			add_copy(l, &cap, u, l->same[i], 0, u->len, 0, UINT32_MAX);
+		} else if (o && share_plan(l, &cap, u, o)) {
 			/* planned */
 		} else if (!u->bytes || u->len / 2 < part) {
 			add_part(l, &cap, u, 0, u->len, 0);
@@ -551,28 +578,88 @@ static void load_pass(struct load *l)
 	l->parts = NULL;
 }
 
+/* What share_same works with while NEW's inputs are read. */
+struct share_read {
+	struct project *p;
+	const struct xref_map *map;  /* OLD's inputs by name below its root */
+	const struct source_unit **same;   /* heap, per input: OLD's equal one */
+	size_t cap;
+};
+
+static void same_reserve(struct share_read *s, size_t n)
+{
+	if (n <= s->cap)
+		return;
+	size_t cap = s->cap ? s->cap : 64;
+	while (cap < n)
+		cap *= 2;
+	s->same = xrealloc(s->same, cap * sizeof(*s->same));
+	memset(s->same + s->cap, 0, (cap - s->cap) * sizeof(*s->same));
+	s->cap = cap;
+}
+
+/*
+ * meshc diff's NEW side, as each input is read: an input equal to OLD's
+ * of the same name is copied whole (plan_parts), never parsed, so its
+ * bytes go at once and the two sides' inputs are never all resident
+ * together. OLD's bytes, which its load freed, are read again to compare
+ * (byte for byte: a digest could be forged to hide a change).
+ */
+static void share_same(void *ctx, struct source_unit *u)
+{
+	struct share_read *s = ctx;
+	size_t i = (size_t)(u - s->p->units);
+	same_reserve(s, i + 1);
+	const struct source_unit *o = u->len ?
+		xref_map_get(s->map, below(u->file, s->p->root)) : NULL;
+	if (!o || o->len != u->len || !shareable(o))
+		return;
+	size_t len;
+	char *again = o->bytes ? NULL :
+		source_read_again(o, s->p->opt.limits.max_file_bytes, &len);
+	const char *a = o->bytes ? o->bytes : again;
+	bool equal = a && memcmp(a, u->bytes, u->len) == 0;
+	free(again);
+	if (equal && source_release_bytes(u))
+		s->same[i] = o;
+}
+
 static void load(struct project *p, char *const *paths, size_t npaths,
 		 bool validate)
 {
-	source_read_paths(p, paths, npaths);
+	/* OLD's inputs by name, for NEW to share their chunks (share_plan)
+	 * or, when equal, the whole of them (share_same). */
+	const struct project *o = p->share_from;
+	bool sharing = o && o->trees_released && p->opt.release_trees && !validate;
+	struct xref_map shared;
+	struct share_read sr = { .p = p, .map = &shared };
 	p->root = npaths == 1 ? paths[0] : NULL;
+	if (sharing) {
+		xref_map_init(&shared, &p->arena);
+		for (size_t i = 0; i < o->nunits; i++)
+			*xref_map_put(&shared, below(o->units[i].file, o->root)) = &o->units[i];
+	}
+	source_read_paths_each(p, paths, npaths,
+			       sharing && p->opt.release_inputs ? share_same : NULL, &sr);
+	same_reserve(&sr, p->nunits);
 	struct load l = { .p = p, .validate = validate,
 			  .release = p->opt.release_trees };
 	l.parts_left = xmalloc((p->nunits ? p->nunits : 1) * sizeof(*l.parts_left));
 	atomic_init(&l.units_done, 0);
-	/* OLD's inputs by name, for NEW to share their chunks (share_plan). */
-	struct xref_map shared;
-	const struct project *o = p->share_from;
-	if (o && o->trees_released && l.release && !validate) {
-		xref_map_init(&shared, &p->arena);
-		for (size_t i = 0; i < o->nunits; i++)
-			*xref_map_put(&shared, below(o->units[i].file, o->root)) = &o->units[i];
+	if (sharing && l.release) {
 		l.shared = &shared;
+		l.same = sr.same;
 	}
+	/* Keeping trees, NEW parses every input (released ones read again). */
+	for (size_t i = 0; sharing && !l.release && i < p->nunits; i++)
+		if (sr.same[i])
+			source_reread(p, &p->units[i]);
 	load_pass(&l);
-	if (l.shared)
+	if (sharing)
 		xref_map_release(&shared);
+	free(sr.same);
 	l.shared = NULL;
+	l.same = NULL;
 	for (size_t i = 0; l.release && p->opt.release_inputs && i < p->nunits; i++)
 		source_release_bytes(&p->units[i]);
 	free(l.parts_left);

@@ -159,7 +159,14 @@ void route_plan_run(struct builder *b, size_t n, size_t chunk,
 	size_t nchunks = (n + chunk - 1) / chunk;
 	struct plan_job job = { .b = b, .plan = plan, .ctx = ctx };
 	job.chunks = xcalloc(nchunks + 1, sizeof(*job.chunks));
-	pthread_mutex_init(&job.lock, NULL);
+	/* Adaptive: the lock guards short lookups (most destinations find
+	 * their cluster made already), so a worker that finds it taken
+	 * spins briefly instead of sleeping in the kernel and being woken. */
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
+	pthread_mutex_init(&job.lock, &attr);
+	pthread_mutexattr_destroy(&attr);
 	for (size_t i = 0; i < nchunks; i++) {
 		struct plan_chunk *c = &job.chunks[i];
 		c->first = i * chunk;

@@ -59,6 +59,8 @@ struct emitter {
 	uint32_t *rxmap;             /* regex index + 1 by pattern string ref */
 	size_t rxmap_cap;
 	unsigned *cluster_pos;       /* model cluster id -> CLST index */
+	const char *last_gateway;    /* intern_gateway's last name and its ref */
+	uint32_t last_gateway_ref;
 	bool too_big;
 	const char *fail;            /* why the table cannot be written, or NULL */
 	struct dedup {               /* per section: record ranges by content */
@@ -209,6 +211,18 @@ static uint32_t intern_n(struct emitter *e, const char *s, size_t n)
 static uint32_t intern(struct emitter *e, const char *s)
 {
 	return s ? intern_n(e, s, strlen(s)) : 0;
+}
+
+/* intern for a listener's gateway name: consecutive listeners (sorted)
+ * and Gateway records share the model's one copy of a workload's name,
+ * which joins the names of all its Gateways, so the last one is
+ * remembered by address rather than hashed again each time. */
+static uint32_t intern_gateway(struct emitter *e, const char *gw)
+{
+	if (!gw || gw != e->last_gateway)
+		e->last_gateway_ref = intern(e, gw);
+	e->last_gateway = gw;
+	return e->last_gateway_ref;
 }
 
 /* The REGX index of pattern s, adding it once. */
@@ -447,7 +461,9 @@ static int listener_cmp(const void *a, const void *b)
 {
 	const struct rm_listener *x = *(const struct rm_listener *const *)a;
 	const struct rm_listener *y = *(const struct rm_listener *const *)b;
-	int c = strcmp(x->gateway, y->gateway);
+	/* A gateway's listeners share the model's one copy of its name
+	 * (route_model_gateway_name), which may join thousands of names. */
+	int c = x->gateway == y->gateway ? 0 : strcmp(x->gateway, y->gateway);
 	if (c)
 		return c;
 	if (x->port != y->port)
@@ -599,7 +615,7 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
 			*ADD(e, MRT_SEC_WILD, uint32_t) = vfirst + w[i];
 		free(w);
 	}
-	uint32_t gw = intern(e, l->gateway), proto = intern(e, l->protocol);
+	uint32_t gw = intern_gateway(e, l->gateway), proto = intern(e, l->protocol);
 	uint32_t tls = intern(e, l->tls_mode), name = intern(e, l->name);
 	if (l->sni && strlen(l->sni) > MRT_LIST_MAX)
 		e->fail = "a listener's server names are longer than the format allows (64 KiB)";
@@ -631,11 +647,16 @@ static void emit_listener(struct emitter *e, struct rm_listener *l, unsigned gen
 static void gateway_slots(struct emitter *e, struct rm_listener **ls, size_t n,
 			  uint32_t size);
 
+static bool same_gateway(const struct rm_listener *a, const struct rm_listener *b)
+{
+	return a->gateway == b->gateway || strcmp(a->gateway, b->gateway) == 0;
+}
+
 static void emit_gateways(struct emitter *e, struct rm_listener **ls, size_t n)
 {
 	size_t groups = 0;
 	for (size_t i = 0; i < n; i++)
-		groups += i == 0 || strcmp(ls[i - 1]->gateway, ls[i]->gateway) != 0;
+		groups += i == 0 || !same_gateway(ls[i - 1], ls[i]);
 	if (groups == 0)
 		return;
 	uint32_t size = 2;
@@ -661,10 +682,10 @@ static void gateway_slots(struct emitter *e, struct rm_listener **ls, size_t n,
 			  uint32_t size)
 {
 	for (size_t i = 0, end; i < n; i = end) {
-		for (end = i + 1; end < n && strcmp(ls[end]->gateway, ls[i]->gateway) == 0; end++)
+		for (end = i + 1; end < n && same_gateway(ls[end], ls[i]); end++)
 			;
 		const char *gw = ls[i]->gateway;
-		uint32_t name = intern(e, gw), hash = mrt_fmt_hash(gw, strlen(gw));
+		uint32_t name = intern_gateway(e, gw), hash = mrt_fmt_hash(gw, strlen(gw));
 		struct mrt_fmt_gateway *slots = (struct mrt_fmt_gateway *)(void *)e->sec[MRT_SEC_GWAY].p;
 		uint32_t j = hash & (size - 1);
 		while (slots[j].name)
@@ -761,8 +782,8 @@ static void *emit(struct route_model *m, bool release, size_t *len, char *err,
 	for (size_t i = 0; i < m->n_gateways; i++) {
 		uint32_t name = intern(&e, m->gateways[i].name);
 		uint32_t sel = intern(&e, m->gateways[i].selector);
-		uint32_t wl = intern(&e, m->gateways[i].workload ? m->gateways[i].workload :
-				     m->gateways[i].name);
+		uint32_t wl = intern_gateway(&e, m->gateways[i].workload ? m->gateways[i].workload :
+					     m->gateways[i].name);
 		struct mrt_fmt_gwsel *g = ADD(&e, MRT_SEC_GSEL, struct mrt_fmt_gwsel);
 		g->name = name;
 		g->selector = sel;

@@ -33,11 +33,13 @@
 
 /* A gateway workload: the Gateways its labels select. */
 struct workload {
-	const char *key;                   /* the listeners' gateway */
+	const char *key;                   /* the listeners' gateway (the model's
+					      copy once it has listeners) */
 	const struct resource **members;   /* arena array, in b->gws order */
 	size_t n;
 	const struct mlabels *labels;      /* the selector, or the Pod's labels */
 	const char *ns;                    /* the Gateway's or the Pod's namespace */
+	bool visited;                      /* memo entry: its workload was listed */
 };
 
 /* A Gateway's selector (mlabels.map false: absent or not a map). */
@@ -85,10 +87,12 @@ static bool workload_for(struct builder *b, const char *const *names,
  * workload_for, remembered by the labels as written (in order, each part
  * length-prefixed, so equal keys are equal label lists): Gateways that
  * share one selector share one workload, found once, not once each (the
- * scan is over every Gateway, and the key joins their names).
+ * scan is over every Gateway, and the key joins their names). Returns
+ * the remembered entry; *w is a copy with these labels and namespace.
  */
-static bool workload_memo(struct builder *b, struct xref_map *memo, const char *const *names,
-			  const struct mlabels *labels, const char *ns, struct workload *w)
+static struct workload *workload_memo(struct builder *b, struct xref_map *memo,
+				      const char *const *names, const struct mlabels *labels,
+				      const char *ns, struct workload *w)
 {
 	struct sb key = { 0 };
 	char num[32];
@@ -109,10 +113,11 @@ static bool workload_memo(struct builder *b, struct xref_map *memo, const char *
 		workload_for(b, names, labels, ns, c);
 		*slot = c;
 	}
-	*w = *(const struct workload *)*slot;
+	struct workload *c = *slot;
+	*w = *c;
 	w->labels = labels;
 	w->ns = ns;
-	return w->n > 0;
+	return c;
 }
 
 static bool server_terminates(const char *proto, const char *mode)
@@ -401,7 +406,7 @@ static void build_workload(struct builder *b, const struct workload *w,
 				continue;   /* Istio drops a server of the other kind */
 			const char *sni = kind == SK_HTTPS ? server_sni(b, sv[k].srv) :
 					  kind == SK_L4 ? l4key : NULL;
-			struct rm_listener *l = route_model_listener(b->m, w->key, port, sni);
+			struct rm_listener *l = route_model_listener_of(b->m, w->key, port, sni);
 			if (!l->protocol) {
 				const char *proto = sv[k].srv->protocol;
 				const char *mode = sv[k].srv->tls_mode;
@@ -446,17 +451,26 @@ void route_build_gateways(struct builder *b)
 	/* Workloads: each Gateway's selector, then each Pod a Gateway selects. */
 	for (size_t i = 0; i < b->ngw + b->x->npods; i++) {
 		struct workload w;
-		bool ok = i < b->ngw ?
+		struct workload *c = i < b->ngw ?
 			workload_memo(b, &memo, names, selector_of(b->gws[i]),
 				      b->gws[i]->namespace, &w) :
 			workload_memo(b, &memo, names, b->x->pods[i - b->ngw].labels,
 				      b->x->pods[i - b->ngw].r->namespace, &w);
-		if (!ok)
+		/* A selector seen before names a workload already listed: its
+		 * key (every member's name joined) is looked up once per
+		 * distinct selector, not once per Gateway. */
+		if (!c->n || c->visited)
 			continue;
+		c->visited = true;
 		void **built = xref_map_put_ref(&seen, w.key);
-		if (*built)
+		if (*built) {
+			c->key = *built;   /* the listed workload's copy of the name */
 			continue;
-		*built = &seen;
+		}
+		/* The listeners, the Gateway records and `seen` share the
+		 * model's one copy of the name. */
+		c->key = w.key = route_model_gateway_name(b->m, w.key);
+		*built = (void *)c->key;
 		GROW(ws, nw, cap);
 		ws[nw++] = w;
 		build_workload(b, &ws[nw - 1], &jobs);

@@ -92,7 +92,7 @@ static void put_address(char *dst, const void *p)
 /* The model's one copy of a gateway name, under key "G\x01NAME": a
  * workload's listeners share it (the name joins every Gateway merged on
  * the workload, so one copy per listener grew with their square). */
-static const char *gateway_name(struct route_model *m, const char *gateway)
+const char *route_model_gateway_name(struct route_model *m, const char *gateway)
 {
 	size_t lg = strlen(gateway);
 	char buf[512], *heap = NULL;
@@ -116,10 +116,16 @@ struct rm_listener *route_model_listener(struct route_model *m,
 					 const char *gateway, unsigned port,
 					 const char *sni)
 {
+	return route_model_listener_of(m, route_model_gateway_name(m, gateway), port, sni);
+}
+
+struct rm_listener *route_model_listener_of(struct route_model *m, const char *g,
+					    unsigned port, const char *sni)
+{
 	/* The key is "L\x01", the gateway name's copy's address in hex,
 	 * "\x01PORT\x01SNI"; a listener per gateway port, a few per port
-	 * when TLS servers are chosen by SNI. */
-	const char *g = gateway_name(m, gateway);
+	 * when TLS servers are chosen by SNI. g is that copy, so a long
+	 * merged name is neither hashed nor compared here. */
 	char buf[512], *heap = NULL, num[16];
 	size_t nn = 0;
 	unsigned pv = port;

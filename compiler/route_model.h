@@ -162,6 +162,13 @@ void route_model_release(struct route_model *m);
 struct rm_listener *route_model_listener(struct route_model *m,
 					 const char *gateway, unsigned port,
 					 const char *sni);
+/* The model's one copy of gateway name `gateway` (every listener of the
+ * gateway points at it, so equal names are equal pointers). */
+const char *route_model_gateway_name(struct route_model *m, const char *gateway);
+/* route_model_listener for g, a route_model_gateway_name() copy: a
+ * workload's many listeners look their long merged name up once. */
+struct rm_listener *route_model_listener_of(struct route_model *m, const char *g,
+					    unsigned port, const char *sni);
 /* The virtual host `host` of l, created (with an empty route list) on
  * first use. */
 struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,

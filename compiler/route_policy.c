@@ -79,14 +79,17 @@ static const char *policy_json(struct builder *b, const struct m_polfield *const
 	if (s->n == 1)
 		return NULL;
 	sb_put(s, "}", 1);
-	/* Stored once per distinct policy (most clusters repeat a few):
-	 * cluster_policy runs under the builder's lock. */
+	/* Stored once per distinct policy (most clusters repeat a few), in
+	 * a map the workers of the parallel build share: under the lock. */
+	route_lock(b);
 	const char *have = xref_map_get(b->policies, s->p);
-	if (have)
-		return have;
-	char *j = arena_strndup(&b->m->arena, s->p, s->n);
-	*xref_map_put_ref(b->policies, j) = j;
-	return j;
+	if (!have) {
+		char *j = arena_strndup(&b->m->arena, s->p, s->n);
+		*xref_map_put_ref(b->policies, j) = j;
+		have = j;
+	}
+	route_unlock(b);
+	return have;
 }
 
 static int dr_cmp(const void *x, const void *y)
@@ -228,8 +231,11 @@ static void cluster_policy(struct builder *b, struct rm_cluster *c)
 
 /*
  * The cluster (host, subset, port), made with its policy on first use.
- * Under the builder's lock: workers of the parallel mesh build share the
- * clusters; the policy depends on the cluster alone, so which worker
+ * Found or made under the builder's lock: workers of the parallel mesh
+ * build share the clusters. The worker that makes one fills its policy
+ * after dropping the lock (it reads only the index, which nobody
+ * changes, and the others only keep the pointer until the emitter reads
+ * the fields); the policy depends on the cluster alone, so which worker
  * makes it does not matter.
  */
 static struct rm_cluster *cluster_get(struct builder *b, const char *host,
@@ -238,9 +244,10 @@ static struct rm_cluster *cluster_get(struct builder *b, const char *host,
 	route_lock(b);
 	size_t before = b->clusters->n_clusters;
 	struct rm_cluster *c = route_model_cluster(b->clusters, host, subset, port);
-	if (b->clusters->n_clusters != before)
-		cluster_policy(b, c);
+	bool made = b->clusters->n_clusters != before;
 	route_unlock(b);
+	if (made)
+		cluster_policy(b, c);
 	return c;
 }
 

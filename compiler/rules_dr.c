@@ -190,9 +190,9 @@ static bool node_u64(const struct node *n, uint64_t *out)
 	if (!n || (n->type != NODE_INT && n->type != NODE_STR) || !n->text || n->len == 0)
 		return false;
 	if (n->type == NODE_INT && !n->int_overflow) {
-		if (n->ival < 0)
+		if (node_ival(n) < 0)
 			return false;
-		*out = (uint64_t)n->ival;
+		*out = (uint64_t)node_ival(n);
 		return true;
 	}
 	if (n->text[0] < '0' || n->text[0] > '9')
@@ -655,7 +655,7 @@ static void check_traffic_policy(struct rule_ctx *c, const struct node *tp)
 		static const char *const versions[] = { "V1", "V2" };
 		const struct node *v = field_value(pp, "version");
 		if (v && field_enum(pp, "version", versions, 2, 0) < 0 && v->type == NODE_INT)
-			RULE_ERR(c, v, "proxy protocol version is invalid: %lld", v->ival);
+			RULE_ERR(c, v, "proxy protocol version is invalid: %lld", node_ival(v));
 	}
 }
 

@@ -227,12 +227,12 @@ static bool node_integer(const struct node *n, long long *out)
 	case NODE_INT:
 		if (n->int_overflow)
 			return false;
-		*out = n->ival;
+		*out = node_ival(n);
 		return true;
 	case NODE_FLOAT:
-		if (isfinite(n->dval) && n->dval == floor(n->dval) &&
-		    fabs(n->dval) < 9.2e18) {
-			*out = (long long)n->dval;
+		if (isfinite(node_dval(n)) && node_dval(n) == floor(node_dval(n)) &&
+		    fabs(node_dval(n)) < 9.2e18) {
+			*out = (long long)node_dval(n);
 			return true;
 		}
 		return false;
@@ -303,9 +303,9 @@ static void canon_number(struct canon_out *o, const struct node *n)
 	long long v;
 	if (node_integer(n, &v) && n->type != NODE_STR) {
 		out_integer(o, v);
-	} else if (n->type == NODE_FLOAT && !isnan(n->dval)) {
+	} else if (n->type == NODE_FLOAT && !isnan(node_dval(n))) {
 		char tmp[64];
-		int len = snprintf(tmp, sizeof(tmp), "#%.17g;", n->dval);
+		int len = snprintf(tmp, sizeof(tmp), "#%.17g;", node_dval(n));
 		out_add(o, tmp, len > 0 && (size_t)len < sizeof(tmp) ? (size_t)len : 0);
 	} else {
 		/* Overflowing integers and NaN: compare by their text. */
@@ -345,9 +345,9 @@ static bool field_omitted(const struct node *v, struct str field, enum canon_ctx
 	case NODE_BOOL:
 		return !v->bval;
 	case NODE_INT:
-		return !v->int_overflow && v->ival == 0;
+		return !v->int_overflow && node_ival(v) == 0;
 	case NODE_FLOAT:
-		return v->dval == 0;
+		return node_dval(v) == 0;
 	case NODE_STR: {
 		long long p;
 		if (str_is(field, "port") && node_integer(v, &p))

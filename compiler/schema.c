@@ -326,8 +326,9 @@ static void report(struct walk *w, const struct node *at, const struct node *pos
  */
 static const struct node *mapping_pos(const struct node *m)
 {
-	if (m->parent && m->parent->type == NODE_MAP && m->key)
-		return m->key;
+	const struct node *key = node_key(m);
+	if (key)
+		return key;
 	return m;
 }
 
@@ -450,11 +451,11 @@ static void type_error(struct walk *w, const struct schema_node *s,
 			string_hint(hint, sizeof(hint), n);
 		else if (s->nenums && n->type == NODE_INT)
 			snprintf(hint, sizeof(hint), " (enum values are written by name%s%s%s)",
-				 n->ival >= 0 && (unsigned long long)n->ival < s->nenums ?
+				 node_ival(n) >= 0 && (unsigned long long)node_ival(n) < s->nenums ?
 				 ": \"" : "",
-				 n->ival >= 0 && (unsigned long long)n->ival < s->nenums ?
-				 schema_strings[s->enums + (size_t)n->ival] : "",
-				 n->ival >= 0 && (unsigned long long)n->ival < s->nenums ?
+				 node_ival(n) >= 0 && (unsigned long long)node_ival(n) < s->nenums ?
+				 schema_strings[s->enums + (size_t)node_ival(n)] : "",
+				 node_ival(n) >= 0 && (unsigned long long)node_ival(n) < s->nenums ?
 				 "\"" : "");
 		else if (n->type == NODE_INT || n->type == NODE_FLOAT)
 			string_hint(hint, sizeof(hint), n);
@@ -529,16 +530,16 @@ static void check_integer(struct walk *w, const struct schema_node *s,
 		       show(tmp, sizeof(tmp), n->text, n->len));
 		return;
 	}
-	if (s->format == SF_INT32 && (n->ival < INT32_MIN || n->ival > INT32_MAX)) {
+	if (s->format == SF_INT32 && (node_ival(n) < INT32_MIN || node_ival(n) > INT32_MAX)) {
 		report(w, n, NULL, "value %s does not fit in a 32-bit integer",
 		       show(tmp, sizeof(tmp), n->text, n->len));
 		return;
 	}
-	check_range(w, s, n, (double)n->ival);
+	check_range(w, s, n, (double)node_ival(n));
 	if (s->nenums && s->type == ST_INTEGER) {
 		/* integer enums are kept as decimal text */
 		char num[32], list[256];
-		snprintf(num, sizeof(num), "%lld", n->ival);
+		snprintf(num, sizeof(num), "%lld", node_ival(n));
 		size_t o = 0;
 		for (size_t i = 0; i < s->nenums; i++) {
 			if (strcmp(schema_strings[s->enums + i], num) == 0)
@@ -650,7 +651,7 @@ static bool scalar_eq(const struct node *a, const struct node *b)
 {
 	if (a->type == NODE_INT && b->type == NODE_INT && !a->int_overflow &&
 	    !b->int_overflow)
-		return a->ival == b->ival;
+		return node_ival(a) == node_ival(b);
 	return a->type == b->type && node_is_scalar(a) && a->len == b->len &&
 	       memcmp(a->text, b->text, a->len) == 0;
 }
@@ -665,7 +666,7 @@ static void cel_scalar(struct walk *w, const struct schema_node *s,
 		break;
 	case CEL_PORT_RANGE:
 		if (n->type == NODE_INT && !n->int_overflow &&
-		    (n->ival <= 0 || n->ival > 65535))
+		    (node_ival(n) <= 0 || node_ival(n) > 65535))
 			report(w, n, NULL, "%s", c->message);
 		break;
 	case CEL_NO_WILDCARD:
@@ -913,7 +914,7 @@ static void check_object(struct walk *w, const struct schema_node *s,
 			 const struct node *m)
 {
 	if (s->max_props != SCHEMA_NO_LIMIT && m->n > s->max_props)
-		report(w, m, NULL, "too many entries: %zu, at most %u allowed",
+		report(w, m, NULL, "too many entries: %u, at most %u allowed",
 		       m->n, s->max_props);
 	uint64_t seen = 0, covered = 0;
 	size_t unknown = 0;
@@ -975,10 +976,10 @@ static void check_array(struct walk *w, const struct schema_node *s,
 			const struct node *l)
 {
 	if (s->max_items != SCHEMA_NO_LIMIT && l->n > s->max_items)
-		report(w, l, NULL, "too many items: %zu, at most %u allowed",
+		report(w, l, NULL, "too many items: %u, at most %u allowed",
 		       l->n, s->max_items);
 	if (s->min_items != SCHEMA_NO_LIMIT && l->n < s->min_items)
-		report(w, l, NULL, "too few items: %zu, at least %u required",
+		report(w, l, NULL, "too few items: %u, at least %u required",
 		       l->n, s->min_items);
 	const struct schema_node *item = &schema_nodes[s->child];
 	for (size_t i = 0; i < l->n; i++)
@@ -1033,7 +1034,7 @@ static void check_value(struct walk *w, const struct schema_node *s,
 			type_error(w, s, n);
 			return;
 		}
-		if (n->type == NODE_FLOAT && !isfinite(n->dval)) {
+		if (n->type == NODE_FLOAT && !isfinite(node_dval(n))) {
 			char tmp[256];
 			report(w, n, NULL, "value %s is not a finite number",
 			       show(tmp, sizeof(tmp), n->text, n->len));
@@ -1043,7 +1044,7 @@ static void check_value(struct walk *w, const struct schema_node *s,
 			check_integer(w, s, n);
 			return;
 		}
-		check_range(w, s, n, n->type == NODE_INT ? (double)n->ival : n->dval);
+		check_range(w, s, n, n->type == NODE_INT ? (double)node_ival(n) : node_dval(n));
 		break;
 	case ST_BOOLEAN:
 		if (n->type != NODE_BOOL) {

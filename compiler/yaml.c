@@ -22,10 +22,15 @@
 #include "compiler.h"
 #include "hash.h"
 
-/* One anchor per name; later definitions of a name replace earlier ones. */
+/*
+ * One anchor per name; later definitions of a name replace earlier ones.
+ * The weight (nodes in the subtree, aliases counted) is what an alias to
+ * it spends of the document's alias budget; nodes do not keep it.
+ */
 struct anchor {
 	const char *name;
 	struct node *node;
+	size_t weight;         /* set when the node is finished */
 	size_t slot;           /* its place in builder.anchor_slots */
 };
 
@@ -33,6 +38,8 @@ struct anchor {
 struct frame {
 	struct node *node;
 	size_t start;          /* first scratch slot of this collection */
+	size_t weight;         /* nodes so far in its subtree, itself included */
+	size_t anchor;         /* 1 + its entry in builder.anchors; 0 if none */
 };
 
 struct builder {
@@ -363,7 +370,8 @@ static void resolve_plain(struct node *n)
 	if (special >= 0) {
 		n->type = (unsigned char)special;
 		n->bval = truth;
-		n->dval = d;
+		if (special == NODE_FLOAT)
+			n->dval = d;
 		return;
 	}
 	char c = s[0] == '+' || s[0] == '-' ? s[1] : s[0];
@@ -375,7 +383,6 @@ static void resolve_plain(struct node *n)
 		n->type = NODE_INT;
 		n->ival = iv;
 		n->int_overflow = overflow;
-		n->dval = overflow ? strtod(s, NULL) : (double)iv;
 		return;
 	}
 	char buf[96];
@@ -436,7 +443,6 @@ static struct node *new_node(struct builder *b, enum node_type t,
 		.type = (unsigned char)t,
 		.line = mark_line(b, m),
 		.col = mark_col_at(b, m),
-		.weight = 1,
 	};
 	return n;
 }
@@ -480,11 +486,12 @@ static void anchors_reset(struct builder *b)
 	b->nanchors = 0;
 }
 
-static void anchor_set(struct builder *b, const unsigned char *uname,
-		       struct node *n)
+/* Names n; returns 1 + its entry in b->anchors, 0 for no name. */
+static size_t anchor_set(struct builder *b, const unsigned char *uname,
+			 struct node *n, size_t weight)
 {
 	if (!uname)
-		return;
+		return 0;
 	const char *name = (const char *)uname;
 	size_t len = strlen(name);
 	if ((b->nanchors + 1) * 2 > b->anchor_mask + 1)
@@ -492,22 +499,25 @@ static void anchor_set(struct builder *b, const unsigned char *uname,
 	size_t *slot = anchor_slot(b, name, len);
 	if (*slot) {
 		b->anchors[*slot - 1].node = n;
-		return;
+		b->anchors[*slot - 1].weight = weight;
+		return *slot;
 	}
 	GROW(b->anchors, b->nanchors, b->cap_anchors);
 	b->anchors[b->nanchors].name = arena_strndup(b->tree, name, len);
 	b->anchors[b->nanchors].node = n;
+	b->anchors[b->nanchors].weight = weight;
 	b->anchors[b->nanchors].slot = (size_t)(slot - b->anchor_slots);
 	*slot = ++b->nanchors;
+	return *slot;
 }
 
-static struct node *anchor_get(struct builder *b, const unsigned char *uname)
+static const struct anchor *anchor_get(struct builder *b, const unsigned char *uname)
 {
 	if (!b->nanchors)
 		return NULL;
 	const char *name = (const char *)uname;
 	size_t slot = *anchor_slot(b, name, strlen(name));
-	return slot ? b->anchors[slot - 1].node : NULL;
+	return slot ? &b->anchors[slot - 1] : NULL;
 }
 
 static bool is_merge_key(const struct node *k)
@@ -562,14 +572,10 @@ static long add_pair(struct node_pair *out, size_t *n, size_t *table,
 }
 
 /* Sets each child's parent link (only where not set: aliases keep theirs). */
-static void adopt(struct node *parent, struct node *child, const struct node *key,
-		  size_t index)
+static void adopt(struct node *parent, struct node *child)
 {
-	if (child->parent)
-		return;
-	child->parent = parent;
-	child->key = key;
-	child->index = (unsigned)index;
+	if (!child->parent)
+		child->parent = parent;
 }
 
 static void finish_map(struct builder *b, struct node *map, struct node **kv,
@@ -638,9 +644,9 @@ static void finish_map(struct builder *b, struct node *map, struct node **kv,
 	}
 	free(table);
 	map->pairs = pairs;
-	map->n = n;
+	map->n = (unsigned)n;
 	for (size_t i = 0; i < n; i++)
-		adopt(map, pairs[i].value, pairs[i].key, i);
+		adopt(map, pairs[i].value);
 }
 
 static void finish_seq(struct builder *b, struct node *seq, struct node **items,
@@ -649,19 +655,23 @@ static void finish_seq(struct builder *b, struct node *seq, struct node **items,
 	seq->items = arena_alloc_raw(b->tree, (n ? n : 1) * sizeof(*items));
 	if (n)
 		memcpy(seq->items, items, n * sizeof(*items));
-	seq->n = n;
+	seq->n = (unsigned)n;
 	for (size_t i = 0; i < n; i++)
-		adopt(seq, items[i], NULL, i);
+		adopt(seq, items[i]);
 }
 
-/* Adds a finished node to the open collection, or makes it the root. */
-static void attach(struct builder *b, struct node *n, struct node **root)
+/*
+ * Adds a finished node of `weight` nodes (see struct anchor) to the open
+ * collection, or makes it the root.
+ */
+static void attach(struct builder *b, struct node *n, size_t weight,
+		   struct node **root)
 {
 	if (b->nframes == 0) {
 		*root = n;
 		return;
 	}
-	b->frames[b->nframes - 1].node->weight += n->weight;
+	b->frames[b->nframes - 1].weight += weight;
 	scratch_push(b, n);
 }
 
@@ -861,12 +871,13 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 			struct node *n = scalar_node(b, &ev);
 			if (!n)
 				break;
-			anchor_set(b, ev.data.scalar.anchor, n);
-			attach(b, n, &root);
+			anchor_set(b, ev.data.scalar.anchor, n, 1);
+			attach(b, n, 1, &root);
 			break;
 		}
 		case YAML_ALIAS_EVENT: {
-			struct node *target = anchor_get(b, ev.data.alias.anchor);
+			const struct anchor *an = anchor_get(b, ev.data.alias.anchor);
+			struct node *target = an ? an->node : NULL;
 			if (!target) {
 				char msg[300];
 				snprintf(msg, sizeof(msg), "unknown anchor \"%.200s\"",
@@ -886,7 +897,8 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 				b->failed = true;
 				break;
 			}
-			b->alias_budget_used += target->weight;
+			size_t weight = an->weight;
+			b->alias_budget_used += weight;
 			if (b->alias_budget_used > b->lim->max_alias_nodes) {
 				char msg[160];
 				snprintf(msg, sizeof(msg),
@@ -898,7 +910,7 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 				break;
 			}
 			b->irregular = true;
-			attach(b, target, &root);
+			attach(b, target, weight, &root);
 			break;
 		}
 		case YAML_SEQUENCE_START_EVENT:
@@ -921,12 +933,14 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 			const unsigned char *anchor = is_map ?
 				ev.data.mapping_start.anchor : ev.data.sequence_start.anchor;
 			GROW(b->frames, b->nframes, b->cap_frames);
-			b->frames[b->nframes].node = n;
-			b->frames[b->nframes].start = b->nscratch;
-			b->nframes++;
+			struct frame *f = &b->frames[b->nframes++];
+			f->node = n;
+			f->start = b->nscratch;
+			f->weight = 1;
 			/* Registered at once: a self-reference finds an open
-			 * collection, and resolves to it by reference. */
-			anchor_set(b, anchor, n);
+			 * collection, and resolves to it by reference. Its
+			 * weight is set when it is finished. */
+			f->anchor = anchor_set(b, anchor, n, 0);
 			break;
 		}
 		case YAML_SEQUENCE_END_EVENT:
@@ -939,7 +953,10 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 			else
 				finish_seq(b, f.node, kids, nkids);
 			b->nscratch = f.start;
-			attach(b, f.node, &root);
+			/* Unless a nested definition took the name meanwhile. */
+			if (f.anchor && b->anchors[f.anchor - 1].node == f.node)
+				b->anchors[f.anchor - 1].weight = f.weight;
+			attach(b, f.node, f.weight, &root);
 			break;
 		}
 		default:

@@ -84,6 +84,50 @@ static void test_merge_and_alias(void)
 	CHECK(node_get(m, "y")->ival == 3);   /* explicit keys win */
 	CHECK(node_get(d, "r") == node_get(d, "base"));   /* by reference */
 	CHECK(p->u.diags.n == 0);
+	/* The place a node was written: an alias does not move it. */
+	const struct node *base = node_get(d, "base");
+	CHECK(node_key(base) && strcmp(node_key(base)->text, "base") == 0);
+	CHECK(node_index(base) == 0 && node_index(m) == 1);
+	CHECK(node_index(node_get(m, "y")) == 0);
+	CHECK(node_key(d) == NULL);
+	unit_yaml_free(p);
+}
+
+/* Parses text with an alias budget of `budget` nodes; the errors found. */
+static size_t parse_with_alias_budget(const char *text, size_t budget)
+{
+	struct unit_yaml *p = xcalloc(1, sizeof(*p));
+	meshc_options_init(&p->opt);
+	p->opt.limits.max_alias_nodes = budget;
+	arena_init(&p->u.arena);
+	diag_list_init(&p->u.diags, &p->u.arena);
+	diag_list_init(&p->d, &p->u.arena);
+	p->u.file = "t.yaml";
+	p->u.len = strlen(text);
+	p->u.bytes = xmalloc(p->u.len + 1);
+	memcpy(p->u.bytes, text, p->u.len + 1);
+	yaml_parse_unit(&p->u, &p->opt.limits);
+	size_t n = p->u.diags.n;
+	unit_yaml_free(p);
+	return n;
+}
+
+/*
+ * Each alias spends its anchor's whole subtree, nested aliases counted:
+ * a is 3 nodes, b is 1 + 3 + 3; the aliases spend 2 * 3 + 2 * 7 = 20.
+ */
+static void test_alias_weight(void)
+{
+	const char *text = "a: &a [1, 2]\nb: &b [*a, *a]\nc: [*b, *b]\n";
+	CHECK(parse_with_alias_budget(text, 20) == 0);
+	CHECK(parse_with_alias_budget(text, 19) == 1);
+	/* A name taken again inside its own collection names the inner node. */
+	const char *inner = "a: &x [&x [1, 2], 3]\nb: *x\n";
+	CHECK(parse_with_alias_budget(inner, 3) == 0);
+	CHECK(parse_with_alias_budget(inner, 2) == 1);
+	struct unit_yaml *p = unit_yaml_parse(text);
+	const struct node *c = node_get(p->u.docs[0], "c");
+	CHECK(c && c->n == 2 && c->items[1] == node_get(p->u.docs[0], "b"));
 	unit_yaml_free(p);
 }
 
@@ -363,6 +407,7 @@ int main(void)
 	RUN(test_int_values);
 	RUN(test_positions);
 	RUN(test_merge_and_alias);
+	RUN(test_alias_weight);
 	RUN(test_duplicate_keys_large_map);
 	RUN(test_errors_do_not_stop_other_documents);
 	RUN(test_limits);
