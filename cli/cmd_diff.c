@@ -72,6 +72,10 @@ int cmd_diff(int argc, char **argv)
 	meshc_options_init(&mopt);
 	mopt.canonical_hashes = true;   /* diff_resources skips equal resources */
 	mopt.release_trees = true;      /* nothing reads a tree after loading */
+	/* Inputs are read again where needed: the chunks of changed
+	 * resources (diff.c), OLD's bytes while NEW plans what it shares
+	 * (project.c share_plan). */
+	mopt.release_inputs = true;
 	const char *format = "text";
 	bool quiet = false, git = false;
 	int c;

@@ -41,8 +41,8 @@ struct meshc_options {
 	/*
 	 * Nothing reads a node tree after loading (check, diff): each
 	 * document's tree is dropped once it is checked (when loading
-	 * validates) and distilled, unless the input holds Gateway API
-	 * objects, whose conversion reads trees. project_validate after
+	 * validates) and distilled; the Gateway API conversion keeps a copy
+	 * of what it reads (gwapi_keep). project_validate after
 	 * project_load has no trees to read then.
 	 */
 	bool release_trees;
@@ -92,7 +92,11 @@ struct source_unit {
 	size_t ndocs, docs_cap;
 	struct resource **res;       /* heap array, in document order */
 	size_t nres, res_cap;
-	bool trees_needed;           /* a dropped tree was a Gateway API object */
+	/* What the Gateway API conversion reads past distilling: copies of
+	 * the trees of its objects, in document order (gwapi_keep; heap). */
+	const struct node **gw_trees;
+	size_t ngw_trees, gw_trees_cap;
+	bool gateway_api;            /* one of them is a Gateway API object */
 };
 
 struct project {
@@ -108,6 +112,7 @@ struct project {
 	bool usage_error;            /* an unreadable path: exit 2 */
 	bool validated;              /* project_validate's work is done */
 	bool trees_released;         /* resources have no trees (release_trees) */
+	bool gateway_api;            /* an input holds a Gateway API object */
 	bool has_kind[KIND_COUNT];   /* which kinds the input has */
 	/* The cross-reference index (xref_index.h), built once by the first
 	 * phase that needs it (project_index) and shared by the analyzers,
@@ -214,6 +219,14 @@ int route_write_atomic(const char *path, const void *buf, size_t len,
  */
 void source_read_paths(struct project *p, char *const *paths, size_t npaths);
 /*
+ * source_read_paths calling each(ctx, u) as soon as each unit u is read
+ * (its diagnostics list not yet ready; u moves as later units are added),
+ * so that a caller can drop bytes it will not parse before the next
+ * input is read (meshc diff's NEW side, project.c).
+ */
+void source_read_paths_each(struct project *p, char *const *paths, size_t npaths,
+			    void (*each)(void *ctx, struct source_unit *u), void *ctx);
+/*
  * Opens path for reading if it is a regular file, refusing anything else
  * (FIFO, device, directory) before an open that could block. The
  * descriptor, or -1 with the reason in err.
@@ -241,6 +254,13 @@ bool source_release_bytes(struct source_unit *u);
  * left empty.
  */
 bool source_reread(struct project *p, struct source_unit *u);
+/*
+ * The bytes of an input that source_release_bytes freed, read again into
+ * a heap buffer the caller frees (*len their length), for a reader that
+ * needs a part of them once (meshc diff); NULL when the input cannot be
+ * read again or is no longer what was loaded.
+ */
+char *source_read_again(const struct source_unit *u, size_t max, size_t *len);
 
 /* Phases, one module each; each reports into the unit's diagnostics. */
 void yaml_parse_unit(struct source_unit *u, const struct meshc_limits *lim);

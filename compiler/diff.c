@@ -1040,7 +1040,8 @@ static int res_entry_cmp(const void *x, const void *y)
 
 /*
  * One side of diff_resources: its project and each resource's unit (by
- * seq), and the chunk parsed last (the items of a List share one).
+ * seq), the chunk parsed last (the items of a List share one), and the
+ * input last read again (bytes_of).
  */
 struct dside {
 	const struct project *p;
@@ -1048,17 +1049,36 @@ struct dside {
 	const struct source_unit *last_u;
 	size_t last_off;
 	struct source_unit *last;
+	const struct source_unit *again_u;
+	char *again;
 };
 
+/* u's bytes: read again, one input at a time per side, when the load
+ * freed them (release_inputs); NULL when they cannot be. */
+static const char *bytes_of(struct dside *s, const struct source_unit *u)
+{
+	if (u->bytes)
+		return u->bytes;
+	if (s->again_u != u) {
+		size_t len;
+		free(s->again);
+		s->again = source_read_again(u, s->p->opt.limits.max_file_bytes, &len);
+		s->again_u = u;
+	}
+	return s->again;
+}
+
 /*
- * Parses bytes [off, off + len) of u again into a unit the result keeps
- * (the changed fields point into its tree), and returns the root of the
+ * Parses bytes [off, off + len) of u (bytes: its bytes) again into a unit
+ * the result keeps (the changed fields point into its tree), and returns
+ * the root of the
  * resource there that is r: the same identity and canonical hash. NULL
  * when there is none.
  */
 static const struct node *reparse(struct diff_result *d, struct dside *s,
 				  const char *domain, const struct source_unit *u,
-				  size_t off, size_t len, const struct resource *r)
+				  const char *bytes, size_t off, size_t len,
+				  const struct resource *r)
 {
 	struct source_unit *t = NULL;
 	if (s->last && s->last_u == u && s->last_off == off && s->last->len == len) {
@@ -1071,7 +1091,7 @@ static const struct node *reparse(struct diff_result *d, struct dside *s,
 		diag_list_init(&t->diags, &t->arena);
 		t->file = u->file;
 		t->bytes = xmalloc(len + 1);
-		memcpy(t->bytes, u->bytes + off, len);
+		memcpy(t->bytes, bytes + off, len);
 		t->bytes[len] = '\0';
 		t->len = len;
 		yaml_parse_unit(t, &s->p->opt.limits);
@@ -1092,7 +1112,7 @@ static const struct node *reparse(struct diff_result *d, struct dside *s,
 /*
  * The tree of a resource whose canonical hash differs from its partner's.
  * Trees are released after distilling, so the resource's chunk of its
- * input (the bytes are kept) is parsed again; its whole input when that
+ * input (bytes_of) is parsed again; its whole input when that
  * does not give the same resource back (it always does in practice).
  */
 static const struct node *tree_of(struct diff_result *d, struct dside *s,
@@ -1101,12 +1121,13 @@ static const struct node *tree_of(struct diff_result *d, struct dside *s,
 	if (!r->has_chash)
 		return r->root;
 	const struct source_unit *u = s->unit_of[r->seq];
+	const char *bytes = u ? bytes_of(s, u) : NULL;
 	const struct node *t = NULL;
 	size_t off, len;
-	if (u && yaml_chunk_at(u->bytes, u->len, r->pos.line, &off, &len))
-		t = reparse(d, s, domain, u, off, len, r);
-	if (!t && u)
-		t = reparse(d, s, domain, u, 0, u->len, r);
+	if (bytes && yaml_chunk_at(bytes, u->len, r->pos.line, &off, &len))
+		t = reparse(d, s, domain, u, bytes, off, len, r);
+	if (!t && bytes)
+		t = reparse(d, s, domain, u, bytes, 0, u->len, r);
 	return t ? t : r->root;
 }
 
@@ -1204,6 +1225,8 @@ fail:
 	free(c.pn.s);
 	free(so.unit_of);
 	free(sn.unit_of);
+	free(so.again);
+	free(sn.again);
 	free(to.slots);
 	free(tn.slots);
 	return rc;

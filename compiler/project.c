@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "compiler.h"
+#include "gwapi.h"
 #include "model.h"
 #include "strtab.h"
 #include "xref_index.h"
@@ -46,6 +47,7 @@ void project_release(struct project *p)
 		free(u->docs);
 		free(u->doc_irregular);
 		free(u->res);
+		free(u->gw_trees);
 	}
 	project_index_release(p);
 	free(p->units);
@@ -172,6 +174,7 @@ struct part {
 struct load {
 	struct project *p;
 	struct xref_map *shared;     /* OLD's inputs by name below its root */
+	const struct source_unit **same;   /* per input: OLD's equal one (share_same) */
 	bool validate;
 	bool release;          /* drop each chunk's trees after distilling */
 	struct part *parts;
@@ -179,22 +182,6 @@ struct load {
 	atomic_uint *parts_left;     /* per unit, for the progress line */
 	atomic_size_t units_done;
 };
-
-/* Whether obj, or an item of a List it is, has a Gateway API apiVersion
- * (what gwapi_build looks for in the trees). */
-static bool names_gateway_api(const struct node *obj, int depth)
-{
-	if (!obj || obj->type != NODE_MAP || depth > 8)
-		return false;
-	const char *av = node_str(node_get(obj, "apiVersion"));
-	if (av && strncmp(av, "gateway.networking", 18) == 0)
-		return true;
-	const struct node *items = node_get(obj, "items");
-	for (size_t i = 0; items && items->type == NODE_SEQ && i < items->n; i++)
-		if (names_gateway_api(items->items[i], depth + 1))
-			return true;
-	return false;
-}
 
 /* What load_chunk works with while one part loads: the records of a
  * part share their strings (strtab.h). */
@@ -224,10 +211,11 @@ static bool load_chunk(struct source_unit *u, size_t first, void *ctx)
 		}
 		distil_resource(&u->arena, &pl->strings, r, r->irregular);
 	}
+	/* What the Gateway API conversion reads: copied when the trees go. */
+	for (size_t i = first; i < u->ndocs; i++)
+		gwapi_keep(u, u->docs[i], &u->arena, l->release);
 	if (!l->release)
 		return false;
-	for (size_t i = first; i < u->ndocs; i++)
-		u->trees_needed |= names_gateway_api(u->docs[i], 0);
 	for (size_t i = r0; i < u->nres; i++) {
 		struct resource *r = u->res[i];
 		r->root = r->metadata = r->spec = r->annotations = r->labels = NULL;
@@ -250,6 +238,16 @@ static void copy_part(struct part *pt)
 		c->shadowed = false;
 		GROW(s->res, s->nres, s->res_cap);
 		s->res[s->nres++] = c;
+	}
+	/* The Gateway API objects' kept trees on those lines (OLD's copies:
+	 * OLD outlives this project). */
+	for (size_t i = 0; i < pt->from->ngw_trees; i++) {
+		const struct node *t = pt->from->gw_trees[i];
+		if (t->line <= pt->lo || t->line > pt->hi)
+			continue;
+		GROW(s->gw_trees, s->ngw_trees, s->gw_trees_cap);
+		s->gw_trees[s->ngw_trees++] = t;
+		s->gateway_api |= pt->from->gateway_api;
 	}
 }
 
@@ -294,11 +292,14 @@ static void unit_unload(struct source_unit *u)
 	free(u->docs);
 	free(u->doc_irregular);
 	free(u->res);
+	free(u->gw_trees);
 	u->docs = NULL;
 	u->doc_irregular = NULL;
 	u->res = NULL;
+	u->gw_trees = NULL;
 	u->ndocs = u->docs_cap = u->nres = u->res_cap = 0;
-	u->trees_needed = false;
+	u->ngw_trees = u->gw_trees_cap = 0;
+	u->gateway_api = false;
 }
 
 static void add_part(struct load *l, size_t *cap, struct source_unit *u,
@@ -363,16 +364,28 @@ static void add_copy(struct load *l, size_t *cap, struct source_unit *u,
 	struct part *pt = &l->parts[l->nparts - 1];
 	pt->whole = false;
 	pt->sub.file = u->file;
-	pt->sub.bytes = u->bytes + off;
+	pt->sub.bytes = u->bytes ? u->bytes + off : NULL;   /* NULL: share_same */
 	pt->sub.len = len;
 	pt->from = o;
 	pt->lo = lo;
 	pt->hi = hi;
 }
 
+/* Whether NEW can take OLD's resources of input o (positions known, no
+ * trees: o loaded with release_trees). */
+static bool shareable(const struct source_unit *o)
+{
+	if (!o->nres)
+		return false;
+	for (size_t i = 0; i < o->nres; i++)
+		if (o->res[i]->pos.line == 0 || o->res[i]->root)
+			return false;
+	return true;
+}
+
 /*
  * meshc diff's NEW side (project.share_from): input u against OLD's
- * input o of the same name. The chunks before the first differing byte
+ * input o of the same name (a: o's bytes). The chunks before the first differing byte
  * and after the last one are the same documents on both sides (the
  * front end splits both inputs at the same `---` lines there), so their
  * resources are OLD's: parts copying them, and a part parsing what lies
@@ -383,15 +396,10 @@ static void add_copy(struct load *l, size_t *cap, struct source_unit *u,
  * counts only that part's nodes. False: load u as usual (nothing to
  * share).
  */
-static bool share_plan(struct load *l, size_t *cap, struct source_unit *u,
-		       const struct source_unit *o)
+static bool share_plan_bytes(struct load *l, size_t *cap, struct source_unit *u,
+			     const struct source_unit *o, const char *a)
 {
-	if (!o->bytes || !u->bytes || !o->nres)
-		return false;
-	for (size_t i = 0; i < o->nres; i++)
-		if (o->res[i]->pos.line == 0 || o->res[i]->root)
-			return false;
-	const char *a = o->bytes, *b = u->bytes;
+	const char *b = u->bytes;
 	size_t m = o->len, n = u->len, pre = 0;
 	while (pre < n && pre < m && a[pre] == b[pre])
 		pre++;
@@ -422,6 +430,23 @@ static bool share_plan(struct load *l, size_t *cap, struct source_unit *u,
 	return true;
 }
 
+/* share_plan_bytes with OLD's bytes, read again when OLD's load freed
+ * them (release_inputs): the two sides' inputs are then never all
+ * resident at once. */
+static bool share_plan(struct load *l, size_t *cap, struct source_unit *u,
+		       const struct source_unit *o)
+{
+	if (!u->bytes || !shareable(o))
+		return false;
+	if (o->bytes)
+		return share_plan_bytes(l, cap, u, o, o->bytes);
+	size_t len;
+	char *again = source_read_again(o, l->p->opt.limits.max_file_bytes, &len);
+	bool planned = again && share_plan_bytes(l, cap, u, o, again);
+	free(again);
+	return planned;
+}
+
 /* The parts of every input, in input order. */
 static void plan_parts(struct load *l)
 {
@@ -434,7 +459,9 @@ static void plan_parts(struct load *l)
 		size_t first = l->nparts;
 		const struct source_unit *o = l->shared && u->bytes && u->len / 2 < part ?
 			xref_map_get(l->shared, below(u->file, p->root)) : NULL;
-		if (o && share_plan(l, &cap, u, o)) {
+		if (l->same && l->same[i]) {
+			add_copy(l, &cap, u, l->same[i], 0, u->len, 0, UINT32_MAX);
+		} else if (o && share_plan(l, &cap, u, o)) {
 			/* planned */
 		} else if (!u->bytes || u->len / 2 < part) {
 			add_part(l, &cap, u, 0, u->len, 0);
@@ -478,13 +505,18 @@ static void merge_part(struct part *pt)
 		GROW(u->res, u->nres, u->res_cap);
 		u->res[u->nres++] = s->res[i];
 	}
-	u->trees_needed |= s->trees_needed;
+	for (size_t i = 0; i < s->ngw_trees; i++) {
+		GROW(u->gw_trees, u->ngw_trees, u->gw_trees_cap);
+		u->gw_trees[u->ngw_trees++] = s->gw_trees[i];
+	}
+	u->gateway_api |= s->gateway_api;
 	diag_list_append(&u->diags, &s->diags);
 	diag_list_release(&s->diags);
 	arena_adopt(&u->arena, &s->arena);
 	free(s->docs);
 	free(s->doc_irregular);
 	free(s->res);
+	free(s->gw_trees);
 }
 
 /*
@@ -546,58 +578,95 @@ static void load_pass(struct load *l)
 	l->parts = NULL;
 }
 
+/* What share_same works with while NEW's inputs are read. */
+struct share_read {
+	struct project *p;
+	const struct xref_map *map;  /* OLD's inputs by name below its root */
+	const struct source_unit **same;   /* heap, per input: OLD's equal one */
+	size_t cap;
+};
+
+static void same_reserve(struct share_read *s, size_t n)
+{
+	if (n <= s->cap)
+		return;
+	size_t cap = s->cap ? s->cap : 64;
+	while (cap < n)
+		cap *= 2;
+	s->same = xrealloc(s->same, cap * sizeof(*s->same));
+	memset(s->same + s->cap, 0, (cap - s->cap) * sizeof(*s->same));
+	s->cap = cap;
+}
+
+/*
+ * meshc diff's NEW side, as each input is read: an input equal to OLD's
+ * of the same name is copied whole (plan_parts), never parsed, so its
+ * bytes go at once and the two sides' inputs are never all resident
+ * together. OLD's bytes, which its load freed, are read again to compare
+ * (byte for byte: a digest could be forged to hide a change).
+ */
+static void share_same(void *ctx, struct source_unit *u)
+{
+	struct share_read *s = ctx;
+	size_t i = (size_t)(u - s->p->units);
+	same_reserve(s, i + 1);
+	const struct source_unit *o = u->len ?
+		xref_map_get(s->map, below(u->file, s->p->root)) : NULL;
+	if (!o || o->len != u->len || !shareable(o))
+		return;
+	size_t len;
+	char *again = o->bytes ? NULL :
+		source_read_again(o, s->p->opt.limits.max_file_bytes, &len);
+	const char *a = o->bytes ? o->bytes : again;
+	bool equal = a && memcmp(a, u->bytes, u->len) == 0;
+	free(again);
+	if (equal && source_release_bytes(u))
+		s->same[i] = o;
+}
+
 static void load(struct project *p, char *const *paths, size_t npaths,
 		 bool validate)
 {
-	source_read_paths(p, paths, npaths);
+	/* OLD's inputs by name, for NEW to share their chunks (share_plan)
+	 * or, when equal, the whole of them (share_same). */
+	const struct project *o = p->share_from;
+	bool sharing = o && o->trees_released && p->opt.release_trees && !validate;
+	struct xref_map shared;
+	struct share_read sr = { .p = p, .map = &shared };
 	p->root = npaths == 1 ? paths[0] : NULL;
+	if (sharing) {
+		xref_map_init(&shared, &p->arena);
+		for (size_t i = 0; i < o->nunits; i++)
+			*xref_map_put(&shared, below(o->units[i].file, o->root)) = &o->units[i];
+	}
+	source_read_paths_each(p, paths, npaths,
+			       sharing && p->opt.release_inputs ? share_same : NULL, &sr);
+	same_reserve(&sr, p->nunits);
 	struct load l = { .p = p, .validate = validate,
 			  .release = p->opt.release_trees };
 	l.parts_left = xmalloc((p->nunits ? p->nunits : 1) * sizeof(*l.parts_left));
 	atomic_init(&l.units_done, 0);
-	/*
-	 * The Gateway API conversion (gwapi.c) reads the trees of its kinds
-	 * and of the Services, Secrets, ... they name: an input that may hold
-	 * one keeps every tree. The text is a cheap first screen; a document
-	 * that turns out to name the API without it (escapes) loads again.
-	 */
-	for (size_t i = 0; l.release && i < p->nunits; i++)
-		if (p->units[i].bytes && memmem(p->units[i].bytes, p->units[i].len,
-						"gateway.networking", 18))
-			l.release = false;
-	/* OLD's inputs by name, for NEW to share their chunks (share_plan). */
-	struct xref_map shared;
-	const struct project *o = p->share_from;
-	if (o && o->trees_released && l.release && !validate) {
-		xref_map_init(&shared, &p->arena);
-		for (size_t i = 0; i < o->nunits; i++)
-			*xref_map_put(&shared, below(o->units[i].file, o->root)) = &o->units[i];
+	if (sharing && l.release) {
 		l.shared = &shared;
+		l.same = sr.same;
 	}
+	/* Keeping trees, NEW parses every input (released ones read again). */
+	for (size_t i = 0; sharing && !l.release && i < p->nunits; i++)
+		if (sr.same[i])
+			source_reread(p, &p->units[i]);
 	load_pass(&l);
-	if (l.shared)
+	if (sharing)
 		xref_map_release(&shared);
+	free(sr.same);
 	l.shared = NULL;
-	if (l.release) {
-		bool again = false;
-		for (size_t i = 0; i < p->nunits; i++)
-			again |= p->units[i].trees_needed;
-		if (again) {
-			for (size_t i = 0; i < p->nunits; i++) {
-				if (!p->units[i].bytes)
-					source_reread(p, &p->units[i]);
-				unit_unload(&p->units[i]);
-			}
-			l.release = false;
-			atomic_store(&l.units_done, 0);
-			load_pass(&l);
-		}
-	}
+	l.same = NULL;
 	for (size_t i = 0; l.release && p->opt.release_inputs && i < p->nunits; i++)
 		source_release_bytes(&p->units[i]);
 	free(l.parts_left);
 	p->validated = validate;
 	p->trees_released = l.release;
+	for (size_t i = 0; i < p->nunits; i++)
+		p->gateway_api |= p->units[i].gateway_api;
 
 	size_t total = 0;
 	for (size_t i = 0; i < p->nunits; i++)

@@ -289,7 +289,9 @@ struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *
 		route_unlock(b);
 		return c;
 	}
-	const char *host = route_fqdn(b, h, r->namespace);
+	/* Looked up only: route_model_cluster keeps its own copy. */
+	char buf[256];
+	const char *host = route_fqdn_in(b, h, r->namespace, buf, sizeof(buf));
 	const char *subset = dst->subset;
 	unsigned port = mint_u(&dst->port, 0);
 	if (port == 0) {

@@ -245,6 +245,8 @@ struct reader {
 	bool *over;                  /* per unit: past max_file_bytes */
 	size_t over_cap;
 	unsigned errors;             /* paths reported unreadable */
+	void (*each)(void *ctx, struct source_unit *u);   /* see source_read_paths_each */
+	void *each_ctx;
 };
 
 static void unreadable(struct reader *r, const char *path, const char *why)
@@ -287,6 +289,8 @@ static void read_unit(struct reader *r, int fd, const char *name)
 	add_unit(r, name, bytes, len, over);
 	if (fd == 0 && r->p->nunits > n)
 		r->p->units[n].from_stdin = true;
+	if (r->each && r->p->nunits > n)
+		r->each(r->each_ctx, &r->p->units[n]);
 }
 
 /* Reads the regular file at path (st: its stat()) unless read already. */
@@ -337,6 +341,19 @@ bool source_release_bytes(struct source_unit *u)
 	free(u->bytes);
 	u->bytes = NULL;
 	return true;
+}
+
+char *source_read_again(const struct source_unit *u, size_t max, size_t *len)
+{
+	char err[256], *bytes = NULL;
+	*len = 0;
+	if (u->from_stdin || source_read_file(u->file, max, &bytes, len, err, sizeof(err)) != 0 ||
+	    *len != u->len || hash_bytes(bytes, *len) != u->digest) {
+		free(bytes);
+		*len = 0;
+		return NULL;
+	}
+	return bytes;
 }
 
 bool source_reread(struct project *p, struct source_unit *u)
@@ -494,7 +511,13 @@ static void report_over(struct reader *r)
 
 void source_read_paths(struct project *p, char *const *paths, size_t npaths)
 {
-	struct reader r = { .p = p };
+	source_read_paths_each(p, paths, npaths, NULL, NULL);
+}
+
+void source_read_paths_each(struct project *p, char *const *paths, size_t npaths,
+			    void (*each)(void *ctx, struct source_unit *u), void *ctx)
+{
+	struct reader r = { .p = p, .each = each, .each_ctx = ctx };
 	bool stdin_used = false;
 	for (size_t i = 0; i < npaths; i++) {
 		const char *path = paths[i];
