@@ -56,20 +56,31 @@ char *lower(struct arena *a, const char *s)
 
 const char *route_fqdn(struct builder *b, const char *host, const char *ns)
 {
-	/* xref_fqdn's rule, written once into the model's arena (not the
-	 * run's index arena, which the route builder leaves alone). */
-	if (host[0] == '*' || strchr(host, '.'))
-		return lower(&b->m->arena, host);
+	return route_fqdn_in(b, host, ns, NULL, 0);
+}
+
+const char *route_fqdn_in(struct builder *b, const char *host, const char *ns,
+			  char *buf, size_t len)
+{
+	/* xref_fqdn's rule, written once into buf when it fits, else into
+	 * the model's arena (not the run's index arena, which the route
+	 * builder leaves alone). */
+	bool whole = host[0] == '*' || strchr(host, '.');
 	const char *domain = b->x->domain;
-	size_t hl = strlen(host), nl = strlen(ns), dl = strlen(domain);
-	char *out = arena_alloc_raw(&b->m->arena, hl + nl + dl + 7), *w = out;
+	size_t hl = strlen(host), nl = whole ? 0 : strlen(ns), dl = whole ? 0 : strlen(domain);
+	size_t need = whole ? hl + 1 : hl + nl + dl + 7;
+	char *out = need <= len ? buf : arena_alloc_raw(&b->m->arena, need), *w = out;
 	memcpy(w, host, hl);
 	w += hl;
-	*w++ = '.';
-	memcpy(w, ns, nl);
-	w += nl;
-	memcpy(w, ".svc.", 5);
-	memcpy(w + 5, domain, dl + 1);
+	if (whole) {
+		*w = '\0';
+	} else {
+		*w++ = '.';
+		memcpy(w, ns, nl);
+		w += nl;
+		memcpy(w, ".svc.", 5);
+		memcpy(w + 5, domain, dl + 1);
+	}
 	for (char *c = out; *c; c++)
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c + 32);
@@ -141,6 +152,7 @@ static void plan_chunk_run(void *ctx, size_t i, struct arena *scratch)
 	w.vs_name = NULL;
 	memset(&w.sb_pol, 0, sizeof(w.sb_pol));
 	w.retry_default = NULL;
+	w.retry_on_in = w.retry_on_out = w.retry_codes_out = NULL;
 	w.redirect_list = NULL;
 	w.extras = NULL;
 	w.n_extras = w.cap_extras = 0;

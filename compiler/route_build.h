@@ -85,6 +85,9 @@ struct builder {
 	 * nothing else, shared by all such routes (most of them): the
 	 * setters copy it before changing a route's own (route_http.c). */
 	struct rm_extra *retry_default;
+	/* The last retryOn parsed and its results (route_http.c), per
+	 * builder (each worker its own). */
+	const char *retry_on_in, *retry_on_out, *retry_codes_out;
 	/* The extra records routes share (route_http.c share_extra): a
 	 * route's finished record is replaced by an equal one made before,
 	 * and its own kept as `spare` for the next route. Heap table of
@@ -159,6 +162,12 @@ unsigned percent_ppm(const struct m_pct *pct);
 char *lower(struct arena *a, const char *s);
 /* `host` written in namespace ns, fully qualified and lower case. */
 const char *route_fqdn(struct builder *b, const char *host, const char *ns);
+/* route_fqdn written into buf (len bytes) when it fits, for a name that
+ * is only looked up or copied: most destinations find their cluster made
+ * already, and an arena copy per destination was an eighth of the
+ * model's memory. */
+const char *route_fqdn_in(struct builder *b, const char *host, const char *ns,
+			  char *buf, size_t len);
 /* The Service or ServiceEntry host `host`, or NULL. */
 const struct mesh_svc *route_svc(struct builder *b, const char *host);
 /* Takes and drops b->lock, when there is one. */

@@ -289,7 +289,8 @@ struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *
 		route_unlock(b);
 		return c;
 	}
-	const char *host = route_fqdn(b, h, r->namespace);
+	char buf[256];   /* the name is looked up, and copied by a new cluster */
+	const char *host = route_fqdn_in(b, h, r->namespace, buf, sizeof(buf));
 	const char *subset = dst->subset;
 	unsigned port = mint_u(&dst->port, 0);
 	if (port == 0) {
