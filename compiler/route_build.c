@@ -54,27 +54,26 @@ char *lower(struct arena *a, const char *s)
 	return r;
 }
 
-const char *route_fqdn(struct builder *b, const char *host, const char *ns)
+/* The length of route_fqdn's name (xref_fqdn's rule). */
+static size_t fqdn_len(const struct builder *b, const char *host, const char *ns)
 {
-	return route_fqdn_in(b, host, ns, NULL, 0);
+	size_t hl = strlen(host);
+	return host[0] == '*' || strchr(host, '.') ? hl :
+	       hl + 1 + strlen(ns) + 5 + strlen(b->x->domain);
 }
 
-const char *route_fqdn_in(struct builder *b, const char *host, const char *ns,
-			  char *buf, size_t len)
+/* Writes route_fqdn's name, fqdn_len bytes and a NUL, to out. */
+static char *fqdn_write(const struct builder *b, char *out, const char *host,
+			const char *ns)
 {
-	/* xref_fqdn's rule, written once into buf when it fits, else into
-	 * the model's arena (not the run's index arena, which the route
-	 * builder leaves alone). */
-	bool whole = host[0] == '*' || strchr(host, '.');
-	const char *domain = b->x->domain;
-	size_t hl = strlen(host), nl = whole ? 0 : strlen(ns), dl = whole ? 0 : strlen(domain);
-	size_t need = whole ? hl + 1 : hl + nl + dl + 7;
-	char *out = need <= len ? buf : arena_alloc_raw(&b->m->arena, need), *w = out;
-	memcpy(w, host, hl);
-	w += hl;
-	if (whole) {
-		*w = '\0';
+	char *w = out;
+	if (host[0] == '*' || strchr(host, '.')) {
+		memcpy(out, host, strlen(host) + 1);
 	} else {
+		const char *domain = b->x->domain;
+		size_t hl = strlen(host), nl = strlen(ns), dl = strlen(domain);
+		memcpy(w, host, hl);
+		w += hl;
 		*w++ = '.';
 		memcpy(w, ns, nl);
 		w += nl;
@@ -85,6 +84,21 @@ const char *route_fqdn_in(struct builder *b, const char *host, const char *ns,
 		if (*c >= 'A' && *c <= 'Z')
 			*c = (char)(*c + 32);
 	return out;
+}
+
+const char *route_fqdn(struct builder *b, const char *host, const char *ns)
+{
+	/* xref_fqdn's rule, written once into the model's arena (not the
+	 * run's index arena, which the route builder leaves alone). */
+	return fqdn_write(b, arena_alloc_bytes(&b->m->arena, fqdn_len(b, host, ns) + 1),
+			  host, ns);
+}
+
+const char *route_fqdn_in(struct builder *b, const char *host, const char *ns,
+			  char *buf, size_t cap)
+{
+	return fqdn_len(b, host, ns) < cap ? fqdn_write(b, buf, host, ns) :
+	       route_fqdn(b, host, ns);
 }
 
 const struct mesh_svc *route_svc(struct builder *b, const char *host)

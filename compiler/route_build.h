@@ -162,12 +162,11 @@ unsigned percent_ppm(const struct m_pct *pct);
 char *lower(struct arena *a, const char *s);
 /* `host` written in namespace ns, fully qualified and lower case. */
 const char *route_fqdn(struct builder *b, const char *host, const char *ns);
-/* route_fqdn written into buf (len bytes) when it fits, for a name that
- * is only looked up or copied: most destinations find their cluster made
- * already, and an arena copy per destination was an eighth of the
- * model's memory. */
+/* route_fqdn written into buf (cap bytes) when it fits, else into the
+ * model's arena: for a name only looked up (a destination's cluster),
+ * not kept. */
 const char *route_fqdn_in(struct builder *b, const char *host, const char *ns,
-			  char *buf, size_t len);
+			  char *buf, size_t cap);
 /* The Service or ServiceEntry host `host`, or NULL. */
 const struct mesh_svc *route_svc(struct builder *b, const char *host);
 /* Takes and drops b->lock, when there is one. */

@@ -289,7 +289,8 @@ struct rm_cluster *route_dest_cluster(struct builder *b, const struct resource *
 		route_unlock(b);
 		return c;
 	}
-	char buf[256];   /* the name is looked up, and copied by a new cluster */
+	/* Looked up only: route_model_cluster keeps its own copy. */
+	char buf[256];
 	const char *host = route_fqdn_in(b, h, r->namespace, buf, sizeof(buf));
 	const char *subset = dst->subset;
 	unsigned port = mint_u(&dst->port, 0);
