@@ -41,8 +41,8 @@ struct meshc_options {
 	/*
 	 * Nothing reads a node tree after loading (check, diff): each
 	 * document's tree is dropped once it is checked (when loading
-	 * validates) and distilled, unless the input holds Gateway API
-	 * objects, whose conversion reads trees. project_validate after
+	 * validates) and distilled; the Gateway API conversion keeps a copy
+	 * of what it reads (gwapi_keep). project_validate after
 	 * project_load has no trees to read then.
 	 */
 	bool release_trees;
@@ -92,7 +92,11 @@ struct source_unit {
 	size_t ndocs, docs_cap;
 	struct resource **res;       /* heap array, in document order */
 	size_t nres, res_cap;
-	bool trees_needed;           /* a dropped tree was a Gateway API object */
+	/* What the Gateway API conversion reads past distilling: copies of
+	 * the trees of its objects, in document order (gwapi_keep; heap). */
+	const struct node **gw_trees;
+	size_t ngw_trees, gw_trees_cap;
+	bool gateway_api;            /* one of them is a Gateway API object */
 };
 
 struct project {
@@ -108,6 +112,7 @@ struct project {
 	bool usage_error;            /* an unreadable path: exit 2 */
 	bool validated;              /* project_validate's work is done */
 	bool trees_released;         /* resources have no trees (release_trees) */
+	bool gateway_api;            /* an input holds a Gateway API object */
 	bool has_kind[KIND_COUNT];   /* which kinds the input has */
 	/* The cross-reference index (xref_index.h), built once by the first
 	 * phase that needs it (project_index) and shared by the analyzers,

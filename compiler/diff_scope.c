@@ -214,7 +214,8 @@ void diff_scope_free(struct host_set *hosts)
 struct host_set *diff_scope(const struct diff_result *d, struct project *oldp,
 			    struct project *newp, char *why, size_t whylen)
 {
-	if (!oldp->trees_released || !newp->trees_released) {
+	if (!oldp->trees_released || !newp->trees_released ||
+	    oldp->gateway_api || newp->gateway_api) {
 		snprintf(why, whylen, "Gateway API objects");
 		return NULL;
 	}

@@ -785,6 +785,21 @@ static const void *distil_svc(struct distil *dc, const struct node *spec)
 	return svc;
 }
 
+/* Each listener's hostname (s NULL when absent or not a string). */
+static const void *distil_k8s_gw(struct distil *dc, const struct node *spec)
+{
+	struct m_k8s_gw *gw = zalloc(dc, sizeof(*gw));
+	const struct node *ls = node_get(spec, "listeners");
+	if (!ls || ls->type != NODE_SEQ)
+		return gw;
+	gw->hostnames.list = true;
+	gw->hostnames.n = (unsigned)ls->n;
+	gw->hostnames.v = zalloc(dc, (ls->n ? ls->n : 1) * sizeof(*gw->hostnames.v));
+	for (size_t i = 0; i < ls->n; i++)
+		gw->hostnames.v[i].s = str(dc, node_get(ls->items[i], "hostname"));
+	return gw;
+}
+
 static const void *distil_pod(struct distil *dc, const struct node *spec)
 {
 	struct m_pod *pod = zalloc(dc, sizeof(*pod));
@@ -805,14 +820,16 @@ static distil_fn *const distil_kind[KIND_COUNT] = {
 	[KIND_SERVICE_ENTRY] = distil_se,
 	[KIND_SERVICE] = distil_svc,
 	[KIND_POD] = distil_pod,
+	[KIND_K8S_GATEWAY] = distil_k8s_gw,
 };
 
 /* Kinds whose metadata.labels later phases read (workloads, topology,
- * Istio's own Services, Namespaces for allowedRoutes selectors). */
+ * Istio's own Services, Namespaces for allowedRoutes selectors, the
+ * waypoint labels of Services and ServiceEntries). */
 static bool keeps_labels(enum resource_kind k)
 {
 	return k == KIND_POD || k == KIND_NODE || k == KIND_SERVICE ||
-	       k == KIND_NAMESPACE;
+	       k == KIND_NAMESPACE || k == KIND_SERVICE_ENTRY;
 }
 
 void distil_resource(struct arena *a, struct strtab *strings,

@@ -8,6 +8,7 @@
 #include "compiler.h"
 #include "gwapi.h"
 #include "hash.h"
+#include "model.h"
 #include "onode.h"
 
 static const struct {
@@ -86,20 +87,49 @@ static void objtab_grow(const struct gwapi *g, struct objtab *t)
 	free(old);
 }
 
+bool gwapi_kind_of(const char *av, const char *kind, enum gwk *k)
+{
+	const char *slash = strchr(av, '/');
+	size_t glen = slash ? (size_t)(slash - av) : 0;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcmp(kinds[i].kind, kind) == 0 && strlen(kinds[i].group) == glen &&
+		    strncmp(kinds[i].group, av, glen) == 0) {
+			*k = kinds[i].k;
+			return true;
+		}
+	return false;
+}
+
+/* Adds o, or puts it in place of the object it redefines (MSH0007: a
+ * later definition replaces an earlier one). */
+static void insert_obj(struct gwapi *g, struct objtab *t, struct gw_obj *o)
+{
+	o->seq = g->nobjs;
+	if ((t->n + 1) * 2 > t->cap)
+		objtab_grow(g, t);
+	size_t *slot = objtab_slot(g, t, o);
+	if (*slot) {
+		size_t k = *slot - 1;
+		o->seq = g->objs[k]->seq;
+		g->objs[k] = o;
+		return;
+	}
+	if (g->nobjs == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 64;
+		g->objs = xrealloc(g->objs, g->cap * sizeof(*g->objs));
+	}
+	g->objs[g->nobjs++] = o;
+	*slot = g->nobjs;
+	t->n++;
+}
+
+/* An object from its kept tree (gwapi_keep); res: its resource, or NULL. */
 static void add_obj(struct gwapi *g, struct objtab *t, const struct node *obj,
-		    const char *file, const char *dflt_ns)
+		    const char *file, const char *dflt_ns, const struct resource *res)
 {
 	const char *av = gwapi_str(obj, "apiVersion"), *kind = gwapi_str(obj, "kind");
 	if (!av || !kind)
 		return;
-	if (strcmp(kind, "List") == 0) {
-		const struct node *items = node_get(obj, "items");
-		if (items && items->type == NODE_SEQ)
-			for (size_t i = 0; i < items->n; i++)
-				if (items->items[i]->type == NODE_MAP)
-					add_obj(g, t, items->items[i], file, dflt_ns);
-		return;
-	}
 	const char *slash = strchr(av, '/');
 	size_t glen = slash ? (size_t)(slash - av) : 0;
 	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -111,6 +141,7 @@ static void add_obj(struct gwapi *g, struct objtab *t, const struct node *obj,
 		if (!name)
 			return;
 		struct gw_obj *o = arena_alloc(&g->arena, sizeof(*o));
+		memset(o, 0, sizeof(*o));
 		o->kind = kinds[i].k;
 		o->kind_name = kinds[i].kind;
 		o->api_version = av;
@@ -123,47 +154,246 @@ static void add_obj(struct gwapi *g, struct objtab *t, const struct node *obj,
 		o->file = file;
 		o->line = obj->line;
 		o->col = obj->col;
-		o->seq = g->nobjs;
 		o->root = obj;
 		o->meta = meta;
 		o->spec = node_get(obj, "spec");
 		o->labels = node_get(meta, "labels");
 		o->annotations = node_get(meta, "annotations");
+		o->res = res;
 		if (glen && strncmp(av, "gateway.networking", 18) == 0)
 			g->any = true;
-		/* A later definition replaces an earlier one (MSH0007). */
-		if ((t->n + 1) * 2 > t->cap)
-			objtab_grow(g, t);
-		size_t *slot = objtab_slot(g, t, o);
-		if (*slot) {
-			size_t k = *slot - 1;
-			o->seq = g->objs[k]->seq;
-			g->objs[k] = o;
-			return;
-		}
-		if (g->nobjs == g->cap) {
-			g->cap = g->cap ? g->cap * 2 : 64;
-			g->objs = xrealloc(g->objs, g->cap * sizeof(*g->objs));
-		}
-		g->objs[g->nobjs++] = o;
-		*slot = g->nobjs;
-		t->n++;
+		insert_obj(g, t, o);
 		return;
 	}
 }
 
-struct gw_obj *gwapi_find(const struct gwapi *g, enum gwk kind,
-			  const char *ns, const char *name)
+/* ---- Services, ServiceEntries and Namespaces, from their records ---- */
+
+/* labels as the node map the conversion reads (the first of a repeated
+ * key; a value that is not a scalar as null), NULL when not a map. */
+static const struct node *labels_node(struct arena *a, const struct mlabels *l)
+{
+	if (!l || !l->map)
+		return NULL;
+	struct node *m = onode_map(a);
+	for (unsigned i = 0; i < l->n; i++)
+		if (!node_get(m, l->v[i].key))
+			onode_set(a, m, l->v[i].key, l->v[i].text ? onode_str(a, l->v[i].text) :
+				  onode_null(a));
+	return m;
+}
+
+/* ports as a node list: each item's name and its `port` (a Service's)
+ * or `number` (a ServiceEntry's) when an integer. */
+static struct node *ports_node(struct arena *a, const struct m_ports *ps, bool se)
+{
+	struct node *seq = onode_seq(a);
+	for (unsigned i = 0; i < ps->n; i++) {
+		const struct m_port *mp = &ps->v[i];
+		if (!mp->map) {
+			onode_push(a, seq, onode_null(a));
+			continue;
+		}
+		struct node *m = onode_push(a, seq, onode_map(a));
+		if (mp->name)
+			onode_set(a, m, "name", onode_str(a, mp->name));
+		const struct mint *num = se ? &mp->number : &mp->port;
+		if (num->set)
+			onode_set(a, m, se ? "number" : "port", onode_int(a, num->v));
+	}
+	return seq;
+}
+
+void gwapi_materialize(struct gwapi *g, struct gw_obj *o)
+{
+	if (!o || !o->lazy)
+		return;
+	o->lazy = false;
+	const struct resource *r = o->res;
+	struct arena *a = &g->arena;
+	o->labels = labels_node(a, r->meta_labels);
+	const struct m_svc *svc = model_svc(r);
+	const struct m_se *se = model_se(r);
+	if (r->has_spec && (svc || se)) {
+		struct node *spec = onode_map(a);
+		const struct m_ports *ps = svc ? &svc->ports : &se->ports;
+		if (ps->list)
+			onode_set(a, spec, "ports", ports_node(a, ps, se != NULL));
+		if (se && se->hosts.list) {
+			struct node *hs = onode_set(a, spec, "hosts", onode_seq(a));
+			for (unsigned i = 0; i < se->hosts.n; i++)
+				onode_push(a, hs, se->hosts.v[i].s ? onode_str(a, se->hosts.v[i].s) :
+					   onode_null(a));
+		}
+		o->spec = spec;
+	}
+}
+
+/* An object read from its record (its spec and labels built when a
+ * lookup first returns it: a mesh has thousands of Services). */
+static void add_record(struct gwapi *g, struct objtab *t, const struct resource *r)
+{
+	enum gwk k;
+	if ((r->kind != KIND_SERVICE && r->kind != KIND_SERVICE_ENTRY && r->kind != KIND_NAMESPACE) ||
+	    !r->name || !gwapi_kind_of(r->api_version, r->kind_name, &k) ||
+	    !gwapi_kind_from_record(k))
+		return;
+	struct arena *a = &g->arena;
+	struct gw_obj *o = arena_alloc(a, sizeof(*o));
+	memset(o, 0, sizeof(*o));
+	o->kind = k;
+	o->kind_name = r->kind_name;
+	o->api_version = r->api_version;
+	o->name = r->name;
+	o->ns = k == GWK_NAMESPACE ? "" : r->namespace;
+	o->created = "";
+	o->file = r->file;
+	o->line = r->pos.line;
+	o->col = r->pos.col;
+	o->res = r;
+	o->lazy = true;
+	insert_obj(g, t, o);
+}
+
+/* ---- lookups ---- */
+
+static uint64_t find_hash(enum gwk kind, const char *ns, const char *name)
+{
+	uint64_t h = hash_bytes(name, strlen(name));
+	h = h * 31 + hash_bytes(ns, strlen(ns));
+	return h * 31 + (uint64_t)kind;
+}
+
+/* Adds host h of o to the host index unless an earlier object has it. */
+static void host_put(struct gwapi *g, const char *h, struct gw_obj *o)
+{
+	size_t mask = g->hosts_cap - 1;
+	for (size_t i = (size_t)hash_bytes(h, strlen(h)) & mask;; i = (i + 1) & mask) {
+		if (!g->hosts[i].host) {
+			g->hosts[i].host = h;
+			g->hosts[i].o = o;
+			return;
+		}
+		if (strcmp(g->hosts[i].host, h) == 0)
+			return;
+	}
+}
+
+struct gw_obj *gwapi_host_obj(struct gwapi *g, const char *h)
+{
+	if (!g->hosts_cap || !h)
+		return NULL;
+	size_t mask = g->hosts_cap - 1;
+	for (size_t i = (size_t)hash_bytes(h, strlen(h)) & mask; g->hosts[i].host; i = (i + 1) & mask)
+		if (strcmp(g->hosts[i].host, h) == 0) {
+			gwapi_materialize(g, g->hosts[i].o);
+			return g->hosts[i].o;
+		}
+	return NULL;
+}
+
+/* The hosts of the Services and ServiceEntries (from their records). */
+static void host_index(struct gwapi *g)
+{
+	size_t n = 0;
+	for (size_t k = 0; k < g->nobjs; k++) {
+		const struct m_se *se = g->objs[k]->res ? model_se(g->objs[k]->res) : NULL;
+		n += g->objs[k]->kind == GWK_SERVICE ? 1 :
+		     g->objs[k]->kind == GWK_SERVICE_ENTRY && se ? se->hosts.n : 0;
+	}
+	g->hosts_cap = 16;
+	while (g->hosts_cap < n * 2 + 2)
+		g->hosts_cap *= 2;
+	g->hosts = xcalloc(g->hosts_cap, sizeof(*g->hosts));
+	for (size_t k = 0; k < g->nobjs; k++) {
+		struct gw_obj *o = g->objs[k];
+		if (o->kind == GWK_SERVICE) {
+			host_put(g, arena_printf(&g->arena, "%s.%s.svc.%s", o->name, o->ns, g->domain), o);
+		} else if (o->kind == GWK_SERVICE_ENTRY && o->res && model_se(o->res)) {
+			const struct mstrs *hs = &model_se(o->res)->hosts;
+			for (unsigned i = 0; i < hs->n; i++)
+				if (hs->v[i].s)
+					host_put(g, hs->v[i].s, o);
+		}
+	}
+}
+
+/* The objects by (kind, namespace, name), the first in g->objs winning
+ * (a ListenerSet and an XListenerSet share a kind); by kind; by host. */
+static void find_index(struct gwapi *g)
+{
+	for (size_t k = 0; k < g->nobjs; k++)
+		g->nof_kind[g->objs[k]->kind]++;
+	for (int k = 0; k < GWK_COUNT; k++) {
+		g->of_kind[k] = xmalloc((g->nof_kind[k] + 1) * sizeof(*g->of_kind[k]));
+		g->nof_kind[k] = 0;
+	}
+	for (size_t k = 0; k < g->nobjs; k++) {
+		enum gwk kind = g->objs[k]->kind;
+		g->of_kind[kind][g->nof_kind[kind]++] = g->objs[k];
+	}
+	host_index(g);
+	g->find_cap = 16;
+	while (g->find_cap < g->nobjs * 2 + 2)
+		g->find_cap *= 2;
+	g->find = xcalloc(g->find_cap, sizeof(*g->find));
+	size_t mask = g->find_cap - 1;
+	for (size_t k = 0; k < g->nobjs; k++) {
+		const struct gw_obj *o = g->objs[k];
+		g->has[o->kind] = true;
+		size_t i = (size_t)find_hash(o->kind, o->ns, o->name) & mask;
+		for (;; i = (i + 1) & mask) {
+			if (!g->find[i]) {
+				g->find[i] = k + 1;
+				break;
+			}
+			const struct gw_obj *x = g->objs[g->find[i] - 1];
+			if (x->kind == o->kind && strcmp(x->name, o->name) == 0 &&
+			    strcmp(x->ns, o->ns) == 0)
+				break;
+		}
+	}
+}
+
+static struct gw_obj *find(const struct gwapi *g, enum gwk kind,
+			   const char *ns, const char *name)
 {
 	if (!name)
 		return NULL;
-	for (size_t i = 0; i < g->nobjs; i++) {
-		struct gw_obj *o = g->objs[i];
-		if (o->kind == kind && strcmp(o->name, name) == 0 &&
-		    (!ns || strcmp(o->ns, ns) == 0))
+	if (!ns) {
+		/* Any namespace: the cluster-scoped kinds' is "" (the
+		 * callers'); a namespaced kind is scanned. */
+		bool cluster = false;
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (kinds[i].k == kind)
+				cluster = kinds[i].cluster;
+		if (cluster)
+			ns = "";
+		for (size_t i = 0; !cluster && i < g->nobjs; i++) {
+			struct gw_obj *o = g->objs[i];
+			if (o->kind == kind && strcmp(o->name, name) == 0)
+				return o;
+		}
+		if (!cluster)
+			return NULL;
+	}
+	if (!g->find_cap)
+		return NULL;
+	size_t mask = g->find_cap - 1;
+	for (size_t i = (size_t)find_hash(kind, ns, name) & mask; g->find[i]; i = (i + 1) & mask) {
+		struct gw_obj *o = g->objs[g->find[i] - 1];
+		if (o->kind == kind && strcmp(o->name, name) == 0 && strcmp(o->ns, ns) == 0)
 			return o;
 	}
 	return NULL;
+}
+
+struct gw_obj *gwapi_find(struct gwapi *g, enum gwk kind,
+			  const char *ns, const char *name)
+{
+	struct gw_obj *o = find(g, kind, ns, name);
+	gwapi_materialize(g, o);
+	return o;
 }
 
 void gwapi_add_parent(struct gwapi *g, struct gw_parent *p)
@@ -308,45 +538,47 @@ bool gwapi_host_subset(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/* Whether position (l1, c1) comes before (l2, c2). */
+static bool before(unsigned l1, unsigned c1, unsigned l2, unsigned c2)
+{
+	return l1 < l2 || (l1 == l2 && c1 < c2);
+}
+
 void gwapi_build(struct gwapi *g, const struct project *p, const char *domain)
 {
 	memset(g, 0, sizeof(*g));
 	arena_init(&g->arena);
 	g->domain = domain ? domain : "cluster.local";
 	const char *dflt_ns = p->opt.namespace ? p->opt.namespace : "default";
+	/* Services, ServiceEntries and Namespaces matter only to the objects
+	 * kept: without any, there is nothing to convert. */
+	bool kept = false;
+	for (size_t u = 0; u < p->nunits && !kept; u++)
+		kept = p->units[u].ngw_trees > 0;
 	struct objtab t = { 0 };
-	for (size_t u = 0; u < p->nunits; u++) {
+	/* In document order: the kept trees and the records, merged by
+	 * position; a tree at its resource's position is that resource's
+	 * (suppression annotations). */
+	for (size_t u = 0; kept && u < p->nunits; u++) {
 		const struct source_unit *su = &p->units[u];
-		for (size_t d = 0; d < su->ndocs; d++)
-			if (su->docs[d] && su->docs[d]->type == NODE_MAP)
-				add_obj(g, &t, su->docs[d], su->file, dflt_ns);
-	}
-	/* The resource of each object, for suppression annotations: objects
-	 * by root node (each object has its own), looked up per resource. */
-	free(t.slots);
-	t = (struct objtab){ .cap = 16 };
-	while (t.cap < g->nobjs * 2 + 2)
-		t.cap *= 2;
-	t.slots = xcalloc(t.cap, sizeof(*t.slots));
-	for (size_t k = 0; k < g->nobjs; k++) {
-		size_t i = (size_t)(hash_bytes((const char *)&g->objs[k]->root,
-					       sizeof(g->objs[k]->root)) & (t.cap - 1));
-		while (t.slots[i])
-			i = (i + 1) & (t.cap - 1);
-		t.slots[i] = k + 1;
-	}
-	for (size_t r = 0; r < p->nres; r++) {
-		const struct node *root = p->res[r]->root;
-		if (!root)
-			continue;
-		size_t i = (size_t)(hash_bytes((const char *)&root, sizeof(root)) & (t.cap - 1));
-		for (; t.slots[i]; i = (i + 1) & (t.cap - 1))
-			if (g->objs[t.slots[i] - 1]->root == root) {
-				g->objs[t.slots[i] - 1]->res = p->res[r];
-				break;
+		size_t i = 0, j = 0;
+		while (i < su->nres || j < su->ngw_trees) {
+			const struct resource *r = i < su->nres ? su->res[i] : NULL;
+			const struct node *tree = j < su->ngw_trees ? su->gw_trees[j] : NULL;
+			if (tree && (!r || !before(r->pos.line, r->pos.col, tree->line, tree->col))) {
+				const struct resource *tr = r && r->pos.line == tree->line &&
+					r->pos.col == tree->col ? r : NULL;
+				i += tr != NULL;
+				j++;
+				add_obj(g, &t, tree, su->file, dflt_ns, tr);
+			} else {
+				i++;
+				add_record(g, &t, r);
 			}
+		}
 	}
 	free(t.slots);
+	find_index(g);
 	gwapi_convert_gateways(g);
 	gwapi_convert_routes(g);
 	gwapi_convert_policies(g);
@@ -356,6 +588,10 @@ void gwapi_build(struct gwapi *g, const struct project *p, const char *domain)
 void gwapi_release(struct gwapi *g)
 {
 	free(g->objs);
+	free(g->find);
+	free(g->hosts);
+	for (int k = 0; k < GWK_COUNT; k++)
+		free(g->of_kind[k]);
 	free(g->parents);
 	free(g->outs);
 	free(g->issues);

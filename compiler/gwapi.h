@@ -3,11 +3,12 @@
  * (pilot/pkg/config/kube/gateway: conversion.go, gateway_collection.go,
  * route_collections.go, conditions.go).
  *
- * gwapi_build() reads every document of a loaded project: the Gateway
+ * gwapi_build() reads the objects of a loaded project: the Gateway
  * API kinds (GatewayClass, Gateway, ListenerSet, HTTPRoute, GRPCRoute,
  * TCPRoute, TLSRoute, ReferenceGrant) and what they refer to (Namespace,
- * Service, ServiceEntry, Secret, ConfigMap, InferencePool). Then, in
- * Istio's order:
+ * Service, ServiceEntry, Secret, ConfigMap, InferencePool): the copies
+ * gwapi_keep.c made of their trees while loading, and the records of
+ * Services, ServiceEntries and Namespaces. Then, in Istio's order:
  *   gwapi_gateway.c   classes, gateways and their listeners -> Istio
  *                     Gateways, one per listener, and the parents routes
  *                     attach to; GatewayClass and Gateway status
@@ -67,6 +68,7 @@ struct gw_obj {
 	struct node *status;         /* the status Istio writes; NULL: none */
 	const struct resource *res;  /* its resource (suppression), or NULL */
 	bool managed;                /* a Gateway Istio deploys itself (no addresses) */
+	bool lazy;                   /* from a record: spec, labels built on first use */
 };
 
 /* A listener (or the mesh) a route may attach to: Istio's parentInfo. */
@@ -113,6 +115,17 @@ struct gw_tie {
 
 struct gwapi {
 	struct arena arena;
+	/* The objects by (kind, namespace, name): gwapi_find's index (slots
+	 * hold an index into objs plus one; the first object wins). */
+	size_t *find, find_cap;
+	/* The Services and ServiceEntries by host (a Service's
+	 * name.ns.svc.domain, a ServiceEntry's hosts), the first winning. */
+	struct gw_host { const char *host; struct gw_obj *o; } *hosts;
+	size_t hosts_cap;
+	/* The objects of each kind, in the order of objs. */
+	struct gw_obj **of_kind[GWK_COUNT];
+	size_t nof_kind[GWK_COUNT];
+	bool has[GWK_COUNT];         /* the input has an object of the kind */
 	struct gw_tie *ties;
 	size_t nties, tcap;
 	const char *domain;
@@ -138,14 +151,36 @@ struct gwapi {
 void gwapi_build(struct gwapi *g, const struct project *p, const char *domain);
 void gwapi_release(struct gwapi *g);
 
+struct source_unit;
+/*
+ * While loading, before obj's tree is released: keeps what gwapi_build
+ * reads of obj (an item of a List too) in u->gw_trees, a copy in `a`
+ * when `copy` (gwapi_keep.c), else obj itself (the trees stay).
+ */
+void gwapi_keep(struct source_unit *u, const struct node *obj, struct arena *a,
+		bool copy);
+/* Which of the kinds above a document of apiVersion av and kind is. */
+bool gwapi_kind_of(const char *av, const char *kind, enum gwk *k);
+/* Kinds gwapi_build reads from their records, not from a kept tree. */
+static inline bool gwapi_kind_from_record(enum gwk k)
+{
+	return k == GWK_SERVICE || k == GWK_SERVICE_ENTRY || k == GWK_NAMESPACE;
+}
+
 /* Printing (gwapi_out.c): the Istio resources, or the statuses. */
 void gwapi_print_config(FILE *f, const struct gwapi *g);
 void gwapi_print_status(FILE *f, const struct gwapi *g);
 
 /* ---- shared by the gwapi_*.c files ---------------------------------------- */
 
-struct gw_obj *gwapi_find(const struct gwapi *g, enum gwk kind,
+/* The object kind ns/name (ns NULL: any), spec and labels built. */
+struct gw_obj *gwapi_find(struct gwapi *g, enum gwk kind,
 			  const char *ns, const char *name);
+/* Builds a record's spec and labels (gw_obj.lazy); any other is left. */
+void gwapi_materialize(struct gwapi *g, struct gw_obj *o);
+/* The first Service (name.ns.svc.domain) or ServiceEntry with host h,
+ * spec and labels built; NULL when none. */
+struct gw_obj *gwapi_host_obj(struct gwapi *g, const char *h);
 const char *gwapi_str(const struct node *map, const char *key);
 void gwapi_add_parent(struct gwapi *g, struct gw_parent *p);
 struct gw_out *gwapi_add_out(struct gwapi *g);

@@ -10,6 +10,7 @@
 
 #include "compiler.h"
 #include "gwapi.h"
+#include "model.h"
 
 static const struct {
 	const char *type, *reason;
@@ -139,14 +140,15 @@ static void mixed_routes(struct gwapi *g, const struct project *p, struct diag_l
 		}
 		for (size_t r = 0; r < p->nres; r++) {
 			const struct resource *vs = p->res[r];
-			if (vs->kind != KIND_VIRTUAL_SERVICE || !vs->spec || vs->shadowed)
+			const struct m_vs *m = model_vs(vs);
+			if (!m || !vs->has_spec || vs->shadowed)
 				continue;
-			const struct node *vg = node_get(vs->spec, "gateways");
+			const struct mstrs *vg = &m->gateways;
 			bool on = false;
-			if (!vg || vg->type != NODE_SEQ || vg->n == 0)
+			if (vg->n == 0)
 				on = mesh;
-			for (size_t k = 0; vg && vg->type == NODE_SEQ && k < vg->n && !on; k++) {
-				const char *t = vg->items[k]->text;
+			for (size_t k = 0; k < vg->n && !on; k++) {
+				const char *t = vg->v[k].s;
 				if (!t)
 					continue;
 				if (mesh)
@@ -157,9 +159,9 @@ static void mixed_routes(struct gwapi *g, const struct project *p, struct diag_l
 			}
 			if (!on)
 				continue;
-			const struct node *vh = node_get(vs->spec, "hosts");
-			for (size_t k = 0; vh && vh->type == NODE_SEQ && k < vh->n; k++) {
-				const char *h = vh->items[k]->text;
+			const struct mstrs *vh = &m->hosts;
+			for (size_t k = 0; k < vh->n; k++) {
+				const char *h = vh->v[k].s;
 				if (!h)
 					continue;
 				const char *f = vs_fqdn(g, h, vs->namespace);

@@ -56,23 +56,9 @@ static struct node *status_conditions(struct gwapi *g, struct gw_obj *o)
 /* The ports of the service named by hostname `h`, or NULL when there is none. */
 static const struct node *service_ports(struct gwapi *g, const char *h, bool *se)
 {
-	*se = false;
-	for (size_t i = 0; i < g->nobjs; i++) {
-		struct gw_obj *o = g->objs[i];
-		if (o->kind == GWK_SERVICE) {
-			char *fq = arena_printf(&g->arena, "%s.%s.svc.%s", o->name, o->ns, g->domain);
-			if (strcmp(fq, h) == 0)
-				return node_get(o->spec, "ports");
-		} else if (o->kind == GWK_SERVICE_ENTRY) {
-			const struct node *hs = node_get(o->spec, "hosts");
-			for (size_t j = 0; hs && hs->type == NODE_SEQ && j < hs->n; j++)
-				if (hs->items[j]->text && strcmp(hs->items[j]->text, h) == 0) {
-					*se = true;
-					return node_get(o->spec, "ports");
-				}
-		}
-	}
-	return NULL;
+	struct gw_obj *o = gwapi_host_obj(g, h);
+	*se = o && o->kind == GWK_SERVICE_ENTRY;
+	return o ? node_get(o->spec, "ports") : NULL;
 }
 
 static bool has_port(const struct node *ports, long long port, bool se)
@@ -181,10 +167,12 @@ static size_t allowed_namespaces(struct gwapi *g, struct gw_obj *owner,
 		return 1;
 	}
 	size_t n = 0;
-	for (size_t i = 0; i < g->nobjs; i++)
-		if (g->objs[i]->kind == GWK_NAMESPACE &&
-		    gwapi_selector_matches(sel, g->objs[i]->labels, g->objs[i]->name))
-			v[n++] = g->objs[i]->name;
+	for (size_t i = 0; i < g->nof_kind[GWK_NAMESPACE]; i++) {
+		struct gw_obj *o = g->of_kind[GWK_NAMESPACE][i];
+		gwapi_materialize(g, o);
+		if (gwapi_selector_matches(sel, o->labels, o->name))
+			v[n++] = o->name;
+	}
 	qsort(v, n, sizeof(*v), str_cmp);
 	return n;
 }
@@ -238,9 +226,9 @@ size_t gwapi_supported_kinds(struct gwapi *g, const struct node *l, const char *
 bool gwapi_grant_allows(struct gwapi *g, const char *from_kind, const char *from_ns,
 			const char *to_kind, const char *to_ns, const char *name)
 {
-	for (size_t i = 0; i < g->nobjs; i++) {
-		struct gw_obj *o = g->objs[i];
-		if (o->kind != GWK_REFERENCE_GRANT || strcmp(o->ns, to_ns) != 0)
+	for (size_t i = 0; i < g->nof_kind[GWK_REFERENCE_GRANT]; i++) {
+		struct gw_obj *o = g->of_kind[GWK_REFERENCE_GRANT][i];
+		if (strcmp(o->ns, to_ns) != 0)
 			continue;
 		const struct node *from = node_get(o->spec, "from"), *to = node_get(o->spec, "to");
 		bool fok = false;

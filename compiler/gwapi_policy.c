@@ -41,10 +41,7 @@ struct bpol {
 
 static bool input_has(const struct gwapi *g, enum gwk k)
 {
-	for (size_t i = 0; i < g->nobjs; i++)
-		if (g->objs[i]->kind == k)
-			return true;
-	return false;
+	return g->has[k];
 }
 
 /* creation time, then namespace and name (sortConfigByCreationTime). */

@@ -104,19 +104,7 @@ static bool service_exists(struct gwapi *g, const char *ns, const char *name)
 /* Whether hostname is a host of the registry: a Service's name or a ServiceEntry host. */
 static bool hostname_exists(struct gwapi *g, const char *h)
 {
-	for (size_t i = 0; i < g->nobjs; i++) {
-		struct gw_obj *o = g->objs[i];
-		if (o->kind == GWK_SERVICE &&
-		    strcmp(arena_printf(&g->arena, "%s.%s.svc.%s", o->name, o->ns, g->domain), h) == 0)
-			return true;
-		if (o->kind == GWK_SERVICE_ENTRY) {
-			const struct node *hs = node_get(o->spec, "hosts");
-			for (size_t j = 0; hs && hs->type == NODE_SEQ && j < hs->n; j++)
-				if (hs->items[j]->text && strcmp(hs->items[j]->text, h) == 0)
-					return true;
-		}
-	}
-	return false;
+	return gwapi_host_obj(g, h) != NULL;
 }
 
 /*

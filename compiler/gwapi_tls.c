@@ -60,10 +60,7 @@ static bool pem_in_base64(const char *s)
 /* Whether the input has any object of kind k (the offline lookup rule above). */
 static bool input_has(const struct gwapi *g, enum gwk k)
 {
-	for (size_t i = 0; i < g->nobjs; i++)
-		if (g->objs[i]->kind == k)
-			return true;
-	return false;
+	return g->has[k];
 }
 
 /* A Secret's value of key, from data (base64) or stringData; *b64 says which. */

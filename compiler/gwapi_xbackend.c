@@ -32,9 +32,9 @@ bool gwapi_is_xbackend(const char *group, const char *kind)
 bool gwapi_xbackend_granted(struct gwapi *g, const char *from_kind, const char *from_ns,
 			    const char *to_ns, const char *name)
 {
-	for (size_t i = 0; i < g->nobjs; i++) {
-		struct gw_obj *o = g->objs[i];
-		if (o->kind != GWK_REFERENCE_GRANT || strcmp(o->ns, to_ns) != 0)
+	for (size_t i = 0; i < g->nof_kind[GWK_REFERENCE_GRANT]; i++) {
+		struct gw_obj *o = g->of_kind[GWK_REFERENCE_GRANT][i];
+		if (strcmp(o->ns, to_ns) != 0)
 			continue;
 		const struct node *from = node_get(o->spec, "from"), *to = node_get(o->spec, "to");
 		bool fok = false;

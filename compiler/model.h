@@ -449,6 +449,14 @@ struct m_svc {
 	const char *type;            /* spec.type as written */
 };
 
+/* A Gateway API Gateway (gateway.networking.k8s.io): what xref_vs.c reads
+ * of the one a VirtualService names; the conversion (gwapi*.c) reads its
+ * own copy of the object (gwapi_keep.c). */
+struct m_k8s_gw {
+	struct mstrs hostnames;      /* spec.listeners[].hostname; list false
+	                              * when listeners is not a list */
+};
+
 /* ---- workloads ---------------------------------------------------------- */
 
 struct m_pod {
@@ -480,6 +488,11 @@ static inline const struct m_se *model_se(const struct resource *r)
 static inline const struct m_svc *model_svc(const struct resource *r)
 {
 	return r->kind == KIND_SERVICE ? r->model : NULL;
+}
+
+static inline const struct m_k8s_gw *model_k8s_gw(const struct resource *r)
+{
+	return r->kind == KIND_K8S_GATEWAY ? r->model : NULL;
 }
 
 static inline const struct m_pod *model_pod(const struct resource *r)

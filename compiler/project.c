@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "compiler.h"
+#include "gwapi.h"
 #include "model.h"
 #include "strtab.h"
 #include "xref_index.h"
@@ -46,6 +47,7 @@ void project_release(struct project *p)
 		free(u->docs);
 		free(u->doc_irregular);
 		free(u->res);
+		free(u->gw_trees);
 	}
 	project_index_release(p);
 	free(p->units);
@@ -181,22 +183,6 @@ struct load {
 	atomic_size_t units_done;
 };
 
-/* Whether obj, or an item of a List it is, has a Gateway API apiVersion
- * (what gwapi_build looks for in the trees). */
-static bool names_gateway_api(const struct node *obj, int depth)
-{
-	if (!obj || obj->type != NODE_MAP || depth > 8)
-		return false;
-	const char *av = node_str(node_get(obj, "apiVersion"));
-	if (av && strncmp(av, "gateway.networking", 18) == 0)
-		return true;
-	const struct node *items = node_get(obj, "items");
-	for (size_t i = 0; items && items->type == NODE_SEQ && i < items->n; i++)
-		if (names_gateway_api(items->items[i], depth + 1))
-			return true;
-	return false;
-}
-
 /* What load_chunk works with while one part loads: the records of a
  * part share their strings (strtab.h). */
 struct part_load {
@@ -225,10 +211,11 @@ static bool load_chunk(struct source_unit *u, size_t first, void *ctx)
 		}
 		distil_resource(&u->arena, &pl->strings, r, r->irregular);
 	}
+	/* What the Gateway API conversion reads: copied when the trees go. */
+	for (size_t i = first; i < u->ndocs; i++)
+		gwapi_keep(u, u->docs[i], &u->arena, l->release);
 	if (!l->release)
 		return false;
-	for (size_t i = first; i < u->ndocs; i++)
-		u->trees_needed |= names_gateway_api(u->docs[i], 0);
 	for (size_t i = r0; i < u->nres; i++) {
 		struct resource *r = u->res[i];
 		r->root = r->metadata = r->spec = r->annotations = r->labels = NULL;
@@ -251,6 +238,16 @@ static void copy_part(struct part *pt)
 		c->shadowed = false;
 		GROW(s->res, s->nres, s->res_cap);
 		s->res[s->nres++] = c;
+	}
+	/* The Gateway API objects' kept trees on those lines (OLD's copies:
+	 * OLD outlives this project). */
+	for (size_t i = 0; i < pt->from->ngw_trees; i++) {
+		const struct node *t = pt->from->gw_trees[i];
+		if (t->line <= pt->lo || t->line > pt->hi)
+			continue;
+		GROW(s->gw_trees, s->ngw_trees, s->gw_trees_cap);
+		s->gw_trees[s->ngw_trees++] = t;
+		s->gateway_api |= pt->from->gateway_api;
 	}
 }
 
@@ -297,11 +294,14 @@ static void unit_unload(struct source_unit *u)
 	free(u->docs);
 	free(u->doc_irregular);
 	free(u->res);
+	free(u->gw_trees);
 	u->docs = NULL;
 	u->doc_irregular = NULL;
 	u->res = NULL;
+	u->gw_trees = NULL;
 	u->ndocs = u->docs_cap = u->nres = u->res_cap = 0;
-	u->trees_needed = false;
+	u->ngw_trees = u->gw_trees_cap = 0;
+	u->gateway_api = false;
 }
 
 static void add_part(struct load *l, size_t *cap, struct source_unit *u,
@@ -507,13 +507,18 @@ static void merge_part(struct part *pt)
 		GROW(u->res, u->nres, u->res_cap);
 		u->res[u->nres++] = s->res[i];
 	}
-	u->trees_needed |= s->trees_needed;
+	for (size_t i = 0; i < s->ngw_trees; i++) {
+		GROW(u->gw_trees, u->ngw_trees, u->gw_trees_cap);
+		u->gw_trees[u->ngw_trees++] = s->gw_trees[i];
+	}
+	u->gateway_api |= s->gateway_api;
 	diag_list_append(&u->diags, &s->diags);
 	diag_list_release(&s->diags);
 	arena_adopt(&u->arena, &s->arena);
 	free(s->docs);
 	free(s->doc_irregular);
 	free(s->res);
+	free(s->gw_trees);
 }
 
 /*
@@ -645,16 +650,6 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 			  .release = p->opt.release_trees };
 	l.parts_left = xmalloc((p->nunits ? p->nunits : 1) * sizeof(*l.parts_left));
 	atomic_init(&l.units_done, 0);
-	/*
-	 * The Gateway API conversion (gwapi.c) reads the trees of its kinds
-	 * and of the Services, Secrets, ... they name: an input that may hold
-	 * one keeps every tree. The text is a cheap first screen; a document
-	 * that turns out to name the API without it (escapes) loads again.
-	 */
-	for (size_t i = 0; l.release && i < p->nunits; i++)
-		if (p->units[i].bytes && memmem(p->units[i].bytes, p->units[i].len,
-						"gateway.networking", 18))
-			l.release = false;
 	if (sharing && l.release) {
 		l.shared = &shared;
 		l.same = sr.same;
@@ -669,26 +664,13 @@ static void load(struct project *p, char *const *paths, size_t npaths,
 	free(sr.same);
 	l.shared = NULL;
 	l.same = NULL;
-	if (l.release) {
-		bool again = false;
-		for (size_t i = 0; i < p->nunits; i++)
-			again |= p->units[i].trees_needed;
-		if (again) {
-			for (size_t i = 0; i < p->nunits; i++) {
-				if (!p->units[i].bytes)
-					source_reread(p, &p->units[i]);
-				unit_unload(&p->units[i]);
-			}
-			l.release = false;
-			atomic_store(&l.units_done, 0);
-			load_pass(&l);
-		}
-	}
 	for (size_t i = 0; l.release && p->opt.release_inputs && i < p->nunits; i++)
 		source_release_bytes(&p->units[i]);
 	free(l.parts_left);
 	p->validated = validate;
 	p->trees_released = l.release;
+	for (size_t i = 0; i < p->nunits; i++)
+		p->gateway_api |= p->units[i].gateway_api;
 
 	size_t total = 0;
 	for (size_t i = 0; i < p->nunits; i++)

@@ -219,10 +219,9 @@ static void k8s_gateway_hosts(struct xref *x, const struct resource *vs,
 			      const struct vs_rec *rec, size_t gi,
 			      const struct resource *g)
 {
-	/* The Gateway API kinds have no model record yet: their tree is read. */
-	const struct node *ls = xref_list(g->spec, "listeners");
-	for (size_t i = 0; ls && i < ls->n; i++) {
-		const char *h = node_str(node_get(ls->items[i], "hostname"));
+	const struct m_k8s_gw *m = model_k8s_gw(g);
+	for (size_t i = 0; m && i < m->hostnames.n; i++) {
+		const char *h = m->hostnames.v[i].s;
 		if (!h || !*h || host_match_any(h, rec))
 			return;
 	}
