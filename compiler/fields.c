@@ -53,12 +53,11 @@ static bool key_is(const struct node *key, const char *json)
  * need key_is, and the first such key is kept in case the JSON name is
  * absent.
  */
-const struct node_pair *field_pair(const struct node *map, const char *json)
+const struct node_pair *field_pairn(const struct node *map, const char *json,
+				    size_t jlen, unsigned long long kb)
 {
 	if (!map || map->type != NODE_MAP)
 		return NULL;
-	size_t jlen = strlen(json);
-	unsigned long long kb = node_key_bits(json, jlen);
 	const struct node_pair *proto = NULL;
 	for (size_t i = 0; i < map->n; i++) {
 		const struct node_pair *p = &map->pairs[i];
@@ -74,12 +73,6 @@ const struct node_pair *field_pair(const struct node *map, const char *json)
 		}
 	}
 	return proto;
-}
-
-const struct node *field_raw(const struct node *map, const char *json)
-{
-	const struct node_pair *p = field_pair(map, json);
-	return p ? p->value : NULL;
 }
 
 const struct node *field_key(const struct node *map, const char *json)
@@ -102,12 +95,6 @@ const char *field_str(const struct node *map, const char *json)
 {
 	const char *s = node_str(field_value(map, json));
 	return s ? s : "";
-}
-
-const struct node *field_value(const struct node *map, const char *json)
-{
-	const struct node *v = field_raw(map, json);
-	return v && v->type != NODE_NULL ? v : NULL;
 }
 
 const struct node *field_map(const struct node *map, const char *json)

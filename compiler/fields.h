@@ -19,6 +19,7 @@
 #define MESHC_FIELDS_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "compiler.h"
 #include "prim.h"
@@ -70,11 +71,28 @@ static inline char field_fold_next(const char *key, size_t len, size_t *i)
  * key spelt so, else the first key that is its proto name (`_x` read as
  * `X`). NULL when `map` is NULL or not a map, or the field is absent.
  */
-const struct node_pair *field_pair(const struct node *map, const char *json);
-/* The value of field `json`; NULL when absent or null. */
-const struct node *field_value(const struct node *map, const char *json);
+const struct node_pair *field_pairn(const struct node *map, const char *json,
+				    size_t jlen, unsigned long long kbits);
+/* Inline, so that a literal name's length and kbits fold to constants:
+ * the rules look fields up by literal names, millions of times. */
+static inline const struct node_pair *field_pair(const struct node *map,
+						 const char *json)
+{
+	size_t jlen = strlen(json);
+	return field_pairn(map, json, jlen, node_key_bits(json, jlen));
+}
 /* As field_value, but an explicit null value is returned, not NULL. */
-const struct node *field_raw(const struct node *map, const char *json);
+static inline const struct node *field_raw(const struct node *map, const char *json)
+{
+	const struct node_pair *p = field_pair(map, json);
+	return p ? p->value : NULL;
+}
+/* The value of field `json`; NULL when absent or null. */
+static inline const struct node *field_value(const struct node *map, const char *json)
+{
+	const struct node *v = field_raw(map, json);
+	return v && v->type != NODE_NULL ? v : NULL;
+}
 /* The key of field `json`, for a report about the field; `map` when absent. */
 const struct node *field_key(const struct node *map, const char *json);
 /* The key of whichever of fields a and b comes later in `map` (`map`: neither). */

@@ -82,6 +82,19 @@ const struct schema_prop *schema_find_prop(const struct schema_node *s,
 	return NULL;
 }
 
+const struct schema_prop *schema_find_prop_key(const struct schema_node *s,
+					       const char *name, size_t len,
+					       unsigned long long kbits)
+{
+	const struct schema_prop *p = &schema_props[s->props];
+	for (unsigned i = 0; i < s->nprops; i++)
+		if (p[i].kbits == kbits &&
+		    (len <= 7 || (p[i].len == len &&
+				  memcmp(p[i].name + 7, name + 7, len - 7) == 0)))
+			return &p[i];
+	return NULL;
+}
+
 /* ---- suggestions ---- */
 
 unsigned schema_edit_distance(const char *a, size_t alen, const char *b,
@@ -922,8 +935,8 @@ static void check_object(struct walk *w, const struct schema_node *s,
 	const struct schema_node *child = s->child ? &schema_nodes[s->child] : NULL;
 	for (size_t i = 0; i < m->n; i++) {
 		const struct node_pair *p = &m->pairs[i];
-		const struct schema_prop *sp =
-			s->nprops ? schema_find_prop(s, p->key->text, p->key->len) : NULL;
+		const struct schema_prop *sp = s->nprops ?
+			schema_find_prop_key(s, p->key->text, p->key->len, p->kbits) : NULL;
 		if (!sp) {
 			if (child) {
 				if (p->value->type != NODE_NULL)

@@ -89,6 +89,7 @@ struct schema_prop {
 	unsigned short node;       /* index into schema_nodes */
 	signed char req_bit;       /* bit in the node's required mask, or -1 */
 	unsigned char group;       /* 1-based oneOf group within the node, or 0 */
+	unsigned long long kbits;  /* node_key_bits() of the name */
 };
 
 struct schema_node {
@@ -129,6 +130,14 @@ const struct schema_node *schema_root_for(const char *kind);
 /* The property `name` (len bytes) of object schema s, or NULL (binary search). */
 const struct schema_prop *schema_find_prop(const struct schema_node *s,
 					   const char *name, size_t len);
+/*
+ * The same for a map key, screened by its kbits (node_key_bits): a key
+ * decides most probes by one compare, so a scan beats the binary search on
+ * the objects Istio's kinds have.
+ */
+const struct schema_prop *schema_find_prop_key(const struct schema_node *s,
+					       const char *name, size_t len,
+					       unsigned long long kbits);
 /*
  * Optimal-string-alignment edit distance between a (alen bytes) and b,
  * giving up (returning limit + 1) once it exceeds limit. Exposed for tests.

@@ -46,6 +46,7 @@ struct builder {
 	struct source_unit *u;
 	const struct meshc_limits *lim;
 	struct arena *tree;    /* nodes, pairs, items, anchor names */
+	char *bump, *bump_end; /* the rest of the tree block being filled (tree_alloc) */
 	unsigned line_base;    /* lines before the chunk */
 	const char *chunk;
 	size_t chunk_len;
@@ -423,6 +424,28 @@ static void resolve_tagged(struct node *n, const char *tag)
 #define NODE_FLOOR 65536
 
 /*
+ * Tree blocks: nodes, pairs and items are carved from blocks of the tree
+ * arena, so that each costs a pointer bump (a parse makes millions).
+ * Large requests go to the arena itself, so a block wastes at most a
+ * quarter of itself. The block is forgotten when the arena is reset.
+ */
+#define TREE_BLOCK 8192
+
+static void *tree_alloc(struct builder *b, size_t size)
+{
+	size = (size + 7) & ~(size_t)7;
+	if ((size_t)(b->bump_end - b->bump) < size) {
+		if (size > TREE_BLOCK / 4)
+			return arena_alloc_packed(b->tree, size);
+		b->bump = arena_alloc_packed(b->tree, TREE_BLOCK);
+		b->bump_end = b->bump + TREE_BLOCK;
+	}
+	void *p = b->bump;
+	b->bump += size;
+	return p;
+}
+
+/*
  * A node with `extra` bytes after it (a scalar's text), in one allocation;
  * NULL (reported, document abandoned) past the unit's node budget.
  */
@@ -438,7 +461,7 @@ static struct node *new_node(struct builder *b, enum node_type t,
 		b->failed = true;
 		return NULL;
 	}
-	struct node *n = arena_alloc_packed(b->tree, sizeof(*n) + extra);
+	struct node *n = tree_alloc(b, sizeof(*n) + extra);
 	*n = (struct node){
 		.type = (unsigned char)t,
 		.line = mark_line(b, m),
@@ -447,7 +470,7 @@ static struct node *new_node(struct builder *b, enum node_type t,
 	return n;
 }
 
-static void scratch_push(struct builder *b, struct node *n)
+static inline void scratch_push(struct builder *b, struct node *n)
 {
 	GROW(b->scratch, b->nscratch, b->cap_scratch);
 	b->scratch[b->nscratch++] = n;
@@ -596,8 +619,7 @@ static void finish_map(struct builder *b, struct node *map, struct node **kv,
 					merged_extra += v->items[j]->n;
 	}
 	size_t cap = npairs_max + merged_extra;
-	struct node_pair *pairs = arena_alloc_raw(b->tree,
-						  (cap ? cap : 1) * sizeof(*pairs));
+	struct node_pair *pairs = tree_alloc(b, (cap ? cap : 1) * sizeof(*pairs));
 	size_t n = 0;
 	size_t *table = NULL, tcap = 0;
 	if (cap > 16) {
@@ -652,7 +674,7 @@ static void finish_map(struct builder *b, struct node *map, struct node **kv,
 static void finish_seq(struct builder *b, struct node *seq, struct node **items,
 		       size_t n)
 {
-	seq->items = arena_alloc_raw(b->tree, (n ? n : 1) * sizeof(*items));
+	seq->items = tree_alloc(b, (n ? n : 1) * sizeof(*items));
 	if (n)
 		memcpy(seq->items, items, n * sizeof(*items));
 	seq->n = (unsigned)n;
@@ -664,7 +686,7 @@ static void finish_seq(struct builder *b, struct node *seq, struct node **items,
  * Adds a finished node of `weight` nodes (see struct anchor) to the open
  * collection, or makes it the root.
  */
-static void attach(struct builder *b, struct node *n, size_t weight,
+static inline void attach(struct builder *b, struct node *n, size_t weight,
 		   struct node **root)
 {
 	if (b->nframes == 0) {
@@ -871,7 +893,8 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 			struct node *n = scalar_node(b, &ev);
 			if (!n)
 				break;
-			anchor_set(b, ev.data.scalar.anchor, n, 1);
+			if (ev.data.scalar.anchor)
+				anchor_set(b, ev.data.scalar.anchor, n, 1);
 			attach(b, n, 1, &root);
 			break;
 		}
@@ -940,7 +963,7 @@ static bool parse_chunk_once(struct builder *b, bool *retry)
 			/* Registered at once: a self-reference finds an open
 			 * collection, and resolves to it by reference. Its
 			 * weight is set when it is finished. */
-			f->anchor = anchor_set(b, anchor, n, 0);
+			f->anchor = anchor ? anchor_set(b, anchor, n, 0) : 0;
 			break;
 		}
 		case YAML_SEQUENCE_END_EVENT:
@@ -1109,8 +1132,10 @@ void yaml_parse_part(struct source_unit *u, const struct meshc_limits *lim,
 				if (fn) {
 					size_t scope = u->diags.scope;
 					u->diags.scope = 0;
-					if (fn(u, first, ctx))
+					if (fn(u, first, ctx)) {
 						arena_reset(tree);
+						b.bump = b.bump_end = NULL;
+					}
 					u->diags.scope = scope;
 				}
 			}

@@ -594,11 +594,17 @@ static void write_tables(FILE *o)
 	for (size_t i = 0; i < nprops; i++) {
 		fputs("\t{ ", o);
 		put_cstr(o, props[i].name);
-		fprintf(o, ", %zuu, %zuu, %d, %du },\n", strlen(props[i].name),
-			props[i].node, props[i].req_bit, props[i].group);
+		size_t len = strlen(props[i].name);
+		/* node_key_bits() of the name, a value independent of the
+		 * byte order of the host or the target. */
+		unsigned long long kbits = (unsigned long long)(len < 255 ? len : 255) << 56;
+		for (size_t k = 0; k < len && k < 7; k++)
+			kbits |= (unsigned long long)(unsigned char)props[i].name[k] << (8 * k);
+		fprintf(o, ", %zuu, %zuu, %d, %du, 0x%llxULL },\n", len,
+			props[i].node, props[i].req_bit, props[i].group, kbits);
 	}
 	if (nprops == 0)
-		fputs("\t{ NULL, 0, 0, -1, 0 },\n", o);
+		fputs("\t{ NULL, 0, 0, -1, 0, 0 },\n", o);
 	fputs("};\n\nconst char *const schema_strings[] = {\n", o);
 	for (size_t i = 0; i < nstrs; i++) {
 		fputc('\t', o);
