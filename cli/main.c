@@ -4,6 +4,9 @@
  */
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "commands.h"
 
@@ -40,6 +43,18 @@ int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+#ifdef M_MMAP_THRESHOLD
+	/*
+	 * Blocks of 64 KB and up (arena blocks, inputs, tables) from mmap,
+	 * always: a block's untouched tail is never resident and a freed
+	 * one goes back at once. glibc raises the threshold to 32 MB after
+	 * the first such free, and then the freed inputs, re-read inputs
+	 * and parser buffers stay in the heap between the records, which
+	 * cannot reuse them all (10k services: diff 75 -> 68 MB, check
+	 * 53 -> 51 MB, compile 110 -> 105 MB).
+	 */
+	mallopt(M_MMAP_THRESHOLD, 64 * 1024);
+#endif
 	if (argc < 2) {
 		/* No command: the help, as git does (on stdout), but a usage error. */
 		cli_usage(stdout);

@@ -184,11 +184,13 @@ int output_junit(FILE *out, const struct diag *items, size_t n,
 	struct tcase *res_cases = xcalloc(nres ? nres : 1, sizeof(*res_cases));
 	struct tcase *file_cases = NULL;
 	size_t nfile = 0, fcap = 0;
+	struct arena names;          /* the resources' origins */
+	arena_init(&names);
 	for (size_t r = 0; r < nres; r++) {
 		const struct resource *res = p->res[r];
+		const char *o = resource_origin(res, &names);
 		res_cases[r].classname = res->kind_name;
-		res_cases[r].name = res->origin + strcspn(res->origin, " ") +
-				    (strchr(res->origin, ' ') ? 1 : 0);
+		res_cases[r].name = !o ? "" : o + strcspn(o, " ") + (strchr(o, ' ') ? 1 : 0);
 		res_cases[r].file = res->file;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -232,6 +234,7 @@ int output_junit(FILE *out, const struct diag *items, size_t n,
 	for (size_t i = 0; i < nfile; i++)
 		free(file_cases[i].diags);
 	free(res_cases);
+	arena_release(&names);
 	free(file_cases);
 	free(done);
 	return ferror(out) ? -1 : 0;

@@ -159,7 +159,8 @@ void diag_list_replay(struct diag_list *dst, struct diag_list *src)
 		const struct diag *d = &src->items[i];
 		if (!admit(dst, d->code, d->res))
 			continue;
-		push(dst, d->code, arena_strdup(dst->arena, d->message), d->origin, d->file,
+		push(dst, d->code, arena_strdup(dst->arena, d->message),
+		     d->origin ? arena_strdup(dst->arena, d->origin) : NULL, d->file,
 		     d->line, d->col, d->path ? arena_strdup(dst->arena, d->path) : NULL, d->res);
 	}
 	src->n = 0;
@@ -271,7 +272,8 @@ static void vreport(struct diag_list *l, enum diag_code code,
 	char *path = NULL;
 	if (at && res)
 		path = diag_node_path(l->arena, res->root, at);
-	push(l, code, message, res ? res->origin : NULL, res ? res->file : NULL,
+	push(l, code, message, res ? resource_origin(res, l->arena) : NULL,
+	     res ? res->file : NULL,
 	     pos ? pos->line : 0, pos ? pos->col : 0, path, res);
 }
 
@@ -330,7 +332,7 @@ static void vreport_at(struct diag_list *l, enum diag_code code,
 {
 	bool here = at && at->line;
 	const struct mpos *pos = here ? at : &res->pos;
-	push(l, code, message, res->origin, res->file, pos->line, pos->col,
+	push(l, code, message, resource_origin(res, l->arena), res->file, pos->line, pos->col,
 	     here ? model_path(res, at, path) : NULL, res);
 }
 

@@ -224,7 +224,7 @@ static void mixed_routes(struct gwapi *g, const struct project *p, struct diag_l
 					report(g, d, MSH0621, o->from, NULL, host,
 					       arena_printf(&g->arena, "%s %s/%s", o->from->kind_name,
 							    o->from->ns, o->from->name),
-					       vs->origin, mesh ? "the mesh" :
+					       resource_origin(vs, &g->arena), mesh ? "the mesh" :
 					       arena_printf(&g->arena, "Gateway %s", kgw));
 					break;
 				}

@@ -271,12 +271,14 @@ static void load_item(void *ctx, size_t i, struct arena *scratch)
 	struct part *pt = &l->parts[i];
 	load_part(l, pt, scratch);
 	struct project *p = l->p;
-	/* The whole input is loaded: its bytes can go at once (a split
-	 * input's when its parts are joined, in load). */
-	if (pt->whole && l->release && p->opt.release_inputs)
-		source_release_bytes(pt->u);
+	/* The input is loaded, in one part or its last: its bytes can go
+	 * at once (merge_parts reads them again in the rare case it loads
+	 * a split input again in one piece). */
 	size_t ui = (size_t)(pt->u - p->units);
-	if (p->opt.progress && atomic_fetch_sub(&l->parts_left[ui], 1) == 1)
+	bool last = atomic_fetch_sub(&l->parts_left[ui], 1) == 1;
+	if (last && l->release && p->opt.release_inputs)
+		source_release_bytes(pt->u);
+	if (last && p->opt.progress)
 		p->opt.progress(p->opt.progress_ctx,
 				atomic_fetch_add(&l->units_done, 1) + 1, p->nunits);
 }
@@ -553,6 +555,8 @@ static void merge_parts(struct load *l, struct arena *scratch)
 				arena_release(&l->parts[k].sub.arena);
 			struct part whole = { .u = pt->u, .whole = true,
 					      .y = { .budget_bytes = pt->u->len } };
+			if (!pt->u->bytes)
+				source_reread(l->p, pt->u);
 			load_part(l, &whole, scratch);
 			if (l->release)
 				arena_reset(scratch);

@@ -289,11 +289,15 @@ static void not_object(struct source_unit *u, const struct node *at,
 			NULL, msg);
 }
 
-/* "Kind ns/name", or "Kind name" without a namespace; unaligned (one
- * per resource of the run). */
-static const char *origin(struct arena *a, const char *kind, const char *ns,
-			  const char *name)
+/* "Kind ns/name", or "Kind name" without a namespace; unaligned. */
+const char *resource_origin(const struct resource *r, struct arena *a)
 {
+	if (r->origin)
+		return r->origin;
+	if (!r->name || !*r->name)
+		return NULL;   /* a nameless object has no origin to show */
+	const char *kind = r->kind_name, *ns = r->namespace ? r->namespace : "",
+		   *name = r->name;
 	size_t kl = strlen(kind), nl = strlen(ns), ml = strlen(name);
 	char *s = arena_alloc_bytes(a, kl + nl + ml + 3), *w = s;
 	memcpy(w, kind, kl);
@@ -387,10 +391,6 @@ static void object(struct source_unit *u, const struct meshc_options *opt,
 		r->namespace = opt->namespace;
 		r->namespace_defaulted = true;
 	}
-	r->origin = origin(&u->arena, r->kind_name, r->namespace,
-			   r->name ? r->name : "");
-	if (!r->name || !*r->name)
-		r->origin = NULL;   /* a nameless object has no origin to show */
 	if (!r->metadata || r->metadata->type != NODE_MAP) {
 		diag_reportf(&u->diags, MSH0006, r, r->metadata ? r->metadata : obj,
 			     r->metadata ? "\"metadata\" must be a map" :

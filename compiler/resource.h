@@ -62,7 +62,9 @@ struct resource {
 	const char *api_version;     /* as written */
 	const char *name;
 	const char *namespace;       /* as written, or the --namespace default */
-	const char *origin;          /* "VirtualService ns/name" */
+	/* What diagnostics name it by when not "Kind ns/name" (a resource
+	 * derived from another kind's); NULL: see resource_origin. */
+	const char *origin;
 	const char *file;            /* display name of the input */
 	size_t seq;                  /* position in input order over the run */
 	enum resource_kind kind;
@@ -101,6 +103,13 @@ struct resource {
 };
 
 const char *resource_kind_name(enum resource_kind kind);
+/*
+ * What diagnostics name r by, "VirtualService ns/name" (r->origin when
+ * set), written into a when built; NULL for a nameless object. Built on
+ * demand: one string per resource kept would cost more than the few
+ * reports that name it (1.5 MB at 10k services).
+ */
+const char *resource_origin(const struct resource *r, struct arena *a);
 /* Istio networking kinds have a networking.istio.io apiVersion. */
 bool resource_kind_is_istio(enum resource_kind kind);
 /* Gateway API kinds have a gateway.networking.k8s.io apiVersion. */

@@ -137,7 +137,7 @@ static void check_regex(struct vs_ctx *c, const struct node *v, const char *re,
 		return;
 	}
 	char *path = diag_node_path(c->rule.a, c->rule.r->root, v);
-	diag_report_pos(c->rule.d, IST0106, c->rule.r->file, v->line, col, c->rule.r->origin, path, full);
+	diag_report_pos(c->rule.d, IST0106, c->rule.r->file, v->line, col, resource_origin(c->rule.r, c->rule.d->arena), path, full);
 	c->rule.d->items[c->rule.d->n - 1].res = c->rule.r;
 }
 

@@ -191,7 +191,7 @@ static void test_resources(void)
 	resources_from_unit(&p->u, &p->opt);
 	CHECK(p->u.nres == 1);
 	CHECK(p->u.res[0]->kind == KIND_GATEWAY);
-	CHECK_STR(p->u.res[0]->origin, "Gateway default/g");
+	CHECK_STR(resource_origin(p->u.res[0], &p->u.arena), "Gateway default/g");
 	CHECK(p->u.diags.n == 0);
 	unit_yaml_free(p);
 }
