@@ -693,7 +693,14 @@ void route_set_retries(struct builder *b, struct rm_route *rt, const struct m_re
 		return;
 	const char *on = n->retry_on;
 	if (on && *on) {
-		parse_retry_on(b, on, &x->rt_retry_on, &x->rt_status_codes);
+		/* Routes repeat a few retryOn strings: each run of equal
+		 * ones is parsed, and its results stored, once. */
+		if (!b->retry_on_in || strcmp(b->retry_on_in, on) != 0) {
+			parse_retry_on(b, on, &b->retry_on_out, &b->retry_codes_out);
+			b->retry_on_in = on;
+		}
+		x->rt_retry_on = b->retry_on_out;
+		x->rt_status_codes = b->retry_codes_out;
 	} else {
 		x->rt_retry_on = DEFAULT_RETRY_ON;
 		x->rt_status_codes = "503";

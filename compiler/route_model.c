@@ -193,13 +193,11 @@ struct rm_vhost *route_model_vhost(struct route_model *m, struct rm_listener *l,
 		return m->index->vals[j];
 	}
 	struct rm_vhost *v = arena_alloc(&m->arena, sizeof(*v));
-	char *h = arena_strdup(&m->arena, host);
-	for (char *c = h; *c; c++)
-		if (*c >= 'A' && *c <= 'Z')
-			*c = (char)(*c + 32);
-	v->host = h;
+	/* The key ends with the lower-case host: the name is its tail. */
+	char *k = arena_strdup(&m->arena, key);
+	v->host = k + 3 + 2 * sizeof(uintptr_t);
 	v->routes = route_list_new(m);
-	m->index->keys[j] = arena_strdup(&m->arena, key);
+	m->index->keys[j] = k;
 	m->index->vals[j] = v;
 	m->index->n++;
 	free(heap);
@@ -255,7 +253,7 @@ struct rm_cluster *route_model_cluster(struct route_model *m, const char *host,
 	}
 	struct rm_cluster *c = cluster_add(m, j, key);
 	free(heap);
-	c->host = arena_strdup(&m->arena, host);
+	c->host = c->name + (len - 2 - lh);   /* the name ends with the host */
 	c->subset = subset && *subset ? arena_strdup(&m->arena, subset) : NULL;
 	c->port = port;
 	return c;
