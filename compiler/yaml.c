@@ -362,6 +362,8 @@ static int special_word(const char *s, size_t len, bool *truth, double *d)
 	return -1;
 }
 
+static void resolve_number(struct node *n) __attribute__((noinline));
+
 static void resolve_plain(struct node *n)
 {
 	const char *s = n->text;
@@ -378,6 +380,16 @@ static void resolve_plain(struct node *n)
 	char c = s[0] == '+' || s[0] == '-' ? s[1] : s[0];
 	if (!((c >= '0' && c <= '9') || c == '.'))
 		return;
+	resolve_number(n);
+}
+
+/*
+ * An int or a float, for a plain scalar that starts like a number; apart
+ * from resolve_plain so that its buffers cost only such scalars.
+ */
+static void resolve_number(struct node *n)
+{
+	const char *s = n->text;
 	long long iv;
 	bool overflow = false;
 	if (parse_go_int(s, &iv, &overflow)) {
@@ -431,18 +443,37 @@ static void resolve_tagged(struct node *n, const char *tag)
  */
 #define TREE_BLOCK 8192
 
-static void *tree_alloc(struct builder *b, size_t size)
+static void *tree_alloc_slow(struct builder *b, size_t size)
 {
-	size = (size + 7) & ~(size_t)7;
-	if ((size_t)(b->bump_end - b->bump) < size) {
-		if (size > TREE_BLOCK / 4)
-			return arena_alloc_packed(b->tree, size);
-		b->bump = arena_alloc_packed(b->tree, TREE_BLOCK);
-		b->bump_end = b->bump + TREE_BLOCK;
-	}
+	if (size > TREE_BLOCK / 4)
+		return arena_alloc_packed(b->tree, size);
+	b->bump = arena_alloc_packed(b->tree, TREE_BLOCK);
+	b->bump_end = b->bump + TREE_BLOCK;
 	void *p = b->bump;
 	b->bump += size;
 	return p;
+}
+
+static inline void *tree_alloc(struct builder *b, size_t size)
+{
+	size = (size + 7) & ~(size_t)7;
+	if ((size_t)(b->bump_end - b->bump) < size)
+		return tree_alloc_slow(b, size);
+	void *p = b->bump;
+	b->bump += size;
+	return p;
+}
+
+/* Apart from new_node, so that its message buffer does not cost every call. */
+__attribute__((noinline))
+static void node_budget_spent(struct builder *b, yaml_mark_t m)
+{
+	char msg[200];
+	snprintf(msg, sizeof(msg),
+		 "more than %zu YAML nodes in this input (at most one per %d bytes of it, plus %d); the rest of the document is not read",
+		 b->node_budget, NODE_BYTES, NODE_FLOOR);
+	report(b, MSH0002, mark_line(b, m), mark_col_at(b, m), msg);
+	b->failed = true;
 }
 
 /*
@@ -453,12 +484,7 @@ static struct node *new_node(struct builder *b, enum node_type t,
 			     yaml_mark_t m, size_t extra)
 {
 	if (++b->nodes > b->node_budget) {
-		char msg[200];
-		snprintf(msg, sizeof(msg),
-			 "more than %zu YAML nodes in this input (at most one per %d bytes of it, plus %d); the rest of the document is not read",
-			 b->node_budget, NODE_BYTES, NODE_FLOOR);
-		report(b, MSH0002, mark_line(b, m), mark_col_at(b, m), msg);
-		b->failed = true;
+		node_budget_spent(b, m);
 		return NULL;
 	}
 	struct node *n = tree_alloc(b, sizeof(*n) + extra);
@@ -606,9 +632,11 @@ static void finish_map(struct builder *b, struct node *map, struct node **kv,
 {
 	size_t npairs_max = nkv / 2;
 	size_t merged_extra = 0;
+	bool merges = false;
 	for (size_t i = 0; i + 1 < nkv; i += 2) {
 		if (!is_merge_key(kv[i]))
 			continue;
+		merges = true;
 		b->irregular = true;
 		struct node *v = kv[i + 1];
 		if (v->type == NODE_MAP)
@@ -631,7 +659,7 @@ static void finish_map(struct builder *b, struct node *map, struct node **kv,
 	/* Explicit keys first: they win over merged ones. */
 	for (size_t i = 0; i + 1 < nkv; i += 2) {
 		struct node *k = kv[i], *v = kv[i + 1];
-		if (is_merge_key(k))
+		if (merges && is_merge_key(k))
 			continue;
 		if (k->type == NODE_MAP || k->type == NODE_SEQ) {
 			report(b, MSH0001, k->line, k->col,
@@ -647,7 +675,7 @@ static void finish_map(struct builder *b, struct node *map, struct node **kv,
 					k->col, NULL, NULL, msg, first->line);
 		}
 	}
-	for (size_t i = 0; i + 1 < nkv; i += 2) {
+	for (size_t i = 0; merges && i + 1 < nkv; i += 2) {
 		if (!is_merge_key(kv[i]))
 			continue;
 		struct node *v = kv[i + 1];
