@@ -166,7 +166,7 @@ static void plan_chunk_run(void *ctx, size_t i, struct arena *scratch)
 	w.vs_name = NULL;
 	memset(&w.sb_pol, 0, sizeof(w.sb_pol));
 	w.retry_default = NULL;
-	w.retry_on_in = w.retry_on_out = w.retry_codes_out = NULL;
+	memset(w.retry_memo, 0, sizeof(w.retry_memo));
 	w.redirect_list = NULL;
 	w.extras = NULL;
 	w.n_extras = w.cap_extras = 0;
