@@ -6,11 +6,13 @@
  * one gateway (MSH0621). project_analyze calls gwapi_analyze.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "compiler.h"
 #include "gwapi.h"
 #include "model.h"
+#include "xref_index.h"
 
 static const struct {
 	const char *type, *reason;
@@ -114,6 +116,72 @@ static const char *vs_fqdn(struct gwapi *g, const char *h, const char *ns)
 	return arena_printf(&g->arena, "%s.%s.svc.%s", h, ns, g->domain);
 }
 
+/* VirtualServices in input order. */
+struct vs_list {
+	const struct resource **v;
+	size_t n, cap;
+};
+
+/* The VirtualServices on the mesh, and on each gateway by "ns/name"
+ * (as a VirtualService names it, qualified with its namespace). */
+struct vs_gateways {
+	struct vs_list mesh;
+	struct xref_map by_gateway;  /* "ns/name" -> struct vs_list */
+	struct vs_list **lists;      /* every list of by_gateway, to free */
+	size_t nlists, lcap;
+};
+
+static void vs_list_add(struct vs_list *l, const struct resource *vs)
+{
+	if (l->n && l->v[l->n - 1] == vs)
+		return;   /* a gateway named twice */
+	GROW(l->v, l->n, l->cap);
+	l->v[l->n++] = vs;
+}
+
+static void vs_gateways_build(struct gwapi *g, const struct project *p, struct vs_gateways *x)
+{
+	memset(x, 0, sizeof(*x));
+	xref_map_init(&x->by_gateway, &g->arena);
+	for (size_t r = 0; r < p->nres; r++) {
+		const struct resource *vs = p->res[r];
+		const struct m_vs *m = model_vs(vs);
+		if (!m || !vs->has_spec || vs->shadowed)
+			continue;
+		const struct mstrs *vg = &m->gateways;
+		if (vg->n == 0)
+			vs_list_add(&x->mesh, vs);
+		for (size_t k = 0; k < vg->n; k++) {
+			const char *t = vg->v[k].s;
+			if (!t)
+				continue;
+			if (strcmp(t, "mesh") == 0)
+				vs_list_add(&x->mesh, vs);
+			const char *key = strchr(t, '/') ? t : arena_printf(&g->arena, "%s/%s",
+									   vs->namespace, t);
+			void **slot = xref_map_put(&x->by_gateway, key);
+			if (!*slot) {
+				struct vs_list *l = xcalloc(1, sizeof(*l));
+				GROW(x->lists, x->nlists, x->lcap);
+				x->lists[x->nlists++] = l;
+				*slot = l;
+			}
+			vs_list_add(*slot, vs);
+		}
+	}
+}
+
+static void vs_gateways_release(struct vs_gateways *x)
+{
+	for (size_t i = 0; i < x->nlists; i++) {
+		free(x->lists[i]->v);
+		free(x->lists[i]);
+	}
+	free(x->lists);
+	free(x->mesh.v);
+	xref_map_release(&x->by_gateway);
+}
+
 /*
  * MSH0621: a host of a converted VirtualService that an Istio
  * VirtualService also routes on the same Kubernetes Gateway (named
@@ -121,6 +189,8 @@ static const char *vs_fqdn(struct gwapi *g, const char *h, const char *ns)
  */
 static void mixed_routes(struct gwapi *g, const struct project *p, struct diag_list *d)
 {
+	struct vs_gateways x;
+	bool built = false;
 	for (size_t i = 0; i < g->nouts; i++) {
 		const struct gw_out *o = &g->outs[i];
 		if (strcmp(o->kind, "VirtualService") != 0 || !o->from)
@@ -138,28 +208,13 @@ static void mixed_routes(struct gwapi *g, const struct project *p, struct diag_l
 				continue;
 			kgw = arena_strndup(&g->arena, gw, (size_t)(tilde - gw));
 		}
-		for (size_t r = 0; r < p->nres; r++) {
-			const struct resource *vs = p->res[r];
-			const struct m_vs *m = model_vs(vs);
-			if (!m || !vs->has_spec || vs->shadowed)
-				continue;
-			const struct mstrs *vg = &m->gateways;
-			bool on = false;
-			if (vg->n == 0)
-				on = mesh;
-			for (size_t k = 0; k < vg->n && !on; k++) {
-				const char *t = vg->v[k].s;
-				if (!t)
-					continue;
-				if (mesh)
-					on = strcmp(t, "mesh") == 0;
-				else
-					on = strcmp(strchr(t, '/') ? t : arena_printf(&g->arena, "%s/%s",
-						     vs->namespace, t), kgw) == 0;
-			}
-			if (!on)
-				continue;
-			const struct mstrs *vh = &m->hosts;
+		if (!built)
+			vs_gateways_build(g, p, &x);
+		built = true;
+		const struct vs_list *on = mesh ? &x.mesh : xref_map_get(&x.by_gateway, kgw);
+		for (size_t r = 0; on && r < on->n; r++) {
+			const struct resource *vs = on->v[r];
+			const struct mstrs *vh = &model_vs(vs)->hosts;
 			for (size_t k = 0; k < vh->n; k++) {
 				const char *h = vh->v[k].s;
 				if (!h)
@@ -176,6 +231,8 @@ static void mixed_routes(struct gwapi *g, const struct project *p, struct diag_l
 			}
 		}
 	}
+	if (built)
+		vs_gateways_release(&x);
 }
 
 /*

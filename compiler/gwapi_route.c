@@ -1266,20 +1266,46 @@ static int out_by_creation(const void *x, const void *y)
 	return strcmp(a->from->name, b->from->name);
 }
 
-/* mergeHTTPRoutes: one VirtualService per key, routes concatenated then sorted. */
+/* An output with a merge key, and its index (keyed_cmp groups equal keys
+ * in output order). */
+struct keyed {
+	const char *key;
+	size_t i;
+};
+
+static int keyed_cmp(const void *x, const void *y)
+{
+	const struct keyed *a = x, *b = y;
+	int r = strcmp(a->key, b->key);
+	return r ? r : a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* mergeHTTPRoutes: one VirtualService per key, routes concatenated then
+ * sorted; the keys are merged in the order of their first output. */
 static void merge_http(struct gwapi *g)
 {
 	struct arena *a = &g->arena;
 	size_t n = g->nouts;
 	bool *gone = xcalloc(n + 1, sizeof(*gone));
+	struct keyed *ks = xmalloc((n + 1) * sizeof(*ks));
+	size_t nk = 0;
+	for (size_t i = 0; i < n; i++)
+		if (g->outs[i].key)
+			ks[nk++] = (struct keyed){ g->outs[i].key, i };
+	qsort(ks, nk, sizeof(*ks), keyed_cmp);
+	/* Per output that comes first with its key: where its group starts
+	 * in ks, plus one (0: not first). */
+	size_t *group = xcalloc(n + 1, sizeof(*group));
+	for (size_t s = 0; s < nk; s++)
+		if (s == 0 || strcmp(ks[s - 1].key, ks[s].key) != 0)
+			group[ks[s].i] = s + 1;
+	struct gw_out **same = xmalloc((n + 1) * sizeof(*same));
 	for (size_t i = 0; i < n; i++) {
-		if (!g->outs[i].key || gone[i])
+		if (!group[i])
 			continue;
-		struct gw_out **same = xmalloc(n * sizeof(*same));
 		size_t ns = 0;
-		for (size_t j = i; j < n; j++)
-			if (g->outs[j].key && !gone[j] && strcmp(g->outs[j].key, g->outs[i].key) == 0)
-				same[ns++] = &g->outs[j];
+		for (size_t s = group[i] - 1; s < nk && strcmp(ks[s].key, g->outs[i].key) == 0; s++)
+			same[ns++] = &g->outs[ks[s].i];
 		qsort(same, ns, sizeof(*same), out_by_creation);
 		struct gw_out *base = same[0];
 		struct node *spec = (struct node *)node_get(base->doc, "spec");
@@ -1315,8 +1341,10 @@ static void merge_http(struct gwapi *g)
 		base->name = name;
 		onode_set(a, (struct node *)node_get(base->doc, "metadata"), "name", onode_str(a, name));
 		base->ns = base->from->ns;
-		free(same);
 	}
+	free(same);
+	free(group);
+	free(ks);
 	size_t w = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!gone[i])

@@ -78,13 +78,25 @@ gen() {
 				printf "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: web-%d\n  namespace: shop\nspec:\n  host: web-%d\n  subsets:\n  - name: v2\n    labels:\n      version: v2\n", i, i
 				printf "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw-%d\n  namespace: shop\nspec:\n  selector:\n    app: web\n  servers:\n  - port:\n      number: 80\n      name: http\n      protocol: HTTP\n    hosts:\n    - \"h%d.example.com\"\n", i, i
 			}
+		} else if (fam == "gwapi") {
+			# The Gateway API conversion: N HTTPRoutes on one Gateway,
+			# each to its own Service (lookups, the merge of routes per
+			# host), a VirtualService on that Gateway sharing the
+			# host of one route (MSH0621), a route to no Service (MSH0614).
+			printf "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: gw\n  namespace: edge\nspec:\n  gatewayClassName: istio\n  listeners:\n  - name: web\n    port: 80\n    protocol: HTTP\n    allowedRoutes:\n      namespaces:\n        from: All\n"
+			printf "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: mixed\n  namespace: edge\nspec:\n  hosts:\n  - h0.example.com\n  gateways:\n  - gw\n  http:\n  - route:\n    - destination:\n        host: svc-0.shop.svc.cluster.local\n"
+			printf "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: lost\n  namespace: shop\nspec:\n  parentRefs:\n  - name: gw\n    namespace: edge\n  hostnames: [\"lost.example.com\"]\n  rules:\n  - backendRefs:\n    - name: missing\n      port: 80\n"
+			for (i = 0; i < n; i++) {
+				svc("svc-" i, "shop")
+				printf "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: r-%d\n  namespace: shop\nspec:\n  parentRefs:\n  - name: gw\n    namespace: edge\n  hostnames: [\"h%d.example.com\"]\n  rules:\n  - backendRefs:\n    - name: svc-%d\n      port: 80\n", i, i, i
+			}
 		}
 	}'
 }
 
 # --gen DIR N: only write each family's config at N into DIR (bench/compare.sh).
 if [ "${1:-}" = --gen ]; then
-	for f in vs vs-gw dr gw gw-sel se pods; do
+	for f in vs vs-gw dr gw gw-sel se pods gwapi; do
 		gen "$f" "$3" >"$2/$f.yaml"
 	done
 	exit 0
@@ -135,5 +147,6 @@ family gw IST0145 IST0138
 family gw-sel
 family se IST0177
 family pods IST0173
+family gwapi MSH0621 MSH0614
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
