@@ -60,6 +60,9 @@ struct mesh_svc {
 	size_t nports;
 };
 
+/* Slots of a builder's retryOn memo. */
+#define RETRY_MEMO 16
+
 struct builder {
 	struct route_model *m;
 	struct project *p;
@@ -85,9 +88,11 @@ struct builder {
 	 * nothing else, shared by all such routes (most of them): the
 	 * setters copy it before changing a route's own (route_http.c). */
 	struct rm_extra *retry_default;
-	/* The last retryOn parsed and its results (route_http.c), per
+	/* retryOn strings parsed and their results (route_http.c), per
 	 * builder (each worker its own). */
-	const char *retry_on_in, *retry_on_out, *retry_codes_out;
+	struct retry_memo {
+		const char *in, *on, *codes;
+	} retry_memo[RETRY_MEMO];
 	/* The extra records routes share (route_http.c share_extra): a
 	 * route's finished record is replaced by an equal one made before,
 	 * and its own kept as `spare` for the next route. Heap table of

@@ -290,7 +290,7 @@ static bool spec_place(const struct mspec *s, bool http, const struct rctx *cx,
 bool route_set_matches(struct builder *b, struct rm_route *rt, const struct mspec *specs,
 		       size_t n, bool http, const struct rctx *cx)
 {
-	rt->matches = arena_alloc(&b->m->arena, (n ? n : 1) * sizeof(*rt->matches));
+	rt->matches = n ? arena_alloc(&b->m->arena, n * sizeof(*rt->matches)) : NULL;
 	rt->n_matches = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct conds cs = { 0 };
@@ -301,7 +301,7 @@ bool route_set_matches(struct builder *b, struct rm_route *rt, const struct mspe
 		struct rm_match *m = &rt->matches[rt->n_matches++];
 		m->name = specs[i].name;
 		m->n = cs.n;
-		m->conds = arena_alloc(&b->m->arena, (cs.n ? cs.n : 1) * sizeof(*m->conds));
+		m->conds = cs.n ? arena_alloc_raw(&b->m->arena, cs.n * sizeof(*m->conds)) : NULL;
 		if (cs.n)
 			memcpy(m->conds, cs.c, cs.n * sizeof(*cs.c));
 		free(cs.c);
@@ -513,7 +513,7 @@ static void route_destinations(struct builder *b, struct rm_route *rt,
 			       size_t n, const char *sect, unsigned rule,
 			       const struct rctx *cx)
 {
-	rt->dests = arena_alloc(&b->m->arena, (n ? n : 1) * sizeof(*rt->dests));
+	rt->dests = n ? arena_alloc(&b->m->arena, n * sizeof(*rt->dests)) : NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct m_route_dest *item = &list[i];
 		unsigned weight = n == 1 ? 100 : mint_u(&item->weight, 0);
@@ -693,14 +693,16 @@ void route_set_retries(struct builder *b, struct rm_route *rt, const struct m_re
 		return;
 	const char *on = n->retry_on;
 	if (on && *on) {
-		/* Routes repeat a few retryOn strings: each run of equal
-		 * ones is parsed, and its results stored, once. */
-		if (!b->retry_on_in || strcmp(b->retry_on_in, on) != 0) {
-			parse_retry_on(b, on, &b->retry_on_out, &b->retry_codes_out);
-			b->retry_on_in = on;
+		/* Routes repeat a few retryOn strings: each is parsed, and
+		 * its results stored, once per builder (in a few slots, by
+		 * the string's hash). */
+		struct retry_memo *rm = &b->retry_memo[hash_bytes(on, strlen(on)) % RETRY_MEMO];
+		if (!rm->in || strcmp(rm->in, on) != 0) {
+			parse_retry_on(b, on, &rm->on, &rm->codes);
+			rm->in = on;
 		}
-		x->rt_retry_on = b->retry_on_out;
-		x->rt_status_codes = b->retry_codes_out;
+		x->rt_retry_on = rm->on;
+		x->rt_status_codes = rm->codes;
 	} else {
 		x->rt_retry_on = DEFAULT_RETRY_ON;
 		x->rt_status_codes = "503";
