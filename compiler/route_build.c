@@ -311,6 +311,17 @@ static enum prim_protocol port_protocol(const struct resource *r, const struct m
  * the exact and wildcard hosts of the mesh VirtualServices
  * (b->mesh_exact, b->mesh_wild), for wildcard binding.
  */
+/* s in lower case: in buf (cap bytes) when it fits, else in a. */
+static const char *lower_in(struct arena *a, const char *s, char *buf, size_t cap)
+{
+	size_t n = strlen(s);
+	if (n >= cap)
+		return lower(a, s);
+	for (size_t i = 0; i <= n; i++)
+		buf[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+	return buf;
+}
+
 static void index_hosts(struct builder *b)
 {
 	struct arena *a = &b->m->arena;
@@ -344,18 +355,30 @@ static void index_hosts(struct builder *b)
 		}
 		size_t nh = se ? se->hosts.n : 1;
 		for (size_t k = 0; k < nh; k++) {
-			const char *host = !se ?
-				lower(a, arena_printf(a, "%s.%s.svc.%s", r->name, r->namespace,
-						      b->m->domain)) :
-				se->hosts.v[k].s ? lower(a, se->hosts.v[k].s) : NULL;
-			if (!host || xref_map_get(&b->svc_by_host, host))
+			/* Written and looked up in stack buffers, stored once
+			 * (the map refers to the table's copy). */
+			char name[256], buf[256];
+			const char *h = se ? se->hosts.v[k].s : NULL;
+			if (!se) {
+				int len = snprintf(name, sizeof(name), "%s.%s.svc.%s", r->name,
+						   r->namespace, b->m->domain);
+				h = len >= 0 && (size_t)len < sizeof(name) ? name :
+				    arena_printf(a, "%s.%s.svc.%s", r->name, r->namespace,
+						 b->m->domain);
+			}
+			if (!h)
 				continue;
+			const char *host = lower_in(a, h, buf, sizeof(buf));
+			if (xref_map_get(&b->svc_by_host, host))
+				continue;
+			if (host == buf)
+				host = arena_strdup(a, buf);
 			GROW(b->svc, b->nsvc, b->cap_svc);
 			b->svc[b->nsvc].host = host;
 			b->svc[b->nsvc].ports = pv;
 			b->svc[b->nsvc].protos = pp;
 			b->svc[b->nsvc++].nports = n;
-			*xref_map_put(&b->svc_by_host, host) = (void *)(uintptr_t)b->nsvc;
+			*xref_map_put_ref(&b->svc_by_host, host) = (void *)(uintptr_t)b->nsvc;
 		}
 	}
 	free(regs);
@@ -372,7 +395,9 @@ static void index_hosts(struct builder *b)
 				GROW(b->mesh_wild, b->nmesh_wild, b->cap_mesh_wild);
 				b->mesh_wild[b->nmesh_wild++] = lower(a, h);
 			} else {
-				void **slot = xref_map_put(&b->mesh_exact, route_fqdn(b, h, vs->namespace));
+				char buf[256];   /* the map keeps its own copy */
+				void **slot = xref_map_put(&b->mesh_exact,
+							   route_fqdn_in(b, h, vs->namespace, buf, sizeof(buf)));
 				if (!*slot)
 					*slot = (void *)vs;
 			}

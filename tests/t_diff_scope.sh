@@ -95,6 +95,12 @@ if command -v python3 >/dev/null 2>&1; then
 	done
 	python3 bench/gen_mesh -n 40 --per-ns 20 --drift 3 -o "$tmp/drift" 2>/dev/null
 	same "generated mesh, drift" "$tmp/gen" "$tmp/drift"
+	# One input edited, the others equal to OLD's: NEW takes those
+	# whole (project.c share_same) and reads the edited one's chunks.
+	rm -rf "$tmp/one" && cp -r "$tmp/gen" "$tmp/one"
+	f=$(ls "$tmp/one"/*.yaml | head -1)
+	edit 7 0.02 <"$tmp/gen/$(basename "$f")" >"$f"
+	same "generated mesh, one input edited" "$tmp/gen" "$tmp/one"
 	[ $((scoped - n1)) -ge 6 ] && ok || bad "generated meshes: scoped path taken $((scoped - n1)) times of 13"
 else
 	echo "diff scope: python3 not installed, generated meshes skipped"
