@@ -755,11 +755,13 @@ static size_t nul_escape_offset(const struct builder *b, size_t start)
  */
 static bool scalar_has_nul(struct builder *b, const yaml_event_t *ev)
 {
-	if (!memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
+	/* libyaml's reader refuses a raw NUL ("control characters are not
+	 * allowed"), and only double quotes have escapes. */
+	if (ev->data.scalar.style != YAML_DOUBLE_QUOTED_SCALAR_STYLE ||
+	    !memchr(ev->data.scalar.value, '\0', ev->data.scalar.length))
 		return false;
 	size_t start = char_offset(b, ev->start_mark.index);
-	size_t at = ev->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE ?
-		nul_escape_offset(b, start) : start;
+	size_t at = nul_escape_offset(b, start);
 	unsigned line, col;
 	offset_position(b, at, &line, &col);
 	report(b, MSH0003, line, col,
