@@ -38,6 +38,8 @@ int cmd_convert(int argc, char **argv)
 	if (optind >= argc)
 		return cli_usage_error("convert", "convert needs at least one PATH");
 
+	/* The conversion reads the copies gwapi_keep makes, not the trees. */
+	mopt.release_trees = true;
 	struct project p;
 	project_init(&p, &mopt);
 	project_load(&p, argv + optind, (size_t)(argc - optind));

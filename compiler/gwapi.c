@@ -550,11 +550,15 @@ void gwapi_build(struct gwapi *g, const struct project *p, const char *domain)
 	arena_init(&g->arena);
 	g->domain = domain ? domain : "cluster.local";
 	const char *dflt_ns = p->opt.namespace ? p->opt.namespace : "default";
-	/* Services, ServiceEntries and Namespaces matter only to the objects
-	 * kept: without any, there is nothing to convert. */
+	/* Services, ServiceEntries, Namespaces, Secrets and ConfigMaps
+	 * matter only to the other kinds: without one, there is nothing to
+	 * convert. */
 	bool kept = false;
 	for (size_t u = 0; u < p->nunits && !kept; u++)
-		kept = p->units[u].ngw_trees > 0;
+		for (size_t i = 0; i < p->units[u].ngw_trees && !kept; i++) {
+			const char *k = gwapi_str(p->units[u].gw_trees[i], "kind");
+			kept = !k || (strcmp(k, "Secret") != 0 && strcmp(k, "ConfigMap") != 0);
+		}
 	struct objtab t = { 0 };
 	/* In document order: the kept trees and the records, merged by
 	 * position; a tree at its resource's position is that resource's
