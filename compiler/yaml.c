@@ -364,7 +364,7 @@ static int special_word(const char *s, size_t len, bool *truth, double *d)
 
 static void resolve_number(struct node *n) __attribute__((noinline));
 
-static void resolve_plain(struct node *n)
+static inline void resolve_plain(struct node *n)
 {
 	const char *s = n->text;
 	bool truth = false;
@@ -480,7 +480,7 @@ static void node_budget_spent(struct builder *b, yaml_mark_t m)
  * A node with `extra` bytes after it (a scalar's text), in one allocation;
  * NULL (reported, document abandoned) past the unit's node budget.
  */
-static struct node *new_node(struct builder *b, enum node_type t,
+static inline struct node *new_node(struct builder *b, enum node_type t,
 			     yaml_mark_t m, size_t extra)
 {
 	if (++b->nodes > b->node_budget) {
