@@ -9,6 +9,7 @@
 #include "gwapi.h"
 #include "hash.h"
 #include "model.h"
+#include "xref_index.h"
 #include "onode.h"
 
 static const struct {
@@ -593,6 +594,12 @@ void gwapi_release(struct gwapi *g)
 {
 	free(g->objs);
 	free(g->find);
+	for (size_t i = 0; i < g->nowner_lists; i++)
+		free(g->owner_lists[i]->v);
+	free(g->owner_lists);
+	if (g->parents_by_owner)
+		xref_map_release(g->parents_by_owner);
+	free(g->parents_by_owner);
 	free(g->hosts);
 	for (int k = 0; k < GWK_COUNT; k++)
 		free(g->of_kind[k]);

@@ -35,6 +35,7 @@
 #include "node.h"
 
 struct project;
+struct xref_map;
 
 enum gwk {
 	GWK_GATEWAY_CLASS,
@@ -122,6 +123,11 @@ struct gwapi {
 	 * name.ns.svc.domain, a ServiceEntry's hosts), the first winning. */
 	struct gw_host { const char *host; struct gw_obj *o; } *hosts;
 	size_t hosts_cap;
+	/* The listeners (parents) of each Gateway and ListenerSet, by kind,
+	 * namespace and name (gwapi_route.c, while routes convert). */
+	struct xref_map *parents_by_owner;   /* -> struct gw_parents */
+	struct gw_parents { struct gw_parent **v; size_t n, cap; } **owner_lists;
+	size_t nowner_lists, owner_lists_cap;
 	/* The objects of each kind, in the order of objs. */
 	struct gw_obj **of_kind[GWK_COUNT];
 	size_t nof_kind[GWK_COUNT];

@@ -151,7 +151,7 @@ static size_t allowed_namespaces(struct gwapi *g, struct gw_obj *owner,
 {
 	const struct node *nsn = node_get(node_get(l, "allowedRoutes"), "namespaces");
 	const char *from = gwapi_str(nsn, "from");
-	const char **v = arena_alloc(&g->arena, (g->nobjs + 1) * sizeof(*v));
+	const char **v = arena_alloc(&g->arena, (g->nof_kind[GWK_NAMESPACE] + 1) * sizeof(*v));
 	*out = v;
 	if (!from || strcmp(from, "Same") == 0) {
 		v[0] = owner->ns;

@@ -70,12 +70,12 @@ static int set_cmp(const void *x, const void *y)
 /* gw's ListenerSets that may merge (parent named, namespace admitted), in precedence order. */
 static size_t attached_sets(struct gwapi *g, const struct gw_obj *gw, struct gw_obj ***out)
 {
-	struct gw_obj **v = arena_alloc(&g->arena, (g->nobjs + 1) * sizeof(*v));
+	struct gw_obj *const *sets = g->of_kind[GWK_LISTENER_SET];
+	struct gw_obj **v = arena_alloc(&g->arena, (g->nof_kind[GWK_LISTENER_SET] + 1) * sizeof(*v));
 	size_t n = 0;
-	for (size_t i = 0; i < g->nobjs; i++)
-		if (g->objs[i]->kind == GWK_LISTENER_SET && names_parent(g->objs[i], gw) &&
-		    ns_allowed(g, gw, g->objs[i]->ns))
-			v[n++] = g->objs[i];
+	for (size_t i = 0; i < g->nof_kind[GWK_LISTENER_SET]; i++)
+		if (names_parent(sets[i], gw) && ns_allowed(g, gw, sets[i]->ns))
+			v[n++] = sets[i];
 	qsort(v, n, sizeof(*v), set_cmp);
 	*out = v;
 	return n;
@@ -320,15 +320,16 @@ void gwapi_convert_listenersets(struct gwapi *g, struct gw_obj *gw, const char *
 				const struct gw_lsparent *pp, const struct gw_conflicts *c,
 				struct gw_lsresult *res)
 {
-	size_t total = 0;
-	for (size_t i = 0; i < g->nobjs; i++)
-		if (g->objs[i]->kind == GWK_LISTENER_SET && names_parent(g->objs[i], gw))
-			total += nlisteners(g->objs[i]);
+	struct gw_obj *const *sets = g->of_kind[GWK_LISTENER_SET];
+	size_t nsets = g->nof_kind[GWK_LISTENER_SET], total = 0;
+	for (size_t i = 0; i < nsets; i++)
+		if (names_parent(sets[i], gw))
+			total += nlisteners(sets[i]);
 	memset(res, 0, sizeof(*res));
 	res->ports = arena_alloc(&g->arena, (total + 1) * sizeof(*res->ports));
-	for (size_t i = 0; i < g->nobjs; i++) {
-		struct gw_obj *set = g->objs[i];
-		if (set->kind != GWK_LISTENER_SET || !names_parent(set, gw))
+	for (size_t i = 0; i < nsets; i++) {
+		struct gw_obj *set = sets[i];
+		if (!names_parent(set, gw))
 			continue;
 		if (strcmp(ctrl, CTRL_GATEWAY) != 0) {
 			const char *cls = gwapi_str(gw->spec, "gatewayClassName");

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "gwapi.h"
+#include "xref_index.h"
 #include "onode.h"
 #include "prim.h"
 
@@ -92,6 +93,12 @@ static const char *pb_duration(struct arena *a, const char *s)
 	if (frac % 1000 == 0)
 		return arena_printf(a, "%lld.%06llds", sec, frac / 1000);
 	return arena_printf(a, "%lld.%09llds", sec, frac);
+}
+
+/* The key of a parent's owner in g->parents_by_owner. */
+static const char *owner_key(struct arena *a, const char *kind, const char *ns, const char *name)
+{
+	return arena_printf(a, "%s\n%s\n%s", kind, ns, name);
 }
 
 /* ---- backends --------------------------------------------------------------- */
@@ -836,21 +843,16 @@ static size_t resolve_parents(struct gwapi *g, struct gw_obj *route, struct rpar
 			continue;   /* another controller's parent: ignored */
 		if (!ns)
 			ns = route->ns;
-		struct gw_parent **cands = xmalloc((g->nparents + 1) * sizeof(*cands));
-		size_t nc = 0;
-		if ((svc || se) && gwapi_foreign_waypoint(g, se, ns, name)) {
-			free(cands);
+		struct gw_parent *mesh_one[1] = { &mesh_parent };
+		struct gw_parent *const *cands = mesh_one;
+		size_t nc = 1;
+		if ((svc || se) && gwapi_foreign_waypoint(g, se, ns, name))
 			continue;   /* another controller's waypoint serves it */
-		}
-		if (svc || se) {
-			cands[nc++] = &mesh_parent;
-		} else {
-			for (size_t p = 0; p < g->nparents; p++) {
-				struct gw_obj *o = g->parents[p]->owner;
-				if (o && strcmp(o->kind_name, gw ? "Gateway" : "ListenerSet") == 0 &&
-				    strcmp(o->ns, ns) == 0 && name && strcmp(o->name, name) == 0)
-					cands[nc++] = g->parents[p];
-			}
+		if (!svc && !se) {
+			const struct gw_parents *l = name ? xref_map_get(g->parents_by_owner,
+				owner_key(a, gw ? "Gateway" : "ListenerSet", ns, name)) : NULL;
+			cands = l ? l->v : NULL;
+			nc = l ? l->n : 0;
 		}
 		for (size_t c = 0; c < nc; c++) {
 			if (n == cap) {
@@ -878,7 +880,6 @@ static size_t resolve_parents(struct gwapi *g, struct gw_obj *route, struct rpar
 			}
 			reference_allowed(g, route, rp);
 		}
-		free(cands);
 	}
 	qsort(v, n, sizeof(*v), rparent_cmp);
 	*out = v;
@@ -1405,8 +1406,34 @@ static void convert_route(struct gwapi *g, struct gw_obj *route)
 	free(rps);
 }
 
+/* The listeners of each Gateway and ListenerSet, in g->parents order
+ * (a route's parentRef names its owner). */
+static void index_parents(struct gwapi *g)
+{
+	g->parents_by_owner = xmalloc(sizeof(*g->parents_by_owner));
+	xref_map_init(g->parents_by_owner, &g->arena);
+	for (size_t p = 0; p < g->nparents; p++) {
+		const struct gw_obj *o = g->parents[p]->owner;
+		if (!o)
+			continue;
+		void **slot = xref_map_put(g->parents_by_owner,
+					   owner_key(&g->arena, o->kind_name, o->ns, o->name));
+		if (!*slot) {
+			struct gw_parents *l = arena_alloc(&g->arena, sizeof(*l));
+			memset(l, 0, sizeof(*l));
+			GROW(g->owner_lists, g->nowner_lists, g->owner_lists_cap);
+			g->owner_lists[g->nowner_lists++] = l;
+			*slot = l;
+		}
+		struct gw_parents *l = *slot;
+		GROW(l->v, l->n, l->cap);
+		l->v[l->n++] = g->parents[p];
+	}
+}
+
 void gwapi_convert_routes(struct gwapi *g)
 {
+	index_parents(g);
 	struct gw_obj **routes = xmalloc((g->nobjs + 1) * sizeof(*routes));
 	size_t n = 0;
 	for (size_t i = 0; i < g->nobjs; i++) {

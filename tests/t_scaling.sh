@@ -78,6 +78,15 @@ gen() {
 				printf "---\napiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: web-%d\n  namespace: shop\nspec:\n  host: web-%d\n  subsets:\n  - name: v2\n    labels:\n      version: v2\n", i, i
 				printf "---\napiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata:\n  name: gw-%d\n  namespace: shop\nspec:\n  selector:\n    app: web\n  servers:\n  - port:\n      number: 80\n      name: http\n      protocol: HTTP\n    hosts:\n    - \"h%d.example.com\"\n", i, i
 			}
+		} else if (fam == "gwapi-gws") {
+			# N Gateway API Gateways, each with a route attached to it
+			# and to the next one, whose listener hostname it misses
+			# (MSH0612): parents found per reference.
+			for (i = 0; i < n; i++) {
+				printf "---\napiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: gw-%d\n  namespace: edge\nspec:\n  gatewayClassName: istio\n  listeners:\n  - name: web\n    port: 80\n    protocol: HTTP\n    hostname: \"*.d%d.example.com\"\n    allowedRoutes:\n      namespaces:\n        from: All\n", i, i
+				svc("svc-" i, "shop")
+				printf "---\napiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata:\n  name: r-%d\n  namespace: shop\nspec:\n  parentRefs:\n  - name: gw-%d\n    namespace: edge\n  - name: gw-%d\n    namespace: edge\n  hostnames: [\"h.d%d.example.com\"]\n  rules:\n  - backendRefs:\n    - name: svc-%d\n      port: 80\n", i, i, (i + 1) % n, i, i
+			}
 		} else if (fam == "gwapi") {
 			# The Gateway API conversion: N HTTPRoutes on one Gateway,
 			# each to its own Service (lookups, the merge of routes per
@@ -96,7 +105,7 @@ gen() {
 
 # --gen DIR N: only write each family's config at N into DIR (bench/compare.sh).
 if [ "${1:-}" = --gen ]; then
-	for f in vs vs-gw dr gw gw-sel se pods gwapi; do
+	for f in vs vs-gw dr gw gw-sel se pods gwapi gwapi-gws; do
 		gen "$f" "$3" >"$2/$f.yaml"
 	done
 	exit 0
@@ -148,5 +157,6 @@ family gw-sel
 family se IST0177
 family pods IST0173
 family gwapi MSH0621 MSH0614
+family gwapi-gws MSH0612
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
