@@ -166,6 +166,7 @@ static void plan_chunk_run(void *ctx, size_t i, struct arena *scratch)
 	w.vs_name = NULL;
 	memset(&w.sb_pol, 0, sizeof(w.sb_pol));
 	w.retry_default = NULL;
+	w.mesh_l = NULL;
 	memset(w.retry_memo, 0, sizeof(w.retry_memo));
 	w.redirect_list = NULL;
 	w.extras = NULL;

@@ -88,6 +88,10 @@ struct builder {
 	 * nothing else, shared by all such routes (most of them): the
 	 * setters copy it before changing a route's own (route_http.c). */
 	struct rm_extra *retry_default;
+	/* The mesh listener of mesh_port, the last one bound to (the
+	 * model's; route_mesh.c, serial steps only). */
+	struct rm_listener *mesh_l;
+	unsigned mesh_port;
 	/* retryOn strings parsed and their results (route_http.c), per
 	 * builder (each worker its own). */
 	struct retry_memo {

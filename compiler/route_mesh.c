@@ -39,6 +39,17 @@ static bool port_http(enum prim_protocol p)
 	return prim_protocol_is_http(p) || p == PROTO_UNSUPPORTED;   /* IsHTTPOrSniffed */
 }
 
+/* The mesh listener of port, remembered: binds and default routes come
+ * in runs on one port, and each lookup hashed two keys. */
+static struct rm_listener *mesh_listener(struct builder *b, unsigned port)
+{
+	if (!b->mesh_l || b->mesh_port != port) {
+		b->mesh_l = route_model_listener(b->m, "mesh", port, NULL);
+		b->mesh_port = port;
+	}
+	return b->mesh_l;
+}
+
 /*
  * Binds route list `list` (of VirtualService routes) to `host` on the
  * mesh listener of `port`, unless an earlier VirtualService has it.
@@ -46,7 +57,7 @@ static bool port_http(enum prim_protocol p)
 static void mesh_bind(struct builder *b, const char *host, unsigned port,
 		      struct rm_route_list *list)
 {
-	struct rm_listener *l = route_model_listener(b->m, "mesh", port, NULL);
+	struct rm_listener *l = mesh_listener(b, port);
 	struct rm_vhost *v = route_model_vhost(b->m, l, host);
 	if (v->routes->n)
 		return;   /* first VirtualService for a mesh host wins */
@@ -109,7 +120,7 @@ static void step_bind(struct builder *b, const struct route_step *s)
 
 static void step_l4(struct builder *b, const struct route_step *s)
 {
-	struct rm_listener *l = route_model_listener(b->m, "mesh", s->port, NULL);
+	struct rm_listener *l = mesh_listener(b, s->port);
 	for (size_t k = 0; k < s->list->n; k++)
 		route_list_add(b->m, l->l4, s->list->routes[k]);
 }
@@ -302,7 +313,7 @@ void route_build_defaults(struct builder *b)
 		for (size_t k = 0; k < s->nports; k++) {
 			unsigned port = s->ports[k];
 			enum prim_protocol p = s->protos[k];
-			struct rm_listener *l = route_model_listener(b->m, "mesh", port, NULL);
+			struct rm_listener *l = mesh_listener(b, port);
 			if (!route_host_wanted(b, s->host))
 				continue;   /* the listener stays, as in the full build */
 			if (prim_protocol_is_tls(p)) {
@@ -333,7 +344,7 @@ void route_build_defaults(struct builder *b)
 	if (ntls > 1)
 		qsort(tls, ntls, sizeof(*tls), tls_default_cmp);
 	for (size_t i = 0; i < ntls; i++) {
-		struct rm_listener *l = route_model_listener(b->m, "mesh", tls[i].port, NULL);
+		struct rm_listener *l = mesh_listener(b, tls[i].port);
 		route_list_add(b->m, l->l4, default_route(b, tls[i].host, tls[i].port, MRT_ROUTE_TLS));
 	}
 	free(tls);
