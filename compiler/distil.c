@@ -94,8 +94,12 @@ static void mint(struct distil *dc, struct mint *m, const struct node *n)
 	if (!n || n->type != NODE_INT)
 		return;
 	m->v = node_ival(n);
-	m->set = true;
 	pos(dc, &m->pos, n);
+	/* A node meshc made (the Gateway API conversion's output) has line
+	 * 0, which would read as not set (mint_set): it takes a line past
+	 * any input's. Nothing reports at a derived record's integers. */
+	if (m->pos.line == 0)
+		m->pos.line = UINT_MAX;
 }
 
 static void mstr(struct distil *dc, struct mstr *m, const struct node *n)
@@ -234,9 +238,17 @@ static bool match_has_more(const struct node *n)
 static void match(struct distil *dc, struct m_match *m, const struct node *n)
 {
 	static const struct m_match_more none;
+	static const struct m_smatch no_method;
 	m->name = str(dc, node_get(n, "name"));
 	smatch(dc, &m->uri, node_get(n, "uri"));
-	smatch(dc, &m->method, node_get(n, "method"));
+	const struct node *method = node_get(n, "method");
+	if (method) {
+		struct m_smatch *x = zalloc(dc, sizeof(*x));
+		smatch(dc, x, method);
+		m->method = x;
+	} else {
+		m->method = &no_method;
+	}
 	smatches(dc, &m->headers, node_get(n, "headers"));
 	m->ignore_uri_case = tri(node_get(n, "ignoreUriCase")) == 1;
 	m->port = uval(node_get(n, "port"), 0);

@@ -199,7 +199,7 @@ static struct node *ports_node(struct arena *a, const struct m_ports *ps, bool s
 		if (mp->name)
 			onode_set(a, m, "name", onode_str(a, mp->name));
 		const struct mint *num = se ? &mp->number : &mp->port;
-		if (num->set)
+		if (mint_set(num))
 			onode_set(a, m, se ? "number" : "port", onode_int(a, num->v));
 	}
 	return seq;

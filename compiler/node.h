@@ -8,8 +8,9 @@
  * A node is 48 bytes (it was 80): a collection's children and a scalar's
  * number share one word, and the key, the position in the parent and the
  * alias weight (needed only while parsing, kept by yaml.c's anchors) are
- * not stored. Trees are read by every check, so their size is cache
- * traffic on check's hot path.
+ * not stored. `check` holds one document's tree per worker, so the size
+ * counts where trees are kept (Gateway API inputs, `meshc_table_load`):
+ * m10000's 2.81 million nodes take 135 MB, 225 MB at 80 bytes.
  *
  * Scalars are typed as go-yaml v2 types plain scalars (YAML 1.1): `true`,
  * `yes`, `on`, `y` are booleans, `0x1F` an integer, `~` null. Quoted

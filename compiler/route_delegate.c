@@ -97,7 +97,7 @@ static bool match_conflict(const struct mspec *rs, const struct mspec *ls)
 	const struct m_match *root = rs->match, *leaf = ls->match;
 	if (sm_conflict(&root->uri, &leaf->uri) ||
 	    sm_conflict(&root->more->scheme, &leaf->more->scheme) ||
-	    sm_conflict(&root->method, &leaf->method) ||
+	    sm_conflict(root->method, leaf->method) ||
 	    sm_conflict(&root->more->authority, &leaf->more->authority))
 		return true;
 	if (sm_map_conflict(&root->headers, &leaf->headers) ||

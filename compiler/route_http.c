@@ -165,8 +165,8 @@ static void http_spec(struct builder *b, struct mspec *s, const struct resource 
 		cond_string(cs, MRT_FIELD_URI, NULL, &m->uri, uflags);
 	if (m->more->scheme.present)
 		cond_string(cs, MRT_FIELD_SCHEME, NULL, &m->more->scheme, 0);
-	if (m->method.present)
-		cond_string(cs, MRT_FIELD_METHOD, NULL, &m->method, 0);
+	if (m->method->present)
+		cond_string(cs, MRT_FIELD_METHOD, NULL, m->method, 0);
 	if (m->more->authority.present)
 		cond_string(cs, MRT_FIELD_AUTHORITY, NULL, &m->more->authority, 0);
 	cond_map(b, cs, MRT_FIELD_HEADER, &m->headers, 0, true);
@@ -687,7 +687,7 @@ void route_set_retries(struct builder *b, struct rm_route *rt, const struct m_re
 		return;
 	}
 	const struct mint *an = &n->attempts;
-	x->rt_attempts = an->set && an->v > 0 ?
+	x->rt_attempts = mint_set(an) && an->v > 0 ?
 			 (unsigned)(an->v > 0x7fffffff ? 0x7fffffff : an->v) : 0;
 	if (x->rt_attempts == 0)
 		return;

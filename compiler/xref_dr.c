@@ -41,7 +41,7 @@ static void dr_ca_certificates(struct xref *x, const struct resource *r)
 		    (selector && pp->tls.credential_name))
 			continue;
 		/* The port as Go's prototext prints a PortSelector. */
-		const char *port = pp->port.set ?
+		const char *port = mint_set(&pp->port) ?
 			arena_printf(x->arena, "number:%lld", pp->port.v) : "";
 		diag_report_at(x->diags, IST0129, r, &pp->tls.mode_pos,
 			       arena_printf(x->arena,

@@ -71,9 +71,9 @@ static bool scan_pod(const struct xref_pod *pod, void *ctx)
 			const char *proto = port->protocol;
 			if (proto && strcmp(proto, "TCP") != 0)
 				continue;
-			if (port->port.set)
+			if (mint_set(&port->port))
 				port_add(&w->ports, port->port.v);
-			if (port->target_port.set)
+			if (mint_set(&port->target_port))
 				port_add(&w->ports, port->target_port.v);
 		}
 	}
@@ -167,7 +167,7 @@ static void gateway_workloads(struct xref *x)
 		const struct m_gw *gw = gateway_servers(g);
 		for (size_t s = 0; gw && s < gw->nservers; s++) {
 			const struct mint *num = &gw->servers[s].port;
-			if (!num->set || port_has(&wl->ports, num->v))
+			if (!mint_set(num) || port_has(&wl->ports, num->v))
 				continue;
 			diag_report_at(x->diags, IST0162, g, &num->pos,
 				       server_path(x, s, "port.number"), num->v, selstr);
@@ -260,7 +260,7 @@ static struct server_ref *list_gateway(struct xref *x, struct xref_map *idx,
 static bool server_address(const struct m_server *srv, const char **bind)
 {
 	*bind = srv->bind ? srv->bind : "";
-	return srv->port.set && srv->hosts.list;
+	return mint_set(&srv->port) && srv->hosts.list;
 }
 
 /* Whether some pod is selected by both selectors. */

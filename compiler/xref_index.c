@@ -294,7 +294,7 @@ static void collect_ports(struct xref *x, struct xref_hostdef *h,
 	h->ports = arena_alloc(x->arena, ports->n * sizeof(*h->ports));
 	for (size_t i = 0; i < ports->n; i++) {
 		const struct mint *num = entry ? &ports->v[i].number : &ports->v[i].port;
-		if (num->set)
+		if (mint_set(num))
 			h->ports[h->nports++] = num->v;
 	}
 }

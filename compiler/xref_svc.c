@@ -162,7 +162,7 @@ static void se_protocol_conflicts(struct xref *x)
 				host = xref_fqdn(x, host, r->namespace);
 				for (size_t k = 0; k < ports->n; k++) {
 					const struct mint *num = &ports->v[k].number;
-					if (!num->set)
+					if (!mint_set(num))
 						continue;
 					const char *proto = ports->v[k].protocol;
 					char *key = arena_printf(x->arena, "%s\x1f%s\x1f%lld",
@@ -332,7 +332,7 @@ static enum prim_protocol service_port_protocol(const struct m_port *port)
 	}
 	if (p == PROTO_UNSUPPORTED) {
 		const struct mint *num = &port->port;
-		if (num->set && (num->v == 25 || num->v == 53 || num->v == 3306 ||
+		if (mint_set(num) && (num->v == 25 || num->v == 53 || num->v == 3306 ||
 				 num->v == 27017))
 			return PROTO_TCP;
 	}
@@ -360,7 +360,7 @@ static void service_port_names(struct xref *x, const struct resource *r)
 		}
 		const char *target = port->target_text;
 		diag_report_at(x->diags, IST0118, r, &port->pos, port_path(x, i),
-			       name ? name : "", port->port.set ? port->port.v : 0LL,
+			       name ? name : "", mint_set(&port->port) ? port->port.v : 0LL,
 			       target ? target : "0");
 	}
 }

@@ -297,7 +297,7 @@ static void vs_gateways(struct xref *x, const struct resource *vs,
 			carries |= server_carries(&gw->servers[s], &w);
 			if (!what) {
 				what = w;
-				what_port = gw->servers[s].port.set ? gw->servers[s].port.v : 0;
+				what_port = mint_set(&gw->servers[s].port) ? gw->servers[s].port.v : 0;
 			}
 		}
 		if (!any) {
@@ -402,7 +402,7 @@ static void visit_dest(struct xref *x, const struct resource *vs,
 		note_plain_dest(x, rec, d);
 	if (!*host)
 		return;
-	d->port = d->m->port.set ? &d->m->port : NULL;
+	d->port = mint_set(&d->m->port) ? &d->m->port : NULL;
 	fn(x, vs, rec, d);
 }
 
@@ -539,10 +539,10 @@ static long long split_share(const struct dest *d)
 	long long total = 0;
 	for (size_t i = 0; i < d->nroute; i++) {
 		const struct mint *w = &d->route[i].weight;
-		if (w->set && w->v > 0)
+		if (mint_set(w) && w->v > 0)
 			total += w->v;
 	}
-	if (!d->weight || !d->weight->set || total <= 0)
+	if (!d->weight || !mint_set(d->weight) || total <= 0)
 		return -1;
 	return d->weight->v * 100 / total;
 }

@@ -67,10 +67,10 @@ static void test_virtual_service(void)
 	CHECK_STR(h->route[0].dest.host, "reviews");
 	CHECK(h->route[0].dest.host == vs->hosts.v[0].s);   /* interned once */
 	CHECK_STR(h->route[0].dest.subset, "v1");
-	CHECK(h->route[0].dest.port.set && h->route[0].dest.port.v == 9080);
-	CHECK(h->route[0].weight.set && h->route[0].weight.v == 75);
-	CHECK(!h->route[1].weight.set);           /* a quoted number is a string */
-	CHECK(h->route[1].dest.subset == NULL && !h->route[1].dest.port.set);
+	CHECK(mint_set(&h->route[0].dest.port) && h->route[0].dest.port.v == 9080);
+	CHECK(mint_set(&h->route[0].weight) && h->route[0].weight.v == 75);
+	CHECK(!mint_set(&h->route[1].weight));           /* a quoted number is a string */
+	CHECK(h->route[1].dest.subset == NULL && !mint_set(&h->route[1].dest.port));
 	CHECK(h->mir->mirror->map);
 	CHECK_STR(h->mir->mirror->host, "shadow");
 	CHECK(h->delay_percent.line == 14);
@@ -161,7 +161,7 @@ static void test_gateway_and_hosts(void)
 	CHECK_STR(gw->servers[0].credential_name.s, "cert");
 	const struct m_se *se = model_se(p->u.res[1]);
 	CHECK(se && se->ports.n == 2 && se->ports.v[0].map && !se->ports.v[1].map);
-	CHECK(se->ports.v[0].number.v == 80 && !se->ports.v[0].port.set);
+	CHECK(se->ports.v[0].number.v == 80 && !mint_set(&se->ports.v[0].port));
 	CHECK_STR(se->ports.v[0].protocol, "http");
 	CHECK(!se->addresses && se->status_addresses);
 	CHECK_STR(mlabels_text(&se->selector, "app"), "a");

@@ -93,6 +93,25 @@ static void test_merge_and_alias(void)
 	unit_yaml_free(p);
 }
 
+/* Plain scalars that start like numbers: which are numbers. */
+static void test_number_like(void)
+{
+	struct unit_yaml *p = unit_yaml_parse(
+		"a: 10s\nb: 1_\nc: 0x1F\nd: 1.\ne: 1e3\nf: 12_345\ng: 5xx\nh: 0b\ni: -.5\nj: 500ms\n");
+	const struct node *d = p->u.docs[0];
+	CHECK(node_get(d, "a")->type == NODE_STR);
+	CHECK(node_get(d, "b")->type == NODE_INT && node_ival(node_get(d, "b")) == 1);
+	CHECK(node_get(d, "c")->type == NODE_INT && node_ival(node_get(d, "c")) == 31);
+	CHECK(node_get(d, "d")->type == NODE_FLOAT && node_dval(node_get(d, "d")) == 1.0);
+	CHECK(node_get(d, "e")->type == NODE_FLOAT && node_dval(node_get(d, "e")) == 1000.0);
+	CHECK(node_get(d, "f")->type == NODE_INT && node_ival(node_get(d, "f")) == 12345);
+	CHECK(node_get(d, "g")->type == NODE_STR);
+	CHECK(node_get(d, "h")->type == NODE_STR);
+	CHECK(node_get(d, "i")->type == NODE_FLOAT && node_dval(node_get(d, "i")) == -0.5);
+	CHECK(node_get(d, "j")->type == NODE_STR);
+	unit_yaml_free(p);
+}
+
 /* Parses text with an alias budget of `budget` nodes; the errors found. */
 static size_t parse_with_alias_budget(const char *text, size_t budget)
 {
@@ -408,6 +427,7 @@ int main(void)
 	RUN(test_positions);
 	RUN(test_merge_and_alias);
 	RUN(test_alias_weight);
+	RUN(test_number_like);
 	RUN(test_duplicate_keys_large_map);
 	RUN(test_errors_do_not_stop_other_documents);
 	RUN(test_limits);
