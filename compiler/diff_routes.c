@@ -42,13 +42,20 @@
 #include <jansson.h>
 
 #include "diff.h"
+#include "hash.h"
 #include "host_set.h"
 
 #define NONE SIZE_MAX
 
+/*
+ * A class is identified by (listener name, host, match). Listener names
+ * are interned across both tables (struct lnames), so that they compare
+ * by address: a gateway workload merged from thousands of Gateways has a
+ * name that joins all of theirs, and copying or comparing it per class
+ * made diff quadratic in the Gateways of one workload.
+ */
 struct rclass {
-	const char *key;             /* listener \x1f host \x1f match */
-	uint64_t h;
+	uint64_t h;                  /* class_hash() */
 	const char *listener, *host, *match;
 	unsigned li;                 /* listener index */
 	const char *gateway;
@@ -58,8 +65,16 @@ struct rclass {
 	size_t other;                /* the same class on the other side, or NONE */
 };
 
+/* The listener names of both tables, each stored once. */
+struct lnames {
+	const char **slots;          /* open addressing, NULL empty */
+	uint64_t *hashes;
+	size_t n, cap;
+};
+
 struct rside {
 	const mrt_table *t;
+	struct lnames *names;
 	struct rclass *cls;          /* heap */
 	size_t n, cap;
 	size_t *slots;               /* hash table of class indices, NONE empty */
@@ -74,6 +89,51 @@ static uint64_t str_hash(const char *s)
 		h *= 0x100000001b3ULL;
 	}
 	return h ^ (h >> 29);
+}
+
+/* name, or the equal name stored before it (name lives in the diff arena). */
+static const char *lnames_intern(struct lnames *ln, const char *name)
+{
+	uint64_t h = hash_bytes(name, strlen(name));
+	if ((ln->n + 1) * 2 > ln->cap) {
+		struct lnames old = *ln;
+		ln->cap = old.cap ? old.cap * 2 : 64;
+		ln->slots = xcalloc(ln->cap, sizeof(*ln->slots));
+		ln->hashes = xmalloc(ln->cap * sizeof(*ln->hashes));
+		for (size_t i = 0; i < old.cap; i++) {
+			if (!old.slots[i])
+				continue;
+			size_t j = old.hashes[i] & (ln->cap - 1);
+			while (ln->slots[j])
+				j = (j + 1) & (ln->cap - 1);
+			ln->slots[j] = old.slots[i];
+			ln->hashes[j] = old.hashes[i];
+		}
+		free(old.slots);
+		free(old.hashes);
+	}
+	size_t mask = ln->cap - 1, i = h & mask;
+	for (; ln->slots[i]; i = (i + 1) & mask)
+		if (ln->hashes[i] == h && strcmp(ln->slots[i], name) == 0)
+			return ln->slots[i];
+	ln->slots[i] = name;
+	ln->hashes[i] = h;
+	ln->n++;
+	return ln->slots[i];
+}
+
+static void lnames_release(struct lnames *ln)
+{
+	free(ln->slots);
+	free(ln->hashes);
+}
+
+/* listener is interned: its address stands for its name. */
+static uint64_t class_hash(const char *listener, const char *host, const char *match)
+{
+	uint64_t h = hash_bytes((const char *)&listener, sizeof(listener));
+	h = h * 31 + (host ? str_hash(host) : 1);
+	return h * 31 + str_hash(match);
 }
 
 /* ---- describing a match ---- */
@@ -212,14 +272,21 @@ static const char *describe_match(struct arena *ar, const mrt_table *t,
 
 /* ---- collecting the classes of a table ---- */
 
-static size_t side_find(const struct rside *s, const char *key, uint64_t h)
+static bool opt_str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The class of side s equal to k (listener, host, match, hash), or NONE. */
+static size_t side_find(const struct rside *s, const struct rclass *k)
 {
 	if (!s->nslots)
 		return NONE;
 	size_t mask = s->nslots - 1;
-	for (size_t i = h & mask; s->slots[i] != NONE; i = (i + 1) & mask) {
+	for (size_t i = k->h & mask; s->slots[i] != NONE; i = (i + 1) & mask) {
 		const struct rclass *c = &s->cls[s->slots[i]];
-		if (c->h == h && strcmp(c->key, key) == 0)
+		if (c->h == k->h && c->listener == k->listener &&
+		    opt_str_eq(c->host, k->host) && strcmp(c->match, k->match) == 0)
 			return s->slots[i];
 	}
 	return NONE;
@@ -258,21 +325,19 @@ static void add_route_classes(struct rside *s, struct arena *ar, unsigned li,
 	size_t nm = mrt_route_match_count(s->t, r);
 	for (size_t m = 0; m < (nm ? nm : 1); m++) {
 		const char *desc = describe_match(ar, s->t, r, nm ? m : NONE);
-		const char *key = arena_printf(ar, "%s\x1f%s\x1f%s", lname,
-					       host ? host : "\x01", desc);
-		uint64_t h = str_hash(key);
-		if (side_find(s, key, h) != NONE)
-			continue;
-		GROW(s->cls, s->n, s->cap);
-		s->cls[s->n++] = (struct rclass){
-			.key = key, .h = h, .listener = lname, .host = host,
-			.match = desc, .li = li, .gateway = l->gateway,
+		struct rclass c = {
+			.h = class_hash(lname, host, desc), .listener = lname,
+			.host = host, .match = desc, .li = li, .gateway = l->gateway,
 			.port = l->port, .r = r, .m = nm ? m : NONE, .other = NONE,
 		};
+		if (side_find(s, &c) != NONE)
+			continue;
+		GROW(s->cls, s->n, s->cap);
+		s->cls[s->n++] = c;
 		if (s->n * 2 > s->nslots)
 			side_rehash(s);
 		else {
-			size_t mask = s->nslots - 1, i = h & mask;
+			size_t mask = s->nslots - 1, i = c.h & mask;
 			while (s->slots[i] != NONE)
 				i = (i + 1) & mask;
 			s->slots[i] = s->n - 1;
@@ -288,8 +353,11 @@ static void side_collect(struct rside *s, struct arena *ar, const struct host_se
 		mrt_listener l;
 		if (mrt_listener_get(s->t, li, &l) != 0)
 			continue;
-		const char *lname = l.port ? arena_printf(ar, "%s:%u", l.gateway, l.port) :
-				    arena_printf(ar, "%s:*", l.gateway);
+		char port[16] = "*";
+		if (l.port)
+			snprintf(port, sizeof(port), "%u", l.port);
+		const char *lname = lnames_intern(s->names,
+						  arena_printf(ar, "%s:%s", l.gateway, port));
 		for (size_t v = 0; v < l.n_vhosts; v++) {
 			mrt_vhost vh;
 			if (mrt_vhost_get(s->t, li, v, &vh) != 0 ||
@@ -665,7 +733,7 @@ static void compare_class(struct diff_result *d, struct sample *sp,
 static int route_entry_cmp(const void *x, const void *y)
 {
 	const struct diff_route *a = x, *b = y;
-	int r = strcmp(a->listener, b->listener);
+	int r = a->listener == b->listener ? 0 : strcmp(a->listener, b->listener);
 	if (!r)
 		r = sn_cmp(a->host, b->host);
 	if (!r)
@@ -676,14 +744,15 @@ static int route_entry_cmp(const void *x, const void *y)
 void diff_routes(struct diff_result *d, const mrt_table *oldt,
 		 const mrt_table *newt, const struct host_set *only)
 {
-	struct rside so = { .t = oldt }, sn = { .t = newt };
+	struct lnames names = { 0 };
+	struct rside so = { .t = oldt, .names = &names }, sn = { .t = newt, .names = &names };
 	side_collect(&so, &d->arena, only);
 	side_collect(&sn, &d->arena, only);
 	struct sample *sp = xmalloc(sizeof(*sp));
 	size_t first = d->nroutes;
 	for (size_t i = 0; i < so.n; i++) {
 		struct rclass *ca = &so.cls[i];
-		size_t j = side_find(&sn, ca->key, ca->h);
+		size_t j = side_find(&sn, ca);
 		ca->other = j;
 		if (j != NONE)
 			sn.cls[j].other = i;
@@ -698,6 +767,7 @@ void diff_routes(struct diff_result *d, const mrt_table *oldt,
 	free(sp);
 	free(so.cls);
 	free(sn.cls);
+	lnames_release(&names);
 	free(so.slots);
 	free(sn.slots);
 }

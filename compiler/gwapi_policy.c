@@ -173,7 +173,8 @@ static long long port_of(const struct gw_obj *t, const char *section, bool *foun
  */
 static size_t gateways_to(struct gwapi *g, const char *ns, const char *name, const char ***out)
 {
-	const char **v = arena_alloc(&g->arena, (g->nobjs + 1) * sizeof(*v));
+	/* Distinct Gateway names: no more than the Gateways. */
+	const char **v = arena_alloc(&g->arena, (g->nof_kind[GWK_GATEWAY] + 1) * sizeof(*v));
 	size_t n = 0;
 	for (size_t i = 0; i < g->nobjs; i++) {
 		struct gw_obj *r = g->objs[i];
