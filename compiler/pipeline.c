@@ -242,15 +242,21 @@ void meshc_diff_side_release(struct meshc_diff_side *s)
 
 /*
  * Whether the route tables of two configs can differ, given their resource
- * diff d. The route builder reads only VirtualServices, DestinationRules,
+ * diff d. The route builder reads VirtualServices, DestinationRules,
  * Gateways, ServiceEntries and Services (route_build.c), and a table does
  * not depend on input order, comments, host forms or cluster metadata,
  * none of which the resource diff reports either. So when no resource of
  * those kinds differs, compiling both sides (the slow part of a diff) is
- * skipped: the tables are equal.
+ * skipped: the tables are equal. The Gateway API conversion also reads
+ * Secrets (a listener whose certificate does not resolve serves nothing)
+ * and ConfigMaps (which the resource diff does not list): a side that
+ * holds a Gateway API object is always compiled.
  */
-static bool routes_may_differ(const struct diff_result *d)
+static bool routes_may_differ(const struct diff_result *d, const struct project *oldp,
+			      const struct project *newp)
 {
+	if (oldp->gateway_api || newp->gateway_api)
+		return true;
 	for (size_t i = 0; i < d->nres; i++) {
 		const char *k = d->res[i].kind;
 		if (strcmp(k, "Pod") != 0 && strcmp(k, "Node") != 0 && strcmp(k, "Secret") != 0)
@@ -273,7 +279,7 @@ int meshc_diff(struct diff_result *d, struct meshc_diff_side *so,
 	configs = !so->is_table && !sn->is_table;
 	if (configs && diff_resources(d, &so->p, &sn->p, opt->domain, err, errlen) != 0)
 		return 2;
-	if (configs && !routes_may_differ(d))
+	if (configs && !routes_may_differ(d, &so->p, &sn->p))
 		return 0;
 	/* Between two configs, only the hosts whose inputs changed are
 	 * built and compared, when diff_scope knows which they are. */

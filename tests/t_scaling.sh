@@ -130,12 +130,16 @@ cpu() {
 	echo "$best"
 }
 
-# family NAME CODE...: N and 4N, the time ratio, and the codes expected.
+# family NAME CODE...: fn (N unless set) and 4fn, the time ratio, and the
+# codes expected. Families whose check takes a few hundredths of a second
+# at N run at a larger fn, where the timer and the other load on the
+# machine no longer decide the ratio.
 family() {
 	f=$1
 	shift
-	gen "$f" "$N" >"$tmp/$f-1.yaml"
-	gen "$f" $((N * 4)) >"$tmp/$f-4.yaml"
+	n=${fn:-$N}
+	gen "$f" "$n" >"$tmp/$f-1.yaml"
+	gen "$f" $((n * 4)) >"$tmp/$f-4.yaml"
 	t1=$(cpu "$tmp/$f-1.yaml")
 	t4=$(cpu "$tmp/$f-4.yaml")
 	for code in "$@"; do
@@ -143,9 +147,9 @@ family() {
 	done
 	if awk -v a="$t1" -v b="$t4" 'BEGIN { exit !(b <= 8 * a + 0.15) }'; then
 		ok
-		echo "scaling $f: N=$N ${t1}s, 4N ${t4}s"
+		echo "scaling $f: N=$n ${t1}s, 4N ${t4}s"
 	else
-		bad "$f: N=$N ${t1}s, 4N ${t4}s: more than 8x for 4x the resources"
+		bad "$f: N=$n ${t1}s, 4N ${t4}s: more than 8x for 4x the resources"
 	fi
 }
 
@@ -156,7 +160,9 @@ family gw IST0145 IST0138
 family gw-sel
 family se IST0177
 family pods IST0173
+fn=$((N * 4))
 family gwapi MSH0621 MSH0614
+fn=
 family gwapi-gws MSH0612
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
