@@ -940,10 +940,35 @@ static size_t mesh_visible(struct xref *x, const struct xref_map *by_ns,
  */
 static void mesh_host_conflicts(struct xref *x, const struct vs_pass *pass)
 {
+	struct project *p = x->p;
+	/*
+	 * First which hosts more than one VirtualService defines (most hosts
+	 * have one): fqdn -> the one VirtualService, or `many`. Only those
+	 * hosts get the lists below (about 100 bytes per VirtualService, kept
+	 * in the arena, were the largest part of this pass at 10k services).
+	 */
+	static char many;
+	struct xref_map count;
+	xref_map_init(&count, x->arena);
+	for (size_t i = 0; i < p->nres; i++) {
+		const struct resource *vs = p->res[i];
+		const struct vs_rec *rec = rec_of(pass, vs);
+		if (!rec || !rec->mesh)
+			continue;
+		for (size_t h = 0; rec->hosts && h < rec->hosts->n; h++) {
+			if (!rec->fqdns[h])
+				continue;
+			void **slot = xref_map_put_ref(&count, rec->fqdns[h]);
+			if (!*slot)
+				*slot = (void *)vs;
+			else if (*slot != vs)
+				*slot = &many;
+		}
+	}
+
 	struct xref_map idx, by_ns;
 	xref_map_init(&idx, x->arena);
 	xref_map_init(&by_ns, x->arena);
-	struct project *p = x->p;
 	/* Backwards, pushing on the front: every list ends up in input order. */
 	for (size_t i = p->nres; i-- > 0;) {
 		const struct resource *vs = p->res[i];
@@ -953,7 +978,7 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_pass *pass)
 		struct mesh_host *me = NULL;
 		for (size_t h = rec->hosts ? rec->hosts->n : 0; h-- > 0;) {
 			const char *fqdn = rec->fqdns[h];
-			if (!fqdn)
+			if (!fqdn || xref_map_get(&count, fqdn) != &many)
 				continue;
 			void **slot = xref_map_put_ref(&idx, fqdn);
 			struct mesh_hosts *mh = *slot;
@@ -978,6 +1003,7 @@ static void mesh_host_conflicts(struct xref *x, const struct vs_pass *pass)
 					xref_key2(x, fqdn, rec->vis.ns[k])), me);
 		}
 	}
+	xref_map_release(&count);
 	for (size_t i = 0; i < p->nres; i++) {
 		const struct resource *vs = p->res[i];
 		const struct vs_rec *rec = rec_of(pass, vs);
