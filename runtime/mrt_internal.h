@@ -39,6 +39,11 @@ struct mrt_table {
 	const struct mrt_fmt_regex *regx;
 	const struct mrt_fmt_gwsel *gsel;
 	uint32_t n[MRT_SEC_COUNT];   /* records per section */
+	/* Per gateway selector: the gateway record of its workload, or
+	 * MRT_NONE; resolved once at open (mrt_gsel_resolve), because a
+	 * workload merged from many Gateways has a name joining all of
+	 * theirs, too long to hash and compare per request. */
+	uint32_t *gsel_gway;
 	/* Per regex: 0 not compiled yet, 1 failed to compile, else pcre2_code*. */
 	_Atomic uintptr_t *rx;
 	/* Per regex: 0 not built yet, 1 cannot be built, else its linear-time
@@ -68,6 +73,8 @@ static inline uint32_t mrt_strlen(const struct mrt_table *t, uint32_t ref)
 /* The gateway index slot of gateway gw[0..n) (listeners' gateway), or
  * MRT_NONE. In mrt_match.c. */
 uint32_t mrt_gateway_find(const struct mrt_table *t, const char *gw, size_t n);
+/* Fills t->gsel_gway (verified tables only); -1 when out of memory. */
+int mrt_gsel_resolve(struct mrt_table *t);
 
 /* mrt_regex.c: the regex slots and match context of a verified table
  * (0, or -1 out of memory), and their release. */

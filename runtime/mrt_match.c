@@ -570,6 +570,41 @@ uint32_t mrt_gateway_find(const struct mrt_table *t, const char *gw, size_t n)
 	return MRT_NONE;
 }
 
+int mrt_gsel_resolve(struct mrt_table *t)
+{
+	uint32_t n = t->n[MRT_SEC_GSEL];
+	if (!n)
+		return 0;
+	t->gsel_gway = malloc(n * sizeof(*t->gsel_gway));
+	/* Workload names are stored once and shared by reference: each
+	 * distinct reference is looked up once (refs[] maps it to its slot
+	 * in an open-addressing table of 2n). A table that stores equal
+	 * names apart costs one lookup each, linear in the table's size. */
+	uint32_t cap = 2;
+	while (cap < 2 * n)
+		cap *= 2;
+	uint32_t *refs = calloc(cap, sizeof(*refs)), *gway = malloc(cap * sizeof(*gway));
+	if (!t->gsel_gway || !refs || !gway) {
+		free(refs);
+		free(gway);
+		return -1;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t ref = t->gsel[i].workload, j = (ref * 2654435761u) & (cap - 1);
+		while (refs[j] && refs[j] != ref)
+			j = (j + 1) & (cap - 1);
+		if (!refs[j]) {
+			refs[j] = ref;
+			gway[j] = ref ? mrt_gateway_find(t, mrt_str(t, ref), mrt_strlen(t, ref)) :
+					MRT_NONE;
+		}
+		t->gsel_gway[i] = gway[j];
+	}
+	free(refs);
+	free(gway);
+	return 0;
+}
+
 /*
  * The listeners of gateway gw[0..n): [*first, *end), empty when none. A
  * Gateway merged with others on its workload is found through the
@@ -590,8 +625,7 @@ static void gateway_listeners(const struct mrt_table *t, const char *gw, size_t 
 			if (c == 0)
 				c = sl < n ? -1 : sl > n ? 1 : 0;
 			if (c == 0) {
-				g = mrt_gateway_find(t, mrt_str(t, s->workload),
-						     mrt_strlen(t, s->workload));
+				g = t->gsel_gway[mid];
 				break;
 			}
 			if (c < 0)
