@@ -44,6 +44,9 @@ struct mrt_table {
 	 * workload merged from many Gateways has a name joining all of
 	 * theirs, too long to hash and compare per request. */
 	uint32_t *gsel_gway;
+	/* The server-name index of long runs of one port's listeners
+	 * (mrt_sni.c), built at open; NULL when no run is long enough. */
+	struct mrt_sni *sni;
 	/* Per regex: 0 not compiled yet, 1 failed to compile, else pcre2_code*. */
 	_Atomic uintptr_t *rx;
 	/* Per regex: 0 not built yet, 1 cannot be built, else its linear-time
@@ -75,6 +78,13 @@ static inline uint32_t mrt_strlen(const struct mrt_table *t, uint32_t ref)
 uint32_t mrt_gateway_find(const struct mrt_table *t, const char *gw, size_t n);
 /* Fills t->gsel_gway (verified tables only); -1 when out of memory. */
 int mrt_gsel_resolve(struct mrt_table *t);
+/* mrt_sni.c: builds t->sni (verified tables only); -1 when out of memory. */
+int mrt_sni_build(struct mrt_table *t);
+void mrt_sni_release(struct mrt_table *t);
+/* Whether listeners [first, end) are indexed; then *pick is the one that
+ * takes lower-case server name[0..n) (NULL: none given), or MRT_NONE. */
+bool mrt_sni_pick(const struct mrt_table *t, uint32_t first, uint32_t end,
+		  const char *name, size_t n, uint32_t *pick);
 
 /* mrt_regex.c: the regex slots and match context of a verified table
  * (0, or -1 out of memory), and their release. */

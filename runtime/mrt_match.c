@@ -6,6 +6,9 @@
  * of the request gateway's listeners, sorted by port. A listener with
  * port 0 matches any port: mesh hosts without a Service live there, and
  * it is tried after the port's own listener finds no virtual host.
+ * A port with several listeners (one per TLS server) takes the one whose
+ * server names fit best: scored one by one, or for runs of many through
+ * the server-name index mrt_open builds (mrt_sni.c).
  * Virtual host: exact host by hash (case-insensitive, ":port" and a
  * trailing dot ignored; short names expanded as Istio's domains do),
  * then wildcard suffixes longest first, then "*". The host is hashed
@@ -738,9 +741,17 @@ static const mrt_route *match(const mrt_table *t, const mrt_request *req,
 			uint32_t pick = i, end = i + 1;
 			while (end < hi && t->lstn[end].port == lp)
 				end++;
-			if (end - i > 1 || t->lstn[i].sni) {
+			const struct host_key *name = sni ? sni : host;
+			uint32_t fast;
+			if ((!name || name->folded) &&
+			    mrt_sni_pick(t, i, end, name ? name->s : NULL, name ? name->n : 0,
+					 &fast)) {
+				i = end - 1;
+				if (fast == MRT_NONE)
+					continue;   /* no filter chain takes the connection */
+				pick = fast;
+			} else if (end - i > 1 || t->lstn[i].sni) {
 				uint32_t best = 0;
-				const struct host_key *name = sni ? sni : host;
 				for (uint32_t k = i; k < end; k++) {
 					uint32_t sc = sni_score(t, &t->lstn[k], name);
 					if (sc > best) {

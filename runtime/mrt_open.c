@@ -643,7 +643,7 @@ static int table_finish(struct mrt_table *t, char *err, size_t errlen)
 	t->hdr = (const struct mrt_fmt_header *)t->base;
 	if (verify(&v))
 		return -1;
-	if (mrt_regex_init(t) != 0 || mrt_gsel_resolve(t) != 0)
+	if (mrt_regex_init(t) != 0 || mrt_gsel_resolve(t) != 0 || mrt_sni_build(t) != 0)
 		return fail(&v, "out of memory");
 	t->generation = mrt_next_generation();
 	return 0;
@@ -758,6 +758,7 @@ void mrt_close(mrt_table *t)
 		return;
 	mrt_regex_release(t);
 	free(t->gsel_gway);
+	mrt_sni_release(t);
 	if (t->mapped)
 		munmap((void *)t->base, t->size);
 	free(t);

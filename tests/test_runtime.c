@@ -819,9 +819,123 @@ static void test_bad_regex(void)
 	model = saved;
 }
 
+/*
+ * Linear scoring of a listener's server names, written apart from the
+ * runtime's (mrt_match.c sni_score, mrt_sni.c): exact 3, the longest "*"
+ * suffix 2 + its length... as Envoy's filter chain match orders them.
+ */
+static unsigned long sni_ref_score(const char *names, const char *name)
+{
+	if (!names)
+		return 1;
+	unsigned long best = 0;
+	size_t n = name ? strlen(name) : 0;
+	const char *p = names;
+	while (*p) {
+		size_t pl = strcspn(p, ",");
+		if (pl == 1 && p[0] == '*') {
+			if (best < 1)
+				best = 1;
+		} else if (pl >= 2 && p[0] == '*') {
+			if (name && n > pl - 1 && memcmp(name + n - (pl - 1), p + 1, pl - 1) == 0 &&
+			    best < 2 + pl)
+				best = 2 + pl;
+		} else if (name && pl == n && memcmp(name, p, n) == 0) {
+			return (unsigned long)-1;
+		}
+		p += pl;
+		if (*p == ',')
+			p++;
+	}
+	return best;
+}
+
+/*
+ * A port with many TLS servers (a workload merged from many Gateways):
+ * the listener a connection takes through the server-name index built at
+ * open (runs of 8 or more) must be the one the linear score picks (the
+ * first of the best), for exact names, nested wildcards, "*", no names,
+ * repeats, and names nothing takes.
+ */
+static void test_sni_index(void)
+{
+	struct route_model saved = model;
+	route_model_init(&model, "cluster.local");
+	static const char *const snis[] = {
+		"a.example.com", "*.example.com", "b.example.com,*.b.example.com",
+		"*.deep.b.example.com", "a.example.com", "*.example.com,c.example.com",
+		"x.org,y.org,*.y.org", "*", "*.com", "tail.example.com,",
+		"*.a.example.com,,z.org", NULL, "*.y.org", "only.example.net",
+		"m.example.com", "*.m.example.com",
+	};
+	char name[32];
+	size_t ns = sizeof(snis) / sizeof(snis[0]);
+	for (int half = 0; half < 2; half++) {
+		/* gw-full has every entry; gw-nostar lacks the catch-alls. */
+		const char *gw = half ? "edge/gw-nostar" : "edge/gw-full";
+		for (size_t i = 0; i < ns; i++) {
+			if (half && (!snis[i] || strcmp(snis[i], "*") == 0))
+				continue;
+			struct rm_listener *l = route_model_listener(&model, gw, 443, snis[i]);
+			snprintf(name, sizeof(name), "%s#%zu", gw, i);
+			struct rm_route *r = route_new(arena_strdup(&model.arena, name), "edge/vs", 0);
+			r->kind = MRT_ROUTE_TLS;
+			route_dest(r, "tls.web.svc.cluster.local", NULL, 443, 100);
+			route_list_add(&model, l->l4, r);
+		}
+	}
+	char err[256];
+	size_t len = 0;
+	void *b = route_emit(&model, &len, err, sizeof(err));
+	mrt_table *t = NULL;
+	CHECK(b && mrt_open_buffer(b, len, &t, err, sizeof(err)) == 0);
+	static const char *const names[] = {
+		"a.example.com", "b.example.com", "q.b.example.com", "r.deep.b.example.com",
+		"deep.b.example.com", "c.example.com", "example.com", "z.example.com",
+		"y.org", "w.y.org", "x.org", "q.a.example.com", "z.org", "tail.example.com",
+		"only.example.net", "other.net", "com", "m.example.com", "n.m.example.com",
+		"", NULL,
+	};
+	size_t checked = 0;
+	for (int half = 0; t && half < 2; half++) {
+		const char *gw = half ? "edge/gw-nostar" : "edge/gw-full";
+		for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+			/* The reference: the first listener of the gateway's port
+			 * with the best score, in table order. */
+			size_t want = SIZE_MAX;
+			unsigned long best = 0;
+			mrt_listener li;
+			for (size_t k = 0; k < mrt_listener_count(t); k++) {
+				if (mrt_listener_get(t, k, &li) != 0 || strcmp(li.gateway, gw) != 0)
+					continue;
+				unsigned long sc = sni_ref_score(li.sni, names[j]);
+				if (sc > best) {
+					best = sc;
+					want = k;
+				}
+			}
+			mrt_request q = { .gateway = gw, .port = 443, .sni = names[j] };
+			mrt_result res;
+			mrt_match_result(t, &q, &res);   /* the listener, even with no route */
+			size_t got = res.listener == MRT_UNSET ? SIZE_MAX : res.listener;
+			if (got != want)
+				fprintf(stderr, "sni %s on %s: listener %zu, want %zu\n",
+					names[j] ? names[j] : "(none)", gw, got, want);
+			CHECK(got == want);
+			checked++;
+		}
+	}
+	CHECK(checked == 2 * sizeof(names) / sizeof(names[0]));
+	mrt_close(t);
+	free(b);
+	route_model_release(&model);
+	model = saved;
+}
+
 int main(void)
 {
 	RUN(test_bad_regex);
+	RUN(test_sni_index);
 	RUN(test_input_order);
 	RUN(test_checksum);
 	RUN(test_layout);
