@@ -970,19 +970,44 @@ static struct val eval(struct ev *ev, const struct cel_expr *e)
 	return err_val(ev, "unknown expression");
 }
 
+/* Each thread's scratch arena, released when the thread ends (the
+ * loading workers end after each pass). */
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *a)
+{
+	arena_release(a);
+	free(a);
+}
+
+static void scratch_key_init(void)
+{
+	if (pthread_key_create(&scratch_key, scratch_free) != 0)
+		die_oom();
+}
+
+static struct arena *thread_scratch(void)
+{
+	pthread_once(&scratch_once, scratch_key_init);
+	struct arena *a = pthread_getspecific(scratch_key);
+	if (!a) {
+		a = xmalloc(sizeof(*a));
+		arena_init(a);
+		if (pthread_setspecific(scratch_key, a) != 0)
+			die_oom();
+	}
+	return a;
+}
+
 enum cel_outcome cel_eval_program(const struct cel_program *p, const struct node *n,
 				  const struct schema_node *s, char *err, size_t errcap)
 {
 	cel_init();
 	if (p->uses_old_self)
 		return CEL_NOT_APPLICABLE;
-	static _Thread_local struct arena scratch;
-	static _Thread_local bool ready;
-	if (!ready) {
-		arena_init(&scratch);
-		ready = true;
-	}
-	struct ev ev = { &scratch, BUDGET, NULL };
+	struct arena *scratch = thread_scratch();
+	struct ev ev = { scratch, BUDGET, NULL };
 	struct scope self = { "self", 4, { .t = VT_NULL }, NULL };
 	if (n)
 		self.v = from_node(&ev, n, s);
@@ -1000,11 +1025,11 @@ enum cel_outcome cel_eval_program(const struct cel_program *p, const struct node
 	 * mmap and munmap per rule evaluated (blocks of 64 KB and up come
 	 * from mmap, cli/main.c), most of check's system time on Gateway API
 	 * inputs (t_scaling gwapi). A larger evaluation's blocks go back. */
-	if (scratch.used_bytes <= 32 * 1024) {
-		arena_reset(&scratch);
+	if (scratch->used_bytes <= 32 * 1024) {
+		arena_reset(scratch);
 	} else {
-		arena_release(&scratch);
-		arena_init(&scratch);
+		arena_release(scratch);
+		arena_init(scratch);
 	}
 	return out;
 }
