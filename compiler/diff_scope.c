@@ -127,10 +127,10 @@ static bool routes_to_dests(const struct scope *s, struct xref *x, const struct 
 		for (unsigned k = 0; k < h->nroute; k++)
 			if (dest_hit(s, x, &h->route[k].dest, r->namespace))
 				return true;
-		if (h->mir->mirror_present && dest_hit(s, x, h->mir->mirror, r->namespace))
+		if (h->rare->mir->mirror_present && dest_hit(s, x, h->rare->mir->mirror, r->namespace))
 			return true;
-		for (unsigned k = 0; k < h->mir->nmirrors; k++)
-			if (dest_hit(s, x, &h->mir->mirrors[k], r->namespace))
+		for (unsigned k = 0; k < h->rare->mir->nmirrors; k++)
+			if (dest_hit(s, x, &h->rare->mir->mirrors[k], r->namespace))
 				return true;
 	}
 	for (int t = 0; t < 2; t++) {

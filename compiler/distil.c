@@ -510,19 +510,45 @@ static const struct m_mirror_set *mirror_set(struct distil *dc, const struct nod
 	return ms;
 }
 
-static void http_route(struct distil *dc, struct m_http *h, const struct node *n,
-		       unsigned index)
+/* The rare parts of a route that writes none of them (model.h
+ * m_http_rare): every pointer to a zeroed instance. */
+static const struct m_redirect no_redirect;
+static const struct m_direct no_direct;
+static const struct m_rewrite no_rewrite;
+static const struct m_fault no_fault;
+static const struct m_delegate no_delegate;
+static const struct m_dest no_mirror;
+static const struct m_pct no_mirror_pct;
+static const struct m_mirror_set no_mirror_set = {
+	.mirror = &no_mirror, .mirror_percentage = &no_mirror_pct,
+};
+static const struct m_cors no_cors;
+static const struct m_http_rare no_rare = {
+	.redirect = &no_redirect, .direct_response = &no_direct,
+	.rewrite = &no_rewrite, .fault = &no_fault, .delegate_to = &no_delegate,
+	.mir = &no_mirror_set, .cors = &no_cors,
+};
+
+/* Whether route n writes one of the fields of struct m_http_rare. */
+static bool http_has_rare(const struct node *n)
+{
+	static const char *const keys[] = {
+		"redirect", "directResponse", "rewrite", "fault", "delegate",
+		"mirror", "mirrorPercentage", "mirrorPercent", "mirrors",
+		"corsPolicy",
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (node_get(n, keys[i]))
+			return true;
+	return false;
+}
+
+static void http_rare(struct distil *dc, struct m_http_rare *h, const struct node *n)
 {
 	const struct node *f;
-	h->index = index;
-	h->map = n && n->type == NODE_MAP;
-	h->name = str(dc, node_get(n, "name"));
-	h->match = matches(dc, list(n, "match"), &h->nmatch);
-	static const struct m_delegate no_delegate;
 	h->delegate_to = &no_delegate;
 	if ((f = node_get(n, "delegate")) != NULL) {
 		struct m_delegate *dg = zalloc(dc, sizeof(*dg));
-		h->delegate = true;
 		h->delegate_to = dg;
 		pos(dc, &dg->pos, f);
 		const struct node *name = node_get(f, "name");
@@ -530,9 +556,7 @@ static void http_route(struct distil *dc, struct m_http *h, const struct node *n
 		pos(dc, &dg->name_pos, name);
 		dg->ns = str(dc, node_get(f, "namespace"));
 	}
-	h->route = route_dests(dc, list(n, "route"), &h->nroute, &h->route_list);
 	h->redirect = redirect(dc, node_get(n, "redirect"));
-	static const struct m_direct no_direct;
 	struct m_direct *dr = PART(dc, f = node_get(n, "directResponse"), no_direct);
 	h->direct_response = dr ? dr : &no_direct;
 	if (dr) {
@@ -542,7 +566,6 @@ static void http_route(struct distil *dc, struct m_http *h, const struct node *n
 		dr->body_string = str(dc, node_get(body, "string"));
 		dr->body_bytes = str(dc, node_get(body, "bytes"));
 	}
-	static const struct m_rewrite no_rewrite;
 	struct m_rewrite *rw = PART(dc, f = node_get(n, "rewrite"), no_rewrite);
 	h->rewrite = rw ? rw : &no_rewrite;
 	if (rw) {
@@ -553,18 +576,36 @@ static void http_route(struct distil *dc, struct m_http *h, const struct node *n
 		rw->regex = str(dc, node_get(rr, "match"));
 		rw->regex_sub = str(dc, node_get(rr, "rewrite"));
 	}
-	f = node_get(n, "timeout");
-	h->timeout_present = f != NULL;
-	h->timeout = str(dc, f);
-	h->retries = retries(dc, node_get(n, "retries"));
 	h->fault = fault(dc, node_get(n, "fault"));
 	h->mir = mirror_set(dc, n);
 	h->cors = cors(dc, node_get(n, "corsPolicy"));
-	h->headers = headers(dc, node_get(n, "headers"));
 	const struct node *pc = node_get(node_get(node_get(n, "fault"), "delay"),
 					 "percent");
 	if (pc && (pc->type == NODE_INT || pc->type == NODE_FLOAT) && node_dval(pc) > 0)
 		pos(dc, &h->delay_percent, pc);
+}
+
+static void http_route(struct distil *dc, struct m_http *h, const struct node *n,
+		       unsigned index)
+{
+	const struct node *f;
+	h->index = index;
+	h->map = n && n->type == NODE_MAP;
+	h->name = str(dc, node_get(n, "name"));
+	h->match = matches(dc, list(n, "match"), &h->nmatch);
+	/* Filled in place: pos() may keep the address of a position. */
+	struct m_http_rare *rare = http_has_rare(n) ? zalloc(dc, sizeof(*rare)) : NULL;
+	h->rare = rare ? rare : &no_rare;
+	if ((f = node_get(n, "delegate")) != NULL)
+		h->delegate = true;
+	h->route = route_dests(dc, list(n, "route"), &h->nroute, &h->route_list);
+	f = node_get(n, "timeout");
+	h->timeout_present = f != NULL;
+	h->timeout = str(dc, f);
+	h->retries = retries(dc, node_get(n, "retries"));
+	h->headers = headers(dc, node_get(n, "headers"));
+	if (rare)
+		http_rare(dc, rare, n);
 }
 
 static struct m_l4 *l4_routes(struct distil *dc, const struct node *l, unsigned *n)

@@ -131,16 +131,16 @@ void route_inline_delegate(struct builder *b, struct rm_route_list *list,
 			   const struct rctx *cx)
 {
 	struct arena *a = &b->m->arena;
-	const char *name = h->delegate_to->name;
-	const char *ns = h->delegate_to->ns;
+	const char *name = h->rare->delegate_to->name;
+	const char *ns = h->rare->delegate_to->ns;
 	if (!ns)
 		ns = root->namespace;
 	const struct resource *del = name ? xref_map_get(&b->delegates,
 		arena_printf(a, "%s\x1f%s", ns, name)) : NULL;
 	if (!del) {
-		bool at_name = h->delegate_to->name_pos.line != 0;
+		bool at_name = h->rare->delegate_to->name_pos.line != 0;
 		diag_report_at(b->d, MSH0402, root,
-			       at_name ? &h->delegate_to->name_pos : &h->delegate_to->pos,
+			       at_name ? &h->rare->delegate_to->name_pos : &h->rare->delegate_to->pos,
 			       arena_printf(a, at_name ? "spec.http[%u].delegate.name" :
 					    "spec.http[%u].delegate", h->index),
 			       arena_printf(a, "%s/%s", ns, name ? name : ""));

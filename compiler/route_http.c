@@ -563,31 +563,31 @@ static void route_mirrors(struct builder *b, struct rm_route *rt,
 			  const struct resource *root_r, const struct m_http *root,
 			  const struct rctx *cx)
 {
-	const struct m_http *single = FIELD_OF(h, root, mir->mirror_present);
-	const struct m_http *many = FIELD_OF(h, root, mir->mirrors_present);
-	size_t n = (single ? 1 : 0) + (many ? many->mir->nmirrors : 0);
+	const struct m_http *single = FIELD_OF(h, root, rare->mir->mirror_present);
+	const struct m_http *many = FIELD_OF(h, root, rare->mir->mirrors_present);
+	size_t n = (single ? 1 : 0) + (many ? many->rare->mir->nmirrors : 0);
 	if (!n)
 		return;
 	struct rm_extra *x = extra_of(b, rt);
 	x->mirrors = arena_alloc(&b->m->arena, n * sizeof(*x->mirrors));
 	if (single) {
-		const struct m_http *pct = FIELD_OF(h, root, mir->mirror_percentage->present);
-		const struct m_http *old = FIELD_OF(h, root, mir->mirror_percent_present);
-		unsigned ppm = percent_ppm(pct ? pct->mir->mirror_percentage : NULL);
+		const struct m_http *pct = FIELD_OF(h, root, rare->mir->mirror_percentage->present);
+		const struct m_http *old = FIELD_OF(h, root, rare->mir->mirror_percent_present);
+		unsigned ppm = percent_ppm(pct ? pct->rare->mir->mirror_percentage : NULL);
 		if (ppm == MRT_UNSET)
-			ppm = old ? old->mir->mirror_percent * 10000 : 1000000;
+			ppm = old ? old->rare->mir->mirror_percent * 10000 : 1000000;
 		struct dest_at at = { "http", single->index, 0, DEST_MIRROR };
 		if (ppm)
-			add_mirror(b, x, owner_of(single, h, r, root_r), single->mir->mirror, &at,
+			add_mirror(b, x, owner_of(single, h, r, root_r), single->rare->mir->mirror, &at,
 				   ppm > 1000000 ? 1000000 : ppm, cx);
 	}
-	for (size_t i = 0; many && i < many->mir->nmirrors; i++) {
-		unsigned ppm = percent_ppm(&many->mir->mirrors_pct[i]);
+	for (size_t i = 0; many && i < many->rare->mir->nmirrors; i++) {
+		unsigned ppm = percent_ppm(&many->rare->mir->mirrors_pct[i]);
 		if (ppm == MRT_UNSET)
 			ppm = 1000000;
 		struct dest_at at = { "http", many->index, (unsigned)i, DEST_MIRRORS };
 		if (ppm)
-			add_mirror(b, x, owner_of(many, h, r, root_r), &many->mir->mirrors[i], &at,
+			add_mirror(b, x, owner_of(many, h, r, root_r), &many->rare->mir->mirrors[i], &at,
 				   ppm, cx);
 	}
 }
@@ -786,8 +786,8 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 			const struct m_http *root, const struct rctx *cx)
 {
 	const struct m_http *src;
-	if (h->redirect->present) {
-		const struct m_redirect *n = h->redirect;
+	if (h->rare->redirect->present) {
+		const struct m_redirect *n = h->rare->redirect;
 		struct rm_extra *x = extra_of(b, rt);
 		rt->action = MRT_ACTION_REDIRECT;
 		x->rd_uri = n->uri;
@@ -800,8 +800,8 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 			       strcmp(dp, "FROM_REQUEST_PORT") == 0 ? MRT_DERIVE_FROM_REQUEST_PORT :
 			       MRT_DERIVE_FROM_PROTOCOL_DEFAULT;
 		x->rd_code = n->code;
-	} else if ((src = FIELD_OF(h, root, direct_response->present)) != NULL) {
-		const struct m_direct *n = src->direct_response;
+	} else if ((src = FIELD_OF(h, root, rare->direct_response->present)) != NULL) {
+		const struct m_direct *n = src->rare->direct_response;
 		struct rm_extra *x = extra_of(b, rt);
 		rt->action = MRT_ACTION_DIRECT_RESPONSE;
 		x->dr_status = n->status;
@@ -818,8 +818,8 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 		src = FIELD_OF(h, root, retries->present);
 		route_set_retries(b, rt, src ? src->retries : NULL);
 	}
-	if ((src = FIELD_OF(h, root, rewrite->present)) != NULL) {
-		const struct m_rewrite *n = src->rewrite;
+	if ((src = FIELD_OF(h, root, rare->rewrite->present)) != NULL) {
+		const struct m_rewrite *n = src->rare->rewrite;
 		struct rm_extra *x = extra_of(b, rt);
 		x->rw_uri = n->uri;
 		x->rw_authority = n->authority;
@@ -828,11 +828,11 @@ void route_http_actions(struct builder *b, struct rm_route *rt, const struct res
 	}
 	src = FIELD_OF(h, root, timeout_present);
 	rt->timeout_ms = dur_ms(src ? src->timeout : NULL);
-	if ((src = FIELD_OF(h, root, fault->present)) != NULL)
-		route_fault(b, rt, r, owner_of(src, h, r, root_r), src->fault, src->index);
+	if ((src = FIELD_OF(h, root, rare->fault->present)) != NULL)
+		route_fault(b, rt, r, owner_of(src, h, r, root_r), src->rare->fault, src->index);
 	route_mirrors(b, rt, r, h, root_r, root, cx);
-	if ((src = FIELD_OF(h, root, cors->present)) != NULL)
-		route_cors(b, rt, src->cors);
+	if ((src = FIELD_OF(h, root, rare->cors->present)) != NULL)
+		route_cors(b, rt, src->rare->cors);
 	const struct m_http *hs = FIELD_OF(h, root, headers->present);
 	if (hs) {
 		size_t cnt;

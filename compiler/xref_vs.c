@@ -440,13 +440,13 @@ static void each_dest(struct xref *x, const struct resource *vs,
 	}
 	for (unsigned i = 0; i < m->nhttp; i++) {
 		struct dest d = {
-			.m = m->http[i].mir->mirror, .mirror = true, .http = true,
+			.m = m->http[i].rare->mir->mirror, .mirror = true, .http = true,
 			.loc = { AT_MIRROR, "http", i, 0 },
 		};
 		visit_dest(x, vs, rec, &d, fn);
-		for (unsigned j = 0; j < m->http[i].mir->nmirrors; j++) {
+		for (unsigned j = 0; j < m->http[i].rare->mir->nmirrors; j++) {
 			struct dest dm = {
-				.m = &m->http[i].mir->mirrors[j], .mirror = true, .http = true,
+				.m = &m->http[i].rare->mir->mirrors[j], .mirror = true, .http = true,
 				.loc = { AT_MIRRORS, "http", i, j },
 			};
 			visit_dest(x, vs, rec, &dm, fn);
@@ -1056,7 +1056,7 @@ static void vs_deprecations(struct xref *x, const struct resource *vs)
 {
 	const struct m_vs *m = model_vs(vs);
 	for (size_t i = 0; i < m->nhttp; i++) {
-		const struct mpos *pct = &m->http[i].delay_percent;
+		const struct mpos *pct = &m->http[i].rare->delay_percent;
 		if (pct->line)
 			diag_report_at(x->diags, IST0002, vs, pct,
 				       arena_printf(x->arena, "spec.http[%zu].fault.delay.percent", i),

@@ -71,10 +71,10 @@ static void test_virtual_service(void)
 	CHECK(mint_set(&h->route[0].weight) && h->route[0].weight.v == 75);
 	CHECK(!mint_set(&h->route[1].weight));           /* a quoted number is a string */
 	CHECK(h->route[1].dest.subset == NULL && !mint_set(&h->route[1].dest.port));
-	CHECK(h->mir->mirror->map);
-	CHECK_STR(h->mir->mirror->host, "shadow");
-	CHECK(h->delay_percent.line == 14);
-	CHECK(vs->http[1].nroute == 0 && !vs->http[1].mir->mirror->map);
+	CHECK(h->rare->mir->mirror->map);
+	CHECK_STR(h->rare->mir->mirror->host, "shadow");
+	CHECK(h->rare->delay_percent.line == 14);
+	CHECK(vs->http[1].nroute == 0 && !vs->http[1].rare->mir->mirror->map);
 	CHECK_STR(vs->tcp[0].route[0].dest.host, "db");
 	CHECK(r->nxpaths == 0);
 	unit_yaml_free(p);
