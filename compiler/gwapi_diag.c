@@ -5,7 +5,6 @@
  * and hosts routed by both a VirtualService and a Gateway API route on
  * one gateway (MSH0621). project_analyze calls gwapi_analyze.
  */
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,11 +79,16 @@ static int listenerset_code(const struct gw_issue *is)
 	return -1;
 }
 
-/* Reports code at object o (at node `at` when given), with the template's arguments. */
+/*
+ * Reports code at object o (at node `at` when given), with the template's
+ * arguments a1..a4 (NULL past the last: a fixed list, not `...`, because
+ * reading variadic arguments a caller did not pass is undefined; ASan
+ * caught it in fuzz_compile).
+ */
 static void report(struct gwapi *g, struct diag_list *d, enum diag_code code,
-		   const struct gw_obj *o, const struct node *at, ...)
+		   const struct gw_obj *o, const struct node *at, const char *a1,
+		   const char *a2, const char *a3, const char *a4)
 {
-	va_list ap;
 	(void)g;
 	/* Path and origin live in the diagnostics' arena: the list keeps
 	 * them, and g is released before the list is printed. */
@@ -93,13 +97,6 @@ static void report(struct gwapi *g, struct diag_list *d, enum diag_code code,
 	unsigned col = at && at->line ? at->col : o->col;
 	char *origin = *o->ns ? arena_printf(d->arena, "%s %s/%s", o->kind_name, o->ns, o->name) :
 			arena_printf(d->arena, "%s %s", o->kind_name, o->name);
-	/* Format the message here so both reporters get one string. */
-	va_start(ap, at);
-	const char *a1 = va_arg(ap, const char *);
-	const char *a2 = va_arg(ap, const char *);
-	const char *a3 = va_arg(ap, const char *);
-	const char *a4 = va_arg(ap, const char *);
-	va_end(ap);
 	if (o->res) {
 		struct mpos pos = { line, col };
 		diag_report_at(d, code, o->res, &pos, path, a1, a2, a3, a4);
@@ -309,16 +306,17 @@ void gwapi_report(struct gwapi *g, const struct project *p, struct diag_list *d)
 		if (code >= MSH0610 && code <= MSH0612)
 			report(g, d, (enum diag_code)code, is->obj, is->at,
 			       arena_printf(&g->arena, "%s (%s): %s", is->parent, is->reason,
-					    once(g, is->message)));
+					    once(g, is->message)), NULL, NULL, NULL);
 		else
-			report(g, d, (enum diag_code)code, is->obj, is->at, is->message);
+			report(g, d, (enum diag_code)code, is->obj, is->at, is->message, NULL, NULL,
+			       NULL);
 	}
 	for (size_t i = 0; i < g->nties; i++) {
 		const struct gw_tie *t = &g->ties[i];
 		char *names = arena_printf(&g->arena, "%s %s/%s and %s %s/%s",
 					   t->a->kind_name, t->a->ns, t->a->name,
 					   t->b->kind_name, t->b->ns, t->b->name);
-		report(g, d, MSH0620, t->b, NULL, names, where_text(g, t->where));
+		report(g, d, MSH0620, t->b, NULL, names, where_text(g, t->where), NULL, NULL);
 	}
 	mixed_routes(g, p, d);
 }
