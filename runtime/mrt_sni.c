@@ -119,24 +119,49 @@ static void add_listener(struct mrt_sni *x, const struct mrt_table *t, uint32_t 
 	}
 }
 
+/* Where run_next() is in the table: a gateway record and a listener. */
+struct run_walk {
+	uint32_t g, i;
+};
+
+/*
+ * The next run of SNI_INDEX_MIN or more listeners on one port within one
+ * gateway's listeners, as [*first, *end); false after the last. Start
+ * with a zeroed walk.
+ */
+static bool run_next(const struct mrt_table *t, struct run_walk *w, uint32_t *first,
+		     uint32_t *end)
+{
+	for (; w->g < t->n[MRT_SEC_GWAY]; w->g++, w->i = 0) {
+		const struct mrt_fmt_gateway *gw = &t->gway[w->g];
+		uint32_t hi = gw->lstn_first + gw->lstn_count;
+		if (!gw->name)
+			continue;
+		if (w->i < gw->lstn_first)
+			w->i = gw->lstn_first;
+		while (w->i < hi) {
+			uint32_t s = w->i, e = s + 1;
+			while (e < hi && t->lstn[e].port == t->lstn[s].port)
+				e++;
+			w->i = e;
+			if (e - s >= SNI_INDEX_MIN) {
+				*first = s;
+				*end = e;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
 int mrt_sni_build(struct mrt_table *t)
 {
-	uint32_t nl = t->n[MRT_SEC_LSTN], nruns = 0, entries = 0;
-	/* Runs of one port within each gateway's listeners. */
-	for (uint32_t g = 0; g < t->n[MRT_SEC_GWAY]; g++) {
-		const struct mrt_fmt_gateway *gw = &t->gway[g];
-		uint32_t hi = gw->lstn_first + gw->lstn_count;
-		for (uint32_t i = gw->lstn_first; gw->name && i < hi;) {
-			uint32_t end = i + 1;
-			while (end < hi && t->lstn[end].port == t->lstn[i].port)
-				end++;
-			if (end - i >= SNI_INDEX_MIN) {
-				nruns++;
-				for (uint32_t k = i; k < end; k++)
-					entries += count_entries(t, k);
-			}
-			i = end;
-		}
+	uint32_t nl = t->n[MRT_SEC_LSTN], nruns = 0, entries = 0, i, end;
+	struct run_walk w = { 0 };
+	while (run_next(t, &w, &i, &end)) {
+		nruns++;
+		for (uint32_t k = i; k < end; k++)
+			entries += count_entries(t, k);
 	}
 	if (!nruns)
 		return 0;
@@ -155,23 +180,16 @@ int mrt_sni_build(struct mrt_table *t)
 	for (uint32_t k = 0; k < nl; k++)
 		x->run_of[k] = MRT_NONE;
 	uint32_t r = 0;
-	for (uint32_t g = 0; g < t->n[MRT_SEC_GWAY]; g++) {
-		const struct mrt_fmt_gateway *gw = &t->gway[g];
-		uint32_t hi = gw->lstn_first + gw->lstn_count;
-		for (uint32_t i = gw->lstn_first; gw->name && i < hi;) {
-			uint32_t end = i + 1;
-			while (end < hi && t->lstn[end].port == t->lstn[i].port)
-				end++;
-			if (end - i >= SNI_INDEX_MIN && x->run_of[i] == MRT_NONE) {
-				x->runs[r] = (struct sni_run){ i, end, MRT_NONE };
-				for (uint32_t k = i; k < end; k++) {
-					x->run_of[k] = r;
-					add_listener(x, t, r, k);
-				}
-				r++;
-			}
-			i = end;
+	w = (struct run_walk){ 0 };
+	while (run_next(t, &w, &i, &end)) {
+		if (x->run_of[i] != MRT_NONE)
+			continue;   /* gateway records sharing listeners: indexed once */
+		x->runs[r] = (struct sni_run){ i, end, MRT_NONE };
+		for (uint32_t k = i; k < end; k++) {
+			x->run_of[k] = r;
+			add_listener(x, t, r, k);
 		}
+		r++;
 	}
 	return 0;
 }

@@ -115,17 +115,7 @@ static void test_number_like(void)
 /* Parses text with an alias budget of `budget` nodes; the errors found. */
 static size_t parse_with_alias_budget(const char *text, size_t budget)
 {
-	struct unit_yaml *p = xcalloc(1, sizeof(*p));
-	meshc_options_init(&p->opt);
-	p->opt.limits.max_alias_nodes = budget;
-	arena_init(&p->u.arena);
-	diag_list_init(&p->u.diags, &p->u.arena);
-	diag_list_init(&p->d, &p->u.arena);
-	p->u.file = "t.yaml";
-	p->u.len = strlen(text);
-	p->u.bytes = xmalloc(p->u.len + 1);
-	memcpy(p->u.bytes, text, p->u.len + 1);
-	yaml_parse_unit(&p->u, &p->opt.limits);
+	struct unit_yaml *p = unit_yaml_parse_budget(text, budget);
 	size_t n = p->u.diags.n;
 	unit_yaml_free(p);
 	return n;

@@ -25,13 +25,16 @@ struct unit_yaml {
 
 /*
  * Parses `text` (copied, NUL-terminated) into p->u's documents and
- * diagnostics; builds no resources. Never returns NULL (allocation
- * failure exits). Free with unit_yaml_free().
+ * diagnostics, with an alias budget of alias_budget nodes (0: the
+ * default); builds no resources. Never returns NULL (allocation failure
+ * exits). Free with unit_yaml_free().
  */
-static inline struct unit_yaml *unit_yaml_parse(const char *text)
+static inline struct unit_yaml *unit_yaml_parse_budget(const char *text, size_t alias_budget)
 {
 	struct unit_yaml *p = xcalloc(1, sizeof(*p));
 	meshc_options_init(&p->opt);
+	if (alias_budget)
+		p->opt.limits.max_alias_nodes = alias_budget;
 	arena_init(&p->u.arena);
 	diag_list_init(&p->u.diags, &p->u.arena);
 	diag_list_init(&p->d, &p->u.arena);
@@ -41,6 +44,12 @@ static inline struct unit_yaml *unit_yaml_parse(const char *text)
 	memcpy(p->u.bytes, text, p->u.len + 1);
 	yaml_parse_unit(&p->u, &p->opt.limits);
 	return p;
+}
+
+/* unit_yaml_parse_budget() with the default limits. */
+static inline struct unit_yaml *unit_yaml_parse(const char *text)
+{
+	return unit_yaml_parse_budget(text, 0);
 }
 
 /* Frees everything unit_yaml_parse() and the checks since allocated. */
