@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -59,6 +60,26 @@ struct mrt_table {
 	uint64_t file_dev, file_ino, file_size;
 	int64_t file_mtime_sec, file_mtime_nsec;
 };
+
+/*
+ * The next name of a listener's comma-separated server names [*p, end):
+ * [*name, *name + *len), and *p moved past it; false when none is left
+ * (a trailing comma ends the list). sni_score and the server-name index
+ * (mrt_sni.c) read the list through this one reader, so they agree.
+ */
+static inline bool mrt_next_name(const char **p, const char *end, const char **name,
+				 size_t *len)
+{
+	if (*p >= end)
+		return false;
+	const char *q = memchr(*p, ',', (size_t)(end - *p));
+	if (!q)
+		q = end;
+	*name = *p;
+	*len = (size_t)(q - *p);
+	*p = q < end ? q + 1 : end;
+	return true;
+}
 
 /* A verified string reference: its text, or NULL for 0. */
 static inline const char *mrt_str(const struct mrt_table *t, uint32_t ref)

@@ -656,11 +656,9 @@ static uint32_t sni_score(const struct mrt_table *t, const struct mrt_fmt_listen
 		return 1;
 	const char *v = mrt_str(t, l->sni), *end = v + mrt_strlen(t, l->sni);
 	uint32_t best = 0;
-	for (const char *p = v; p < end;) {
-		const char *q = memchr(p, ',', (size_t)(end - p));
-		if (!q)
-			q = end;
-		size_t pl = (size_t)(q - p);
+	const char *p;
+	size_t pl;
+	while (mrt_next_name(&v, end, &p, &pl)) {
 		if (pl == 1 && p[0] == '*') {
 			if (best < 1)
 				best = 1;
@@ -671,7 +669,6 @@ static uint32_t sni_score(const struct mrt_table *t, const struct mrt_fmt_listen
 		} else if (k && pl == k->n && key_eq(k, 0, p, pl)) {
 			return UINT32_MAX;
 		}
-		p = q + 1;
 	}
 	return best;
 }

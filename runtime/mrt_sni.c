@@ -98,24 +98,21 @@ static void add_listener(struct mrt_sni *x, const struct mrt_table *t, uint32_t 
 		return;
 	}
 	const char *v = mrt_str(t, ref), *end = v + mrt_strlen(t, ref);
-	for (const char *p = v; p < end;) {
-		const char *q = memchr(p, ',', (size_t)(end - p));
-		if (!q)
-			q = end;
-		uint32_t pl = (uint32_t)(q - p);
+	const char *p;
+	size_t pl;
+	while (mrt_next_name(&v, end, &p, &pl)) {
 		if (pl == 1 && p[0] == '*') {
 			if (x->runs[run].any == MRT_NONE)
 				x->runs[run].any = k;
 		} else {
 			bool wild = pl >= 2 && p[0] == '*';
 			const char *s = wild ? p + 1 : p;
-			uint32_t n = wild ? pl - 1 : pl;
+			uint32_t n = (uint32_t)(wild ? pl - 1 : pl);
 			uint32_t h = key_hash(back_hash(s, n), run, wild);
 			struct sni_slot *e = find(x, s, n, run, wild, h);
 			if (!e->s)      /* the first listener naming it keeps it */
 				*e = (struct sni_slot){ s, n, run, k, h, wild };
 		}
-		p = q + 1;
 	}
 }
 
